@@ -1,0 +1,5 @@
+"""`python -m authorid ...` (also what `torchrun -m authorid` runs)."""
+
+from authorid.cli import app
+
+app()

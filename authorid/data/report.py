@@ -1,0 +1,92 @@
+"""IngestReport: every record read, changed, skipped or dropped on the way in is counted here.
+
+Readers and cleaning steps add to one report, so a user sees in one table what happened to the dump.
+Nothing is filtered silently: a step that removes posts records how many.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class IngestReport:
+    """Counts from reading and cleaning a corpus.
+
+    `read`: counts from the readers (records read, records skipped for errors, replaced bytes, ...).
+    `changed`: posts whose text a cleaning step modified (entities unescaped, quotes stripped, urls masked, ...).
+    `dropped`: posts removed by a filter (empty, too short, duplicate, account below minimum, cap, ...).
+    `errors`: the first few error messages of skipped records (with `--on-error skip`), for the user to inspect.
+    """
+
+    sources: list[str] = field(default_factory=list)
+    column_map: dict[str, str] = field(default_factory=dict)
+    read: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    posts_out: int | None = None
+    accounts_out: int | None = None
+
+    MAX_ERRORS_KEPT = 20
+
+    def count_read(self, key: str, n: int = 1) -> None:
+        self.read[key] = self.read.get(key, 0) + n
+
+    def count_changed(self, key: str, n: int = 1) -> None:
+        self.changed[key] = self.changed.get(key, 0) + n
+
+    def count_dropped(self, key: str, n: int = 1) -> None:
+        self.dropped[key] = self.dropped.get(key, 0) + n
+
+    def note_error(self, message: str) -> None:
+        self.count_read("skipped_errors")
+        if len(self.errors) < self.MAX_ERRORS_KEPT:
+            self.errors.append(message)
+
+    def merge(self, other: IngestReport) -> IngestReport:
+        """Add another report's counts to this one (e.g. cleaning after reading). Returns self."""
+        for mine, theirs in ((self.read, other.read), (self.changed, other.changed), (self.dropped, other.dropped)):
+            for key, n in theirs.items():
+                mine[key] = mine.get(key, 0) + n
+        self.sources += [s for s in other.sources if s not in self.sources]
+        self.column_map = self.column_map or other.column_map
+        self.errors += other.errors[: max(0, self.MAX_ERRORS_KEPT - len(self.errors))]
+        if other.posts_out is not None:
+            self.posts_out, self.accounts_out = other.posts_out, other.accounts_out
+        return self
+
+    def to_dict(self) -> dict:
+        return {
+            "sources": self.sources,
+            "column_map": self.column_map,
+            "read": self.read,
+            "changed": self.changed,
+            "dropped": self.dropped,
+            "posts_out": self.posts_out,
+            "accounts_out": self.accounts_out,
+            "errors": self.errors,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        from authorid.io import atomic_write_text
+
+        return atomic_write_text(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False))
+
+    def to_rich_table(self):
+        """A rich Table for the terminal: one row per count, grouped."""
+        from rich.table import Table
+
+        table = Table(title="Ingest report", show_header=True, header_style="bold")
+        table.add_column("stage")
+        table.add_column("count", justify="right")
+        table.add_column("posts", justify="right")
+        for stage, counts in (("read", self.read), ("changed", self.changed), ("dropped", self.dropped)):
+            for key, n in counts.items():
+                table.add_row(stage, key.replace("_", " "), f"{n:,}")
+        if self.posts_out is not None:
+            table.add_row("[bold]kept[/bold]", "posts", f"[bold]{self.posts_out:,}[/bold]")
+            table.add_row("[bold]kept[/bold]", "accounts", f"[bold]{self.accounts_out:,}[/bold]")
+        return table

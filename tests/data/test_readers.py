@@ -1,0 +1,188 @@
+"""Readers: every supported format, column maps, presets, and bad input named by file, line and field."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from samples import raw_records
+
+from authorid.data.readers import parse_column_map, read_posts, resolve_corpus
+from authorid.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def reddit_raw():
+    return raw_records("reddit", 200)
+
+
+def write_jsonl(path, records, gz=False):
+    payload = "".join(json.dumps(r) + "\n" for r in records).encode()
+    path.write_bytes(gzip.compress(payload) if gz else payload)
+    return path
+
+
+def test_reddit_jsonl_gz_maps_common_names_onto_canonical_columns(tmp_path, reddit_raw):
+    path = write_jsonl(tmp_path / "dump.jsonl.gz", reddit_raw, gz=True)
+    posts, report = read_posts(path)
+    assert len(posts) == 200
+    assert report.column_map == {
+        "post_id": "id",
+        "account_id": "author",
+        "text": "text",
+        "created_at": "timestamp",
+        "thread_id": "thread",
+        "parent_id": "parent",
+        "forum": "source",
+    }
+    first = posts[0]
+    assert first["post_id"] == "gfgtrbz"
+    assert first["account_id"] == "--------___----"
+    assert first["text"] == "Congrats"
+    assert first["created_at"] == datetime(2020, 12, 12, 0, 43, 27, tzinfo=UTC)
+    assert first["forum"] == "r/College"
+    assert report.accounts_out == len({r["author"] for r in reddit_raw})
+
+
+def test_explicit_map_and_preset(tmp_path, reddit_raw):
+    records = [{"user": r["author"], "body": r["text"], "when": r["timestamp"]} for r in reddit_raw[:20]]
+    path = write_jsonl(tmp_path / "renamed.jsonl", records)
+    posts, report = read_posts(path, columns="user=account_id,body=text,when=created_at")
+    assert posts[3]["account_id"] == reddit_raw[3]["author"]
+    assert posts[3]["created_at"].isoformat() == reddit_raw[3]["timestamp"].replace("Z", "+00:00")
+    # generated post ids name the file and line
+    assert posts[0]["post_id"] == "renamed.jsonl:line 1"
+    # a preset's map applies to a file elsewhere: reddit's `source` is the forum, which auto-detection also finds
+    posts, report = read_posts(write_jsonl(tmp_path / "r.jsonl", reddit_raw[:5]), preset="reddit_college")
+    assert report.column_map["forum"] == "source" and posts[0]["thread_id"] == reddit_raw[0]["thread"]
+
+
+def test_missing_required_column_lists_the_columns_that_exist(tmp_path):
+    path = write_jsonl(tmp_path / "x.jsonl", [{"author": "a", "headline": "h"}])
+    with pytest.raises(InputError) as info:
+        read_posts(path)
+    assert str(info.value) == (
+        f"{path}: no column for text; columns found: author, headline; name it with --map COLUMN=text"
+    )
+
+
+def test_map_naming_an_absent_column(tmp_path):
+    path = write_jsonl(tmp_path / "x.jsonl", [{"author": "a", "text": "t"}])
+    with pytest.raises(InputError, match="--map names column 'body', which is absent; columns: author, text"):
+        read_posts(path, columns="body=text")
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("author", "is not SOURCE=CANONICAL"),
+        ("author=user", "'user' is not a canonical column"),
+        ("a=text,b=text", "several sources for text"),
+    ],
+)
+def test_bad_column_map(spec, message):
+    with pytest.raises(InputError, match=message):
+        parse_column_map(spec)
+
+
+def test_malformed_line_names_file_and_line_and_skip_counts_it(tmp_path, reddit_raw):
+    lines = [json.dumps(r) for r in reddit_raw[:5]]
+    lines.insert(2, '{"author": "x", "text": ')  # truncated record on line 3
+    lines.insert(4, json.dumps({"author": "", "text": "no author"}))  # line 5
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as info:
+        read_posts(path)
+    assert str(info.value).startswith(f"{path}: line 3: malformed JSON (Expecting value, column 25)")
+    posts, report = read_posts(path, on_error="skip")
+    assert len(posts) == 5
+    assert report.read["skipped_errors"] == 2
+    assert report.errors[1] == f"{path}: line 5: field 'author' (account_id) is missing or empty"
+
+
+def test_bad_timestamp_names_the_field(tmp_path):
+    path = write_jsonl(tmp_path / "t.jsonl", [{"author": "a", "text": "x", "timestamp": "yesterday"}])
+    with pytest.raises(InputError, match=r"line 1: field 'timestamp': unreadable timestamp 'yesterday'"):
+        read_posts(path)
+
+
+def test_undecodable_bytes_are_replaced_and_counted(tmp_path):
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"author": "a", "text": "caf\xe9 au lait"}\n{"author": "b", "text": "ok"}\n')
+    posts, report = read_posts(path)
+    assert posts[0]["text"] == "caf\ufffd au lait"
+    assert report.read["lines_with_undecodable_bytes_replaced"] == 1
+
+
+def test_lone_surrogate_escapes_are_replaced_and_counted(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"author": "a", "text": "smile \\ud83d"}\n')
+    posts, report = read_posts(path)
+    assert posts[0]["text"] == "smile ?"
+    assert report.read["texts_with_invalid_surrogates_replaced"] == 1
+
+
+def test_csv_tsv_parquet_and_folder_give_the_same_posts(tmp_path, reddit_raw):
+    records = reddit_raw[:50]
+    names = ["id", "author", "text", "timestamp"]
+    for name, delimiter in (("d.csv", ","), ("d.tsv", "\t")):
+        with open(tmp_path / name, "w", newline="") as fh:
+            writer = csv.writer(fh, delimiter=delimiter)
+            writer.writerow(names)
+            writer.writerows([[r[n] for n in names] for r in records])
+    pq.write_table(pa.Table.from_pylist([{n: r[n] for n in names} for r in records]), tmp_path / "d.parquet")
+    expected = [(r["id"], r["author"], r["text"]) for r in records]
+    for name in ("d.csv", "d.tsv", "d.parquet"):
+        posts, _ = read_posts(tmp_path / name)
+        assert list(zip(posts["post_id"], posts["account_id"], posts["text"], strict=True)) == expected, name
+    folder_posts, report = read_posts(tmp_path)
+    assert len(folder_posts) == 150
+    assert [p.rsplit("/", 1)[1] for p in report.sources] == ["d.csv", "d.parquet", "d.tsv"]
+
+
+def test_csv_row_with_wrong_field_count(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("author,text\na,hello\nb,hi,extra\n")
+    with pytest.raises(InputError, match=r"x.csv: line 3: 3 fields where the header has 2"):
+        read_posts(path)
+
+
+def test_json_array_file(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps([{"username": "a", "content": "one"}, {"username": "b", "content": "two"}]))
+    posts, report = read_posts(path)
+    assert posts["account_id"] == ["a", "b"]
+    assert posts["post_id"] == ["a.json:record 1", "a.json:record 2"]
+    assert report.column_map == {"account_id": "username", "text": "content"}
+
+
+def test_preset_name_as_corpus_reads_the_bundled_demo():
+    posts, report = read_posts("enron_demo")
+    assert len(posts) == 960
+    assert report.accounts_out == 40
+    assert posts.column_names == ["post_id", "account_id", "text", "split"]
+
+
+def test_limit_and_empty_result(tmp_path):
+    posts, report = read_posts("enron_demo", limit=10)
+    assert len(posts) == 10 and report.read["stopped_at_limit"] == 10
+    path = tmp_path / "blank.jsonl"
+    path.write_text("\n\n")
+    with pytest.raises(InputError, match="blank.jsonl: holds no records"):
+        read_posts(path)
+    path.write_text(json.dumps({"author": "", "text": "x"}) + "\n")
+    with pytest.raises(InputError, match=r"no posts read \(1 records, 1 skipped\)"):
+        read_posts(path, on_error="skip")
+
+
+def test_unknown_corpus_and_format(tmp_path):
+    with pytest.raises(InputError, match="no such file or folder, and not a corpus preset"):
+        resolve_corpus(tmp_path / "nothing.jsonl")
+    (tmp_path / "x.xml").write_text("<a/>")
+    with pytest.raises(InputError, match="unknown format"):
+        resolve_corpus(tmp_path / "x.xml")
