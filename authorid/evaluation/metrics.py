@@ -1,0 +1,69 @@
+"""All evaluation metrics, as pure functions over numpy arrays (one import for every kind of task).
+
+- ranking / linking: :mod:`authorid.evaluation.metrics_ranking`
+- verification (PAN): :mod:`authorid.evaluation.metrics_verification`
+- clustering: :mod:`authorid.evaluation.metrics_clustering`
+- attribution (closed and open set): :mod:`authorid.evaluation.metrics_attribution`
+"""
+
+from __future__ import annotations
+
+from authorid.evaluation.metrics_attribution import (
+    accuracy,
+    attribution_metrics,
+    macro_f1,
+    open_set_auroc,
+    per_author_report,
+    top_k_accuracy,
+)
+from authorid.evaluation.metrics_clustering import bcubed, clustering_metrics, pairwise_prf
+from authorid.evaluation.metrics_ranking import (
+    mean_reciprocal_rank,
+    ranking_metrics,
+    ranks_of_true,
+    recall_at_k,
+)
+from authorid.evaluation.metrics_verification import (
+    NON_ANSWER,
+    ReliabilityCurve,
+    brier_complement,
+    brier_score,
+    c_at_1,
+    eer,
+    expected_calibration_error,
+    f1,
+    f_05_u,
+    overall,
+    reliability_curve,
+    roc_auc,
+    verification_metrics,
+)
+
+__all__ = [
+    "NON_ANSWER",
+    "ReliabilityCurve",
+    "accuracy",
+    "attribution_metrics",
+    "bcubed",
+    "brier_complement",
+    "brier_score",
+    "c_at_1",
+    "clustering_metrics",
+    "eer",
+    "expected_calibration_error",
+    "f1",
+    "f_05_u",
+    "macro_f1",
+    "mean_reciprocal_rank",
+    "open_set_auroc",
+    "overall",
+    "pairwise_prf",
+    "per_author_report",
+    "ranking_metrics",
+    "ranks_of_true",
+    "recall_at_k",
+    "reliability_curve",
+    "roc_auc",
+    "top_k_accuracy",
+    "verification_metrics",
+]
