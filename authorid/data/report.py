@@ -48,7 +48,11 @@ class IngestReport:
 
     def merge(self, other: IngestReport) -> IngestReport:
         """Add another report's counts to this one (e.g. cleaning after reading). Returns self."""
-        for mine, theirs in ((self.read, other.read), (self.changed, other.changed), (self.dropped, other.dropped)):
+        for mine, theirs in (
+            (self.read, other.read),
+            (self.changed, other.changed),
+            (self.dropped, other.dropped),
+        ):
             for key, n in theirs.items():
                 mine[key] = mine.get(key, 0) + n
         self.sources += [s for s in other.sources if s not in self.sources]
@@ -81,7 +85,7 @@ class IngestReport:
 
         table = Table(title="Ingest report", show_header=True, header_style="bold")
         table.add_column("stage")
-        table.add_column("count", justify="right")
+        table.add_column("what")
         table.add_column("posts", justify="right")
         for stage, counts in (("read", self.read), ("changed", self.changed), ("dropped", self.dropped)):
             for key, n in counts.items():

@@ -1,0 +1,25 @@
+"""`authorid corpora`: the corpus presets, their column maps, and whether their files are on this machine."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from authorid.cli.common import console, user_errors
+
+
+@user_errors
+def corpora_command() -> None:
+    """List the corpus presets (names usable as CORPUS or --preset) and where their files are."""
+    from authorid.data.presets import PRESETS
+
+    table = Table(title="Corpus presets", header_style="bold")
+    table.add_column("preset")
+    table.add_column("description")
+    table.add_column("columns (source -> canonical)")
+    table.add_column("file on this machine")
+    for preset in PRESETS.values():
+        located = preset.locate()
+        columns = ", ".join(f"{s}->{t}" for s, t in preset.columns.items() if s != t)
+        names = preset.name + (f" ({', '.join(preset.aliases)})" if preset.aliases else "")
+        table.add_row(names, preset.description, columns, str(located) if located else "[red]not found[/red]")
+    console.print(table)

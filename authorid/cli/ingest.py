@@ -1,0 +1,95 @@
+"""`authorid ingest DUMP -o posts.parquet`: read, clean, write, and print what happened to every record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from authorid.cli.common import (
+    CorpusArgument,
+    MapOption,
+    OnErrorOption,
+    PresetOption,
+    console,
+    user_errors,
+)
+
+Cleaning = "Cleaning (every step optional)"
+
+
+@user_errors
+def ingest_command(
+    corpus: CorpusArgument,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the cleaned posts (.parquet).")],
+    map: MapOption = None,
+    preset: PresetOption = None,
+    on_error: OnErrorOption = "raise",
+    limit: Annotated[int | None, typer.Option(help="Stop after reading this many posts.")] = None,
+    unescape_html: Annotated[
+        bool, typer.Option(help="Unescape &amp; &gt; ...", rich_help_panel=Cleaning)
+    ] = True,
+    normalize: Annotated[
+        bool, typer.Option(help="Unicode NFC and whitespace.", rich_help_panel=Cleaning)
+    ] = True,
+    strip_quotes: Annotated[
+        bool, typer.Option(help="Strip '>' quoted lines and [quote] blocks.", rich_help_panel=Cleaning)
+    ] = True,
+    mask: Annotated[
+        bool, typer.Option(help="Mask urls, e-mails, @mentions, u/names.", rich_help_panel=Cleaning)
+    ] = True,
+    drop_retweets: Annotated[bool, typer.Option(help="Drop 'RT @' texts.", rich_help_panel=Cleaning)] = True,
+    min_chars: Annotated[
+        int, typer.Option(help="Drop texts shorter than this.", rich_help_panel=Cleaning)
+    ] = 1,
+    dedupe: Annotated[
+        bool, typer.Option(help="Drop exact duplicates within an account.", rich_help_panel=Cleaning)
+    ] = True,
+    min_posts: Annotated[
+        int, typer.Option(help="Drop accounts with fewer posts.", rich_help_panel=Cleaning)
+    ] = 1,
+    max_posts: Annotated[
+        int | None, typer.Option(help="Seeded cap on posts per account.", rich_help_panel=Cleaning)
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the cap.", rich_help_panel=Cleaning)] = 0,
+    overwrite: Annotated[bool, typer.Option(help="Replace OUT if it exists.")] = True,
+) -> None:
+    """Read a forum dump, clean it, and write canonical posts to Parquet (report beside it)."""
+    from authorid.data.clean import CleanConfig
+    from authorid.data.ingest import ingest
+
+    config = CleanConfig(
+        unescape_html=unescape_html,
+        normalize_unicode=normalize,
+        normalize_whitespace=normalize,
+        strip_quotes=strip_quotes,
+        mask_urls=mask,
+        mask_emails=mask,
+        mask_mentions=mask,
+        drop_retweets=drop_retweets,
+        min_chars=min_chars,
+        dedupe_within_account=dedupe,
+        min_posts_per_account=min_posts,
+        max_posts_per_account=max_posts,
+        seed=seed,
+    )
+    result = ingest(
+        corpus,
+        out=out,
+        columns=map,
+        preset=preset,
+        on_error=on_error,
+        limit=limit,
+        clean_config=config,
+        overwrite=overwrite,
+        progress=console.is_terminal,
+    )
+    report = result.report
+    mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
+    console.print(f"[dim]columns:[/dim] {mapping}", soft_wrap=True)
+    console.print(report.to_rich_table())
+    for message in report.errors[:5]:
+        console.print(f"[yellow]skipped:[/yellow] {message}", soft_wrap=True)
+    console.print(f"posts:  {result.posts_path}", soft_wrap=True)
+    console.print(f"report: {result.report_path}", soft_wrap=True)

@@ -1,0 +1,262 @@
+"""Clean a corpus of posts: optional text transforms, then optional filters, every effect counted.
+
+    posts, report = clean(posts)                                 # defaults: what forum analysis expects
+    posts, report = clean(posts, min_posts_per_account=10, max_posts_per_account=200, seed=1)
+
+Text transforms run in one batched `Dataset.map` (Arrow cache files, bounded memory), in the order
+unescape -> NFC -> quote stripping -> masking (urls, e-mails, mentions) -> whitespace. The map also returns,
+per post, one flag per transform (did it change the text?), whether the raw text is a retweet, the cleaned
+length and a 64-bit key of (account_id, cleaned text); the counts are sums of those columns, so they are right
+even when datasets serves the map from its cache. The filters (retweets, empty, too short, duplicates within
+an account, accounts below a minimum, a seeded cap per account) are then computed on those columns with
+numpy and applied with one `select`, which keeps the order of the surviving posts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from authorid.data import clean_text
+from authorid.data.report import IngestReport
+from authorid.progress import datasets_progress_bars
+
+logger = logging.getLogger(__name__)
+
+
+class EmptyCorpusError(ValueError):
+    """Cleaning removed every post; the message names the filter that removed the last ones."""
+
+
+@dataclass
+class CleanConfig:
+    """Which cleaning steps run. Every step is optional; the defaults suit authorship analysis on forums.
+
+    `normalize_whitespace` keeps line breaks (paragraphing is part of an author's style) but collapses blank
+    lines to one, runs of spaces/tabs/NBSP to one space, and strips line ends (see
+    `clean_text.normalize_whitespace`). `min_chars` counts characters of the cleaned text (placeholders such
+    as `<URL>` included); a text that is empty or only whitespace after cleaning is always dropped.
+    `max_posts_per_account` keeps a random sample of that many posts per account, drawn with `seed`.
+    """
+
+    unescape_html: bool = True
+    normalize_unicode: bool = True
+    normalize_whitespace: bool = True
+    strip_quotes: bool = True
+    mask_urls: bool = True
+    mask_emails: bool = True
+    mask_mentions: bool = True
+    drop_retweets: bool = True
+    min_chars: int = 1
+    dedupe_within_account: bool = True
+    min_posts_per_account: int = 1
+    max_posts_per_account: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.min_chars < 0:
+            raise ValueError(f"min_chars must be >= 0, got {self.min_chars}")
+        if self.min_posts_per_account < 1:
+            raise ValueError(f"min_posts_per_account must be >= 1, got {self.min_posts_per_account}")
+        if self.max_posts_per_account is not None and self.max_posts_per_account < 1:
+            raise ValueError(f"max_posts_per_account must be >= 1 or None, got {self.max_posts_per_account}")
+
+
+#: The text transforms in the order they run: (CleanConfig field, report.changed key, function).
+TEXT_STEPS: tuple[tuple[str, str, Callable[[str], str]], ...] = (
+    ("unescape_html", "html_unescaped", clean_text.unescape_html),
+    ("normalize_unicode", "unicode_normalized", clean_text.normalize_unicode),
+    ("strip_quotes", "quotes_stripped", clean_text.strip_quotes),
+    ("mask_urls", "urls_masked", clean_text.mask_urls),
+    ("mask_emails", "emails_masked", clean_text.mask_emails),
+    ("mask_mentions", "mentions_masked", clean_text.mask_mentions),
+    ("normalize_whitespace", "whitespace_normalized", clean_text.normalize_whitespace),
+)
+
+# Helper columns the map adds and `clean` removes again. The leading "__" keeps them clear of user columns.
+_RETWEET, _LENGTH, _KEY = "__clean_retweet", "__clean_length", "__clean_key"
+
+
+# datasets fingerprints a map by pickling its function, and module-level functions pickle by name: without
+# this digest of the cleaning code, a changed regex would be served the old texts from the map cache.
+_RULES_DIGEST = hashlib.sha256(
+    Path(clean_text.__file__).read_bytes() + Path(__file__).read_bytes()
+).hexdigest()
+
+
+def _changed_column(report_key: str) -> str:
+    return f"__clean_{report_key}"
+
+
+def _clean_batch(
+    account_ids: list[str | None], texts: list[str | None], *, steps: tuple, rules_digest: str
+) -> dict[str, list]:
+    """Batched map function: cleaned texts plus per-post helper columns (see the module docstring).
+
+    `rules_digest` is unused here: it only enters datasets' cache fingerprint (see _RULES_DIGEST).
+    """
+    flags: dict[str, list[bool]] = {key: [] for _, key, _ in steps}
+    cleaned, retweet, length, key = [], [], [], []
+    for account_id, text in zip(account_ids, texts, strict=True):
+        text = text or ""  # a null text is an empty post (dropped as "empty")
+        retweet.append(clean_text.is_retweet(text))
+        for _, report_key, step in steps:
+            new = step(text)
+            flags[report_key].append(new != text)
+            text = new
+        cleaned.append(text)
+        length.append(len(text) if text.strip() else 0)
+        # 64 bits: the chance of any collision among 10^6 posts is ~3e-8, so dedupe is exact in practice.
+        digest = hashlib.blake2b(f"{account_id}\x00{text}".encode(), digest_size=8).digest()
+        key.append(int.from_bytes(digest, "little", signed=True))
+    out: dict[str, list] = {"text": cleaned, _RETWEET: retweet, _LENGTH: length, _KEY: key}
+    out.update({_changed_column(k): v for k, v in flags.items()})
+    return out
+
+
+def _resolve_config(config: CleanConfig | None, overrides: dict) -> CleanConfig:
+    config = config or CleanConfig()
+    valid = [f.name for f in dataclasses.fields(CleanConfig)]
+    unknown = sorted(set(overrides) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown cleaning option(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+    return dataclasses.replace(config, **overrides) if overrides else config
+
+
+def _relax_hint(filter_key: str, config: CleanConfig) -> str:
+    return {
+        "retweet": "set drop_retweets=False",
+        "empty": "check the text column (all texts are empty once cleaned; strip_quotes=False keeps quotes)",
+        "too_short": f"lower min_chars (now {config.min_chars})",
+        "duplicate_in_account": "set dedupe_within_account=False",
+        "account_below_min_posts": f"lower min_posts_per_account (now {config.min_posts_per_account})",
+    }.get(filter_key, "relax the cleaning filters")
+
+
+def _first_per_group(group: np.ndarray) -> np.ndarray:
+    """Boolean mask: True at the first occurrence of each value of `group` (in row order)."""
+    keep = np.zeros(len(group), dtype=bool)
+    keep[np.unique(group, return_index=True)[1]] = True  # np.unique returns first-occurrence indices
+    return keep
+
+
+def _capped(accounts: np.ndarray, priority: np.ndarray, cap: int) -> np.ndarray:
+    """Boolean mask keeping the `cap` posts of lowest `priority` in each account."""
+    order = np.lexsort((priority, accounts))  # by account, then by priority
+    sorted_accounts = accounts[order]
+    starts = np.r_[0, np.flatnonzero(sorted_accounts[1:] != sorted_accounts[:-1]) + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    keep = np.zeros(len(order), dtype=bool)
+    keep[order[rank < cap]] = True
+    return keep
+
+
+def _apply_filters(
+    columns: pa.Table, config: CleanConfig, report: IngestReport
+) -> tuple[np.ndarray, str | None]:
+    """Row indices that survive every filter, and the filter that dropped the last posts (if none survive)."""
+    n = columns.num_rows
+    alive = np.arange(n)
+    accounts = pc.dictionary_encode(columns.column("account_id")).combine_chunks().indices
+    accounts = np.asarray(accounts.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    last_filter: str | None = None
+
+    def drop(filter_key: str, keep: np.ndarray) -> None:
+        nonlocal alive, last_filter
+        report.count_dropped(filter_key, int(len(alive) - keep.sum()))
+        if len(alive) and not keep.any():
+            last_filter = filter_key
+        alive = alive[keep]
+
+    if config.drop_retweets:
+        drop("retweet", ~columns.column(_RETWEET).to_numpy()[alive])
+    length = columns.column(_LENGTH).to_numpy()
+    drop("empty", length[alive] > 0)
+    if config.min_chars > 1:
+        drop("too_short", length[alive] >= config.min_chars)
+    if config.dedupe_within_account:
+        drop("duplicate_in_account", _first_per_group(columns.column(_KEY).to_numpy()[alive]))
+    if config.min_posts_per_account > 1:
+        per_account = np.bincount(accounts[alive] + 1)  # +1: null account ids (-1) get a bin too
+        drop("account_below_min_posts", per_account[accounts[alive] + 1] >= config.min_posts_per_account)
+    if config.max_posts_per_account is not None:
+        # One priority per original row, so the sample of an account does not depend on other accounts' posts.
+        priority = np.random.default_rng(config.seed).random(n)
+        drop("over_cap_per_account", _capped(accounts[alive], priority[alive], config.max_posts_per_account))
+    report.posts_out = int(len(alive))
+    report.accounts_out = int(len(np.unique(accounts[alive])))
+    return alive, last_filter
+
+
+def clean(
+    posts: datasets.Dataset,
+    config: CleanConfig | None = None,
+    *,
+    report: IngestReport | None = None,
+    progress: bool = False,
+    **overrides,
+) -> tuple[datasets.Dataset, IngestReport]:
+    """Clean a canonical posts Dataset; returns the surviving posts (order kept) and the report.
+
+    `overrides` are CleanConfig fields (`clean(posts, min_chars=20)`). Counts go into `report` (a new one when
+    None): `changed[key]` = posts whose text a transform modified (one key per enabled transform, see
+    TEXT_STEPS); `dropped[key]` = posts a filter removed (retweet, empty, too_short, duplicate_in_account,
+    account_below_min_posts, over_cap_per_account), so len(posts) = posts_out + sum(dropped added here).
+    Raises EmptyCorpusError when nothing survives, ValueError for an unknown option.
+    """
+    config = _resolve_config(config, overrides)
+    report = report if report is not None else IngestReport()
+    missing = [c for c in ("account_id", "text") if c not in posts.column_names]
+    if missing:
+        raise ValueError(f"posts lack column(s) {', '.join(missing)}; map them with authorid's readers first")
+    if len(posts) == 0:
+        raise EmptyCorpusError("cleaning got no posts: the input corpus is empty")
+
+    steps = tuple(step for step in TEXT_STEPS if getattr(config, step[0]))
+    helper_features = {
+        _RETWEET: datasets.Value("bool"),
+        _LENGTH: datasets.Value("int64"),
+        _KEY: datasets.Value("int64"),
+    }
+    helper_features.update({_changed_column(key): datasets.Value("bool") for _, key, _ in steps})
+    features = datasets.Features({**posts.features, **helper_features})
+    with datasets_progress_bars(progress):
+        mapped = posts.map(
+            _clean_batch,
+            batched=True,
+            input_columns=["account_id", "text"],
+            fn_kwargs={"steps": steps, "rules_digest": _RULES_DIGEST},
+            features=features,
+            desc="cleaning texts",
+        )
+    columns = mapped.select_columns(["account_id", *helper_features]).with_format("arrow")[:]
+    for _, key, _ in steps:
+        report.count_changed(key, int(pc.sum(columns.column(_changed_column(key))).as_py() or 0))
+
+    alive, last_filter = _apply_filters(columns, config, report)
+    if len(alive) == 0:
+        hint = _relax_hint(last_filter, config)
+        raise EmptyCorpusError(
+            f"cleaning left no posts: filter '{last_filter}' removed the last ones; {hint}"
+        )
+    cleaned = mapped.remove_columns(list(helper_features))
+    if len(alive) < len(cleaned):
+        cleaned = cleaned.select(alive)
+    logger.info(
+        "cleaned %d posts -> %d posts of %d accounts (changed: %s; dropped: %s)",
+        len(posts),
+        report.posts_out,
+        report.accounts_out,
+        report.changed,
+        report.dropped,
+    )
+    return cleaned, report

@@ -1,0 +1,56 @@
+"""ingest: read a dump, clean it, and write canonical posts to Parquet with the report beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+
+from authorid.data.clean import CleanConfig, clean
+from authorid.data.readers import OnError, read_posts
+from authorid.data.report import IngestReport
+from authorid.io import atomic_write
+from authorid.progress import datasets_progress_bars
+
+
+@dataclass
+class IngestResult:
+    posts: datasets.Dataset
+    report: IngestReport
+    posts_path: Path | None
+    report_path: Path | None
+
+
+def report_path_for(posts_path: Path) -> Path:
+    """`posts.parquet` -> `posts.report.json`."""
+    return posts_path.with_name(posts_path.name.removesuffix(".parquet") + ".report.json")
+
+
+def ingest(
+    corpus: str | Path,
+    *,
+    out: str | Path | None = None,
+    columns: dict[str, str] | str | None = None,
+    preset: str | None = None,
+    on_error: OnError = "raise",
+    limit: int | None = None,
+    clean_config: CleanConfig | None = None,
+    overwrite: bool = True,
+    progress: bool = False,
+) -> IngestResult:
+    """Read `corpus`, clean it with `clean_config` (defaults if None) and, with `out`, write the posts to Parquet
+    (atomically) and the IngestReport as JSON beside them (`<name>.report.json`)."""
+    out_path = Path(out) if out is not None else None
+    if out_path is not None and out_path.exists() and not overwrite:
+        raise FileExistsError(f"{out_path} exists; pass --overwrite to replace it")
+    posts, report = read_posts(
+        corpus, columns=columns, preset=preset, on_error=on_error, limit=limit, progress=progress
+    )
+    posts, report = clean(posts, clean_config, report=report, progress=progress)
+    report_path = None
+    if out_path is not None:
+        with datasets_progress_bars(progress):
+            atomic_write(out_path, lambda tmp: posts.to_parquet(str(tmp)))
+        report_path = report.save(report_path_for(out_path))
+    return IngestResult(posts=posts, report=report, posts_path=out_path, report_path=report_path)

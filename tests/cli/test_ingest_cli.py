@@ -1,0 +1,85 @@
+"""`authorid corpora` and `authorid ingest` end to end through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+import datasets
+import pytest
+from typer.testing import CliRunner
+
+from authorid.cli import app
+
+runner = CliRunner()
+
+
+def test_corpora_lists_presets_and_finds_the_bundled_demo():
+    result = runner.invoke(app, ["corpora"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for name in ("enron_demo", "reddit_college", "reuters_c50", "blog50", "enron_pan11"):
+        assert name in result.output
+    assert "enron_demo.jsonl.gz" in result.output
+
+
+def test_ingest_demo_writes_posts_and_report(tmp_path):
+    out = tmp_path / "posts.parquet"
+    result = runner.invoke(app, ["ingest", "enron_demo", "-o", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "id -> post_id, author -> account_id, text -> text, split -> split" in result.output
+    assert f"posts:  {out}" in result.output
+    report = json.loads((tmp_path / "posts.report.json").read_text())
+    posts = datasets.Dataset.from_parquet(str(out))
+    assert len(posts) == report["posts_out"]
+    assert report["read"]["records"] == 960
+    # every post read is either kept or counted as dropped
+    assert report["posts_out"] + sum(report["dropped"].values()) == 960
+    assert set(posts.column_names) == {"post_id", "account_id", "text", "split"}
+
+
+def test_ingest_reads_its_own_output_back(tmp_path):
+    first = tmp_path / "a.parquet"
+    assert runner.invoke(app, ["ingest", "enron_demo", "-o", str(first)]).exit_code == 0
+    second = tmp_path / "b.parquet"
+    result = runner.invoke(app, ["ingest", str(first), "-o", str(second)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "post_id -> post_id, account_id -> account_id, text -> text" in result.output
+    assert (
+        datasets.Dataset.from_parquet(str(second))["text"]
+        == datasets.Dataset.from_parquet(str(first))["text"]
+    )
+
+
+@pytest.mark.parametrize(
+    "lines, args, message",
+    [
+        (['{"author": "a", "text": "x"}', "{oops"], [], "bad.jsonl: line 2: malformed JSON"),
+        (['{"who": "a", "said": "x"}'], [], "no column for account_id, text; columns found: who, said"),
+        (['{"author": "a", "text": "x"}'], ["--map", "body"], "--map entry 'body' is not SOURCE=CANONICAL"),
+        (['{"author": "a", "text": ""}'], [], "cleaning left no posts: filter 'empty' removed the last ones"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, lines, args, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(
+        app, ["ingest", str(path), "-o", str(tmp_path / "o.parquet"), *args], terminal_width=300
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert message in result.output
+    assert result.output.strip().startswith("error:")
+
+
+def test_on_error_skip_counts_and_reports(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"author": "a", "text": "hello there"}\n{oops\n{"author": "b", "text": "hi there"}\n')
+    result = runner.invoke(
+        app,
+        ["ingest", str(path), "-o", str(tmp_path / "o.parquet"), "--on-error", "skip"],
+        terminal_width=300,
+    )
+    assert result.exit_code == 0, result.output
+    assert "skipped errors" in result.output
+    assert "line 2: malformed JSON" in result.output
+    report = json.loads((tmp_path / "o.report.json").read_text())
+    assert report["read"]["skipped_errors"] == 1 and report["posts_out"] == 2
