@@ -1,0 +1,180 @@
+"""StyleModel: what every command's MODEL argument becomes.
+
+A MODEL is one of
+- `minilm`: the untuned default encoder (all-MiniLM-L6-v2, bundled);
+- `stylometric` (or `stylometric:DIM`, e.g. `stylometric:512` for SVD-reduced vectors): char n-gram TF-IDF
+  profiles, fitted on the corpus the command is given;
+- a folder written by authorid: a trained sentence-transformers model (`modules.json`) with `authorid.json`
+  and optionally `authorid_pooling/` (attention pooling) and `calibration.json`; or a saved stylometric encoder
+  (`stylometric.json`).
+
+A StyleModel turns posts into account vectors and, when it carries a calibration, turns the cosine of two
+account vectors into a calibrated P(same person).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from authorid.errors import AuthoridError
+
+if TYPE_CHECKING:
+    import datasets
+
+    from authorid.encoders import AccountVectors
+
+logger = logging.getLogger(__name__)
+
+METADATA_FILE = "authorid.json"
+CALIBRATION_FILE = "calibration.json"
+
+
+class ModelError(AuthoridError):
+    """A MODEL argument that names nothing loadable."""
+
+
+@dataclass
+class StyleModel:
+    """An encoder (neural or stylometric), its account pooling, and optionally a calibration."""
+
+    name: str
+    encoder: Any  # SentenceTransformer | StylometricEncoder
+    pooling: Any = None  # AttentionPooling | None (None: normalised mean of post vectors)
+    calibration: Any = None  # authorid.verification calibrator with .predict(similarities) -> probabilities
+    metadata: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def kind(self) -> str:
+        from authorid.encoders import StylometricEncoder
+
+        return "stylometric" if isinstance(self.encoder, StylometricEncoder) else "neural"
+
+    @property
+    def dim(self) -> int:
+        if self.kind == "stylometric":
+            return int(self.encoder.dim)
+        getter = getattr(self.encoder, "get_embedding_dimension", None) or (
+            self.encoder.get_sentence_embedding_dimension
+        )
+        return int(getter())
+
+    def embed_accounts(self, posts: datasets.Dataset, *, progress: bool = False, batch_size: int = 64):
+        """One L2-normalised vector per account, in order of each account's first post."""
+        from authorid.encoders import embed_accounts
+
+        return embed_accounts(
+            self.encoder, posts, pooling=self.pooling or "mean", batch_size=batch_size, progress=progress
+        )
+
+    def embed_posts(self, texts: list[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
+        from authorid.encoders import embed_texts
+
+        return embed_texts(self.encoder, texts, batch_size=batch_size, progress=progress)
+
+    def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Cosine similarity of (normalised) vectors, row by row; a and b are (d,) or (n, d)."""
+        return np.sum(np.atleast_2d(a) * np.atleast_2d(b), axis=-1)
+
+    def score(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
+        """Calibrated P(same person) for account vectors a, b (rows). Raises if the model is not calibrated."""
+        if self.calibration is None:
+            raise ModelError(
+                f"model {self.name} has no calibration: fit one with `authorid calibrate` (or pass --calibrate-on)"
+            )
+        probabilities = self.calibration.predict(self.similarity(a, b))
+        return float(probabilities[0]) if np.ndim(a) == 1 and np.ndim(b) == 1 else probabilities
+
+    def identity(self) -> dict:
+        """What identifies this model's vector space, so an index built with another model is refused."""
+        return {"name": self.name, "kind": self.kind, "dim": self.dim, "fingerprint": self.fingerprint()}
+
+    def fingerprint(self) -> str:
+        """A hash of the encoder's parameters (neural weights, or stylometric vocabulary and idf)."""
+        digest = hashlib.sha256()
+        if self.kind == "stylometric":
+            digest.update(json.dumps(self.encoder.params, sort_keys=True).encode())
+            digest.update(json.dumps(self.encoder.feature_names()[:1000]).encode())
+        else:
+            for name, tensor in sorted(self.encoder.state_dict().items()):
+                digest.update(name.encode())
+                digest.update(tensor.detach().cpu().float().numpy().tobytes())
+        if self.pooling is not None:
+            for name, tensor in sorted(self.pooling.state_dict().items()):
+                digest.update(name.encode())
+                digest.update(tensor.detach().cpu().float().numpy().tobytes())
+        return digest.hexdigest()[:16]
+
+
+def _stylometric_spec(spec: str) -> int | None | bool:
+    """`stylometric` -> None (full profile); `stylometric:512` -> 512; anything else -> False."""
+    if spec == "stylometric":
+        return None
+    if spec.startswith("stylometric:"):
+        value = spec.split(":", 1)[1]
+        if not value.isdigit() or int(value) <= 0:
+            raise ModelError(f"model {spec!r}: expected stylometric:DIM with DIM a positive integer")
+        return int(value)
+    return False
+
+
+def load_model(
+    spec: str | Path,
+    *,
+    fit_corpus: datasets.Dataset | None = None,
+    max_seq_length: int = 128,
+    device: str | None = None,
+) -> StyleModel:
+    """The StyleModel a MODEL argument names (see the module docstring).
+
+    `fit_corpus` is needed for `stylometric`: its vocabulary and idf are fitted on it (no labels are used).
+    """
+    from authorid.encoders import StylometricEncoder, build_style_encoder, load_pooling
+
+    text = str(spec)
+    dim = _stylometric_spec(text)
+    if dim is not False:
+        if fit_corpus is None:
+            raise ModelError("model 'stylometric' is fitted on a corpus; none was given")
+        return StyleModel(name=text, encoder=StylometricEncoder(dim=dim).fit(fit_corpus))
+    if text == "minilm":
+        return StyleModel(name="minilm", encoder=build_style_encoder("minilm", max_seq_length=max_seq_length,
+                                                                      device=device))
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise ModelError(
+            f"model {text!r}: not 'minilm', 'stylometric[:DIM]', nor a model folder (no such folder {path})"
+        )
+    metadata = json.loads((path / METADATA_FILE).read_text()) if (path / METADATA_FILE).is_file() else {}
+    calibration = _load_calibration(path)
+    if (path / "stylometric.json").is_file():
+        encoder = StylometricEncoder.load(path)
+        return StyleModel(name=str(path), encoder=encoder, calibration=calibration, metadata=metadata, path=path)
+    if not (path / "modules.json").is_file():
+        raise ModelError(f"model folder {path} holds neither a sentence-transformers model nor a stylometric one")
+    from sentence_transformers import SentenceTransformer
+
+    encoder = SentenceTransformer(str(path), device=device, local_files_only=True)
+    return StyleModel(
+        name=str(path),
+        encoder=encoder,
+        pooling=load_pooling(path, device=device),
+        calibration=calibration,
+        metadata=metadata,
+        path=path,
+    )
+
+
+def _load_calibration(path: Path):
+    if not (path / CALIBRATION_FILE).is_file():
+        return None
+    from authorid.verification import Calibrator
+
+    return Calibrator.load(path / CALIBRATION_FILE)
