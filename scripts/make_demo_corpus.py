@@ -22,7 +22,9 @@ MAX_BYTES = 1_000_000  # the shared corpora's terms allow at most 1 MB of Enron 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--source", type=Path, default=SOURCE)
     parser.add_argument("--out", type=Path, default=TARGET)
     parser.add_argument("--authors", type=int, default=40)
@@ -50,12 +52,16 @@ def main() -> None:
 
     payload = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
     if len(payload) > MAX_BYTES:
-        raise SystemExit(f"sample is {len(payload):,} bytes uncompressed, over {MAX_BYTES:,}; lower --per-author")
+        raise SystemExit(
+            f"sample is {len(payload):,} bytes uncompressed, over {MAX_BYTES:,}; lower --per-author"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # mtime=0 keeps the gzip bytes identical across runs
     with open(args.out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(payload)
-    print(f"wrote {args.out}: {len(records)} e-mails of {len(chosen)} authors, {len(payload):,} bytes uncompressed")
+    print(
+        f"wrote {args.out}: {len(records)} e-mails of {len(chosen)} authors, {len(payload):,} bytes uncompressed"
+    )
 
 
 if __name__ == "__main__":

@@ -53,5 +53,3 @@ def canonical_sample(name: str, limit: int) -> list[dict]:
             row["split"] = r["split"]
         rows.append(row)
     return rows
-
-

@@ -261,7 +261,9 @@ def resolve_column_map(
     mapping: dict[str, str] = {}
     for source, target in explicit.items():
         if source not in available:
-            raise InputError(f"{path}: --map names column {source!r}, which is absent; columns: {', '.join(available)}")
+            raise InputError(
+                f"{path}: --map names column {source!r}, which is absent; columns: {', '.join(available)}"
+            )
         mapping[source] = target
     if preset is not None:
         for source, target in preset.columns.items():
@@ -385,7 +387,9 @@ def read_posts(
                     message = f"{path}: {record.where}: {exc}"
                     if on_error == "raise":
                         records.close()
-                        raise InputError(message + " (use --on-error skip to count and skip such records)") from None
+                        raise InputError(
+                            message + " (use --on-error skip to count and skip such records)"
+                        ) from None
                     report.note_error(message)
                     continue
                 batch.append(row)
@@ -408,7 +412,9 @@ def read_posts(
 
     if n_posts == 0:
         skipped = report.read.get("skipped_errors", 0)
-        raise InputError(f"{corpus}: no posts read ({report.read.get('records', 0)} records, {skipped} skipped)")
+        raise InputError(
+            f"{corpus}: no posts read ({report.read.get('records', 0)} records, {skipped} skipped)"
+        )
     posts = datasets.Dataset.from_file(str(arrow_path))
     duplicates = n_posts - pc.count_distinct(posts.data.column("post_id")).as_py()
     if duplicates:
@@ -465,8 +471,9 @@ class _progress_bar:
     def update(self, done_bytes: int, posts: int) -> None:
         if self.enabled:
             elapsed = self.progress.tasks[0].elapsed or 1e-9
-            self.progress.update(self.task, completed=min(done_bytes, self.total_bytes), posts=posts,
-                                 rate=posts / elapsed)
+            self.progress.update(
+                self.task, completed=min(done_bytes, self.total_bytes), posts=posts, rate=posts / elapsed
+            )
 
     def __exit__(self, *exc):
         if self.enabled:
