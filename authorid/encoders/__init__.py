@@ -1,0 +1,30 @@
+"""Encoders: where a post becomes a vector, and posts become an account vector.
+
+- `build_style_encoder` / `resolve_base` (build.py): a sentence-transformers style encoder from a local base.
+- `embed_texts` / `embed_accounts` (embed.py): embed a whole corpus, fast, in input order.
+- `AttentionPooling`, `mean_pool`, `save_pooling` / `load_pooling` (pooling.py): account vectors from posts.
+- `StylometricEncoder` (stylometric.py): char n-gram TF-IDF profiles with optional spaCy features.
+- `AccountVectors` (account_vectors.py): account ids + L2-normalised vectors + post counts, Parquet I/O.
+"""
+
+from authorid.encoders.account_vectors import AccountVectors, group_by_first_appearance
+from authorid.encoders.build import UnknownBaseError, build_style_encoder, resolve_base
+from authorid.encoders.embed import embed_accounts, embed_texts
+from authorid.encoders.pooling import AttentionPooling, load_pooling, mean_pool, normalize_rows, save_pooling
+from authorid.encoders.stylometric import StylometricEncoder
+
+__all__ = [
+    "AccountVectors",
+    "AttentionPooling",
+    "StylometricEncoder",
+    "UnknownBaseError",
+    "build_style_encoder",
+    "embed_accounts",
+    "embed_texts",
+    "group_by_first_appearance",
+    "load_pooling",
+    "mean_pool",
+    "normalize_rows",
+    "resolve_base",
+    "save_pooling",
+]

@@ -1,0 +1,106 @@
+"""`AccountVectors`: one L2-normalised vector per account, with its post count, saved as Parquet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from authorid.io import atomic_write
+
+#: Rows must have unit norm (or be all zero: an account whose posts carry no features) within this tolerance.
+_NORM_TOLERANCE = 1e-3
+
+
+@dataclass
+class AccountVectors:
+    """Account vectors in a fixed order: `vectors[i]` belongs to `account_ids[i]`, built from `n_posts[i]` posts.
+
+    `vectors` is float32 (n, d) with L2-normalised rows, so a dot product is a cosine similarity.
+    """
+
+    account_ids: list[str]
+    vectors: np.ndarray
+    n_posts: np.ndarray
+    _positions: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.account_ids = [str(a) for a in self.account_ids]
+        self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        self.n_posts = np.asarray(self.n_posts, dtype=np.int64)
+        n = len(self.account_ids)
+        if self.vectors.ndim != 2 or self.vectors.shape[0] != n or self.n_posts.shape != (n,):
+            raise ValueError(
+                f"AccountVectors needs {n} ids, an (n, d) vector array and n post counts; got vectors "
+                f"{self.vectors.shape} and n_posts {self.n_posts.shape}"
+            )
+        self._positions = {a: i for i, a in enumerate(self.account_ids)}
+        if len(self._positions) != n:
+            raise ValueError("AccountVectors account_ids are not unique")
+        norms = np.linalg.norm(self.vectors, axis=1)
+        bad = ~((np.abs(norms - 1) <= _NORM_TOLERANCE) | (norms == 0))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"AccountVectors rows must be L2-normalised; {self.account_ids[first]!r} has norm {norms[first]:.4f}"
+            )
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.account_ids)
+
+    def __contains__(self, account_id: object) -> bool:
+        return account_id in self._positions
+
+    def index_of(self, account_id: str) -> int:
+        """Row of `account_id`; KeyError naming it when absent."""
+        try:
+            return self._positions[account_id]
+        except KeyError:
+            raise KeyError(f"no vector for account {account_id!r}") from None
+
+    def __getitem__(self, account_id: str) -> np.ndarray:
+        return self.vectors[self.index_of(account_id)]
+
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write columns account_id (string), n_posts (int64), vector (list<float32>) atomically."""
+        flat = pa.array(self.vectors.reshape(-1), type=pa.float32())
+        offsets = pa.array(np.arange(len(self) + 1, dtype=np.int32) * self.dim)
+        table = pa.table(
+            {
+                "account_id": pa.array(self.account_ids, type=pa.string()),
+                "n_posts": pa.array(self.n_posts, type=pa.int64()),
+                "vector": pa.ListArray.from_arrays(offsets, flat, type=pa.list_(pa.float32())),
+            }
+        )
+        return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+    @classmethod
+    def from_parquet(cls, path: str | Path) -> AccountVectors:
+        table = pq.read_table(path, columns=["account_id", "n_posts", "vector"])
+        vector_column = table.column("vector").combine_chunks()
+        n = table.num_rows
+        values = vector_column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+        dim = len(values) // n if n else 0
+        return cls(
+            account_ids=table.column("account_id").to_pylist(),
+            vectors=values.reshape(n, dim),
+            n_posts=table.column("n_posts").to_numpy(),
+        )
+
+
+def group_by_first_appearance(account_ids: list[str]) -> tuple[list[str], np.ndarray]:
+    """(distinct ids in order of first appearance, index of each post's account in that list)."""
+    positions: dict[str, int] = {}
+    groups = np.fromiter(
+        (positions.setdefault(str(a), len(positions)) for a in account_ids),
+        dtype=np.int64,
+        count=len(account_ids),
+    )
+    return list(positions), groups
