@@ -1,1 +1,83 @@
+"""authorid: who wrote what on forums.
+
+The public Python API. Names load lazily, so `import authorid` (and every CLI command) starts fast and pulls in
+torch only when an encoder is asked for.
+
+    import authorid as aid
+    posts, report = aid.read_posts("dump.jsonl.gz", columns={"user": "account_id", "body": "text"})
+    posts, report = aid.clean(posts, report=report)
+    split = aid.split(posts, "open-world", seed=0)
+    model = aid.build_style_encoder("minilm")
+    vectors = aid.embed_accounts(model, split.test)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    # data
+    "read_posts": "authorid.data.readers",
+    "load_posts": "authorid.data.readers",
+    "clean": "authorid.data.clean",
+    "CleanConfig": "authorid.data.clean",
+    "ingest": "authorid.data.ingest",
+    "IngestReport": "authorid.data.report",
+    "split": "authorid.data.splits",
+    "Split": "authorid.data.splits",
+    "SplitManifest": "authorid.data.splits",
+    "EpisodeBatchSampler": "authorid.data.episodes",
+    "posts_from_records": "authorid.schema",
+    # encoders
+    "build_style_encoder": "authorid.encoders",
+    "embed_texts": "authorid.encoders",
+    "embed_accounts": "authorid.encoders",
+    "AccountVectors": "authorid.encoders",
+    "StylometricEncoder": "authorid.encoders",
+    "AttentionPooling": "authorid.encoders",
+    # losses and evaluation
+    "build_loss": "authorid.losses",
+    "sybil_linking_metrics": "authorid.evaluation.linking",
+    # errors
+    "AuthoridError": "authorid.errors",
+    "InputError": "authorid.errors",
+}
+_RENAMED = {"build_loss": "build"}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'authorid' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), _RENAMED.get(name, name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from authorid.data.clean import CleanConfig, clean
+    from authorid.data.episodes import EpisodeBatchSampler
+    from authorid.data.ingest import ingest
+    from authorid.data.readers import load_posts, read_posts
+    from authorid.data.report import IngestReport
+    from authorid.data.splits import Split, SplitManifest, split
+    from authorid.encoders import (
+        AccountVectors,
+        AttentionPooling,
+        StylometricEncoder,
+        build_style_encoder,
+        embed_accounts,
+        embed_texts,
+    )
+    from authorid.errors import AuthoridError, InputError
+    from authorid.evaluation.linking import sybil_linking_metrics
+    from authorid.losses import build as build_loss
+    from authorid.schema import posts_from_records
