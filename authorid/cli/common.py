@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,7 +33,7 @@ PresetOption = Annotated[
     ),
 ]
 OnErrorOption = Annotated[
-    str,
+    Literal["raise", "skip"],
     typer.Option(
         "--on-error",
         help="'raise': stop at the first malformed record; 'skip': count and report malformed records.",

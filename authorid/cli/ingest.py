@@ -34,7 +34,7 @@ def ingest_command(
         bool, typer.Option(help="Unicode NFC and whitespace.", rich_help_panel=Cleaning)
     ] = True,
     strip_quotes: Annotated[
-        bool, typer.Option(help="Strip '>' quoted lines and [quote] blocks.", rich_help_panel=Cleaning)
+        bool, typer.Option(help="Strip '>' quoted lines and \\[quote] blocks.", rich_help_panel=Cleaning)
     ] = True,
     mask: Annotated[
         bool, typer.Option(help="Mask urls, e-mails, @mentions, u/names.", rich_help_panel=Cleaning)
