@@ -1,6 +1,7 @@
 """The `authorid` command line. Each command module pairs a thin typer function with a plain Python function.
 
-Commands: `corpora`, `ingest`, `demo` (and more as the toolkit grows).
+Data: `corpora`, `ingest`. Vectors: `embed`. Verification: `calibrate`, `score`. Linking: `index build|add`,
+`link`. Main job: `demo`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ import typer
 
 from authorid.cli.corpora import corpora_command
 from authorid.cli.demo import demo_command
+from authorid.cli.embed import embed_command
+from authorid.cli.index import index_app, link_command
 from authorid.cli.ingest import ingest_command
+from authorid.cli.score import calibrate_command, score_command
 
 app = typer.Typer(
     name="authorid",
@@ -20,4 +24,9 @@ app = typer.Typer(
 )
 app.command("corpora")(corpora_command)
 app.command("ingest")(ingest_command)
+app.command("embed")(embed_command)
+app.command("calibrate")(calibrate_command)
+app.command("score")(score_command)
+app.add_typer(index_app, name="index")
+app.command("link")(link_command)
 app.command("demo")(demo_command)

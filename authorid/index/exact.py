@@ -1,0 +1,116 @@
+"""`ExactIndex`: brute-force inner product over all enrolled vectors (numpy matmul), for small collections.
+
+Exact top-k by cosine: scores = Q · Vᵀ in blocks of queries, then argpartition + sort per row. Cost is
+O(n·d) per query; below ~50k accounts this is faster than building any approximate index.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from authorid.encoders.account_vectors import AccountVectors
+from authorid.index.base import (
+    as_matrix,
+    check_k,
+    ids_matrix,
+    new_rows,
+    read_ids,
+    write_common,
+)
+from authorid.io import atomic_write
+
+VECTORS_FILE = "vectors.npy"
+
+#: Queries scored per matmul block, bounding the (block x n) score matrix.
+_QUERY_BLOCK = 1024
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(top-k scores, their columns) per row of `scores`, best first; ties broken by the lower column."""
+    k = min(k, scores.shape[1])
+    part = (
+        np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        if k < scores.shape[1]
+        else np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
+    )
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -part_scores), axis=1)
+    return np.take_along_axis(part_scores, order, axis=1), np.take_along_axis(part, order, axis=1)
+
+
+class ExactIndex:
+    kind = "exact"
+
+    def __init__(self, dim: int, *, model_identity: dict, model_spec: str | None = None) -> None:
+        self.dim = int(dim)
+        self.model_identity = dict(model_identity)
+        self.model_spec = model_spec
+        self.ids: list[str] = []
+        self.n_posts = np.zeros(0, dtype=np.int64)
+        self.positions: dict[str, int] = {}
+        self._vectors = np.zeros((0, self.dim), dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._vectors
+
+    def add(self, vectors: AccountVectors, *, on_duplicate: str = "raise") -> int:
+        """Enrol `vectors`; returns how many were added (duplicates skipped with on_duplicate="skip")."""
+        rows = new_rows(self, vectors, on_duplicate)
+        if rows.size:
+            matrix = as_matrix(vectors.vectors[rows], self.dim)
+            self._vectors = np.concatenate([self._vectors, matrix])
+            self._enrol([vectors.account_ids[i] for i in rows], vectors.n_posts[rows])
+        return int(rows.size)
+
+    def _enrol(self, ids: list[str], n_posts: np.ndarray) -> None:
+        start = len(self.ids)
+        self.ids.extend(ids)
+        self.positions.update({a: start + i for i, a in enumerate(ids)})
+        self.n_posts = np.concatenate([self.n_posts, np.asarray(n_posts, dtype=np.int64)])
+
+    def search(self, query_vectors: AccountVectors | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each (n_queries, min(k, len(index))), best first."""
+        queries = as_matrix(query_vectors, self.dim)
+        k = min(check_k(k), len(self)) or 1
+        if not len(self):
+            return np.full((len(queries), 0), -np.inf, dtype=np.float32), np.empty(
+                (len(queries), 0), dtype=object
+            )
+        scores, columns = [], []
+        for start in range(0, len(queries), _QUERY_BLOCK):
+            s, c = top_k(queries[start : start + _QUERY_BLOCK] @ self._vectors.T, k)
+            scores.append(s)
+            columns.append(c)
+        return np.concatenate(scores), ids_matrix(self.ids, np.concatenate(columns))
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / VECTORS_FILE, lambda tmp: _save_npy(tmp, self._vectors))
+        write_common(folder, self, {})
+        return folder
+
+    @classmethod
+    def load_from(cls, folder: Path, meta: dict) -> ExactIndex:
+        index = cls(meta["dim"], model_identity=meta["model"], model_spec=meta.get("model_spec"))
+        vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+        ids, n_posts = read_ids(folder, meta["count"])
+        if vectors.shape != (len(ids), index.dim):
+            raise ValueError(
+                f"{folder / VECTORS_FILE} has shape {vectors.shape}, expected ({len(ids)}, {index.dim})"
+            )
+        index._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        index._enrol(ids, n_posts)
+        return index
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    # np.save appends .npy to names without it; write through a file object to keep the temporary name.
+    with open(path, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)

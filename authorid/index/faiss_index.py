@@ -1,0 +1,175 @@
+"""`FaissIndex`: approximate inner-product search with faiss, HNSW or IVF-Flat, for large collections.
+
+- "hnsw": `IndexHNSWFlat(d, M, METRIC_INNER_PRODUCT)` (Malkov & Yashunin 2018). No training; vectors can be
+  added at any time. `ef_search` (faiss efSearch) trades recall for speed at query time.
+- "ivf": `IndexIVFFlat` over a flat inner-product quantiser with `nlist` k-means cells (Jégou et al. 2011),
+  trained on the first vectors enrolled (nlist defaults to ~4·sqrt(n), at least 39 training points per cell
+  as faiss recommends). `nprobe` cells are scanned per query.
+
+faiss numbers vectors 0, 1, ... in enrolment order; `ids[i]` is the account of faiss id i.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from authorid.encoders.account_vectors import AccountVectors
+from authorid.index.base import (
+    VectorIndexError,
+    as_matrix,
+    check_k,
+    ids_matrix,
+    new_rows,
+    read_ids,
+    write_common,
+)
+from authorid.io import atomic_write
+
+INDEX_FILE = "index.faiss"
+KINDS = ("hnsw", "ivf")
+
+
+class FaissIndex:
+    def __init__(
+        self,
+        dim: int,
+        *,
+        kind: str = "hnsw",
+        model_identity: dict,
+        model_spec: str | None = None,
+        m: int = 32,
+        ef_construction: int = 80,
+        ef_search: int = 64,
+        nlist: int | None = None,
+        nprobe: int = 16,
+    ) -> None:
+        if kind not in KINDS:
+            raise VectorIndexError(f"unknown faiss index kind {kind!r}; valid: {', '.join(KINDS)}")
+        self.kind = kind
+        self.dim = int(dim)
+        self.model_identity = dict(model_identity)
+        self.model_spec = model_spec
+        self.params = {
+            "m": m,
+            "ef_construction": ef_construction,
+            "ef_search": ef_search,
+            "nlist": nlist,
+            "nprobe": nprobe,
+        }
+        self.ids: list[str] = []
+        self.n_posts = np.zeros(0, dtype=np.int64)
+        self.positions: dict[str, int] = {}
+        self._index = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def ef_search(self) -> int:
+        return int(self.params["ef_search"])
+
+    @ef_search.setter
+    def ef_search(self, value: int) -> None:
+        self.params["ef_search"] = int(value)
+        self._apply_search_params()
+
+    @property
+    def nprobe(self) -> int:
+        return int(self.params["nprobe"])
+
+    @nprobe.setter
+    def nprobe(self, value: int) -> None:
+        self.params["nprobe"] = int(value)
+        self._apply_search_params()
+
+    def _apply_search_params(self) -> None:
+        if self._index is None:
+            return
+        if self.kind == "hnsw":
+            self._index.hnsw.efSearch = self.ef_search
+        else:
+            self._index.nprobe = self.nprobe
+
+    def _create(self, training: np.ndarray) -> None:
+        import faiss
+
+        if self.kind == "hnsw":
+            index = faiss.IndexHNSWFlat(self.dim, int(self.params["m"]), faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = int(self.params["ef_construction"])
+        else:
+            nlist = self.params["nlist"] or max(
+                1, min(int(4 * math.sqrt(len(training))), len(training) // 39)
+            )
+            self.params["nlist"] = int(nlist)
+            quantiser = faiss.IndexFlatIP(self.dim)
+            index = faiss.IndexIVFFlat(quantiser, self.dim, int(nlist), faiss.METRIC_INNER_PRODUCT)
+            index.train(training)
+            # The IVF index points at the quantiser without owning it: keep it alive beside the index.
+            self._quantiser = quantiser
+        self._index = index
+        self._apply_search_params()
+
+    def add(self, vectors: AccountVectors, *, on_duplicate: str = "raise") -> int:
+        """Enrol `vectors` without rebuilding (IVF is trained on the first batch); returns how many were added."""
+        rows = new_rows(self, vectors, on_duplicate)
+        if not rows.size:
+            return 0
+        matrix = as_matrix(vectors.vectors[rows], self.dim)
+        if self._index is None:
+            self._create(matrix)
+        self._index.add(matrix)
+        start = len(self.ids)
+        new_ids = [vectors.account_ids[i] for i in rows]
+        self.ids.extend(new_ids)
+        self.positions.update({a: start + i for i, a in enumerate(new_ids)})
+        self.n_posts = np.concatenate([self.n_posts, vectors.n_posts[rows]])
+        return int(rows.size)
+
+    def search(self, query_vectors: AccountVectors | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each (n_queries, min(k, len(index))), best first; id None where faiss found fewer."""
+        queries = as_matrix(query_vectors, self.dim)
+        k = min(check_k(k), len(self))
+        if self._index is None or k == 0:
+            return np.full((len(queries), 0), -np.inf, dtype=np.float32), np.empty(
+                (len(queries), 0), dtype=object
+            )
+        scores, positions = self._index.search(queries, k)
+        return scores, ids_matrix(self.ids, positions)
+
+    def save(self, folder: str | Path) -> Path:
+        import faiss
+
+        if self._index is None:
+            raise VectorIndexError("cannot save an empty faiss index")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / INDEX_FILE, lambda tmp: faiss.write_index(self._index, str(tmp)))
+        write_common(folder, self, {"params": self.params})
+        return folder
+
+    @classmethod
+    def load_from(cls, folder: Path, meta: dict) -> FaissIndex:
+        import faiss
+
+        index = cls(
+            meta["dim"],
+            kind=meta["kind"],
+            model_identity=meta["model"],
+            model_spec=meta.get("model_spec"),
+            **meta.get("params", {}),
+        )
+        index._index = faiss.read_index(str(folder / INDEX_FILE))
+        ids, n_posts = read_ids(folder, meta["count"])
+        if index._index.ntotal != len(ids) or index._index.d != index.dim:
+            raise VectorIndexError(
+                f"{folder / INDEX_FILE} holds {index._index.ntotal} vectors of dimension {index._index.d}; "
+                f"index.json says {len(ids)} of dimension {index.dim}"
+            )
+        index.ids = ids
+        index.positions = {a: i for i, a in enumerate(ids)}
+        index.n_posts = n_posts
+        index._apply_search_params()
+        return index

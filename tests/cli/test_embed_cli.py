@@ -1,0 +1,59 @@
+"""`authorid embed` end to end on enron_demo through CliRunner."""
+
+import pyarrow.parquet as pq
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from authorid.cli.embed import embed_command
+from authorid.encoders import AccountVectors
+
+app = typer.Typer()
+app.command("embed")(embed_command)
+app.command("noop")(lambda: None)  # two commands, so `embed` is a subcommand as in the real app
+runner = CliRunner()
+
+
+def test_embed_accounts_stylometric(tmp_path):
+    result = runner.invoke(app, ["embed", "stylometric:64", "enron_demo", "-o", str(tmp_path / "v.parquet")])
+    assert result.exit_code == 0, result.output
+    vectors = AccountVectors.from_parquet(tmp_path / "v.parquet")
+    assert (len(vectors), vectors.dim, int(vectors.n_posts.sum())) == (40, 64, 960)
+    assert "embedded 40 accounts with stylometric:64 (64 dims)" in result.output
+    assert f"vectors: {tmp_path / 'v.parquet'}" in result.output
+
+
+@pytest.mark.slow  # embeds all 960 e-mails with MiniLM on CPU
+def test_embed_posts_minilm(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = tmp_path / "posts.parquet"
+    result = runner.invoke(app, ["embed", "minilm", "enron_demo", "-o", str(out), "--level", "post"])
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    assert table.column_names == ["post_id", "account_id", "vector"]
+    assert table.num_rows == 960 and len(table.column("vector")[0]) == 384
+    assert "embedded 960 posts with minilm (384 dims)" in result.output
+
+
+def test_embed_unknown_level_is_one_line(tmp_path):
+    result = runner.invoke(
+        app, ["embed", "stylometric:8", "enron_demo", "-o", str(tmp_path / "x"), "--level", "x"]
+    )
+    assert result.exit_code == 2
+    assert "error: --level must be 'account' or 'post', got 'x'" in result.output
+
+
+@pytest.mark.parametrize("model", ["nonsense"])
+def test_embed_unknown_model_is_one_line(model, tmp_path):
+    result = runner.invoke(app, ["embed", model, "enron_demo", "-o", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "error: model 'nonsense'" in result.output
+
+
+def test_embed_posts_stylometric(tmp_path):
+    out = tmp_path / "posts.parquet"
+    result = runner.invoke(app, ["embed", "stylometric:32", "enron_demo", "-o", str(out), "--level", "post"])
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    assert table.num_rows == 960 and len(table.column("vector")[0]) == 32
+    assert table.column("post_id")[0].as_py() == "LargeTrain/a1052.xml"
+    assert "embedded 960 posts with stylometric:32 (32 dims)" in result.output

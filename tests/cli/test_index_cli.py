@@ -1,0 +1,145 @@
+"""`authorid index build|add` and `authorid link` end to end on enron_demo accounts (stylometric model)."""
+
+import csv
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from authorid.cli.index import index_app, link_command
+from authorid.verification import Calibrator
+
+app = typer.Typer()
+app.add_typer(index_app, name="index")
+app.command("link")(link_command)
+runner = CliRunner()
+
+# Of 20 enrolled authors queried with their other 12 e-mails, 10 rank first by cosine and 5 of those pass the
+# threshold (cosine > 0.42); of the 5 authors never enrolled, 3 come out "unknown".
+CORRECT, STRANGERS_UNKNOWN = 5, 3
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory):
+    """enrol: first 12 posts of 30 enron_demo accounts; more: 5 further accounts; query: the last 12 posts of
+    20 enrolled accounts (as q-<id>) and of 5 accounts never enrolled (as q-<id>)."""
+    from authorid.data.readers import read_posts
+
+    posts, _ = read_posts("enron_demo")
+    by_account = {}
+    for row in posts:
+        by_account.setdefault(row["account_id"], []).append(row)
+    accounts = list(by_account)
+    folder = tmp_path_factory.mktemp("corpora")
+
+    def write(name, rows):
+        path = folder / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return path
+
+    def rows(account, part, rename=None):
+        return [
+            {"post_id": r["post_id"], "account_id": rename or account, "text": r["text"]}
+            for r in by_account[account][part]
+        ]
+
+    enrol = write("enrol", [r for a in accounts[:30] for r in rows(a, slice(0, 12))])
+    more = write("more", [r for a in accounts[30:35] for r in rows(a, slice(0, 12))])
+    query = write(
+        "query", [r for a in accounts[:20] + accounts[35:] for r in rows(a, slice(12, 24), rename=f"q-{a}")]
+    )
+    empty = write("empty", [])
+    return {
+        "enrol": enrol,
+        "more": more,
+        "query": query,
+        "empty": empty,
+        "accounts": accounts,
+        "folder": folder,
+    }
+
+
+@pytest.fixture(scope="module")
+def index_folder(corpora):
+    calibration = Calibrator.from_dict(
+        {
+            "format": "authorid.calibration",
+            "version": 1,
+            "method": "platt",
+            "params": {"coef": 50.0, "intercept": -21.0},
+        }
+    )  # P(same) > 0.5 exactly when the cosine is above 0.42
+    calibration.save(corpora["folder"] / "calibration.json")
+    out = corpora["folder"] / "idx"
+    result = runner.invoke(
+        app,
+        [
+            "index",
+            "build",
+            "stylometric",
+            str(corpora["enrol"]),
+            "-o",
+            str(out),
+            "--calibration",
+            str(corpora["folder"] / "calibration.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "enrolled 30 accounts (exact index" in result.output and f"index: {out}" in result.output
+    return out
+
+
+def test_build_records_the_model_and_keeps_the_encoder(index_folder):
+    meta = json.loads((index_folder / "index.json").read_text())
+    assert (meta["kind"], meta["count"], meta["model_spec"], meta["model"]["kind"]) == (
+        "exact",
+        30,
+        "stylometric",
+        "stylometric",
+    )
+    assert (index_folder / "encoder" / "stylometric.json").is_file()
+    assert (index_folder / "vectors.npy").is_file() and (index_folder / "ids.parquet").is_file()
+
+
+def test_link_finds_enrolled_authors_and_says_unknown(index_folder, corpora, tmp_path):
+    out = tmp_path / "links.csv"
+    result = runner.invoke(app, ["link", str(index_folder), str(corpora["query"]), "-k", "3", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 25 * 3 and [r["rank"] for r in rows[:3]] == ["1", "2", "3"]
+    answers = {r["query_account"]: r["link"] for r in rows}
+    enrolled = corpora["accounts"][:20]
+    correct = sum(answers[f"q-{a}"] == a for a in enrolled)
+    unknown_strangers = sum(answers[f"q-{a}"] == "unknown" for a in corpora["accounts"][35:])
+    assert (correct, unknown_strangers) == (CORRECT, STRANGERS_UNKNOWN)
+    assert all(r["decision"] == ("same" if float(r["probability"]) > 0.5 else "different") for r in rows)
+    assert f"links: {out}" in result.output and "unknown" in result.output
+
+
+def test_add_enrols_more_then_refuses_duplicates(index_folder, corpora, tmp_path):
+    import shutil
+
+    folder = tmp_path / "idx"
+    shutil.copytree(index_folder, folder)
+    result = runner.invoke(app, ["index", "add", str(folder), str(corpora["more"])])
+    assert result.exit_code == 0, result.output
+    assert "enrolled 5 new accounts, 35 in all" in result.output
+    assert json.loads((folder / "index.json").read_text())["count"] == 35
+    again = runner.invoke(app, ["index", "add", str(folder), str(corpora["more"])])
+    assert again.exit_code == 2 and "5 account(s) already enrolled" in again.output
+    skipped = runner.invoke(
+        app, ["index", "add", str(folder), str(corpora["more"]), "--on-duplicate", "skip"]
+    )
+    assert skipped.exit_code == 0 and "5 already enrolled, skipped" in skipped.output
+
+
+def test_link_an_empty_query_corpus_is_a_clear_error(index_folder, corpora):
+    result = runner.invoke(app, ["link", str(index_folder), str(corpora["empty"])])
+    assert result.exit_code == 2
+    assert "error:" in result.output and ("no posts" in result.output or "empty" in result.output)
+
+
+def test_link_on_a_folder_that_is_no_index(tmp_path, corpora):
+    result = runner.invoke(app, ["link", str(tmp_path), str(corpora["query"])])
+    assert result.exit_code == 2 and "is not an authorid index (no index.json)" in result.output

@@ -1,0 +1,129 @@
+"""`authorid calibrate` and `authorid score` end to end on enron_demo through CliRunner (stylometric model)."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from authorid.cli.score import calibrate_command, score_command
+from authorid.verification import Calibrator
+
+app = typer.Typer()
+app.command("calibrate")(calibrate_command)
+app.command("score")(score_command)
+runner = CliRunner()
+
+PAIRS = [("183141", "194257"), ("183141", "183141"), ("x64646719710", "265281")]
+
+
+@pytest.fixture(scope="module")
+def calibration(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cal") / "calibration.json"
+    result = runner.invoke(
+        app,
+        [
+            "calibrate",
+            "stylometric",
+            "enron_demo",
+            "-o",
+            str(out),
+            "--target-fpr",
+            "0.05",
+            "--abstain",
+            "c@1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def write_pairs(path, pairs):
+    path.write_text(
+        "account_a,account_b,note\n" + "".join(f"{a},{b},n{i}\n" for i, (a, b) in enumerate(pairs))
+    )
+    return path
+
+
+def test_calibrate_records_what_it_did(calibration):
+    path, output = calibration
+    data = json.loads(path.read_text())
+    assert data["method"] == "platt" and data["params"]["coef"] > 0
+    info = data["info"]
+    assert (info["pairs_from"], info["accounts"], info["persons"]) == ("sybil k=2 by=random", 80, 40)
+    assert (info["pairs_fit"], info["pairs_held_out"], info["target_fpr"], info["abstain_rule"]) == (
+        40,
+        40,
+        0.05,
+        "c@1",
+    )
+    assert info["held_out"]["fpr"] <= 0.05
+    assert info["model_spec"] == "stylometric"
+    assert f"calibration: {path}" in output and "platt calibration on 40 pairs" in output
+
+
+def test_calibrate_needs_an_output_for_a_named_model():
+    result = runner.invoke(app, ["calibrate", "stylometric", "enron_demo"])
+    assert result.exit_code == 2
+    assert (
+        "error: model 'stylometric' is not a folder: give --out/-o for the calibration file" in result.output
+    )
+
+
+def test_score_adds_probability_and_decision(calibration, tmp_path):
+    path, _ = calibration
+    pairs = write_pairs(tmp_path / "pairs.csv", PAIRS)
+    out = tmp_path / "scores.csv"
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            "stylometric",
+            "enron_demo",
+            "--pairs",
+            str(pairs),
+            "-o",
+            str(out),
+            "--calibration",
+            str(path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["account_a"], r["account_b"], r["note"]) for r in rows] == [
+        (a, b, f"n{i}") for i, (a, b) in enumerate(PAIRS)
+    ]
+    calibrator = Calibrator.load(path)
+    cosines = np.array([float(r["cosine"]) for r in rows])
+    assert cosines[1] == pytest.approx(1.0)  # an account against itself
+    np.testing.assert_allclose(
+        [float(r["probability"]) for r in rows], calibrator.predict(cosines), atol=2e-6
+    )
+    assert [r["decision"] for r in rows] == calibrator.decide(
+        [float(r["probability"]) for r in rows]
+    ).tolist()
+    assert rows[1]["decision"] == "same"
+    assert f"scores: {out}" in result.output
+
+
+def test_score_names_the_line_of_an_unknown_account(calibration, tmp_path):
+    path, _ = calibration
+    pairs = write_pairs(tmp_path / "pairs.csv", [PAIRS[0], ("183141", "nobody")])
+    args = ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "-o", str(tmp_path / "s.csv")]
+    result = runner.invoke(app, args + ["--calibration", str(path)])
+    assert result.exit_code == 2
+    assert f"error: {pairs} line 3: unknown account 'nobody'" in result.output
+    result = runner.invoke(app, args + ["--calibration", str(path), "--on-error", "skip"])
+    assert result.exit_code == 0, result.output
+    assert "scored 1 pairs" in result.output and "1 pairs with unknown accounts skipped" in result.output
+
+
+def test_score_without_calibration_says_what_to_run(tmp_path):
+    pairs = write_pairs(tmp_path / "pairs.csv", PAIRS)
+    result = runner.invoke(
+        app, ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "-o", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 2
+    assert "run `authorid calibrate stylometric enron_demo -o calibration.json`" in result.output

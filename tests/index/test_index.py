@@ -1,0 +1,129 @@
+"""Exact and faiss indexes: search, recall, enrolment, save/load, identity and dimension checks, knn."""
+
+import json
+
+import numpy as np
+import pytest
+
+from authorid.encoders import AccountVectors
+from authorid.index import ExactIndex, FaissIndex, VectorIndexError, build_index, knn, load_index
+
+IDENTITY = {"name": "test-model", "kind": "neural", "dim": 32, "fingerprint": "abc123"}
+
+
+def clustered(n: int, dim: int = 32, *, seed: int = 0, prefix: str = "acc") -> AccountVectors:
+    """n unit vectors around n // 10 seeded gaussian centres (the shape of real account vectors)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(max(n // 10, 1), dim))
+    vectors = centres[rng.integers(len(centres), size=n)] + 0.5 * rng.normal(size=(n, dim))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return AccountVectors(
+        [f"{prefix}{i}" for i in range(n)], vectors.astype(np.float32), np.ones(n, dtype=np.int64)
+    )
+
+
+def test_exact_search_returns_the_brute_force_top_k():
+    vectors = clustered(300)
+    index = build_index(vectors, model_identity=IDENTITY)
+    assert isinstance(index, ExactIndex) and len(index) == 300
+    scores, ids = index.search(vectors.vectors[:5], 4)
+    brute = vectors.vectors[:5] @ vectors.vectors.T
+    for row in range(5):
+        expected = np.argsort(-brute[row], kind="stable")[:4]
+        assert ids[row].tolist() == [f"acc{i}" for i in expected]
+        np.testing.assert_allclose(scores[row], brute[row, expected], rtol=1e-6)
+    assert ids[0, 0] == "acc0"  # a query that is enrolled finds itself first
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_faiss_recall_against_exact_search(kind):
+    vectors, queries = clustered(2000), clustered(100, seed=1, prefix="q")
+    exact = build_index(vectors, kind="exact", model_identity=IDENTITY)
+    approximate = build_index(vectors, kind=kind, model_identity=IDENTITY)
+    assert isinstance(approximate, FaissIndex) and approximate.kind == kind
+    _, truth = exact.search(queries, 10)
+    _, found = approximate.search(queries, 10)
+    recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
+    assert recall >= 0.9
+
+
+def test_ivf_recall_grows_with_nprobe():
+    vectors, queries = clustered(2000), clustered(100, seed=1, prefix="q")
+    _, truth = build_index(vectors, kind="exact", model_identity=IDENTITY).search(queries, 10)
+    index = build_index(vectors, kind="ivf", model_identity=IDENTITY, nprobe=1)
+    recalls = []
+    for nprobe in (1, index.params["nlist"]):
+        index.nprobe = nprobe
+        _, found = index.search(queries, 10)
+        recalls.append(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
+    assert recalls[1] == 1.0 and recalls[0] < recalls[1]  # scanning every cell is exact
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_add_enrols_without_rebuilding_and_refuses_duplicates(kind):
+    first, more = clustered(200), clustered(50, seed=7, prefix="new")
+    index = build_index(first, kind=kind, model_identity=IDENTITY)
+    assert index.add(more) == 50 and len(index) == 250
+    _, ids = index.search(more, 1)
+    assert ids[:, 0].tolist() == more.account_ids
+    with pytest.raises(VectorIndexError, match=r"50 account\(s\) already enrolled \(first: 'new0'\)"):
+        index.add(more)
+    assert index.add(more, on_duplicate="skip") == 0 and len(index) == 250
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
+def test_save_load_round_trip(kind, tmp_path):
+    vectors = clustered(500)
+    index = build_index(vectors, kind=kind, model_identity=IDENTITY, model_spec="minilm")
+    scores, ids = index.search(vectors.vectors[:20], 5)
+    index.save(tmp_path / "idx")
+    meta = json.loads((tmp_path / "idx" / "index.json").read_text())
+    assert (meta["kind"], meta["dim"], meta["count"], meta["model"], meta["model_spec"]) == (
+        kind,
+        32,
+        500,
+        IDENTITY,
+        "minilm",
+    )
+    assert not list((tmp_path / "idx").glob("*.tmp"))
+    loaded = load_index(tmp_path / "idx", model_identity=IDENTITY)
+    again_scores, again_ids = loaded.search(vectors.vectors[:20], 5)
+    assert np.array_equal(again_ids, ids) and np.allclose(again_scores, scores)
+    assert loaded.ids == vectors.account_ids
+
+
+def test_loading_with_another_model_is_a_one_line_error(tmp_path):
+    build_index(clustered(50), model_identity=IDENTITY).save(tmp_path / "idx")
+    other = {**IDENTITY, "name": "minilm", "fingerprint": "fff000"}
+    message = r"built with model 'test-model' \(fingerprint=abc123\), not with 'minilm'"
+    with pytest.raises(VectorIndexError, match=message):
+        load_index(tmp_path / "idx", model_identity=other)
+    renamed = {**IDENTITY, "name": "/models/same-weights"}  # the same weights under another name are fine
+    assert len(load_index(tmp_path / "idx", model_identity=renamed)) == 50
+
+
+def test_wrong_dimension_is_a_one_line_error():
+    index = build_index(clustered(50), model_identity=IDENTITY)
+    with pytest.raises(VectorIndexError, match="vectors have dimension 16, the index holds dimension 32"):
+        index.search(clustered(5, dim=16), 3)
+    with pytest.raises(VectorIndexError, match="vectors have dimension 16, the index holds dimension 32"):
+        index.add(clustered(5, dim=16, prefix="x"))
+    with pytest.raises(VectorIndexError, match="vectors have dimension 32, model 'test-model' has 16"):
+        build_index(clustered(5), model_identity={**IDENTITY, "dim": 16})
+
+
+def test_knn_excludes_each_vector_itself():
+    vectors = np.eye(4, dtype=np.float32)[[0, 0, 1, 2]]  # rows 0 and 1 are the same vector
+    scores, positions = knn(vectors, 2)
+    assert positions[0, 0] == 1 and positions[1, 0] == 0
+    assert scores[0].tolist() == [1.0, 0.0]
+    assert all(row not in positions[row] for row in range(4))
+    assert knn(vectors, 10)[1].shape == (4, 3)
+
+
+def test_knn_matches_brute_force_on_clustered_vectors():
+    vectors = clustered(400)
+    scores, positions = knn(vectors, 5)
+    brute = vectors.vectors @ vectors.vectors.T
+    np.fill_diagonal(brute, -np.inf)
+    np.testing.assert_allclose(scores, -np.sort(-brute, axis=1)[:, :5], rtol=1e-5)

@@ -1,0 +1,104 @@
+"""Calibrator: monotone probabilities, exact JSON round trip, decisions, and the operating point rules."""
+
+import json
+
+import numpy as np
+import pytest
+
+from authorid.verification import CalibrationError, Calibrator, c_at_1_band, decide, threshold_at_fpr
+
+# Cosines of 12 pairs: same-person pairs (1) mostly score higher, with overlap in the middle.
+SIMILARITIES = np.array([0.10, 0.15, 0.22, 0.30, 0.35, 0.41, 0.44, 0.52, 0.58, 0.63, 0.71, 0.80])
+LABELS = np.array([0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1])
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_probabilities_are_monotone_in_the_cosine(method):
+    calibrator = Calibrator(method).fit(SIMILARITIES, LABELS)
+    grid = np.linspace(-1, 1, 201)
+    p = calibrator.predict(grid)
+    assert np.all(np.diff(p) >= 0)
+    assert p.min() >= 0 and p.max() <= 1
+    assert p[-1] > p[0]
+
+
+def test_isotonic_is_the_pool_adjacent_violators_fit():
+    calibrator = Calibrator("isotonic").fit(SIMILARITIES, LABELS)
+    # PAV pools the violating blocks [1, 0] at 0.35/0.41 and [1, 0] at 0.44/0.52 into means of 1/2.
+    np.testing.assert_allclose(calibrator.predict(SIMILARITIES), [0, 0, 0, 0, 0.5, 0.5, 0.5, 0.5, 1, 1, 1, 1])
+    assert calibrator.predict([-1.0, 2.0]).tolist() == [0.0, 1.0]  # clipped outside the fitted range
+
+
+def test_platt_matches_sklearn_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    calibrator = Calibrator("platt").fit(SIMILARITIES, LABELS)
+    reference = LogisticRegression(C=1e6, max_iter=1000).fit(SIMILARITIES[:, None], LABELS)
+    np.testing.assert_allclose(
+        calibrator.predict(SIMILARITIES), reference.predict_proba(SIMILARITIES[:, None])[:, 1], rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_json_round_trip_gives_identical_predictions(method, tmp_path):
+    calibrator = Calibrator(method).fit(SIMILARITIES, LABELS)
+    calibrator.threshold, calibrator.abstain_band = 0.6, (0.4, 0.6)
+    calibrator.info["note"] = "hand example"
+    path = calibrator.save(tmp_path / "calibration.json")
+    loaded = Calibrator.load(path)
+    grid = np.linspace(-1, 1, 57)
+    assert np.array_equal(loaded.predict(grid), calibrator.predict(grid))
+    assert (loaded.method, loaded.threshold, loaded.abstain_band) == (method, 0.6, (0.4, 0.6))
+    assert loaded.info == {"note": "hand example"}
+    assert json.loads(path.read_text())["format"] == "authorid.calibration"
+
+
+def test_decide_applies_threshold_then_band():
+    assert decide([0.2, 0.5, 0.51, 0.9], 0.5, None).tolist() == ["different", "different", "same", "same"]
+    assert decide([0.2, 0.45, 0.55, 0.6, 0.9], 0.5, (0.45, 0.6)).tolist() == [
+        "different",
+        "abstain",
+        "abstain",
+        "abstain",
+        "same",
+    ]
+    calibrator = Calibrator().fit(SIMILARITIES, LABELS)
+    calibrator.threshold = 0.7
+    assert calibrator.decide([0.69, 0.71]).tolist() == ["different", "same"]
+
+
+def test_threshold_at_target_fpr_on_a_hand_example():
+    negatives = np.arange(1, 11) / 10  # 0.1 ... 1.0
+    p = np.concatenate([negatives, [0.95, 0.99]])
+    y = np.array([0] * 10 + [1, 1])
+    # 20% of 10 negatives = 2 may lie above the threshold: 0.9 and 1.0, so t = 0.8.
+    assert threshold_at_fpr(p, y, 0.2) == 0.8
+    assert threshold_at_fpr(p, y, 0.0) == 1.0
+    assert threshold_at_fpr(p, y, 0.15) == 0.9  # floor(1.5) = 1 false positive allowed
+    with pytest.raises(ValueError, match="false-positive rate"):
+        threshold_at_fpr(p, y, 1.5)
+
+
+def test_c_at_1_band_on_a_hand_example():
+    p = [0.1, 0.2, 0.45, 0.55, 0.8, 0.9]
+    y = [0, 0, 1, 0, 1, 1]
+    # No band: 4/6 correct = 0.667. Band [0.45, 0.55]: (4 + 2 * 4/6) / 6 = 0.889; wider bands lose correct answers.
+    band, score = c_at_1_band(p, y, 0.5)
+    assert band == (0.45, 0.55)
+    assert score == pytest.approx((4 + 2 * 4 / 6) / 6)
+
+
+def test_no_band_when_abstaining_cannot_help():
+    band, score = c_at_1_band([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], 0.5)
+    assert band is None and score == 1.0
+
+
+def test_user_errors_are_one_line():
+    with pytest.raises(CalibrationError, match="unknown calibration method 'svm'"):
+        Calibrator("svm")
+    with pytest.raises(CalibrationError, match="both same- and different-person pairs"):
+        Calibrator().fit([0.1, 0.2], [1, 1])
+    with pytest.raises(CalibrationError, match="not fitted"):
+        Calibrator().predict([0.3])
+    with pytest.raises(CalibrationError, match="not an authorid calibration"):
+        Calibrator.from_dict({"method": "platt"})

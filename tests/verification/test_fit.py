@@ -1,0 +1,60 @@
+"""fit_calibration and fit_fusion on real e-mails (10 enron_demo authors), stylometric models."""
+
+import numpy as np
+import pytest
+
+from authorid.model import load_model
+from authorid.schema import posts_from_records
+from authorid.verification import FusionCalibrator, fit_calibration, fit_fusion
+
+
+@pytest.fixture(scope="module")
+def posts():
+    from authorid.data.readers import read_posts
+
+    demo, _ = read_posts("enron_demo")
+    rows = [r for r in demo if r["account_id"] in set(demo.unique("account_id")[:10])]
+    return posts_from_records([{k: r[k] for k in ("post_id", "account_id", "text")} for r in rows])
+
+
+@pytest.fixture(scope="module")
+def model(posts):
+    return load_model("stylometric", fit_corpus=posts)
+
+
+def test_sybil_pseudo_accounts_when_no_person_is_known(model, posts):
+    calibrator = fit_calibration(model, posts, target_fpr=0.1, abstain="c@1", seed=0)
+    info = calibrator.info
+    assert (info["pairs_from"], info["accounts"], info["persons"]) == ("sybil k=2 by=random", 20, 10)
+    assert (info["pairs_fit"], info["pairs_held_out"], info["same_person_pairs"]) == (10, 10, 10)
+    assert info["held_out"]["fpr"] <= 0.1
+    assert info["model"] == model.identity()
+    p = calibrator.predict(np.linspace(-1, 1, 11))
+    assert np.all(np.diff(p) >= 0)
+
+
+def test_person_id_is_used_when_persons_own_several_accounts(model, posts):
+    # Two accounts per person: "183141" and "194257" are declared one person, and so on.
+    accounts = sorted(set(posts["account_id"]))
+    person = {a: f"p{i // 2}" for i, a in enumerate(accounts)}
+    labelled = posts.add_column("person_id", [person[a] for a in posts["account_id"]])
+    calibrator = fit_calibration(model, labelled, method="isotonic")
+    assert (
+        calibrator.info["pairs_from"],
+        calibrator.info["persons"],
+        calibrator.info["same_person_pairs"],
+    ) == (
+        "person_id",
+        5,
+        5,
+    )
+
+
+def test_fusion_fits_two_cosines_and_round_trips(model, posts, tmp_path):
+    reduced = load_model("stylometric:16", fit_corpus=posts)
+    fusion = fit_fusion(model, reduced, posts, seed=0)
+    assert isinstance(fusion, FusionCalibrator) and len(fusion.params["weights"]) == 2
+    grid = np.array([[0.1, 0.2], [0.5, 0.5], [0.9, 0.8]])
+    loaded = FusionCalibrator.load(fusion.save(tmp_path / "fusion.json"))
+    assert np.array_equal(loaded.predict(grid), fusion.predict(grid))
+    assert loaded.decide(loaded.predict(grid)).tolist() == fusion.decide(fusion.predict(grid)).tolist()
