@@ -1,13 +1,15 @@
 """The `authorid` command line. Each command module pairs a thin typer function with a plain Python function.
 
 Data: `corpora`, `ingest`. Vectors: `embed`. Verification: `calibrate`, `score`. Linking: `index build|add`,
-`link`. Main job: `demo`.
+`link`. Persons: `cluster`. Known authors: `attribute`. Main job: `demo`.
 """
 
 from __future__ import annotations
 
 import typer
 
+from authorid.cli.attribute import attribute_command
+from authorid.cli.cluster import cluster_command
 from authorid.cli.corpora import corpora_command
 from authorid.cli.demo import demo_command
 from authorid.cli.embed import embed_command
@@ -29,4 +31,6 @@ app.command("calibrate")(calibrate_command)
 app.command("score")(score_command)
 app.add_typer(index_app, name="index")
 app.command("link")(link_command)
+app.command("cluster")(cluster_command)
+app.command("attribute")(attribute_command)
 app.command("demo")(demo_command)

@@ -1,0 +1,83 @@
+"""`AttributionResult`: for each text (or account), the ranked known authors, a prediction, and a CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from authorid.io import atomic_write_text
+
+#: The prediction when the best author's score is below the open-set threshold.
+UNKNOWN = "unknown"
+
+
+@dataclass
+class AttributionResult:
+    """Row i: query `ids[i]` (a post_id, or an account_id at level "account").
+
+    `top_authors[i]` are the `top_k` best known authors, best first, with `top_probabilities[i]` and the raw
+    `top_scores[i]` (cosines, or classifier decision values). `predicted[i]` is `top_authors[i][0]`, or
+    `UNKNOWN` when the open-set test rejected it; `probability[i]` is the best author's probability either way.
+    `true_authors` holds each query's account_id when the queries carried one (for a quick accuracy).
+    """
+
+    ids: list[str]
+    level: str
+    authors: list[str]
+    predicted: list[str]
+    probability: np.ndarray
+    top_authors: list[list[str]]
+    top_probabilities: np.ndarray
+    top_scores: np.ndarray
+    true_authors: list[str] | None = None
+    params: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def accuracy(self) -> float | None:
+        """Share of queries by a known author whose prediction is that author (UNKNOWN counts as wrong).
+
+        None when the queries carry no author, or none of them is a known author.
+        """
+        if self.true_authors is None:
+            return None
+        known = set(self.authors)
+        pairs = [(p, t) for p, t in zip(self.predicted, self.true_authors, strict=True) if t in known]
+        return sum(p == t for p, t in pairs) / len(pairs) if pairs else None
+
+    def to_csv(self, path: str | Path) -> Path:
+        """id, predicted_author, probability, [true_author,] author_1, probability_1, ... author_k, probability_k."""
+        id_column = "post_id" if self.level == "text" else "account_id"
+        k = self.top_probabilities.shape[1]
+        header = [id_column, "predicted_author", "probability"]
+        header += ["true_author"] if self.true_authors is not None else []
+        for rank in range(1, k + 1):
+            header += [f"author_{rank}", f"probability_{rank}"]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        for i, query in enumerate(self.ids):
+            row = [query, self.predicted[i], f"{self.probability[i]:.6f}"]
+            row += [self.true_authors[i]] if self.true_authors is not None else []
+            for author, probability in zip(self.top_authors[i], self.top_probabilities[i], strict=True):
+                row += [author, f"{probability:.6f}"]
+            writer.writerow(row)
+        return atomic_write_text(path, buffer.getvalue())
+
+    def summary(self) -> str:
+        """A line or two for people: what was attributed, how many rejected as unknown, accuracy if known."""
+        unknown = sum(p == UNKNOWN for p in self.predicted)
+        what = "texts" if self.level == "text" else "accounts"
+        lines = [
+            f"{len(self):,} {what} attributed among {len(self.authors):,} known authors "
+            f"({self.params.get('method', '?')}); {unknown:,} left unknown"
+        ]
+        accuracy = self.accuracy()
+        if accuracy is not None:
+            lines.append(f"accuracy on {what} by known authors: {accuracy:.3f}")
+        return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""Partition a thresholded similarity graph into persons: each function returns one int label per account.
+
+All three read a symmetric sparse graph whose weights are P(same person) (or cosines) at or above the
+decision threshold; none is told the number of persons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from authorid.errors import AuthoridError
+
+#: Largest connected component agglomerative clustering accepts (it needs a dense m x m distance matrix).
+AGGLOMERATIVE_MAX = 20_000
+
+
+class MissingDependencyError(AuthoridError):
+    """A clustering method whose optional package is not installed."""
+
+
+def components(graph: sp.csr_matrix) -> np.ndarray:
+    """Connected components of the (undirected) graph: one label per node."""
+    _, labels = connected_components(graph, directed=False)
+    return labels.astype(np.int64)
+
+
+def agglomerative(
+    vectors: np.ndarray,
+    graph: sp.csr_matrix,
+    threshold: float,
+    probability: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Average linkage with distance 1 - P(same person), stopped at distance 1 - threshold.
+
+    Run separately inside each connected component of `graph` (the kNN graph cut at the threshold): two
+    components share no edge at or above the threshold among their k nearest neighbours, so average linkage
+    would merge them only through pairs the kNN search did not list; that approximation makes the method
+    O(sum of m^2) instead of O(n^2). With P = cosine this is scikit-learn's AgglomerativeClustering with
+    metric="cosine", linkage="average", distance_threshold = 1 - threshold. A merge needs average
+    P > threshold (scikit-learn merges strictly below the distance threshold).
+    """
+    from sklearn.cluster import AgglomerativeClustering
+
+    component_of = components(graph)
+    sizes = np.bincount(component_of)
+    if sizes.max() > AGGLOMERATIVE_MAX:
+        raise ValueError(
+            f"agglomerative clustering would need a {sizes.max():,} x {sizes.max():,} distance matrix (one "
+            f"connected component that large; at most {AGGLOMERATIVE_MAX:,}): use --method mutual-knn or "
+            "leiden, or a higher threshold"
+        )
+    labels = np.arange(len(component_of), dtype=np.int64)
+    for component in np.flatnonzero(sizes > 1):
+        members = np.flatnonzero(component_of == component)
+        if len(members) == 2:  # already a pair at or above the threshold; linkage would agree (unless tie)
+            labels[members] = members[0]
+            continue
+        block = vectors[members]
+        distance = 1.0 - np.asarray(probability(block @ block.T), dtype=np.float64)
+        distance = np.clip((distance + distance.T) / 2, 0.0, None)
+        np.fill_diagonal(distance, 0.0)
+        model = AgglomerativeClustering(
+            n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - threshold
+        )
+        local = model.fit_predict(distance)
+        labels[members] = _first_member(members, local)
+    return labels
+
+
+def _first_member(members: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """For each member, the smallest global index of its local cluster (a label unique across components)."""
+    first = np.full(local.max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first, local, members)
+    return first[local]
+
+
+def leiden(graph: sp.csr_matrix, resolution: float, seed: int = 0) -> np.ndarray:
+    """Leiden (Traag, Waltman & van Eck 2019) maximising the Constant Potts Model on the weighted graph.
+
+    CPM quality = sum over clusters c of (W_c - resolution * n_c (n_c - 1) / 2), W_c the total edge weight
+    inside c: a cluster is kept only where its members' mean pairwise weight (missing pairs count 0) beats the
+    resolution, here the decision threshold, so there is no resolution limit to merge persons as modularity has.
+    """
+    try:
+        import igraph
+        import leidenalg
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"--method leiden needs the packages python-igraph and leidenalg ({exc.name} is not installed): "
+            "pip install python-igraph leidenalg, or use --method mutual-knn"
+        ) from None
+    upper = sp.triu(graph, k=1).tocoo()
+    network = igraph.Graph(
+        n=graph.shape[0], edges=list(zip(upper.row.tolist(), upper.col.tolist(), strict=True))
+    )
+    network.es["weight"] = upper.data.tolist()
+    partition = leidenalg.find_partition(
+        network,
+        leidenalg.CPMVertexPartition,
+        weights="weight",
+        resolution_parameter=resolution,
+        seed=seed,
+    )
+    return np.asarray(partition.membership, dtype=np.int64)

@@ -1,0 +1,233 @@
+"""`cluster_accounts`: find the persons behind accounts without being told how many.
+
+1. kNN graph: each account's k nearest accounts by cosine (the shared `authorid.index.knn`, else `graph.knn`:
+   exact search for small n, faiss HNSW for large n).
+2. Edge weights: P(same person) = `probability(cosine)` from a calibration; with no calibration the cosine
+   itself, and then `threshold` is read as a cosine threshold (so 0.5 means cosine >= 0.5, not 50%).
+3. Cut: drop edges below `threshold`, the decision threshold.
+4. One of
+   - "mutual-knn": keep edge i-j only if each is among the other's k nearest, then connected components.
+     Mutual neighbours stop the chaining that makes plain single linkage glue unrelated accounts together
+     through hubs (Maier, Hein & von Luxburg 2009; Brito et al. 1997).
+   - "agglomerative": average linkage on 1 - P inside each connected component of the cut graph.
+   - "leiden": Leiden maximising CPM with resolution = threshold (needs python-igraph and leidenalg).
+
+The report warns (logging) when the largest cluster holds more than `GIANT_FRACTION` of the accounts: one
+person behind a tenth of a forum is far likelier a chained graph than a truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from authorid.clustering import algorithms
+from authorid.clustering.graph import cut, knn, knn_matrix, mutual, symmetric
+from authorid.clustering.report import Cluster, ClusterReport, EvidencePair
+from authorid.encoders import AccountVectors
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("mutual-knn", "agglomerative", "leiden")
+#: Warn when the largest cluster exceeds this share of the accounts (and GIANT_MIN_SIZE accounts).
+GIANT_FRACTION = 0.1
+GIANT_MIN_SIZE = 20
+#: Evidence pairs kept per cluster, and members sampled to estimate the cohesion of a very large cluster.
+EVIDENCE_PAIRS = 5
+COHESION_SAMPLE = 500
+
+Probability = Callable[[np.ndarray], np.ndarray]
+
+
+def cluster_accounts(
+    vectors: AccountVectors,
+    *,
+    method: str = "mutual-knn",
+    k: int = 10,
+    threshold: float = 0.5,
+    probability: Probability | None = None,
+    seed: int = 0,
+) -> ClusterReport:
+    """Group accounts into presumed persons (see the module docstring for the steps).
+
+    probability: maps cosines (any shape) to calibrated P(same person), e.g. `Calibrator.predict`; None reads
+    `threshold` as a cosine threshold. k: neighbours per account in the graph. seed: Leiden's and the
+    cohesion sample's seed.
+    """
+    _check(vectors, method, k, threshold, probability)
+    weigh = _checked(probability) if probability is not None else _identity
+    timing: dict[str, float] = {}
+    n = len(vectors)
+    start = time.perf_counter()
+    neighbours, cosines = _neighbours(vectors, k)
+    timing["knn_s"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    finite = np.isfinite(cosines)
+    weights = np.zeros_like(cosines)
+    weights[finite] = weigh(cosines[finite])
+    directed = knn_matrix(np.where(finite, neighbours, -1), weights, n)
+    union = cut(symmetric(directed), threshold)
+    graph = cut(mutual(directed), threshold) if method == "mutual-knn" else union
+    timing["graph_s"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    if method == "mutual-knn":
+        raw = algorithms.components(graph)
+    elif method == "agglomerative":
+        raw = algorithms.agglomerative(vectors.vectors, graph, threshold, weigh)
+    else:
+        raw = algorithms.leiden(graph, threshold, seed=seed)
+    timing["cluster_s"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    labels = _relabel_by_size(raw)
+    clusters = _clusters(vectors, labels, graph, weigh, seed)
+    timing["report_s"] = time.perf_counter() - start
+
+    largest_component = int(np.bincount(algorithms.components(union)).max())
+    stats = {
+        "n_accounts": n,
+        "n_clusters": len(clusters),
+        "n_multi_account": sum(c.size > 1 for c in clusters),
+        "largest_cluster": clusters[0].size,
+        "largest_component": largest_component,  # of the kNN graph cut at the threshold, before filtering
+        "edges_cut_graph": int(union.nnz // 2),
+        "edges_used": int(graph.nnz // 2),
+    }
+    if clusters[0].size > max(GIANT_FRACTION * n, GIANT_MIN_SIZE):
+        logger.warning(
+            "the largest cluster holds %d of %d accounts (%.0f%%): the graph may be chaining unrelated accounts;"
+            " raise the threshold, lower k, or use mutual-knn",
+            clusters[0].size,
+            n,
+            100 * clusters[0].size / n,
+        )
+    params = {
+        "method": method,
+        "k": k,
+        "threshold": threshold,
+        "threshold_on": "probability" if probability is not None else "cosine",
+        "seed": seed,
+        "exact_knn": n <= _exact_max(),
+    }
+    return ClusterReport(
+        account_ids=list(vectors.account_ids),
+        labels=labels,
+        clusters=clusters,
+        params=params,
+        timing=timing,
+        stats=stats,
+    )
+
+
+def _neighbours(vectors: AccountVectors, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(neighbours, cosines): the project's shared `authorid.index.knn` when present, else `graph.knn`."""
+    try:
+        from authorid.index import knn as index_knn
+    except ImportError:
+        return knn(vectors.vectors, k)
+    cosines, neighbours = index_knn(vectors, k)
+    return np.asarray(neighbours, dtype=np.int64), np.asarray(cosines, dtype=np.float32)
+
+
+def _exact_max() -> int:
+    try:
+        from authorid.index import EXACT_BELOW
+
+        return int(EXACT_BELOW) - 1
+    except ImportError:
+        from authorid.clustering import graph
+
+        return graph.EXACT_MAX
+
+
+def _check(vectors: AccountVectors, method: str, k: int, threshold: float, probability) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown clustering method {method!r}; choose one of {', '.join(METHODS)}")
+    if len(vectors) == 0:
+        raise ValueError("no accounts to cluster (the corpus is empty)")
+    if k < 1:
+        raise ValueError(f"k must be at least 1 neighbour, got {k}")
+    if probability is not None and not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold {threshold} is a probability with a calibration and must lie in [0, 1]")
+    if probability is None and not -1.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold {threshold} is a cosine without a calibration and must lie in [-1, 1]")
+
+
+def _identity(cosines: np.ndarray) -> np.ndarray:
+    return np.asarray(cosines, dtype=np.float32)
+
+
+def _checked(probability: Probability) -> Probability:
+    def weigh(cosines: np.ndarray) -> np.ndarray:
+        out = np.asarray(probability(cosines), dtype=np.float32).reshape(np.shape(cosines))
+        if out.size and (np.nanmin(out) < 0 or np.nanmax(out) > 1 or np.isnan(out).any()):
+            raise ValueError(
+                "the calibration returned values outside [0, 1]; it must map cosines to probabilities"
+            )
+        return out
+
+    return weigh
+
+
+def _relabel_by_size(raw: np.ndarray) -> np.ndarray:
+    """Renumber clusters 0.. by decreasing size, ties by the first account (lowest index) in the cluster."""
+    _, first, inverse, counts = np.unique(raw, return_index=True, return_inverse=True, return_counts=True)
+    order = np.lexsort((first, -counts))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inverse].astype(np.int64)
+
+
+def _clusters(
+    vectors: AccountVectors, labels: np.ndarray, graph: sp.csr_matrix, weigh: Probability, seed: int
+) -> list[Cluster]:
+    ids = vectors.account_ids
+    members_of = np.split(np.argsort(labels, kind="stable"), np.cumsum(np.bincount(labels))[:-1])
+    evidence = _evidence(vectors, labels, graph)
+    rng = np.random.default_rng(seed)
+    clusters = []
+    for cluster_id, members in enumerate(members_of):
+        cohesion = None
+        if len(members) > 1:
+            sample = (
+                members if len(members) <= COHESION_SAMPLE else rng.choice(members, COHESION_SAMPLE, False)
+            )
+            block = vectors.vectors[sample]
+            upper = np.triu_indices(len(sample), k=1)
+            cohesion = float(np.mean(weigh((block @ block.T)[upper])))
+        clusters.append(
+            Cluster(
+                id=cluster_id,
+                members=[ids[i] for i in members],
+                cohesion=cohesion,
+                evidence=evidence.get(cluster_id, []),
+            )
+        )
+    return clusters
+
+
+def _evidence(
+    vectors: AccountVectors, labels: np.ndarray, graph: sp.csr_matrix
+) -> dict[int, list[EvidencePair]]:
+    """The EVIDENCE_PAIRS strongest graph edges inside each cluster, strongest first."""
+    upper = sp.triu(graph, k=1).tocoo()
+    inside = labels[upper.row] == labels[upper.col]
+    rows, cols, weights = upper.row[inside], upper.col[inside], upper.data[inside]
+    order = np.lexsort((-weights, labels[rows]))
+    out: dict[int, list[EvidencePair]] = {}
+    ids = vectors.account_ids
+    for position in order:
+        i, j = int(rows[position]), int(cols[position])
+        pairs = out.setdefault(int(labels[i]), [])
+        if len(pairs) < EVIDENCE_PAIRS:
+            cosine = float(vectors.vectors[i] @ vectors.vectors[j])
+            pairs.append(
+                EvidencePair(a=ids[i], b=ids[j], probability=float(weights[position]), cosine=cosine)
+            )
+    return out

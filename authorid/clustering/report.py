@@ -1,0 +1,113 @@
+"""`ClusterReport`: which accounts were grouped into one person, how sure, and on what evidence."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from authorid.io import atomic_write_text
+
+
+@dataclass
+class EvidencePair:
+    """One of the strongest links inside a cluster: two member accounts, their cosine and P(same person)."""
+
+    a: str
+    b: str
+    probability: float
+    cosine: float
+
+    def to_dict(self) -> dict:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "probability": round(self.probability, 6),
+            "cosine": round(self.cosine, 6),
+        }
+
+
+@dataclass
+class Cluster:
+    """A presumed person: `members` (account ids), `size`, `cohesion`, `evidence`.
+
+    cohesion = mean P(same person) over all pairs of members (the average-linkage score of the cluster;
+    estimated on a seeded sample of members for very large clusters); None for a single account.
+    evidence = the strongest graph edges inside the cluster, strongest first.
+    """
+
+    id: int
+    members: list[str]
+    cohesion: float | None = None
+    evidence: list[EvidencePair] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def to_dict(self) -> dict:
+        return {
+            "cluster_id": self.id,
+            "size": self.size,
+            "members": self.members,
+            "cohesion": None if self.cohesion is None else round(self.cohesion, 6),
+            "evidence": [pair.to_dict() for pair in self.evidence],
+        }
+
+
+@dataclass
+class ClusterReport:
+    """The result of `cluster_accounts`.
+
+    `labels[i]` is the cluster id of `account_ids[i]`; clusters are numbered 0.. by decreasing size (ties by
+    first member), so `clusters[c].id == c` and multi-account clusters come first. `params` records how it was
+    made, `timing` seconds per stage, `stats` graph sizes (edges, largest connected component before the
+    method's own filtering, largest cluster).
+    """
+
+    account_ids: list[str]
+    labels: np.ndarray
+    clusters: list[Cluster]
+    params: dict = field(default_factory=dict)
+    timing: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def multi_account(self) -> list[Cluster]:
+        return [c for c in self.clusters if c.size > 1]
+
+    def to_jsonl(self, path: str | Path) -> Path:
+        """One JSON object per cluster (largest first): cluster_id, size, members, cohesion, evidence."""
+        lines = (json.dumps(c.to_dict(), ensure_ascii=False) for c in self.clusters)
+        return atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+    def assignments_csv(self, path: str | Path) -> Path:
+        """account_id,cluster_id per account, in the order of `account_ids`."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["account_id", "cluster_id"])
+        writer.writerows(zip(self.account_ids, self.labels.tolist(), strict=True))
+        return atomic_write_text(path, buffer.getvalue())
+
+    def summary(self, max_groups: int = 10) -> str:
+        """A few lines for people: counts, then the largest multi-account groups first."""
+        groups = self.multi_account
+        n = len(self.account_ids)
+        lines = [
+            f"{n:,} accounts -> {len(self.clusters):,} clusters; {len(groups):,} groups of 2+ accounts "
+            f"covering {sum(c.size for c in groups):,} accounts"
+            + (f"; largest {groups[0].size}" if groups else "")
+        ]
+        for cluster in groups[:max_groups]:
+            shown = ", ".join(cluster.members[:6]) + (
+                f", ... (+{cluster.size - 6})" if cluster.size > 6 else ""
+            )
+            cohesion = "" if cluster.cohesion is None else f" cohesion {cluster.cohesion:.2f}"
+            lines.append(f"  #{cluster.id} ({cluster.size} accounts{cohesion}): {shown}")
+        if len(groups) > max_groups:
+            lines.append(f"  ... and {len(groups) - max_groups:,} more groups")
+        return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""`authorid cluster` end to end on the bundled Enron demo corpus, and its one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from authorid.cli.cluster import cluster_command
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def app():
+    app = typer.Typer()
+    app.command("cluster")(cluster_command)
+    app.command("other")(lambda: None)  # a second command keeps `cluster` a subcommand
+    return app
+
+
+def test_cluster_writes_clusters_and_assignments_and_prints_a_summary(app, tmp_path):
+    out = tmp_path / "clusters"
+    result = runner.invoke(
+        app, ["cluster", "stylometric", "enron_demo", "-o", str(out), "--threshold", "0.6"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "no calibration" in result.output  # the warning: threshold read as a cosine
+    assert "40 accounts ->" in result.output
+    assert f"clusters:    {out / 'clusters.jsonl'}" in result.output.replace("\n", "")
+    rows = [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
+    assert set(rows[0]) == {"cluster_id", "size", "members", "cohesion", "evidence"}
+    assert sum(r["size"] for r in rows) == 40
+    assert [r["size"] for r in rows] == sorted((r["size"] for r in rows), reverse=True)
+    with (out / "assignments.csv").open() as fh:
+        assignments = list(csv.DictReader(fh))
+    assert len(assignments) == 40 and set(assignments[0]) == {"account_id", "cluster_id"}
+    member_of = {m: r["cluster_id"] for r in rows for m in r["members"]}
+    assert all(member_of[a["account_id"]] == int(a["cluster_id"]) for a in assignments)
+
+
+def test_an_unknown_method_is_a_one_line_error(app, tmp_path):
+    result = runner.invoke(
+        app, ["cluster", "stylometric", "enron_demo", "-o", str(tmp_path), "--method", "dbscan"]
+    )
+    assert result.exit_code == 2
+    assert "error: unknown clustering method 'dbscan'" in result.output
+
+
+def test_a_probability_threshold_outside_0_1_with_a_calibration_is_refused(app, tmp_path):
+    from authorid.verification import Calibrator
+
+    calibration = Calibrator("platt").fit([0.1, 0.2, 0.3, 0.6, 0.7, 0.8], [0, 0, 1, 0, 1, 1])
+    calibration = calibration.save(tmp_path / "calibration.json")
+    result = runner.invoke(
+        app,
+        [
+            "cluster",
+            "stylometric",
+            "enron_demo",
+            "-o",
+            str(tmp_path / "c"),
+            "--calibration",
+            str(calibration),
+            "--threshold",
+            "1.5",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "must lie in [0, 1]" in result.output
+
+
+def test_an_empty_corpus_is_a_one_line_error(app, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = runner.invoke(app, ["cluster", "stylometric", str(empty), "-o", str(tmp_path / "c")])
+    assert result.exit_code == 2
+    assert result.output.count("error:") == 1
