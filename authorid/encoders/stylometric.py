@@ -44,6 +44,10 @@ logger = logging.getLogger(__name__)
 CONFIG_FILE = "stylometric.json"
 ARRAYS_FILE = "stylometric.safetensors"
 _FORMAT_VERSION = 1
+#: Posts counted at once when embedding; bounds the memory of the sparse n-gram counts.
+CHUNK_POSTS = 20_000
+#: Posts a fit reads at most (a seeded sample of larger corpora).
+FIT_MAX_POSTS = 100_000
 
 
 class StylometricEncoder:
@@ -177,6 +181,12 @@ class StylometricEncoder:
         texts = _texts_of(corpus)
         if not texts:
             raise ValueError("cannot fit a StylometricEncoder on an empty corpus")
+        if len(texts) > FIT_MAX_POSTS:
+            # Vocabulary and idf settle long before a forum's full size; a seeded sample bounds memory and time.
+            rng = np.random.default_rng(self.params["seed"])
+            keep = np.sort(rng.choice(len(texts), size=FIT_MAX_POSTS, replace=False))
+            logger.info("fitting on a seeded sample of %d of %d posts", FIT_MAX_POSTS, len(texts))
+            texts = [texts[i] for i in keep]
         counts = self._counts(texts, fit=True)
         self._weights = {b: TfidfTransformer(sublinear_tf=True).fit(counts[b]) for b in self._block_names()}
         dim = self.params["dim"]
@@ -199,19 +209,39 @@ class StylometricEncoder:
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Dense float32 (n, dim) post vectors, L2-normalised (all-zero for a post with no known feature)."""
-        return self._dense(self.transform(texts))
+        self._require_fitted()
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # In chunks: the sparse n-gram counts of a whole forum would not fit in memory at once.
+        return np.concatenate(
+            [
+                self._dense(self.transform(texts[i : i + CHUNK_POSTS]))
+                for i in range(0, len(texts), CHUNK_POSTS)
+            ]
+        )
 
     def embed_accounts(self, posts: datasets.Dataset) -> AccountVectors:
         """One vector per account (order of first post): the profile of its summed post counts."""
         self._require_fitted()
         account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
-        counts = self._counts(_texts_of(posts))
-        # Indicator matrix (accounts x posts): one product sums every account's post counts.
-        membership = sp.csr_matrix(
-            (np.ones(len(groups), dtype=np.float32), (groups, np.arange(len(groups)))),
-            shape=(len(account_ids), len(groups)),
-        )
-        summed = {b: membership @ c for b, c in counts.items()}
+        summed: dict[str, sp.csr_matrix] = {}
+        # Posts are counted CHUNK_POSTS at a time and summed into per-account counts, so memory stays bounded
+        # by (accounts x features) however many posts there are.
+        for start in range(0, len(groups), CHUNK_POSTS):
+            stop = min(start + CHUNK_POSTS, len(groups))
+            texts = _texts_of(
+                posts.select(range(start, stop)) if hasattr(posts, "select") else posts[start:stop]
+            )
+            counts = self._counts(texts)
+            # Indicator matrix (accounts x posts of the chunk): one product sums every account's post counts.
+            membership = sp.csr_matrix(
+                (np.ones(stop - start, dtype=np.float32), (groups[start:stop], np.arange(stop - start))),
+                shape=(len(account_ids), stop - start),
+            )
+            for block, c in counts.items():
+                part = membership @ c
+                summed[block] = part if block not in summed else summed[block] + part
         return AccountVectors(
             account_ids=account_ids,
             vectors=self._dense(self._profiles(summed)),

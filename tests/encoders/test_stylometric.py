@@ -105,3 +105,17 @@ def test_unfitted_encoder_and_bad_options_raise(tmp_path):
         StylometricEncoder(ngram_range=(3, 2))
     with pytest.raises(ValueError, match="stylometric.json missing"):
         StylometricEncoder.load(tmp_path)
+
+
+def test_chunked_embedding_equals_embedding_all_posts_at_once(reddit_posts_small, monkeypatch):
+    from authorid.encoders import stylometric
+
+    encoder = StylometricEncoder(ngram_range=(1, 3)).fit(reddit_posts_small)
+    whole_accounts = encoder.embed_accounts(reddit_posts_small)
+    whole_posts = encoder.embed_texts(reddit_posts_small["text"])
+    # chunks of 7 posts cut through accounts: their counts must still be summed across chunks
+    monkeypatch.setattr(stylometric, "CHUNK_POSTS", 7)
+    chunked_accounts = encoder.embed_accounts(reddit_posts_small)
+    assert chunked_accounts.account_ids == whole_accounts.account_ids
+    np.testing.assert_allclose(chunked_accounts.vectors, whole_accounts.vectors, atol=1e-6)
+    np.testing.assert_allclose(encoder.embed_texts(reddit_posts_small["text"]), whole_posts, atol=1e-6)
