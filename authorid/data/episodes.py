@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import torch
 from torch.utils.data import Sampler
 
-from authorid.data.splits import read_columns
+from authorid.data.arrow import read_columns
 from authorid.errors import AuthoridError
 
 logger = logging.getLogger(__name__)
