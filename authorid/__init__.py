@@ -14,7 +14,6 @@ torch only when an encoder is asked for.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -41,6 +40,14 @@ _EXPORTS = {
     # losses and evaluation
     "build_loss": "authorid.losses",
     "sybil_linking_metrics": "authorid.evaluation.linking",
+    "evaluate": "authorid.evaluation.evaluate",
+    "cluster_accounts": "authorid.clustering",
+    "ClusterReport": "authorid.clustering",
+    "attribute": "authorid.attribution",
+    "load_model": "authorid.model",
+    "StyleModel": "authorid.model",
+    "Calibrator": "authorid.verification",
+    "build_index": "authorid.index",
     # errors
     "AuthoridError": "authorid.errors",
     "InputError": "authorid.errors",
@@ -60,24 +67,3 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(__all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from authorid.data.clean import CleanConfig, clean
-    from authorid.data.episodes import EpisodeBatchSampler
-    from authorid.data.ingest import ingest
-    from authorid.data.readers import load_posts, read_posts
-    from authorid.data.report import IngestReport
-    from authorid.data.splits import Split, SplitManifest, split
-    from authorid.encoders import (
-        AccountVectors,
-        AttentionPooling,
-        StylometricEncoder,
-        build_style_encoder,
-        embed_accounts,
-        embed_texts,
-    )
-    from authorid.errors import AuthoridError, InputError
-    from authorid.evaluation.linking import sybil_linking_metrics
-    from authorid.losses import build as build_loss
-    from authorid.schema import posts_from_records

@@ -28,7 +28,6 @@ from authorid.errors import AuthoridError
 if TYPE_CHECKING:
     import datasets
 
-    from authorid.encoders import AccountVectors
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +144,9 @@ def load_model(
             raise ModelError("model 'stylometric' is fitted on a corpus; none was given")
         return StyleModel(name=text, encoder=StylometricEncoder(dim=dim).fit(fit_corpus))
     if text == "minilm":
-        return StyleModel(name="minilm", encoder=build_style_encoder("minilm", max_seq_length=max_seq_length,
-                                                                      device=device))
+        return StyleModel(
+            name="minilm", encoder=build_style_encoder("minilm", max_seq_length=max_seq_length, device=device)
+        )
     path = Path(text).expanduser()
     if not path.is_dir():
         raise ModelError(
@@ -156,9 +156,13 @@ def load_model(
     calibration = _load_calibration(path)
     if (path / "stylometric.json").is_file():
         encoder = StylometricEncoder.load(path)
-        return StyleModel(name=str(path), encoder=encoder, calibration=calibration, metadata=metadata, path=path)
+        return StyleModel(
+            name=str(path), encoder=encoder, calibration=calibration, metadata=metadata, path=path
+        )
     if not (path / "modules.json").is_file():
-        raise ModelError(f"model folder {path} holds neither a sentence-transformers model nor a stylometric one")
+        raise ModelError(
+            f"model folder {path} holds neither a sentence-transformers model nor a stylometric one"
+        )
     from sentence_transformers import SentenceTransformer
 
     encoder = SentenceTransformer(str(path), device=device, local_files_only=True)

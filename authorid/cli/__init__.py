@@ -1,7 +1,8 @@
 """The `authorid` command line. Each command module pairs a thin typer function with a plain Python function.
 
 Data: `corpora`, `ingest`. Vectors: `embed`. Verification: `calibrate`, `score`. Linking: `index build|add`,
-`link`. Persons: `cluster`. Known authors: `attribute`. Main job: `demo`.
+`link`. Persons: `cluster`. Known authors: `attribute`.
+Measuring: `evaluate`, `compare`. Main job: `demo`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from authorid.cli.cluster import cluster_command
 from authorid.cli.corpora import corpora_command
 from authorid.cli.demo import demo_command
 from authorid.cli.embed import embed_command
+from authorid.cli.evaluate import compare_command, evaluate_command
 from authorid.cli.index import index_app, link_command
 from authorid.cli.ingest import ingest_command
 from authorid.cli.score import calibrate_command, score_command
@@ -33,4 +35,6 @@ app.add_typer(index_app, name="index")
 app.command("link")(link_command)
 app.command("cluster")(cluster_command)
 app.command("attribute")(attribute_command)
+app.command("evaluate")(evaluate_command)
+app.command("compare")(compare_command)
 app.command("demo")(demo_command)

@@ -106,7 +106,7 @@ def embed_accounts(
     if isinstance(pooling, str):
         vectors = mean_pool(post_vectors, groups, len(account_ids))
     else:
-        vectors = _attention_pool(pooling, post_vectors, groups, n_posts, episode_batch_size)
+        vectors = attention_pool(pooling, post_vectors, groups, n_posts, episode_batch_size)
     return AccountVectors(account_ids=account_ids, vectors=vectors, n_posts=n_posts)
 
 
@@ -161,7 +161,7 @@ def _embed_window(model: SentenceTransformer, texts: list[str], batch_size: int)
         yield rows, vectors.float().cpu().numpy()
 
 
-def _attention_pool(
+def attention_pool(
     module: AttentionPooling,
     post_vectors: np.ndarray,
     groups: np.ndarray,

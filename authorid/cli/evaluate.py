@@ -1,0 +1,136 @@
+"""`authorid evaluate MODEL CORPUS --protocol ... -o OUT/` and `authorid compare OUT1 OUT2 ...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from authorid.cli.common import (
+    CorpusArgument,
+    MapOption,
+    OnErrorOption,
+    PresetOption,
+    console,
+    read_corpus,
+    user_errors,
+)
+
+Protocol = "Protocol settings"
+
+
+@user_errors
+def evaluate_command(
+    model: Annotated[
+        str, typer.Argument(help="'minilm', 'stylometric[:DIM]' (fitted on the corpus) or a model folder.")
+    ],
+    corpus: CorpusArgument,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for metrics.json, report.html, manifests/.")
+    ],
+    protocol: Annotated[
+        str,
+        typer.Option(help="sybil, verification, clustering, attribution, a comma-separated list, or all."),
+    ] = "sybil",
+    accounts: Annotated[
+        int | None,
+        typer.Option(help="Evaluate a seeded sample of this many eligible accounts (default: all)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every sample, cut and split.")] = 0,
+    min_posts: Annotated[
+        int | None,
+        typer.Option(
+            help="Posts an account needs to be eligible (default 20; 2 for attribution).",
+            rich_help_panel=Protocol,
+        ),
+    ] = None,
+    max_posts: Annotated[
+        int | None,
+        typer.Option(
+            help="Cap on posts per (pseudo-)account: the most recent, or a seeded sample without times.",
+            rich_help_panel=Protocol,
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="Cut accounts by 'time' or 'random' (default: time if dated).", rich_help_panel=Protocol
+        ),
+    ] = None,
+    recall_at: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated k for R@k (sybil) and top-k accuracy (attribution); default 1,8 and 1,5.",
+            rich_help_panel=Protocol,
+        ),
+    ] = None,
+    hard_negatives: Annotated[
+        bool,
+        typer.Option(
+            help="Verification: pair persons active in the same threads first.", rich_help_panel=Protocol
+        ),
+    ] = False,
+    map: MapOption = None,
+    preset: PresetOption = None,
+    on_error: OnErrorOption = "raise",
+    limit: Annotated[int | None, typer.Option(help="Stop reading after this many posts.")] = None,
+) -> None:
+    """Evaluate MODEL on CORPUS with the standard protocols; write metrics.json and an HTML report."""
+    from authorid.evaluation.evaluate import evaluate, protocol_names
+
+    names = protocol_names(protocol)  # a bad name fails before the corpus is read
+    ks = _ks(recall_at)
+    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, limit=limit)
+    run = evaluate(
+        model,
+        posts,
+        protocol=names,
+        accounts=accounts,
+        seed=seed,
+        out=out,
+        corpus=corpus,
+        progress=console.is_terminal,
+        min_posts=min_posts,
+        max_posts=max_posts,
+        by=by,
+        hard_negatives=hard_negatives or None,
+        ks=ks,
+    )
+    for name, entry in run["protocols"].items():
+        headline = ", ".join(
+            f"{task} {key} {value:.4f}" if isinstance(value, float) else f"{task} {key} {value:,}"
+            for task, values in entry["metrics"].items()
+            if task != "per_author"
+            for key, value in values.items()
+            if key in _HEADLINE_KEYS or key.startswith("r@")
+        )
+        console.print(f"[bold]{name}[/bold]: {headline}", soft_wrap=True)
+    console.print(f"metrics: {run['outputs']['metrics']}", soft_wrap=True)
+    console.print(f"report:  {run['outputs']['report']}", soft_wrap=True)
+
+
+_HEADLINE_KEYS = {"mrr", "pool_size", "auc", "eer", "ece", "overall", "bcubed_f1", "ari", "n_pred", "accuracy",
+                  "macro_f1", "auroc_known_vs_unknown"}  # fmt: skip
+
+
+def _ks(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        ks = tuple(int(k) for k in text.split(",") if k.strip())
+    except ValueError:
+        ks = ()
+    if not ks or min(ks) < 1:
+        raise ValueError(f"--recall-at must be positive integers separated by commas, got {text!r}")
+    return ks
+
+
+@user_errors
+def compare_command(
+    runs: Annotated[list[Path], typer.Argument(help="Evaluation output folders (or their metrics.json).")],
+) -> None:
+    """Print the metrics of several evaluation runs side by side."""
+    from authorid.evaluation.evaluate import comparison_table
+
+    console.print(comparison_table(list(runs)))

@@ -1,0 +1,149 @@
+"""Attribution: which known author wrote this post (closed set), and is it a known author at all (open set).
+
+Split: the corpus' own ``split`` column when it has ``train`` and ``test`` values (Reuters C50), else a seeded
+per-author stratified cut of posts (`authorid.data.splits.split(posts, "closed-set", fractions=(0.8, 0, 0.2))`).
+Profiles: each known author's training posts pooled by the model (for a mean-pooled neural model the
+normalised centroid of the post vectors; for a stylometric model the profile of the summed n-gram counts).
+Each test post is scored against every profile by cosine similarity; the prediction is the best profile.
+
+Open set: a seeded `unknown_fraction` of the authors is not enrolled; their test posts should be rejected. The
+metrics are the closed-set ones over the known authors' test posts, plus the AUROC of telling known from
+unknown authors' posts by their best profile score (`open_set_auroc`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pyarrow.compute as pc
+
+from authorid.evaluation.metrics_attribution import (
+    attribution_metrics,
+    open_set_auroc,
+    per_author_report,
+)
+from authorid.evaluation.protocols.base import (
+    PostEmbeddings,
+    ProtocolError,
+    ProtocolResult,
+    _column,
+    _select_accounts,
+    sample_accounts,
+)
+
+#: Posts per author kept for testing in the seeded stratified split (no validation part is needed).
+TEST_FRACTION = 0.2
+#: The authors held out as unknown in the open-set evaluation.
+DEFAULT_UNKNOWN_FRACTION = 0.25
+
+
+def _has_corpus_split(posts: Any) -> bool:
+    if "split" not in posts.column_names:
+        return False
+    values = set(pc.unique(_column(posts, "split")).to_pylist())
+    return {"train", "test"} <= values
+
+
+def closed_set_scores(profiles: np.ndarray, post_vectors: np.ndarray) -> np.ndarray:
+    """(posts x authors) cosine similarities of post vectors to author profiles (both L2-normalised)."""
+    return np.asarray(post_vectors, dtype=np.float32) @ np.asarray(profiles, dtype=np.float32).T
+
+
+def _profiles(train_embeddings: PostEmbeddings, authors: list[str]) -> np.ndarray:
+    ids = np.asarray(_column(train_embeddings.posts, "account_id").to_pylist(), dtype=object)
+    return train_embeddings.pool(authors, [np.flatnonzero(ids == author) for author in authors]).vectors
+
+
+def attribution_protocol(
+    model: Any,
+    posts: Any,
+    *,
+    accounts: int | None = None,
+    min_posts: int = 2,
+    unknown_fraction: float = DEFAULT_UNKNOWN_FRACTION,
+    ks: tuple[int, ...] = (1, 5),
+    seed: int = 0,
+    progress: bool = False,
+) -> ProtocolResult:
+    """Closed-set and open-set attribution of posts to authors; see the module docstring."""
+    from authorid.data.splits import split
+
+    if not 0 <= unknown_fraction < 1:
+        raise ProtocolError(f"unknown_fraction must be in [0, 1), got {unknown_fraction}")
+    started = time.perf_counter()
+    chosen, counts = sample_accounts(posts, accounts=accounts, min_posts=min_posts, seed=seed)
+    subset = _select_accounts(posts, chosen)
+    if _has_corpus_split(subset):
+        parts = split(subset, "closed-set", seed=seed, use_corpus_split=True)
+    else:
+        parts = split(subset, "closed-set", seed=seed, fractions=(1 - TEST_FRACTION, 0.0, TEST_FRACTION))
+    train, test = parts.train, parts.test
+    if test is None or test.num_rows == 0:
+        raise ProtocolError("the closed-set split left no test posts; lower --min-posts or use more data")
+    train_ids = sorted(set(_column(train, "account_id").to_pylist()))
+    test_author = np.asarray(_column(test, "account_id").to_pylist(), dtype=object)
+    test = test.select(np.flatnonzero(np.isin(test_author, train_ids)))  # only authors with a profile
+    test_author = np.asarray(_column(test, "account_id").to_pylist(), dtype=object)
+
+    train_embeddings = PostEmbeddings(model, train, progress=progress)
+    test_vectors = PostEmbeddings(model, test, progress=progress).post_vectors()
+    prepared = time.perf_counter()
+
+    closed_scores = closed_set_scores(_profiles(train_embeddings, train_ids), test_vectors)
+    truth = np.searchsorted(train_ids, test_author)
+    closed = attribution_metrics(closed_scores, truth, labels=list(range(len(train_ids))), ks=ks)
+    predicted = closed_scores.argmax(axis=1)
+    per_author = per_author_report(
+        np.asarray(train_ids, dtype=object)[truth],
+        np.asarray(train_ids, dtype=object)[predicted],
+        labels=train_ids,
+    )
+    metrics: dict[str, Any] = {"closed_set": closed, "per_author": per_author}
+
+    rng = np.random.default_rng(seed)
+    n_unknown = int(round(unknown_fraction * len(train_ids)))
+    unknown = sorted(np.asarray(train_ids)[rng.permutation(len(train_ids))[:n_unknown]].tolist())
+    if n_unknown >= 1 and len(train_ids) - n_unknown >= 2:
+        known = [a for a in train_ids if a not in set(unknown)]
+        known_cols = np.searchsorted(train_ids, known)
+        open_scores = closed_scores[:, known_cols]
+        is_known = np.isin(test_author, known)
+        known_truth = np.searchsorted(known, test_author[is_known])
+        best = open_scores.max(axis=1)
+        metrics["open_set"] = attribution_metrics(
+            open_scores[is_known], known_truth, labels=list(range(len(known))), ks=ks
+        ) | {
+            "auroc_known_vs_unknown": open_set_auroc(best[is_known], best[~is_known]),
+            "n_unknown_authors": n_unknown,
+            "n_unknown_texts": int((~is_known).sum()),
+        }
+    finished = time.perf_counter()
+    settings = {
+        "accounts": len(chosen),
+        "accounts_requested": accounts,
+        "min_posts": int(min_posts),
+        "seed": int(seed),
+        **counts,
+        "split": "corpus split column" if _has_corpus_split(subset) else "seeded stratified per author",
+        "test_fraction": None if _has_corpus_split(subset) else TEST_FRACTION,
+        "profiles": "model pooling of each author's training posts",
+        "unknown_fraction": float(unknown_fraction),
+        "ks": [int(k) for k in ks],
+        "train_posts": train.num_rows,
+        "test_posts": test.num_rows,
+    }
+    manifest = {
+        "split": {k: v for k, v in parts.manifest.to_dict().items() if k != "assignment"},
+        "train": sorted(_column(train, "post_id").to_pylist()),
+        "test": sorted(_column(test, "post_id").to_pylist()),
+        "unknown_authors": unknown,
+    }
+    plot_data = {"truth": truth, "predicted": predicted, "authors": train_ids}
+    timing = {
+        "prepare_and_embed": prepared - started,
+        "score": finished - prepared,
+        "total": finished - started,
+    }
+    return ProtocolResult("attribution", metrics, settings, manifest, plot_data, timing)

@@ -1,0 +1,296 @@
+"""What the evaluation protocols share: the seeded evaluation set, post vectors pooled any way, the result.
+
+The evaluation set (`evaluation_set`) is the same for every model given the same corpus and seed: a seeded
+sample of the accounts with >= `min_posts` posts, then (unless the corpus knows real persons) every account
+cut into two pseudo-accounts with `authorid.data.splits.split(..., "sybil")` (by time when every post has a
+`created_at`, else at random), then an optional cap on posts per pseudo-account. Its manifest lists every
+pseudo-account's post ids, so two runs can be checked to have evaluated the very same queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from authorid.errors import AuthoridError
+
+if TYPE_CHECKING:
+    import datasets
+
+    from authorid.encoders import AccountVectors
+
+logger = logging.getLogger(__name__)
+
+#: Accounts need this many posts to be evaluated by default: Reddit-like corpora have a long tail of accounts
+#: with a handful of posts, whose halves hold too little text to say anything about style (SYSML and LUAR
+#: evaluate accounts with >= 16-20 posts). The bundled enron_demo has 24 posts per author.
+DEFAULT_MIN_POSTS = 20
+
+
+class ProtocolError(AuthoridError):
+    """An evaluation that cannot be run as asked: unknown protocol, too few accounts, a missing column."""
+
+
+@dataclass
+class ProtocolResult:
+    """One protocol's outcome.
+
+    `metrics`: JSON-ready numbers, grouped by task (e.g. ``{"linking": {...}, "episodes": {...}}``).
+    `settings`: every parameter, defaults included. `manifest`: exactly what was evaluated (post ids per
+    (pseudo-)account, pairs, split), for `queries_sha256`. `plot_data`: arrays the report draws (not saved).
+    """
+
+    protocol: str
+    metrics: dict[str, Any]
+    settings: dict[str, Any]
+    manifest: dict[str, Any]
+    plot_data: dict[str, Any] = field(default_factory=dict)
+    timing_s: dict[str, float] = field(default_factory=dict)
+
+    def queries_sha256(self) -> str:
+        """A hash of the manifest: equal for two runs exactly when they evaluated the same queries."""
+        text = json.dumps(self.manifest, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class EvaluationSet:
+    """The posts evaluated, their (pseudo-)accounts' persons, and how they were chosen."""
+
+    posts: datasets.Dataset
+    person_of: dict[str, str]
+    settings: dict[str, Any]
+    manifest: dict[str, Any]
+
+    @property
+    def accounts(self) -> list[str]:
+        return sorted(self.person_of)
+
+
+def _column(posts: datasets.Dataset, name: str) -> pa.ChunkedArray:
+    return posts.select_columns([name]).with_format("arrow")[:].column(name)
+
+
+def account_sizes(posts: datasets.Dataset) -> dict[str, int]:
+    """Posts per account (read through Arrow; texts are never touched)."""
+    counts = pc.value_counts(_column(posts, "account_id")).to_pylist()
+    return {row["values"]: int(row["counts"]) for row in counts}
+
+
+def sample_accounts(
+    posts: datasets.Dataset, *, accounts: int | None, min_posts: int, seed: int, least: int = 2
+) -> tuple[list[str], dict[str, int]]:
+    """A seeded sample of `accounts` accounts among those with >= `min_posts` posts (all when None), sorted.
+
+    The draw is a permutation of the sorted eligible ids by ``numpy.random.default_rng(seed)``: it depends on
+    the set of eligible accounts and the seed only. Raises ProtocolError when fewer than `least` (or than
+    `accounts`) are eligible.
+    """
+    if min_posts < 1:
+        raise ProtocolError(f"min_posts must be >= 1, got {min_posts}")
+    sizes = account_sizes(posts)
+    eligible = sorted(a for a, n in sizes.items() if n >= min_posts)
+    wanted = len(eligible) if accounts is None else int(accounts)
+    if wanted < least or len(eligible) < wanted:
+        raise ProtocolError(
+            f"need {max(wanted, least)} accounts with >= {min_posts} posts, found {len(eligible)}"
+            f" (of {len(sizes)}); lower --accounts or --min-posts"
+        )
+    order = np.random.default_rng(seed).permutation(len(eligible))[:wanted]
+    chosen = sorted(eligible[i] for i in order)
+    return chosen, {"accounts_in": len(sizes), "accounts_eligible": len(eligible)}
+
+
+def _select_accounts(posts: datasets.Dataset, chosen: Sequence[str]) -> datasets.Dataset:
+    mask = pc.is_in(_column(posts, "account_id"), value_set=pa.array(list(chosen), type=pa.string()))
+    return posts.select(np.flatnonzero(mask.to_numpy(zero_copy_only=False)))
+
+
+def _has_full_times(posts: datasets.Dataset) -> bool:
+    return "created_at" in posts.column_names and _column(posts, "created_at").null_count == 0
+
+
+def _knows_persons(posts: datasets.Dataset) -> bool:
+    """True when `person_id` is present on every post and some person owns two or more accounts."""
+    if "person_id" not in posts.column_names or _column(posts, "person_id").null_count:
+        return False
+    table = posts.select_columns(["account_id", "person_id"]).with_format("arrow")[:]
+    per_person = table.group_by("person_id").aggregate([("account_id", "count_distinct")])
+    return bool(pc.max(per_person.column("account_id_count_distinct")).as_py() >= 2)
+
+
+def cap_posts(
+    posts: datasets.Dataset, max_posts: int | None, *, seed: int
+) -> tuple[datasets.Dataset, str | None]:
+    """At most `max_posts` posts per account: the most recent ones when every post has a time, else a seeded
+    random subset. Returns (posts, how) with how None when nothing was capped. Row order is kept.
+    """
+    if max_posts is None:
+        return posts, None
+    if max_posts < 1:
+        raise ProtocolError(f"max_posts must be >= 1, got {max_posts}")
+    accounts = np.asarray(_column(posts, "account_id").to_pylist(), dtype=object)
+    if _has_full_times(posts):
+        how = "most recent"
+        key = pc.cast(_column(posts, "created_at"), pa.int64()).to_numpy()
+        key = -key.astype(np.float64)  # newest first
+    else:
+        how = "seeded random"
+        key = np.random.default_rng(seed).random(len(accounts))
+    ids = np.asarray(_column(posts, "post_id").to_pylist(), dtype=object)
+    order = np.lexsort((ids, key, accounts))  # by account, then newest / random first, ties by post id
+    sorted_accounts = accounts[order]
+    starts = np.flatnonzero(np.r_[True, sorted_accounts[1:] != sorted_accounts[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    keep = np.sort(order[rank < max_posts])
+    return posts.select(keep), how
+
+
+def evaluation_set(
+    posts: datasets.Dataset,
+    *,
+    accounts: int | None = None,
+    min_posts: int = DEFAULT_MIN_POSTS,
+    by: str | None = None,
+    max_posts: int | None = None,
+    seed: int = 0,
+    cut: bool | None = None,
+) -> EvaluationSet:
+    """The seeded set of (pseudo-)accounts a protocol evaluates; see the module docstring.
+
+    `cut`: True always cuts accounts into two halves (sybil), False uses the accounts as they are with
+    `person_id` as ground truth, None (default) cuts unless the corpus knows persons owning several accounts.
+    `by`: "time" or "random" (None: time when every post has created_at). `max_posts`: cap per
+    (pseudo-)account, applied after the cut (see `cap_posts`).
+    """
+    from authorid.data.splits import split
+
+    chosen, counts = sample_accounts(posts, accounts=accounts, min_posts=min_posts, seed=seed)
+    subset = _select_accounts(posts, chosen)
+    if cut is None:
+        cut = not _knows_persons(subset)
+    if not cut and not _knows_persons(subset):
+        raise ProtocolError("the corpus has no person_id with two or more accounts per person; cut accounts")
+    settings: dict[str, Any] = {
+        "accounts": len(chosen),
+        "accounts_requested": accounts,
+        "min_posts": int(min_posts),
+        "seed": int(seed),
+        **counts,
+    }
+    if cut:
+        by = by or ("time" if _has_full_times(subset) else "random")
+        result = split(subset, "sybil", seed=seed, k=2, by=by, min_posts=min_posts)
+        evaluated, capped = cap_posts(result.test, max_posts, seed=seed)
+        settings |= {"ground_truth": "sybil cut (person = original account)", "cut_by": by}
+        split_record = {k: v for k, v in result.manifest.to_dict().items() if k != "assignment"}
+    else:
+        evaluated, capped = cap_posts(subset, max_posts, seed=seed)
+        settings["ground_truth"] = "person_id"
+        split_record = None
+    settings |= {"max_posts_per_account": max_posts, "cap": capped}
+    table = evaluated.select_columns(["post_id", "account_id"]).with_format("arrow")[:]
+    person_column = "person_id" if "person_id" in evaluated.column_names else "account_id"
+    persons = _column(evaluated, person_column).to_pylist()
+    person_of = dict(zip(table.column("account_id").to_pylist(), persons, strict=True))
+    members: dict[str, list[str]] = {}
+    for post, account in zip(
+        table.column("post_id").to_pylist(), table.column("account_id").to_pylist(), strict=True
+    ):
+        members.setdefault(account, []).append(post)
+    manifest = {
+        "split": split_record,
+        "posts": {account: sorted(ids) for account, ids in sorted(members.items())},
+        "person_of": dict(sorted(person_of.items())),
+    }
+    settings["evaluated_accounts"] = len(person_of)
+    settings["evaluated_posts"] = evaluated.num_rows
+    logger.info("evaluation set: %s", settings)
+    return EvaluationSet(posts=evaluated, person_of=person_of, settings=settings, manifest=manifest)
+
+
+class PostEmbeddings:
+    """The posts of one Dataset embedded once, pooled into any grouping of its rows (halves, episodes).
+
+    Neural models embed every post once and pool with the model's own pooling (normalised mean, or its
+    attention pooling); a stylometric model builds each group's profile from its summed n-gram counts, as
+    `StylometricEncoder.embed_accounts` does.
+    """
+
+    def __init__(self, model: Any, posts: datasets.Dataset, *, progress: bool = False):
+        self.model, self.posts, self.progress = model, posts, progress
+        self._vectors: np.ndarray | None = None
+        self._texts: list[str] | None = None
+        self._accounts: AccountVectors | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        if self._texts is None:
+            self._texts = list(self.posts["text"])
+        return self._texts
+
+    def post_vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            self._vectors = self.model.embed_posts(self.texts, progress=self.progress)
+        return self._vectors
+
+    def pool(self, names: Sequence[str], rows: Sequence[np.ndarray]) -> AccountVectors:
+        """One vector per group: `rows[g]` are the post rows of group `names[g]`."""
+        from authorid.encoders import AccountVectors, mean_pool
+
+        names = list(names)
+        n_posts = np.array([len(r) for r in rows], dtype=np.int64)
+        flat = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, int)
+        groups = np.repeat(np.arange(len(names)), n_posts)
+        if getattr(self.model, "kind", "neural") == "stylometric":
+            import datasets as hf_datasets
+
+            texts = self.texts
+            grouped = hf_datasets.Dataset.from_dict(
+                {"account_id": [names[g] for g in groups], "text": [texts[i] for i in flat]}
+            )
+            pooled = self.model.encoder.embed_accounts(grouped)
+            order = [pooled.index_of(name) for name in names]
+            return AccountVectors(names, pooled.vectors[order], pooled.n_posts[order])
+        vectors = self.post_vectors()[flat]
+        if self.model.pooling is None:
+            pooled_vectors = mean_pool(vectors, groups, len(names))
+        else:
+            # The model's attention pooling over each group's posts, as embed_accounts would run it.
+            from authorid.encoders.embed import attention_pool
+
+            pooled_vectors = attention_pool(self.model.pooling, vectors, groups, n_posts, 64)
+        return AccountVectors(names, pooled_vectors, n_posts)
+
+    def accounts(self) -> AccountVectors:
+        """One vector per account of the posts, accounts sorted by id (computed once)."""
+        if self._accounts is not None:
+            return self._accounts
+        ids = np.asarray(_column(self.posts, "account_id").to_pylist(), dtype=object)
+        names, codes = np.unique(ids, return_inverse=True)
+        order = np.argsort(codes, kind="stable")
+        rows = np.split(order, np.cumsum(np.bincount(codes, minlength=len(names)))[:-1])
+        self._accounts = self.pool(names.tolist(), rows)
+        return self._accounts
+
+
+def embeddings_for(
+    model: Any, chosen: EvaluationSet, *, progress: bool = False, cache: dict | None = None
+) -> PostEmbeddings:
+    """The PostEmbeddings of an evaluation set, shared through `cache` by protocols that evaluate the same
+    posts with the same model (`--protocol all` embeds the sybil cut once for linking, verification and
+    clustering)."""
+    if cache is None:
+        return PostEmbeddings(model, chosen.posts, progress=progress)
+    key = (id(model), json.dumps(chosen.manifest["posts"], sort_keys=True))
+    if key not in cache:
+        cache[key] = PostEmbeddings(model, chosen.posts, progress=progress)
+    return cache[key]

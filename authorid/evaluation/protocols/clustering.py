@@ -1,0 +1,111 @@
+"""Clustering (accounts -> persons, number of persons unknown), scored against the known persons.
+
+Ground truth: `person_id` when the corpus knows persons owning several accounts, else the sybil cut (each
+account's two halves are one person). `authorid.clustering.cluster_accounts` groups the (pseudo-)accounts;
+its edges are calibrated probabilities: the model's own calibration, or else (cross-fitting, as in the
+verification protocol) each fold of persons is clustered on its own with a Platt calibration fitted on the
+other fold's pairs, and the two folds' clusters are put side by side (no cluster spans the folds, which makes
+the task a little easier than one pool of all accounts: say so when comparing with other work).
+
+Metrics: `clustering_metrics` (B-cubed and pairwise P/R/F1, ARI, NMI, V-measure, true vs predicted persons).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from authorid.encoders import AccountVectors
+from authorid.evaluation.metrics_clustering import clustering_metrics
+from authorid.evaluation.protocols.base import (
+    DEFAULT_MIN_POSTS,
+    ProtocolResult,
+    embeddings_for,
+    evaluation_set,
+)
+from authorid.evaluation.protocols.verification import (
+    cosines,
+    cross_fitted_calibrators,
+    fold_pairs,
+    person_folds,
+)
+
+
+def _subset(vectors: AccountVectors, ids: list[str]) -> AccountVectors:
+    rows = [vectors.index_of(a) for a in ids]
+    return AccountVectors(ids, vectors.vectors[rows], vectors.n_posts[rows])
+
+
+def clustering_protocol(
+    model: Any,
+    posts: Any,
+    *,
+    accounts: int | None = None,
+    min_posts: int = DEFAULT_MIN_POSTS,
+    by: str | None = None,
+    max_posts: int | None = None,
+    method: str = "mutual-knn",
+    k: int = 10,
+    threshold: float = 0.5,
+    seed: int = 0,
+    progress: bool = False,
+    cache: dict | None = None,
+) -> ProtocolResult:
+    """Cluster the evaluation set's (pseudo-)accounts into persons and score the partition."""
+    from authorid.clustering import cluster_accounts
+
+    started = time.perf_counter()
+    chosen = evaluation_set(
+        posts, accounts=accounts, min_posts=min_posts, by=by, max_posts=max_posts, seed=seed
+    )
+    vectors = embeddings_for(model, chosen, progress=progress, cache=cache).accounts()
+    embedded = time.perf_counter()
+    folds = person_folds(chosen.person_of, seed)
+    if model.calibration is not None:
+        calibration = "the model's own calibration"
+        groups = [(sorted(chosen.person_of), model.calibration.predict)]
+    else:
+        calibration = (
+            "cross-fitted Platt: each fold of persons clustered with a calibration fitted on the other"
+        )
+        pairs = fold_pairs(chosen.person_of, folds, seed=seed)
+        per_fold = [(cosines(vectors, a, b), labels) for a, b, labels in pairs]
+        calibrators = cross_fitted_calibrators(per_fold)
+        groups = [
+            (sorted(a for a, p in chosen.person_of.items() if folds[p] == fold), calibrators[fold].predict)
+            for fold in (0, 1)
+        ]
+    ids: list[str] = []
+    labels: list[np.ndarray] = []
+    offset = 0
+    for members, probability in groups:
+        report = cluster_accounts(
+            _subset(vectors, members),
+            method=method,
+            k=max(1, min(k, len(members) - 1)),
+            threshold=threshold,
+            probability=probability,
+            seed=seed,
+        )
+        ids += report.account_ids
+        labels.append(np.asarray(report.labels) + offset)
+        offset += int(np.max(report.labels)) + 1
+    predicted = np.concatenate(labels)
+    truth = np.array([chosen.person_of[a] for a in ids], dtype=object)
+    metrics = {"clustering": clustering_metrics(truth, predicted)}
+    finished = time.perf_counter()
+    settings = chosen.settings | {
+        "method": method,
+        "k": int(k),
+        "threshold": float(threshold),
+        "calibration": calibration,
+    }
+    manifest = chosen.manifest | {"folds": dict(sorted(folds.items()))}
+    plot_data = {
+        "cluster_sizes": np.bincount(predicted),
+        "true_sizes": np.unique(truth, return_counts=True)[1],
+    }
+    timing = {"embed": embedded - started, "cluster": finished - embedded, "total": finished - started}
+    return ProtocolResult("clustering", metrics, settings, manifest, plot_data, timing)

@@ -1,0 +1,156 @@
+"""Sybil / account linking: find the other half of each account, and leave-one-out episode retrieval.
+
+Linking (Khan et al. 2021, NAACL; the SYSML setting): every evaluated account is cut into pseudo-accounts
+``acc#0`` (earlier posts when cut by time) and ``acc#1``; each ``#0`` half is a query ranked by cosine
+similarity against all ``#1`` halves, so the candidate pool is the number of accounts.
+
+Episode retrieval (Rivera-Soto et al. 2021, LUAR): every account's posts are cut into episodes of N posts
+(`authorid.data.episodes.episodes_for_evaluation`, seeded); each episode queries every other episode, and the
+relevant ones are those of the same person. Pool = episodes - 1.
+
+Ranks are 1-based with pessimistic ties (`authorid.evaluation.metrics_ranking`); R@k counts rank <= k.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from authorid.encoders import AccountVectors
+from authorid.evaluation.metrics_ranking import mean_reciprocal_rank, ranks_of_true, recall_at_k
+from authorid.evaluation.protocols.base import (
+    DEFAULT_MIN_POSTS,
+    ProtocolError,
+    ProtocolResult,
+    embeddings_for,
+    evaluation_set,
+)
+
+#: Posts per episode: 8 gives every account with >= 16 posts two episodes (LUAR uses 16 on larger accounts).
+DEFAULT_EPISODE_POSTS = 8
+#: Queries ranked at once: bounds the (queries x candidates) float64 matrix.
+_CHUNK = 1024
+
+
+def _ranking_summary(ranks: np.ndarray, pool: int, ks: Sequence[int]) -> dict[str, float]:
+    metrics: dict[str, float] = {"mrr": mean_reciprocal_rank(ranks)}
+    metrics |= {f"r@{k}": recall_at_k(ranks, int(k)) for k in ks}
+    return metrics | {"pool_size": int(pool), "n_queries": int(ranks.size)}
+
+
+def halves(person_of: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """(queries, candidates) aligned by person: each person's first and second pseudo-account, sorted by id.
+
+    Persons with fewer than two pseudo-accounts are skipped; raises ProtocolError when none has two.
+    """
+    of_person: dict[str, list[str]] = {}
+    for account in sorted(person_of):
+        of_person.setdefault(person_of[account], []).append(account)
+    linked = [accounts for _, accounts in sorted(of_person.items()) if len(accounts) >= 2]
+    if not linked:
+        raise ProtocolError("no person has two (pseudo-)accounts: nothing to link")
+    return [a[0] for a in linked], [a[1] for a in linked]
+
+
+def linking_ranks(vectors: AccountVectors, queries: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
+    """1-based rank of candidates[i] among all candidates for queries[i] (cosine similarity)."""
+    q = vectors.vectors[[vectors.index_of(a) for a in queries]]
+    c = vectors.vectors[[vectors.index_of(a) for a in candidates]]
+    ranks = [
+        ranks_of_true(q[s : s + _CHUNK] @ c.T, np.arange(s, min(s + _CHUNK, len(q))))
+        for s in range(0, len(q), _CHUNK)
+    ]
+    return np.concatenate(ranks)
+
+
+def episode_ranks(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Leave-one-out: rank of the best same-label episode among all other episodes, for every episode.
+
+    The query itself is excluded from its own pool (its score is set to -inf and it is not relevant).
+    """
+    vectors, labels = np.asarray(vectors), np.asarray(labels)
+    n = len(labels)
+    out = []
+    for s in range(0, n, _CHUNK):
+        rows = np.arange(s, min(s + _CHUNK, n))
+        scores = (vectors[rows] @ vectors.T).astype(np.float64)
+        scores[np.arange(len(rows)), rows] = -np.inf
+        relevant = labels[rows, None] == labels[None, :]
+        relevant[np.arange(len(rows)), rows] = False
+        out.append(ranks_of_true(scores, relevant))
+    return np.concatenate(out)
+
+
+def pair_scores(vectors: AccountVectors, queries: Sequence[str], candidates: Sequence[str]) -> dict:
+    """Cosines of same-person pairs (query i, candidate i) and different-person pairs (i, j != i)."""
+    q = vectors.vectors[[vectors.index_of(a) for a in queries]]
+    c = vectors.vectors[[vectors.index_of(a) for a in candidates]]
+    same = np.sum(q * c, axis=1)
+    # One different-person candidate per query (the next one round), so both classes have equal counts.
+    different = np.sum(q * np.roll(c, -1, axis=0), axis=1) if len(q) > 1 else np.zeros(0)
+    return {"same": same, "different": different}
+
+
+def sybil_protocol(
+    model: Any,
+    posts: Any,
+    *,
+    accounts: int | None = None,
+    min_posts: int = DEFAULT_MIN_POSTS,
+    by: str | None = None,
+    max_posts: int | None = None,
+    episode_posts: int = DEFAULT_EPISODE_POSTS,
+    ks: Sequence[int] = (1, 8),
+    seed: int = 0,
+    progress: bool = False,
+    cache: dict | None = None,
+) -> ProtocolResult:
+    """Account linking of halves and episode retrieval for `model` (a StyleModel) on `posts`.
+
+    Settings as in `evaluation_set` (always cut); `episode_posts` is N for episode retrieval; `ks` the R@k.
+    """
+    from authorid.data.episodes import episodes_for_evaluation
+
+    started = time.perf_counter()
+    chosen = evaluation_set(
+        posts, accounts=accounts, min_posts=min_posts, by=by, max_posts=max_posts, seed=seed, cut=True
+    )
+    queries, candidates = halves(chosen.person_of)
+    embeddings = embeddings_for(model, chosen, progress=progress, cache=cache)
+    prepared = time.perf_counter()
+    vectors = embeddings.accounts()
+    linking = linking_ranks(vectors, queries, candidates)
+    embedded = time.perf_counter()
+
+    persons = [chosen.person_of[a] for a in chosen.posts["account_id"]]
+    episodes = episodes_for_evaluation(persons, episode_posts, seed, min_episodes=2)
+    metrics: dict[str, Any] = {"linking": _ranking_summary(linking, len(candidates), ks)}
+    plot_data: dict[str, Any] = {
+        "linking_ranks": linking,
+        "scores": pair_scores(vectors, queries, candidates),
+    }
+    episode_manifest: list = []
+    if len({e.label for e in episodes}) >= 2:
+        names = [f"{e.account}@{i}" for i, e in enumerate(episodes)]
+        episode_vectors = embeddings.pool(names, [e.indices for e in episodes])
+        labels = np.array([e.label for e in episodes])
+        ranks = episode_ranks(episode_vectors.vectors, labels)
+        metrics["episodes"] = _ranking_summary(ranks, len(episodes) - 1, ks) | {
+            "n_accounts": len(set(labels.tolist()))
+        }
+        plot_data["episode_ranks"] = ranks
+        post_ids = chosen.posts["post_id"]
+        episode_manifest = [[e.account, sorted(post_ids[i] for i in e.indices.tolist())] for e in episodes]
+    settings = chosen.settings | {"episode_posts": int(episode_posts), "ks": [int(k) for k in ks]}
+    manifest = chosen.manifest | {"queries": queries, "candidates": candidates, "episodes": episode_manifest}
+    finished = time.perf_counter()
+    timing = {
+        "prepare": prepared - started,
+        "embed_and_link": embedded - prepared,
+        "episodes": finished - embedded,
+        "total": finished - started,
+    }
+    return ProtocolResult("sybil", metrics, settings, manifest, plot_data, timing)

@@ -1,0 +1,90 @@
+"""`authorid evaluate` and `authorid compare` through typer's CliRunner, on the bundled enron_demo."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from authorid.cli.evaluate import compare_command, evaluate_command
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def app():
+    # The lead registers these in authorid/cli/__init__.py; a local app tests them on their own.
+    local = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    local.command("evaluate")(evaluate_command)
+    local.command("compare")(compare_command)
+    return local
+
+
+@pytest.fixture(scope="module")
+def run_dir(app, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    result = runner.invoke(
+        app,
+        ["evaluate", "stylometric", "enron_demo", "--accounts", "8", "--recall-at", "1,2,8", "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_evaluate_writes_metrics_and_report_and_says_where(run_dir):
+    out, output = run_dir
+    assert f"metrics: {out / 'metrics.json'}" in output
+    assert f"report:  {out / 'report.html'}" in output
+    assert "sybil: linking mrr" in output and "linking pool_size 8" in output
+    run = json.loads((out / "metrics.json").read_text())
+    assert list(run["protocols"]) == ["sybil"]
+    assert run["protocols"]["sybil"]["settings"]["cut_by"] == "random"
+    assert run["protocols"]["sybil"]["settings"]["ks"] == [1, 2, 8]
+    assert set(run["protocols"]["sybil"]["metrics"]["linking"]) == {
+        "mrr", "r@1", "r@2", "r@8", "pool_size", "n_queries"
+    }  # fmt: skip
+
+
+def test_compare_prints_a_table(app, run_dir):
+    out, _ = run_dir
+    result = runner.invoke(app, ["compare", str(out), str(out / "metrics.json")])
+    assert result.exit_code == 0, result.output
+    assert "sybil linking mrr" in result.output and "sybil same queries" in result.output
+
+
+def test_unknown_protocol_is_a_one_line_error(app, tmp_path):
+    result = runner.invoke(
+        app, ["evaluate", "stylometric", "enron_demo", "--protocol", "bogus", "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: unknown protocol bogus; valid: sybil, verification, clustering, attribution, all"
+    ]
+
+
+def test_too_few_accounts_is_a_one_line_error(app, tmp_path):
+    result = runner.invoke(
+        app, ["evaluate", "stylometric", "enron_demo", "--accounts", "500", "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        "error: need 500 accounts with >= 20 posts, found 40 (of 40); lower --accounts or --min-posts"
+    )
+
+
+def test_bad_recall_at_is_a_one_line_error(app, tmp_path):
+    result = runner.invoke(
+        app, ["evaluate", "stylometric", "enron_demo", "--recall-at", "1,x", "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert (
+        result.output.strip() == "error: --recall-at must be positive integers separated by commas, got '1,x'"
+    )
+
+
+def test_compare_of_a_missing_run_is_a_one_line_error(app, tmp_path):
+    result = runner.invoke(app, ["compare", str(tmp_path / "nothing")])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: cannot read evaluation run")

@@ -1,0 +1,234 @@
+"""The evaluation protocols: exact structure on the bundled enron_demo (40 authors x 24 e-mails, no dates) with
+the fast stylometric model, seeded determinism, and known answers on hand-built vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from authorid.encoders import AccountVectors
+from authorid.evaluation.protocols import (
+    ProtocolError,
+    attribution_protocol,
+    clustering_protocol,
+    evaluation_set,
+    sybil_protocol,
+    verification_protocol,
+)
+from authorid.evaluation.protocols.sybil import episode_ranks, halves, linking_ranks
+from authorid.schema import posts_from_records
+
+
+@pytest.fixture(scope="module")
+def enron():
+    from authorid.data.readers import read_posts
+
+    posts, _ = read_posts("enron_demo")
+    return posts
+
+
+@pytest.fixture(scope="module")
+def stylometric(enron):
+    from authorid.model import load_model
+
+    return load_model("stylometric", fit_corpus=enron)
+
+
+@pytest.fixture(scope="module")
+def sybil_run(stylometric, enron):
+    return sybil_protocol(stylometric, enron, accounts=12, seed=0)
+
+
+def _unit_rows(matrix) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+# ----------------------------------------------------------------------------------------- hand-built vectors
+
+
+def test_a_perfect_model_links_every_half_first():
+    persons = ["p0", "p1", "p2", "p3"]
+    ids = [f"{p}#{i}" for p in persons for i in (0, 1)]
+    vectors = AccountVectors(ids, np.repeat(np.eye(4, dtype=np.float32), 2, axis=0), np.ones(8))
+    queries, candidates = halves({a: a.split("#")[0] for a in ids})
+    assert queries == ["p0#0", "p1#0", "p2#0", "p3#0"]
+    assert linking_ranks(vectors, queries, candidates).tolist() == [1, 1, 1, 1]
+
+
+def test_linking_ranks_are_one_based_with_the_true_half_second():
+    # p0#0 is closer to p1#1 than to its own half: its rank is 2; the others are found first.
+    ids = ["p0#0", "p0#1", "p1#0", "p1#1"]
+    vectors = AccountVectors(ids, _unit_rows([[1, 0.1], [0.5, 1], [0, 1], [1, 0.3]]), np.ones(4))
+    ranks = linking_ranks(vectors, ["p0#0", "p1#0"], ["p0#1", "p1#1"])
+    assert ranks.tolist() == [2, 2]
+
+
+def test_episode_ranks_leave_the_query_out():
+    vectors = _unit_rows([[1, 0], [1, 0.01], [0, 1], [0.01, 1]])
+    assert episode_ranks(vectors, np.array([0, 0, 1, 1])).tolist() == [1, 1, 1, 1]
+    # Relabelled, episode 0's partner is episode 3 (cosine ~0.01): beaten only by episode 1 (~1), rank 2;
+    # episode 1's partner is episode 2 (~0.01), beaten by episode 0 (~1) and episode 3 (~0.02), rank 3.
+    assert episode_ranks(vectors, np.array([0, 1, 1, 0])).tolist() == [2, 3, 2, 3]
+
+
+# ------------------------------------------------------------------------------------------------------ sybil
+
+
+def test_sybil_pool_is_the_number_of_sampled_accounts(sybil_run):
+    linking = sybil_run.metrics["linking"]
+    assert linking["pool_size"] == 12
+    assert linking["n_queries"] == 12
+    # 24 e-mails per author -> 3 episodes of 8 each; each queries the 35 others.
+    episodes = sybil_run.metrics["episodes"]
+    assert (episodes["n_queries"], episodes["pool_size"], episodes["n_accounts"]) == (36, 35, 12)
+
+
+def test_sybil_records_its_settings_and_manifest(sybil_run):
+    settings = sybil_run.settings
+    assert settings["cut_by"] == "random"  # enron_demo has no created_at
+    assert (settings["accounts"], settings["accounts_eligible"], settings["min_posts"]) == (12, 40, 20)
+    assert (settings["evaluated_accounts"], settings["evaluated_posts"]) == (24, 288)
+    manifest = sybil_run.manifest
+    assert len(manifest["queries"]) == 12 and all(q.endswith("#0") for q in manifest["queries"])
+    assert [c[:-2] for c in manifest["candidates"]] == [q[:-2] for q in manifest["queries"]]
+    assert sum(len(ids) for ids in manifest["posts"].values()) == 288
+    assert len(manifest["episodes"]) == 36
+
+
+def test_sybil_metrics_are_in_range(sybil_run):
+    for task in ("linking", "episodes"):
+        values = sybil_run.metrics[task]
+        assert 0 < values["mrr"] <= 1
+        assert 0 <= values["r@1"] <= values["r@8"] <= 1
+        assert values["mrr"] >= values["r@1"]
+
+
+def test_sybil_is_seeded(stylometric, enron, sybil_run):
+    again = sybil_protocol(stylometric, enron, accounts=12, seed=0)
+    assert again.metrics == sybil_run.metrics
+    assert again.queries_sha256() == sybil_run.queries_sha256()
+    other = sybil_protocol(stylometric, enron, accounts=12, seed=1)
+    assert other.manifest["queries"] != sybil_run.manifest["queries"]
+
+
+def test_sybil_caps_posts_per_half(stylometric, enron):
+    result = sybil_protocol(stylometric, enron, accounts=6, max_posts=5, seed=0)
+    assert result.settings["cap"] == "seeded random"
+    assert {len(ids) for ids in result.manifest["posts"].values()} == {5}
+    assert result.settings["evaluated_posts"] == 60
+
+
+def test_too_few_accounts_is_a_one_line_error(stylometric, enron):
+    with pytest.raises(ProtocolError, match=r"^need 100 accounts with >= 20 posts, found 40 \(of 40\)"):
+        sybil_protocol(stylometric, enron, accounts=100)
+    with pytest.raises(ProtocolError, match="found 0"):
+        sybil_protocol(stylometric, enron, min_posts=25)
+
+
+def test_evaluation_set_cuts_dated_posts_by_time(reddit_posts):
+    chosen = evaluation_set(reddit_posts, accounts=5, min_posts=10, seed=0)
+    assert chosen.settings["cut_by"] == "time"
+    times = dict(zip(reddit_posts["post_id"], reddit_posts["created_at"], strict=True))
+    for person in set(chosen.person_of.values()):
+        first = [times[p] for p in chosen.manifest["posts"][f"{person}#0"]]
+        second = [times[p] for p in chosen.manifest["posts"][f"{person}#1"]]
+        assert max(first) <= min(second)
+
+
+def test_cap_keeps_the_most_recent_posts_when_dated(reddit_posts):
+    chosen = evaluation_set(reddit_posts, accounts=3, min_posts=20, max_posts=4, seed=0)
+    assert chosen.settings["cap"] == "most recent"
+    times = dict(zip(reddit_posts["post_id"], reddit_posts["created_at"], strict=True))
+    uncapped = evaluation_set(reddit_posts, accounts=3, min_posts=20, seed=0)
+    for account, ids in chosen.manifest["posts"].items():
+        all_times = sorted(times[p] for p in uncapped.manifest["posts"][account])
+        assert sorted(times[p] for p in ids) == all_times[-4:]
+
+
+# ----------------------------------------------------------------------------------------------- verification
+
+
+@pytest.fixture(scope="module")
+def verification_run(stylometric, enron):
+    return verification_protocol(stylometric, enron, accounts=12, seed=0)
+
+
+def test_verification_pairs_are_balanced_and_cross_fitted(verification_run):
+    values = verification_run.metrics["verification"]
+    # 12 persons in two folds of 6: each fold has 6 same-person pairs (the two halves) and 6 different.
+    assert (values["n_pairs"], values["n_positive"]) == (24, 12)
+    assert verification_run.settings["pairs_per_fold"] == [12, 12]
+    assert verification_run.settings["calibration"].startswith("cross-fitted Platt")
+    assert sorted(set(verification_run.manifest["folds"].values())) == [0, 1]
+
+
+def test_verification_metrics_are_in_range(verification_run):
+    values = verification_run.metrics["verification"]
+    for key in ("auc", "c@1", "f1", "f_05_u", "brier", "overall", "eer", "ece", "brier_score"):
+        assert 0 <= values[key] <= 1, key
+    assert 0 <= verification_run.metrics["cosine"]["roc_auc"] <= 1
+
+
+def test_verification_uses_the_models_own_calibration(stylometric, enron):
+    from authorid.verification import Calibrator
+
+    class Calibrated:
+        kind, encoder, pooling = stylometric.kind, stylometric.encoder, None
+        calibration = Calibrator("platt").fit(np.array([0.1, 0.2, 0.5, 0.6]), np.array([0, 0, 1, 1]))
+
+    result = verification_protocol(Calibrated(), enron, accounts=8, seed=0)
+    assert result.settings["calibration"] == "the model's own calibration"
+
+
+def test_hard_negatives_need_threads_or_forums(stylometric, enron):
+    with pytest.raises(ProtocolError, match="hard negatives need a thread_id or forum column"):
+        verification_protocol(stylometric, enron, accounts=8, hard_negatives=True)
+
+
+# ------------------------------------------------------------------------------------------------- clustering
+
+
+def test_clustering_scores_the_sybil_cut(stylometric, enron):
+    result = clustering_protocol(stylometric, enron, accounts=12, seed=0)
+    values = result.metrics["clustering"]
+    assert (values["n_items"], values["n_true"]) == (24, 12)
+    assert 1 <= values["n_pred"] <= 24
+    for key in ("bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_f1", "nmi", "v_measure"):
+        assert 0 <= values[key] <= 1, key
+    assert int(result.plot_data["cluster_sizes"].sum()) == 24
+    assert result.settings["ground_truth"].startswith("sybil cut")
+
+
+# ------------------------------------------------------------------------------------------------ attribution
+
+
+def test_attribution_closed_and_open_set_structure(stylometric, enron):
+    result = attribution_protocol(stylometric, enron, accounts=12, seed=0)
+    closed, open_set = result.metrics["closed_set"], result.metrics["open_set"]
+    # 24 e-mails per author, 20% (round(4.8) = 5) of each author's posts held out for testing.
+    assert (closed["n_authors"], closed["n_texts"]) == (12, 60)
+    assert (open_set["n_unknown_authors"], open_set["n_unknown_texts"], open_set["n_authors"]) == (3, 15, 9)
+    assert len(result.metrics["per_author"]) == 12
+    assert result.settings["split"] == "seeded stratified per author"
+    assert 0 <= closed["accuracy"] <= closed["top@5"] <= 1
+    assert 0 <= open_set["auroc_known_vs_unknown"] <= 1
+    assert set(result.manifest["train"]).isdisjoint(result.manifest["test"])
+
+
+def test_attribution_uses_the_corpus_split_column(stylometric):
+    records = [
+        {
+            "post_id": f"{a}{i}",
+            "account_id": a,
+            "text": f"{word} {i} " * 5,
+            "split": "train" if i < 3 else "test",
+        }
+        for a, word in (("x", "alpha beta"), ("y", "gamma delta"), ("z", "epsilon zeta"))
+        for i in range(5)
+    ]
+    result = attribution_protocol(stylometric, posts_from_records(records), unknown_fraction=0.0, seed=0)
+    assert result.settings["split"] == "corpus split column"
+    assert (result.settings["train_posts"], result.settings["test_posts"]) == (9, 6)
+    assert result.metrics["closed_set"]["accuracy"] == 1.0  # each author's vocabulary is its own
+    assert "open_set" not in result.metrics
