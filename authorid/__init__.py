@@ -37,6 +37,9 @@ _EXPORTS = {
     "AccountVectors": "authorid.encoders",
     "StylometricEncoder": "authorid.encoders",
     "AttentionPooling": "authorid.encoders",
+    # training
+    "train": "authorid.training",
+    "TrainConfig": "authorid.training",
     # losses and evaluation
     "build_loss": "authorid.losses",
     "sybil_linking_metrics": "authorid.evaluation.linking",

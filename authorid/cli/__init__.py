@@ -1,7 +1,7 @@
 """The `authorid` command line. Each command module pairs a thin typer function with a plain Python function.
 
-Data: `corpora`, `ingest`. Vectors: `embed`. Verification: `calibrate`, `score`. Linking: `index build|add`,
-`link`. Persons: `cluster`. Known authors: `attribute`.
+Data: `corpora`, `ingest`. Training: `train`. Vectors: `embed`. Verification: `calibrate`, `score`.
+Linking: `index build|add`, `link`. Persons: `cluster`. Known authors: `attribute`.
 Measuring: `evaluate`, `compare`. Main job: `demo`.
 """
 
@@ -18,6 +18,7 @@ from authorid.cli.evaluate import compare_command, evaluate_command
 from authorid.cli.index import index_app, link_command
 from authorid.cli.ingest import ingest_command
 from authorid.cli.score import calibrate_command, score_command
+from authorid.cli.train import CONTEXT_SETTINGS, train_command
 
 app = typer.Typer(
     name="authorid",
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.command("corpora")(corpora_command)
 app.command("ingest")(ingest_command)
+app.command("train", context_settings=CONTEXT_SETTINGS)(train_command)
 app.command("embed")(embed_command)
 app.command("calibrate")(calibrate_command)
 app.command("score")(score_command)

@@ -1,0 +1,111 @@
+"""`authorid train CORPUS --loss nbc-softmax --base minilm --out models/reddit-nbc`: fine-tune a style encoder.
+
+Settings: `--preset quick|cpu|gpu`, then `--config train.toml`, then dotted overrides (`--optim.lr 3e-5`,
+`--episodes.accounts_per_batch 32`; any key of `authorid.training.TrainConfig`), then the named options.
+Several GPUs or machines: `torchrun --nproc_per_node N -m authorid train ...` trains data-parallel.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from authorid.cli.common import MapOption, OnErrorOption, PresetOption, console, user_errors
+
+#: typer settings the command must be registered with, so `--section.key value` overrides reach it.
+CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@user_errors
+def train_command(
+    ctx: typer.Context,
+    corpus: Annotated[
+        str | None,
+        typer.Argument(
+            help="A dump (.jsonl/.csv/.parquet, .gz allowed), a cleaned Parquet from `ingest`, a folder, or a "
+            "corpus preset name. Optional with --config (data.corpus) or --resume."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")] = Path(
+        "models/authorid"
+    ),
+    loss: Annotated[
+        str | None,
+        typer.Option(help="Loss, or a weighted sum: ce, nbc-softmax, supcon, contrax, 'ce+supcon:0.5'."),
+    ] = None,
+    base: Annotated[
+        str | None, typer.Option(help="Base encoder: minilm, a local folder or a cached hub name.")
+    ] = None,
+    task: Annotated[str | None, typer.Option(help="open-world (linking, default) or attribution.")] = None,
+    pooling: Annotated[str | None, typer.Option(help="Episode pooling: mean (default) or attention.")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="Sizes: quick, cpu or gpu.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file of settings.")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many optimizer steps.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for splits, sampling and initialisation.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+    map: MapOption = None,
+    corpus_preset: PresetOption = None,
+    on_error: OnErrorOption = "raise",
+) -> None:
+    """Fine-tune a style encoder on a corpus (episodes of posts), validate, checkpoint, export.
+
+    Extra options `--section.key value` override any setting (e.g. --optim.lr 3e-5 --run.eval_every 200).
+    """
+    from authorid.config import parse_overrides
+    from authorid.training import train
+
+    overrides = parse_overrides(ctx.args)
+    reader = {"data.map": map, "data.corpus_preset": corpus_preset}
+    overrides.update({k: v for k, v in reader.items() if v is not None})
+    if on_error != "raise":
+        overrides["data.on_error"] = on_error
+    if pooling is not None:
+        overrides["model.pooling"] = pooling
+    if seed is not None:
+        overrides["run.seed"] = seed
+    model = train(
+        corpus,
+        out=out,
+        config=config,
+        preset=preset,
+        loss=loss,
+        base=base,
+        task=task,
+        max_steps=max_steps,
+        overrides=overrides,
+        resume=resume,
+        overwrite=overwrite,
+        progress=console.is_terminal if not resume else None,
+    )
+    if int(os.environ.get("RANK", "0")) == 0:
+        _summary(model)
+
+
+def _summary(model) -> None:
+    meta = model.metadata
+    if not meta:  # paused by run.stop_after_steps: no model folder yet
+        console.print(f"paused; continue with: authorid train --resume --out {model.path}")
+        return
+    run, val = meta["training"], meta["validation"]
+    console.print(
+        f"trained {meta['loss']['name']} on {meta['data']['train_accounts']:,} accounts: {run['steps']} steps, "
+        f"{run['epochs']:.2f} epochs, {run['examples_per_s']:.1f} episodes/s"
+        + (" (stopped early)" if run["stopped_early"] else ""),
+        soft_wrap=True,
+    )
+    primary = val.get("primary")
+    if primary and val.get("best"):
+        before = val["initial"][primary] if val.get("initial") else float("nan")
+        extra = ", ".join(
+            f"{k} {v:.3f}" for k, v in val["best"].items() if k not in (primary, "pool_size", "n_queries")
+        )
+        console.print(
+            f"validation {primary}: {before:.4f} before -> {val['best'][primary]:.4f} best (step {val['best_step']})"
+            + (f"; {extra}" if extra else ""),
+            soft_wrap=True,
+        )
+    console.print(f"model: {model.path}", soft_wrap=True)

@@ -1,0 +1,217 @@
+"""What a training run is told: `TrainConfig`, a tree of small dataclasses, and the size presets.
+
+Every leaf is settable from a TOML file (``[optim] lr = 3e-5``), a dotted CLI override (``--optim.lr 3e-5``)
+or the Python API (``train(..., overrides={"optim.lr": 3e-5})``); see :mod:`authorid.config`. Loss
+hyper-parameters default to each loss's paper values (the keyword defaults of its class in
+:mod:`authorid.losses`); ``[loss.params]`` overrides single ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from authorid.config import ConfigError, apply_overrides, from_dict, load_toml
+
+TASKS = ("open-world", "attribution")
+POOLINGS = ("mean", "attention")
+SCHEDULERS = ("cosine", "linear", "constant")
+MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
+
+
+@dataclass
+class DataArgs:
+    """Which posts, and how they are held out for validation."""
+
+    corpus: str | None = None  #: dump, cleaned Parquet, folder or preset name (or pass posts to `train`)
+    map: str | None = None  #: column map SOURCE=CANONICAL,...
+    corpus_preset: str | None = None  #: corpus preset whose column map applies
+    on_error: str = "raise"
+    limit: int | None = None  #: read at most this many posts
+    clean: bool = True  #: run `authorid.data.clean` with its defaults on a raw dump (not on Parquet)
+    task: str = "open-world"  #: open-world (linking, author-disjoint) | attribution (closed set)
+    min_posts: int = 4  #: accounts with fewer posts are neither trained nor validated on
+    max_accounts: int | None = None  #: seeded sample of this many accounts (after min_posts)
+    max_posts_per_account: int | None = None  #: seeded cap on each account's posts
+    val_accounts: int = 100  #: open-world: accounts held out for validation (0: no validation)
+    val_posts_per_account: int | None = 64  #: open-world: seeded cap on each validation account's posts
+    val_fraction: float = 0.1  #: attribution: fraction of each author's training posts held out
+    profile_posts: int = 32  #: attribution: posts per author in the validation centroids
+
+
+@dataclass
+class ModelArgs:
+    base: str = "minilm"  #: bundled name, local folder or cached hub name
+    max_seq_length: int = 128
+    projection_dim: int | None = None
+    pooling: str = "mean"  #: episode pooling: mean of normalised post vectors | attention (LUAR)
+    attention_heads: int = 4
+    gradient_checkpointing: bool = False
+
+
+@dataclass
+class EpisodeArgs:
+    accounts_per_batch: int = 16  #: P
+    episodes_per_account: int = 2  #: K
+    posts_per_episode: int | list[int] = 8  #: N, or [lo, hi] drawn per batch
+
+
+@dataclass
+class LossArgs:
+    name: str = "nbc-softmax"  #: a loss or a weighted sum: "ce+supcon:0.5"
+    params: dict = field(default_factory=dict)  #: hyper-parameters over the paper defaults
+
+
+@dataclass
+class OptimArgs:
+    lr: float = 2e-5  #: encoder (and attention pooling) learning rate
+    head_lr: float = 1e-3  #: learning rate of the loss's class head (starts random, so it moves faster)
+    weight_decay: float = 0.01
+    scheduler: str = "cosine"  #: cosine | linear | constant (after warm-up)
+    warmup_ratio: float = 0.1
+    gradient_accumulation_steps: int = 1
+    max_grad_norm: float | None = 1.0
+
+
+@dataclass
+class RunArgs:
+    max_steps: int | None = None  #: optimizer steps; None: `epochs` passes over the training accounts
+    epochs: int = 1
+    eval_every: int = 0  #: validate every N steps; 0: after every epoch; -1: never
+    eval_at_start: bool = True  #: validate the untrained model too (the "before" of the curves)
+    checkpoint_every: int = 100  #: save a resumable checkpoint every N steps
+    checkpoints_to_keep: int = 2
+    keep_checkpoints: bool = False  #: keep the training state folder after a finished run
+    stop_after_steps: int | None = None  #: pause after this step (checkpoint written); resume continues
+    patience: int | None = 3  #: stop after this many validations without improvement
+    seed: int = 0
+    mixed_precision: str = "auto"  #: auto (bf16 on a GPU that has it, else no) | no | bf16 | fp16
+    cpu: bool = False  #: train on CPU even when a GPU is there
+    calibrate: bool = True  #: fit `calibration.json` on the validation accounts when possible
+    progress: bool = True
+
+
+@dataclass
+class TrainConfig:
+    data: DataArgs = field(default_factory=DataArgs)
+    model: ModelArgs = field(default_factory=ModelArgs)
+    episodes: EpisodeArgs = field(default_factory=EpisodeArgs)
+    loss: LossArgs = field(default_factory=LossArgs)
+    optim: OptimArgs = field(default_factory=OptimArgs)
+    run: RunArgs = field(default_factory=RunArgs)
+
+    def check(self) -> TrainConfig:
+        """Raise ConfigError (one line) for values outside their range; returns self."""
+        choices = {
+            "data.task": (self.data.task, TASKS),
+            "model.pooling": (self.model.pooling, POOLINGS),
+            "optim.scheduler": (self.optim.scheduler, SCHEDULERS),
+            "run.mixed_precision": (self.run.mixed_precision, MIXED_PRECISION),
+        }
+        for key, (value, valid) in choices.items():
+            if value not in valid:
+                raise ConfigError(f"{key} must be one of {', '.join(valid)}, got {value!r}")
+        positive = {
+            "model.max_seq_length": self.model.max_seq_length,
+            "episodes.accounts_per_batch": self.episodes.accounts_per_batch,
+            "optim.gradient_accumulation_steps": self.optim.gradient_accumulation_steps,
+            "run.epochs": self.run.epochs,
+            "run.checkpoint_every": self.run.checkpoint_every,
+            "run.checkpoints_to_keep": self.run.checkpoints_to_keep,
+            "data.min_posts": self.data.min_posts,
+        }
+        for key, value in positive.items():
+            if value < 1:
+                raise ConfigError(f"{key} must be >= 1, got {value}")
+        if self.run.max_steps is not None and self.run.max_steps < 1:
+            raise ConfigError(f"run.max_steps must be >= 1, got {self.run.max_steps}")
+        if self.optim.lr <= 0 or self.optim.head_lr <= 0:
+            raise ConfigError("optim.lr and optim.head_lr must be > 0")
+        if not 0 <= self.optim.warmup_ratio < 1:
+            raise ConfigError(f"optim.warmup_ratio must be in [0, 1), got {self.optim.warmup_ratio}")
+        if not 0 < self.data.val_fraction < 1:
+            raise ConfigError(f"data.val_fraction must be in (0, 1), got {self.data.val_fraction}")
+        return self
+
+
+#: Size presets: dotted overrides applied over the defaults (and under the user's own settings).
+PRESETS: dict[str, dict[str, Any]] = {
+    # Meant to learn something measurable on 2 CPU cores in ~10 minutes: 300 accounts (50 for validation),
+    # short posts, 16 accounts x 2 episodes x 2 posts per step (see scripts/bench_train.py for what it reaches).
+    "quick": {
+        "data.max_accounts": 300,
+        "data.min_posts": 16,
+        "data.max_posts_per_account": 64,
+        "data.val_accounts": 50,
+        "data.val_posts_per_account": 8,
+        "model.max_seq_length": 48,
+        "episodes.accounts_per_batch": 16,
+        "episodes.episodes_per_account": 2,
+        "episodes.posts_per_episode": 2,
+        "optim.lr": 5e-5,
+        "optim.head_lr": 5e-3,
+        "run.max_steps": 48,
+        "run.eval_every": 24,
+        "run.checkpoint_every": 48,
+        "run.patience": None,
+    },
+    # A longer CPU run: a few thousand accounts, more posts per episode.
+    "cpu": {
+        "data.max_accounts": 3000,
+        "data.min_posts": 16,
+        "data.max_posts_per_account": 256,
+        "data.val_accounts": 200,
+        "model.max_seq_length": 128,
+        "episodes.accounts_per_batch": 32,
+        "episodes.posts_per_episode": 8,
+        "run.max_steps": 1000,
+        "run.eval_every": 200,
+        "run.checkpoint_every": 100,
+    },
+    # One GPU (or several under torchrun): whole corpus, LUAR-sized episodes, bf16.
+    "gpu": {
+        "data.min_posts": 8,
+        "data.val_accounts": 1000,
+        "model.max_seq_length": 256,
+        "episodes.accounts_per_batch": 64,
+        "episodes.posts_per_episode": 16,
+        "run.epochs": 20,
+        "run.eval_every": 500,
+        "run.checkpoint_every": 500,
+        "run.mixed_precision": "auto",
+    },
+}
+
+
+def resolve_config(
+    config: TrainConfig | str | Path | dict | None = None,
+    *,
+    preset: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> TrainConfig:
+    """Defaults, then the preset, then the config (file, dict or object), then dotted `overrides`."""
+    if preset is not None and preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+    base = apply_overrides(TrainConfig(), PRESETS[preset]) if preset else TrainConfig()
+    if isinstance(config, str | Path):
+        config = load_toml(config)
+    if isinstance(config, dict):
+        # A file's settings go over the preset: apply them as overrides, leaf by leaf.
+        from_dict(TrainConfig, config)  # validates keys, with the full list of valid ones on error
+        base = apply_overrides(base, dict(_flatten(config)))
+    elif isinstance(config, TrainConfig):
+        if preset:
+            raise ConfigError("give either a TrainConfig or a preset, not both (apply PRESETS yourself)")
+        base = config
+    elif config is not None:
+        raise ConfigError(f"config must be a TrainConfig, a dict or a TOML path, got {type(config).__name__}")
+    return apply_overrides(base, overrides or {}).check()
+
+
+def _flatten(data: dict, prefix: str = ""):
+    for key, value in data.items():
+        if isinstance(value, dict) and key != "params":
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value

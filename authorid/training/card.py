@@ -1,0 +1,100 @@
+"""The model card (README.md) of a trained style encoder: use, misuse, risks, data, training, metrics."""
+
+from __future__ import annotations
+
+import json
+
+
+def _number(value) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.4f}"
+    return str(int(value)) if isinstance(value, float) else str(value)
+
+
+def _metrics_table(metrics: dict | None) -> str:
+    if not metrics:
+        return "_No validation was run._"
+    rows = ["| metric | value |", "|---|---|"]
+    rows += [f"| {k} | {_number(v)} |" for k, v in metrics.items()]
+    return "\n".join(rows)
+
+
+def model_card(meta: dict) -> str:
+    """Markdown model card from the `authorid.json` metadata of the model."""
+    data, loss, val, run = meta["data"], meta["loss"], meta["validation"], meta["training"]
+    task = meta["task"]
+    what = (
+        "links accounts of the same writer (open world: writers never seen in training)"
+        if task == "open-world"
+        else "attributes texts to one of the authors it was trained on (closed set)"
+    )
+    primary = val.get("primary", "")
+    return f"""---
+library_name: sentence-transformers
+tags: [authorid, authorship, stylometry, sentence-transformers]
+base_model: {meta["base"]}
+---
+
+# authorid style encoder ({loss["name"]}, {task})
+
+A sentence-transformers model fine-tuned by [authorid](https://github.com/) to map posts to vectors whose cosine
+similarity reflects **writing style**; it {what}. Load it with `SentenceTransformer("<this folder>")` for post
+vectors, or `authorid.model.load_model("<this folder>")` for account vectors
+({meta["pooling"]} pooling of post vectors) and, when `calibration.json` is present, calibrated
+P(same person).
+
+## Intended use
+- Research on authorship attribution, verification and account linking on forums.
+- Trust-and-safety triage by trained staff: surfacing *candidate* sock-puppet or ban-evasion accounts for
+  human review, with the evidence (posts) shown to the reviewer.
+- Evaluating how well writing style identifies people, to inform privacy protections.
+
+## Out-of-scope use
+- Identifying, exposing or profiling people who write anonymously or pseudonymously: whistle-blowers,
+  survivors, activists, dissidents, journalists' sources, people seeking help on support forums.
+- Any decision with legal, employment, immigration, financial or safety consequences made on its output
+  alone, or without the person being able to contest it.
+- Linking accounts across platforms whose users never consented to such analysis, or outside the law
+  (e.g. without a lawful basis under the GDPR; stylometric profiles can be personal data).
+- Text in languages, genres or lengths far from the training data (see below): scores are not comparable.
+
+## Risks for the people whose accounts get linked
+- **False links** harm innocent people: two writers with a shared dialect, profession, template, or a
+  copied text look alike. A similarity or probability is evidence to weigh, never proof of identity.
+- **True links** can harm too: unmasking an account can expose someone to harassment, persecution or
+  violence. Linking is a capability to use only where the benefit clearly outweighs this risk.
+- Style drifts with time, topic, mood and platform; a person who writes differently is missed, and the
+  error rates differ between groups of writers (non-native writers, short posters, rare dialects).
+- Posts can leak identity through content (names, signatures, places) rather than style; the encoder may
+  have learned such shortcuts. Check what drives a match before acting on it.
+- Mitigations: keep a human in the loop, use the abstain band of the calibrated verifier, restrict access,
+  log queries, and prefer evaluation on data of the deployment's own population.
+
+## Training data
+- Source: `{data["source"]}` (fingerprint `{data["fingerprint"][:16]}`); {data["train_accounts"]:,} training
+  accounts / {data["train_posts"]:,} posts; validation {data["val_accounts"]:,} accounts /
+  {data["val_posts"]:,} posts ({"author-disjoint" if task == "open-world" else "same authors, held-out posts"}).
+- Split manifests (seed and counts) are in `authorid.json` (and `split_manifest.json`).
+- The texts belong to their writers; the model may memorise fragments of them.
+
+## Training
+- Base: `{meta["base"]}`; max sequence length {meta["max_seq_length"]}; pooling {meta["pooling"]}.
+- Loss: `{loss["name"]}` with hyper-parameters `{json.dumps(loss["params"])}` (others at their paper defaults).
+- Episodes: {meta["episodes"]["accounts_per_batch"]} accounts x {meta["episodes"]["episodes_per_account"]}
+  episodes x {meta["episodes"]["posts_per_episode"]} posts per batch.
+- {run["steps"]} optimizer steps, {run["epochs"]:.2f} epochs, {run["examples_per_s"]:.1f} episodes/s on
+  {run["device"]} x {run["world_size"]} (mixed precision: {run["mixed_precision"]}); stopped early:
+  {run["stopped_early"]}.
+
+## Metrics (validation, {primary} selects the checkpoint)
+Before training:
+
+{_metrics_table(val.get("initial"))}
+
+Best checkpoint (step {val.get("best_step")}):
+
+{_metrics_table(val.get("best"))}
+
+Validation accounts are few and come from the training corpus' population: expect lower figures on other
+forums and larger candidate pools. The training curves are in `training_curves.png`.
+"""

@@ -1,0 +1,178 @@
+"""The posts a run trains and validates on: read, optionally clean, sample accounts, split.
+
+Open-world (default): author-disjoint train / validation accounts (`split(posts, "open-world")`, no test
+part: keep your own test accounts out of the corpus you train on). Attribution: the corpus' own ``split``
+column when it has one (its test part is left alone), then each author's training posts are cut train /
+validation (`split(train, "closed-set")`); the validation authors are the training authors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow.compute as pc
+
+from authorid.data.splits import fingerprint, split
+from authorid.errors import AuthoridError
+from authorid.training.arguments import DataArgs
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingDataError(AuthoridError):
+    """Posts that cannot train what was asked: too few accounts or posts."""
+
+
+@dataclass
+class TrainingData:
+    """Training and validation posts, the manifests that reproduce them, and where they came from."""
+
+    train: datasets.Dataset
+    val: datasets.Dataset | None
+    manifests: dict
+    source: str
+    fingerprint: str
+    split_manifest: dict | None = None  #: the full manifest of the validation split (re-creates it)
+
+
+def read_training_posts(
+    corpus: str | Path, args: DataArgs, *, seed: int, progress: bool = False
+) -> datasets.Dataset:
+    """Read a CORPUS (dump, Parquet, folder or preset) with the shared reader; clean a raw dump.
+
+    With `max_accounts`, accounts are sampled before cleaning (cleaning a whole forum to keep 300 accounts
+    would be wasted work), and `prepare_data` drops those that cleaning left below `min_posts`.
+    """
+    from authorid.data.readers import read_posts
+
+    posts, _ = read_posts(
+        corpus,
+        columns=args.map,
+        preset=args.corpus_preset,
+        on_error=args.on_error,
+        limit=args.limit,
+        progress=progress,
+    )
+    if args.clean and not str(corpus).endswith(".parquet"):
+        from authorid.data.clean import clean
+
+        if args.max_accounts is not None:
+            posts = sample_accounts(posts, args, seed=seed)
+        posts, _ = clean(posts, progress=progress)
+    return posts
+
+
+def sample_accounts(posts: datasets.Dataset, args: DataArgs, *, seed: int) -> datasets.Dataset:
+    """Keep accounts with >= min_posts posts, at most `max_accounts` of them and `max_posts_per_account` posts
+    each, both drawn with a Generator seeded by `seed` over sorted ids (independent of row order)."""
+    accounts = posts.select_columns(["account_id"]).with_format("arrow")[:].column("account_id")
+    names = pc.unique(accounts)
+    names = names.take(pc.sort_indices(names))
+    codes = pc.index_in(accounts, value_set=names).to_numpy().astype(np.int64)
+    sizes = np.bincount(codes, minlength=len(names))
+    keep = sizes >= args.min_posts
+    rng = np.random.default_rng([seed, 1])
+    if args.max_accounts is not None and keep.sum() > args.max_accounts:
+        chosen = rng.choice(np.flatnonzero(keep), size=args.max_accounts, replace=False)
+        keep = np.zeros_like(keep)
+        keep[chosen] = True
+    rows = np.flatnonzero(keep[codes])
+    if args.max_posts_per_account is not None:
+        # Random rank of each row within its account; keep the first max_posts_per_account.
+        keys = rng.random(len(codes))
+        order = np.lexsort((keys, codes))
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        rank = np.empty(len(codes), dtype=np.int64)
+        rank[order] = np.arange(len(codes)) - starts[codes[order]]
+        rows = rows[rank[rows] < args.max_posts_per_account]
+    logger.info(
+        "training posts: %d of %d posts, %d of %d accounts", len(rows), len(codes), keep.sum(), len(names)
+    )
+    return posts if len(rows) == len(codes) else posts.select(np.sort(rows))
+
+
+def prepare_data(
+    posts: datasets.Dataset,
+    args: DataArgs,
+    *,
+    seed: int,
+    val: datasets.Dataset | None = None,
+    source: str = "posts",
+) -> TrainingData:
+    """Sample accounts and split train / validation as `args.task` asks (see the module docstring)."""
+    if posts.num_rows == 0:
+        raise TrainingDataError("the corpus has no posts")
+    posts = sample_accounts(posts, args, seed=seed)
+    if posts.num_rows == 0:
+        raise TrainingDataError(f"no account has >= {args.min_posts} posts; lower data.min_posts")
+    manifests: dict = {}
+    full = None
+    if val is not None:
+        train = posts
+    elif args.task == "open-world":
+        if args.val_accounts == 0:
+            train, val = posts, None
+        else:
+            result = split(
+                posts,
+                "open-world",
+                seed=seed,
+                fractions=(1.0, 0.0, 0.0),
+                val_accounts=args.val_accounts,
+                test_accounts=0,
+                min_posts=args.min_posts,
+            )
+            train, val = result.train, result.val
+            if args.val_posts_per_account is not None:
+                # Validation embeds every post of its accounts at each evaluation: cap them to bound its cost.
+                cap = dataclasses.replace(
+                    args, min_posts=1, max_accounts=None, max_posts_per_account=args.val_posts_per_account
+                )
+                val = sample_accounts(val, cap, seed=seed)
+            manifests["open-world"] = _manifest_summary(result.manifest)
+            full = result.manifest.to_dict()
+    else:
+        if _has_corpus_split(posts):
+            result = split(posts, "closed-set", seed=seed, use_corpus_split=True)
+            posts = result.train
+            manifests["corpus-split"] = _manifest_summary(result.manifest)
+        result = split(
+            posts, "closed-set", seed=seed, fractions=(1 - args.val_fraction, args.val_fraction, 0.0)
+        )
+        train, val = result.train, result.val
+        manifests["closed-set"] = _manifest_summary(result.manifest)
+        full = result.manifest.to_dict()
+    return TrainingData(
+        train=train,
+        val=val,
+        manifests=manifests,
+        source=source,
+        fingerprint=fingerprint(posts),
+        split_manifest=full,
+    )
+
+
+def _has_corpus_split(posts: datasets.Dataset) -> bool:
+    """True when a `split` column holds "train" and at least one other value (C50's train/test)."""
+    if "split" not in posts.column_names:
+        return False
+    values = set(
+        pc.unique(posts.select_columns(["split"]).with_format("arrow")[:].column("split")).to_pylist()
+    )
+    return "train" in values and len(values - {None}) > 1
+
+
+def _manifest_summary(manifest) -> dict:
+    """Protocol, seed, parameters, counts and fingerprint; the full assignment is in split_manifest.json."""
+    return {
+        "protocol": manifest.protocol,
+        "seed": manifest.seed,
+        "params": manifest.params,
+        "counts": manifest.counts,
+        "fingerprint": manifest.fingerprint,
+    }
