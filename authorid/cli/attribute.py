@@ -10,19 +10,13 @@ import typer
 from authorid.cli.common import (
     CorpusArgument,
     MapOption,
+    ModelArgument,
     OnErrorOption,
     PresetOption,
     console,
     read_corpus,
     user_errors,
 )
-
-ModelArgument = Annotated[
-    str,
-    typer.Argument(
-        help="'minilm', 'stylometric[:DIM]' (fitted on KNOWN), or a model folder written by authorid."
-    ),
-]
 
 
 @user_errors

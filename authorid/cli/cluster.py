@@ -12,6 +12,7 @@ import typer
 from authorid.cli.common import (
     CorpusArgument,
     MapOption,
+    ModelArgument,
     OnErrorOption,
     PresetOption,
     console,
@@ -21,13 +22,6 @@ from authorid.cli.common import (
 )
 
 logger = logging.getLogger(__name__)
-
-ModelArgument = Annotated[
-    str,
-    typer.Argument(
-        help="'minilm', 'stylometric[:DIM]' (fitted on CORPUS), or a model folder written by authorid."
-    ),
-]
 
 
 @dataclass

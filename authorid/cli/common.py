@@ -40,6 +40,13 @@ OnErrorOption = Annotated[
         rich_help_panel="Reading the corpus",
     ),
 ]
+ModelArgument = Annotated[
+    str,
+    typer.Argument(
+        help="'minilm' (the untuned default), 'stylometric[:DIM]' (fitted on the corpus the command reads), "
+        "or a model folder written by authorid."
+    ),
+]
 CorpusArgument = Annotated[
     str,
     typer.Argument(

@@ -13,6 +13,7 @@ import typer
 from authorid.cli.common import (
     CorpusArgument,
     MapOption,
+    ModelArgument,
     OnErrorOption,
     PresetOption,
     console,
@@ -21,12 +22,6 @@ from authorid.cli.common import (
 )
 from authorid.io import atomic_write
 
-ModelArgument = Annotated[
-    str,
-    typer.Argument(
-        help="'minilm', 'stylometric[:DIM]' (fitted on CORPUS), or a model folder written by authorid."
-    ),
-]
 LEVELS = ("account", "post")
 
 

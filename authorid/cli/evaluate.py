@@ -10,6 +10,7 @@ import typer
 from authorid.cli.common import (
     CorpusArgument,
     MapOption,
+    ModelArgument,
     OnErrorOption,
     PresetOption,
     console,
@@ -22,9 +23,7 @@ Protocol = "Protocol settings"
 
 @user_errors
 def evaluate_command(
-    model: Annotated[
-        str, typer.Argument(help="'minilm', 'stylometric[:DIM]' (fitted on the corpus) or a model folder.")
-    ],
+    model: ModelArgument,
     corpus: CorpusArgument,
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for metrics.json, report.html, manifests/.")

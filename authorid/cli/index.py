@@ -13,13 +13,14 @@ from rich.table import Table
 from authorid.cli.common import (
     CorpusArgument,
     MapOption,
+    ModelArgument,
     OnErrorOption,
     PresetOption,
     console,
     read_corpus,
     user_errors,
 )
-from authorid.cli.embed import ModelArgument, model_for
+from authorid.cli.embed import model_for
 from authorid.io import atomic_write_text
 
 index_app = typer.Typer(

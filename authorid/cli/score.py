@@ -16,13 +16,14 @@ import typer
 from authorid.cli.common import (
     CorpusArgument,
     MapOption,
+    ModelArgument,
     OnErrorOption,
     PresetOption,
     console,
     read_corpus,
     user_errors,
 )
-from authorid.cli.embed import ModelArgument, model_for
+from authorid.cli.embed import model_for
 from authorid.errors import InputError
 from authorid.io import atomic_write_text
 
