@@ -60,10 +60,9 @@ class StyleModel:
     def dim(self) -> int:
         if self.kind == "stylometric":
             return int(self.encoder.dim)
-        getter = getattr(self.encoder, "get_embedding_dimension", None) or (
-            self.encoder.get_sentence_embedding_dimension
-        )
-        return int(getter())
+        from authorid.encoders import embedding_dim
+
+        return embedding_dim(self.encoder)
 
     def embed_accounts(self, posts: datasets.Dataset, *, progress: bool = False, batch_size: int = 64):
         """One L2-normalised vector per account, in order of each account's first post."""

@@ -8,7 +8,7 @@
 """
 
 from authorid.encoders.account_vectors import AccountVectors, group_by_first_appearance
-from authorid.encoders.build import UnknownBaseError, build_style_encoder, resolve_base
+from authorid.encoders.build import UnknownBaseError, build_style_encoder, embedding_dim, resolve_base
 from authorid.encoders.embed import attention_pool, embed_accounts, embed_texts
 from authorid.encoders.pooling import AttentionPooling, load_pooling, mean_pool, normalize_rows, save_pooling
 from authorid.encoders.stylometric import StylometricEncoder
@@ -22,6 +22,7 @@ __all__ = [
     "build_style_encoder",
     "embed_accounts",
     "embed_texts",
+    "embedding_dim",
     "group_by_first_appearance",
     "load_pooling",
     "mean_pool",

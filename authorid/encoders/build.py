@@ -89,6 +89,12 @@ def resolve_base(name: str | Path, *, cache_dir: str | Path | None = None) -> Pa
     )
 
 
+def embedding_dim(model: SentenceTransformer) -> int:
+    """Width of a sentence-transformers model's vectors (the method was renamed in sentence-transformers 6)."""
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(getter())
+
+
 def build_style_encoder(
     base: str | Path = "minilm",
     *,

@@ -18,7 +18,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from authorid.encoders.account_vectors import AccountVectors, group_by_first_appearance
-from authorid.encoders.build import Transformer
+from authorid.encoders.build import Transformer, embedding_dim
 from authorid.encoders.pooling import AttentionPooling, mean_pool, normalize_rows
 from authorid.encoders.progress import posts_progress
 from authorid.encoders.stylometric import StylometricEncoder
@@ -47,7 +47,7 @@ def embed_texts(
         raise ValueError(f"text {missing} is {type(texts[missing]).__name__}, not a string")
     if isinstance(model, StylometricEncoder):
         return model.embed_texts(texts)
-    dim = _embedding_dim(model)
+    dim = embedding_dim(model)
     out = np.zeros((len(texts), dim), dtype=np.float32)
     if not texts:
         return out
@@ -108,11 +108,6 @@ def embed_accounts(
     else:
         vectors = attention_pool(pooling, post_vectors, groups, n_posts, episode_batch_size)
     return AccountVectors(account_ids=account_ids, vectors=vectors, n_posts=n_posts)
-
-
-def _embedding_dim(model: SentenceTransformer) -> int:
-    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    return int(getter())
 
 
 def _can_pretokenize(model: SentenceTransformer) -> bool:

@@ -31,6 +31,7 @@ import datasets
 import torch
 
 from authorid.config import to_dict
+from authorid.encoders.build import embedding_dim
 from authorid.errors import AuthoridError
 from authorid.training.arguments import TrainConfig, resolve_config
 from authorid.training.data import TrainingData, TrainingDataError, prepare_data, read_training_posts
@@ -211,7 +212,7 @@ class _Run:
         if m.gradient_checkpointing:  # transformers 5 renamed it activation checkpointing
             enable = getattr(auto_model, "activation_checkpointing_enable", None)
             (enable or auto_model.gradient_checkpointing_enable)()
-        dim = m.projection_dim or _embedding_dim(encoder)
+        dim = m.projection_dim or embedding_dim(encoder)
         pooling = AttentionPooling(dim, m.attention_heads) if m.pooling == "attention" else None
         loss = build(self.cfg.loss.name, dim, n_classes, **self.cfg.loss.params)
         return EpisodeModel(encoder, pooling, loss).train()
@@ -559,11 +560,6 @@ def _to_device(features: dict, device) -> dict:
 
 def _named(module):
     return module.named_parameters() if module is not None else ()
-
-
-def _embedding_dim(encoder) -> int:
-    getter = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
-    return int(getter())
 
 
 def _strip_step(evaluation: dict) -> dict:
