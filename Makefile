@@ -9,14 +9,16 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: setup demo test test-slow test-all lint clean-runs
+.PHONY: setup demo test test-slow test-all lint bench benchmarks-md clean-runs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first, pinned: a CPU wheel of exactly this version is on this machine; an unpinned torch pulls CUDA.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev]"
+	# The benchmark peers (bitig, LambdaG) are in the test environment so their wrappers are tested too;
+	# they are an optional extra, not a runtime dependency of authorid.
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -32,6 +34,15 @@ test-slow: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q
+
+# The benchmarks of BENCHMARKS.md on this machine (about an hour on 2 cores), then the page itself.
+bench: $(STAMP)
+	$(PY) scripts/bench_quality.py --profile cpu
+	$(PY) scripts/bench_speed.py
+	$(PY) scripts/make_benchmarks_md.py
+
+benchmarks-md: $(STAMP)
+	$(PY) scripts/make_benchmarks_md.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check authorid tests scripts

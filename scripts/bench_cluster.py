@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchlib.machine import machine
+
+from authorid.io import atomic_write_text
 
 logger = logging.getLogger("bench_cluster")
 
@@ -85,6 +88,39 @@ def run_one(vectors_path: Path, n: int, method: str, k: int, threshold: float, s
     }
 
 
+def cluster_in_subprocess(
+    vectors_path: Path,
+    n: int,
+    *,
+    method: str = "mutual-knn",
+    k: int = 10,
+    threshold: float = 0.9,
+    seed: int = 0,
+) -> dict:
+    """`run_one` in a fresh Python process (see the module docstring: its peak RSS is then its own)."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--vectors",
+        str(vectors_path),
+        "--one",
+        str(n),
+        "--method",
+        method,
+        "--k",
+        str(k),
+        "--threshold",
+        str(threshold),
+        "--seed",
+        str(seed),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"clustering {n} accounts failed (exit {done.returncode}): {tail}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def plot(results: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -123,34 +159,24 @@ def main() -> None:
         result = run_one(args.vectors, args.one, args.method, args.k, args.threshold, args.seed)
         sys.stdout.write(json.dumps(result) + "\n")
         return
+    started = machine()
     if not args.vectors.is_file():
         build_vectors(args.vectors, args.fit_posts, args.seed)
     results = []
     for method in args.methods:
         for n in args.sizes:
-            command = [
-                sys.executable,
-                __file__,
-                "--vectors",
-                str(args.vectors),
-                "--one",
-                str(n),
-                "--method",
-                method,
-                "--k",
-                str(args.k),
-                "--threshold",
-                str(args.threshold),
-                "--seed",
-                str(args.seed),
-            ]
-            done = subprocess.run(command, check=True, capture_output=True, text=True)
-            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-            logger.info("%s", results[-1])
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(
-                json.dumps({"results": results, "args": {k: str(v) for k, v in vars(args).items()}}, indent=2)
+            results.append(
+                cluster_in_subprocess(
+                    args.vectors, n, method=method, k=args.k, threshold=args.threshold, seed=args.seed
+                )
             )
+            logger.info("%s", results[-1])
+            report = {
+                "results": results,
+                "args": {k: str(v) for k, v in vars(args).items()},
+                "machine": started,
+            }
+            atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
     plot(results, args.out.with_suffix(".png"))
     for r in results:
         logger.info(

@@ -3,7 +3,7 @@
 Same model, same N Reddit posts, same batch size, same process. Reports posts/s of each, the speed ratio
 (ours / encode), the minimum cosine between the two outputs, the padding each length order costs, and the
 machine. Each method runs `--repeats` times, alternating which goes first; the best time of each is reported
-(neighbours on a shared machine only ever slow a run down).
+(neighbours on a shared machine only ever slow a run down). `scripts/bench_speed.py` reuses these functions.
 
     .venv/bin/python scripts/bench_embed.py --n 5000 --out runs/bench_embed.json
 """
@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
-import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import sentence_transformers
 import torch
-import transformers
+from benchlib.machine import machine
 from rich.console import Console
 
 from authorid.encoders import build_style_encoder, embed_texts
@@ -32,6 +30,7 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "reddit_college" / "reddit
 
 
 def read_texts(path: Path, n: int) -> list[str]:
+    """The texts of the first `n` records of a .jsonl.gz dump (the corpus is sorted by author, then time)."""
     texts = []
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
@@ -51,22 +50,94 @@ def padded_tokens(lengths: np.ndarray, order: np.ndarray, batch_size: int) -> in
     )
 
 
-def machine(device: str) -> dict:
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "sentence_transformers": sentence_transformers.__version__,
-        "transformers": transformers.__version__,
-        "device": device,
+def min_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """The smallest row-wise cosine between two (n, d) arrays of vectors of the same posts."""
+    return float(cosines(a, b).min())
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine between two (n, d) arrays."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def time_methods(
+    methods: dict[str, Callable[[], np.ndarray]],
+    n_items: int,
+    *,
+    repeats: int = 1,
+    console: Console | None = None,
+) -> tuple[dict[str, list[float]], dict[str, np.ndarray]]:
+    """Run every method `repeats` times, rotating which goes first each repeat (so a neighbour's burst of load
+    does not always hit the same one). Returns (seconds per run, last output) per method."""
+    names = list(methods)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    outputs: dict[str, np.ndarray] = {}
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            outputs[name] = methods[name]()
+            seconds[name].append(time.perf_counter() - start)
+            if console is not None:
+                console.log(f"{name}: {n_items / seconds[name][-1]:.1f} posts/s")
+    return seconds, outputs
+
+
+def token_lengths(model, texts: list[str]) -> np.ndarray:
+    """Tokens per text after truncation to the model's max_seq_length."""
+    encoded = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
+    return np.array([len(ids) for ids in encoded])
+
+
+def compare_embedders(
+    model,
+    texts: list[str],
+    *,
+    batch_size: int = 64,
+    repeats: int = 1,
+    extra: dict[str, Callable[[list[str]], np.ndarray]] | None = None,
+    console: Console | None = None,
+) -> dict:
+    """posts/s of `SentenceTransformer.encode` and `authorid.encoders.embed_texts` on the same texts, their
+    ratio (best time of each), and the smallest cosine between their vectors.
+
+    `extra` adds named embedders (texts -> vectors), e.g. a quantised copy of the model: they are warmed up
+    and timed in the same rotation, so their posts/s compare with the two above on equal terms.
+    """
+    methods: dict[str, Callable[[list[str]], np.ndarray]] = {
+        "encode": lambda batch: model.encode(batch, batch_size=batch_size, convert_to_numpy=True),
+        "authorid": lambda batch: embed_texts(model, batch, batch_size=batch_size, progress=False),
+        **(extra or {}),
     }
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
+    # Warm-up: the first forward passes allocate and pick kernels; no method should pay for that.
+    for embed in methods.values():
+        embed(texts[:batch_size])
+    seconds, outputs = time_methods(
+        {name: (lambda embed=embed: embed(texts)) for name, embed in methods.items()},
+        len(texts),
+        repeats=repeats,
+        console=console,
+    )
+    best = {name: min(times) for name, times in seconds.items()}
+    lengths = token_lengths(model, texts)
+    return {
+        "n_posts": len(texts),
+        "seconds": seconds,
+        "posts_per_s": {name: len(texts) / t for name, t in best.items()},
+        "speed_ratio_authorid_over_encode": best["encode"] / best["authorid"],
+        "min_cosine": min_cosine(outputs["authorid"], outputs["encode"]),
+        "tokens": {
+            "real": int(lengths.sum()),
+            "padded_exact_token_sort": padded_tokens(
+                lengths, np.argsort(-lengths, kind="stable"), batch_size
+            ),
+            "padded_char_length_sort": padded_tokens(
+                lengths, np.argsort([-len(t) for t in texts], kind="stable"), batch_size
+            ),
+        },
+        "outputs": outputs,  # the vectors, for callers that compare more variants; dropped before writing
+    }
 
 
 def main() -> None:
@@ -83,58 +154,20 @@ def main() -> None:
     console = Console()
     if args.threads:
         torch.set_num_threads(args.threads)
-
+    started = machine()
     texts = read_texts(args.corpus, args.n)
     model = build_style_encoder("minilm", max_seq_length=args.max_seq_length, device=args.device)
-    lengths = np.array(
-        [
-            len(ids)
-            for ids in model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
-        ]
+    result = compare_embedders(
+        model, texts, batch_size=args.batch_size, repeats=args.repeats, console=console
     )
-    # Warm-up: the first forward passes allocate and pick kernels; neither method should pay for that.
-    warm = texts[: args.batch_size]
-    model.encode(warm, batch_size=args.batch_size)
-    embed_texts(model, warm, batch_size=args.batch_size, progress=False)
-
-    def run_encode() -> np.ndarray:
-        return model.encode(texts, batch_size=args.batch_size, convert_to_numpy=True)
-
-    def run_ours() -> np.ndarray:
-        return embed_texts(model, texts, batch_size=args.batch_size, progress=False)
-
-    seconds: dict[str, list[float]] = {"encode": [], "authorid": []}
-    outputs: dict[str, np.ndarray] = {}
-    for repeat in range(args.repeats):
-        plan = [("encode", run_encode), ("authorid", run_ours)]
-        for name, run in plan if repeat % 2 == 0 else plan[::-1]:
-            start = time.perf_counter()
-            outputs[name] = run()
-            seconds[name].append(time.perf_counter() - start)
-            console.log(f"{name}: {len(texts) / seconds[name][-1]:.1f} posts/s")
-
-    reference, ours = outputs["encode"], outputs["authorid"]
-    cosines = (ours * reference).sum(1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(reference, axis=1))
-    best = {name: min(times) for name, times in seconds.items()}
+    result.pop("outputs")
     result = {
-        "n_posts": len(texts),
+        **result,
         "batch_size": args.batch_size,
         "max_seq_length": args.max_seq_length,
         "model": "all-MiniLM-L6-v2 (bundled)",
-        "seconds": seconds,
-        "posts_per_s": {name: len(texts) / t for name, t in best.items()},
-        "speed_ratio_authorid_over_encode": best["encode"] / best["authorid"],
-        "min_cosine": float(cosines.min()),
-        "tokens": {
-            "real": int(lengths.sum()),
-            "padded_exact_token_sort": padded_tokens(
-                lengths, np.argsort(-lengths, kind="stable"), args.batch_size
-            ),
-            "padded_char_length_sort": padded_tokens(
-                lengths, np.argsort([-len(t) for t in texts], kind="stable"), args.batch_size
-            ),
-        },
-        "machine": machine(args.device),
+        "device": args.device,
+        "machine": started,
     }
     atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
     console.print_json(json.dumps(result))

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import platform
 import resource
 import time
 from pathlib import Path
 
 import numpy as np
+from benchlib.machine import machine
 
 from authorid.encoders import AccountVectors
 from authorid.index import build_index
@@ -50,13 +50,68 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def median_latency_ms(index, queries: np.ndarray) -> float:
+def median_latency_ms(index, queries: np.ndarray, k: int = 10) -> float:
+    """Median wall time of one query at a time (what a linking request costs), in milliseconds."""
     times = []
     for q in queries:
         start = time.perf_counter()
-        index.search(q[None, :], 10)
+        index.search(q[None, :], k)
         times.append(time.perf_counter() - start)
     return float(np.median(times) * 1000)
+
+
+def search_params(kind: str, *, ef_search: int = 64, nprobe: int = 16) -> dict:
+    """The search parameter each faiss kind takes (HNSW: efSearch; IVF: nprobe)."""
+    return {"ef_search": ef_search} if kind == "hnsw" else {"nprobe": nprobe}
+
+
+def latency_and_recall(
+    enrolled: AccountVectors,
+    queries: np.ndarray,
+    *,
+    kinds: tuple[str, ...] = ("hnsw", "ivf"),
+    identity: dict | None = None,
+    ef_search: int = 64,
+    nprobe: int = 16,
+    k: int = 10,
+) -> dict[str, dict]:
+    """Per index kind ("exact" always, then `kinds`): build time, resident memory growth, median single-query
+    latency of a top-k search, recall@k against exact search on the same queries, and the latency ratio to
+    exact search measured in this same call."""
+    identity = identity or {**IDENTITY, "dim": enrolled.dim}
+    results: dict[str, dict] = {}
+    start_mb = rss_mb()
+    start = time.perf_counter()
+    exact = build_index(enrolled, kind="exact", model_identity=identity)
+    results["exact"] = {"build_s": time.perf_counter() - start, "memory_mb": rss_mb() - start_mb}
+    _, truth = exact.search(queries, k)
+    results["exact"].update({"median_query_ms": median_latency_ms(exact, queries, k), f"recall@{k}": 1.0})
+    logger.info("exact: %s", results["exact"])
+    del exact
+    for kind in kinds:
+        start_mb = rss_mb()
+        start = time.perf_counter()
+        index = build_index(
+            enrolled,
+            kind=kind,
+            model_identity=identity,
+            **search_params(kind, ef_search=ef_search, nprobe=nprobe),
+        )
+        build_s = time.perf_counter() - start
+        _, found = index.search(queries, k)
+        recall = float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found, strict=True)]))
+        latency = median_latency_ms(index, queries, k)
+        results[kind] = {
+            "build_s": build_s,
+            "memory_mb": rss_mb() - start_mb,
+            "median_query_ms": latency,
+            f"recall@{k}": recall,
+            "speedup_vs_exact": results["exact"]["median_query_ms"] / latency,
+            "params": index.params,
+        }
+        logger.info("%s: %s", kind, results[kind])
+        del index
+    return results
 
 
 def main() -> None:
@@ -79,55 +134,26 @@ def main() -> None:
     if args.threads:
         faiss.omp_set_num_threads(args.threads)
 
+    started = machine()
     base_mb = rss_mb()
     vectors, centres = synthetic(args.n, args.dim, args.seed)
     queries, _ = synthetic(args.queries, args.dim, args.seed + 1, centres)
     enrolled = AccountVectors([f"a{i}" for i in range(args.n)], vectors, np.ones(args.n, dtype=np.int64))
-    identity = {**IDENTITY, "dim": args.dim}
-    results = {}
     logger.info("vectors: %d x %d (%.0f MB)", args.n, args.dim, vectors.nbytes / 2**20)
-
-    start_mb = rss_mb()
-    start = time.perf_counter()
-    exact = build_index(enrolled, kind="exact", model_identity=identity)
-    results["exact"] = {"build_s": time.perf_counter() - start, "memory_mb": rss_mb() - start_mb}
-    _, truth = exact.search(queries, 10)
-    results["exact"].update({"median_query_ms": median_latency_ms(exact, queries), "recall@10": 1.0})
-    logger.info("exact: %s", results["exact"])
-    del exact
-
-    for kind in args.kinds.split(","):
-        params = {"ef_search": args.ef_search} if kind == "hnsw" else {"nprobe": args.nprobe}
-        start_mb = rss_mb()
-        start = time.perf_counter()
-        index = build_index(enrolled, kind=kind, model_identity=identity, **params)
-        build_s = time.perf_counter() - start
-        _, found = index.search(queries, 10)
-        recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
-        latency = median_latency_ms(index, queries)
-        results[kind] = {
-            "build_s": build_s,
-            "memory_mb": rss_mb() - start_mb,
-            "median_query_ms": latency,
-            "recall@10": recall,
-            "speedup_vs_exact": results["exact"]["median_query_ms"] / latency,
-            "params": index.params,
-        }
-        logger.info("%s: %s", kind, results[kind])
-        del index
+    results = latency_and_recall(
+        enrolled,
+        queries,
+        kinds=tuple(args.kinds.split(",")),
+        ef_search=args.ef_search,
+        nprobe=args.nprobe,
+    )
 
     report = {
         "n": args.n,
         "dim": args.dim,
         "queries": args.queries,
         "seed": args.seed,
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": __import__("os").cpu_count(),
-            "faiss_threads": faiss.omp_get_max_threads(),
-            "faiss": faiss.__version__,
-        },
+        "machine": started | {"faiss_threads": faiss.omp_get_max_threads()},
         "vectors_mb": vectors.nbytes / 2**20,
         "rss_before_mb": base_mb,
         "results": results,

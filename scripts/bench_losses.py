@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
+from benchlib.machine import machine
 from rich.console import Console
 from rich.table import Table
 
@@ -56,21 +55,6 @@ def time_losses(
     return times
 
 
-def machine(device: str) -> dict[str, object]:
-    info: dict[str, object] = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "device": device,
-    }
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -89,6 +73,7 @@ def main() -> None:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
 
+    started = machine()
     generator = torch.Generator().manual_seed(0)
     batch = args.classes_per_batch * args.samples_per_class
     embeddings = torch.randn(batch, args.dim, generator=generator).to(args.device)
@@ -114,7 +99,8 @@ def main() -> None:
     ]
 
     report = {
-        "machine": machine(args.device),
+        "machine": started,
+        "device": args.device,
         "settings": {
             "batch": batch,
             "classes_per_batch": args.classes_per_batch,

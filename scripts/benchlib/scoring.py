@@ -1,0 +1,190 @@
+"""One scoring path for every row of a setting, so peers and encoders are measured identically.
+
+Linking: the evaluation set, its halves and its verification pairs come from authorid's own protocol code
+(`authorid.evaluation.protocols`: `evaluation_set`, `halves`, `person_folds`, `fold_pairs`), so every row
+ranks the same queries against the same candidates and scores the same pairs. A row is a *scorer*: anything
+with ``pair_scores(a, b)`` (and ``score_matrix(a, b)`` when ``supports_ranking``) over the evaluated
+(pseudo-)account ids — an encoder's account vectors (cosine), a peer (`benchlib.peers`), or a fusion of two.
+Probabilities for verification are cross-fitted for every row alike: each fold of persons is scored by a Platt
+calibration fitted on the other fold, so no row is favoured by a calibration that saw its test pairs.
+
+Attribution: an encoder's post vectors (or a peer's features) train a LinearSVC on the train posts and predict
+the test posts; accuracy and macro-F1 from `authorid.evaluation.metrics_attribution`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from authorid.encoders import AccountVectors
+
+KS = (1, 8)
+
+
+@dataclass
+class LinkingTask:
+    """What every linking row is scored on: the evaluation set, its halves and its verification pairs."""
+
+    chosen: Any  #: authorid.evaluation.protocols.base.EvaluationSet
+    queries: list[str]
+    candidates: list[str]
+    pairs: list[tuple[list[str], list[str], np.ndarray]]  #: (a, b, labels) per fold of persons
+    seed: int
+
+    def groups(self) -> dict[str, list[str]]:
+        """Pseudo-account id -> its texts (what the peers fit and score)."""
+        out: dict[str, list[str]] = {}
+        for account, text in zip(self.chosen.posts["account_id"], self.chosen.posts["text"], strict=True):
+            out.setdefault(account, []).append(text)
+        return out
+
+    def sampled_pairs(self, n: int) -> list[tuple[list[str], list[str], np.ndarray]]:
+        """A seeded, class-balanced sample of about n pairs (n/2 per fold) for the pair-only peers."""
+        rng = np.random.default_rng([self.seed, 7])
+        out = []
+        for a, b, labels in self.pairs:
+            keep = []
+            for label in (0, 1):
+                rows = np.flatnonzero(labels == label)
+                keep.append(rng.choice(rows, size=min(len(rows), n // 4), replace=False))
+            rows = np.sort(np.concatenate(keep))
+            out.append(([a[i] for i in rows], [b[i] for i in rows], labels[rows]))
+        return out
+
+
+def linking_task(test_posts, *, min_posts: int, max_posts: int | None, seed: int) -> LinkingTask:
+    from authorid.evaluation.protocols.base import evaluation_set
+    from authorid.evaluation.protocols.sybil import halves
+    from authorid.evaluation.protocols.verification import fold_pairs, person_folds
+
+    chosen = evaluation_set(test_posts, min_posts=min_posts, max_posts=max_posts, seed=seed, cut=True)
+    queries, candidates = halves(chosen.person_of)
+    pairs = fold_pairs(chosen.person_of, person_folds(chosen.person_of, seed), seed=seed)
+    return LinkingTask(chosen, queries, candidates, pairs, seed)
+
+
+class VectorScorer:
+    """Cosine of account vectors (what authorid's protocols and `authorid score` use)."""
+
+    supports_ranking = True
+
+    def __init__(self, vectors: AccountVectors):
+        self.vectors = vectors
+
+    def _rows(self, ids: Sequence[str]) -> np.ndarray:
+        return self.vectors.vectors[[self.vectors.index_of(a) for a in ids]].astype(np.float64)
+
+    def score_matrix(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        return self._rows(a) @ self._rows(b).T
+
+    def pair_scores(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        return np.sum(self._rows(a) * self._rows(b), axis=1)
+
+
+class FusionScorer:
+    """Neural + stylometric: a logistic regression on the two cosines (`authorid.verification.FusionCalibrator`).
+
+    The fusion is fitted per fold of persons on the *other* fold's verification pairs, and each query is ranked
+    with the fusion of the fold its person is not in, so no score comes from weights fitted on its own person.
+    """
+
+    supports_ranking = True
+
+    def __init__(self, neural: VectorScorer, stylometric: VectorScorer, task: LinkingTask):
+        from authorid.verification import FusionCalibrator
+
+        self.neural, self.stylometric = neural, stylometric
+        folds = [
+            (np.stack([neural.pair_scores(a, b), stylometric.pair_scores(a, b)], axis=1), y)
+            for a, b, y in task.pairs
+        ]
+        # Calibrator for fold f is fitted on the other fold.
+        self.fusions = [FusionCalibrator().fit(*folds[1 - f]) for f in (0, 1)]
+        from authorid.evaluation.protocols.verification import person_folds
+
+        self.fold_of_person = person_folds(task.chosen.person_of, task.seed)
+        self.person_of = task.chosen.person_of
+        self.weights = [f.params for f in self.fusions]
+
+    def _logit(self, fusion, s_neural: np.ndarray, s_stylo: np.ndarray) -> np.ndarray:
+        w = fusion.params["weights"]
+        return w[0] * s_neural + w[1] * s_stylo + fusion.params["intercept"]
+
+    def score_matrix(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        n, s = self.neural.score_matrix(a, b), self.stylometric.score_matrix(a, b)
+        fold = np.array([self.fold_of_person[self.person_of[x]] for x in a])
+        out = np.empty_like(n)
+        for f in (0, 1):
+            rows = fold == f
+            out[rows] = self._logit(self.fusions[f], n[rows], s[rows])
+        return out
+
+    def pair_scores(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        n, s = self.neural.pair_scores(a, b), self.stylometric.pair_scores(a, b)
+        fold = np.array([self.fold_of_person[self.person_of[x]] for x in a])
+        out = np.empty_like(n)
+        for f in (0, 1):
+            rows = fold == f
+            out[rows] = self._logit(self.fusions[f], n[rows], s[rows])
+        return out
+
+
+def _ranking(ranks: np.ndarray, pool: int) -> dict[str, float]:
+    from authorid.evaluation.metrics_ranking import mean_reciprocal_rank, recall_at_k
+
+    out = {"mrr": mean_reciprocal_rank(ranks)}
+    out |= {f"r@{k}": recall_at_k(ranks, k) for k in KS}
+    return out | {"pool_size": int(pool), "n_queries": int(ranks.size)}
+
+
+def linking_metrics(scorer: Any, task: LinkingTask, *, pairs=None) -> dict[str, Any]:
+    """Linking (MRR, R@1, R@8 of each first half among all second halves) and verification (PAN metrics, EER,
+    ECE on cross-fitted Platt probabilities) for one scorer on `task`. `pairs`: a subset of the task's pairs
+    (the pair-only peers score a sample)."""
+    from authorid.evaluation.metrics_ranking import ranks_of_true
+    from authorid.evaluation.metrics_verification import verification_metrics
+    from authorid.evaluation.protocols.verification import cross_fitted_calibrators
+
+    out: dict[str, Any] = {}
+    if scorer.supports_ranking:
+        ranks = []
+        for s in range(0, len(task.queries), 1024):
+            rows = list(range(s, min(s + 1024, len(task.queries))))
+            scores = scorer.score_matrix([task.queries[i] for i in rows], task.candidates)
+            ranks.append(ranks_of_true(scores, np.asarray(rows)))
+        out["linking"] = _ranking(np.concatenate(ranks), len(task.candidates))
+    per_fold = [
+        (np.asarray(scorer.pair_scores(a, b), dtype=np.float64), y) for a, b, y in (pairs or task.pairs)
+    ]
+    calibrators = cross_fitted_calibrators(per_fold)
+    probabilities = np.concatenate([calibrators[f].predict(per_fold[f][0]) for f in (0, 1)])
+    labels = np.concatenate([y for _, y in per_fold]).astype(np.int64)
+    out["verification"] = verification_metrics(np.clip(probabilities, 0.0, 1.0), labels)
+    out["verification"]["sampled"] = pairs is not None
+    return out
+
+
+def attribution_metrics_of(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    from authorid.evaluation.metrics_attribution import accuracy, macro_f1
+
+    return {
+        "accuracy": accuracy(list(y_true), list(y_pred)),
+        "macro_f1": macro_f1(list(y_true), list(y_pred)),
+        "n_test": len(y_true),
+    }
+
+
+def svc_on_vectors(
+    train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray, seed: int = 0
+) -> list[str]:
+    """A linear probe: LinearSVC (C = 1) on L2-normalised post vectors (the classifier of the PAN18 char
+    n-gram baseline, on the encoder's vectors instead of n-gram frequencies)."""
+    from sklearn.preprocessing import normalize
+    from sklearn.svm import LinearSVC
+
+    classifier = LinearSVC(C=1.0, random_state=seed).fit(normalize(train_x), list(train_y))
+    return classifier.predict(normalize(test_x)).tolist()

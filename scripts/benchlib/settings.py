@@ -1,0 +1,250 @@
+"""The data of each benchmark setting: which posts train, which evaluate, seeded and cached.
+
+Settings (issue 7):
+- ``reddit``: sybil linking and verification on 1,000 held-out Reddit accounts with >= 20 posts, cut in two
+  halves by time; every other account is the training pool, so a fine-tuned encoder never saw a test author.
+- ``c50``: Reuters C50 with its official 2,500 / 2,500 train / test split (closed-set attribution).
+- ``blog50`` / ``blog10``: the Blog Authorship top-50 (top-10 by the corpus' ``rank``), a seeded stratified
+  80/10/10 split of each blogger's posts. Blog10's split is Blog50's restricted to ranks <= 10 (each post is in
+  the same part in both), before the profile's per-blogger caps.
+
+A `Profile` sizes everything that costs compute (posts per half, posts per author, training steps); the
+``cpu`` profile is what a 2-core machine finishes in about an hour, ``full`` is the issue's full size.
+Every row of a setting reads the same `SettingData`, so peers and encoders see identical posts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpora"
+SETTINGS = ("reddit", "c50", "blog10", "blog50")
+LINKING_SETTINGS = ("reddit",)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a benchmark run may spend; every row of a setting uses the same sizes."""
+
+    name: str
+    reddit_test_accounts: int = 1000
+    reddit_min_posts: int = 20
+    reddit_posts_per_half: int | None = 8  #: cap on each half's most recent posts (None: all)
+    reddit_train: dict = field(default_factory=dict)  #: training overrides for the open-world rows
+    #: per-blogger caps of the train, val and test parts (Blog10 has 5x fewer bloggers, so it keeps more each)
+    blog_posts_per_author: dict = field(
+        default_factory=lambda: {"blog10": (250, 50, 100), "blog50": (100, 20, 40)}
+    )
+    attribution_train: dict = field(default_factory=dict)  #: training overrides for the attribution rows
+    #: losses fine-tuned per setting (the attention-pooling and fusion rows build on supcon)
+    reddit_losses: tuple[str, ...] = (
+        "ce",
+        "nbc-softmax",
+        "nbc-softmax-scaled",
+        "supcon",
+        "contrax",
+        "arcface",
+    )
+    attribution_losses: tuple[str, ...] = ("ce", "supcon")
+    #: verification pairs scored by the pair-only peers (None: all); LambdaG costs ~4 s a pair on 2 cores
+    pair_samples: dict = field(default_factory=lambda: {"general-impostors": None, "lambdag": 100})
+    impostors: int = 200  #: training-pool accounts in the pair-only peers' impostor / reference pool
+    preset: str = "quick"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PROFILES = {
+    # A 2-core CPU machine in about an hour: short fine-tuning (100 / 60 steps of the quick preset).
+    "cpu": Profile(
+        name="cpu",
+        reddit_train={"run.max_steps": 100, "run.eval_every": 50, "run.checkpoint_every": 100},
+        attribution_train={
+            "run.max_steps": 60,
+            "run.eval_every": 30,
+            "run.checkpoint_every": 60,
+            "model.max_seq_length": 64,
+            "data.max_accounts": None,
+            "data.min_posts": 4,
+        },
+    ),
+    # The issue's sizes, for a GPU: 50 posts per half, all posts, every loss on every setting.
+    "full": Profile(
+        name="full",
+        reddit_posts_per_half=50,
+        reddit_train={},
+        blog_posts_per_author={"blog10": (None, None, None), "blog50": (None, None, None)},
+        attribution_train={"data.max_accounts": None, "data.min_posts": 4},
+        attribution_losses=("ce", "nbc-softmax", "nbc-softmax-scaled", "supcon", "contrax", "arcface"),
+        pair_samples={"general-impostors": None, "lambdag": 1000},
+        preset="gpu",
+    ),
+}
+
+
+@dataclass
+class SettingData:
+    """The posts of one setting. Linking: `train` pool + `test` accounts; attribution: train/val/test posts."""
+
+    name: str
+    kind: str  #: "linking" | "attribution"
+    train: datasets.Dataset
+    test: datasets.Dataset
+    val: datasets.Dataset | None = None
+    description: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def corpus_file(name: str) -> Path:
+    path = SHARED / name / f"{name}.jsonl.gz"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: the benchmarks read the shared corpora (../shared/corpora)"
+        )
+    return path
+
+
+def ingested(preset: str, cache: Path) -> datasets.Dataset:
+    """The corpus cleaned by `authorid ingest` (defaults), cached as Parquet under `cache`."""
+    from authorid.data.ingest import ingest
+    from authorid.data.readers import read_posts
+
+    path = cache / f"{preset.split('_')[0]}.parquet"
+    if not path.is_file():
+        ingest(preset, out=path, progress=True)
+    posts, _ = read_posts(path)
+    return posts
+
+
+def _accounts(posts: datasets.Dataset) -> set[str]:
+    return set(posts.unique("account_id"))
+
+
+def reddit(profile: Profile, cache: Path, seed: int = 0) -> SettingData:
+    """Held-out test accounts (author-disjoint from the training pool), seeded."""
+    from authorid.data.splits import split
+
+    posts = ingested("reddit_college", cache)
+    parts = split(
+        posts,
+        "open-world",
+        seed=seed,
+        fractions=(1.0, 0.0, 0.0),
+        val_accounts=0,
+        test_accounts=profile.reddit_test_accounts,
+        min_posts=profile.reddit_min_posts,
+    )
+    return SettingData(
+        name="reddit",
+        kind="linking",
+        train=parts.train,
+        test=parts.test,
+        description=(
+            f"reddit_college: {profile.reddit_test_accounts:,} held-out accounts with >= "
+            f"{profile.reddit_min_posts} posts, each cut in two halves by time"
+            + (
+                f", each half its {profile.reddit_posts_per_half} most recent posts"
+                if profile.reddit_posts_per_half
+                else ""
+            )
+            + "; fine-tuning uses only the other accounts"
+        ),
+        counts={
+            "train_accounts": len(_accounts(parts.train)),
+            "train_posts": parts.train.num_rows,
+            "test_accounts": len(_accounts(parts.test)),
+            "test_posts": parts.test.num_rows,
+        },
+    )
+
+
+def _part_counts(train, val, test) -> dict[str, int]:
+    counts = {"authors": len(_accounts(train)), "train_posts": train.num_rows, "test_posts": test.num_rows}
+    if val is not None:
+        counts["val_posts"] = val.num_rows
+    return counts
+
+
+def c50(profile: Profile, cache: Path, seed: int = 0) -> SettingData:
+    """Reuters C50, the official split (the corpus' `split` column)."""
+    from authorid.data.splits import split
+
+    posts = ingested("reuters_c50", cache)
+    parts = split(posts, "closed-set", seed=seed, use_corpus_split=True)
+    train, test = parts.train, parts.test
+    return SettingData(
+        name="c50",
+        kind="attribution",
+        train=train,
+        test=test,
+        description="Reuters C50, the official train/test split (2,500 / 2,500 texts, 50 authors)",
+        counts=_part_counts(train, None, test),
+    )
+
+
+def blog_ranks() -> dict[str, int]:
+    """Blogger id -> the corpus' `rank` (1 = most posts), read from the raw file (ingest keeps only the
+    canonical columns)."""
+    ranks: dict[str, int] = {}
+    with gzip.open(corpus_file("blog50"), "rt", encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            ranks.setdefault(str(record["author"]), int(record["rank"]))
+    return ranks
+
+
+def _cap(posts: datasets.Dataset, cap: int | None, seed: int) -> datasets.Dataset:
+    """At most `cap` posts per author, a seeded random subset (row order kept)."""
+    if cap is None:
+        return posts
+    authors = np.asarray(posts["account_id"], dtype=object)
+    keys = np.random.default_rng(seed).random(len(authors))
+    order = np.lexsort((keys, authors))
+    sorted_authors = authors[order]
+    starts = np.flatnonzero(np.r_[True, sorted_authors[1:] != sorted_authors[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return posts.select(np.sort(order[rank < cap]))
+
+
+def blog(profile: Profile, cache: Path, top: int, seed: int = 0) -> SettingData:
+    """Blog10 / Blog50: a seeded stratified 80/10/10 split of each blogger's posts, capped per profile."""
+    from authorid.data.splits import split
+
+    posts = ingested("blog50", cache)
+    parts = split(posts, "closed-set", seed=seed, fractions=(0.8, 0.1, 0.1))
+    keep = {author for author, rank in blog_ranks().items() if rank <= top}
+    caps = profile.blog_posts_per_author[f"blog{top}"]
+    chosen = []
+    for offset, (part, cap) in enumerate(zip((parts.train, parts.val, parts.test), caps, strict=True)):
+        part = part.filter(lambda batch: [a in keep for a in batch["account_id"]], batched=True)
+        chosen.append(_cap(part, cap, seed + offset))
+    train, val, test = chosen
+    capped = ", capped at {} / {} / {} posts per blogger".format(*caps) if any(caps) else ""
+    return SettingData(
+        name=f"blog{top}",
+        kind="attribution",
+        train=train,
+        val=val,
+        test=test,
+        description=f"Blog{top}: the {top} most prolific bloggers, a seeded stratified 80/10/10 split{capped}",
+        counts=_part_counts(train, val, test),
+    )
+
+
+def load_setting(name: str, profile: Profile, cache: Path, seed: int = 0) -> SettingData:
+    cache.mkdir(parents=True, exist_ok=True)
+    if name == "reddit":
+        return reddit(profile, cache, seed)
+    if name == "c50":
+        return c50(profile, cache, seed)
+    if name in ("blog10", "blog50"):
+        return blog(profile, cache, int(name[4:]), seed)
+    raise ValueError(f"unknown setting {name!r}; choose from {', '.join(SETTINGS)}")

@@ -1,0 +1,392 @@
+"""Write BENCHMARKS.md (and the README's headline block) from the JSON the benchmark scripts wrote.
+
+    .venv/bin/python scripts/make_benchmarks_md.py            # after bench_quality.py / bench_speed.py
+    .venv/bin/python scripts/make_benchmarks_md.py --check    # exit 1 when BENCHMARKS.md is out of date
+
+Nothing in BENCHMARKS.md is typed by hand: tables, machine, dates and commands come from
+benchmarks/results/{quality,speed}.json, plots are drawn from the same numbers into benchmarks/plots/.
+tests/test_benchmarks_md.py keeps the committed files in step with the committed JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+PLOTS = REPO / "benchmarks" / "plots"
+BENCHMARKS_MD = REPO / "BENCHMARKS.md"
+README = REPO / "README.md"
+README_START, README_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+ROW_NAMES = {
+    "char-ngram": "char n-gram TF-IDF (PAN baseline)",
+    "burrows-delta": "Burrows' Delta (bitig)",
+    "cosine-delta": "Cosine Delta (bitig)",
+    "general-impostors": "General Impostors (bitig)",
+    "lambdag": "LambdaG",
+    "stylometric": "authorid stylometric (char 1-4-gram profile)",
+    "minilm": "all-MiniLM-L6-v2, untuned",
+    "ce": "MiniLM fine-tuned, ce",
+    "nbc-softmax": "MiniLM fine-tuned, nbc-softmax",
+    "nbc-softmax-scaled": "MiniLM fine-tuned, nbc-softmax (scaled)",
+    "supcon": "MiniLM fine-tuned, supcon",
+    "contrax": "MiniLM fine-tuned, contrax",
+    "arcface": "MiniLM fine-tuned, arcface",
+    "supcon+attention": "MiniLM fine-tuned, supcon + attention pooling",
+    "fusion": "fusion: supcon + stylometric",
+}
+PEERS = {"char-ngram", "burrows-delta", "cosine-delta", "general-impostors", "lambdag"}
+SETTING_TITLES = {
+    "reddit": "Reddit sybil linking and verification",
+    "c50": "Reuters C50 attribution",
+    "blog10": "Blog10 attribution",
+    "blog50": "Blog50 attribution",
+}
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _budget(row: dict) -> list[str]:
+    b = row.get("budget", {})
+    seen = b.get("posts_seen", 0)
+    train = b.get("train_seconds", 0.0)
+    return [
+        _fmt(int(seen)) if seen else "0",
+        f"{train:.0f}" if train else "0",
+        f"{b.get('eval_seconds', 0):.0f}",
+    ]
+
+
+def _name(key: str) -> str:
+    return ROW_NAMES.get(key, key)
+
+
+def _ordered(setting: dict) -> list[tuple[str, dict]]:
+    rows = setting.get("rows", {})
+    order = [k for k in setting.get("rows_order", []) if k in rows] + sorted(
+        set(rows) - set(setting.get("rows_order", []))
+    )
+    return [(k, rows[k]) for k in order]
+
+
+def linking_table(setting: dict) -> list[str]:
+    head = [
+        "row",
+        "MRR",
+        "R@1",
+        "R@8",
+        "AUC",
+        "EER",
+        "c@1",
+        "F0.5u",
+        "Brier ↓",
+        "ECE",
+        "posts seen",
+        "train s",
+        "eval s",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, row in _ordered(setting):
+        link = row["metrics"].get("linking", {})
+        ver = row["metrics"].get("verification", {})
+        name = _name(key) + (f" ({ver['n_pairs']:,} sampled pairs)" if ver.get("sampled") else "")
+        cells = [
+            name,
+            *(_fmt(link.get(k)) for k in ("mrr", "r@1", "r@8")),
+            *(_fmt(ver.get(k)) for k in ("auc", "eer", "c@1", "f_05_u", "brier_score", "ece")),
+            *_budget(row),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def attribution_table(setting: dict) -> list[str]:
+    head = ["row", "accuracy", "macro-F1", "posts seen", "train s", "eval s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, row in _ordered(setting):
+        m = row["metrics"]["attribution"]
+        lines.append(
+            "| " + " | ".join([_name(key), _fmt(m["accuracy"]), _fmt(m["macro_f1"]), *_budget(row)]) + " |"
+        )
+    return lines
+
+
+def _best(setting: dict, metric: tuple[str, str], peers: bool) -> tuple[str, float] | None:
+    scored = [
+        (key, row["metrics"].get(metric[0], {}).get(metric[1]))
+        for key, row in _ordered(setting)
+        if (key in PEERS) == peers
+    ]
+    scored = [(k, v) for k, v in scored if v is not None]
+    return max(scored, key=lambda kv: kv[1]) if scored else None
+
+
+def headline(quality: dict) -> list[str]:
+    """Best peer vs best authorid row per setting (quoted in the README)."""
+    lines = ["| setting | metric | best peer | best authorid |", "|---|---|---|---|"]
+    for name, setting in quality.get("settings", {}).items():
+        metric = ("linking", "mrr") if setting["kind"] == "linking" else ("attribution", "accuracy")
+        peer, ours = _best(setting, metric, True), _best(setting, metric, False)
+        if not (peer or ours):
+            continue
+        cell = lambda best: f"{best[1]:.3f} ({_name(best[0])})" if best else "–"  # noqa: E731
+        label = "MRR" if metric[1] == "mrr" else "accuracy"
+        lines.append(f"| {SETTING_TITLES.get(name, name)} | {label} | {cell(peer)} | {cell(ours)} |")
+    return lines
+
+
+def quality_plot(quality: dict, path: Path) -> Path | None:
+    """One bar chart per setting of its headline metric (peers grey, authorid blue)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    settings = [(n, s) for n, s in quality.get("settings", {}).items() if s.get("rows")]
+    if not settings:
+        return None
+    fig, axes = plt.subplots(1, len(settings), figsize=(4.2 * len(settings), 4.6), squeeze=False)
+    for ax, (name, setting) in zip(axes[0], settings, strict=True):
+        metric = ("linking", "mrr") if setting["kind"] == "linking" else ("attribution", "accuracy")
+        rows = [(k, r["metrics"].get(metric[0], {}).get(metric[1])) for k, r in _ordered(setting)]
+        rows = [(k, v) for k, v in rows if v is not None]
+        ax.barh(
+            [_name(k) for k, _ in rows],
+            [v for _, v in rows],
+            color=["#9e9e9e" if k in PEERS else "#1f77b4" for k, _ in rows],
+        )
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_title(
+            f"{SETTING_TITLES.get(name, name)}\n({'MRR' if metric[1] == 'mrr' else 'accuracy'})", fontsize=9
+        )
+        ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def _machine_line(machine: Any) -> str:
+    if isinstance(machine, dict):
+        return ", ".join(f"{k}: {v}" for k, v in machine.items() if v not in (None, ""))
+    return str(machine)
+
+
+def quality_section(quality: dict) -> list[str]:
+    if not quality:
+        return ["## Quality", "", "Not measured yet: run `scripts/bench_quality.py`.", ""]
+    profile = quality.get("profile", {})
+    out = [
+        "## Quality: same data, same splits, same seeds",
+        "",
+        f"Profile `{profile.get('name')}` (sizes in `scripts/benchlib/settings.py`), results updated "
+        f"{quality.get('updated', '?')}. Commands:",
+        "",
+        "```",
+        *quality.get("commands", []),
+        "```",
+        "",
+        "Every row of a table is scored by one code path (`scripts/benchlib/scoring.py`) on the same posts:"
+        " linking ranks each first half among all second halves; verification probabilities are cross-fitted"
+        " Platt calibrations for every row alike (each fold of persons scored by a calibration fitted on the"
+        " other). *posts seen* counts the posts a fine-tuning run read (episodes x posts per episode); *train s*"
+        " and *eval s* are wall seconds on the machine named under each table.",
+        "",
+    ]
+    if (PLOTS / "quality.png").is_file():
+        out += ["![quality per setting](benchmarks/plots/quality.png)", ""]
+    for name, setting in quality.get("settings", {}).items():
+        if not setting.get("rows"):
+            continue
+        out += [f"### {SETTING_TITLES.get(name, name)}", "", setting.get("description", "") + ".", ""]
+        counts = setting.get("counts", {})
+        if counts:
+            out += [
+                "Counts: " + ", ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in counts.items()) + ".",
+                "",
+            ]
+        out += linking_table(setting) if setting["kind"] == "linking" else attribution_table(setting)
+        machines = sorted({str(r.get("budget", {}).get("machine")) for _, r in _ordered(setting)})
+        out += ["", "Machine: " + "; ".join(machines) + ".", ""]
+        notes = [
+            f"- {_name(k)}: {r['budget']['training']}"
+            for k, r in _ordered(setting)
+            if isinstance(r.get("budget", {}).get("training"), str)
+        ]
+        if notes:
+            out += ["Training budget of the rows without fine-tuning:", "", *notes, ""]
+    return out
+
+
+def _machine_of(section: dict) -> str:
+    m = section.get("machine", {})
+    load = m.get("load_average_at_start")
+    gpu = m.get("gpu") or "no GPU"
+    text = f"{m.get('cores_usable', '?')} cores {m.get('cpu', '?')}, {m.get('memory_gib', '?')} GiB, {gpu}"
+    if load:
+        text += f", load average {load[0]:.1f} at start"
+    return text
+
+
+def _section_header(title: str, section: dict) -> list[str]:
+    return [
+        f"### {title}",
+        "",
+        f"`{section.get('command', '?')}` — {section.get('date', '?')}, {section.get('seconds', 0):.0f} s on"
+        f" {_machine_of(section)}.",
+        "",
+    ]
+
+
+def embed_table(section: dict) -> list[str]:
+    res = section["results"]
+    lines = [
+        f"{res['n_posts']:,} seeded Reddit posts; MRR on the sybil halves of"
+        f" {section['settings']['linking']['accounts']:,} accounts (same queries for every method).",
+        "",
+        "| method | posts/s | × encode | linking MRR | MRR − fp32 | keeps MRR within 0.01 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, m in res["methods"].items():
+        if not m.get("measured", True):
+            lines.append(f"| {name} | – | – | – | – | {m.get('reason', 'not measured')} |")
+            continue
+        link = m.get("linking", {})
+        delta = m.get("mrr_minus_fp32")
+        keeps = m.get("keeps_mrr_within_0.01")
+        lines.append(
+            f"| {name} | {m['posts_per_s']:.1f} | {m['ratio_to_encode']:.2f} | {_fmt(link.get('mrr'))} |"
+            f" {'–' if delta is None else f'{delta:+.4f}'} | {'–' if keeps is None else ('yes' if keeps else 'no')} |"
+        )
+    return lines
+
+
+def train_table(section: dict) -> list[str]:
+    lines = ["| loss | examples/s | × ce | steps |", "|---|---|---|---|"]
+    for name, m in section["results"]["losses"].items():
+        lines.append(f"| {name} | {m['examples_per_s']:.2f} | {m['ratio_to_ce']:.2f} | {m['steps']} |")
+    return lines
+
+
+def scale_table(section: dict) -> list[str]:
+    lines = [
+        "| accounts | exact ms/query | IVF ms/query | IVF recall@10 | clustering s | clustering RSS growth MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in section["results"]["sizes"]:
+        exact, ivf, clus = row["linking"]["exact"], row["linking"]["ivf"], row["clustering"]
+        lines.append(
+            f"| {row['n']:,} | {exact['median_query_ms']:.2f} | {ivf['median_query_ms']:.2f} |"
+            f" {ivf['recall@10']:.3f} | {clus['wall_s']:.1f} | {clus['rss_growth_mb']:.0f} |"
+        )
+    return lines
+
+
+def speed_section(speed: dict) -> list[str]:
+    if not speed:
+        return ["## Speed and scale", "", "Not measured yet: run `scripts/bench_speed.py`.", ""]
+    out = ["## Speed and scale", ""]
+    parts = (
+        (
+            "embed",
+            "Embedding throughput: authorid's embedder vs SentenceTransformer.encode",
+            embed_table,
+            "speed_embed.png",
+        ),
+        ("train", "Training throughput per loss (same episodes)", train_table, "speed_train.png"),
+        ("scale", "Linking latency and clustering time, 1k to 100k accounts", scale_table, "speed_scale.png"),
+    )
+    for key, title, table, plot in parts:
+        if key not in speed:
+            continue
+        out += _section_header(title, speed[key]) + table(speed[key]) + [""]
+        if (PLOTS / plot).is_file():
+            out += [f"![{title}](benchmarks/plots/{plot})", ""]
+    return out
+
+
+def render(quality: dict, speed: dict) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "<!-- Generated by scripts/make_benchmarks_md.py from benchmarks/results/*.json; do not edit. -->",
+        "",
+        "Every figure here is re-run by the command above its table; the JSON under `benchmarks/results/`",
+        "holds every number, the settings and the machine. Wall times are of the named machine and comparable",
+        "only within one table.",
+        "",
+    ]
+    if quality:
+        lines += ["## Headline", "", *headline(quality), ""]
+    lines += quality_section(quality)
+    lines += speed_section(speed)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def readme_block(quality: dict) -> str:
+    body = headline(quality) if quality else ["Not measured yet."]
+    return "\n".join(
+        [
+            README_START,
+            *body,
+            "",
+            "All tables, budgets and the machine: [BENCHMARKS.md](BENCHMARKS.md).",
+            README_END,
+        ]
+    )
+
+
+def _load(name: str) -> dict:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def with_readme_block(readme: str, block: str) -> str:
+    start, end = readme.find(README_START), readme.find(README_END)
+    if start < 0 or end < 0:
+        raise SystemExit(f"{README}: the markers {README_START} / {README_END} are missing")
+    return readme[:start] + block + readme[end + len(README_END) :]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail when the files are out of date")
+    args = parser.parse_args()
+    quality, speed = _load("quality"), _load("speed")
+    if not args.check:
+        quality_plot(quality, PLOTS / "quality.png")
+    markdown = render(quality, speed)
+    readme = with_readme_block(README.read_text(), readme_block(quality))
+    if args.check:
+        stale = [
+            p.name
+            for p, text in ((BENCHMARKS_MD, markdown), (README, readme))
+            if not p.is_file() or p.read_text() != text
+        ]
+        if stale:
+            sys.exit(f"out of date: {', '.join(stale)}; run scripts/make_benchmarks_md.py")
+        return
+    from authorid.io import atomic_write_text
+
+    atomic_write_text(BENCHMARKS_MD, markdown)
+    atomic_write_text(README, readme)
+    print(f"BENCHMARKS.md: {BENCHMARKS_MD}\nREADME headline: {README}\nplot: {PLOTS / 'quality.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""BENCHMARKS.md and the README's headline block are generated from the committed JSON, never typed by hand."""
+
+from __future__ import annotations
+
+import json
+
+import make_benchmarks_md as md
+
+
+def _setting(kind: str, rows: dict) -> dict:
+    return {"kind": kind, "description": "d", "counts": {}, "rows_order": list(rows), "rows": rows}
+
+
+def _linking(mrr: float) -> dict:
+    return {"metrics": {"linking": {"mrr": mrr, "r@1": 0.1, "r@8": 0.2}, "verification": {}}, "budget": {}}
+
+
+def test_the_committed_pages_match_the_committed_json():
+    quality, speed = md._load("quality"), md._load("speed")
+    assert md.BENCHMARKS_MD.read_text() == md.render(quality, speed)
+    assert md.readme_block(quality) in md.README.read_text()
+
+
+def test_headline_compares_the_best_peer_with_the_best_authorid_row():
+    quality = {
+        "settings": {
+            "reddit": _setting(
+                "linking",
+                {
+                    "char-ngram": _linking(0.2),
+                    "cosine-delta": _linking(0.25),
+                    "minilm": _linking(0.15),
+                    "supcon": _linking(0.3),
+                },
+            ),
+            "c50": _setting(
+                "attribution",
+                {"char-ngram": {"metrics": {"attribution": {"accuracy": 0.7, "macro_f1": 0.69}}}},
+            ),
+        }
+    }
+    lines = md.headline(quality)
+    assert (
+        lines[2] == "| Reddit sybil linking and verification | MRR | 0.250 (Cosine Delta (bitig)) |"
+        " 0.300 (MiniLM fine-tuned, supcon) |"
+    )
+    assert lines[3].startswith("| Reuters C50 attribution | accuracy | 0.700 (char n-gram") and lines[
+        3
+    ].endswith("| – |")
+
+
+def test_rows_keep_the_benchmarks_table_order_not_the_order_they_finished():
+    setting = _setting("linking", {"supcon": _linking(0.3), "minilm": _linking(0.1)})
+    setting["rows_order"] = ["minilm", "supcon"]
+    table = md.linking_table(setting)
+    assert table[2].startswith("| all-MiniLM-L6-v2, untuned |") and table[3].startswith(
+        "| MiniLM fine-tuned, supcon |"
+    )
+
+
+def test_the_results_are_valid_json_with_a_machine_per_row():
+    quality = json.loads((md.RESULTS / "quality.json").read_text())
+    for setting in quality["settings"].values():
+        for row in setting["rows"].values():
+            assert row["budget"]["machine"] and "eval_seconds" in row["budget"]
