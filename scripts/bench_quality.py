@@ -157,6 +157,7 @@ def linking_row(row: str, setting: SettingData, task, profile: Profile, work: Pa
         scorer = FusionScorer(supcon, stylometric, task)
         metrics = linking_metrics(scorer, task)
         details = {"of": ["supcon", "stylometric"], "fusion_weights_per_fold": scorer.weights}
+        _, budget = trained_model(setting, "supcon", profile, work)  # the cached supcon model's budget
         budget["training"] = "the supcon row's, plus a logistic regression on the other fold's pairs"
     else:
         if row == "stylometric":
@@ -169,6 +170,7 @@ def linking_row(row: str, setting: SettingData, task, profile: Profile, work: Pa
         else:
             folder, budget = trained_model(setting, row, profile, work)
             model = load_model(folder)
+            started = time.perf_counter()  # eval time excludes training
         embed_started = time.perf_counter()
         vectors = account_vectors(model, task, vector_dir / f"{row.replace('+', '-')}.parquet")
         budget["embed_seconds"] = round(time.perf_counter() - embed_started, 1)
@@ -240,6 +242,7 @@ def attribution_row(row: str, setting: SettingData, profile: Profile, work: Path
         else:
             folder, budget = trained_model(setting, row, profile, work)
             model = load_model(folder)
+            started = time.perf_counter()  # eval time excludes training
         cache = work / setting.name / "vectors"
         cache.mkdir(parents=True, exist_ok=True)
         key = row.replace("+", "-")

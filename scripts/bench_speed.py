@@ -261,7 +261,7 @@ def onnx_status() -> str | None:
         try:
             __import__(module)
         except ImportError:
-            return f"not measured: {why} (pip install -e ".[bench]"; not a runtime dependency)"
+            return f"not measured: {why} (pip install -e '.[bench]'; not a runtime dependency)"
     return None
 
 

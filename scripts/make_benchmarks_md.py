@@ -63,11 +63,10 @@ def _budget(row: dict) -> list[str]:
     b = row.get("budget", {})
     seen = b.get("posts_seen", 0)
     train = b.get("train_seconds", 0.0)
-    return [
-        _fmt(int(seen)) if seen else "0",
-        f"{train:.0f}" if train else "0",
-        f"{b.get('eval_seconds', 0):.0f}",
-    ]
+    # eval s: scoring the setting once the model exists: its embedding when it embeds (runs of an earlier
+    # version of bench_quality.py counted the training in eval_seconds), else the whole scoring.
+    evaluation = b.get("embed_seconds", b.get("eval_seconds", 0))
+    return [_fmt(int(seen)) if seen else "0", f"{train:.0f}" if train else "0", f"{evaluation:.0f}"]
 
 
 def _name(key: str) -> str:
@@ -205,7 +204,9 @@ def quality_section(quality: dict) -> list[str]:
         " linking ranks each first half among all second halves; verification probabilities are cross-fitted"
         " Platt calibrations for every row alike (each fold of persons scored by a calibration fitted on the"
         " other). *posts seen* counts the posts a fine-tuning run read (episodes x posts per episode); *train s*"
-        " and *eval s* are wall seconds on the machine named under each table.",
+        " is its training wall time, *eval s* the wall time to score the setting once the model exists"
+        " (embedding included), on the machine named under each table with its load average: rows ran while"
+        " other jobs shared the two cores, so wall times are pessimistic and differ with the load.",
         "",
     ]
     if (PLOTS / "quality.png").is_file():

@@ -12,7 +12,10 @@ Rows of a different profile are never mixed: saving a setting under another prof
 
 from __future__ import annotations
 
+import fcntl
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,19 @@ def load_results(path: Path) -> dict[str, Any]:
         raise SystemExit(f"{path}: not valid JSON ({err}); move it away to start a new results file") from err
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Serialise read-modify-write of the results file across processes (settings may run side by side)."""
+    lock = Path(path).with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _write(path: Path, results: dict[str, Any]) -> None:
     results["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -38,6 +54,11 @@ def _write(path: Path, results: dict[str, Any]) -> None:
 
 def save_setting(path: Path, name: str, info: dict[str, Any], *, profile: dict, command: str) -> None:
     """Record a setting's description and counts (keeping its finished rows when the profile is the same)."""
+    with _locked(path):
+        _save_setting(path, name, info, profile=profile, command=command)
+
+
+def _save_setting(path: Path, name: str, info: dict[str, Any], *, profile: dict, command: str) -> None:
     results = load_results(path)
     results.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
     settings = results.setdefault("settings", {})
@@ -58,6 +79,7 @@ def save_setting(path: Path, name: str, info: dict[str, Any], *, profile: dict, 
 
 
 def save_row(path: Path, setting: str, row: str, result: dict[str, Any]) -> None:
-    results = load_results(path)
-    results["settings"][setting]["rows"][row] = result
-    _write(path, results)
+    with _locked(path):
+        results = load_results(path)
+        results["settings"][setting]["rows"][row] = result
+        _write(path, results)
