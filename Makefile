@@ -8,6 +8,9 @@ STAMP   = $(VENV)/.authorid-installed
 export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
+# OpenMP threads sleep rather than spin while they wait: on cores shared with other jobs spinning threads
+# fight them (a demo training step took 10 s instead of 3.3 s under load).
+export OMP_WAIT_POLICY = PASSIVE
 
 .PHONY: setup demo test test-slow test-all lint bench benchmarks-md clean-runs
 
