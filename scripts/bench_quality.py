@@ -74,6 +74,9 @@ def trained_model(setting: SettingData, row: str, profile: Profile, work: Path) 
         overrides = dict(profile.reddit_train if setting.kind == "linking" else profile.attribution_train)
         if pooling:
             overrides["model.pooling"] = pooling
+        authors = setting.counts.get("authors")
+        if authors is not None and authors < 16:  # Blog10: a batch cannot hold more authors than there are
+            overrides["episodes.accounts_per_batch"] = authors
         authorid.train(
             setting.train,
             val=setting.val,
