@@ -69,8 +69,29 @@ def _budget(row: dict) -> list[str]:
     return [_fmt(int(seen)) if seen else "0", f"{train:.0f}" if train else "0", f"{evaluation:.0f}"]
 
 
-def _name(key: str) -> str:
-    return ROW_NAMES.get(key, key)
+#: The char n-gram peer is a different published baseline per task (see scripts/benchlib/peers.py).
+ATTRIBUTION_NAMES = {"char-ngram": "char 3-gram + LinearSVC (PAN18 baseline)"}
+LINKING_NAMES = {"char-ngram": "char 4-gram TF-IDF cosine (PAN20 baseline)"}
+
+
+def _name(key: str, kind: str = "linking") -> str:
+    special = ATTRIBUTION_NAMES if kind == "attribution" else LINKING_NAMES
+    return special.get(key, ROW_NAMES.get(key, key))
+
+
+def _machines(rows: list[tuple[str, dict]]) -> str:
+    """The machines of a table's rows, once each, with the range of load averages the rows finished at."""
+    machines, loads = set(), []
+    for _, row in rows:
+        text = str(row.get("budget", {}).get("machine"))
+        machine, _, load = text.partition(", load ")
+        machines.add(machine)
+        if load:
+            loads.append(float(load))
+    line = "; ".join(sorted(machines))
+    if loads:
+        line += f"; load average {min(loads):.1f}-{max(loads):.1f} when the rows finished"
+    return line
 
 
 def _ordered(setting: dict) -> list[tuple[str, dict]]:
@@ -118,7 +139,9 @@ def attribution_table(setting: dict) -> list[str]:
     for key, row in _ordered(setting):
         m = row["metrics"]["attribution"]
         lines.append(
-            "| " + " | ".join([_name(key), _fmt(m["accuracy"]), _fmt(m["macro_f1"]), *_budget(row)]) + " |"
+            "| "
+            + " | ".join([_name(key, "attribution"), _fmt(m["accuracy"]), _fmt(m["macro_f1"]), *_budget(row)])
+            + " |"
         )
     return lines
 
@@ -133,17 +156,25 @@ def _best(setting: dict, metric: tuple[str, str], peers: bool) -> tuple[str, flo
     return max(scored, key=lambda kv: kv[1]) if scored else None
 
 
+HEADLINE_METRICS = {
+    "linking": ((("linking", "mrr"), "linking MRR"), (("verification", "auc"), "verification AUC")),
+    "attribution": ((("attribution", "accuracy"), "accuracy"),),
+}
+
+
 def headline(quality: dict) -> list[str]:
-    """Best peer vs best authorid row per setting (quoted in the README)."""
+    """Best peer vs best authorid row per setting and headline metric (quoted in the README)."""
     lines = ["| setting | metric | best peer | best authorid |", "|---|---|---|---|"]
     for name, setting in quality.get("settings", {}).items():
-        metric = ("linking", "mrr") if setting["kind"] == "linking" else ("attribution", "accuracy")
-        peer, ours = _best(setting, metric, True), _best(setting, metric, False)
-        if not (peer or ours):
-            continue
-        cell = lambda best: f"{best[1]:.3f} ({_name(best[0])})" if best else "–"  # noqa: E731
-        label = "MRR" if metric[1] == "mrr" else "accuracy"
-        lines.append(f"| {SETTING_TITLES.get(name, name)} | {label} | {cell(peer)} | {cell(ours)} |")
+        kind = setting["kind"]
+
+        def cell(best: tuple[str, float] | None, kind: str = kind) -> str:
+            return f"{best[1]:.3f} ({_name(best[0], kind)})" if best else "–"
+
+        for metric, label in HEADLINE_METRICS[kind]:
+            peer, ours = _best(setting, metric, True), _best(setting, metric, False)
+            if peer or ours:
+                lines.append(f"| {SETTING_TITLES.get(name, name)} | {label} | {cell(peer)} | {cell(ours)} |")
     return lines
 
 
@@ -163,7 +194,7 @@ def quality_plot(quality: dict, path: Path) -> Path | None:
         rows = [(k, r["metrics"].get(metric[0], {}).get(metric[1])) for k, r in _ordered(setting)]
         rows = [(k, v) for k, v in rows if v is not None]
         ax.barh(
-            [_name(k) for k, _ in rows],
+            [_name(k, setting["kind"]) for k, _ in rows],
             [v for _, v in rows],
             color=["#9e9e9e" if k in PEERS else "#1f77b4" for k, _ in rows],
         )
@@ -222,10 +253,9 @@ def quality_section(quality: dict) -> list[str]:
                 "",
             ]
         out += linking_table(setting) if setting["kind"] == "linking" else attribution_table(setting)
-        machines = sorted({str(r.get("budget", {}).get("machine")) for _, r in _ordered(setting)})
-        out += ["", "Machine: " + "; ".join(machines) + ".", ""]
+        out += ["", f"Machine: {_machines(_ordered(setting))}.", ""]
         notes = [
-            f"- {_name(k)}: {r['budget']['training']}"
+            f"- {_name(k, setting['kind'])}: {r['budget']['training']}"
             for k, r in _ordered(setting)
             if isinstance(r.get("budget", {}).get("training"), str)
         ]
