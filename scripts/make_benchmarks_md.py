@@ -74,6 +74,18 @@ ATTRIBUTION_NAMES = {"char-ngram": "char 3-gram + LinearSVC (PAN18 baseline)"}
 LINKING_NAMES = {"char-ngram": "char 4-gram TF-IDF cosine (PAN20 baseline)"}
 
 
+UNTRAINED_MARK = " †"
+UNTRAINED_NOTE = (
+    "† the run's validation never beat the untrained encoder within its budget, so the model it exported (the"
+    " best validation checkpoint) is the untrained one, truncated to the run's max_seq_length."
+)
+
+
+def _kept_untrained(row: dict) -> bool:
+    b = row.get("budget", {})
+    return b.get("validation_initial") is not None and b.get("validation_best") == b.get("validation_initial")
+
+
 def _name(key: str, kind: str = "linking") -> str:
     special = ATTRIBUTION_NAMES if kind == "attribution" else LINKING_NAMES
     return special.get(key, ROW_NAMES.get(key, key))
@@ -123,6 +135,7 @@ def linking_table(setting: dict) -> list[str]:
         link = row["metrics"].get("linking", {})
         ver = row["metrics"].get("verification", {})
         name = _name(key) + (f" ({ver['n_pairs']:,} sampled pairs)" if ver.get("sampled") else "")
+        name += UNTRAINED_MARK if _kept_untrained(row) else ""
         cells = [
             name,
             *(_fmt(link.get(k)) for k in ("mrr", "r@1", "r@8")),
@@ -138,11 +151,9 @@ def attribution_table(setting: dict) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, row in _ordered(setting):
         m = row["metrics"]["attribution"]
-        lines.append(
-            "| "
-            + " | ".join([_name(key, "attribution"), _fmt(m["accuracy"]), _fmt(m["macro_f1"]), *_budget(row)])
-            + " |"
-        )
+        name = _name(key, "attribution") + (UNTRAINED_MARK if _kept_untrained(row) else "")
+        cells = [name, _fmt(m["accuracy"]), _fmt(m["macro_f1"]), *_budget(row)]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -253,6 +264,8 @@ def quality_section(quality: dict) -> list[str]:
                 "",
             ]
         out += linking_table(setting) if setting["kind"] == "linking" else attribution_table(setting)
+        if any(_kept_untrained(r) for _, r in _ordered(setting)):
+            out += ["", UNTRAINED_NOTE]
         out += ["", f"Machine: {_machines(_ordered(setting))}.", ""]
         notes = [
             f"- {_name(k, setting['kind'])}: {r['budget']['training']}"
