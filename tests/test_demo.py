@@ -157,11 +157,12 @@ def test_demo_evaluates_both_models_on_identical_queries(demo_run):
     for name, run in runs.items():
         linking = run["protocols"]["sybil"]["metrics"]["linking"]
         assert linking["pool_size"] == linking["n_queries"] == DEMO_TEST_ACCOUNTS
-        assert 1 / DEMO_TEST_ACCOUNTS <= linking["mrr"] <= 1.0
         assert 0.0 <= linking["r@1"] <= linking["r@8"] <= 1.0
         # far above chance (a random ranking of 16 candidates has MRR ~0.21)
         assert linking["mrr"] > 0.4, name
         assert rerun.metrics[name]["linking"] == linking
+    # The untuned encoder does not depend on the training budget: its seeded figure on enron_demo is fixed.
+    assert runs[UNTUNED]["protocols"]["sybil"]["metrics"]["linking"]["mrr"] == pytest.approx(0.769, abs=1e-3)
 
 
 @pytest.mark.slow

@@ -114,23 +114,20 @@ class FusionScorer:
         w = fusion.params["weights"]
         return w[0] * s_neural + w[1] * s_stylo + fusion.params["intercept"]
 
-    def score_matrix(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-        n, s = self.neural.score_matrix(a, b), self.stylometric.score_matrix(a, b)
+    def _fused(self, a: Sequence[str], neural: np.ndarray, stylometric: np.ndarray) -> np.ndarray:
+        """Each row of `a` scored by the fusion of the fold its person is not in."""
         fold = np.array([self.fold_of_person[self.person_of[x]] for x in a])
-        out = np.empty_like(n)
+        out = np.empty_like(neural)
         for f in (0, 1):
             rows = fold == f
-            out[rows] = self._logit(self.fusions[f], n[rows], s[rows])
+            out[rows] = self._logit(self.fusions[f], neural[rows], stylometric[rows])
         return out
 
+    def score_matrix(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        return self._fused(a, self.neural.score_matrix(a, b), self.stylometric.score_matrix(a, b))
+
     def pair_scores(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-        n, s = self.neural.pair_scores(a, b), self.stylometric.pair_scores(a, b)
-        fold = np.array([self.fold_of_person[self.person_of[x]] for x in a])
-        out = np.empty_like(n)
-        for f in (0, 1):
-            rows = fold == f
-            out[rows] = self._logit(self.fusions[f], n[rows], s[rows])
-        return out
+        return self._fused(a, self.neural.pair_scores(a, b), self.stylometric.pair_scores(a, b))
 
 
 def _ranking(ranks: np.ndarray, pool: int) -> dict[str, float]:
