@@ -14,7 +14,7 @@ from authorid.demo import HEADLINES, TRAINED, UNTUNED, DemoClusters
 
 def render_demo_report(summary: dict, *, out: Path, clusters: DemoClusters) -> str:
     """One self-contained page for the whole demo: every step's numbers, figures inline, links to the rest."""
-    from authorid.evaluation.report import _CSS
+    from authorid.evaluation.report import REPORT_CSS
 
     sections = "".join(
         (
@@ -33,7 +33,7 @@ def render_demo_report(summary: dict, *, out: Path, clusters: DemoClusters) -> s
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>authorid demo: {html.escape(summary['corpus'])}</title><style>{_CSS}</style></head>"
+        f"<title>authorid demo: {html.escape(summary['corpus'])}</title><style>{REPORT_CSS}</style></head>"
         "<body><h1>authorid demo</h1>"
         "<p>Ingest a corpus, hold out some authors, fine-tune the default encoder on the others, then measure"
         " on the held-out authors how much better the trained encoder links their accounts than the untuned"
@@ -48,7 +48,7 @@ def _link(path: str | Path, out: Path) -> str:
 
 
 def _ingest_section(summary: dict) -> str:
-    from authorid.evaluation.report import _table
+    from authorid.evaluation.report import html_table
 
     ingest_report, counts = summary["ingest"], summary["split"]["counts"]
     read = {f"read: {k}": v for k, v in ingest_report.get("read", {}).items()}
@@ -64,14 +64,14 @@ def _ingest_section(summary: dict) -> str:
         "<section><h2>1. Ingest and split</h2>"
         f"<p>Read and cleaned (every change counted); then the accounts are split author-disjoint: the test"
         f" accounts are held out from training and validation.</p>"
-        f'<div class="tables"><div><h3>ingest</h3>{_table(read | kept)}</div>'
-        f"<div><h3>cleaning</h3>{_table(changed | dropped)}</div>"
-        f"<div><h3>open-world split</h3>{_table(parts)}</div></div></section>"
+        f'<div class="tables"><div><h3>ingest</h3>{html_table(read | kept)}</div>'
+        f"<div><h3>cleaning</h3>{html_table(changed | dropped)}</div>"
+        f"<div><h3>open-world split</h3>{html_table(parts)}</div></div></section>"
     )
 
 
 def _training_section(summary: dict, out: Path) -> str:
-    from authorid.evaluation.report import ReportFigure, _table
+    from authorid.evaluation.report import ReportFigure, html_table
 
     t, nan = summary["training"], float("nan")
     validation = t["validation"]
@@ -106,7 +106,7 @@ def _training_section(summary: dict, out: Path) -> str:
         "<section><h2>2. Training</h2>"
         "<p>Fine-tuned on the training accounts only; model card:"
         f" {_link(out / 'model' / 'README.md', out)}.</p>"
-        f'{_table(rows)}<div class="figures">{figure}</div></section>'
+        f'{html_table(rows)}<div class="figures">{figure}</div></section>'
     )
 
 
@@ -151,7 +151,7 @@ def _linking_section(summary: dict, out: Path) -> str:
 
 def _clustering_section(summary: dict, clusters: DemoClusters) -> str:
     from authorid.evaluation import plots
-    from authorid.evaluation.report import ReportFigure, _table
+    from authorid.evaluation.report import ReportFigure, html_table
 
     c = summary["clustering"]
     m = c["metrics"]
@@ -182,7 +182,7 @@ def _clustering_section(summary: dict, clusters: DemoClusters) -> str:
         "<p>The trained model's vectors of the held-out pseudo-accounts, grouped without being told how many"
         f" persons there are (mutual {c['params']['k']}-nearest-neighbour graph, edges cut at the"
         " calibration's threshold), then compared with the true authors.</p>"
-        f'<div class="tables"><div>{_table(rows)}</div><div class="figures">{figure}</div></div>'
+        f'<div class="tables"><div>{html_table(rows)}</div><div class="figures">{figure}</div></div>'
         "<h3>groups of two or more pseudo-accounts</h3><table><tr><th>cluster</th><th>size</th>"
         "<th>cohesion</th><th>members</th><th>true authors</th><th>pure</th></tr>"
         f"{groups}</table><p>{alone} pseudo-accounts are in no group (linked to nothing).</p></section>"

@@ -60,8 +60,8 @@ def median_latency_ms(index, queries: np.ndarray, k: int = 10) -> float:
     return float(np.median(times) * 1000)
 
 
-def search_params(kind: str, *, ef_search: int = 64, nprobe: int = 16) -> dict:
-    """The search parameter each faiss kind takes (HNSW: efSearch; IVF: nprobe)."""
+def search_params(kind: str, *, ef_search: int = 64, nprobe: int | None = None) -> dict:
+    """The search parameter each faiss kind takes (HNSW: efSearch; IVF: nprobe, None: the index's default)."""
     return {"ef_search": ef_search} if kind == "hnsw" else {"nprobe": nprobe}
 
 
@@ -72,7 +72,7 @@ def latency_and_recall(
     kinds: tuple[str, ...] = ("hnsw", "ivf"),
     identity: dict | None = None,
     ef_search: int = 64,
-    nprobe: int = 16,
+    nprobe: int | None = None,
     k: int = 10,
 ) -> dict[str, dict]:
     """Per index kind ("exact" always, then `kinds`): build time, resident memory growth, median single-query
@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--kinds", default="hnsw,ivf")
     parser.add_argument("--ef-search", type=int, default=64)
-    parser.add_argument("--nprobe", type=int, default=16)
+    parser.add_argument("--nprobe", type=int, default=None, help="IVF cells per query (default: the index's)")
     parser.add_argument("--threads", type=int, default=0, help="faiss/BLAS threads (0: library default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/bench_index.json"))

@@ -46,7 +46,9 @@ def rows_for(setting: str, profile: Profile) -> list[str]:
         tuned = list(profile.reddit_losses)
         extra = ["supcon+attention", "fusion"] if "supcon" in tuned else []
         return [*PEER_ROWS, "stylometric", "minilm", *tuned, *extra]
-    return [*ATTRIBUTION_PEER_ROWS, "stylometric", "minilm", *profile.attribution_losses]
+    tuned = list(profile.attribution_losses)
+    extra = ["fusion"] if "supcon" in tuned else []
+    return [*ATTRIBUTION_PEER_ROWS, "stylometric", "minilm", *tuned, *extra]
 
 
 def short_machine() -> str:
@@ -219,8 +221,16 @@ def post_vectors(model, posts, cache: Path):
     return vectors
 
 
+def _cached_post_vectors(path: Path):
+    import numpy as np
+
+    if not path.is_file():
+        raise SystemExit(f"the fusion row needs {path}: run the supcon and stylometric rows first")
+    return np.load(path)
+
+
 def attribution_row(row: str, setting: SettingData, profile: Profile, work: Path, seed: int) -> dict:
-    from benchlib.scoring import attribution_metrics_of, svc_on_vectors
+    from benchlib.scoring import attribution_metrics_of, fused_svc_on_vectors, svc_on_vectors
 
     from authorid.model import load_model
 
@@ -235,6 +245,16 @@ def attribution_row(row: str, setting: SettingData, profile: Profile, work: Path
         predicted = peer.fit(list(setting.train["text"]), train_y).predict(list(setting.test["text"]))
         details = {"peer": peer.name, "settings": peer.settings}
         budget["training"] = f"fitted on the {len(train_y):,} training texts"
+    elif row == "fusion":
+        cache = work / setting.name / "vectors"
+        neural, stylometric = (
+            tuple(_cached_post_vectors(cache / f"{key}-{part}.npy") for part in ("train", "test"))
+            for key in ("supcon", "stylometric")
+        )
+        predicted, details = fused_svc_on_vectors(neural, stylometric, train_y, seed=seed)
+        details = {"of": ["supcon", "stylometric"], **details}
+        _, budget = trained_model(setting, "supcon", profile, work)  # the cached supcon model's budget
+        budget["training"] = "the supcon row's, plus the neural weight by 5-fold CV on the training posts"
     else:
         if row == "stylometric":
             model = load_model("stylometric", fit_corpus=setting.train)

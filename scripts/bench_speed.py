@@ -598,7 +598,7 @@ def run_scale(args: argparse.Namespace, console: Console) -> tuple[dict, dict]:
         "queries": args.queries,
         "k": 10,
         "index_kinds": ["exact", "ivf"],
-        "ivf_nprobe": args.nprobe,
+        "ivf_nprobe": args.nprobe or "the index's default, max(16, nlist // 8); per size in the rows",
         "latency": "median wall time of one top-10 query at a time; queries are accounts held out of the index",
         "latency_threads": args.latency_threads,
         "clustering": {
@@ -762,7 +762,9 @@ def parser() -> argparse.ArgumentParser:
     scale = p.add_argument_group("scale")
     scale.add_argument("--sizes", default=",".join(str(n) for n in SCALE_SIZES))
     scale.add_argument("--queries", type=int, default=200)
-    scale.add_argument("--nprobe", type=int, default=16)
+    scale.add_argument(
+        "--nprobe", type=int, default=None, help="IVF cells per query (default: the index's, 1 in 8, >= 16)"
+    )
     scale.add_argument(
         "--latency-threads",
         type=int,

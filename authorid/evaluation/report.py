@@ -98,7 +98,7 @@ def figures_for(result: ProtocolResult) -> list[ReportFigure]:
     return out
 
 
-_CSS = """
+REPORT_CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px;
        color: #222; line-height: 1.45; padding: 0 1rem; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { border-bottom: 2px solid #2166ac; padding-bottom: .2rem;
@@ -156,7 +156,7 @@ def _format(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _table(rows: dict[str, Any], header: tuple[str, str] = ("", "")) -> str:
+def html_table(rows: dict[str, Any], header: tuple[str, str] = ("", "")) -> str:
     head = (
         f"<tr><th>{html.escape(header[0])}</th><th>{html.escape(header[1])}</th></tr>" if any(header) else ""
     )
@@ -188,15 +188,15 @@ def _section(name: str, entry: dict, figures: list[ReportFigure]) -> str:
         if key in metrics.get(task, {})
     )
     tables = "".join(
-        f"<div><h3>{html.escape(task.replace('_', ' '))}</h3>{_table(values)}</div>"
+        f"<div><h3>{html.escape(task.replace('_', ' '))}</h3>{html_table(values)}</div>"
         for task, values in metrics.items()
         if task != "per_author"
     )
     tables = f'<div class="tables">{tables}</div>'
     if "per_author" in metrics:
         tables += _per_author(metrics["per_author"])
-    settings = _table(entry["settings"])
-    timing = _table({k: round(v, 2) for k, v in entry.get("timing_s", {}).items()})
+    settings = html_table(entry["settings"])
+    timing = html_table({k: round(v, 2) for k, v in entry.get("timing_s", {}).items()})
     figure_html = "".join(f.to_html() for f in figures)
     return (
         f'<section id="{html.escape(name)}"><h2>{html.escape(name)}</h2><div class="cards">{cards}</div>'
@@ -222,11 +222,12 @@ def render_report(run: dict, figures: dict[str, list[ReportFigure]]) -> str:
     sections = "".join(
         _section(name, entry, figures.get(name, [])) for name, entry in run.get("protocols", {}).items()
     )
-    versions = _table(run.get("versions", {}))
+    versions = html_table(run.get("versions", {}))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>authorid evaluation: {html.escape(str(model.get('name', '')))}</title><style>{_CSS}</style></head>"
+        f"<title>authorid evaluation: {html.escape(str(model.get('name', '')))}</title>"
+        f"<style>{REPORT_CSS}</style></head>"
         f'<body><h1>authorid evaluation</h1><p class="meta">{meta}</p>{sections}'
         f"<h2>environment</h2>{versions}</body></html>"
     )

@@ -4,7 +4,9 @@
   added at any time. `ef_search` (faiss efSearch) trades recall for speed at query time.
 - "ivf": `IndexIVFFlat` over a flat inner-product quantiser with `nlist` k-means cells (Jégou et al. 2011),
   trained on the first vectors enrolled (nlist defaults to ~4·sqrt(n), at least 39 training points per cell
-  as faiss recommends). `nprobe` cells are scanned per query.
+  as faiss recommends). `nprobe` cells are scanned per query; by default one cell in 8 (at least 16), fixed
+  when the cells are trained. A constant nprobe loses recall as nlist grows with the collection: 16 of 1,264
+  cells found 0.67 of the exact top 10 on 100k Reddit accounts, one in 8 finds 0.95 at ~4x exact's speed.
 
 faiss numbers vectors 0, 1, ... in enrolment order; `ids[i]` is the account of faiss id i.
 """
@@ -32,6 +34,11 @@ INDEX_FILE = "index.faiss"
 KINDS = ("hnsw", "ivf")
 
 
+def default_nprobe(nlist: int) -> int:
+    """IVF cells scanned per query when none is asked for: one in 8, at least 16 (all, for small indexes)."""
+    return min(nlist, max(16, nlist // 8))
+
+
 class FaissIndex:
     def __init__(
         self,
@@ -44,7 +51,7 @@ class FaissIndex:
         ef_construction: int = 80,
         ef_search: int = 64,
         nlist: int | None = None,
-        nprobe: int = 16,
+        nprobe: int | None = None,
     ) -> None:
         if kind not in KINDS:
             raise VectorIndexError(f"unknown faiss index kind {kind!r}; valid: {', '.join(KINDS)}")
@@ -78,6 +85,8 @@ class FaissIndex:
 
     @property
     def nprobe(self) -> int:
+        if self.params["nprobe"] is None:  # before the cells are trained
+            return default_nprobe(self.params["nlist"] or 1)
         return int(self.params["nprobe"])
 
     @nprobe.setter
@@ -104,6 +113,8 @@ class FaissIndex:
                 1, min(int(4 * math.sqrt(len(training))), len(training) // 39)
             )
             self.params["nlist"] = int(nlist)
+            if self.params["nprobe"] is None:
+                self.params["nprobe"] = default_nprobe(int(nlist))
             quantiser = faiss.IndexFlatIP(self.dim)
             index = faiss.IndexIVFFlat(quantiser, self.dim, int(nlist), faiss.METRIC_INNER_PRODUCT)
             index.train(training)

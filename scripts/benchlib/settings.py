@@ -52,7 +52,14 @@ class Profile:
         "contrax",
         "arcface",
     )
-    attribution_losses: tuple[str, ...] = ("ce", "supcon")
+    attribution_losses: tuple[str, ...] = (
+        "ce",
+        "nbc-softmax",
+        "nbc-softmax-scaled",
+        "supcon",
+        "contrax",
+        "arcface",
+    )
     #: verification pairs scored by the pair-only peers (None: all); LambdaG costs ~4 s a pair on 2 cores
     pair_samples: dict = field(default_factory=lambda: {"general-impostors": None, "lambdag": 100})
     impostors: int = 200  #: training-pool accounts in the pair-only peers' impostor / reference pool
@@ -83,7 +90,6 @@ PROFILES = {
         reddit_train={},
         blog_posts_per_author={"blog10": (None, None, None), "blog50": (None, None, None)},
         attribution_train={"data.max_accounts": None, "data.min_posts": 4},
-        attribution_losses=("ce", "nbc-softmax", "nbc-softmax-scaled", "supcon", "contrax", "arcface"),
         pair_samples={"general-impostors": None, "lambdag": 1000},
         preset="gpu",
     ),

@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from benchlib.results import load_results, save_row, save_setting
-from benchlib.scoring import FusionScorer, VectorScorer, linking_metrics, linking_task
+from benchlib.scoring import (
+    FusionScorer,
+    VectorScorer,
+    fused_svc_on_vectors,
+    linking_metrics,
+    linking_task,
+    svc_on_vectors,
+)
 from benchlib.settings import PROFILES, _cap
 
 from authorid.evaluation.protocols import sybil_protocol, verification_protocol
@@ -117,4 +124,42 @@ def test_profiles_fine_tune_supcon_for_the_attention_and_fusion_rows():
         rows = rows_for("reddit", profile)
         assert rows.index("supcon") < rows.index("supcon+attention") < rows.index("fusion")
         assert rows.index("stylometric") < rows.index("fusion")
-        assert "fusion" not in rows_for("c50", profile)
+        for setting in ("c50", "blog10", "blog50"):
+            rows = rows_for(setting, profile)
+            assert rows.index("supcon") < rows.index("fusion") and rows.index("stylometric") < rows.index(
+                "fusion"
+            )
+
+
+@pytest.fixture(scope="module")
+def attribution(enron, stylometric):
+    """20 Enron authors with >= 12 posts: (train y, test y, stylometric train / test vectors, noise train / test),
+    posts alternately into train and test; the noise block carries no author signal."""
+    authors = np.asarray(enron["account_id"], dtype=object)
+    keep = [a for a, n in zip(*np.unique(authors, return_counts=True), strict=True) if n >= 12][:20]
+    rows = np.flatnonzero(np.isin(authors, keep))
+    vectors = stylometric.embed_posts([enron[int(i)]["text"] for i in rows])
+    train, test = np.arange(len(rows)) % 2 == 0, np.arange(len(rows)) % 2 == 1
+    noise = np.random.default_rng(0).normal(size=(len(rows), 32))
+    y = authors[rows]
+    return y[train], y[test], (vectors[train], vectors[test]), (noise[train], noise[test])
+
+
+def test_attribution_fusion_weighs_the_informative_probe_by_cross_validation(attribution):
+    train_y, test_y, style, noise = attribution
+    assert len(set(train_y)) == 20
+    alone = svc_on_vectors(style[0], train_y, style[1])
+    assert np.mean(np.array(alone) == test_y) > 0.3  # chance: 0.05
+    predicted, details = fused_svc_on_vectors(noise, style, train_y)  # noise as the "neural" block
+    assert details["neural_weight"] == 0.0 and predicted == alone
+    predicted, details = fused_svc_on_vectors(style, noise, train_y)
+    assert details["neural_weight"] == 1.0 and predicted == alone
+    assert len(details["cv_accuracy_per_weight"]) == 11
+
+
+def test_attribution_fusion_weight_never_sees_the_test_posts(attribution):
+    train_y, _, style, noise = attribution
+    _, before = fused_svc_on_vectors(style, noise, train_y)
+    scrambled = (style[0], np.random.default_rng(1).permutation(style[1])), (noise[0], noise[1][::-1])
+    _, after = fused_svc_on_vectors(*scrambled, train_y)
+    assert before == after

@@ -59,6 +59,16 @@ def test_ivf_recall_grows_with_nprobe():
     assert recalls[1] == 1.0 and recalls[0] < recalls[1]  # scanning every cell is exact
 
 
+def test_ivf_default_nprobe_scales_with_the_cells_and_is_saved(tmp_path):
+    from authorid.index.faiss_index import default_nprobe
+
+    assert [default_nprobe(n) for n in (10, 16, 100, 256, 1264)] == [10, 16, 16, 32, 158]
+    index = build_index(clustered(2000), kind="ivf", model_identity=IDENTITY)
+    assert index.params["nlist"] == 51 and index.nprobe == index.params["nprobe"] == 16
+    assert build_index(clustered(2000), kind="ivf", model_identity=IDENTITY, nprobe=3).nprobe == 3
+    assert load_index(index.save(tmp_path / "ivf")).nprobe == 16
+
+
 @pytest.mark.parametrize("kind", ["exact", "hnsw"])
 def test_add_enrols_without_rebuilding_and_refuses_duplicates(kind):
     first, more = clustered(200), clustered(50, seed=7, prefix="new")
@@ -127,3 +137,12 @@ def test_knn_matches_brute_force_on_clustered_vectors():
     brute = vectors.vectors @ vectors.vectors.T
     np.fill_diagonal(brute, -np.inf)
     np.testing.assert_allclose(scores, -np.sort(-brute, axis=1)[:, :5], rtol=1e-5)
+
+
+def test_ids_matrix_maps_positions_to_ids_and_misses_to_none():
+    from authorid.index.base import ids_matrix
+
+    ids = ["a", "b", "c"]
+    out = ids_matrix(ids, np.array([[2, 0], [1, -1]]))
+    assert out.dtype == object and out.tolist() == [["c", "a"], ["b", None]]
+    assert ids_matrix(ids, np.empty((4, 0), dtype=np.int64)).shape == (4, 0)
