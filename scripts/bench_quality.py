@@ -40,12 +40,23 @@ PEER_ROWS = ("char-ngram", "burrows-delta", "cosine-delta", "general-impostors",
 ATTRIBUTION_PEER_ROWS = ("char-ngram", "burrows-delta", "cosine-delta")
 
 
+#: What a row's "+variant" changes in training: "supcon+attention" pools episodes by attention (LUAR),
+#: "ce+imprinted" starts the class head at the training accounts' centroids (authorid/training/head_init.py).
+#: Every row pins its head start, so a row means the same whatever the library's default is.
+ROW_VARIANTS = {
+    "": {"optim.head_init": "random"},
+    "attention": {"model.pooling": "attention", "optim.head_init": "random"},
+    "imprinted": {"optim.head_init": "centroids"},
+}
+
+
 def rows_for(setting: str, profile: Profile) -> list[str]:
     """Every row of a setting, in table order."""
     if setting == "reddit":
         tuned = list(profile.reddit_losses)
         extra = ["supcon+attention", "fusion"] if "supcon" in tuned else []
-        return [*PEER_ROWS, "stylometric", "minilm", *tuned, *extra]
+        imprinted = [f"{loss}+imprinted" for loss in profile.reddit_imprinted]
+        return [*PEER_ROWS, "stylometric", "minilm", *tuned, *imprinted, *extra]
     tuned = list(profile.attribution_losses)
     extra = ["fusion"] if "supcon" in tuned else []
     return [*ATTRIBUTION_PEER_ROWS, "stylometric", "minilm", *tuned, *extra]
@@ -70,12 +81,11 @@ def trained_model(setting: SettingData, row: str, profile: Profile, work: Path) 
 
     import authorid
 
-    loss, _, pooling = row.partition("+")
+    loss, _, variant = row.partition("+")
     folder = work / "models" / f"{setting.name}-{row.replace('+', '-')}"
     if not (folder / "modules.json").is_file():
         overrides = dict(profile.reddit_train if setting.kind == "linking" else profile.attribution_train)
-        if pooling:
-            overrides["model.pooling"] = pooling
+        overrides |= ROW_VARIANTS[variant]
         authors = setting.counts.get("authors")
         if authors is not None and authors < 16:  # Blog10: a batch cannot hold more authors than there are
             overrides["episodes.accounts_per_batch"] = authors

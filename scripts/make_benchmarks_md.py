@@ -38,6 +38,11 @@ ROW_NAMES = {
     "contrax": "MiniLM fine-tuned, contrax",
     "arcface": "MiniLM fine-tuned, arcface",
     "supcon+attention": "MiniLM fine-tuned, supcon + attention pooling",
+    "ce+imprinted": "MiniLM fine-tuned, ce, imprinted head",
+    "nbc-softmax+imprinted": "MiniLM fine-tuned, nbc-softmax, imprinted head",
+    "nbc-softmax-scaled+imprinted": "MiniLM fine-tuned, nbc-softmax (scaled), imprinted head",
+    "contrax+imprinted": "MiniLM fine-tuned, contrax, imprinted head",
+    "arcface+imprinted": "MiniLM fine-tuned, arcface, imprinted head",
     "fusion": "fusion: supcon + stylometric",
 }
 PEERS = {"char-ngram", "burrows-delta", "cosine-delta", "general-impostors", "lambdag"}

@@ -17,6 +17,7 @@ from authorid.config import ConfigError, apply_overrides, from_dict, load_toml
 TASKS = ("open-world", "attribution")
 POOLINGS = ("mean", "attention")
 SCHEDULERS = ("cosine", "linear", "constant")
+HEAD_INITS = ("random", "centroids")
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
 
 
@@ -66,7 +67,10 @@ class LossArgs:
 @dataclass
 class OptimArgs:
     lr: float = 2e-5  #: encoder (and attention pooling) learning rate
-    head_lr: float = 1e-3  #: learning rate of the loss's class head (starts random, so it moves faster)
+    head_lr: float = 1e-3  #: learning rate of the loss's class head (it starts far from trained, so faster)
+    #: class-head start: "centroids" (imprinted from the accounts' mean post vectors; training/head_init.py)
+    #: or "random" (nn.Linear / Xavier, as the papers do)
+    head_init: str = "centroids"
     weight_decay: float = 0.01
     scheduler: str = "cosine"  #: cosine | linear | constant (after warm-up)
     warmup_ratio: float = 0.1
@@ -107,6 +111,7 @@ class TrainConfig:
             "data.task": (self.data.task, TASKS),
             "model.pooling": (self.model.pooling, POOLINGS),
             "optim.scheduler": (self.optim.scheduler, SCHEDULERS),
+            "optim.head_init": (self.optim.head_init, HEAD_INITS),
             "run.mixed_precision": (self.run.mixed_precision, MIXED_PRECISION),
         }
         for key, (value, valid) in choices.items():

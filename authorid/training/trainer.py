@@ -244,6 +244,28 @@ class _Run:
         )
         return optimizer, scheduler
 
+    def _imprint(self, inner: EpisodeModel, prepared: TrainingData, accounts, accelerator) -> None:
+        """Class heads from the training accounts' centroids (`authorid.training.head_init`), computed on the
+        main process and broadcast, so every DDP replica starts from the same weights. A fresh run only: a
+        resumed run's heads come from its checkpoint."""
+        from accelerate.utils import broadcast
+
+        from authorid.training.head_init import class_centroids, class_heads, imprint
+
+        if not class_heads(inner.loss):
+            logger.info("optim.head_init=centroids: loss %s has no class head", self.cfg.loss.name)
+            return
+        started = time.perf_counter()
+        centroids = class_centroids(inner.encoder, prepared.train, accounts, seed=self.cfg.run.seed)
+        tensor = broadcast(torch.from_numpy(centroids).to(accelerator.device), from_process=0)
+        heads = imprint(inner.loss, tensor)
+        logger.info(
+            "imprinted %d class head(s) from %d account centroids in %.1f s",
+            heads,
+            len(accounts),
+            time.perf_counter() - started,
+        )
+
     def _validator(self, prepared: TrainingData):
         from authorid.training.validation import AttributionValidator, LinkingValidator
 
@@ -312,9 +334,12 @@ class _Run:
                     if checkpoint_number(folder) > checkpoint_number(self.checkpoint):
                         shutil.rmtree(folder)
             logger.info("resumed from %s at step %d", self.checkpoint, state.step)
-        elif main:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            (self.state_dir / CONFIG_FILE).write_text(_json(to_dict(cfg)), encoding="utf-8")
+        else:
+            if cfg.optim.head_init == "centroids":
+                self._imprint(inner, prepared, sampler.accounts, accelerator)
+            if main:
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+                (self.state_dir / CONFIG_FILE).write_text(_json(to_dict(cfg)), encoding="utf-8")
         log = TrainLog(self.out, enabled=main, resume_step=state.step if self.checkpoint else None)
 
         def validate() -> dict | None:

@@ -52,6 +52,8 @@ class Profile:
         "contrax",
         "arcface",
     )
+    #: losses also fine-tuned with an imprinted class head (row "LOSS+imprinted"; the head losses only)
+    reddit_imprinted: tuple[str, ...] = ("ce", "nbc-softmax", "nbc-softmax-scaled", "contrax", "arcface")
     attribution_losses: tuple[str, ...] = (
         "ce",
         "nbc-softmax",

@@ -124,6 +124,9 @@ def test_profiles_fine_tune_supcon_for_the_attention_and_fusion_rows():
         rows = rows_for("reddit", profile)
         assert rows.index("supcon") < rows.index("supcon+attention") < rows.index("fusion")
         assert rows.index("stylometric") < rows.index("fusion")
+        assert [r for r in rows if r.endswith("+imprinted")] == [
+            f"{x}+imprinted" for x in profile.reddit_imprinted
+        ]
         for setting in ("c50", "blog10", "blog50"):
             rows = rows_for(setting, profile)
             assert rows.index("supcon") < rows.index("fusion") and rows.index("stylometric") < rows.index(
@@ -163,3 +166,17 @@ def test_attribution_fusion_weight_never_sees_the_test_posts(attribution):
     scrambled = (style[0], np.random.default_rng(1).permutation(style[1])), (noise[0], noise[1][::-1])
     _, after = fused_svc_on_vectors(*scrambled, train_y)
     assert before == after
+
+
+def test_every_fine_tuned_row_pins_its_head_start_and_pooling():
+    """A row must mean the same whatever authorid's training defaults are (they changed: head_init)."""
+    from bench_quality import ROW_VARIANTS, rows_for
+
+    for profile in PROFILES.values():
+        for setting in ("reddit", "c50", "blog10", "blog50"):
+            for row in rows_for(setting, profile):
+                loss, _, variant = row.partition("+")
+                if loss in {*profile.reddit_losses, *profile.attribution_losses}:
+                    assert ROW_VARIANTS[variant]["optim.head_init"] in ("random", "centroids")
+    assert ROW_VARIANTS["imprinted"] == {"optim.head_init": "centroids"}
+    assert ROW_VARIANTS["attention"]["model.pooling"] == "attention"
