@@ -85,6 +85,12 @@ UNTRAINED_NOTE = (
     " best validation checkpoint) is the untrained one, truncated to the run's max_seq_length."
 )
 
+IMPRINTED_NOTE = (
+    "*imprinted head*: the loss's class head starts at the training accounts' mean post vectors"
+    ' (`optim.head_init = "centroids"`, authorid\'s default since these rows; `authorid/training/head_init.py`);'
+    " the rows without it start from a random head, as the papers do."
+)
+
 
 def _kept_untrained(row: dict) -> bool:
     b = row.get("budget", {})
@@ -271,6 +277,8 @@ def quality_section(quality: dict) -> list[str]:
         out += linking_table(setting) if setting["kind"] == "linking" else attribution_table(setting)
         if any(_kept_untrained(r) for _, r in _ordered(setting)):
             out += ["", UNTRAINED_NOTE]
+        if any(k.endswith("+imprinted") for k, _ in _ordered(setting)):
+            out += ["", IMPRINTED_NOTE]
         out += ["", f"Machine: {_machines(_ordered(setting))}.", ""]
         notes = [
             f"- {_name(k, setting['kind'])}: {r['budget']['training']}"

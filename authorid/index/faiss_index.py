@@ -6,7 +6,8 @@
   trained on the first vectors enrolled (nlist defaults to ~4·sqrt(n), at least 39 training points per cell
   as faiss recommends). `nprobe` cells are scanned per query; by default one cell in 8 (at least 16), fixed
   when the cells are trained. A constant nprobe loses recall as nlist grows with the collection: 16 of 1,264
-  cells found 0.67 of the exact top 10 on 100k Reddit accounts, one in 8 finds 0.95 at ~4x exact's speed.
+  cells found 0.67 of the exact top 10 on 100k Reddit accounts, one in 8 finds 0.95 at ~5x exact's speed
+  (BENCHMARKS.md, scale).
 
 faiss numbers vectors 0, 1, ... in enrolment order; `ids[i]` is the account of faiss id i.
 """

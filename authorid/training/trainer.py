@@ -245,9 +245,9 @@ class _Run:
         return optimizer, scheduler
 
     def _imprint(self, inner: EpisodeModel, prepared: TrainingData, accounts, accelerator) -> None:
-        """Class heads from the training accounts' centroids (`authorid.training.head_init`), computed on the
-        main process and broadcast, so every DDP replica starts from the same weights. A fresh run only: a
-        resumed run's heads come from its checkpoint."""
+        """Class heads from the training accounts' centroids (`authorid.training.head_init`). Every process
+        computes them (each holds all training posts) and takes rank 0's copy, so DDP replicas start from
+        bit-identical weights. A fresh run only: a resumed run's heads come from its checkpoint."""
         from accelerate.utils import broadcast
 
         from authorid.training.head_init import class_centroids, class_heads, imprint
