@@ -194,12 +194,17 @@ def linking_row(row: str, setting: SettingData, task, profile: Profile, work: Pa
     return {"metrics": metrics, "budget": budget, **details}
 
 
+def _fusion_input(path: Path) -> Path:
+    """`path` of vectors a fusion row reads; a one-line exit when the rows that write it have not run."""
+    if not path.is_file():
+        raise SystemExit(f"the fusion row needs {path}: run the supcon and stylometric rows first")
+    return path
+
+
 def _cached_vectors(path: Path):
     from authorid.encoders import AccountVectors
 
-    if not path.is_file():
-        raise SystemExit(f"the fusion row needs {path}: run the supcon and stylometric rows first")
-    return AccountVectors.from_parquet(path)
+    return AccountVectors.from_parquet(_fusion_input(path))
 
 
 def impostor_groups(pool, profile: Profile, seed: int) -> dict[str, list[str]]:
@@ -231,14 +236,6 @@ def post_vectors(model, posts, cache: Path):
     return vectors
 
 
-def _cached_post_vectors(path: Path):
-    import numpy as np
-
-    if not path.is_file():
-        raise SystemExit(f"the fusion row needs {path}: run the supcon and stylometric rows first")
-    return np.load(path)
-
-
 def attribution_row(row: str, setting: SettingData, profile: Profile, work: Path, seed: int) -> dict:
     from benchlib.scoring import attribution_metrics_of, fused_svc_on_vectors, svc_on_vectors
 
@@ -256,9 +253,11 @@ def attribution_row(row: str, setting: SettingData, profile: Profile, work: Path
         details = {"peer": peer.name, "settings": peer.settings}
         budget["training"] = f"fitted on the {len(train_y):,} training texts"
     elif row == "fusion":
+        import numpy as np
+
         cache = work / setting.name / "vectors"
         neural, stylometric = (
-            tuple(_cached_post_vectors(cache / f"{key}-{part}.npy") for part in ("train", "test"))
+            tuple(np.load(_fusion_input(cache / f"{key}-{part}.npy")) for part in ("train", "test"))
             for key in ("supcon", "stylometric")
         )
         predicted, details = fused_svc_on_vectors(neural, stylometric, train_y, seed=seed)

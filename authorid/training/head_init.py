@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from authorid.data.sampling import first_per_group
 from authorid.encoders import embed_texts, mean_pool
 from authorid.losses.heads import CosineHead, LinearHead
 
@@ -47,12 +48,8 @@ def class_centroids(
     of each account; row i is ``accounts[i]`` (the sampler's label order)."""
     code = {account: i for i, account in enumerate(accounts.tolist())}
     labels = np.array([code.get(a, -1) for a in posts["account_id"]])
-    keys = np.random.default_rng([seed, 3]).random(len(labels))
-    order = np.lexsort((keys, labels))
-    sorted_labels = labels[order]
-    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    rows = np.sort(order[(rank < posts_per_account) & (sorted_labels >= 0)])
+    rows = first_per_group(labels, np.random.default_rng([seed, 3]).random(len(labels)), posts_per_account)
+    rows = rows[labels[rows] >= 0]  # posts of accounts the sampler does not train on
     missing = len(accounts) - len(np.unique(labels[rows]))
     if missing:
         raise ValueError(f"{missing} of the {len(accounts)} training accounts have no post to imprint from")

@@ -17,6 +17,7 @@ import logging
 import datasets
 import numpy as np
 
+from authorid.data.sampling import first_per_group
 from authorid.data.splits import split
 from authorid.encoders import embed_accounts, embed_texts, mean_pool
 from authorid.evaluation.linking import sybil_linking_metrics
@@ -82,10 +83,7 @@ class AttributionValidator:
         code = {a: i for i, a in enumerate(self.authors)}
         keys = rng.random(len(accounts))
         codes = np.array([code[a] for a in accounts])
-        order = np.lexsort((keys, codes))
-        first = np.concatenate(([True], codes[order][1:] != codes[order][:-1]))
-        starts = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
-        rows = np.sort(order[(np.arange(len(order)) - starts) < profile_posts])
+        rows = first_per_group(codes, keys, profile_posts)
         self.profile_texts = list(train.select(rows)["text"])
         self.profile_groups = codes[rows]
         val_rows = np.arange(val.num_rows)

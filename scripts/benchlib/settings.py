@@ -29,6 +29,10 @@ SETTINGS = ("reddit", "c50", "blog10", "blog50")
 LINKING_SETTINGS = ("reddit",)
 
 
+#: The losses the issue fine-tunes on every setting.
+LOSSES = ("ce", "nbc-softmax", "nbc-softmax-scaled", "supcon", "contrax", "arcface")
+
+
 @dataclass(frozen=True)
 class Profile:
     """What a benchmark run may spend; every row of a setting uses the same sizes."""
@@ -44,24 +48,10 @@ class Profile:
     )
     attribution_train: dict = field(default_factory=dict)  #: training overrides for the attribution rows
     #: losses fine-tuned per setting (the attention-pooling and fusion rows build on supcon)
-    reddit_losses: tuple[str, ...] = (
-        "ce",
-        "nbc-softmax",
-        "nbc-softmax-scaled",
-        "supcon",
-        "contrax",
-        "arcface",
-    )
+    reddit_losses: tuple[str, ...] = LOSSES
     #: losses also fine-tuned with an imprinted class head (row "LOSS+imprinted"; the head losses only)
     reddit_imprinted: tuple[str, ...] = ("ce", "nbc-softmax", "nbc-softmax-scaled", "contrax", "arcface")
-    attribution_losses: tuple[str, ...] = (
-        "ce",
-        "nbc-softmax",
-        "nbc-softmax-scaled",
-        "supcon",
-        "contrax",
-        "arcface",
-    )
+    attribution_losses: tuple[str, ...] = LOSSES
     #: verification pairs scored by the pair-only peers (None: all); LambdaG costs ~4 s a pair on 2 cores
     pair_samples: dict = field(default_factory=lambda: {"general-impostors": None, "lambdag": 100})
     impostors: int = 200  #: training-pool accounts in the pair-only peers' impostor / reference pool
@@ -213,13 +203,10 @@ def _cap(posts: datasets.Dataset, cap: int | None, seed: int) -> datasets.Datase
     """At most `cap` posts per author, a seeded random subset (row order kept)."""
     if cap is None:
         return posts
+    from authorid.data.sampling import first_per_group
+
     authors = np.asarray(posts["account_id"], dtype=object)
-    keys = np.random.default_rng(seed).random(len(authors))
-    order = np.lexsort((keys, authors))
-    sorted_authors = authors[order]
-    starts = np.flatnonzero(np.r_[True, sorted_authors[1:] != sorted_authors[:-1]])
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    return posts.select(np.sort(order[rank < cap]))
+    return posts.select(first_per_group(authors, np.random.default_rng(seed).random(len(authors)), cap))
 
 
 def blog(profile: Profile, cache: Path, top: int, seed: int = 0) -> SettingData:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from tiny_model import TINY
 
 from authorid.config import ConfigError
 from authorid.encoders import build_style_encoder, embed_texts, mean_pool
@@ -18,14 +19,6 @@ from authorid.training.arguments import resolve_config
 from authorid.training.head_init import IMPRINT_SCALE, class_centroids, class_heads, imprint
 
 torch.set_num_threads(1)
-
-TINY = {
-    "episodes.accounts_per_batch": 4,
-    "episodes.posts_per_episode": 2,
-    "model.max_seq_length": 32,
-    "data.val_accounts": 8,
-    "optim.lr": 1e-3,
-}
 
 
 @pytest.fixture(scope="module")

