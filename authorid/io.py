@@ -1,14 +1,16 @@
-"""Atomic file writes: write to a temporary file beside the target, then rename over it.
+"""Writing files safely: atomic writes (a temporary file beside the target, then a rename) and JSON.
 
 An interrupted run never leaves a half-written output behind; readers see the old file or the new one.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -33,3 +35,32 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def json_default(value: Any) -> Any:
+    """`json.dumps(default=...)` hook: numpy scalars and arrays as Python numbers and lists, paths as text."""
+    import numpy as np
+
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def dumps_json(value: Any, *, indent: int | None = 2) -> str:
+    """JSON text of `value` (UTF-8 kept as is; numpy values and paths converted, see `json_default`)."""
+    return json.dumps(value, indent=indent, ensure_ascii=False, default=json_default)
+
+
+def write_json(path: str | Path, value: Any, *, indent: int | None = 2) -> Path:
+    """Write `value` as JSON to `path` atomically (a trailing newline); returns `path`."""
+    return atomic_write_text(path, dumps_json(value, indent=indent) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -22,8 +22,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sentence_transformers import SentenceTransformer
 
+from authorid.encoders import (
+    StylometricEncoder,
+    build_style_encoder,
+    counts_ngrams,
+    embed_accounts,
+    embed_groups,
+    embed_texts,
+    embedding_dim,
+    load_pooling,
+)
 from authorid.errors import AuthoridError
+from authorid.vectors import AccountVectors
+from authorid.verification.calibrator import Calibrator
 
 if TYPE_CHECKING:
     import datasets
@@ -52,30 +65,51 @@ class StyleModel:
 
     @property
     def kind(self) -> str:
-        from authorid.encoders import StylometricEncoder
-
         return "stylometric" if isinstance(self.encoder, StylometricEncoder) else "neural"
+
+    @property
+    def pools_counts(self) -> bool:
+        """True when a group of posts is pooled by summing n-gram counts (no post vectors to reuse)."""
+        return counts_ngrams(self.encoder)
 
     @property
     def dim(self) -> int:
         if self.kind == "stylometric":
             return int(self.encoder.dim)
-        from authorid.encoders import embedding_dim
-
         return embedding_dim(self.encoder)
 
-    def embed_accounts(self, posts: datasets.Dataset, *, progress: bool = False, batch_size: int = 64):
+    def embed_accounts(
+        self, posts: datasets.Dataset, *, progress: bool = False, batch_size: int = 64
+    ) -> AccountVectors:
         """One L2-normalised vector per account, in order of each account's first post."""
-        from authorid.encoders import embed_accounts
-
         return embed_accounts(
             self.encoder, posts, pooling=self.pooling or "mean", batch_size=batch_size, progress=progress
         )
 
     def embed_posts(self, texts: list[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
-        from authorid.encoders import embed_texts
-
+        """One vector per post (what `embed_groups` pools for a neural model)."""
         return embed_texts(self.encoder, texts, batch_size=batch_size, progress=progress)
+
+    def embed_groups(
+        self,
+        texts: list[str],
+        groups: np.ndarray,
+        n_groups: int,
+        *,
+        post_vectors: np.ndarray | None = None,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """One vector per group of posts, pooled as this model pools an account (`encoders.embed_groups`);
+        `post_vectors` are reused when given (a neural model then embeds nothing)."""
+        return embed_groups(
+            self.encoder,
+            texts,
+            groups,
+            n_groups,
+            pooling=self.pooling or "mean",
+            post_vectors=post_vectors,
+            progress=progress,
+        )
 
     def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Cosine similarity of (normalised) vectors, row by row; a and b are (d,) or (n, d)."""
@@ -134,8 +168,6 @@ def load_model(
 
     `fit_corpus` is needed for `stylometric`: its vocabulary and idf are fitted on it (no labels are used).
     """
-    from authorid.encoders import StylometricEncoder, build_style_encoder, load_pooling
-
     text = str(spec)
     dim = _stylometric_spec(text)
     if dim is not False:
@@ -162,8 +194,6 @@ def load_model(
         raise ModelError(
             f"model folder {path} holds neither a sentence-transformers model nor a stylometric one"
         )
-    from sentence_transformers import SentenceTransformer
-
     encoder = SentenceTransformer(str(path), device=device, local_files_only=True)
     return StyleModel(
         name=str(path),
@@ -178,6 +208,4 @@ def load_model(
 def _load_calibration(path: Path):
     if not (path / CALIBRATION_FILE).is_file():
         return None
-    from authorid.verification import Calibrator
-
     return Calibrator.load(path / CALIBRATION_FILE)

@@ -280,7 +280,7 @@ def cosine_summary(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 
 def linking_metrics(model, posts, *, accounts: int, min_posts: int, max_posts: int, seed: int) -> dict:
     """Sybil linking of `model` on a seeded set: MRR, R@1, R@8 (and episode MRR), the posts embedded and how
-    fast. Runs `sybil_protocol`, the piece of `authorid.evaluation.evaluate(protocol="sybil")` that ranks,
+    fast. Runs `sybil_protocol`, the piece of `authorid.evaluate(protocol="sybil")` that ranks,
     without the model fingerprint (which a quantised model's packed weights do not support)."""
     from authorid.evaluation.protocols.sybil import sybil_protocol
 

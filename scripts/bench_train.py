@@ -30,7 +30,7 @@ def read_posts_for(corpus: str, preset: str, overrides: dict) -> tuple[object, f
     """The posts every loss trains on (the preset's seeded sample of the corpus, cleaned), and the seconds
     reading took. Read once, so every loss sees the very same accounts and posts."""
     from authorid.training import resolve_config
-    from authorid.training.data import read_training_posts
+    from authorid.workflows.train import read_training_posts
 
     cfg = resolve_config(preset=preset, overrides=overrides)
     tic = time.perf_counter()
@@ -42,8 +42,8 @@ def train_run(posts, loss: str, *, preset: str, overrides: dict, out: Path) -> d
     """Train `loss` into `out` and return the model's metadata, the wall time and the per-step examples/s
     from the training log (the first step pays for allocation, so a median over steps is steadier than the
     run's mean). `out` is left in place; the caller removes it."""
-    from authorid.training import train
-    from authorid.training.progress import LOG_FILE, read_log
+    from authorid.training.log import LOG_FILE, read_log
+    from authorid.workflows.train import train
 
     tic = time.perf_counter()
     model = train(posts, out=out, preset=preset, loss=loss, overrides=overrides, progress=False)

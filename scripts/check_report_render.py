@@ -47,7 +47,7 @@ def find_chromium() -> str | None:
 
 def make_demo_report(folder: Path) -> Path:
     from authorid.data.readers import read_posts
-    from authorid.evaluation.evaluate import evaluate
+    from authorid.workflows.evaluate import evaluate
 
     posts, _ = read_posts("enron_demo")
     run = evaluate("stylometric", posts, protocol="all", accounts=16, out=folder, corpus="enron_demo")

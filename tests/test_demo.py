@@ -11,18 +11,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from authorid.data.ingest import ingest
-from authorid.demo import (
+from authorid.workflows.demo import (
     DEMO_MIN_POSTS,
     DEMO_TEST_ACCOUNTS,
     DEMO_VAL_ACCOUNTS,
-    TRAINED,
-    UNTUNED,
     cluster_held_out,
     run_demo,
     split_accounts,
     training_overrides,
 )
+from authorid.workflows.demo_report import TRAINED, UNTUNED
+from authorid.workflows.ingest import ingest
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

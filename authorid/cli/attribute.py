@@ -46,18 +46,16 @@ def attribute_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Attribute texts to known authors (closed set, or open set with --threshold)."""
-    from authorid.attribution import attribute
-    from authorid.model import load_model
+    from authorid.workflows.attribute import attribute  # deferred: loads torch; `--help` stays fast
 
-    known_posts, _ = read_corpus(known, map=map, preset=preset, on_error=on_error)
-    if len(known_posts) == 0:
-        raise ValueError(f"known corpus {known} has no posts: no authors to attribute to")
-    text_posts, _ = read_corpus(texts, map=map, preset=preset, on_error=on_error)
-    if len(text_posts) == 0:
-        raise ValueError(f"corpus {texts} has no posts: nothing to attribute")
-    style_model = load_model(model, fit_corpus=known_posts)
+    known_posts, _ = read_corpus(
+        known, map=map, preset=preset, on_error=on_error, empty="no authors to attribute to"
+    )
+    text_posts, _ = read_corpus(
+        texts, map=map, preset=preset, on_error=on_error, empty="nothing to attribute"
+    )
     result = attribute(
-        style_model,
+        model,
         known_posts,
         text_posts,
         level=level,

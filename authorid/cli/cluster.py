@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -20,60 +18,6 @@ from authorid.cli.common import (
     read_corpus,
     user_errors,
 )
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass
-class ClusterOutputs:
-    report: object  # authorid.clustering.ClusterReport
-    clusters_path: Path
-    assignments_path: Path
-    calibrated: bool
-
-
-def cluster(
-    model,
-    posts,
-    *,
-    out: Path,
-    method: str = "mutual-knn",
-    k: int = 10,
-    threshold: float | None = None,
-    calibration=None,
-    seed: int = 0,
-    progress: bool = False,
-) -> ClusterOutputs:
-    """Embed the accounts of `posts`, cluster them, write clusters.jsonl and assignments.csv under `out`.
-
-    calibration: a Calibrator (else the model's own; else none, and the threshold is a cosine). threshold:
-    None means the calibration's own threshold, or 0.5 without one.
-    """
-    from authorid.clustering import cluster_accounts
-
-    if len(posts) == 0:
-        raise ValueError("the corpus has no posts: no accounts to cluster")
-    calibration = calibration if calibration is not None else getattr(model, "calibration", None)
-    if threshold is None:
-        threshold = float(getattr(calibration, "threshold", 0.5)) if calibration is not None else 0.5
-    vectors = model.embed_accounts(posts, progress=progress)
-    report = cluster_accounts(
-        vectors,
-        method=method,
-        k=k,
-        threshold=threshold,
-        probability=calibration.predict if calibration is not None else None,
-        seed=seed,
-    )
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a folder for clusters.jsonl and assignments.csv")
-    return ClusterOutputs(
-        report=report,
-        clusters_path=report.to_jsonl(out / "clusters.jsonl"),
-        assignments_path=report.assignments_csv(out / "assignments.csv"),
-        calibrated=calibration is not None,
-    )
 
 
 @user_errors
@@ -100,19 +44,12 @@ def cluster_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Cluster a corpus's accounts into presumed persons (no number of persons needed)."""
-    from authorid.model import load_model
+    from authorid.workflows.cluster import cluster  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.common import load_calibration, model_for
 
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
-    if len(posts) == 0:
-        raise ValueError(f"corpus {corpus} has no posts: no accounts to cluster")
-    calibrator = None
-    if calibration is not None:
-        from authorid.verification import Calibrator
-
-        if not calibration.is_file():
-            raise FileNotFoundError(f"--calibration {calibration}: no such file")
-        calibrator = Calibrator.load(calibration)
-    style_model = load_model(model, fit_corpus=posts)
+    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="no accounts to cluster")
+    calibrator = load_calibration(calibration) if calibration is not None else None
+    style_model = model_for(model, posts)
     if calibrator is None and style_model.calibration is None:
         err_console.print(
             "[yellow]warning:[/yellow] no calibration (pass --calibration or a calibrated model): edges are "

@@ -85,12 +85,29 @@ def user_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def read_corpus(corpus: str, *, map: str | None, preset: str | None, on_error: str, limit: int | None = None):
-    """Read a CORPUS for a command, printing the column mapping chosen. Returns (posts, report)."""
-    from authorid.data.readers import read_posts
+def read_corpus(
+    corpus: str,
+    *,
+    map: str | None,
+    preset: str | None,
+    on_error: str,
+    limit: int | None = None,
+    empty: str | None = None,
+):
+    """Read a CORPUS for a command, printing the column mapping chosen. Returns (posts, report).
 
-    posts, report = read_posts(
-        corpus, columns=map, preset=preset, on_error=on_error, limit=limit, progress=console.is_terminal
+    `empty`: what the command needs posts for; a corpus without any is then a one-line error.
+    """
+    from authorid.workflows.common import read_corpus as read  # deferred: keeps `authorid --help` fast
+
+    posts, report = read(
+        corpus,
+        columns=map,
+        preset=preset,
+        on_error=on_error,
+        limit=limit,
+        progress=console.is_terminal,
+        empty=empty,
     )
     mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
     console.print(f"[dim]columns:[/dim] {mapping}", soft_wrap=True)

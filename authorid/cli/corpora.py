@@ -10,16 +10,16 @@ from authorid.cli.common import console, user_errors
 @user_errors
 def corpora_command() -> None:
     """List the corpus presets (names usable as CORPUS or --preset) and where their files are."""
-    from authorid.data.presets import PRESETS
+    from authorid.workflows.corpora import corpora
 
     table = Table(title="Corpus presets", header_style="bold")
     table.add_column("preset")
     table.add_column("description")
     table.add_column("columns (source -> canonical)")
     table.add_column("file on this machine")
-    for preset in PRESETS.values():
-        located = preset.locate()
+    for preset in corpora():
         columns = ", ".join(f"{s}->{t}" for s, t in preset.columns.items() if s != t)
         names = preset.name + (f" ({', '.join(preset.aliases)})" if preset.aliases else "")
-        table.add_row(names, preset.description, columns, str(located) if located else "[red]not found[/red]")
+        where = str(preset.path) if preset.path else "[red]not found[/red]"
+        table.add_row(names, preset.description, columns, where)
     console.print(table)

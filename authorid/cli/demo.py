@@ -35,7 +35,7 @@ def demo_command(
     # Before torch loads OpenMP: threads that sleep, not spin, while they wait. On cores shared with other
     # jobs, spinning threads fight those jobs and each other: a training step took 10 s instead of 3.3 s.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from authorid.demo import DEMO_STEPS, run_demo
+    from authorid.workflows.demo import DEMO_STEPS, run_demo  # deferred: loads torch
 
     result = run_demo(
         corpus=corpus,
@@ -62,7 +62,7 @@ def demo_command(
 
 def before_after_table(summary: dict) -> Table:
     """Rows: the sybil protocol's headline metrics; columns: untuned, trained, and the change."""
-    from authorid.demo import HEADLINES, TRAINED, UNTUNED
+    from authorid.workflows.demo_report import HEADLINES, TRAINED, UNTUNED  # deferred with the demo
 
     linking = summary["linking"]
     before, after = linking["metrics"][UNTUNED], linking["metrics"][TRAINED]

@@ -5,9 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
 
 from authorid.cli.common import (
@@ -20,42 +17,6 @@ from authorid.cli.common import (
     read_corpus,
     user_errors,
 )
-from authorid.io import atomic_write
-
-LEVELS = ("account", "post")
-
-
-def model_for(spec: str, posts):
-    """Load MODEL; a stylometric one is fitted on `posts` (no labels are used)."""
-    from authorid.model import load_model
-
-    return load_model(spec, fit_corpus=posts)
-
-
-def embed(
-    model, posts, *, out: Path, level: str = "account", batch_size: int = 64, progress: bool = False
-) -> Path:
-    """Write account vectors (account_id, n_posts, vector) or post vectors (post_id, account_id, vector)."""
-    if level not in LEVELS:
-        raise ValueError(f"--level must be 'account' or 'post', got {level!r}")
-    if len(posts) == 0:
-        raise ValueError("the corpus has no posts: nothing to embed")
-    if level == "account":
-        return model.embed_accounts(posts, progress=progress, batch_size=batch_size).to_parquet(out)
-    vectors = np.ascontiguousarray(
-        model.embed_posts(list(posts["text"]), progress=progress, batch_size=batch_size), dtype=np.float32
-    )
-    offsets = pa.array(np.arange(len(vectors) + 1, dtype=np.int32) * vectors.shape[1])
-    table = pa.table(
-        {
-            "post_id": pa.array(posts["post_id"], type=pa.string()),
-            "account_id": pa.array(posts["account_id"], type=pa.string()),
-            "vector": pa.ListArray.from_arrays(
-                offsets, pa.array(vectors.reshape(-1)), type=pa.list_(pa.float32())
-            ),
-        }
-    )
-    return atomic_write(out, lambda tmp: pq.write_table(table, tmp))
 
 
 @user_errors
@@ -72,8 +33,10 @@ def embed_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Embed a corpus with a style model: account vectors (default) or post vectors, as Parquet."""
-    if level not in LEVELS:  # before the (slow) model loading
-        raise ValueError(f"--level must be 'account' or 'post', got {level!r}")
+    from authorid.workflows.common import model_for  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.embed import check_level, embed
+
+    check_level(level)  # before the (slow) model loading
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
     style_model = model_for(model, posts)
     path = embed(

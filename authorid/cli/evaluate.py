@@ -76,7 +76,7 @@ def evaluate_command(
     limit: Annotated[int | None, typer.Option(help="Stop reading after this many posts.")] = None,
 ) -> None:
     """Evaluate MODEL on CORPUS with the standard protocols; write metrics.json and an HTML report."""
-    from authorid.evaluation.evaluate import evaluate, protocol_names
+    from authorid.workflows.evaluate import evaluate, protocol_names  # deferred: loads torch
 
     names = protocol_names(protocol)  # a bad name fails before the corpus is read
     ks = _ks(recall_at)
@@ -130,6 +130,6 @@ def compare_command(
     runs: Annotated[list[Path], typer.Argument(help="Evaluation output folders (or their metrics.json).")],
 ) -> None:
     """Print the metrics of several evaluation runs side by side."""
-    from authorid.evaluation.evaluate import comparison_table
+    from authorid.workflows.compare import comparison_table  # deferred: `--help` stays fast
 
     console.print(comparison_table(list(runs)))

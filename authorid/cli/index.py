@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Annotated
 
@@ -20,24 +18,11 @@ from authorid.cli.common import (
     read_corpus,
     user_errors,
 )
-from authorid.cli.embed import model_for
-from authorid.io import atomic_write_text
 
 index_app = typer.Typer(
     help="Build an index of account vectors, or enrol more accounts into one.", no_args_is_help=True
 )
 IndexArgument = Annotated[Path, typer.Argument(help="An index folder written by `authorid index build`.")]
-
-
-def _search_params(kind: str, ef_search: int | None, nprobe: int | None) -> dict:
-    params = {}
-    if ef_search is not None:
-        params["ef_search"] = ef_search
-    if nprobe is not None:
-        params["nprobe"] = nprobe
-    if params and kind == "exact":
-        raise ValueError("--ef-search / --nprobe apply to faiss indexes (--kind hnsw|ivf|auto), not exact")
-    return params
 
 
 @index_app.command("build")
@@ -59,16 +44,23 @@ def index_build_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Embed the accounts of CORPUS and build a searchable index of them."""
-    from authorid.index.store import build_account_index
-    from authorid.verification import Calibrator
+    from authorid.workflows.common import load_calibration, model_for  # deferred: loads torch
+    from authorid.workflows.index import build_account_index, search_params
 
-    params = _search_params(kind, ef_search, nprobe)
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
-    if len(posts) == 0:
-        raise ValueError(f"corpus {corpus} has no posts: nothing to enrol")
+    params = search_params(kind, ef_search, nprobe)
+    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to enrol")
     style_model = model_for(model, posts)
-    calibrator = Calibrator.load(calibration) if calibration is not None else None
-    index = build_account_index(style_model, model, posts, out, kind=kind, calibration=calibrator, **params)
+    calibrator = load_calibration(calibration) if calibration is not None else None
+    index = build_account_index(
+        style_model,
+        model,
+        posts,
+        out,
+        kind=kind,
+        calibration=calibrator,
+        progress=console.is_terminal,
+        **params,
+    )
     console.print(
         f"enrolled {len(index):,} accounts ({index.kind} index, {index.dim} dims, model {model})",
         soft_wrap=True,
@@ -89,16 +81,13 @@ def index_add_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Enrol the accounts of CORPUS into an existing index (same model, no rebuild)."""
-    from authorid.index.store import open_index
+    from authorid.workflows.index import add_accounts  # deferred: loads torch; `--help` stays fast
 
-    vector_index, style_model = open_index(index)
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
-    if len(posts) == 0:
-        raise ValueError(f"corpus {corpus} has no posts: nothing to enrol")
-    vectors = style_model.embed_accounts(posts, progress=console.is_terminal)
-    added = vector_index.add(vectors, on_duplicate=on_duplicate)
-    vector_index.save(index)
-    skipped = len(vectors) - added
+    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to enrol")
+    vector_index, added, offered = add_accounts(
+        index, posts, on_duplicate=on_duplicate, progress=console.is_terminal
+    )
+    skipped = offered - added
     console.print(
         f"enrolled {added:,} new accounts, {len(vector_index):,} in all"
         + (f" ([yellow]{skipped:,} already enrolled, skipped[/yellow])" if skipped else ""),
@@ -129,19 +118,12 @@ def link_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Rank enrolled accounts for each account of QUERY_CORPUS; 'unknown' when no candidate passes (open set)."""
-    from authorid.index import COLUMNS, link
-    from authorid.index.store import index_calibration, open_index
-    from authorid.verification import Calibrator
+    from authorid.workflows.link import link_accounts, write_links  # deferred: loads torch
 
-    vector_index, style_model = open_index(index)
-    posts, _ = read_corpus(query_corpus, map=map, preset=preset, on_error=on_error)
-    if len(posts) == 0:
-        raise ValueError(f"query corpus {query_corpus} has no posts: nothing to link")
-    calibrator = (
-        Calibrator.load(calibration) if calibration is not None else index_calibration(index, style_model)
+    posts, _ = read_corpus(query_corpus, map=map, preset=preset, on_error=on_error, empty="nothing to link")
+    links, n_queries = link_accounts(
+        index, posts, k=k, calibration=calibration, threshold=threshold, progress=console.is_terminal
     )
-    queries = style_model.embed_accounts(posts, progress=console.is_terminal)
-    links = link(vector_index, queries, k=k, calibration=calibrator, threshold=threshold)
 
     table = Table(
         title=f"top candidate per query ({'calibrated P(same person)' if links.calibrated else 'cosine'})"
@@ -153,15 +135,10 @@ def link_command(
         table.add_row(row["query_account"], row["account_id"], f"{score:.3f}", row["link"])
     console.print(table)
     console.print(
-        f"linked {len(queries) - links.n_unknown():,} of {len(queries):,} query accounts; "
+        f"linked {n_queries - links.n_unknown():,} of {n_queries:,} query accounts; "
         f"{links.n_unknown():,} unknown"
         + ("" if links.calibrated else " (no calibration: scores are cosines)"),
         soft_wrap=True,
     )
     if out is not None:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(links.rows)
-        atomic_write_text(out, buffer.getvalue())
-        console.print(f"links: {out}", soft_wrap=True)
+        console.print(f"links: {write_links(out, links)}", soft_wrap=True)

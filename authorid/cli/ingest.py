@@ -56,8 +56,7 @@ def ingest_command(
     overwrite: Annotated[bool, typer.Option(help="Replace OUT if it exists.")] = True,
 ) -> None:
     """Read a forum dump, clean it, and write canonical posts to Parquet (report beside it)."""
-    from authorid.data.clean import CleanConfig
-    from authorid.data.ingest import ingest
+    from authorid.workflows.ingest import CleanConfig, ingest  # deferred: `--help` stays fast
 
     config = CleanConfig(
         unescape_html=unescape_html,

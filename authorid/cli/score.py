@@ -1,16 +1,14 @@
 """`authorid calibrate MODEL CORPUS` and `authorid score MODEL CORPUS --pairs pairs.csv`.
 
-calibrate: fit a Calibrator on account pairs of CORPUS (see `authorid.verification.fit_calibration`).
+calibrate: fit a Calibrator on account pairs of CORPUS (see `authorid.workflows.calibrate`).
 score: the calibrated P(same person) and a decision (same / different / abstain) for each listed pair.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from authorid.cli.common import (
@@ -23,9 +21,6 @@ from authorid.cli.common import (
     read_corpus,
     user_errors,
 )
-from authorid.cli.embed import model_for
-from authorid.errors import InputError
-from authorid.io import atomic_write_text
 
 
 @user_errors
@@ -52,18 +47,21 @@ def calibrate_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Fit a calibration (cosine -> P(same person)) on account pairs of CORPUS, with threshold and abstain band."""
-    from authorid.verification import fit_calibration
+    from authorid.workflows.calibrate import calibrate, default_calibration_path  # deferred: loads torch
+    from authorid.workflows.common import model_for
 
-    if out is None:
-        if not Path(model).is_dir():
-            raise ValueError(f"model {model!r} is not a folder: give --out/-o for the calibration file")
-        out = Path(model) / "calibration.json"
+    out = out if out is not None else default_calibration_path(model)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
-    calibrator = fit_calibration(
-        model_for(model, posts), posts, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed
+    calibrator, out = calibrate(
+        model_for(model, posts),
+        posts,
+        out=out,
+        model_spec=model,
+        method=method,
+        target_fpr=target_fpr,
+        abstain=abstain,
+        seed=seed,
     )
-    calibrator.info["model_spec"] = model
-    calibrator.save(out)
     held = calibrator.info["held_out"]
     band = "none" if calibrator.abstain_band is None else "[{:.3f}, {:.3f}]".format(*calibrator.abstain_band)
     console.print(
@@ -74,59 +72,6 @@ def calibrate_command(
         soft_wrap=True,
     )
     console.print(f"calibration: {out}", soft_wrap=True)
-
-
-def resolve_calibration(calibration: Path | None, style_model, *, hint: str):
-    """--calibration FILE, else the model's own calibration.json; a one-line error saying what to run."""
-    from authorid.verification import Calibrator
-
-    if calibration is not None:
-        return Calibrator.load(calibration)
-    if style_model.calibration is not None:
-        return style_model.calibration
-    raise ValueError(no_calibration_message(style_model.name, hint))
-
-
-def no_calibration_message(model: str, hint: str) -> str:
-    return (
-        f"no calibration for model {model!r}: run `authorid calibrate {hint} -o calibration.json` "
-        "and pass --calibration calibration.json"
-    )
-
-
-def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[str], int]:
-    """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based)."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        header = list(reader.fieldnames or [])
-        missing = [c for c in ("account_a", "account_b") if c not in header]
-        if missing:
-            raise InputError(f"{path}: no column {', '.join(missing)} (need account_a, account_b)")
-        rows, skipped = [], 0
-        for line, row in enumerate(reader, start=2):
-            unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
-            if unknown is None:
-                rows.append(row)
-            elif on_error == "skip":
-                skipped += 1
-            else:
-                raise InputError(
-                    f"{path} line {line}: unknown account {unknown!r} (not in the corpus; --on-error skip counts them)"
-                )
-    return rows, header, skipped
-
-
-def score_pairs(style_model, vectors, rows: list[dict], calibration) -> list[dict]:
-    """Each row with cosine, probability and decision added."""
-    a = vectors.vectors[[vectors.index_of(r["account_a"]) for r in rows]]
-    b = vectors.vectors[[vectors.index_of(r["account_b"]) for r in rows]]
-    cosines = np.einsum("ij,ij->i", a, b) if rows else np.zeros(0)
-    probabilities = calibration.predict(cosines) if rows else np.zeros(0)
-    decisions = calibration.decide(probabilities)
-    return [
-        {**row, "cosine": f"{c:.6f}", "probability": f"{p:.6f}", "decision": d}
-        for row, c, p, d in zip(rows, cosines, probabilities, decisions, strict=True)
-    ]
 
 
 @user_errors
@@ -143,27 +88,23 @@ def score_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Calibrated P(same person) and a decision (same / different / abstain) for each account pair."""
+    from authorid.workflows.common import model_for  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.score import no_calibration_message, resolve_calibration, score
+
     if calibration is None and not Path(model).is_dir():  # only a model folder can carry a calibration
         raise ValueError(no_calibration_message(model, f"{model} {corpus}"))
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
-    rows, header, skipped = read_pairs(pairs, set(posts["account_id"]), on_error=on_error)
     style_model = model_for(model, posts)
     calibrator = resolve_calibration(calibration, style_model, hint=f"{model} {corpus}")
-    vectors = style_model.embed_accounts(posts, progress=console.is_terminal)
-    scored = score_pairs(style_model, vectors, rows, calibrator)
-
-    def render() -> str:
-        import io
-
-        buffer = io.StringIO()
-        writer = csv.DictWriter(
-            buffer, fieldnames=header + ["cosine", "probability", "decision"], lineterminator="\n"
-        )
-        writer.writeheader()
-        writer.writerows(scored)
-        return buffer.getvalue()
-
-    atomic_write_text(out, render())
+    scored, skipped, out = score(
+        style_model,
+        posts,
+        pairs=pairs,
+        out=out,
+        calibration=calibrator,
+        on_error=on_error,
+        progress=console.is_terminal,
+    )
     counts = {d: sum(1 for r in scored if r["decision"] == d) for d in ("same", "different", "abstain")}
     console.print(
         f"scored {len(scored):,} pairs: {counts['same']} same, {counts['different']} different, "

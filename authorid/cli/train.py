@@ -56,7 +56,7 @@ def train_command(
     Extra options `--section.key value` override any setting (e.g. --optim.lr 3e-5 --run.eval_every 200).
     """
     from authorid.config import parse_overrides
-    from authorid.training import train
+    from authorid.workflows.train import train  # deferred: loads torch; `--help` stays fast
 
     overrides = parse_overrides(ctx.args)
     reader = {"data.map": map, "data.corpus_preset": corpus_preset}

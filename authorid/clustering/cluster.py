@@ -1,7 +1,7 @@
 """`cluster_accounts`: find the persons behind accounts without being told how many.
 
-1. kNN graph: each account's k nearest accounts by cosine (the shared `authorid.index.knn`, else `graph.knn`:
-   exact search for small n, faiss HNSW for large n).
+1. kNN graph: each account's k nearest accounts by cosine (`authorid.index.knn`: exact search for small n,
+   faiss HNSW for large n).
 2. Edge weights: P(same person) = `probability(cosine)` from a calibration; with no calibration the cosine
    itself, and then `threshold` is read as a cosine threshold (so 0.5 means cosine >= 0.5, not 50%).
 3. Cut: drop edges below `threshold`, the decision threshold.
@@ -26,9 +26,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from authorid.clustering import algorithms
-from authorid.clustering.graph import cut, knn, knn_matrix, mutual, symmetric
+from authorid.clustering.graph import cut, knn_matrix, mutual, symmetric
 from authorid.clustering.report import Cluster, ClusterReport, EvidencePair
-from authorid.encoders import AccountVectors
+from authorid.index.knn import EXACT_BELOW, knn
+from authorid.vectors import AccountVectors
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def cluster_accounts(
     timing: dict[str, float] = {}
     n = len(vectors)
     start = time.perf_counter()
-    neighbours, cosines = _neighbours(vectors, k)
+    cosines, neighbours = knn(vectors, k)
     timing["knn_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -113,7 +114,7 @@ def cluster_accounts(
         "threshold": threshold,
         "threshold_on": "probability" if probability is not None else "cosine",
         "seed": seed,
-        "exact_knn": n <= _exact_max(),
+        "exact_knn": n < EXACT_BELOW,
     }
     return ClusterReport(
         account_ids=list(vectors.account_ids),
@@ -123,27 +124,6 @@ def cluster_accounts(
         timing=timing,
         stats=stats,
     )
-
-
-def _neighbours(vectors: AccountVectors, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(neighbours, cosines): the project's shared `authorid.index.knn` when present, else `graph.knn`."""
-    try:
-        from authorid.index import knn as index_knn
-    except ImportError:
-        return knn(vectors.vectors, k)
-    cosines, neighbours = index_knn(vectors, k)
-    return np.asarray(neighbours, dtype=np.int64), np.asarray(cosines, dtype=np.float32)
-
-
-def _exact_max() -> int:
-    try:
-        from authorid.index import EXACT_BELOW
-
-        return int(EXACT_BELOW) - 1
-    except ImportError:
-        from authorid.clustering import graph
-
-        return graph.EXACT_MAX
 
 
 def _check(vectors: AccountVectors, method: str, k: int, threshold: float, probability) -> None:

@@ -22,3 +22,8 @@ def read_columns(posts: datasets.Dataset, names: list[str], rows: np.ndarray | N
         positions = mapping.column(0) if rows is None else mapping.column(0).take(pa.array(rows, pa.int64()))
         return table.take(positions)
     return table if rows is None else table.take(pa.array(rows, pa.int64()))
+
+
+def has_complete_column(posts: datasets.Dataset, name: str) -> bool:
+    """True when `posts` has column `name` and no post lacks a value in it (e.g. every post is dated)."""
+    return name in posts.column_names and read_columns(posts, [name]).column(name).null_count == 0

@@ -28,12 +28,14 @@ import pyarrow.compute as pc
 
 from authorid.data import clean_text
 from authorid.data.report import IngestReport
+from authorid.data.sampling import rank_within_groups
+from authorid.errors import AuthoridError
 from authorid.progress import datasets_progress_bars
 
 logger = logging.getLogger(__name__)
 
 
-class EmptyCorpusError(ValueError):
+class EmptyCorpusError(AuthoridError):
     """Cleaning removed every post; the message names the filter that removed the last ones."""
 
 
@@ -142,21 +144,10 @@ def _relax_hint(filter_key: str, config: CleanConfig) -> str:
     }.get(filter_key, "relax the cleaning filters")
 
 
-def _first_per_group(group: np.ndarray) -> np.ndarray:
+def _first_occurrences(group: np.ndarray) -> np.ndarray:
     """Boolean mask: True at the first occurrence of each value of `group` (in row order)."""
     keep = np.zeros(len(group), dtype=bool)
     keep[np.unique(group, return_index=True)[1]] = True  # np.unique returns first-occurrence indices
-    return keep
-
-
-def _capped(accounts: np.ndarray, priority: np.ndarray, cap: int) -> np.ndarray:
-    """Boolean mask keeping the `cap` posts of lowest `priority` in each account."""
-    order = np.lexsort((priority, accounts))  # by account, then by priority
-    sorted_accounts = accounts[order]
-    starts = np.r_[0, np.flatnonzero(sorted_accounts[1:] != sorted_accounts[:-1]) + 1]
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    keep = np.zeros(len(order), dtype=bool)
-    keep[order[rank < cap]] = True
     return keep
 
 
@@ -184,14 +175,15 @@ def _apply_filters(
     if config.min_chars > 1:
         drop("too_short", length[alive] >= config.min_chars)
     if config.dedupe_within_account:
-        drop("duplicate_in_account", _first_per_group(columns.column(_KEY).to_numpy()[alive]))
+        drop("duplicate_in_account", _first_occurrences(columns.column(_KEY).to_numpy()[alive]))
     if config.min_posts_per_account > 1:
         per_account = np.bincount(accounts[alive] + 1)  # +1: null account ids (-1) get a bin too
         drop("account_below_min_posts", per_account[accounts[alive] + 1] >= config.min_posts_per_account)
     if config.max_posts_per_account is not None:
         # One priority per original row, so the sample of an account does not depend on other accounts' posts.
         priority = np.random.default_rng(config.seed).random(n)
-        drop("over_cap_per_account", _capped(accounts[alive], priority[alive], config.max_posts_per_account))
+        capped = rank_within_groups(accounts[alive], priority[alive]) < config.max_posts_per_account
+        drop("over_cap_per_account", capped)
     report.posts_out = int(len(alive))
     report.accounts_out = int(len(np.unique(accounts[alive])))
     return alive, last_filter

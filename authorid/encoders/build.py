@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 from sentence_transformers import SentenceTransformer
 
+from authorid.errors import AuthoridError
+
 try:  # sentence-transformers >= 6 moved the modules; `sentence_transformers.models` is the older home.
     from sentence_transformers.sentence_transformer.modules import Dense, Normalize, Pooling, Transformer
 except ImportError:  # pragma: no cover - depends on the installed version
@@ -25,7 +27,7 @@ logger = logging.getLogger(__name__)
 BUNDLED_BASES = ("minilm",)
 
 
-class UnknownBaseError(ValueError):
+class UnknownBaseError(AuthoridError):
     """A base encoder name that is neither bundled, a local folder, nor in the local Hugging Face cache."""
 
 

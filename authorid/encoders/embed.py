@@ -1,27 +1,32 @@
-"""Where a post becomes a vector: `embed_texts` (posts -> vectors) and `embed_accounts` (posts -> accounts).
+"""Where a post becomes a vector: `embed_texts` (posts -> vectors), `embed_groups` (groups of posts -> one
+vector each) and `embed_accounts` (a corpus -> one vector per account).
 
-Both take a neural style encoder (a `SentenceTransformer`, see `build.build_style_encoder`) or a fitted
-`StylometricEncoder`. For a neural encoder the corpus is tokenised once per window of posts, posts are sorted
-by their exact token count (so a batch pads to almost nothing), batches go through the model under
-`torch.inference_mode`, and the vectors come back in input order. The vectors equal
-`SentenceTransformer.encode` (cosine >= 0.999); `scripts/bench_embed.py` measures the speed against it.
+Each takes a neural style encoder (a `SentenceTransformer`, see `build.build_style_encoder`) or a fitted
+count-based encoder (`StylometricEncoder`: anything with an `embed_groups` method). For a neural encoder the
+corpus is tokenised once per window of posts, posts are sorted by their exact token count (so a batch pads to
+almost nothing), batches go through the model under `torch.inference_mode`, and the vectors come back in
+input order. The vectors equal `SentenceTransformer.encode` (cosine >= 0.999); `scripts/bench_speed.py`
+measures the speed against it.
+
+A group of posts (an account, a half of one, an episode) becomes one vector in exactly one way per encoder,
+here: a neural encoder pools its post vectors (normalised mean, or attention pooling); a count-based encoder
+builds the profile of the group's summed n-gram counts.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 
-from authorid.encoders.account_vectors import AccountVectors, group_by_first_appearance
 from authorid.encoders.build import Transformer, embedding_dim
 from authorid.encoders.pooling import AttentionPooling, mean_pool, normalize_rows
-from authorid.encoders.progress import posts_progress
-from authorid.encoders.stylometric import StylometricEncoder
+from authorid.progress import counting_progress
+from authorid.vectors import AccountVectors, group_by_first_appearance
 
 if TYPE_CHECKING:
     import datasets
@@ -32,7 +37,7 @@ logger = logging.getLogger(__name__)
 #: sort would, while the token ids of a million-post corpus never sit in memory at once.
 SORT_WINDOW = 50_000
 
-Encoder = SentenceTransformer | StylometricEncoder
+Encoder = Any  #: a SentenceTransformer, or a count-based encoder (has `embed_groups`)
 
 
 def embed_texts(
@@ -45,7 +50,7 @@ def embed_texts(
     missing = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if missing is not None:
         raise ValueError(f"text {missing} is {type(texts[missing]).__name__}, not a string")
-    if isinstance(model, StylometricEncoder):
+    if counts_ngrams(model):
         return model.embed_texts(texts)
     dim = embedding_dim(model)
     out = np.zeros((len(texts), dim), dtype=np.float32)
@@ -61,7 +66,7 @@ def embed_texts(
     was_training = model.training
     model.eval()
     try:
-        with posts_progress(enabled=progress) as bar, torch.inference_mode():
+        with counting_progress(enabled=progress) as bar, torch.inference_mode():
             task = bar.add_task("embedding posts", total=len(texts))
             for start in range(0, len(texts), SORT_WINDOW):
                 window = texts[start : start + SORT_WINDOW]
@@ -73,6 +78,46 @@ def embed_texts(
     return out
 
 
+def counts_ngrams(model: Encoder) -> bool:
+    """True for a count-based encoder, which pools a group of posts by summing their n-gram counts."""
+    return hasattr(model, "embed_groups")
+
+
+def embed_groups(
+    model: Encoder,
+    texts: Sequence[str],
+    groups: np.ndarray,
+    n_groups: int,
+    *,
+    pooling: str | AttentionPooling = "mean",
+    post_vectors: np.ndarray | None = None,
+    batch_size: int = 64,
+    episode_batch_size: int = 64,
+    progress: bool = False,
+) -> np.ndarray:
+    """One L2-normalised vector per group of posts: float32 (n_groups, d); `groups[i]` is the group of texts[i].
+
+    pooling="mean": a = normalize(mean_i normalize(v_i)) over the group's posts. An `AttentionPooling`
+    module pools each group's posts as one episode (`episode_batch_size` groups per forward pass; its cost
+    grows with the square of a group's post count). A count-based encoder builds each group's profile from
+    its summed n-gram counts and accepts only "mean". `post_vectors`: the texts' vectors when already
+    computed (a neural encoder then does not embed them again).
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    if counts_ngrams(model):
+        if not (isinstance(pooling, str) and pooling == "mean"):
+            raise ValueError(f"{type(model).__name__} pools posts by their summed n-gram profile; use 'mean'")
+        return model.embed_groups(list(texts), groups, n_groups)
+    if isinstance(pooling, str) and pooling != "mean":
+        raise ValueError(f"pooling must be 'mean' or an AttentionPooling module, got {pooling!r}")
+    if post_vectors is None:
+        post_vectors = embed_texts(model, texts, batch_size=batch_size, progress=progress)
+    if isinstance(pooling, str):
+        return mean_pool(post_vectors, groups, n_groups)
+    n_posts = np.bincount(groups, minlength=n_groups)
+    return attention_pool(pooling, post_vectors, groups, n_posts, episode_batch_size)
+
+
 def embed_accounts(
     model: Encoder,
     posts: datasets.Dataset,
@@ -82,31 +127,23 @@ def embed_accounts(
     episode_batch_size: int = 64,
     progress: bool = True,
 ) -> AccountVectors:
-    """One vector per account of `posts` (columns account_id, text), in order of each account's first post.
-
-    pooling="mean": a = normalize(mean_i normalize(v_i)) over the account's posts. An `AttentionPooling`
-    module pools all of an account's posts as one episode (`episode_batch_size` accounts per forward pass;
-    its cost grows with the square of an account's post count). A `StylometricEncoder` builds each account's
-    profile from its summed n-gram counts (see `StylometricEncoder.embed_accounts`) and accepts only "mean".
-    """
+    """One vector per account of `posts` (columns account_id, text), in order of each account's first post,
+    pooled as `embed_groups` pools."""
     for column in ("account_id", "text"):
         if column not in posts.column_names:
             raise ValueError(f"posts lack the {column!r} column (have {', '.join(posts.column_names)})")
-    if isinstance(model, StylometricEncoder):
-        if not (isinstance(pooling, str) and pooling == "mean"):
-            raise ValueError(
-                "a StylometricEncoder pools accounts by their summed n-gram profile; use pooling='mean'"
-            )
-        return model.embed_accounts(posts)
-    if isinstance(pooling, str) and pooling != "mean":
-        raise ValueError(f"pooling must be 'mean' or an AttentionPooling module, got {pooling!r}")
     account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
+    vectors = embed_groups(
+        model,
+        list(posts["text"]),
+        groups,
+        len(account_ids),
+        pooling=pooling,
+        batch_size=batch_size,
+        episode_batch_size=episode_batch_size,
+        progress=progress,
+    )
     n_posts = np.bincount(groups, minlength=len(account_ids))
-    post_vectors = embed_texts(model, list(posts["text"]), batch_size=batch_size, progress=progress)
-    if isinstance(pooling, str):
-        vectors = mean_pool(post_vectors, groups, len(account_ids))
-    else:
-        vectors = attention_pool(pooling, post_vectors, groups, n_posts, episode_batch_size)
     return AccountVectors(account_ids=account_ids, vectors=vectors, n_posts=n_posts)
 
 

@@ -32,9 +32,9 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 
-from authorid.encoders.account_vectors import AccountVectors, group_by_first_appearance
 from authorid.encoders.spacy_features import FUNCTION_WORDS, function_words_and_pos
 from authorid.io import atomic_write, atomic_write_text
+from authorid.vectors import AccountVectors, group_by_first_appearance
 
 if TYPE_CHECKING:
     import datasets
@@ -221,30 +221,37 @@ class StylometricEncoder:
             ]
         )
 
-    def embed_accounts(self, posts: datasets.Dataset) -> AccountVectors:
-        """One vector per account (order of first post): the profile of its summed post counts."""
+    def embed_groups(self, texts: Sequence[str], groups: np.ndarray, n_groups: int) -> np.ndarray:
+        """One vector per group of posts: the profile of the group's summed n-gram counts, float32 (n_groups, d).
+
+        `groups[i]` (0 <= g < n_groups) is the group of texts[i]; a group without posts gets a zero vector.
+        """
         self._require_fitted()
-        account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
+        texts, groups = list(texts), np.asarray(groups, dtype=np.int64)
         summed: dict[str, sp.csr_matrix] = {}
-        # Posts are counted CHUNK_POSTS at a time and summed into per-account counts, so memory stays bounded
-        # by (accounts x features) however many posts there are.
-        for start in range(0, len(groups), CHUNK_POSTS):
-            stop = min(start + CHUNK_POSTS, len(groups))
-            texts = _texts_of(
-                posts.select(range(start, stop)) if hasattr(posts, "select") else posts[start:stop]
-            )
-            counts = self._counts(texts)
-            # Indicator matrix (accounts x posts of the chunk): one product sums every account's post counts.
+        # Posts are counted CHUNK_POSTS at a time and summed into per-group counts, so memory stays bounded
+        # by (groups x features) however many posts there are.
+        for start in range(0, len(texts), CHUNK_POSTS):
+            stop = min(start + CHUNK_POSTS, len(texts))
+            counts = self._counts(texts[start:stop])
+            # Indicator matrix (groups x posts of the chunk): one product sums every group's post counts.
             membership = sp.csr_matrix(
                 (np.ones(stop - start, dtype=np.float32), (groups[start:stop], np.arange(stop - start))),
-                shape=(len(account_ids), stop - start),
+                shape=(n_groups, stop - start),
             )
             for block, c in counts.items():
                 part = membership @ c
                 summed[block] = part if block not in summed else summed[block] + part
+        if not summed:
+            return np.zeros((n_groups, self.dim), dtype=np.float32)
+        return self._dense(self._profiles(summed))
+
+    def embed_accounts(self, posts: datasets.Dataset) -> AccountVectors:
+        """One vector per account (order of first post): the profile of its summed post counts."""
+        account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
         return AccountVectors(
             account_ids=account_ids,
-            vectors=self._dense(self._profiles(summed)),
+            vectors=self.embed_groups(_texts_of(posts), groups, len(account_ids)),
             n_posts=np.bincount(groups, minlength=len(account_ids)),
         )
 

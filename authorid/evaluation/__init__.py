@@ -1,4 +1,3 @@
-"""Evaluation: metrics for linking, verification, clustering and attribution (see :mod:`.metrics`)."""
-
-from authorid.evaluation.metrics import *  # noqa: F403
-from authorid.evaluation.metrics import __all__  # noqa: F401
+"""Evaluation: the standard protocols (sybil linking, verification, clustering, attribution) and the HTML
+report. The metrics they compute are pure functions in `authorid.metrics`; running protocols for a model on
+a corpus and writing a run folder is the `evaluate` workflow (`authorid.workflows.evaluate`)."""

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from authorid.evaluation.metrics_verification import ReliabilityCurve
+from authorid.metrics.verification import ReliabilityCurve
 
 SAME_COLOUR, DIFFERENT_COLOUR, LINE_COLOUR = "#1b7837", "#b2182b", "#2166ac"
 _DPI = 100

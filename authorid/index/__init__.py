@@ -2,14 +2,16 @@
 
 - `VectorIndex` (base.py): the protocol, `len`, `add`, `search(query_vectors, k) -> (scores, ids)`, `save`.
 - `ExactIndex` (exact.py): numpy matmul; `FaissIndex` (faiss_index.py): HNSW or IVF-Flat.
-- `build_index`, `load_index`, `knn` (build.py): choose by size, load with an identity check, kNN lists.
+- `build_index`, `load_index` (build.py): choose by size, load with an identity check.
+- `knn`, `top_k` (knn.py): each vector's nearest others (exact or HNSW), top-k of a score matrix.
 - `link`, `Links` (link.py): top-k enrolled accounts per query, calibrated, `unknown` when none passes.
 """
 
 from authorid.index.base import VectorIndex, VectorIndexError
-from authorid.index.build import EXACT_BELOW, build_index, knn, load_index
+from authorid.index.build import build_index, load_index
 from authorid.index.exact import ExactIndex
 from authorid.index.faiss_index import FaissIndex
+from authorid.index.knn import EXACT_BELOW, knn, top_k
 from authorid.index.link import COLUMNS, UNKNOWN, Links, link
 
 __all__ = [
@@ -25,4 +27,5 @@ __all__ = [
     "knn",
     "link",
     "load_index",
+    "top_k",
 ]

@@ -17,9 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from authorid.encoders.account_vectors import AccountVectors
 from authorid.errors import AuthoridError
 from authorid.io import atomic_write, atomic_write_text
+from authorid.vectors import AccountVectors
 
 FORMAT = "authorid.index"
 VERSION = 1

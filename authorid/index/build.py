@@ -1,18 +1,15 @@
-"""`build_index` (choose exact or faiss by size), `load_index`, and `knn` (each vector's nearest others)."""
+"""`build_index` (choose exact or faiss by size) and `load_index` (with an identity check)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from authorid.encoders.account_vectors import AccountVectors
 from authorid.index.base import VectorIndex, VectorIndexError, check_identity, read_meta
-from authorid.index.exact import ExactIndex, top_k
+from authorid.index.exact import ExactIndex
 from authorid.index.faiss_index import FaissIndex
+from authorid.index.knn import EXACT_BELOW
+from authorid.vectors import AccountVectors
 
-#: Below this many vectors, "auto" builds an ExactIndex; at or above it, an HNSW FaissIndex.
-EXACT_BELOW = 50_000
 KINDS = ("auto", "exact", "hnsw", "ivf")
 
 
@@ -58,40 +55,3 @@ def load_index(folder: str | Path, *, model_identity: dict | None = None) -> Vec
     check_identity(meta["model"], model_identity, str(folder))
     loader = ExactIndex if meta["kind"] == "exact" else FaissIndex
     return loader.load_from(folder, meta)
-
-
-def knn(vectors: AccountVectors | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, positions), each (n, k'): every vector's k nearest *other* vectors by inner product, best first.
-
-    k' = min(k, n - 1). Exact (blocked matmul) below 50k vectors, HNSW (efSearch = max(64, 2k)) above, where a
-    few neighbours may be approximate; positions are rows of `vectors`, -1 where HNSW found fewer.
-    """
-    matrix = (
-        vectors.vectors if isinstance(vectors, AccountVectors) else np.ascontiguousarray(vectors, np.float32)
-    )
-    n = len(matrix)
-    k = min(int(k), n - 1)
-    if k < 1:
-        return np.zeros((n, 0), dtype=np.float32), np.zeros((n, 0), dtype=np.int64)
-    if n < EXACT_BELOW:
-        scores, positions = [], []
-        for start in range(0, n, 1024):
-            block = matrix[start : start + 1024] @ matrix.T
-            rows = np.arange(block.shape[0])
-            block[rows, start + rows] = -np.inf  # never its own neighbour
-            s, p = top_k(block, k)
-            scores.append(s)
-            positions.append(p)
-        return np.concatenate(scores).astype(np.float32), np.concatenate(positions).astype(np.int64)
-    import faiss
-
-    index = faiss.IndexHNSWFlat(matrix.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efSearch = max(64, 2 * (k + 1))
-    index.add(matrix)
-    scores, positions = index.search(matrix, k + 1)
-    # Drop each row's own position (usually first; absent when HNSW missed it, then drop the last).
-    own = positions == np.arange(n)[:, None]
-    drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
-    keep = np.ones_like(own)
-    keep[np.arange(n), drop] = False
-    return scores[keep].reshape(n, k), positions[keep].reshape(n, k).astype(np.int64)

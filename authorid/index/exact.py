@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from authorid.encoders.account_vectors import AccountVectors
 from authorid.index.base import (
     as_matrix,
     check_k,
@@ -19,25 +18,14 @@ from authorid.index.base import (
     read_ids,
     write_common,
 )
+from authorid.index.knn import top_k
 from authorid.io import atomic_write
+from authorid.vectors import AccountVectors
 
 VECTORS_FILE = "vectors.npy"
 
 #: Queries scored per matmul block, bounding the (block x n) score matrix.
 _QUERY_BLOCK = 1024
-
-
-def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(top-k scores, their columns) per row of `scores`, best first; ties broken by the lower column."""
-    k = min(k, scores.shape[1])
-    part = (
-        np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        if k < scores.shape[1]
-        else np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
-    )
-    part_scores = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -part_scores), axis=1)
-    return np.take_along_axis(part_scores, order, axis=1), np.take_along_axis(part, order, axis=1)
 
 
 class ExactIndex:

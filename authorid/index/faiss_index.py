@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from authorid.encoders.account_vectors import AccountVectors
 from authorid.index.base import (
     VectorIndexError,
     as_matrix,
@@ -30,6 +29,7 @@ from authorid.index.base import (
     write_common,
 )
 from authorid.io import atomic_write
+from authorid.vectors import AccountVectors
 
 INDEX_FILE = "index.faiss"
 KINDS = ("hnsw", "ivf")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from authorid.encoders.account_vectors import AccountVectors
 from authorid.index.base import VectorIndex, VectorIndexError
+from authorid.vectors import AccountVectors
 
 UNKNOWN = "unknown"
 COLUMNS = ("query_account", "rank", "account_id", "cosine", "probability", "decision", "link")

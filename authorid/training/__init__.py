@@ -1,12 +1,16 @@
-"""Training: fine-tune a style encoder on episodes of posts (`train`), with its settings (`TrainConfig`).
+"""Training: the loop that fine-tunes a style encoder on episodes of posts (`fit`), and its settings.
 
-- `trainer.py`: the loop (accelerate: DDP, mixed precision, checkpoints, resume) and `train`;
-- `arguments.py`: `TrainConfig` and the size presets; `data.py`: reading, sampling and splitting the posts;
+The `train` verb (read a corpus, resume or replace a run folder, export, calibrate) is
+`authorid.workflows.train`; this package is what it drives.
+
+- `trainer.py`: the loop (accelerate: DDP, mixed precision, checkpoints, resume); returns the trained parts;
+- `arguments.py`: `TrainConfig` and the size presets; `data.py`: sampling and splitting the posts;
 - `episode_model.py`: encoder -> pooling -> loss as one module; `validation.py`: linking / attribution metrics;
-- `state.py`: checkpoints and the trainer state; `export.py`, `card.py`, `curves.py`: the model folder.
+- `head_init.py`: imprinted class heads; `state.py`: checkpoints and the trainer state; `log.py`: the run log;
+- `export.py`, `card.py`, `curves.py`: the model folder.
 """
 
 from authorid.training.arguments import PRESETS, TrainConfig, resolve_config
-from authorid.training.trainer import TrainingError, train
+from authorid.training.trainer import TrainedParts, TrainingError, fit
 
-__all__ = ["PRESETS", "TrainConfig", "TrainingError", "resolve_config", "train"]
+__all__ = ["PRESETS", "TrainConfig", "TrainedParts", "TrainingError", "fit", "resolve_config"]

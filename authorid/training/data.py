@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import datasets
 import numpy as np
 import pyarrow.compute as pc
 
-from authorid.data.splits import fingerprint, split
+from authorid.data.arrow import read_columns
+from authorid.data.sampling import rank_within_groups
+from authorid.data.splits import fingerprint, has_corpus_split, split
 from authorid.errors import AuthoridError
 from authorid.training.arguments import DataArgs
 
@@ -40,37 +41,10 @@ class TrainingData:
     split_manifest: dict | None = None  #: the full manifest of the validation split (re-creates it)
 
 
-def read_training_posts(
-    corpus: str | Path, args: DataArgs, *, seed: int, progress: bool = False
-) -> datasets.Dataset:
-    """Read a CORPUS (dump, Parquet, folder or preset) with the shared reader; clean a raw dump.
-
-    With `max_accounts`, accounts are sampled before cleaning (cleaning a whole forum to keep 300 accounts
-    would be wasted work), and `prepare_data` drops those that cleaning left below `min_posts`.
-    """
-    from authorid.data.readers import read_posts
-
-    posts, _ = read_posts(
-        corpus,
-        columns=args.map,
-        preset=args.corpus_preset,
-        on_error=args.on_error,
-        limit=args.limit,
-        progress=progress,
-    )
-    if args.clean and not str(corpus).endswith(".parquet"):
-        from authorid.data.clean import clean
-
-        if args.max_accounts is not None:
-            posts = sample_accounts(posts, args, seed=seed)
-        posts, _ = clean(posts, progress=progress)
-    return posts
-
-
 def sample_accounts(posts: datasets.Dataset, args: DataArgs, *, seed: int) -> datasets.Dataset:
     """Keep accounts with >= min_posts posts, at most `max_accounts` of them and `max_posts_per_account` posts
     each, both drawn with a Generator seeded by `seed` over sorted ids (independent of row order)."""
-    accounts = posts.select_columns(["account_id"]).with_format("arrow")[:].column("account_id")
+    accounts = read_columns(posts, ["account_id"]).column("account_id")
     names = pc.unique(accounts)
     names = names.take(pc.sort_indices(names))
     codes = pc.index_in(accounts, value_set=names).to_numpy().astype(np.int64)
@@ -83,12 +57,8 @@ def sample_accounts(posts: datasets.Dataset, args: DataArgs, *, seed: int) -> da
         keep[chosen] = True
     rows = np.flatnonzero(keep[codes])
     if args.max_posts_per_account is not None:
-        # Random rank of each row within its account; keep the first max_posts_per_account.
-        keys = rng.random(len(codes))
-        order = np.lexsort((keys, codes))
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        rank = np.empty(len(codes), dtype=np.int64)
-        rank[order] = np.arange(len(codes)) - starts[codes[order]]
+        # A random rank of each row within its account; keep the first max_posts_per_account.
+        rank = rank_within_groups(codes, rng.random(len(codes)))
         rows = rows[rank[rows] < args.max_posts_per_account]
     logger.info(
         "training posts: %d of %d posts, %d of %d accounts", len(rows), len(codes), keep.sum(), len(names)
@@ -137,7 +107,7 @@ def prepare_data(
             manifests["open-world"] = _manifest_summary(result.manifest)
             full = result.manifest.to_dict()
     else:
-        if _has_corpus_split(posts):
+        if has_corpus_split(posts):
             result = split(posts, "closed-set", seed=seed, use_corpus_split=True)
             posts = result.train
             manifests["corpus-split"] = _manifest_summary(result.manifest)
@@ -155,16 +125,6 @@ def prepare_data(
         fingerprint=fingerprint(posts),
         split_manifest=full,
     )
-
-
-def _has_corpus_split(posts: datasets.Dataset) -> bool:
-    """True when a `split` column holds "train" and at least one other value (C50's train/test)."""
-    if "split" not in posts.column_names:
-        return False
-    values = set(
-        pc.unique(posts.select_columns(["split"]).with_format("arrow")[:].column("split")).to_pylist()
-    )
-    return "train" in values and len(values - {None}) > 1
 
 
 def _manifest_summary(manifest) -> dict:

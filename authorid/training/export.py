@@ -15,42 +15,84 @@ from __future__ import annotations
 
 import json
 import logging
-import platform
 from pathlib import Path
 
 from safetensors.torch import save_file
 from torch import nn
 
-from authorid.encoders import save_pooling
-from authorid.io import atomic_write, atomic_write_text
-from authorid.model import METADATA_FILE
+from authorid.artefacts import LOSS_HEAD_FILE, METADATA_FILE, SPLIT_MANIFEST_FILE
+from authorid.config import to_dict
+from authorid.encoders import resolve_base, save_pooling
+from authorid.io import atomic_write, atomic_write_text, dumps_json, write_json
+from authorid.losses import LOSSES, hyperparameters, parse_spec
+from authorid.training.arguments import TrainConfig
 from authorid.training.card import model_card
 from authorid.training.curves import CURVES_FILE, plot_curves
-from authorid.training.progress import LOG_FILE, read_log
+from authorid.training.data import TrainingData
+from authorid.training.log import LOG_FILE, read_log
+from authorid.training.trainer import TrainedParts, primary_metric
+from authorid.versions import library_versions
 
 logger = logging.getLogger(__name__)
 
-LOSS_HEAD_FILE = "loss_head.safetensors"
 FORMAT = "authorid.trained"
 FORMAT_VERSION = 1
 
 
-def library_versions() -> dict[str, str]:
-    import accelerate
-    import sentence_transformers
-    import torch
-    import transformers
-
-    from authorid import __version__
-
+def run_metadata(cfg: TrainConfig, prepared: TrainingData, parts: TrainedParts) -> dict:
+    """What `authorid.json` records of a run: settings, data, validation history and training figures."""
+    state = parts.state
+    evaluations = state.evaluations
+    best = next((e for e in evaluations if e["step"] == state.best_step), None)
+    defaults = {name: hyperparameters(LOSSES[name]) for name, _ in parse_spec(cfg.loss.name)}
     return {
-        "authorid": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "sentence_transformers": sentence_transformers.__version__,
-        "accelerate": accelerate.__version__,
+        "base": cfg.model.base,
+        "base_path": str(resolve_base(cfg.model.base)),
+        "task": cfg.data.task,
+        "pooling": cfg.model.pooling,
+        "max_seq_length": cfg.model.max_seq_length,
+        "loss": {"name": cfg.loss.name, "params": cfg.loss.params, "defaults": _plain(defaults)},
+        "episodes": to_dict(cfg.episodes),
+        "config": to_dict(cfg),
+        "data": {
+            "source": prepared.source,
+            "fingerprint": prepared.fingerprint,
+            "train_posts": prepared.train.num_rows,
+            "train_accounts": len(set(prepared.train["account_id"])),
+            "val_posts": prepared.val.num_rows if prepared.val is not None else 0,
+            "val_accounts": len(set(prepared.val["account_id"])) if prepared.val is not None else 0,
+            "splits": prepared.manifests,
+        },
+        "validation": {
+            "primary": primary_metric(cfg) if evaluations else None,
+            "initial": _strip_step(evaluations[0]) if evaluations and evaluations[0]["step"] == 0 else None,
+            "best": _strip_step(best) if best else None,
+            "best_step": state.best_step,
+            "history": evaluations,
+        },
+        "training": {
+            "steps": state.step,
+            "planned_steps": parts.total_steps,
+            "epochs": state.step * cfg.optim.gradient_accumulation_steps / max(parts.batches_per_epoch, 1),
+            "stopped_early": state.stopped_early,
+            "episodes_seen": state.episodes_seen,
+            "train_seconds": round(state.train_seconds, 2),
+            "examples_per_s": state.episodes_seen / max(state.train_seconds, 1e-9),
+            "posts_per_episode": cfg.episodes.posts_per_episode,
+            "world_size": parts.world_size,
+            "device": parts.device,
+            "mixed_precision": parts.mixed_precision,
+        },
     }
+
+
+def _strip_step(evaluation: dict) -> dict:
+    return {k: v for k, v in evaluation.items() if k != "step"}
+
+
+def _plain(value):
+    """`value` as plain JSON types (loss defaults may hold tuples or other reprs)."""
+    return json.loads(json.dumps(value, default=str))
 
 
 def export_model(
@@ -74,9 +116,9 @@ def export_model(
             lambda tmp: save_file(head, str(tmp), metadata={"loss": metadata["loss"]["name"]}),
         )
     if split_manifest is not None:
-        atomic_write_text(out / "split_manifest.json", json.dumps(split_manifest, ensure_ascii=False))
+        atomic_write_text(out / SPLIT_MANIFEST_FILE, dumps_json(split_manifest, indent=None))
     metadata = {"format": FORMAT, "version": FORMAT_VERSION, **metadata, "versions": library_versions()}
-    atomic_write_text(out / METADATA_FILE, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+    write_json(out / METADATA_FILE, metadata)
     plot_curves(
         read_log(out / LOG_FILE), out / CURVES_FILE, primary=metadata["validation"].get("primary") or "mrr"
     )

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from authorid.data.sampling import first_per_group
-from authorid.encoders import embed_texts, mean_pool
+from authorid.encoders import embed_groups
 from authorid.losses.heads import CosineHead, LinearHead
 
 #: Logit scale of an imprinted linear head (unit episode vectors give cosines in [-1, 1]; the scale of the
@@ -53,8 +53,8 @@ def class_centroids(
     missing = len(accounts) - len(np.unique(labels[rows]))
     if missing:
         raise ValueError(f"{missing} of the {len(accounts)} training accounts have no post to imprint from")
-    vectors = embed_texts(encoder, list(posts.select(rows)["text"]), batch_size=batch_size, progress=False)
-    return mean_pool(vectors, labels[rows], len(accounts))
+    texts = list(posts.select(rows)["text"])
+    return embed_groups(encoder, texts, labels[rows], len(accounts), batch_size=batch_size)
 
 
 def class_heads(loss: nn.Module) -> list[nn.Module]:

@@ -1,12 +1,12 @@
 """Validation during training: a callable per task returning a dict of metrics with one primary metric.
 
 Open-world (`LinkingValidator`): the validation accounts are cut in two halves, by time when every post has a
-timestamp, else at random (`split(val, "sybil")`); each half becomes an account vector (`embed_accounts`);
+timestamp, else at random (`split(val, "sybil", by="auto")`); each half becomes an account vector (`embed_accounts`);
 each first half ranks the second halves of all validation accounts by cosine (`sybil_linking_metrics`).
 Primary metric: MRR; also R@1, R@8.
 
-Attribution (`AttributionValidator`): each author's profile is the normalised mean of (up to
-`profile_posts` of) its training posts' vectors; each validation post goes to the author of the nearest
+Attribution (`AttributionValidator`): each author's profile pools (up to
+`profile_posts` of) its training posts as an account is pooled; each validation post goes to the author of the nearest
 profile. Primary metric: accuracy; also macro-F1.
 """
 
@@ -17,20 +17,15 @@ import logging
 import datasets
 import numpy as np
 
+from authorid.data.arrow import read_columns
 from authorid.data.sampling import first_per_group
 from authorid.data.splits import split
-from authorid.encoders import embed_accounts, embed_texts, mean_pool
-from authorid.evaluation.linking import sybil_linking_metrics
-from authorid.evaluation.metrics import accuracy, macro_f1
+from authorid.encoders import embed_accounts, embed_groups, embed_texts
+from authorid.metrics import accuracy, macro_f1
+from authorid.metrics.linking import sybil_linking_metrics
 from authorid.training.data import TrainingDataError
 
 logger = logging.getLogger(__name__)
-
-
-def _has_timestamps(posts: datasets.Dataset) -> bool:
-    if "created_at" not in posts.column_names:
-        return False
-    return posts.select_columns(["created_at"]).with_format("arrow")[:].column("created_at").null_count == 0
 
 
 class LinkingValidator:
@@ -39,12 +34,11 @@ class LinkingValidator:
     primary = "mrr"
 
     def __init__(self, val: datasets.Dataset, *, seed: int = 0, batch_size: int = 64):
-        by = "time" if _has_timestamps(val) else "random"
-        halves = split(val, "sybil", seed=seed, k=2, by=by)
+        halves = split(val, "sybil", seed=seed, k=2, by="auto")
         self.posts = halves.test
-        self.by = by
+        self.by = by = halves.manifest.params["by"]
         self.batch_size = batch_size
-        ids = self.posts.select_columns(["account_id", "person_id"]).with_format("arrow")[:]
+        ids = read_columns(self.posts, ["account_id", "person_id"])
         accounts, persons = ids.column("account_id").to_pylist(), ids.column("person_id").to_pylist()
         self.person_of = dict(zip(accounts, persons, strict=True))
         self.n_persons = len(set(self.person_of.values()))
@@ -95,10 +89,9 @@ class AttributionValidator:
         self.batch_size = batch_size
 
     def __call__(self, encoder, pooling) -> dict[str, float]:
-        profiles = mean_pool(
-            embed_texts(encoder, self.profile_texts, batch_size=self.batch_size, progress=False),
-            self.profile_groups,
-            len(self.authors),
+        # Each author's profile pooled as the encoder pools an account (mean, or summed n-gram counts).
+        profiles = embed_groups(
+            encoder, self.profile_texts, self.profile_groups, len(self.authors), batch_size=self.batch_size
         )
         posts = embed_texts(encoder, self.val_texts, batch_size=self.batch_size, progress=False)
         predicted = np.argmax(posts @ profiles.T, axis=1)

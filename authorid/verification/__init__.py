@@ -1,17 +1,26 @@
 """Verification: calibrated P(same person) for account pairs, a threshold at a target FPR, an abstain band.
 
+Pure functions and objects over similarities and labels; fitting a calibration for a model on a corpus is the
+`calibrate` workflow (`authorid.workflows.calibrate`).
+
 - `Calibrator` (calibrator.py): cosine -> probability, Platt or isotonic, plain JSON.
-- `FusionCalibrator`, `fit_fusion` (fusion.py): logistic regression on neural + stylometric cosines.
-- `make_pairs`, `co_active_accounts` (pairs.py): balanced, seeded same/different-person account pairs.
-- `fit_calibration`, `calibrate_pairs` (fit.py): fit on half of the pairs, choose the operating point on the rest.
+- `FusionCalibrator` (fusion.py): logistic regression on two cosines (e.g. neural + stylometric).
+- `make_pairs`, `labelled_accounts`, `co_active_accounts` (pairs.py): balanced, seeded same/different pairs.
+- `calibrate_pairs` (operating_point.py): fit on half of the pairs, choose the operating point on the rest.
 - `decide`, `threshold_at_fpr`, `c_at_1_band` (decisions.py): probabilities -> same | different | abstain.
 """
 
 from authorid.verification.calibrator import CalibrationError, Calibrator
 from authorid.verification.decisions import ABSTAIN, DIFFERENT, SAME, c_at_1_band, decide, threshold_at_fpr
-from authorid.verification.fit import calibrate_pairs, fit_calibration, pair_similarities
-from authorid.verification.fusion import FusionCalibrator, fit_fusion
-from authorid.verification.pairs import co_active_accounts, make_pairs
+from authorid.verification.fusion import FusionCalibrator
+from authorid.verification.operating_point import calibrate_pairs
+from authorid.verification.pairs import (
+    co_active_accounts,
+    hard_negatives_of,
+    labelled_accounts,
+    make_pairs,
+    person_of_accounts,
+)
 
 __all__ = [
     "ABSTAIN",
@@ -24,9 +33,9 @@ __all__ = [
     "calibrate_pairs",
     "co_active_accounts",
     "decide",
-    "fit_calibration",
-    "fit_fusion",
+    "hard_negatives_of",
+    "labelled_accounts",
     "make_pairs",
-    "pair_similarities",
+    "person_of_accounts",
     "threshold_at_fpr",
 ]

@@ -46,7 +46,7 @@ def _similarities(values: ArrayLike) -> np.ndarray:
     return np.atleast_1d(s)
 
 
-def _check_labels(labels: ArrayLike, n: int) -> np.ndarray:
+def check_labels(labels: ArrayLike, n: int) -> np.ndarray:
     y = np.asarray(labels).reshape(-1)
     if y.size != n:
         raise CalibrationError(f"got {n} similarities but {y.size} labels")
@@ -107,7 +107,7 @@ class DecisionMixin:
         raise NotImplementedError
 
 
-def _check_format(d: dict, method: str | None = None) -> None:
+def check_format(d: dict, method: str | None = None) -> None:
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise CalibrationError(f"not an authorid calibration (expected format {FORMAT!r})")
     if d.get("version") != VERSION:
@@ -133,7 +133,7 @@ class Calibrator(DecisionMixin):
 
     def fit(self, similarities: ArrayLike, labels: ArrayLike) -> Calibrator:
         s = _similarities(similarities)
-        y = _check_labels(labels, s.size)
+        y = check_labels(labels, s.size)
         if self.method == "platt":
             from sklearn.linear_model import LogisticRegression
 
@@ -175,7 +175,7 @@ class Calibrator(DecisionMixin):
 
     @classmethod
     def from_dict(cls, d: dict) -> Calibrator:
-        _check_format(d)
+        check_format(d)
         method = d.get("method")
         if method == "fusion":
             raise CalibrationError(

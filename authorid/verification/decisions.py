@@ -59,7 +59,7 @@ def threshold_at_fpr(probabilities: ArrayLike, labels: ArrayLike, target_fpr: fl
     return float(negatives[allowed])
 
 
-def c_at_1(probabilities: ArrayLike, labels: ArrayLike, threshold: float, band) -> float:
+def c_at_1_of_decisions(probabilities: ArrayLike, labels: ArrayLike, threshold: float, band) -> float:
     """c@1 of the decisions (see `decide`) against the labels."""
     p, y = _labels_and_scores(probabilities, labels)
     decisions = decide(p, threshold, band)
@@ -92,7 +92,7 @@ def c_at_1_band(
     n_unanswered = right[None, :] - left[:, None]
     score = (n_correct + n_unanswered * n_correct / n) / n
     score = np.where(n_unanswered >= 0, score, -1.0)
-    no_band = c_at_1(p, y, threshold, None)
+    no_band = c_at_1_of_decisions(p, y, threshold, None)
     width = highs[None, :] - lows[:, None]
     best = np.flatnonzero(score.ravel() == score.max())
     pick = best[np.argmin(width.ravel()[best])]

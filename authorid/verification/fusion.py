@@ -12,7 +12,7 @@ Same predict / decide / save / load interface as `Calibrator`; `predict` takes a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -23,14 +23,9 @@ from authorid.verification.calibrator import (
     VERSION,
     CalibrationError,
     DecisionMixin,
-    _check_format,
-    _check_labels,
+    check_format,
+    check_labels,
 )
-
-if TYPE_CHECKING:
-    import datasets
-
-    from authorid.model import StyleModel
 
 VIEWS = ("neural", "stylometric")
 
@@ -64,7 +59,7 @@ class FusionCalibrator(DecisionMixin):
         from sklearn.linear_model import LogisticRegression
 
         s = _pairs_of_cosines(similarities)
-        y = _check_labels(labels, s.shape[0])
+        y = check_labels(labels, s.shape[0])
         regression = LogisticRegression(C=1e6, max_iter=1000).fit(s, y)
         self.params = {
             "weights": [float(w) for w in regression.coef_[0]],
@@ -95,7 +90,7 @@ class FusionCalibrator(DecisionMixin):
 
     @classmethod
     def from_dict(cls, d: dict) -> FusionCalibrator:
-        _check_format(d)
+        check_format(d)
         if d.get("method") != "fusion":
             raise CalibrationError(
                 f"a {d.get('method')!r} calibration is not a fusion; load it with Calibrator"
@@ -114,40 +109,3 @@ class FusionCalibrator(DecisionMixin):
 
     def __repr__(self) -> str:
         return f"FusionCalibrator(params={self.params}, threshold={self.threshold:.4g})"
-
-
-def fit_fusion(
-    neural: StyleModel,
-    stylometric: StyleModel,
-    posts: datasets.Dataset,
-    *,
-    target_fpr: float | None = None,
-    abstain: str | None = None,
-    seed: int = 0,
-    n_pairs: int | None = None,
-) -> FusionCalibrator:
-    """A FusionCalibrator of two models' cosines on account pairs of `posts` (pairs as in fit_calibration)."""
-    from authorid.verification.fit import (
-        calibrate_pairs,
-        hard_negatives_of,
-        labelled_accounts,
-        pair_similarities,
-        person_of_accounts,
-    )
-    from authorid.verification.pairs import make_pairs
-
-    labelled, source = labelled_accounts(posts, seed=seed)
-    person_of = person_of_accounts(labelled)
-    a, b, labels = make_pairs(
-        person_of, n_pairs=n_pairs, seed=seed, hard_negatives=hard_negatives_of(labelled)
-    )
-    cosines = np.stack(
-        [pair_similarities(model.embed_accounts(labelled), a, b) for model in (neural, stylometric)], axis=1
-    )
-    calibrator = calibrate_pairs(
-        cosines, labels, target_fpr=target_fpr, abstain=abstain, seed=seed, calibrator=FusionCalibrator()
-    )
-    calibrator.info.update(
-        {"pairs_from": source, "models": {"neural": neural.identity(), "stylometric": stylometric.identity()}}
-    )
-    return calibrator

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import platform
-from importlib import metadata
 from pathlib import Path
+
+from authorid.versions import library_versions
 
 #: Distributions whose versions decide the speed of the code measured (name as pip knows it).
 VERSIONED = ("torch", "transformers", "sentence-transformers", "faiss-cpu", "numpy", "onnxruntime")
@@ -36,16 +37,6 @@ def _memory_gib() -> float | None:
     except (OSError, ValueError, IndexError):
         pass
     return None
-
-
-def _versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {"python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
 
 
 def _gpu() -> str | None:
@@ -79,5 +70,5 @@ def machine() -> dict:
         "platform": platform.platform(),
         "torch_threads": _torch_threads(),
         "gpu": _gpu(),
-        "versions": _versions(),
+        "versions": library_versions(VERSIONED),
     }

@@ -9,7 +9,7 @@ Probabilities for verification are cross-fitted for every row alike: each fold o
 calibration fitted on the other fold, so no row is favoured by a calibration that saw its test pairs.
 
 Attribution: an encoder's post vectors (or a peer's features) train a LinearSVC on the train posts and predict
-the test posts; accuracy and macro-F1 from `authorid.evaluation.metrics_attribution`.
+the test posts; accuracy and macro-F1 from `authorid.metrics.attribution`.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class FusionScorer:
 
 
 def _ranking(ranks: np.ndarray, pool: int) -> dict[str, float]:
-    from authorid.evaluation.metrics_ranking import mean_reciprocal_rank, recall_at_k
+    from authorid.metrics.ranking import mean_reciprocal_rank, recall_at_k
 
     out = {"mrr": mean_reciprocal_rank(ranks)}
     out |= {f"r@{k}": recall_at_k(ranks, k) for k in KS}
@@ -142,9 +142,9 @@ def linking_metrics(scorer: Any, task: LinkingTask, *, pairs=None) -> dict[str, 
     """Linking (MRR, R@1, R@8 of each first half among all second halves) and verification (PAN metrics, EER,
     ECE on cross-fitted Platt probabilities) for one scorer on `task`. `pairs`: a subset of the task's pairs
     (the pair-only peers score a sample)."""
-    from authorid.evaluation.metrics_ranking import ranks_of_true
-    from authorid.evaluation.metrics_verification import verification_metrics
     from authorid.evaluation.protocols.verification import cross_fitted_calibrators
+    from authorid.metrics.ranking import ranks_of_true
+    from authorid.metrics.verification import verification_metrics
 
     out: dict[str, Any] = {}
     if scorer.supports_ranking:
@@ -166,7 +166,7 @@ def linking_metrics(scorer: Any, task: LinkingTask, *, pairs=None) -> dict[str, 
 
 
 def attribution_metrics_of(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
-    from authorid.evaluation.metrics_attribution import accuracy, macro_f1
+    from authorid.metrics.attribution import accuracy, macro_f1
 
     return {
         "accuracy": accuracy(list(y_true), list(y_pred)),

@@ -112,8 +112,8 @@ def corpus_file(name: str) -> Path:
 
 def ingested(preset: str, cache: Path) -> datasets.Dataset:
     """The corpus cleaned by `authorid ingest` (defaults), cached as Parquet under `cache`."""
-    from authorid.data.ingest import ingest
     from authorid.data.readers import read_posts
+    from authorid.workflows.ingest import ingest
 
     path = cache / f"{preset.split('_')[0]}.parquet"
     if not path.is_file():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from authorid.clustering import cluster_accounts, knn
+from authorid.clustering import cluster_accounts
 from authorid.encoders import AccountVectors
+from authorid.index import knn
 
 
 def on_circle(degrees: dict[str, float]) -> AccountVectors:
@@ -88,7 +89,7 @@ def test_labels_are_numbered_by_decreasing_cluster_size():
 
 def test_knn_excludes_self_and_sorts_by_cosine():
     vectors = on_circle({"a": 0.0, "b": 10.0, "c": 30.0, "d": 90.0}).vectors
-    neighbours, cosines = knn(vectors, 2)
+    cosines, neighbours = knn(vectors, 2)
     assert neighbours.tolist() == [[1, 2], [0, 2], [1, 0], [2, 1]]
     assert cosines[0] == pytest.approx(np.cos(np.deg2rad([10, 30])), abs=1e-6)
 
@@ -97,8 +98,8 @@ def test_hnsw_knn_agrees_with_exact_on_small_data():
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(300, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    exact, _ = knn(vectors, 5, exact=True)
-    approximate, _ = knn(vectors, 5, exact=False)
+    _, exact = knn(vectors, 5, exact=True)
+    _, approximate = knn(vectors, 5, exact=False)
     recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(exact, approximate, strict=True)])
     assert recall >= 0.95
 

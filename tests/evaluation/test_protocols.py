@@ -171,13 +171,12 @@ def test_verification_metrics_are_in_range(verification_run):
 
 
 def test_verification_uses_the_models_own_calibration(stylometric, enron):
+    from authorid.model import StyleModel
     from authorid.verification import Calibrator
 
-    class Calibrated:
-        kind, encoder, pooling = stylometric.kind, stylometric.encoder, None
-        calibration = Calibrator("platt").fit(np.array([0.1, 0.2, 0.5, 0.6]), np.array([0, 0, 1, 1]))
-
-    result = verification_protocol(Calibrated(), enron, accounts=8, seed=0)
+    calibration = Calibrator("platt").fit(np.array([0.1, 0.2, 0.5, 0.6]), np.array([0, 0, 1, 1]))
+    calibrated = StyleModel(name="calibrated", encoder=stylometric.encoder, calibration=calibration)
+    result = verification_protocol(calibrated, enron, accounts=8, seed=0)
     assert result.settings["calibration"] == "the model's own calibration"
 
 

@@ -10,9 +10,10 @@ import pytest
 from rich.console import Console
 
 from authorid.evaluation import plots
-from authorid.evaluation.evaluate import comparison_table, evaluate, protocol_names
-from authorid.evaluation.metrics_verification import reliability_curve
 from authorid.evaluation.protocols import ProtocolError
+from authorid.metrics.verification import reliability_curve
+from authorid.workflows.compare import comparison_table
+from authorid.workflows.evaluate import evaluate, protocol_names
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -127,9 +128,11 @@ def test_protocols_on_the_same_accounts_embed_them_once(enron, monkeypatch):
 
     model = load_model("stylometric", fit_corpus=enron)
     calls = []
-    embed = model.encoder.embed_accounts
+    embed = model.encoder.embed_groups
     monkeypatch.setattr(
-        model.encoder, "embed_accounts", lambda posts: calls.append(len(posts)) or embed(posts)
+        model.encoder,
+        "embed_groups",
+        lambda texts, groups, n: calls.append(len(texts)) or embed(texts, groups, n),
     )
     run = evaluate(model, enron, protocol="sybil,verification", accounts=6, seed=0)
     # The sybil cut's 12 halves once (shared with verification), then its 18 episodes of 8 posts.

@@ -14,7 +14,7 @@ torch.set_num_threads(1)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from authorid.data.readers import read_posts  # noqa: E402
-from authorid.training import train  # noqa: E402
+from authorid.workflows.train import train  # noqa: E402
 
 base, out = sys.argv[1], sys.argv[2]
 posts, _ = read_posts("enron_demo")

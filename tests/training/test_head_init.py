@@ -14,9 +14,9 @@ from tiny_model import TINY
 from authorid.config import ConfigError
 from authorid.encoders import build_style_encoder, embed_texts, mean_pool
 from authorid.losses import build
-from authorid.training import train
 from authorid.training.arguments import resolve_config
 from authorid.training.head_init import IMPRINT_SCALE, class_centroids, class_heads, imprint
+from authorid.workflows.train import train
 
 torch.set_num_threads(1)
 

@@ -10,7 +10,8 @@ import torch
 from safetensors.torch import load_file
 from tiny_model import TINY
 
-from authorid.training import TrainingError, train
+from authorid.training import TrainingError
+from authorid.workflows.train import train
 
 torch.set_num_threads(1)
 
@@ -125,7 +126,7 @@ def test_output_folder_loads_everywhere(tmp_path, tiny_base, demo_posts):
         "authorid",
         "torch",
         "transformers",
-        "sentence_transformers",
+        "sentence-transformers",
         "accelerate",
     }
     head = load_file(str(out / "loss_head.safetensors"))

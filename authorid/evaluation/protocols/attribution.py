@@ -17,33 +17,22 @@ import time
 from typing import Any
 
 import numpy as np
-import pyarrow.compute as pc
 
-from authorid.evaluation.metrics_attribution import (
-    attribution_metrics,
-    open_set_auroc,
-    per_author_report,
-)
+from authorid.data.splits import has_corpus_split, split
 from authorid.evaluation.protocols.base import (
     PostEmbeddings,
     ProtocolError,
     ProtocolResult,
-    _column,
-    _select_accounts,
-    sample_accounts,
+    column,
+    sample_eligible_accounts,
+    select_accounts,
 )
+from authorid.metrics.attribution import attribution_metrics, open_set_auroc, per_author_report
 
 #: Posts per author kept for testing in the seeded stratified split (no validation part is needed).
 TEST_FRACTION = 0.2
 #: The authors held out as unknown in the open-set evaluation.
 DEFAULT_UNKNOWN_FRACTION = 0.25
-
-
-def _has_corpus_split(posts: Any) -> bool:
-    if "split" not in posts.column_names:
-        return False
-    values = set(pc.unique(_column(posts, "split")).to_pylist())
-    return {"train", "test"} <= values
 
 
 def closed_set_scores(profiles: np.ndarray, post_vectors: np.ndarray) -> np.ndarray:
@@ -52,7 +41,7 @@ def closed_set_scores(profiles: np.ndarray, post_vectors: np.ndarray) -> np.ndar
 
 
 def _profiles(train_embeddings: PostEmbeddings, authors: list[str]) -> np.ndarray:
-    ids = np.asarray(_column(train_embeddings.posts, "account_id").to_pylist(), dtype=object)
+    ids = np.asarray(column(train_embeddings.posts, "account_id").to_pylist(), dtype=object)
     return train_embeddings.pool(authors, [np.flatnonzero(ids == author) for author in authors]).vectors
 
 
@@ -68,24 +57,22 @@ def attribution_protocol(
     progress: bool = False,
 ) -> ProtocolResult:
     """Closed-set and open-set attribution of posts to authors; see the module docstring."""
-    from authorid.data.splits import split
-
     if not 0 <= unknown_fraction < 1:
         raise ProtocolError(f"unknown_fraction must be in [0, 1), got {unknown_fraction}")
     started = time.perf_counter()
-    chosen, counts = sample_accounts(posts, accounts=accounts, min_posts=min_posts, seed=seed)
-    subset = _select_accounts(posts, chosen)
-    if _has_corpus_split(subset):
+    chosen, counts = sample_eligible_accounts(posts, accounts=accounts, min_posts=min_posts, seed=seed)
+    subset = select_accounts(posts, chosen)
+    if has_corpus_split(subset):
         parts = split(subset, "closed-set", seed=seed, use_corpus_split=True)
     else:
         parts = split(subset, "closed-set", seed=seed, fractions=(1 - TEST_FRACTION, 0.0, TEST_FRACTION))
     train, test = parts.train, parts.test
     if test is None or test.num_rows == 0:
         raise ProtocolError("the closed-set split left no test posts; lower --min-posts or use more data")
-    train_ids = sorted(set(_column(train, "account_id").to_pylist()))
-    test_author = np.asarray(_column(test, "account_id").to_pylist(), dtype=object)
+    train_ids = sorted(set(column(train, "account_id").to_pylist()))
+    test_author = np.asarray(column(test, "account_id").to_pylist(), dtype=object)
     test = test.select(np.flatnonzero(np.isin(test_author, train_ids)))  # only authors with a profile
-    test_author = np.asarray(_column(test, "account_id").to_pylist(), dtype=object)
+    test_author = np.asarray(column(test, "account_id").to_pylist(), dtype=object)
 
     train_embeddings = PostEmbeddings(model, train, progress=progress)
     test_vectors = PostEmbeddings(model, test, progress=progress).post_vectors()
@@ -126,8 +113,8 @@ def attribution_protocol(
         "min_posts": int(min_posts),
         "seed": int(seed),
         **counts,
-        "split": "corpus split column" if _has_corpus_split(subset) else "seeded stratified per author",
-        "test_fraction": None if _has_corpus_split(subset) else TEST_FRACTION,
+        "split": "corpus split column" if has_corpus_split(subset) else "seeded stratified per author",
+        "test_fraction": None if has_corpus_split(subset) else TEST_FRACTION,
         "profiles": "model pooling of each author's training posts",
         "unknown_fraction": float(unknown_fraction),
         "ks": [int(k) for k in ks],
@@ -136,8 +123,8 @@ def attribution_protocol(
     }
     manifest = {
         "split": {k: v for k, v in parts.manifest.to_dict().items() if k != "assignment"},
-        "train": sorted(_column(train, "post_id").to_pylist()),
-        "test": sorted(_column(test, "post_id").to_pylist()),
+        "train": sorted(column(train, "post_id").to_pylist()),
+        "test": sorted(column(test, "post_id").to_pylist()),
         "unknown_authors": unknown,
     }
     plot_data = {"truth": truth, "predicted": predicted, "authors": train_ids}

@@ -20,12 +20,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from authorid.data.arrow import has_complete_column, read_columns
+from authorid.data.sampling import first_per_group
+from authorid.data.splits import split
 from authorid.errors import AuthoridError
+from authorid.vectors import AccountVectors
 
 if TYPE_CHECKING:
     import datasets
-
-    from authorid.encoders import AccountVectors
 
 logger = logging.getLogger(__name__)
 
@@ -75,17 +77,18 @@ class EvaluationSet:
         return sorted(self.person_of)
 
 
-def _column(posts: datasets.Dataset, name: str) -> pa.ChunkedArray:
-    return posts.select_columns([name]).with_format("arrow")[:].column(name)
+def column(posts: datasets.Dataset, name: str) -> pa.ChunkedArray:
+    """One column of `posts` as Arrow (texts are never touched)."""
+    return read_columns(posts, [name]).column(name)
 
 
 def account_sizes(posts: datasets.Dataset) -> dict[str, int]:
     """Posts per account (read through Arrow; texts are never touched)."""
-    counts = pc.value_counts(_column(posts, "account_id")).to_pylist()
+    counts = pc.value_counts(column(posts, "account_id")).to_pylist()
     return {row["values"]: int(row["counts"]) for row in counts}
 
 
-def sample_accounts(
+def sample_eligible_accounts(
     posts: datasets.Dataset, *, accounts: int | None, min_posts: int, seed: int, least: int = 2
 ) -> tuple[list[str], dict[str, int]]:
     """A seeded sample of `accounts` accounts among those with >= `min_posts` posts (all when None), sorted.
@@ -109,20 +112,17 @@ def sample_accounts(
     return chosen, {"accounts_in": len(sizes), "accounts_eligible": len(eligible)}
 
 
-def _select_accounts(posts: datasets.Dataset, chosen: Sequence[str]) -> datasets.Dataset:
-    mask = pc.is_in(_column(posts, "account_id"), value_set=pa.array(list(chosen), type=pa.string()))
+def select_accounts(posts: datasets.Dataset, chosen: Sequence[str]) -> datasets.Dataset:
+    """The posts of the `chosen` accounts, in corpus order."""
+    mask = pc.is_in(column(posts, "account_id"), value_set=pa.array(list(chosen), type=pa.string()))
     return posts.select(np.flatnonzero(mask.to_numpy(zero_copy_only=False)))
-
-
-def _has_full_times(posts: datasets.Dataset) -> bool:
-    return "created_at" in posts.column_names and _column(posts, "created_at").null_count == 0
 
 
 def _knows_persons(posts: datasets.Dataset) -> bool:
     """True when `person_id` is present on every post and some person owns two or more accounts."""
-    if "person_id" not in posts.column_names or _column(posts, "person_id").null_count:
+    if "person_id" not in posts.column_names or column(posts, "person_id").null_count:
         return False
-    table = posts.select_columns(["account_id", "person_id"]).with_format("arrow")[:]
+    table = read_columns(posts, ["account_id", "person_id"])
     per_person = table.group_by("person_id").aggregate([("account_id", "count_distinct")])
     return bool(pc.max(per_person.column("account_id_count_distinct")).as_py() >= 2)
 
@@ -137,21 +137,17 @@ def cap_posts(
         return posts, None
     if max_posts < 1:
         raise ProtocolError(f"max_posts must be >= 1, got {max_posts}")
-    accounts = np.asarray(_column(posts, "account_id").to_pylist(), dtype=object)
-    if _has_full_times(posts):
+    accounts = np.asarray(column(posts, "account_id").to_pylist(), dtype=object)
+    if has_complete_column(posts, "created_at"):
         how = "most recent"
-        key = pc.cast(_column(posts, "created_at"), pa.int64()).to_numpy()
+        key = pc.cast(column(posts, "created_at"), pa.int64()).to_numpy()
         key = -key.astype(np.float64)  # newest first
     else:
         how = "seeded random"
         key = np.random.default_rng(seed).random(len(accounts))
-    ids = np.asarray(_column(posts, "post_id").to_pylist(), dtype=object)
-    order = np.lexsort((ids, key, accounts))  # by account, then newest / random first, ties by post id
-    sorted_accounts = accounts[order]
-    starts = np.flatnonzero(np.r_[True, sorted_accounts[1:] != sorted_accounts[:-1]])
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    keep = np.sort(order[rank < max_posts])
-    return posts.select(keep), how
+    ids = np.asarray(column(posts, "post_id").to_pylist(), dtype=object)
+    # By account, newest / random first, ties by post id.
+    return posts.select(first_per_group(accounts, (key, ids), max_posts)), how
 
 
 def evaluation_set(
@@ -171,10 +167,8 @@ def evaluation_set(
     `by`: "time" or "random" (None: time when every post has created_at). `max_posts`: cap per
     (pseudo-)account, applied after the cut (see `cap_posts`).
     """
-    from authorid.data.splits import split
-
-    chosen, counts = sample_accounts(posts, accounts=accounts, min_posts=min_posts, seed=seed)
-    subset = _select_accounts(posts, chosen)
+    chosen, counts = sample_eligible_accounts(posts, accounts=accounts, min_posts=min_posts, seed=seed)
+    subset = select_accounts(posts, chosen)
     if cut is None:
         cut = not _knows_persons(subset)
     if not cut and not _knows_persons(subset):
@@ -187,8 +181,8 @@ def evaluation_set(
         **counts,
     }
     if cut:
-        by = by or ("time" if _has_full_times(subset) else "random")
-        result = split(subset, "sybil", seed=seed, k=2, by=by, min_posts=min_posts)
+        result = split(subset, "sybil", seed=seed, k=2, by=by or "auto", min_posts=min_posts)
+        by = result.manifest.params["by"]
         evaluated, capped = cap_posts(result.test, max_posts, seed=seed)
         settings |= {"ground_truth": "sybil cut (person = original account)", "cut_by": by}
         split_record = {k: v for k, v in result.manifest.to_dict().items() if k != "assignment"}
@@ -197,9 +191,9 @@ def evaluation_set(
         settings["ground_truth"] = "person_id"
         split_record = None
     settings |= {"max_posts_per_account": max_posts, "cap": capped}
-    table = evaluated.select_columns(["post_id", "account_id"]).with_format("arrow")[:]
+    table = read_columns(evaluated, ["post_id", "account_id"])
     person_column = "person_id" if "person_id" in evaluated.column_names else "account_id"
-    persons = _column(evaluated, person_column).to_pylist()
+    persons = column(evaluated, person_column).to_pylist()
     person_of = dict(zip(table.column("account_id").to_pylist(), persons, strict=True))
     members: dict[str, list[str]] = {}
     for post, account in zip(
@@ -221,8 +215,8 @@ class PostEmbeddings:
     """The posts of one Dataset embedded once, pooled into any grouping of its rows (halves, episodes).
 
     Neural models embed every post once and pool with the model's own pooling (normalised mean, or its
-    attention pooling); a stylometric model builds each group's profile from its summed n-gram counts, as
-    `StylometricEncoder.embed_accounts` does.
+    attention pooling); a count-based model builds each group's profile from its summed n-gram counts. Both
+    go through `StyleModel.embed_groups`, the one pooling path `embed_accounts` uses too.
     """
 
     def __init__(self, model: Any, posts: datasets.Dataset, *, progress: bool = False):
@@ -243,38 +237,24 @@ class PostEmbeddings:
         return self._vectors
 
     def pool(self, names: Sequence[str], rows: Sequence[np.ndarray]) -> AccountVectors:
-        """One vector per group: `rows[g]` are the post rows of group `names[g]`."""
-        from authorid.encoders import AccountVectors, mean_pool
-
+        """One vector per group: `rows[g]` are the post rows of group `names[g]`, pooled as the model pools
+        an account (`StyleModel.embed_groups`), reusing the post vectors computed once."""
         names = list(names)
         n_posts = np.array([len(r) for r in rows], dtype=np.int64)
         flat = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, int)
         groups = np.repeat(np.arange(len(names)), n_posts)
-        if getattr(self.model, "kind", "neural") == "stylometric":
-            import datasets as hf_datasets
-
-            texts = self.texts
-            grouped = hf_datasets.Dataset.from_dict(
-                {"account_id": [names[g] for g in groups], "text": [texts[i] for i in flat]}
-            )
-            pooled = self.model.encoder.embed_accounts(grouped)
-            order = [pooled.index_of(name) for name in names]
-            return AccountVectors(names, pooled.vectors[order], pooled.n_posts[order])
-        vectors = self.post_vectors()[flat]
-        if self.model.pooling is None:
-            pooled_vectors = mean_pool(vectors, groups, len(names))
-        else:
-            # The model's attention pooling over each group's posts, as embed_accounts would run it.
-            from authorid.encoders.embed import attention_pool
-
-            pooled_vectors = attention_pool(self.model.pooling, vectors, groups, n_posts, 64)
-        return AccountVectors(names, pooled_vectors, n_posts)
+        texts = self.texts
+        post_vectors = None if self.model.pools_counts else self.post_vectors()[flat]
+        vectors = self.model.embed_groups(
+            [texts[i] for i in flat], groups, len(names), post_vectors=post_vectors
+        )
+        return AccountVectors(names, vectors, n_posts)
 
     def accounts(self) -> AccountVectors:
         """One vector per account of the posts, accounts sorted by id (computed once)."""
         if self._accounts is not None:
             return self._accounts
-        ids = np.asarray(_column(self.posts, "account_id").to_pylist(), dtype=object)
+        ids = np.asarray(column(self.posts, "account_id").to_pylist(), dtype=object)
         names, codes = np.unique(ids, return_inverse=True)
         order = np.argsort(codes, kind="stable")
         rows = np.split(order, np.cumsum(np.bincount(codes, minlength=len(names)))[:-1])

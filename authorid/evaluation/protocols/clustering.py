@@ -17,29 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from authorid.encoders import AccountVectors
-from authorid.evaluation.metrics_clustering import clustering_metrics
+from authorid.clustering import cluster_accounts
 from authorid.evaluation.protocols.base import (
     DEFAULT_MIN_POSTS,
+    ProtocolError,
     ProtocolResult,
-    embeddings_for,
     evaluation_set,
 )
-from authorid.evaluation.protocols.verification import (
-    cosines,
-    cross_fitted_calibrators,
-    fold_pairs,
-    person_folds,
-)
-
-
-def _subset(vectors: AccountVectors, ids: list[str]) -> AccountVectors:
-    rows = [vectors.index_of(a) for a in ids]
-    return AccountVectors(ids, vectors.vectors[rows], vectors.n_posts[rows])
+from authorid.evaluation.protocols.pairs import cross_fitted_calibrators, fold_pairs, person_folds
+from authorid.evaluation.protocols.scoring import Subject, VectorScorer, calibration_of, scorer_for
+from authorid.metrics.clustering import clustering_metrics
 
 
 def clustering_protocol(
-    model: Any,
+    subject: Subject,
     posts: Any,
     *,
     accounts: int | None = None,
@@ -53,25 +44,30 @@ def clustering_protocol(
     progress: bool = False,
     cache: dict | None = None,
 ) -> ProtocolResult:
-    """Cluster the evaluation set's (pseudo-)accounts into persons and score the partition."""
-    from authorid.clustering import cluster_accounts
+    """Cluster the evaluation set's (pseudo-)accounts into persons and score the partition.
 
+    `subject`: a StyleModel, or a function returning a `VectorScorer` (clustering needs account vectors).
+    """
     started = time.perf_counter()
     chosen = evaluation_set(
         posts, accounts=accounts, min_posts=min_posts, by=by, max_posts=max_posts, seed=seed
     )
-    vectors = embeddings_for(model, chosen, progress=progress, cache=cache).accounts()
+    scorer, _ = scorer_for(subject, chosen, progress=progress, cache=cache)
+    if not isinstance(scorer, VectorScorer):
+        raise ProtocolError("the clustering protocol needs account vectors (a StyleModel or a VectorScorer)")
+    vectors = scorer.vectors
     embedded = time.perf_counter()
     folds = person_folds(chosen.person_of, seed)
-    if model.calibration is not None:
+    own = calibration_of(subject)
+    if own is not None:
         calibration = "the model's own calibration"
-        groups = [(sorted(chosen.person_of), model.calibration.predict)]
+        groups = [(sorted(chosen.person_of), own.predict)]
     else:
         calibration = (
             "cross-fitted Platt: each fold of persons clustered with a calibration fitted on the other"
         )
         pairs = fold_pairs(chosen.person_of, folds, seed=seed)
-        per_fold = [(cosines(vectors, a, b), labels) for a, b, labels in pairs]
+        per_fold = [(vectors.pair_cosines(a, b), labels) for a, b, labels in pairs]
         calibrators = cross_fitted_calibrators(per_fold)
         groups = [
             (sorted(a for a, p in chosen.person_of.items() if folds[p] == fold), calibrators[fold].predict)
@@ -82,7 +78,7 @@ def clustering_protocol(
     offset = 0
     for members, probability in groups:
         report = cluster_accounts(
-            _subset(vectors, members),
+            vectors.subset(members),
             method=method,
             k=max(1, min(k, len(members) - 1)),
             threshold=threshold,

@@ -8,7 +8,7 @@ Episode retrieval (Rivera-Soto et al. 2021, LUAR): every account's posts are cut
 (`authorid.data.episodes.episodes_for_evaluation`, seeded); each episode queries every other episode, and the
 relevant ones are those of the same person. Pool = episodes - 1.
 
-Ranks are 1-based with pessimistic ties (`authorid.evaluation.metrics_ranking`); R@k counts rank <= k.
+Ranks are 1-based with pessimistic ties (`authorid.metrics.ranking`); R@k counts rank <= k.
 """
 
 from __future__ import annotations
@@ -19,20 +19,26 @@ from typing import Any
 
 import numpy as np
 
-from authorid.encoders import AccountVectors
-from authorid.evaluation.metrics_ranking import mean_reciprocal_rank, ranks_of_true, recall_at_k
+from authorid.data.episodes import episodes_for_evaluation
 from authorid.evaluation.protocols.base import (
     DEFAULT_MIN_POSTS,
     ProtocolError,
     ProtocolResult,
-    embeddings_for,
     evaluation_set,
 )
+from authorid.evaluation.protocols.scoring import (
+    RANK_CHUNK,
+    Scorer,
+    Subject,
+    VectorScorer,
+    linking_ranks,
+    scorer_for,
+)
+from authorid.metrics.ranking import mean_reciprocal_rank, ranks_of_true, recall_at_k
+from authorid.vectors import AccountVectors
 
 #: Posts per episode: 8 gives every account with >= 16 posts two episodes (LUAR uses 16 on larger accounts).
 DEFAULT_EPISODE_POSTS = 8
-#: Queries ranked at once: bounds the (queries x candidates) float64 matrix.
-_CHUNK = 1024
 
 
 def _ranking_summary(ranks: np.ndarray, pool: int, ks: Sequence[int]) -> dict[str, float]:
@@ -55,17 +61,6 @@ def halves(person_of: Mapping[str, str]) -> tuple[list[str], list[str]]:
     return [a[0] for a in linked], [a[1] for a in linked]
 
 
-def linking_ranks(vectors: AccountVectors, queries: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
-    """1-based rank of candidates[i] among all candidates for queries[i] (cosine similarity)."""
-    q = vectors.vectors[[vectors.index_of(a) for a in queries]]
-    c = vectors.vectors[[vectors.index_of(a) for a in candidates]]
-    ranks = [
-        ranks_of_true(q[s : s + _CHUNK] @ c.T, np.arange(s, min(s + _CHUNK, len(q))))
-        for s in range(0, len(q), _CHUNK)
-    ]
-    return np.concatenate(ranks)
-
-
 def episode_ranks(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Leave-one-out: rank of the best same-label episode among all other episodes, for every episode.
 
@@ -74,8 +69,8 @@ def episode_ranks(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
     vectors, labels = np.asarray(vectors), np.asarray(labels)
     n = len(labels)
     out = []
-    for s in range(0, n, _CHUNK):
-        rows = np.arange(s, min(s + _CHUNK, n))
+    for s in range(0, n, RANK_CHUNK):
+        rows = np.arange(s, min(s + RANK_CHUNK, n))
         scores = (vectors[rows] @ vectors.T).astype(np.float64)
         scores[np.arange(len(rows)), rows] = -np.inf
         relevant = labels[rows, None] == labels[None, :]
@@ -84,18 +79,23 @@ def episode_ranks(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
-def pair_scores(vectors: AccountVectors, queries: Sequence[str], candidates: Sequence[str]) -> dict:
-    """Cosines of same-person pairs (query i, candidate i) and different-person pairs (i, j != i)."""
-    q = vectors.vectors[[vectors.index_of(a) for a in queries]]
-    c = vectors.vectors[[vectors.index_of(a) for a in candidates]]
-    same = np.sum(q * c, axis=1)
+def pair_scores(scorer: Scorer | AccountVectors, queries: Sequence[str], candidates: Sequence[str]) -> dict:
+    """Scores of same-person pairs (query i, candidate i) and different-person pairs (i, j != i)."""
+    if isinstance(scorer, AccountVectors):
+        scorer = VectorScorer(scorer)
+    same = np.asarray(scorer.pair_scores(list(queries), list(candidates)), dtype=np.float64)
     # One different-person candidate per query (the next one round), so both classes have equal counts.
-    different = np.sum(q * np.roll(c, -1, axis=0), axis=1) if len(q) > 1 else np.zeros(0)
+    others = list(candidates[1:]) + list(candidates[:1])
+    different = (
+        np.asarray(scorer.pair_scores(list(queries), others), dtype=np.float64)
+        if len(queries) > 1
+        else np.zeros(0)
+    )
     return {"same": same, "different": different}
 
 
 def sybil_protocol(
-    model: Any,
+    subject: Subject,
     posts: Any,
     *,
     accounts: int | None = None,
@@ -108,21 +108,20 @@ def sybil_protocol(
     progress: bool = False,
     cache: dict | None = None,
 ) -> ProtocolResult:
-    """Account linking of halves and episode retrieval for `model` (a StyleModel) on `posts`.
+    """Account linking of halves and episode retrieval for `subject` (a StyleModel or a scorer) on `posts`.
 
     Settings as in `evaluation_set` (always cut); `episode_posts` is N for episode retrieval; `ks` the R@k.
     """
-    from authorid.data.episodes import episodes_for_evaluation
-
     started = time.perf_counter()
     chosen = evaluation_set(
         posts, accounts=accounts, min_posts=min_posts, by=by, max_posts=max_posts, seed=seed, cut=True
     )
     queries, candidates = halves(chosen.person_of)
-    embeddings = embeddings_for(model, chosen, progress=progress, cache=cache)
     prepared = time.perf_counter()
-    vectors = embeddings.accounts()
-    linking = linking_ranks(vectors, queries, candidates)
+    scorer, embeddings = scorer_for(subject, chosen, progress=progress, cache=cache)
+    if not scorer.supports_ranking:
+        raise ProtocolError("the sybil protocol ranks candidates: the scorer needs score_matrix")
+    linking = linking_ranks(scorer, queries, candidates)
     embedded = time.perf_counter()
 
     persons = [chosen.person_of[a] for a in chosen.posts["account_id"]]
@@ -130,10 +129,10 @@ def sybil_protocol(
     metrics: dict[str, Any] = {"linking": _ranking_summary(linking, len(candidates), ks)}
     plot_data: dict[str, Any] = {
         "linking_ranks": linking,
-        "scores": pair_scores(vectors, queries, candidates),
+        "scores": pair_scores(scorer, queries, candidates),
     }
     episode_manifest: list = []
-    if len({e.label for e in episodes}) >= 2:
+    if embeddings is not None and len({e.label for e in episodes}) >= 2:
         names = [f"{e.account}@{i}" for i, e in enumerate(episodes)]
         episode_vectors = embeddings.pool(names, [e.indices for e in episodes])
         labels = np.array([e.label for e in episodes])

@@ -1,5 +1,6 @@
 """Verification: same person or not, for balanced pairs of (pseudo-)accounts, scored as PAN scores it.
 
+The subject is a StyleModel (cosines of its account vectors) or any scorer (its pair scores).
 Pairs: `authorid.verification.make_pairs` over the evaluation set (every same-person pair, as many
 different-person pairs; with `hard_negatives`, different persons active in the same threads, or forums, first).
 Probabilities: the model's own calibration when it has one. Otherwise cross-fitting: the persons are cut at
@@ -14,80 +15,23 @@ EER, ECE) on the probabilities; ROC AUC and EER on the raw cosines too.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from authorid.encoders import AccountVectors
-from authorid.evaluation.metrics_verification import eer, reliability_curve, roc_auc, verification_metrics
-from authorid.evaluation.protocols.base import (
-    DEFAULT_MIN_POSTS,
-    EvaluationSet,
-    ProtocolError,
-    ProtocolResult,
-    _column,
-    embeddings_for,
-    evaluation_set,
+from authorid.evaluation.protocols.base import DEFAULT_MIN_POSTS, ProtocolResult, evaluation_set
+from authorid.evaluation.protocols.pairs import (
+    co_activity,
+    cross_fitted_calibrators,
+    fold_pairs,
+    person_folds,
 )
-
-
-def person_folds(person_of: Mapping[str, str], seed: int) -> dict[str, int]:
-    """Person -> fold 0 or 1: a seeded permutation of the sorted persons, cut in half."""
-    persons = sorted(set(person_of.values()))
-    order = np.random.default_rng([seed, 1]).permutation(len(persons))
-    return {persons[i]: int(rank >= (len(persons) + 1) // 2) for rank, i in enumerate(order)}
-
-
-def co_activity(chosen: EvaluationSet) -> dict[str, set[str]]:
-    """Account -> accounts posting in the same threads (or forums when there are no threads)."""
-    from authorid.verification import co_active_accounts
-
-    column = next((c for c in ("thread_id", "forum") if c in chosen.posts.column_names), None)
-    if column is None:
-        raise ProtocolError("hard negatives need a thread_id or forum column; the corpus has neither")
-    accounts = _column(chosen.posts, "account_id").to_pylist()
-    return co_active_accounts(accounts, _column(chosen.posts, column).to_pylist())
-
-
-def fold_pairs(
-    person_of: Mapping[str, str],
-    folds: Mapping[str, int],
-    *,
-    seed: int,
-    hard_negatives: Mapping[str, set[str]] | None = None,
-) -> list[tuple[list[str], list[str], np.ndarray]]:
-    """Balanced pairs within each fold of persons: [(a ids, b ids, labels) of fold 0, ... of fold 1]."""
-    from authorid.verification import make_pairs
-
-    out = []
-    for fold in (0, 1):
-        members = {a: p for a, p in person_of.items() if folds[p] == fold}
-        near = None
-        if hard_negatives is not None:
-            near = {a: {b for b in hard_negatives.get(a, set()) if b in members} for a in members}
-        try:
-            out.append(make_pairs(members, seed=seed + fold, hard_negatives=near))
-        except ValueError as err:
-            raise ProtocolError(f"too few accounts for verification pairs in fold {fold}: {err}") from err
-    return out
-
-
-def cosines(vectors: AccountVectors, a: list[str], b: list[str]) -> np.ndarray:
-    va = vectors.vectors[[vectors.index_of(x) for x in a]]
-    vb = vectors.vectors[[vectors.index_of(x) for x in b]]
-    return np.sum(va * vb, axis=1).astype(np.float64)
-
-
-def cross_fitted_calibrators(per_fold: list[tuple[np.ndarray, np.ndarray]], method: str = "platt") -> list:
-    """Calibrator for fold f, fitted on the (cosines, labels) of the other fold."""
-    from authorid.verification import Calibrator
-
-    return [Calibrator(method=method).fit(*per_fold[1 - fold]) for fold in (0, 1)]
+from authorid.evaluation.protocols.scoring import Subject, calibration_of, scorer_for
+from authorid.metrics.verification import eer, reliability_curve, roc_auc, verification_metrics
 
 
 def verification_protocol(
-    model: Any,
+    subject: Subject,
     posts: Any,
     *,
     accounts: int | None = None,
@@ -108,13 +52,14 @@ def verification_protocol(
     near = co_activity(chosen) if hard_negatives else None
     pairs = fold_pairs(chosen.person_of, folds, seed=seed, hard_negatives=near)
     prepared = time.perf_counter()
-    vectors = embeddings_for(model, chosen, progress=progress, cache=cache).accounts()
-    per_fold = [(cosines(vectors, a, b), labels) for a, b, labels in pairs]
+    scorer, _ = scorer_for(subject, chosen, progress=progress, cache=cache)
+    per_fold = [(np.asarray(scorer.pair_scores(a, b), dtype=np.float64), labels) for a, b, labels in pairs]
     embedded = time.perf_counter()
 
-    if model.calibration is not None:
+    own = calibration_of(subject)
+    if own is not None:
         calibration = "the model's own calibration"
-        probabilities = [model.calibration.predict(c) for c, _ in per_fold]
+        probabilities = [own.predict(c) for c, _ in per_fold]
     else:
         calibration = "cross-fitted Platt: each fold of persons scored by a calibration fitted on the other"
         calibrators = cross_fitted_calibrators(per_fold)

@@ -1,7 +1,7 @@
 """Closed-set and open-set authorship attribution metrics.
 
 Closed set: each query text has one true author among ``A`` candidate authors; ``scores`` is ``(Q, A)``.
-Top-k accuracy shares the pessimistic tie rule of :func:`authorid.evaluation.metrics_ranking.ranks_of_true`
+Top-k accuracy shares the pessimistic tie rule of :func:`authorid.metrics.ranking.ranks_of_true`
 (a wrong author tied with the true one ranks above it); scikit-learn's ``top_k_accuracy_score`` breaks ties by
 column order instead, so the two agree whenever scores have no ties.
 """
@@ -14,8 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
-from authorid.evaluation.metrics_ranking import _score_matrix, ranks_of_true, recall_at_k
-from authorid.evaluation.metrics_verification import roc_auc
+from authorid.metrics.ranking import ranks_of_true, recall_at_k, score_matrix
+from authorid.metrics.verification import roc_auc
 
 __all__ = [
     "accuracy",
@@ -95,7 +95,7 @@ def attribution_metrics(
     ``accuracy`` counts arg-max hits (first column wins a tie), ``top@1`` counts a tie with a wrong author
     as a miss.
     """
-    matrix = _score_matrix(scores)
+    matrix = score_matrix(scores)
     truth = np.asarray(true_index)
     if truth.ndim != 1:
         raise ValueError(f"true_index must be 1-d (one true author column per text), got shape {truth.shape}")

@@ -1,20 +1,10 @@
-"""What a run shows and keeps: a rich progress bar (loss, learning rate, examples/s) and `train_log.jsonl`."""
+"""What a run keeps of itself: `train_log.jsonl`, one JSON line per optimizer step and per validation."""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 LOG_FILE = "train_log.jsonl"
 
@@ -45,18 +35,3 @@ def read_log(path: Path) -> list[dict]:
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def training_progress(enabled: bool, console: Console | None = None) -> Progress:
-    """A progress bar over optimizer steps with live loss, learning rate and examples (episodes) per second."""
-    return Progress(
-        TextColumn("[bold]training[/bold]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]} lr {task.fields[lr]} {task.fields[speed]} ex/s"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not enabled,
-        transient=False,
-    )

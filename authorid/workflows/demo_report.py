@@ -1,20 +1,37 @@
 """The demo's one-page HTML report (`OUT/report.html`): every step's numbers, figures inline, links to the
-per-step reports. Built on authorid.evaluation.report's page style and tables."""
+per-step reports. Built on authorid.evaluation.report's page style and tables. It owns the names the demo's
+outputs use for its two models and the headline metrics it shows (`UNTUNED`, `TRAINED`, `HEADLINES`)."""
 
 from __future__ import annotations
 
 import html
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from authorid.demo import HEADLINES, TRAINED, UNTUNED, DemoClusters
+from authorid.evaluation import plots
+from authorid.evaluation.report import REPORT_CSS, ReportFigure, html_table
+
+if TYPE_CHECKING:
+    from authorid.workflows.demo import DemoClusters
+
+#: Names of the two evaluated models: the untuned default encoder and the one the demo trains.
+UNTUNED, TRAINED = "untuned minilm", "trained"
+#: Headline metrics of the sybil protocol: (task, metric, label), in the order the tables show them.
+HEADLINES = (
+    ("linking", "mrr", "linking MRR"),
+    ("linking", "r@1", "linking R@1"),
+    ("linking", "r@8", "linking R@8"),
+    ("episodes", "mrr", "episode MRR"),
+    ("episodes", "r@1", "episode R@1"),
+    ("episodes", "r@8", "episode R@8"),
+)
 
 
 def render_demo_report(summary: dict, *, out: Path, clusters: DemoClusters) -> str:
     """One self-contained page for the whole demo: every step's numbers, figures inline, links to the rest."""
-    from authorid.evaluation.report import REPORT_CSS
 
     sections = "".join(
         (
@@ -48,7 +65,6 @@ def _link(path: str | Path, out: Path) -> str:
 
 
 def _ingest_section(summary: dict) -> str:
-    from authorid.evaluation.report import html_table
 
     ingest_report, counts = summary["ingest"], summary["split"]["counts"]
     read = {f"read: {k}": v for k, v in ingest_report.get("read", {}).items()}
@@ -71,7 +87,6 @@ def _ingest_section(summary: dict) -> str:
 
 
 def _training_section(summary: dict, out: Path) -> str:
-    from authorid.evaluation.report import ReportFigure, html_table
 
     t, nan = summary["training"], float("nan")
     validation = t["validation"]
@@ -150,8 +165,6 @@ def _linking_section(summary: dict, out: Path) -> str:
 
 
 def _clustering_section(summary: dict, clusters: DemoClusters) -> str:
-    from authorid.evaluation import plots
-    from authorid.evaluation.report import ReportFigure, html_table
 
     c = summary["clustering"]
     m = c["metrics"]

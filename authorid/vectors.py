@@ -1,7 +1,13 @@
-"""`AccountVectors`: one L2-normalised vector per account, with its post count, saved as Parquet."""
+"""`AccountVectors`: one L2-normalised vector per account, with its post count, saved as Parquet.
+
+The one container every stage passes account vectors in: encoders make them, the index enrols them,
+clustering and evaluation read them. `rows`, `subset` and `pair_cosines` are the ways to pick vectors by
+account id (nothing else indexes `vectors` by hand).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +73,27 @@ class AccountVectors:
 
     def __getitem__(self, account_id: str) -> np.ndarray:
         return self.vectors[self.index_of(account_id)]
+
+    def positions(self, account_ids: Sequence[str]) -> np.ndarray:
+        """Row of each id, int64; KeyError naming the first one absent."""
+        return np.fromiter((self.index_of(a) for a in account_ids), dtype=np.int64, count=len(account_ids))
+
+    def rows(self, account_ids: Sequence[str]) -> np.ndarray:
+        """The vectors of `account_ids`, in that order: float32 (len(account_ids), dim)."""
+        return self.vectors[self.positions(account_ids)]
+
+    def subset(self, account_ids: Sequence[str]) -> AccountVectors:
+        """A new AccountVectors holding only `account_ids`, in that order (with their post counts)."""
+        rows = self.positions(account_ids)
+        return AccountVectors(list(account_ids), self.vectors[rows], self.n_posts[rows])
+
+    def pair_cosines(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        """Cosine of each pair (a[i], b[i]), float64 (rows are L2-normalised, so a dot product)."""
+        if len(a) != len(b):
+            raise ValueError(f"pair_cosines needs as many a as b ids, got {len(a)} and {len(b)}")
+        if not len(a):
+            return np.zeros(0)
+        return np.einsum("ij,ij->i", self.rows(a), self.rows(b)).astype(np.float64)
 
     def to_parquet(self, path: str | Path) -> Path:
         """Write columns account_id (string), n_posts (int64), vector (list<float32>) atomically."""

@@ -1,11 +1,12 @@
-"""fit_calibration and fit_fusion on real e-mails (10 enron_demo authors), stylometric models."""
+"""fit_calibration and fit_fusion (the calibrate workflow) on real e-mails (10 enron_demo authors), stylometric models."""
 
 import numpy as np
 import pytest
 
 from authorid.model import load_model
 from authorid.schema import posts_from_records
-from authorid.verification import FusionCalibrator, fit_calibration, fit_fusion
+from authorid.verification import FusionCalibrator
+from authorid.workflows.calibrate import fit_calibration, fit_fusion
 
 
 @pytest.fixture(scope="module")

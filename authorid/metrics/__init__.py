@@ -1,14 +1,14 @@
 """All evaluation metrics, as pure functions over numpy arrays (one import for every kind of task).
 
-- ranking / linking: :mod:`authorid.evaluation.metrics_ranking`
-- verification (PAN): :mod:`authorid.evaluation.metrics_verification`
-- clustering: :mod:`authorid.evaluation.metrics_clustering`
-- attribution (closed and open set): :mod:`authorid.evaluation.metrics_attribution`
+- ranking / linking: :mod:`authorid.metrics.ranking`
+- verification (PAN): :mod:`authorid.metrics.verification`
+- clustering: :mod:`authorid.metrics.clustering`
+- attribution (closed and open set): :mod:`authorid.metrics.attribution`
 """
 
 from __future__ import annotations
 
-from authorid.evaluation.metrics_attribution import (
+from authorid.metrics.attribution import (
     accuracy,
     attribution_metrics,
     macro_f1,
@@ -16,14 +16,14 @@ from authorid.evaluation.metrics_attribution import (
     per_author_report,
     top_k_accuracy,
 )
-from authorid.evaluation.metrics_clustering import bcubed, clustering_metrics, pairwise_prf
-from authorid.evaluation.metrics_ranking import (
+from authorid.metrics.clustering import bcubed, clustering_metrics, pairwise_prf
+from authorid.metrics.ranking import (
     mean_reciprocal_rank,
     ranking_metrics,
     ranks_of_true,
     recall_at_k,
 )
-from authorid.evaluation.metrics_verification import (
+from authorid.metrics.verification import (
     NON_ANSWER,
     ReliabilityCurve,
     brier_complement,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, top_k_accuracy_score
 
-from authorid.evaluation.metrics import (
+from authorid.metrics import (
     accuracy,
     attribution_metrics,
     macro_f1,

@@ -20,7 +20,6 @@ both models are evaluated on the very same queries. Then `OUT/report.html` puts 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,11 +29,15 @@ from typing import Any
 import numpy as np
 
 from authorid.clustering import ClusterReport, cluster_accounts
-from authorid.data.ingest import ingest
 from authorid.data.splits import Split, split
-from authorid.evaluation.evaluate import evaluate
-from authorid.evaluation.metrics_clustering import clustering_metrics
-from authorid.io import atomic_write_text
+from authorid.io import atomic_write_text, write_json
+from authorid.metrics.clustering import clustering_metrics
+from authorid.model import load_model
+from authorid.progress import quiet_library_bars
+from authorid.workflows.demo_report import TRAINED, UNTUNED, render_demo_report
+from authorid.workflows.evaluate import evaluate
+from authorid.workflows.ingest import ingest
+from authorid.workflows.train import train
 
 #: Held-out accounts (the before/after evaluation and the clustering) and validation accounts (model selection
 #: and the calibration); the rest of the corpus trains. On enron_demo: 18 train, 6 validation, 16 test.
@@ -55,17 +58,6 @@ DEMO_VALIDATIONS = 2
 #: a few accounts, as in the sybil cut (two each). Larger k chains unrelated authors on a corpus this small
 #: (on enron_demo, k=2 made a group of 9 of the 32 pseudo-accounts, k=10 one group of all 32).
 DEMO_CLUSTER_K = 1
-#: Names of the two evaluated models: the untuned default encoder and the one the demo trains.
-UNTUNED, TRAINED = "untuned minilm", "trained"
-#: Headline metrics of the sybil protocol: (task, metric, label), in the order the tables show them.
-HEADLINES = (
-    ("linking", "mrr", "linking MRR"),
-    ("linking", "r@1", "linking R@1"),
-    ("linking", "r@8", "linking R@8"),
-    ("episodes", "mrr", "episode MRR"),
-    ("episodes", "r@1", "episode R@1"),
-    ("episodes", "r@8", "episode R@8"),
-)
 SUMMARY_FILE, REPORT_FILE = "demo.json", "report.html"
 
 
@@ -122,15 +114,13 @@ def run_demo(
     `overrides`: further dotted training settings (over the quick preset and `training_overrides`).
     Seeded by `seed` throughout: the split, training, the evaluation sets and the clustering.
     """
-    from authorid.training import train
-
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder for the demo's outputs")
     started = time.perf_counter()
     timing: dict[str, float] = {}
     outputs: dict[str, Path] = {}
-    with _quiet(not progress), _timed(timing, "ingest"):
+    with quiet_library_bars(not progress), _timed(timing, "ingest"):
         ingested = ingest(corpus, out=out / "posts.parquet", progress=progress)
     outputs["posts"], outputs["ingest report"] = ingested.posts_path, ingested.report_path
 
@@ -141,7 +131,7 @@ def run_demo(
         outputs["split manifest"] = parts.manifest.save(out / "split.json")
 
     settings = {**training_overrides(max_steps), "run.seed": seed, **(overrides or {})}
-    with _quiet(not progress), _timed(timing, "train"):
+    with quiet_library_bars(not progress), _timed(timing, "train"):
         model = train(
             parts.train,
             val=parts.val,
@@ -154,7 +144,7 @@ def run_demo(
         )
     outputs |= _model_outputs(out / "model")
 
-    with _quiet(not progress), _timed(timing, "evaluate"):
+    with quiet_library_bars(not progress), _timed(timing, "evaluate"):
         runs = evaluate_before_after(
             model, parts.test, out=out, seed=seed, corpus=str(corpus), progress=progress
         )
@@ -162,7 +152,7 @@ def run_demo(
         outputs[f"{name} metrics"] = Path(run["outputs"]["metrics"])
         outputs[f"{name} report"] = Path(run["outputs"]["report"])
 
-    with _quiet(not progress), _timed(timing, "cluster"):
+    with quiet_library_bars(not progress), _timed(timing, "cluster"):
         clusters = cluster_held_out(model, parts.test, out=out / "clusters", seed=seed, progress=progress)
     outputs |= clusters.outputs
 
@@ -181,9 +171,7 @@ def run_demo(
     outputs["summary"] = out / SUMMARY_FILE
     outputs["demo report"] = out / REPORT_FILE
     summary["outputs"] = {what: str(path) for what, path in outputs.items()}
-    atomic_write_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False))
-    from authorid.demo_report import render_demo_report  # imports this module: loaded once run_demo runs
-
+    write_json(out / SUMMARY_FILE, summary)
     atomic_write_text(out / REPORT_FILE, render_demo_report(summary, out=out, clusters=clusters))
     metrics = {name: runs[name]["protocols"]["sybil"]["metrics"] for name in runs}
     return DemoResult(out=out, metrics=metrics, clustering=clusters.metrics, summary=summary, outputs=outputs)
@@ -198,8 +186,6 @@ def evaluate_before_after(
     encoder reads as many tokens per post as the trained one: only the training differs. Each run writes
     OUT/eval-untuned/ or OUT/eval-trained/ (metrics.json, report.html, manifests/).
     """
-    from authorid.model import load_model
-
     untuned = load_model("minilm", max_seq_length=model.metadata.get("max_seq_length", 128))
     return {
         name: evaluate(
@@ -241,8 +227,7 @@ def cluster_held_out(model, test, *, out: Path, seed: int, progress: bool = Fals
     evaluation makes (same seed, same rule), and the true author of a pseudo-account is the account it was
     cut from.
     """
-    by = "time" if _has_times(test) else "random"
-    pseudo = split(test, "sybil", seed=seed, k=2, by=by, min_posts=DEMO_MIN_POSTS).test
+    pseudo = split(test, "sybil", seed=seed, k=2, by="auto", min_posts=DEMO_MIN_POSTS).test
     person_of = dict(zip(pseudo["account_id"], pseudo["person_id"], strict=True))
     vectors = model.embed_accounts(pseudo, progress=progress)
     calibration = model.calibration
@@ -273,12 +258,6 @@ def _persons_recovered(report: ClusterReport, person_of: dict[str, str]) -> int:
         accounts_of.setdefault(person, set()).add(account)
     found = {frozenset(c.members) for c in report.clusters}
     return sum(frozenset(accounts) in found for accounts in accounts_of.values())
-
-
-def _has_times(posts) -> bool:
-    if "created_at" not in posts.column_names:
-        return False
-    return posts.select_columns(["created_at"]).with_format("arrow")[:].column(0).null_count == 0
 
 
 def _model_outputs(folder: Path) -> dict[str, Path]:
@@ -347,24 +326,3 @@ def _timed(timing: dict[str, float], stage: str) -> Iterator[None]:
         yield
     finally:
         timing[stage] = timing.get(stage, 0.0) + time.perf_counter() - started
-
-
-@contextlib.contextmanager
-def _quiet(enabled: bool) -> Iterator[None]:
-    """Without progress display, hide the loading / saving bars transformers and huggingface_hub print."""
-    if not enabled:
-        yield
-        return
-    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
-    from transformers.utils import logging as hf_logging
-
-    hub_was_off, hf_was_on = are_progress_bars_disabled(), hf_logging.is_progress_bar_enabled()
-    disable_progress_bars()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if not hub_was_off:
-            enable_progress_bars()
-        if hf_was_on:
-            hf_logging.enable_progress_bar()

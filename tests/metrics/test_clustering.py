@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, v_measure_score
 from sklearn.metrics.cluster import pair_confusion_matrix
 
-from authorid.evaluation.metrics import bcubed, clustering_metrics, pairwise_prf
+from authorid.metrics import bcubed, clustering_metrics, pairwise_prf
 
 # Six items: true classes A = {1,2,3}, B = {4,5}, C = {6}; predicted clusters X = {1,2,3,4}, Y = {5,6}.
 TRUE = np.array(["A", "A", "A", "B", "B", "C"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from authorid.evaluation.metrics import (
+from authorid.metrics import (
     brier_complement,
     brier_score,
     c_at_1,

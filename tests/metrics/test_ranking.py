@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from authorid.evaluation.metrics import mean_reciprocal_rank, ranking_metrics, ranks_of_true, recall_at_k
+from authorid.metrics import mean_reciprocal_rank, ranking_metrics, ranks_of_true, recall_at_k
 
 # Three queries, four candidates.
 #   q0: true 0 scores 0.9, nobody higher                          -> rank 1

@@ -1,4 +1,4 @@
-"""ingest: read a dump, clean it, and write canonical posts to Parquet with the report beside them."""
+"""`ingest`: read a dump, clean it, and write canonical posts to Parquet with the report beside them."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 __all__ = ["mean_reciprocal_rank", "ranking_metrics", "ranks_of_true", "recall_at_k"]
 
 
-def _score_matrix(scores: ArrayLike) -> np.ndarray:
+def score_matrix(scores: ArrayLike) -> np.ndarray:
     matrix = np.asarray(scores, dtype=np.float64)
     if matrix.ndim != 2:
         raise ValueError(f"scores must be a 2-d (queries x candidates) matrix, got shape {matrix.shape}")
@@ -71,7 +71,7 @@ def ranks_of_true(scores: ArrayLike, true_index: ArrayLike) -> np.ndarray:
 
     Returns an int64 array of shape ``(Q,)`` with values in ``[1, C]``. Vectorised: O(Q * C).
     """
-    matrix = _score_matrix(scores)
+    matrix = score_matrix(scores)
     relevant = _relevance_matrix(true_index, matrix.shape)
     best_relevant = np.where(relevant, matrix, -np.inf).max(axis=1)
     # Ties with a wrong candidate count against the query (">="): the pessimistic convention.

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from authorid.encoders.account_vectors import AccountVectors
-from authorid.evaluation.metrics_ranking import ranking_metrics
+from authorid.metrics.ranking import ranking_metrics
+from authorid.vectors import AccountVectors
 
 
 def query_candidate_pairs(
@@ -37,6 +37,4 @@ def sybil_linking_metrics(
 ) -> dict[str, float]:
     """MRR, R@k (1-based ranks), pool size and query count, ranking candidates by cosine similarity."""
     queries, candidates = query_candidate_pairs(vectors, person_of)
-    q = vectors.vectors[[vectors.index_of(a) for a in queries]]
-    c = vectors.vectors[[vectors.index_of(a) for a in candidates]]
-    return ranking_metrics(q @ c.T, np.arange(len(queries)), ks=ks)
+    return ranking_metrics(vectors.rows(queries) @ vectors.rows(candidates).T, np.arange(len(queries)), ks=ks)

@@ -1,0 +1,190 @@
+"""Readers: forum dumps (JSONL, CSV/TSV, Parquet, or a folder of them) -> canonical posts (an Arrow Dataset).
+
+Records stream from disk into an Arrow file written batch by batch, which the returned `datasets.Dataset`
+memory-maps, so a dump far larger than memory loads in bounded memory. Each record is mapped onto the canonical
+schema (`authorid.schema`) with a column map: given explicitly, taken from a corpus preset, or recognised from
+common names. A malformed record raises `InputError` naming the file, line and field; with `on_error="skip"`
+it is counted in the IngestReport instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import datasets
+import pyarrow.compute as pc
+from datasets.arrow_writer import ArrowWriter
+
+from authorid.data.presets import CorpusPreset, get_preset, is_preset_name
+from authorid.data.readers.columns import _canonical_row, parse_column_map, resolve_column_map
+from authorid.data.readers.formats import (
+    _BATCH_ROWS,
+    CSV_SUFFIXES,
+    JSON_SUFFIXES,
+    PARQUET_SUFFIXES,
+    _iter_records,
+    corpus_format,
+    source_columns,
+)
+from authorid.data.report import IngestReport
+from authorid.errors import InputError
+from authorid.progress import reading_progress
+from authorid.schema import CANONICAL_COLUMNS, features_for
+
+__all__ = [
+    "CSV_SUFFIXES",
+    "JSON_SUFFIXES",
+    "PARQUET_SUFFIXES",
+    "OnError",
+    "corpus_format",
+    "load_posts",
+    "parse_column_map",
+    "read_posts",
+    "resolve_column_map",
+    "resolve_corpus",
+    "source_columns",
+]
+
+logger = logging.getLogger(__name__)
+
+OnError = Literal["raise", "skip"]
+
+
+def resolve_corpus(corpus: str | Path, preset: str | None = None) -> tuple[list[Path], CorpusPreset | None]:
+    """The files a CORPUS argument names (a file, a folder of files, or a preset name) and the preset in force."""
+    chosen = get_preset(preset) if preset else None
+    path = Path(corpus)
+    if not path.exists() and is_preset_name(str(corpus)):
+        named = get_preset(str(corpus))
+        located = named.locate()
+        if located is None:
+            raise InputError(
+                f"corpus preset {named.name!r}: file {named.relative_path} not found in the corpora folders "
+                "(set AUTHORID_CORPORA to the folder that holds it)"
+            )
+        return [located], chosen or named
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder, and not a corpus preset (see `authorid corpora`)")
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".") and corpus_format(p)
+        )
+        if not files:
+            raise InputError(f"{path}: folder holds no .jsonl/.json/.csv/.tsv/.parquet files (plain or .gz)")
+        return files, chosen
+    if corpus_format(path) is None:
+        raise InputError(f"{path}: unknown format; expected .jsonl, .json, .csv, .tsv or .parquet (or .gz)")
+    return [path], chosen
+
+
+def _session_cache_dir() -> Path:
+    """A per-process folder for the Arrow files that back read corpora; removed when the process exits."""
+    global _CACHE_DIR
+    if _CACHE_DIR is None:
+        _CACHE_DIR = Path(tempfile.mkdtemp(prefix="authorid-arrow-"))
+        atexit.register(shutil.rmtree, _CACHE_DIR, True)
+    return _CACHE_DIR
+
+
+_CACHE_DIR: Path | None = None
+
+
+def read_posts(
+    corpus: str | Path,
+    *,
+    columns: dict[str, str] | str | None = None,
+    preset: str | None = None,
+    on_error: OnError = "raise",
+    limit: int | None = None,
+    progress: bool = False,
+    cache_dir: str | Path | None = None,
+) -> tuple[datasets.Dataset, IngestReport]:
+    """Read a corpus (file, folder or preset name) into canonical posts, with the report of what was read.
+
+    `columns` maps source columns to canonical ones (a dict or "author=account_id,body=text"); `preset` names
+    a corpus preset whose map applies; `on_error="skip"` counts malformed records instead of raising;
+    `limit` stops after that many posts. Raises `InputError` for anything wrong with the input.
+    """
+    if on_error not in ("raise", "skip"):
+        raise InputError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    explicit = parse_column_map(columns) if isinstance(columns, str | type(None)) else dict(columns)
+    files, chosen_preset = resolve_corpus(corpus, preset)
+    report = IngestReport(sources=[str(f) for f in files])
+
+    mappings = {f: resolve_column_map(f, source_columns(f), explicit, chosen_preset) for f in files}
+    report.column_map = {target: source for source, target in mappings[files[0]].items()}
+    present = {"post_id"} | {t for m in mappings.values() for t in m.values()}
+    features = features_for([c for c in CANONICAL_COLUMNS if c in present])
+    total_bytes = sum(f.stat().st_size for f in files)
+
+    arrow_path = Path(tempfile.mkstemp(suffix=".arrow", dir=cache_dir or _session_cache_dir())[1])
+    writer = ArrowWriter(features=features, path=str(arrow_path))
+    n_posts = 0
+    with reading_progress(progress, total_bytes) as bar:
+        done_bytes = 0
+        for path in files:
+            records, counter = _iter_records(path, report)
+            batch: list[dict] = []
+            for record in records:
+                report.count_read("records")
+                try:
+                    if record.error is not None:
+                        raise ValueError(record.error)
+                    row = _canonical_row(record.fields, mappings[path], f"{path.name}:{record.where}", report)
+                except ValueError as exc:
+                    message = f"{path}: {record.where}: {exc}"
+                    if on_error == "raise":
+                        records.close()
+                        raise InputError(
+                            message + " (use --on-error skip to count and skip such records)"
+                        ) from None
+                    report.note_error(message)
+                    continue
+                batch.append(row)
+                n_posts += 1
+                if len(batch) >= _BATCH_ROWS:
+                    _write(writer, batch, features)
+                    bar.update(done_bytes + (counter.position() if counter else 0), n_posts)
+                if limit is not None and n_posts >= limit:
+                    break
+            if batch:
+                _write(writer, batch, features)
+            records.close()
+            done_bytes += path.stat().st_size
+            bar.update(done_bytes, n_posts)
+            if limit is not None and n_posts >= limit:
+                report.count_read("stopped_at_limit", limit)
+                break
+    writer.finalize()
+    writer.close()
+
+    if n_posts == 0:
+        skipped = report.read.get("skipped_errors", 0)
+        raise InputError(
+            f"{corpus}: no posts read ({report.read.get('records', 0)} records, {skipped} skipped)"
+        )
+    posts = datasets.Dataset.from_file(str(arrow_path))
+    duplicates = n_posts - pc.count_distinct(posts.data.column("post_id")).as_py()
+    if duplicates:
+        report.count_read("duplicate_post_ids", duplicates)
+        logger.warning("%s: %d post ids occur more than once", corpus, duplicates)
+    report.posts_out = n_posts
+    report.accounts_out = pc.count_distinct(posts.data.column("account_id")).as_py()
+    return posts, report
+
+
+def load_posts(corpus: str | Path, **options) -> datasets.Dataset:
+    """Canonical posts from a corpus; the Python API's short form of `read_posts` (the report is logged)."""
+    posts, report = read_posts(corpus, **options)
+    logger.info("read %d posts of %d accounts from %s", report.posts_out, report.accounts_out, corpus)
+    return posts
+
+
+def _write(writer: ArrowWriter, batch: list[dict], features: datasets.Features) -> None:
+    writer.write_batch({name: [row.get(name) for row in batch] for name in features})
+    batch.clear()

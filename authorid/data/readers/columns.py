@@ -1,0 +1,112 @@
+"""Column maps: which source column feeds which canonical column, and one raw record as a canonical row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from authorid.data.presets import CorpusPreset
+from authorid.data.report import IngestReport
+from authorid.data.timestamps import parse_timestamp
+from authorid.errors import InputError
+from authorid.schema import CANONICAL_COLUMNS, COMMON_NAMES, REQUIRED_COLUMNS
+
+
+def parse_column_map(spec: str | None) -> dict[str, str]:
+    """`"author=account_id,body=text"` -> {"author": "account_id", "body": "text"} (source -> canonical)."""
+    if not spec:
+        return {}
+    mapping: dict[str, str] = {}
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise InputError(f"--map entry {part!r} is not SOURCE=CANONICAL (e.g. author=account_id)")
+        source, target = (s.strip() for s in part.split("=", 1))
+        if target not in CANONICAL_COLUMNS:
+            raise InputError(
+                f"--map target {target!r} is not a canonical column; canonical: {', '.join(CANONICAL_COLUMNS)}"
+            )
+        mapping[source] = target
+    targets = list(mapping.values())
+    doubled = sorted({t for t in targets if targets.count(t) > 1})
+    if doubled:
+        raise InputError(f"--map gives several sources for {', '.join(doubled)}")
+    return mapping
+
+
+def resolve_column_map(
+    path: Path, available: list[str], explicit: dict[str, str], preset: CorpusPreset | None
+) -> dict[str, str]:
+    """source -> canonical for one file: the explicit map first, then the preset's, then common names."""
+    if not available:
+        raise InputError(f"{path}: holds no records")
+    mapping: dict[str, str] = {}
+    for source, target in explicit.items():
+        if source not in available:
+            raise InputError(
+                f"{path}: --map names column {source!r}, which is absent; columns: {', '.join(available)}"
+            )
+        mapping[source] = target
+    if preset is not None:
+        for source, target in preset.columns.items():
+            if source in available and source not in mapping and target not in mapping.values():
+                mapping[source] = target
+    lowered = {c.lower(): c for c in available}
+    for target, names in COMMON_NAMES.items():
+        if target in mapping.values():
+            continue
+        for name in names:
+            source = lowered.get(name)
+            if source is not None and source not in mapping:
+                mapping[source] = target
+                break
+    missing = [c for c in REQUIRED_COLUMNS if c != "post_id" and c not in mapping.values()]
+    if missing:
+        raise InputError(
+            f"{path}: no column for {', '.join(missing)}; columns found: {', '.join(available) or '(none)'}; "
+            f"name it with --map COLUMN={missing[0]}"
+        )
+    return mapping
+
+
+def _as_text(value: object, field: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    raise ValueError(f"field {field!r} holds a {type(value).__name__}, expected text")
+
+
+def _without_surrogates(text: str, report: IngestReport) -> str:
+    # JSON escapes can smuggle in lone surrogates (\ud83d), which Arrow's UTF-8 strings cannot hold.
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        report.count_read("texts_with_invalid_surrogates_replaced")
+        return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def _canonical_row(fields: dict, mapping: dict[str, str], default_post_id: str, report: IngestReport) -> dict:
+    row: dict[str, object] = {}
+    for source, target in mapping.items():
+        value = fields.get(source)
+        if target == "created_at":
+            try:
+                row[target] = parse_timestamp(value)
+            except ValueError as exc:
+                raise ValueError(f"field {source!r}: {exc}") from None
+            continue
+        text = _as_text(value, source)
+        if isinstance(text, str):
+            text = _without_surrogates(text, report)
+        row[target] = text
+    for required in ("account_id", "text"):
+        source = next(s for s, t in mapping.items() if t == required)
+        value = row.get(required)
+        if value is None or (required == "account_id" and not str(value).strip()):
+            raise ValueError(f"field {source!r} ({required}) is missing or empty")
+    if not row.get("post_id"):
+        row["post_id"] = default_post_id
+    return row

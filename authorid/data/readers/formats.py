@@ -1,0 +1,179 @@
+"""Source formats: JSON lines, a JSON array, CSV/TSV and Parquet (plain or .gz) as streams of raw records."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from authorid.data.report import IngestReport
+
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+CSV_SUFFIXES = (".csv", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_BATCH_ROWS = 10_000
+_COLUMNS_PEEK_RECORDS = 1_000
+csv.field_size_limit(2**31 - 1)  # forum posts can be long; the csv module's default cap is 128 KiB
+
+
+def corpus_format(path: Path) -> str | None:
+    """'json', 'csv', 'tsv' or 'parquet' from the file name (a trailing .gz is allowed), or None."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    suffix = Path(name).suffix
+    if suffix in JSON_SUFFIXES:
+        return "json"
+    if suffix in CSV_SUFFIXES:
+        return suffix[1:]
+    if suffix in PARQUET_SUFFIXES and not path.name.lower().endswith(".gz"):
+        return "parquet"
+    return None
+
+
+@dataclass
+class _Record:
+    """One source record with where it came from, or the error that stopped it from being read."""
+
+    where: str  # "line 12" or "row 12"
+    fields: dict | None
+    error: str | None = None
+
+
+class _ByteCounter:
+    """Tracks how far into the (compressed) file reading has got, for the progress bar."""
+
+    def __init__(self, raw: io.BufferedReader):
+        self.raw = raw
+
+    def position(self) -> int:
+        try:
+            return self.raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+
+def _open_binary(path: Path) -> tuple[io.BufferedIOBase, _ByteCounter]:
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the returned stream
+    stream = gzip.GzipFile(fileobj=raw) if path.name.lower().endswith(".gz") else raw
+    return stream, _ByteCounter(raw)
+
+
+def _decode(line: bytes, report: IngestReport) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        report.count_read("lines_with_undecodable_bytes_replaced")
+        return line.decode("utf-8", errors="replace")
+
+
+def _iter_json_lines(stream, report: IngestReport) -> Iterator[_Record]:
+    for number, raw_line in enumerate(stream, start=1):
+        line = _decode(raw_line, report)
+        if not line.strip():
+            report.count_read("blank_lines")
+            continue
+        try:
+            fields = json.loads(line.rstrip("\r\n"))
+        except json.JSONDecodeError as exc:
+            yield _Record(f"line {number}", None, f"malformed JSON ({exc.msg}, column {exc.colno})")
+            continue
+        if not isinstance(fields, dict):
+            yield _Record(f"line {number}", None, f"expected a JSON object, found {type(fields).__name__}")
+            continue
+        yield _Record(f"line {number}", fields)
+
+
+def _iter_json_array(stream, report: IngestReport) -> Iterator[_Record]:
+    try:
+        records = json.loads(_decode(stream.read(), report))
+    except json.JSONDecodeError as exc:
+        yield _Record(f"line {exc.lineno}", None, f"malformed JSON ({exc.msg}, column {exc.colno})")
+        return
+    if not isinstance(records, list):
+        yield _Record("line 1", None, "expected JSON lines or an array of objects")
+        return
+    for number, fields in enumerate(records, start=1):
+        if isinstance(fields, dict):
+            yield _Record(f"record {number}", fields)
+        else:
+            yield _Record(f"record {number}", None, f"expected a JSON object, found {type(fields).__name__}")
+
+
+def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]:
+    lines = (_decode(raw_line, report) for raw_line in stream)
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        yield _Record("line 1", None, f"malformed header ({exc})")
+        return
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield _Record(f"line {reader.line_num}", None, f"malformed CSV ({exc})")
+            continue
+        where = f"line {reader.line_num}"
+        if not values:
+            report.count_read("blank_lines")
+            continue
+        if len(values) != len(header):
+            yield _Record(where, None, f"{len(values)} fields where the header has {len(header)}")
+            continue
+        yield _Record(where, dict(zip(header, values, strict=True)))
+
+
+def _iter_parquet(path: Path) -> Iterator[_Record]:
+    number = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=_BATCH_ROWS):
+        for fields in batch.to_pylist():
+            number += 1
+            yield _Record(f"row {number}", fields)
+
+
+def _iter_records(path: Path, report: IngestReport) -> tuple[Iterator[_Record], _ByteCounter | None]:
+    fmt = corpus_format(path)
+    if fmt == "parquet":
+        return _iter_parquet(path), None
+    stream, counter = _open_binary(path)
+
+    def records() -> Iterator[_Record]:
+        with stream:
+            if fmt == "json":
+                first = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+                if first.lstrip().startswith(b"["):
+                    yield from _iter_json_array(stream, report)
+                else:
+                    yield from _iter_json_lines(stream, report)
+            else:
+                yield from _iter_csv(stream, report, "\t" if fmt == "tsv" else ",")
+
+    return records(), counter
+
+
+def source_columns(path: Path) -> list[str]:
+    """The columns a file has: Parquet's schema, the CSV header, or the keys of the first JSON records."""
+    fmt = corpus_format(path)
+    if fmt == "parquet":
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    columns: dict[str, None] = {}
+    scratch = IngestReport()
+    records, _ = _iter_records(path, scratch)
+    for i, record in enumerate(records):
+        if record.fields is not None:
+            columns.update(dict.fromkeys(record.fields))
+        if i >= _COLUMNS_PEEK_RECORDS:
+            break
+    records.close()
+    return list(columns)

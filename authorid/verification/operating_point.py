@@ -1,0 +1,103 @@
+"""Choosing a calibration's operating point on pairs it was not fitted on: `calibrate_pairs`.
+
+The labelled pairs are cut in two halves, stratified by label: the calibration is fitted on one half, and the
+operating point (threshold at a target false-positive rate, c@1 abstain band) is chosen on the other, so it
+is not tuned on what the calibration has already seen. Everything is recorded in `Calibrator.info`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.metrics import roc_auc_score
+
+from authorid.verification.calibrator import CalibrationError, Calibrator
+from authorid.verification.decisions import c_at_1_band, c_at_1_of_decisions, decide, threshold_at_fpr
+
+logger = logging.getLogger(__name__)
+
+ABSTAIN_RULES = ("c@1",)
+
+
+def calibrate_pairs(
+    similarities: ArrayLike,
+    labels: ArrayLike,
+    *,
+    method: str = "platt",
+    target_fpr: float | None = None,
+    abstain: str | None = None,
+    seed: int = 0,
+    calibrator: Any = None,
+) -> Calibrator:
+    """Fit on a stratified half of the pairs, choose the operating point on the other half.
+
+    `similarities` is (n,) for a Calibrator or (n, 2) for a FusionCalibrator (pass `calibrator=` to use one).
+    Threshold: the one at `target_fpr` on the held-out half when given, else 0.5. `abstain="c@1"`: the band
+    around that threshold maximising c@1 on the held-out half.
+    """
+    if abstain is not None and abstain not in ABSTAIN_RULES:
+        raise CalibrationError(f"unknown abstain rule {abstain!r}; valid: {', '.join(ABSTAIN_RULES)}")
+    s = np.asarray(similarities, dtype=np.float64)
+    y = np.asarray(labels).astype(np.int64).reshape(-1)
+    fit_rows, held_rows = stratified_halves(y, seed=seed)
+    calibrator = calibrator if calibrator is not None else Calibrator(method)
+    calibrator.fit(s[fit_rows], y[fit_rows])
+    held_p = calibrator.predict(s[held_rows])
+    held_y = y[held_rows]
+    if target_fpr is not None:
+        calibrator.threshold = threshold_at_fpr(held_p, held_y, target_fpr)
+    if abstain == "c@1":
+        calibrator.abstain_band, _ = c_at_1_band(held_p, held_y, calibrator.threshold)
+    calibrator.info.update(
+        {
+            "method": getattr(calibrator, "method", method),
+            "seed": int(seed),
+            "pairs_fit": int(fit_rows.size),
+            "pairs_held_out": int(held_rows.size),
+            "same_person_pairs": int(y.sum()),
+            "threshold_rule": "target_fpr" if target_fpr is not None else "0.5",
+            "target_fpr": target_fpr,
+            "abstain_rule": abstain,
+            "held_out": held_out_report(held_p, held_y, calibrator.threshold, calibrator.abstain_band),
+        }
+    )
+    logger.info("calibration (%s): %s", calibrator.info["method"], calibrator.info["held_out"])
+    return calibrator
+
+
+def held_out_report(
+    probabilities: np.ndarray, labels: np.ndarray, threshold: float, band: tuple[float, float] | None
+) -> dict[str, float]:
+    """AUC; FPR and TPR (an abstention is not a "same"); abstention rate and c@1, on held-out pairs."""
+    decisions = decide(probabilities, threshold, band)
+    same = decisions == "same"
+    report = {
+        "auc": float(roc_auc_score(labels, probabilities))
+        if 0 < labels.sum() < labels.size
+        else float("nan"),
+        "fpr": float(same[labels == 0].mean()) if (labels == 0).any() else 0.0,
+        "tpr": float(same[labels == 1].mean()) if (labels == 1).any() else 0.0,
+        "abstain_rate": float((decisions == "abstain").mean()),
+        "c@1": float(c_at_1_of_decisions(probabilities, labels, threshold, band)),
+    }
+    return {k: round(v, 6) for k, v in report.items()}
+
+
+def stratified_halves(labels: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, held-out rows): each label's rows shuffled and cut in half (the extra one goes to fit)."""
+    rng = np.random.default_rng(seed + 1)
+    fit, held = [], []
+    for value in (0, 1):
+        rows = rng.permutation(np.flatnonzero(labels == value))
+        cut = (rows.size + 1) // 2
+        fit.append(rows[:cut])
+        held.append(rows[cut:])
+    fit_rows, held_rows = np.sort(np.concatenate(fit)), np.sort(np.concatenate(held))
+    if min(np.bincount(labels[held_rows], minlength=2)) == 0:
+        raise CalibrationError(
+            f"too few pairs to calibrate: {labels.size} pairs leave a held-out half without both classes"
+        )
+    return fit_rows, held_rows

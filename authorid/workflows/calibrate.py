@@ -1,0 +1,117 @@
+"""`calibrate`: fit a model's calibration (cosine -> P(same person)) on labelled account pairs of a corpus.
+
+Where the pairs come from (`authorid.verification.labelled_accounts`): the corpus' `person_id` when some
+person has two accounts, else every account cut into two sybil halves. Hard negatives are accounts of other
+persons active in the same threads. The calibration is fitted on half of the pairs and its operating point
+(threshold at a target false-positive rate, c@1 abstain band) chosen on the other half
+(`authorid.verification.calibrate_pairs`). `fit_fusion` does the same for two models' cosines at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from authorid.artefacts import CALIBRATION_FILE
+from authorid.model import StyleModel
+from authorid.verification import (
+    Calibrator,
+    FusionCalibrator,
+    calibrate_pairs,
+    hard_negatives_of,
+    labelled_accounts,
+    make_pairs,
+    person_of_accounts,
+)
+
+if TYPE_CHECKING:
+    import datasets
+
+
+def fit_calibration(
+    model: StyleModel,
+    posts: datasets.Dataset,
+    *,
+    method: str = "platt",
+    target_fpr: float | None = None,
+    abstain: str | None = None,
+    seed: int = 0,
+    n_pairs: int | None = None,
+) -> Calibrator:
+    """A Calibrator for `model` fitted on account pairs of `posts` (see the module docstring)."""
+    labelled, source = labelled_accounts(posts, seed=seed)
+    vectors = model.embed_accounts(labelled)
+    person_of = person_of_accounts(labelled)
+    hard = hard_negatives_of(labelled)
+    a, b, labels = make_pairs(person_of, n_pairs=n_pairs, seed=seed, hard_negatives=hard)
+    calibrator = calibrate_pairs(
+        vectors.pair_cosines(a, b), labels, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed
+    )
+    calibrator.info.update(
+        {
+            "pairs_from": source,
+            "accounts": len(vectors),
+            "persons": len(set(person_of.values())),
+            "hard_negative_pairs": int(
+                sum(1 for x, y, lab in zip(a, b, labels, strict=True) if lab == 0 and y in hard.get(x, ()))
+            ),
+            "model": model.identity(),
+        }
+    )
+    return calibrator
+
+
+def fit_fusion(
+    neural: StyleModel,
+    stylometric: StyleModel,
+    posts: datasets.Dataset,
+    *,
+    target_fpr: float | None = None,
+    abstain: str | None = None,
+    seed: int = 0,
+    n_pairs: int | None = None,
+) -> FusionCalibrator:
+    """A FusionCalibrator of two models' cosines on account pairs of `posts` (pairs as in fit_calibration)."""
+    labelled, source = labelled_accounts(posts, seed=seed)
+    person_of = person_of_accounts(labelled)
+    a, b, labels = make_pairs(
+        person_of, n_pairs=n_pairs, seed=seed, hard_negatives=hard_negatives_of(labelled)
+    )
+    cosines = np.stack(
+        [model.embed_accounts(labelled).pair_cosines(a, b) for model in (neural, stylometric)], axis=1
+    )
+    calibrator = calibrate_pairs(
+        cosines, labels, target_fpr=target_fpr, abstain=abstain, seed=seed, calibrator=FusionCalibrator()
+    )
+    calibrator.info.update(
+        {"pairs_from": source, "models": {"neural": neural.identity(), "stylometric": stylometric.identity()}}
+    )
+    return calibrator
+
+
+def calibrate(
+    model: StyleModel,
+    posts: datasets.Dataset,
+    *,
+    out: str | Path,
+    model_spec: str | None = None,
+    method: str = "platt",
+    target_fpr: float | None = None,
+    abstain: str | None = None,
+    seed: int = 0,
+) -> tuple[Calibrator, Path]:
+    """Fit `model`'s calibration on `posts` (see `fit_calibration`) and save it to `out`; (calibrator, path)."""
+    calibrator = fit_calibration(
+        model, posts, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed
+    )
+    calibrator.info["model_spec"] = model_spec if model_spec is not None else model.name
+    return calibrator, calibrator.save(out)
+
+
+def default_calibration_path(model_spec: str) -> Path:
+    """Where `calibrate` writes without --out: the model folder's calibration.json (a name is refused)."""
+    if not Path(model_spec).is_dir():
+        raise ValueError(f"model {model_spec!r} is not a folder: give --out/-o for the calibration file")
+    return Path(model_spec) / CALIBRATION_FILE

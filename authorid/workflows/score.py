@@ -1,0 +1,90 @@
+"""`score`: the calibrated P(same person) and a decision (same / different / abstain) for listed account pairs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from authorid.errors import InputError
+from authorid.io import atomic_write_text
+from authorid.model import StyleModel
+from authorid.vectors import AccountVectors
+from authorid.verification import Calibrator
+
+SCORE_COLUMNS = ("cosine", "probability", "decision")
+
+
+def resolve_calibration(calibration: Path | None, model: StyleModel, *, hint: str):
+    """--calibration FILE, else the model's own calibration.json; a one-line error saying what to run."""
+    if calibration is not None:
+        return Calibrator.load(calibration)
+    if model.calibration is not None:
+        return model.calibration
+    raise ValueError(no_calibration_message(model.name, hint))
+
+
+def no_calibration_message(model: str, hint: str) -> str:
+    return (
+        f"no calibration for model {model!r}: run `authorid calibrate {hint} -o calibration.json` "
+        "and pass --calibration calibration.json"
+    )
+
+
+def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[str], int]:
+    """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = list(reader.fieldnames or [])
+        missing = [c for c in ("account_a", "account_b") if c not in header]
+        if missing:
+            raise InputError(f"{path}: no column {', '.join(missing)} (need account_a, account_b)")
+        rows, skipped = [], 0
+        for line, row in enumerate(reader, start=2):
+            unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
+            if unknown is None:
+                rows.append(row)
+            elif on_error == "skip":
+                skipped += 1
+            else:
+                raise InputError(
+                    f"{path} line {line}: unknown account {unknown!r} (not in the corpus; --on-error skip counts them)"
+                )
+    return rows, header, skipped
+
+
+def score_pairs(vectors: AccountVectors, rows: list[dict], calibration) -> list[dict]:
+    """Each row with cosine, probability and decision added."""
+    cosines = vectors.pair_cosines([r["account_a"] for r in rows], [r["account_b"] for r in rows])
+    probabilities = calibration.predict(cosines) if rows else cosines
+    decisions = calibration.decide(probabilities)
+    return [
+        {**row, "cosine": f"{c:.6f}", "probability": f"{p:.6f}", "decision": d}
+        for row, c, p, d in zip(rows, cosines, probabilities, decisions, strict=True)
+    ]
+
+
+def write_scores(out: Path, header: list[str], scored: list[dict]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header + list(SCORE_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(scored)
+    return atomic_write_text(out, buffer.getvalue())
+
+
+def score(
+    model: StyleModel,
+    posts,
+    *,
+    pairs: Path,
+    out: Path,
+    calibration,
+    on_error: str = "raise",
+    progress: bool = False,
+) -> tuple[list[dict], int, Path]:
+    """Score the pairs listed in `pairs` (CSV with account_a, account_b) among the accounts of `posts`;
+    returns (scored rows, pairs skipped for unknown accounts, the CSV written)."""
+    rows, header, skipped = read_pairs(pairs, set(posts["account_id"]), on_error=on_error)
+    vectors = model.embed_accounts(posts, progress=progress)
+    scored = score_pairs(vectors, rows, calibration)
+    return scored, skipped, write_scores(out, header, scored)

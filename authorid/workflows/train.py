@@ -1,0 +1,216 @@
+"""`train`: fine-tune a style encoder on a corpus and write a model folder that every other verb can load.
+
+The steps: resolve the settings (defaults, preset, config file, overrides; or a resumed run's saved ones),
+read and clean the CORPUS, sample and split the posts (`authorid.training.data.prepare_data`), run the loop
+(`authorid.training.fit`), export the best weights with the model card (`authorid.training.export`), fit
+the calibration on the validation accounts (`authorid.workflows.calibrate.fit_calibration`), and return the
+`StyleModel`. Several GPUs or machines: run it under `torchrun`; every process trains, only rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from authorid.artefacts import CALIBRATION_FILE
+from authorid.data.clean import clean
+from authorid.data.readers import read_posts
+from authorid.encoders import resolve_base
+from authorid.io import read_json
+from authorid.losses import parse_spec
+from authorid.model import StyleModel
+from authorid.training import TrainConfig, TrainingError, fit, resolve_config
+from authorid.training.arguments import DataArgs
+from authorid.training.data import TrainingData, TrainingDataError, prepare_data, sample_accounts
+from authorid.training.export import export_model, run_metadata
+from authorid.training.state import CONFIG_FILE, STATE_DIR, latest_checkpoint
+from authorid.workflows.calibrate import fit_calibration
+
+logger = logging.getLogger(__name__)
+
+#: Settings a resumed run may change (everything else comes from the run's saved config).
+RESUMABLE = (
+    "run.max_steps",
+    "run.progress",
+    "run.stop_after_steps",
+    "run.keep_checkpoints",
+    "run.calibrate",
+)
+
+
+def train(
+    data: datasets.Dataset | str | Path | None = None,
+    *,
+    val: datasets.Dataset | None = None,
+    out: str | Path,
+    config: TrainConfig | str | Path | dict | None = None,
+    preset: str | None = None,
+    loss: str | None = None,
+    base: str | None = None,
+    task: str | None = None,
+    max_steps: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool | None = None,
+) -> StyleModel:
+    """Fine-tune a style encoder and write it to `out`; returns the trained, calibrated `StyleModel`.
+
+    `data`: posts (a canonical Dataset) or a CORPUS (dump, cleaned Parquet, folder, preset name; default
+    `config.data.corpus`). `val`: validation posts (default: held out from `data`, see
+    `authorid.training.data`). Settings: the defaults, then `preset` (quick | cpu | gpu), then `config` (a
+    TrainConfig, a dict or a TOML file), then `overrides` (dotted keys, e.g. ``{"optim.lr": 3e-5}``), then the
+    shortcuts `loss`, `base`, `task`, `max_steps`. `resume=True` continues the run in `out` from its last
+    checkpoint, with its saved settings (only those in `RESUMABLE`, such as `run.max_steps`, may change) and
+    the same posts (checked by fingerprint; a CORPUS given by name is read again by itself). An existing
+    `out` is refused unless `overwrite`.
+    """
+    out = Path(out)
+    cfg, checkpoint = _settings(
+        data,
+        out=out,
+        config=config,
+        preset=preset,
+        shortcuts={"loss.name": loss, "model.base": base, "data.task": task, "run.max_steps": max_steps},
+        overrides=overrides,
+        resume=resume,
+        overwrite=overwrite,
+        progress=progress,
+    )
+    _check_names(cfg)
+    prepared = _training_data(cfg, data, val)
+    parts = fit(cfg, prepared, out=out, checkpoint=checkpoint)
+    if parts.paused:  # a checkpoint only: no model folder yet
+        return StyleModel(name=str(out), encoder=parts.encoder, pooling=parts.pooling, metadata={}, path=out)
+    metadata = run_metadata(cfg, prepared, parts)
+    model = StyleModel(
+        name=str(out), encoder=parts.encoder, pooling=parts.pooling, metadata=metadata, path=out
+    )
+    if parts.is_main:
+        export_model(
+            out,
+            encoder=parts.encoder,
+            pooling=parts.pooling,
+            loss=parts.loss,
+            metadata=metadata,
+            split_manifest=prepared.split_manifest,
+        )
+        model.calibration = _calibrate(cfg, model, prepared, out)
+        if not cfg.run.keep_checkpoints:
+            shutil.rmtree(out / STATE_DIR, ignore_errors=True)
+    return model
+
+
+def _settings(
+    data,
+    *,
+    out: Path,
+    config,
+    preset: str | None,
+    shortcuts: dict[str, Any],
+    overrides: dict[str, Any] | None,
+    resume: bool,
+    overwrite: bool,
+    progress: bool | None,
+) -> tuple[TrainConfig, Path | None]:
+    """(settings, checkpoint to resume from or None). A fresh run refuses or replaces an existing `out`."""
+    shortcuts = {k: v for k, v in shortcuts.items() if v is not None}
+    if progress is not None:
+        shortcuts["run.progress"] = progress
+    state_dir = out / STATE_DIR
+    if resume:
+        checkpoint = latest_checkpoint(state_dir)
+        if checkpoint is None:
+            what = (
+                "a finished model (its training state was removed)"
+                if (out / "modules.json").exists()
+                else "no checkpoint"
+            )
+            raise TrainingError(f"nothing to resume in {out}: it holds {what}; train without --resume")
+        # The saved settings win; only the step budget and the display may change on resume.
+        wanted = {**(overrides or {}), **shortcuts}
+        cfg = resolve_config(
+            read_json(state_dir / CONFIG_FILE),
+            overrides={
+                "run.stop_after_steps": None,  # a pause applies to one invocation
+                **{k: v for k, v in wanted.items() if k in RESUMABLE},
+            },
+        )
+        return cfg, checkpoint
+    if isinstance(data, str | Path):  # saved with the config, so `--resume` needs no CORPUS again
+        shortcuts["data.corpus"] = str(data)
+    cfg = resolve_config(config, preset=preset, overrides={**(overrides or {}), **shortcuts})
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise TrainingError(f"output folder {out} exists; pass --overwrite to replace it or --resume")
+        # Only the main process deletes; the others write nothing there before the first (synchronised)
+        # checkpoint.
+        if _is_main_process():
+            shutil.rmtree(out)
+    return cfg, None
+
+
+def _check_names(cfg: TrainConfig) -> None:
+    """Fail before any data is read: an unknown loss or base is a one-line error."""
+    parse_spec(cfg.loss.name)
+    resolve_base(cfg.model.base)
+
+
+def _training_data(cfg: TrainConfig, data, val: datasets.Dataset | None) -> TrainingData:
+    """The posts given, or the CORPUS read (on resume, the one the run started with), sampled and split."""
+    source = "posts"
+    if data is None:
+        data = cfg.data.corpus
+    if data is None:
+        raise TrainingDataError("no training data: give a CORPUS (or data.corpus in the config)")
+    if not isinstance(data, datasets.Dataset):
+        source = str(data)
+        show = cfg.run.progress and _is_main_process()
+        data = read_training_posts(data, cfg.data, seed=cfg.run.seed, progress=show)
+    return prepare_data(data, cfg.data, seed=cfg.run.seed, val=val, source=source)
+
+
+def read_training_posts(
+    corpus: str | Path, args: DataArgs, *, seed: int, progress: bool = False
+) -> datasets.Dataset:
+    """Read a CORPUS (dump, Parquet, folder or preset) with the shared reader; clean a raw dump.
+
+    With `max_accounts`, accounts are sampled before cleaning (cleaning a whole forum to keep 300 accounts
+    would be wasted work), and `prepare_data` drops those that cleaning left below `min_posts`.
+    """
+    posts, _ = read_posts(
+        corpus,
+        columns=args.map,
+        preset=args.corpus_preset,
+        on_error=args.on_error,
+        limit=args.limit,
+        progress=progress,
+    )
+    if args.clean and not str(corpus).endswith(".parquet"):
+        if args.max_accounts is not None:
+            posts = sample_accounts(posts, args, seed=seed)
+        posts, _ = clean(posts, progress=progress)
+    return posts
+
+
+def _calibrate(cfg: TrainConfig, model: StyleModel, prepared: TrainingData, out: Path):
+    """Fit `calibration.json` on the validation accounts (open world); None when there are too few."""
+    if not cfg.run.calibrate or prepared.val is None or cfg.data.task != "open-world":
+        return None
+    try:
+        calibrator = fit_calibration(model, prepared.val, seed=cfg.run.seed)
+    except ValueError as err:  # too few validation accounts for a calibration: the model is still fine
+        logger.warning("no calibration fitted: %s", err)
+        return None
+    calibrator.save(out / CALIBRATION_FILE)
+    return calibrator
+
+
+def _is_main_process() -> bool:
+    """Rank 0 under torchrun (RANK is set), or the only process."""
+    return int(os.environ.get("RANK", "0")) == 0
