@@ -9,3 +9,11 @@ class AuthoridError(ValueError):
 
 class InputError(AuthoridError):
     """Unreadable or malformed input: the message names the file, the line and the field."""
+
+
+class SplitError(AuthoridError):
+    """A split that cannot be made as asked: unknown protocol or parameter, missing column, too few posts."""
+
+
+class ProtocolError(AuthoridError):
+    """An evaluation that cannot be run as asked: unknown protocol, too few accounts, a missing column."""

@@ -126,7 +126,7 @@ def _mean_posts(posts_per_episode: int | list[int]) -> float:
 def account_vectors(model, task, cache: Path):
     """The model's vectors of the evaluated (pseudo-)accounts, cached as Parquet (the fusion row reuses them)."""
     from authorid.encoders import AccountVectors
-    from authorid.evaluation.protocols.base import PostEmbeddings
+    from authorid.evaluation.protocols import PostEmbeddings
 
     if cache.is_file():
         return AccountVectors.from_parquet(cache)

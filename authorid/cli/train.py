@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from authorid.cli.common import MapOption, OnErrorOption, PresetOption, console, user_errors
+from authorid.config import parse_overrides
 
 #: typer settings the command must be registered with, so `--section.key value` overrides reach it.
 CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -55,7 +56,6 @@ def train_command(
 
     Extra options `--section.key value` override any setting (e.g. --optim.lr 3e-5 --run.eval_every 200).
     """
-    from authorid.config import parse_overrides
     from authorid.workflows.train import train  # deferred: loads torch; `--help` stays fast
 
     overrides = parse_overrides(ctx.args)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import datasets
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def read_columns(posts: datasets.Dataset, names: list[str], rows: np.ndarray | None = None) -> pa.Table:
@@ -27,3 +30,24 @@ def read_columns(posts: datasets.Dataset, names: list[str], rows: np.ndarray | N
 def has_complete_column(posts: datasets.Dataset, name: str) -> bool:
     """True when `posts` has column `name` and no post lacks a value in it (e.g. every post is dated)."""
     return name in posts.column_names and read_columns(posts, [name]).column(name).null_count == 0
+
+
+def rows_with_values(column: pa.ChunkedArray, values: list[str]) -> np.ndarray:
+    """Row indices whose value in `column` is one of `values` (nulls never match)."""
+    mask = pc.is_in(column, value_set=pa.array(values, type=column.type))
+    return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+
+
+def ids_fingerprint(
+    post_id: pa.ChunkedArray, account_id: pa.ChunkedArray, order: pa.Array | None = None
+) -> str:
+    """sha256 over the (post_id, account_id) pairs in canonical order (sorted by post_id, then account_id), so
+    it names a set of posts independently of row order. `order`: that canonical order when already computed."""
+    table = pa.table({"p": post_id, "a": account_id})
+    if order is None:
+        order = pc.sort_indices(table, sort_keys=[("p", "ascending"), ("a", "ascending")])
+    digest = hashlib.sha256(f"authorid-posts-v1\x1d{table.num_rows}\x1d".encode())
+    for batch in table.take(order).to_batches(max_chunksize=65536):
+        joined = pc.binary_join_element_wise(batch.column(0), batch.column(1), "\x1e")
+        digest.update(("\x1f".join(joined.to_pylist()) + "\x1f").encode())
+    return digest.hexdigest()

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from authorid.io import atomic_write_text
+
 
 @dataclass
 class IngestReport:
@@ -75,8 +77,6 @@ class IngestReport:
         }
 
     def save(self, path: str | Path) -> Path:
-        from authorid.io import atomic_write_text
-
         return atomic_write_text(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False))
 
     def to_rich_table(self):

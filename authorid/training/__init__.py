@@ -11,6 +11,15 @@ The `train` verb (read a corpus, resume or replace a run folder, export, calibra
 """
 
 from authorid.training.arguments import PRESETS, TrainConfig, resolve_config
-from authorid.training.trainer import TrainedParts, TrainingError, fit
+from authorid.training.errors import TrainingDataError, TrainingError
+from authorid.training.trainer import TrainedParts, fit
 
-__all__ = ["PRESETS", "TrainConfig", "TrainedParts", "TrainingError", "fit", "resolve_config"]
+__all__ = [
+    "PRESETS",
+    "TrainConfig",
+    "TrainedParts",
+    "TrainingDataError",
+    "TrainingError",
+    "fit",
+    "resolve_config",
+]

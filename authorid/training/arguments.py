@@ -105,6 +105,11 @@ class TrainConfig:
     optim: OptimArgs = field(default_factory=OptimArgs)
     run: RunArgs = field(default_factory=RunArgs)
 
+    @property
+    def primary_metric(self) -> str:
+        """The validation metric that picks the checkpoint: linking MRR (open world) or accuracy (attribution)."""
+        return "mrr" if self.data.task == "open-world" else "accuracy"
+
     def check(self) -> TrainConfig:
         """Raise ConfigError (one line) for values outside their range; returns self."""
         choices = {

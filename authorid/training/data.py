@@ -19,14 +19,10 @@ import pyarrow.compute as pc
 from authorid.data.arrow import read_columns
 from authorid.data.sampling import rank_within_groups
 from authorid.data.splits import fingerprint, has_corpus_split, split
-from authorid.errors import AuthoridError
 from authorid.training.arguments import DataArgs
+from authorid.training.errors import TrainingDataError
 
 logger = logging.getLogger(__name__)
-
-
-class TrainingDataError(AuthoridError):
-    """Posts that cannot train what was asked: too few accounts or posts."""
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safetensors.torch import save_file
 from torch import nn
@@ -28,10 +29,12 @@ from authorid.losses import LOSSES, hyperparameters, parse_spec
 from authorid.training.arguments import TrainConfig
 from authorid.training.card import model_card
 from authorid.training.curves import CURVES_FILE, plot_curves
-from authorid.training.data import TrainingData
 from authorid.training.log import LOG_FILE, read_log
-from authorid.training.trainer import TrainedParts, primary_metric
 from authorid.versions import library_versions
+
+if TYPE_CHECKING:
+    from authorid.training.data import TrainingData
+    from authorid.training.trainer import TrainedParts
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ def run_metadata(cfg: TrainConfig, prepared: TrainingData, parts: TrainedParts) 
             "splits": prepared.manifests,
         },
         "validation": {
-            "primary": primary_metric(cfg) if evaluations else None,
+            "primary": cfg.primary_metric if evaluations else None,
             "initial": _strip_step(evaluations[0]) if evaluations and evaluations[0]["step"] == 0 else None,
             "best": _strip_step(best) if best else None,
             "best_step": state.best_step,

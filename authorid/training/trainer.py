@@ -29,6 +29,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from accelerate import Accelerator
@@ -39,12 +40,11 @@ from authorid import losses
 from authorid.config import to_dict
 from authorid.data.episodes import EpisodeBatchSampler, collate_episodes
 from authorid.encoders import AttentionPooling, build_style_encoder, embedding_dim
-from authorid.errors import AuthoridError
 from authorid.io import write_json
 from authorid.progress import training_progress
 from authorid.training.arguments import TrainConfig
-from authorid.training.data import TrainingData, TrainingDataError
 from authorid.training.episode_model import EpisodeModel
+from authorid.training.errors import TrainingDataError, TrainingError
 from authorid.training.head_init import class_centroids, class_heads, imprint
 from authorid.training.log import TrainLog
 from authorid.training.state import (
@@ -57,11 +57,10 @@ from authorid.training.state import (
 )
 from authorid.training.validation import AttributionValidator, LinkingValidator
 
+if TYPE_CHECKING:
+    from authorid.training.data import TrainingData
+
 logger = logging.getLogger(__name__)
-
-
-class TrainingError(AuthoridError):
-    """A run that cannot start or go on as asked: existing output, nothing to resume, out of memory."""
 
 
 @dataclass
@@ -388,7 +387,7 @@ class _Run:
             return
         state, run = self.state, self.cfg.run
         state.evaluations.append({"step": state.step, **metrics})
-        value = metrics[primary_metric(self.cfg)]
+        value = metrics[self.cfg.primary_metric]
         if state.best_metric is None or value > state.best_metric:
             state.best_metric, state.best_step, state.bad_evals = value, state.step, 0
             if self.main:
@@ -431,11 +430,6 @@ class _Run:
 
     def _modules(self) -> dict:
         return {"encoder": self.inner.encoder, "pooling": self.inner.pooling, "loss": self.inner.loss}
-
-
-def primary_metric(cfg: TrainConfig) -> str:
-    """The validation metric that picks the checkpoint: linking MRR (open world) or accuracy (attribution)."""
-    return LinkingValidator.primary if cfg.data.task == "open-world" else AttributionValidator.primary
 
 
 def _to_device(features: dict, device) -> dict:

@@ -19,11 +19,11 @@ import numpy as np
 
 from authorid.data.arrow import read_columns
 from authorid.data.sampling import first_per_group
-from authorid.data.splits import split
+from authorid.data.splits import sybil_split
 from authorid.encoders import embed_accounts, embed_groups, embed_texts
 from authorid.metrics import accuracy, macro_f1
 from authorid.metrics.linking import sybil_linking_metrics
-from authorid.training.data import TrainingDataError
+from authorid.training.errors import TrainingDataError
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class LinkingValidator:
     primary = "mrr"
 
     def __init__(self, val: datasets.Dataset, *, seed: int = 0, batch_size: int = 64):
-        halves = split(val, "sybil", seed=seed, k=2, by="auto")
+        halves = sybil_split(val, seed=seed, k=2, by="auto")
         self.posts = halves.test
         self.by = by = halves.manifest.params["by"]
         self.batch_size = batch_size

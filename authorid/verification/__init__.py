@@ -5,7 +5,7 @@ Pure functions and objects over similarities and labels; fitting a calibration f
 
 - `Calibrator` (calibrator.py): cosine -> probability, Platt or isotonic, plain JSON.
 - `FusionCalibrator` (fusion.py): logistic regression on two cosines (e.g. neural + stylometric).
-- `make_pairs`, `labelled_accounts`, `co_active_accounts` (pairs.py): balanced, seeded same/different pairs.
+- `make_pairs`, `co_active_accounts` (pairs.py): balanced, seeded same/different-person pairs.
 - `calibrate_pairs` (operating_point.py): fit on half of the pairs, choose the operating point on the rest.
 - `decide`, `threshold_at_fpr`, `c_at_1_band` (decisions.py): probabilities -> same | different | abstain.
 """
@@ -14,13 +14,7 @@ from authorid.verification.calibrator import CalibrationError, Calibrator
 from authorid.verification.decisions import ABSTAIN, DIFFERENT, SAME, c_at_1_band, decide, threshold_at_fpr
 from authorid.verification.fusion import FusionCalibrator
 from authorid.verification.operating_point import calibrate_pairs
-from authorid.verification.pairs import (
-    co_active_accounts,
-    hard_negatives_of,
-    labelled_accounts,
-    make_pairs,
-    person_of_accounts,
-)
+from authorid.verification.pairs import co_active_accounts, make_pairs
 
 __all__ = [
     "ABSTAIN",
@@ -33,9 +27,6 @@ __all__ = [
     "calibrate_pairs",
     "co_active_accounts",
     "decide",
-    "hard_negatives_of",
-    "labelled_accounts",
     "make_pairs",
-    "person_of_accounts",
     "threshold_at_fpr",
 ]

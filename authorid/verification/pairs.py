@@ -1,25 +1,12 @@
-"""Labelled account pairs for calibration: same person (1) and different persons (0), balanced and seeded.
-
-Where same-person pairs come from (`labelled_accounts`): the posts' `person_id` when some person has two
-accounts; otherwise each account is cut into two sybil pseudo-accounts (`authorid.data.splits`, by time when
-every post has a `created_at`, else at random), whose "person" is the original account. Hard negatives are
-accounts of other persons posting in the same threads (`thread_id`, else `forum`) when the posts have them.
-"""
+"""Labelled account pairs for calibration: same person (1) and different persons (0), balanced and seeded."""
 
 from __future__ import annotations
 
 import itertools
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-from authorid.data.splits import split
-from authorid.verification.calibrator import CalibrationError
-
-if TYPE_CHECKING:
-    import datasets
 
 logger = logging.getLogger(__name__)
 
@@ -133,39 +120,3 @@ def co_active_accounts(account_ids: list[str], groups: list[str | None]) -> dict
             for account in accounts:
                 near.setdefault(account, set()).update(accounts - {account})
     return near
-
-
-def labelled_accounts(posts: datasets.Dataset, *, seed: int = 0) -> tuple[datasets.Dataset, str]:
-    """(posts whose accounts have a person, where that came from): person_id if usable, else sybil halves."""
-    if len(posts) == 0:
-        raise CalibrationError("the corpus is empty: nothing to calibrate on")
-    if "person_id" in posts.column_names:
-        persons = posts["person_id"]
-        if all(p is not None for p in persons):
-            person_of = person_of_accounts(posts)
-            counts: dict[str, int] = {}
-            for person in person_of.values():
-                counts[person] = counts.get(person, 0) + 1
-            if max(counts.values()) >= 2:
-                return posts, "person_id"
-    # A known person_id is kept: pseudo-accounts of two accounts of one person are then a same-person pair too.
-    halves = split(posts, "sybil", seed=seed, k=2, by="auto")
-    return halves.test, f"sybil k=2 by={halves.manifest.params['by']}"
-
-
-def person_of_accounts(posts: datasets.Dataset) -> dict[str, str]:
-    """Account -> person (person_id of its first post)."""
-    person_of: dict[str, str] = {}
-    for account, person in zip(posts["account_id"], posts["person_id"], strict=True):
-        person_of.setdefault(str(account), str(person))
-    return person_of
-
-
-def hard_negatives_of(posts: datasets.Dataset) -> dict[str, set[str]]:
-    """Co-active accounts by thread_id (else forum); empty when the posts have neither."""
-    for column in ("thread_id", "forum"):
-        if column in posts.column_names:
-            near = co_active_accounts(list(posts["account_id"]), list(posts[column]))
-            if near:
-                return near
-    return {}

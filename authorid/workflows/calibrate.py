@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from authorid.artefacts import CALIBRATION_FILE
+from authorid.data.splits import sybil_split
 from authorid.model import StyleModel
 from authorid.verification import (
+    CalibrationError,
     Calibrator,
     FusionCalibrator,
     calibrate_pairs,
-    hard_negatives_of,
-    labelled_accounts,
+    co_active_accounts,
     make_pairs,
-    person_of_accounts,
 )
 
 if TYPE_CHECKING:
@@ -115,3 +115,39 @@ def default_calibration_path(model_spec: str) -> Path:
     if not Path(model_spec).is_dir():
         raise ValueError(f"model {model_spec!r} is not a folder: give --out/-o for the calibration file")
     return Path(model_spec) / CALIBRATION_FILE
+
+
+def labelled_accounts(posts: datasets.Dataset, *, seed: int = 0) -> tuple[datasets.Dataset, str]:
+    """(posts whose accounts have a person, where that came from): person_id if usable, else sybil halves."""
+    if len(posts) == 0:
+        raise CalibrationError("the corpus is empty: nothing to calibrate on")
+    if "person_id" in posts.column_names:
+        persons = posts["person_id"]
+        if all(p is not None for p in persons):
+            person_of = person_of_accounts(posts)
+            counts: dict[str, int] = {}
+            for person in person_of.values():
+                counts[person] = counts.get(person, 0) + 1
+            if max(counts.values()) >= 2:
+                return posts, "person_id"
+    # A known person_id is kept: pseudo-accounts of two accounts of one person are then a same-person pair too.
+    halves = sybil_split(posts, seed=seed, k=2, by="auto")
+    return halves.test, f"sybil k=2 by={halves.manifest.params['by']}"
+
+
+def person_of_accounts(posts: datasets.Dataset) -> dict[str, str]:
+    """Account -> person (person_id of its first post)."""
+    person_of: dict[str, str] = {}
+    for account, person in zip(posts["account_id"], posts["person_id"], strict=True):
+        person_of.setdefault(str(account), str(person))
+    return person_of
+
+
+def hard_negatives_of(posts: datasets.Dataset) -> dict[str, set[str]]:
+    """Co-active accounts by thread_id (else forum); empty when the posts have neither."""
+    for column in ("thread_id", "forum"):
+        if column in posts.column_names:
+            near = co_active_accounts(list(posts["account_id"]), list(posts[column]))
+            if near:
+                return near
+    return {}

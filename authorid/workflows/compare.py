@@ -8,8 +8,8 @@ from typing import Any
 
 from rich.table import Table
 
-from authorid.evaluation.protocols import ProtocolError
-from authorid.workflows.evaluate import METRICS_FILE
+from authorid.artefacts import METRICS_FILE
+from authorid.errors import ProtocolError
 
 
 def load_run(path: str | Path) -> dict:

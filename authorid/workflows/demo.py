@@ -34,7 +34,7 @@ from authorid.io import atomic_write_text, write_json
 from authorid.metrics.clustering import clustering_metrics
 from authorid.model import load_model
 from authorid.progress import quiet_library_bars
-from authorid.workflows.demo_report import TRAINED, UNTUNED, render_demo_report
+from authorid.workflows.demo_report import TRAINED, UNTUNED, DemoClusters, render_demo_report
 from authorid.workflows.evaluate import evaluate
 from authorid.workflows.ingest import ingest
 from authorid.workflows.train import train
@@ -59,17 +59,6 @@ DEMO_VALIDATIONS = 2
 #: (on enron_demo, k=2 made a group of 9 of the 32 pseudo-accounts, k=10 one group of all 32).
 DEMO_CLUSTER_K = 1
 SUMMARY_FILE, REPORT_FILE = "demo.json", "report.html"
-
-
-@dataclass
-class DemoClusters:
-    """The clustering of the held-out pseudo-accounts and how it compares with their true authors."""
-
-    report: ClusterReport
-    person_of: dict[str, str]  #: pseudo-account -> true author (the account it was cut from)
-    metrics: dict[str, float]  #: `clustering_metrics` against the true authors
-    calibrated: bool
-    outputs: dict[str, Path]
 
 
 @dataclass

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import html
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from authorid.clustering import ClusterReport
 from authorid.evaluation import plots
 from authorid.evaluation.report import REPORT_CSS, ReportFigure, html_table
-
-if TYPE_CHECKING:
-    from authorid.workflows.demo import DemoClusters
 
 #: Names of the two evaluated models: the untuned default encoder and the one the demo trains.
 UNTUNED, TRAINED = "untuned minilm", "trained"
@@ -28,6 +26,17 @@ HEADLINES = (
     ("episodes", "r@1", "episode R@1"),
     ("episodes", "r@8", "episode R@8"),
 )
+
+
+@dataclass
+class DemoClusters:
+    """The clustering of the held-out pseudo-accounts and how it compares with their true authors."""
+
+    report: ClusterReport
+    person_of: dict[str, str]  #: pseudo-account -> true author (the account it was cut from)
+    metrics: dict[str, float]  #: `clustering_metrics` against the true authors
+    calibrated: bool
+    outputs: dict[str, Path]
 
 
 def render_demo_report(summary: dict, *, out: Path, clusters: DemoClusters) -> str:

@@ -16,9 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from authorid.artefacts import MANIFEST_DIR, METRICS_FILE, REPORT_FILE
 from authorid.data.arrow import read_columns
 from authorid.data.splits import fingerprint
-from authorid.evaluation.protocols import PROTOCOLS, ProtocolError, ProtocolResult
+from authorid.evaluation.protocols.attribution import attribution_protocol
+from authorid.evaluation.protocols.base import ProtocolError, ProtocolResult
+from authorid.evaluation.protocols.clustering import clustering_protocol
+from authorid.evaluation.protocols.sybil import sybil_protocol
+from authorid.evaluation.protocols.verification import verification_protocol
 from authorid.evaluation.report import figures_for, render_report
 from authorid.io import atomic_write_text, dumps_json
 from authorid.model import load_model
@@ -29,9 +34,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-METRICS_FILE, REPORT_FILE, MANIFEST_DIR = "metrics.json", "report.html", "manifests"
 #: A stylometric MODEL is fitted (vocabulary and idf, no labels) on at most this many posts of the corpus.
 STYLOMETRIC_FIT_POSTS = 50_000
+#: Protocol name -> function(model, posts, *, accounts, seed, progress, **settings) -> ProtocolResult.
+PROTOCOLS = {
+    "sybil": sybil_protocol,
+    "verification": verification_protocol,
+    "clustering": clustering_protocol,
+    "attribution": attribution_protocol,
+}
 #: Settings each protocol accepts besides accounts, seed and progress.
 _ACCEPTS = {
     "sybil": {"min_posts", "by", "max_posts", "episode_posts", "ks"},

@@ -26,7 +26,8 @@ from authorid.losses import parse_spec
 from authorid.model import StyleModel
 from authorid.training import TrainConfig, TrainingError, fit, resolve_config
 from authorid.training.arguments import DataArgs
-from authorid.training.data import TrainingData, TrainingDataError, prepare_data, sample_accounts
+from authorid.training.data import TrainingData, prepare_data, sample_accounts
+from authorid.training.errors import TrainingDataError
 from authorid.training.export import export_model, run_metadata
 from authorid.training.state import CONFIG_FILE, STATE_DIR, latest_checkpoint
 from authorid.workflows.calibrate import fit_calibration

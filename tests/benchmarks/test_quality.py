@@ -17,7 +17,7 @@ from benchlib.scoring import (
 from benchlib.settings import PROFILES, _cap
 
 from authorid.evaluation.protocols import sybil_protocol, verification_protocol
-from authorid.evaluation.protocols.base import PostEmbeddings
+from authorid.evaluation.protocols import PostEmbeddings
 
 
 @pytest.fixture(scope="module")

@@ -23,33 +23,20 @@ the seed, never on row order or on Python's `hash()`. Only the id, account, pers
 read (as Arrow/numpy); texts are never materialised. Parts keep the corpus' row order.
 """
 
-from __future__ import annotations
-
-import inspect
-import logging
-from collections.abc import Callable
-from typing import Any
-
-import datasets
-import numpy as np
-
-from authorid.data.splits.closed_set import _closed_set, has_corpus_split
-from authorid.data.splits.columns import DEFAULT_FRACTIONS, Columns, SplitError
-from authorid.data.splits.cross_forum import _cross_forum
+from authorid.data.splits.closed_set import has_corpus_split
+from authorid.data.splits.columns import DEFAULT_FRACTIONS, SplitError
+from authorid.data.splits.dispatch import split
 from authorid.data.splits.manifest import (
     MANIFEST_VERSION,
     PARTS,
     PROTOCOLS,
     Split,
     SplitManifest,
-    _materialise,
     fingerprint,
 )
-from authorid.data.splits.open_world import _open_world
-from authorid.data.splits.sybil import _sybil
+from authorid.data.splits.sybil import sybil_split
 
 __all__ = [
-    "has_corpus_split",
     "DEFAULT_FRACTIONS",
     "MANIFEST_VERSION",
     "PARTS",
@@ -58,38 +45,7 @@ __all__ = [
     "SplitError",
     "SplitManifest",
     "fingerprint",
+    "has_corpus_split",
     "split",
+    "sybil_split",
 ]
-
-logger = logging.getLogger(__name__)
-
-# Each protocol function returns (params as resolved, assignment, counts); its keyword arguments are the
-# protocol's parameters.
-_PROTOCOL_FUNCTIONS: dict[str, Callable[..., tuple[dict, dict, dict]]] = {
-    "closed-set": _closed_set,
-    "open-world": _open_world,
-    "sybil": _sybil,
-    "cross-forum": _cross_forum,
-}
-
-
-def split(posts: datasets.Dataset, protocol: str, *, seed: int = 0, **params: Any) -> Split:
-    """Split `posts` by `protocol` (see the module docstring); `params` are the protocol's keyword settings.
-
-    Raises SplitError (a ValueError) for an unknown protocol or parameter, listing the valid ones.
-    """
-    if protocol not in _PROTOCOL_FUNCTIONS:
-        raise SplitError(f"unknown split protocol {protocol!r}; valid: {', '.join(PROTOCOLS)}")
-    build = _PROTOCOL_FUNCTIONS[protocol]
-    valid = [name for name in inspect.signature(build).parameters if name not in ("cols", "rng")]
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        raise SplitError(
-            f"unknown parameter(s) {', '.join(unknown)} for {protocol}; valid: {', '.join(valid)}"
-        )
-    cols = Columns(posts)
-    resolved, assignment, counts = build(cols, np.random.default_rng(seed), **params)
-    counts = {"posts_in": cols.n, "accounts_in": len(cols.accounts), **counts}
-    manifest = SplitManifest(protocol, int(seed), resolved, assignment, cols.fingerprint(), counts)
-    logger.info("%s split (seed %d): %s", protocol, seed, counts)
-    return _materialise(posts, manifest)

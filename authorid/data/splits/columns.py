@@ -1,12 +1,7 @@
-"""The id columns of a corpus, read once as Arrow/numpy, and the small helpers every split protocol shares.
-
-`SplitError` lives here, the lowest layer of the package, so the manifest and the protocols can both raise it
-without importing each other.
-"""
+"""The id columns of a corpus, read once as Arrow/numpy, and the small helpers every split protocol shares."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import datasets
@@ -14,14 +9,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from authorid.data.arrow import read_columns
-from authorid.errors import AuthoridError
+from authorid.data.arrow import ids_fingerprint, read_columns, rows_with_values
+from authorid.errors import SplitError
 
 DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
-
-
-class SplitError(AuthoridError):
-    """A split that cannot be made as asked: unknown protocol or parameter, missing column, too few posts."""
 
 
 def _read_columns(posts: datasets.Dataset, names: list[str]) -> pa.Table:
@@ -80,13 +71,9 @@ class Columns:
             )
 
     def fingerprint(self) -> str:
+        """`authorid.data.arrow.ids_fingerprint` of the corpus (computed once)."""
         if self._fingerprint is None:
-            digest = hashlib.sha256(f"authorid-posts-v1\x1d{self.n}\x1d".encode())
-            ordered = pa.table({"p": self.post_id, "a": self.account_id}).take(self.canonical)
-            for batch in ordered.to_batches(max_chunksize=65536):
-                joined = pc.binary_join_element_wise(batch.column(0), batch.column(1), "\x1e")
-                digest.update(("\x1f".join(joined.to_pylist()) + "\x1f").encode())
-            self._fingerprint = digest.hexdigest()
+            self._fingerprint = ids_fingerprint(self.post_id, self.account_id, self.canonical)
         return self._fingerprint
 
 
@@ -112,10 +99,7 @@ def _sorted_ids(post_id: pa.ChunkedArray, rows: np.ndarray) -> list[str]:
     return sorted(post_id.take(pa.array(rows, type=pa.int64())).to_pylist())
 
 
-def _rows_in(column: pa.ChunkedArray, values: list[str]) -> np.ndarray:
-    """Row indices whose value is one of `values` (nulls never match)."""
-    mask = pc.is_in(column, value_set=pa.array(values, type=column.type))
-    return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+_rows_in = rows_with_values
 
 
 def _part_counts(part: str, rows: np.ndarray, codes: np.ndarray) -> dict[str, int]:

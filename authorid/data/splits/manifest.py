@@ -5,6 +5,7 @@ from a manifest alone (the one code path for `split()` and `SplitManifest.apply(
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,12 +15,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets.fingerprint import generate_random_fingerprint
 
-from authorid.data.arrow import read_columns
-from authorid.data.splits.columns import Columns, SplitError, _read_columns, _rows_in
+from authorid.data.arrow import ids_fingerprint, read_columns, rows_with_values
+from authorid.errors import SplitError
+from authorid.io import atomic_write_text
 from authorid.schema import CANONICAL_COLUMNS
+
+logger = logging.getLogger("authorid.data.splits")
 
 PROTOCOLS: tuple[str, ...] = ("closed-set", "open-world", "sybil", "cross-forum")
 PARTS: tuple[str, ...] = ("train", "val", "test")
+
 MANIFEST_VERSION = 1
 
 
@@ -52,8 +57,6 @@ class SplitManifest:
         }
 
     def save(self, path: str | Path) -> Path:
-        from authorid.io import atomic_write_text
-
         return atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False))
 
     @classmethod
@@ -114,7 +117,24 @@ class Split:
 
 def fingerprint(posts: datasets.Dataset) -> str:
     """sha256 over the (post_id, account_id) pairs of `posts`, sorted: independent of row order."""
-    return Columns(posts).fingerprint()
+    table = _read_columns(posts, ["post_id", "account_id"])
+    return ids_fingerprint(table.column("post_id"), table.column("account_id"))
+
+
+def _read_columns(posts: datasets.Dataset, names: list[str]) -> pa.Table:
+    if posts.num_rows == 0:
+        raise SplitError("cannot split an empty corpus")
+    return read_columns(posts, names)
+
+
+def run_protocol(posts: datasets.Dataset, cols, protocol: str, build, seed: int, params: dict) -> Split:
+    """Run protocol function `build(cols, rng, **params)` on the id columns `cols` of `posts` (a
+    `columns.Columns`), record the manifest and materialise the parts: what every split does."""
+    resolved, assignment, counts = build(cols, np.random.default_rng(seed), **params)
+    counts = {"posts_in": cols.n, "accounts_in": len(cols.accounts), **counts}
+    manifest = SplitManifest(protocol, int(seed), resolved, assignment, cols.fingerprint(), counts)
+    logger.info("%s split (seed %d): %s", protocol, seed, counts)
+    return _materialise(posts, manifest)
 
 
 def _materialise(posts: datasets.Dataset, manifest: SplitManifest) -> Split:
@@ -127,7 +147,7 @@ def _materialise(posts: datasets.Dataset, manifest: SplitManifest) -> Split:
     key = {"closed-set": "post_id", "open-world": "account_id", "cross-forum": "forum"}[manifest.protocol]
     keys = _read_columns(posts, [key]).column(key)
     for name, members in manifest.assignment.items():
-        parts[name] = posts.select(_rows_in(keys, members))
+        parts[name] = posts.select(rows_with_values(keys, members))
     return Split(**parts, manifest=manifest)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datasets
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from authorid.data.arrow import has_complete_column
 from authorid.data.splits.columns import Columns, SplitError
+from authorid.data.splits.manifest import Split, run_protocol
 
 
 def _sybil(
@@ -74,3 +76,12 @@ def _sybil(
         "test_accounts": len(pseudo),
     }
     return {"k": k, "by": by, "min_posts": least}, {"test": pseudo}, counts
+
+
+def sybil_split(
+    posts: datasets.Dataset, *, seed: int = 0, k: int = 2, by: str = "time", min_posts: int | None = None
+) -> Split:
+    """`split(posts, "sybil", ...)`: each account cut into `k` pseudo-accounts (see `_sybil`)."""
+    return run_protocol(
+        posts, Columns(posts), "sybil", _sybil, seed, {"k": k, "by": by, "min_posts": min_posts}
+    )

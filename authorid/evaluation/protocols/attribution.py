@@ -20,13 +20,13 @@ import numpy as np
 
 from authorid.data.splits import has_corpus_split, split
 from authorid.evaluation.protocols.base import (
-    PostEmbeddings,
     ProtocolError,
     ProtocolResult,
     column,
     sample_eligible_accounts,
     select_accounts,
 )
+from authorid.evaluation.protocols.scoring import PostEmbeddings
 from authorid.metrics.attribution import attribution_metrics, open_set_auroc, per_author_report
 
 #: Posts per author kept for testing in the seeded stratified split (no validation part is needed).

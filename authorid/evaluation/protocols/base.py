@@ -1,4 +1,4 @@
-"""What the evaluation protocols share: the seeded evaluation set, post vectors pooled any way, the result.
+"""What the evaluation protocols share: the seeded evaluation set and the result.
 
 The evaluation set (`evaluation_set`) is the same for every model given the same corpus and seed: a seeded
 sample of the accounts with >= `min_posts` posts, then (unless the corpus knows real persons) every account
@@ -22,9 +22,8 @@ import pyarrow.compute as pc
 
 from authorid.data.arrow import has_complete_column, read_columns
 from authorid.data.sampling import first_per_group
-from authorid.data.splits import split
-from authorid.errors import AuthoridError
-from authorid.vectors import AccountVectors
+from authorid.data.splits import sybil_split
+from authorid.errors import ProtocolError
 
 if TYPE_CHECKING:
     import datasets
@@ -35,10 +34,6 @@ logger = logging.getLogger(__name__)
 #: with a handful of posts, whose halves hold too little text to say anything about style (SYSML and LUAR
 #: evaluate accounts with >= 16-20 posts). The bundled enron_demo has 24 posts per author.
 DEFAULT_MIN_POSTS = 20
-
-
-class ProtocolError(AuthoridError):
-    """An evaluation that cannot be run as asked: unknown protocol, too few accounts, a missing column."""
 
 
 @dataclass
@@ -181,7 +176,7 @@ def evaluation_set(
         **counts,
     }
     if cut:
-        result = split(subset, "sybil", seed=seed, k=2, by=by or "auto", min_posts=min_posts)
+        result = sybil_split(subset, seed=seed, k=2, by=by or "auto", min_posts=min_posts)
         by = result.manifest.params["by"]
         evaluated, capped = cap_posts(result.test, max_posts, seed=seed)
         settings |= {"ground_truth": "sybil cut (person = original account)", "cut_by": by}
@@ -209,68 +204,3 @@ def evaluation_set(
     settings["evaluated_posts"] = evaluated.num_rows
     logger.info("evaluation set: %s", settings)
     return EvaluationSet(posts=evaluated, person_of=person_of, settings=settings, manifest=manifest)
-
-
-class PostEmbeddings:
-    """The posts of one Dataset embedded once, pooled into any grouping of its rows (halves, episodes).
-
-    Neural models embed every post once and pool with the model's own pooling (normalised mean, or its
-    attention pooling); a count-based model builds each group's profile from its summed n-gram counts. Both
-    go through `StyleModel.embed_groups`, the one pooling path `embed_accounts` uses too.
-    """
-
-    def __init__(self, model: Any, posts: datasets.Dataset, *, progress: bool = False):
-        self.model, self.posts, self.progress = model, posts, progress
-        self._vectors: np.ndarray | None = None
-        self._texts: list[str] | None = None
-        self._accounts: AccountVectors | None = None
-
-    @property
-    def texts(self) -> list[str]:
-        if self._texts is None:
-            self._texts = list(self.posts["text"])
-        return self._texts
-
-    def post_vectors(self) -> np.ndarray:
-        if self._vectors is None:
-            self._vectors = self.model.embed_posts(self.texts, progress=self.progress)
-        return self._vectors
-
-    def pool(self, names: Sequence[str], rows: Sequence[np.ndarray]) -> AccountVectors:
-        """One vector per group: `rows[g]` are the post rows of group `names[g]`, pooled as the model pools
-        an account (`StyleModel.embed_groups`), reusing the post vectors computed once."""
-        names = list(names)
-        n_posts = np.array([len(r) for r in rows], dtype=np.int64)
-        flat = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, int)
-        groups = np.repeat(np.arange(len(names)), n_posts)
-        texts = self.texts
-        post_vectors = None if self.model.pools_counts else self.post_vectors()[flat]
-        vectors = self.model.embed_groups(
-            [texts[i] for i in flat], groups, len(names), post_vectors=post_vectors
-        )
-        return AccountVectors(names, vectors, n_posts)
-
-    def accounts(self) -> AccountVectors:
-        """One vector per account of the posts, accounts sorted by id (computed once)."""
-        if self._accounts is not None:
-            return self._accounts
-        ids = np.asarray(column(self.posts, "account_id").to_pylist(), dtype=object)
-        names, codes = np.unique(ids, return_inverse=True)
-        order = np.argsort(codes, kind="stable")
-        rows = np.split(order, np.cumsum(np.bincount(codes, minlength=len(names)))[:-1])
-        self._accounts = self.pool(names.tolist(), rows)
-        return self._accounts
-
-
-def embeddings_for(
-    model: Any, chosen: EvaluationSet, *, progress: bool = False, cache: dict | None = None
-) -> PostEmbeddings:
-    """The PostEmbeddings of an evaluation set, shared through `cache` by protocols that evaluate the same
-    posts with the same model (`--protocol all` embeds the sybil cut once for linking, verification and
-    clustering)."""
-    if cache is None:
-        return PostEmbeddings(model, chosen.posts, progress=progress)
-    key = (id(model), json.dumps(chosen.manifest["posts"], sort_keys=True))
-    if key not in cache:
-        cache[key] = PostEmbeddings(model, chosen.posts, progress=progress)
-    return cache[key]

@@ -5,11 +5,16 @@ that saw it or its accounts)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from authorid.evaluation.protocols.base import EvaluationSet, ProtocolError, column
+from authorid.data.arrow import read_columns
+from authorid.errors import ProtocolError
 from authorid.verification import Calibrator, co_active_accounts, make_pairs
+
+if TYPE_CHECKING:
+    from authorid.evaluation.protocols.base import EvaluationSet
 
 
 def person_folds(person_of: Mapping[str, str], seed: int) -> dict[str, int]:
@@ -24,8 +29,8 @@ def co_activity(chosen: EvaluationSet) -> dict[str, set[str]]:
     name = next((c for c in ("thread_id", "forum") if c in chosen.posts.column_names), None)
     if name is None:
         raise ProtocolError("hard negatives need a thread_id or forum column; the corpus has neither")
-    accounts = column(chosen.posts, "account_id").to_pylist()
-    return co_active_accounts(accounts, column(chosen.posts, name).to_pylist())
+    table = read_columns(chosen.posts, ["account_id", name])
+    return co_active_accounts(table.column(0).to_pylist(), table.column(1).to_pylist())
 
 
 def fold_pairs(
