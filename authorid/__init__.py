@@ -1,14 +1,16 @@
 """authorid: who wrote what on forums.
 
-The public Python API. Names load lazily, so `import authorid` (and every CLI command) starts fast and pulls in
-torch only when an encoder is asked for.
+The public Python API: the verbs (`train`, `evaluate`, `cluster`, ... from `authorid.workflows`, the same
+functions the CLI wraps) and the building blocks. Names load lazily, so `import authorid` (and every CLI
+command) starts fast and pulls in torch only when an encoder is asked for.
 
     import authorid as aid
     posts, report = aid.read_posts("dump.jsonl.gz", columns={"user": "account_id", "body": "text"})
     posts, report = aid.clean(posts, report=report)
     split = aid.split(posts, "open-world", seed=0)
-    model = aid.build_style_encoder("minilm")
-    vectors = aid.embed_accounts(model, split.test)
+    model = aid.train(split.train, val=split.val, loss="supcon", preset="quick", out="models/m")
+    vectors = model.embed_accounts(split.test)
+    metrics = aid.evaluate(model, split.test, protocol="sybil")
 """
 
 from __future__ import annotations

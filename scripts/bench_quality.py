@@ -210,11 +210,11 @@ def _cached_vectors(path: Path):
 def impostor_groups(pool, profile: Profile, seed: int) -> dict[str, list[str]]:
     """A seeded sample of `profile.impostors` training-pool accounts, each with its most recent
     `reddit_posts_per_half` posts (the size of an evaluated half)."""
-    from authorid.evaluation.protocols.base import _select_accounts, cap_posts, sample_accounts
+    from authorid.evaluation.protocols import cap_posts, sample_eligible_accounts, select_accounts
 
     n_posts = profile.reddit_posts_per_half or profile.reddit_min_posts
-    ids, _ = sample_accounts(pool, accounts=profile.impostors, min_posts=2 * n_posts, seed=seed + 1)
-    capped, _ = cap_posts(_select_accounts(pool, ids), n_posts, seed=seed)
+    ids, _ = sample_eligible_accounts(pool, accounts=profile.impostors, min_posts=2 * n_posts, seed=seed + 1)
+    capped, _ = cap_posts(select_accounts(pool, ids), n_posts, seed=seed)
     groups: dict[str, list[str]] = {}
     for account, text in zip(capped["account_id"], capped["text"], strict=True):
         groups.setdefault(f"impostor:{account}", []).append(text)

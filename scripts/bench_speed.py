@@ -282,7 +282,7 @@ def linking_metrics(model, posts, *, accounts: int, min_posts: int, max_posts: i
     """Sybil linking of `model` on a seeded set: MRR, R@1, R@8 (and episode MRR), the posts embedded and how
     fast. Runs `sybil_protocol`, the piece of `authorid.evaluate(protocol="sybil")` that ranks,
     without the model fingerprint (which a quantised model's packed weights do not support)."""
-    from authorid.evaluation.protocols.sybil import sybil_protocol
+    from authorid.evaluation.protocols import sybil_protocol
 
     result = sybil_protocol(
         model, posts, accounts=accounts, min_posts=min_posts, max_posts=max_posts, seed=seed

@@ -45,7 +45,7 @@ def cluster_command(
 ) -> None:
     """Cluster a corpus's accounts into presumed persons (no number of persons needed)."""
     from authorid.workflows.cluster import cluster  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.common import load_calibration, model_for
+    from authorid.workflows.common import load_calibration, model_for  # deferred with the workflow above
 
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="no accounts to cluster")
     calibrator = load_calibration(calibration) if calibration is not None else None

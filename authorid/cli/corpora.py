@@ -10,7 +10,7 @@ from authorid.cli.common import console, user_errors
 @user_errors
 def corpora_command() -> None:
     """List the corpus presets (names usable as CORPUS or --preset) and where their files are."""
-    from authorid.workflows.corpora import corpora
+    from authorid.workflows.corpora import corpora  # deferred: `--help` stays fast
 
     table = Table(title="Corpus presets", header_style="bold")
     table.add_column("preset")

@@ -34,7 +34,7 @@ def embed_command(
 ) -> None:
     """Embed a corpus with a style model: account vectors (default) or post vectors, as Parquet."""
     from authorid.workflows.common import model_for  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.embed import check_level, embed
+    from authorid.workflows.embed import check_level, embed  # deferred with the workflow above
 
     check_level(level)  # before the (slow) model loading
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)

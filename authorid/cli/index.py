@@ -45,7 +45,7 @@ def index_build_command(
 ) -> None:
     """Embed the accounts of CORPUS and build a searchable index of them."""
     from authorid.workflows.common import load_calibration, model_for  # deferred: loads torch
-    from authorid.workflows.index import build_account_index, search_params
+    from authorid.workflows.index import build_account_index, search_params  # deferred: as above
 
     params = search_params(kind, ef_search, nprobe)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to enrol")

@@ -48,7 +48,7 @@ def calibrate_command(
 ) -> None:
     """Fit a calibration (cosine -> P(same person)) on account pairs of CORPUS, with threshold and abstain band."""
     from authorid.workflows.calibrate import calibrate, default_calibration_path  # deferred: loads torch
-    from authorid.workflows.common import model_for
+    from authorid.workflows.common import model_for  # deferred with the workflow above
 
     out = out if out is not None else default_calibration_path(model)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
@@ -89,7 +89,7 @@ def score_command(
 ) -> None:
     """Calibrated P(same person) and a decision (same / different / abstain) for each account pair."""
     from authorid.workflows.common import model_for  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.score import no_calibration_message, resolve_calibration, score
+    from authorid.workflows.score import no_calibration_message, resolve_calibration, score  # deferred
 
     if calibration is None and not Path(model).is_dir():  # only a model folder can carry a calibration
         raise ValueError(no_calibration_message(model, f"{model} {corpus}"))

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
+from authorid.metrics.checks import paired_labels
 from authorid.metrics.ranking import ranks_of_true, recall_at_k, score_matrix
 from authorid.metrics.verification import roc_auc
 
@@ -28,14 +29,7 @@ __all__ = [
 
 
 def _predictions(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    truth, pred = np.asarray(y_true), np.asarray(y_pred)
-    if truth.ndim != 1 or pred.ndim != 1:
-        raise ValueError(f"y_true and y_pred must be 1-d, got shapes {truth.shape} and {pred.shape}")
-    if truth.size != pred.size:
-        raise ValueError(f"y_true has {truth.size} entries but y_pred has {pred.size}")
-    if truth.size == 0:
-        raise ValueError("y_true and y_pred are empty")
-    return truth, pred
+    return paired_labels(y_true, y_pred, ("y_true", "y_pred"))
 
 
 def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:

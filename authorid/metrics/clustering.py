@@ -12,6 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, v_measure_score
 
+from authorid.metrics.checks import paired_labels
+
 __all__ = ["bcubed", "clustering_metrics", "pairwise_prf"]
 
 
@@ -26,13 +28,7 @@ class _Contingency(NamedTuple):
 
 
 def _contingency(labels_true: ArrayLike, labels_pred: ArrayLike) -> _Contingency:
-    truth, pred = np.asarray(labels_true), np.asarray(labels_pred)
-    if truth.ndim != 1 or pred.ndim != 1:
-        raise ValueError(f"labels must be 1-d, got shapes {truth.shape} and {pred.shape}")
-    if truth.size != pred.size:
-        raise ValueError(f"labels_true has {truth.size} items but labels_pred has {pred.size}")
-    if truth.size == 0:
-        raise ValueError("labels_true and labels_pred are empty")
+    truth, pred = paired_labels(labels_true, labels_pred, ("labels_true", "labels_pred"))
     _, true_code, true_sizes = np.unique(truth, return_inverse=True, return_counts=True)
     _, pred_code, pred_sizes = np.unique(pred, return_inverse=True, return_counts=True)
     n_pred = pred_sizes.size

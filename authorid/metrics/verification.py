@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from authorid.metrics.checks import paired_labels
+
 __all__ = [
     "NON_ANSWER",
     "ReliabilityCurve",
@@ -41,14 +43,7 @@ NON_ANSWER = 0.5
 def _scores_and_labels(
     scores: ArrayLike, labels: ArrayLike, *, unit_interval: bool, name: str = "scores"
 ) -> tuple[np.ndarray, np.ndarray]:
-    values = np.asarray(scores, dtype=np.float64)
-    truth = np.asarray(labels)
-    if values.ndim != 1 or truth.ndim != 1:
-        raise ValueError(f"{name} and labels must be 1-d, got shapes {values.shape} and {truth.shape}")
-    if values.size != truth.size:
-        raise ValueError(f"{name} has {values.size} entries but labels has {truth.size}")
-    if values.size == 0:
-        raise ValueError(f"{name} and labels are empty")
+    values, truth = paired_labels(np.asarray(scores, dtype=np.float64), labels, (name, "labels"))
     if np.isnan(values).any():
         raise ValueError(f"{name} contains NaN")
     if unit_interval and (values.min() < 0.0 or values.max() > 1.0):

@@ -13,32 +13,16 @@ if TYPE_CHECKING:
 
 
 def attribute(
-    model: Any,
-    known: datasets.Dataset,
-    texts: datasets.Dataset,
-    *,
-    level: str = "text",
-    top_k: int = 5,
-    open_set_threshold: float | None = None,
-    method: str = "centroid",
-    progress: bool = False,
+    model: Any, known: datasets.Dataset, texts: datasets.Dataset, **options: Any
 ) -> AttributionResult:
     """Rank KNOWN's authors for each post (or account) of TEXTS (`result.to_csv(path)` writes them).
 
-    `model`: a StyleModel or a MODEL argument (a model fitted on a corpus is fitted on KNOWN). The methods,
-    their probabilities and the open-set rule are those of `authorid.attribution.attribute`.
+    `model`: a StyleModel or a MODEL argument (a model fitted on a corpus is fitted on KNOWN). `options` are
+    those of `authorid.attribution.attribute` (level, top_k, open_set_threshold, method, temperature,
+    progress): its methods, their probabilities and the open-set rule.
     """
     if len(known) == 0:
         raise ValueError("the known corpus has no posts: no authors to attribute to")
     if len(texts) == 0:
         raise ValueError("the corpus to attribute has no posts: nothing to attribute")
-    return attribute_posts(
-        model_for(model, known),
-        known,
-        texts,
-        level=level,
-        top_k=top_k,
-        open_set_threshold=open_set_threshold,
-        method=method,
-        progress=progress,
-    )
+    return attribute_posts(model_for(model, known), known, texts, **options)

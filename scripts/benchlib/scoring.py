@@ -1,7 +1,8 @@
 """One scoring path for every row of a setting, so peers and encoders are measured identically.
 
 Linking: the evaluation set, its halves and its verification pairs come from authorid's own protocol code
-(`authorid.evaluation.protocols`: `evaluation_set`, `halves`, `person_folds`, `fold_pairs`), so every row
+(the public pieces of `authorid.evaluation.protocols`: `evaluation_set`, `halves`, `person_folds`,
+`fold_pairs`, `VectorScorer`), so every row
 ranks the same queries against the same candidates and scores the same pairs. A row is a *scorer*: anything
 with ``pair_scores(a, b)`` (and ``score_matrix(a, b)`` when ``supports_ranking``) over the evaluated
 (pseudo-)account ids — an encoder's account vectors (cosine), a peer (`benchlib.peers`), or a fusion of two.
@@ -20,7 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from authorid.encoders import AccountVectors
+from authorid.evaluation.protocols import (
+    VectorScorer,
+    evaluation_set,
+    fold_pairs,
+    halves,
+    linking_ranks,
+    person_folds,
+)
+from authorid.metrics import accuracy, macro_f1, mean_reciprocal_rank, recall_at_k
+from authorid.verification import FusionCalibrator
 
 KS = (1, 8)
 
@@ -57,32 +67,10 @@ class LinkingTask:
 
 
 def linking_task(test_posts, *, min_posts: int, max_posts: int | None, seed: int) -> LinkingTask:
-    from authorid.evaluation.protocols.base import evaluation_set
-    from authorid.evaluation.protocols.sybil import halves
-    from authorid.evaluation.protocols.verification import fold_pairs, person_folds
-
     chosen = evaluation_set(test_posts, min_posts=min_posts, max_posts=max_posts, seed=seed, cut=True)
     queries, candidates = halves(chosen.person_of)
     pairs = fold_pairs(chosen.person_of, person_folds(chosen.person_of, seed), seed=seed)
     return LinkingTask(chosen, queries, candidates, pairs, seed)
-
-
-class VectorScorer:
-    """Cosine of account vectors (what authorid's protocols and `authorid score` use)."""
-
-    supports_ranking = True
-
-    def __init__(self, vectors: AccountVectors):
-        self.vectors = vectors
-
-    def _rows(self, ids: Sequence[str]) -> np.ndarray:
-        return self.vectors.vectors[[self.vectors.index_of(a) for a in ids]].astype(np.float64)
-
-    def score_matrix(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-        return self._rows(a) @ self._rows(b).T
-
-    def pair_scores(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-        return np.sum(self._rows(a) * self._rows(b), axis=1)
 
 
 class FusionScorer:
@@ -95,8 +83,6 @@ class FusionScorer:
     supports_ranking = True
 
     def __init__(self, neural: VectorScorer, stylometric: VectorScorer, task: LinkingTask):
-        from authorid.verification import FusionCalibrator
-
         self.neural, self.stylometric = neural, stylometric
         folds = [
             (np.stack([neural.pair_scores(a, b), stylometric.pair_scores(a, b)], axis=1), y)
@@ -104,8 +90,6 @@ class FusionScorer:
         ]
         # Calibrator for fold f is fitted on the other fold.
         self.fusions = [FusionCalibrator().fit(*folds[1 - f]) for f in (0, 1)]
-        from authorid.evaluation.protocols.verification import person_folds
-
         self.fold_of_person = person_folds(task.chosen.person_of, task.seed)
         self.person_of = task.chosen.person_of
         self.weights = [f.params for f in self.fusions]
@@ -131,8 +115,6 @@ class FusionScorer:
 
 
 def _ranking(ranks: np.ndarray, pool: int) -> dict[str, float]:
-    from authorid.metrics.ranking import mean_reciprocal_rank, recall_at_k
-
     out = {"mrr": mean_reciprocal_rank(ranks)}
     out |= {f"r@{k}": recall_at_k(ranks, k) for k in KS}
     return out | {"pool_size": int(pool), "n_queries": int(ranks.size)}
@@ -142,18 +124,9 @@ def linking_metrics(scorer: Any, task: LinkingTask, *, pairs=None) -> dict[str, 
     """Linking (MRR, R@1, R@8 of each first half among all second halves) and verification (PAN metrics, EER,
     ECE on cross-fitted Platt probabilities) for one scorer on `task`. `pairs`: a subset of the task's pairs
     (the pair-only peers score a sample)."""
-    from authorid.evaluation.protocols.verification import cross_fitted_calibrators
-    from authorid.metrics.ranking import ranks_of_true
-    from authorid.metrics.verification import verification_metrics
-
     out: dict[str, Any] = {}
     if scorer.supports_ranking:
-        ranks = []
-        for s in range(0, len(task.queries), 1024):
-            rows = list(range(s, min(s + 1024, len(task.queries))))
-            scores = scorer.score_matrix([task.queries[i] for i in rows], task.candidates)
-            ranks.append(ranks_of_true(scores, np.asarray(rows)))
-        out["linking"] = _ranking(np.concatenate(ranks), len(task.candidates))
+        out["linking"] = _ranking(linking_ranks(scorer, task.queries, task.candidates), len(task.candidates))
     per_fold = [
         (np.asarray(scorer.pair_scores(a, b), dtype=np.float64), y) for a, b, y in (pairs or task.pairs)
     ]
@@ -166,8 +139,6 @@ def linking_metrics(scorer: Any, task: LinkingTask, *, pairs=None) -> dict[str, 
 
 
 def attribution_metrics_of(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
-    from authorid.metrics.attribution import accuracy, macro_f1
-
     return {
         "accuracy": accuracy(list(y_true), list(y_pred)),
         "macro_f1": macro_f1(list(y_true), list(y_pred)),

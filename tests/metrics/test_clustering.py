@@ -111,7 +111,7 @@ def test_clustering_metrics_dict_uses_sklearn_for_ari_nmi_v():
     ("truth", "pred", "message"),
     [
         (np.array([]), np.array([]), "empty"),
-        (np.array([0, 1]), np.array([0]), "2 items but labels_pred has 1"),
+        (np.array([0, 1]), np.array([0]), "2 entries but labels_pred has 1"),
         (np.array([[0, 1]]), np.array([[0, 1]]), "1-d"),
     ],
 )

@@ -6,7 +6,8 @@ what it ran on.
 - `clustering_protocol` (clustering.py): accounts -> persons with an unknown number of persons.
 - `attribution_protocol` (attribution.py): closed-set and open-set attribution of posts to known authors.
 - `evaluation_set`, `ProtocolResult` (base.py): what they share; `PostEmbeddings`, `VectorScorer` (scoring.py):
-  what a protocol scores (a model's account vectors, or any scorer).
+  what a protocol scores (a model's account vectors, or any scorer); `person_folds`, `fold_pairs`,
+  `cross_fitted_calibrators` (pairs.py): the verification pairs. Benchmarks build on these public pieces.
 """
 
 from authorid.evaluation.protocols.attribution import attribution_protocol
@@ -15,11 +16,15 @@ from authorid.evaluation.protocols.base import (
     EvaluationSet,
     ProtocolError,
     ProtocolResult,
+    cap_posts,
     evaluation_set,
+    sample_eligible_accounts,
+    select_accounts,
 )
 from authorid.evaluation.protocols.clustering import clustering_protocol
-from authorid.evaluation.protocols.scoring import PostEmbeddings, Scorer, VectorScorer
-from authorid.evaluation.protocols.sybil import sybil_protocol
+from authorid.evaluation.protocols.pairs import cross_fitted_calibrators, fold_pairs, person_folds
+from authorid.evaluation.protocols.scoring import PostEmbeddings, Scorer, VectorScorer, linking_ranks
+from authorid.evaluation.protocols.sybil import halves, sybil_protocol
 from authorid.evaluation.protocols.verification import verification_protocol
 
 __all__ = [
@@ -31,8 +36,16 @@ __all__ = [
     "Scorer",
     "VectorScorer",
     "attribution_protocol",
+    "cap_posts",
     "clustering_protocol",
+    "cross_fitted_calibrators",
     "evaluation_set",
+    "fold_pairs",
+    "halves",
+    "linking_ranks",
+    "person_folds",
+    "sample_eligible_accounts",
+    "select_accounts",
     "sybil_protocol",
     "verification_protocol",
 ]
