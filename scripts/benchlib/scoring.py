@@ -23,13 +23,14 @@ import numpy as np
 
 from authorid.evaluation.protocols import (
     VectorScorer,
+    cross_fitted_calibrators,
     evaluation_set,
     fold_pairs,
     halves,
     linking_ranks,
     person_folds,
 )
-from authorid.metrics import accuracy, macro_f1, mean_reciprocal_rank, recall_at_k
+from authorid.metrics import accuracy, macro_f1, mean_reciprocal_rank, recall_at_k, verification_metrics
 from authorid.verification import FusionCalibrator
 
 KS = (1, 8)
