@@ -16,8 +16,7 @@ from benchlib.scoring import (
 )
 from benchlib.settings import PROFILES, _cap
 
-from authorid.evaluation.protocols import sybil_protocol, verification_protocol
-from authorid.evaluation.protocols import PostEmbeddings
+from authorid.evaluation.protocols import PostEmbeddings, sybil_protocol, verification_protocol
 
 
 @pytest.fixture(scope="module")

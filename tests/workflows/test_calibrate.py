@@ -1,4 +1,4 @@
-"""fit_calibration and fit_fusion (the calibrate workflow) on real e-mails (10 enron_demo authors), stylometric models."""
+"""The calibrate workflow (fit_calibration, fit_fusion) on real e-mails: 10 enron_demo authors, stylometric models."""
 
 import numpy as np
 import pytest
