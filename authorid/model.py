@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
+from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE
 from authorid.encoders import (
+    NgramEncoder,
     StylometricEncoder,
     build_style_encoder,
     counts_ngrams,
@@ -34,6 +36,7 @@ from authorid.encoders import (
     embedding_dim,
     load_pooling,
 )
+from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.errors import AuthoridError
 from authorid.vectors import AccountVectors
 from authorid.verification.calibrator import Calibrator
@@ -43,9 +46,6 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger(__name__)
-
-METADATA_FILE = "authorid.json"
-CALIBRATION_FILE = "calibration.json"
 
 
 class ModelError(AuthoridError):
@@ -65,7 +65,10 @@ class StyleModel:
 
     @property
     def kind(self) -> str:
-        return "stylometric" if isinstance(self.encoder, StylometricEncoder) else "neural"
+        """ "stylometric" (fitted on a corpus), "ngram" (trained n-gram encoder) or "neural" (transformer)."""
+        if isinstance(self.encoder, StylometricEncoder):
+            return "stylometric"
+        return "ngram" if isinstance(self.encoder, NgramEncoder) else "neural"
 
     @property
     def pools_counts(self) -> bool:
@@ -74,7 +77,7 @@ class StyleModel:
 
     @property
     def dim(self) -> int:
-        if self.kind == "stylometric":
+        if self.kind in ("stylometric", "ngram"):
             return int(self.encoder.dim)
         return embedding_dim(self.encoder)
 
@@ -129,12 +132,15 @@ class StyleModel:
         return {"name": self.name, "kind": self.kind, "dim": self.dim, "fingerprint": self.fingerprint()}
 
     def fingerprint(self) -> str:
-        """A hash of the encoder's parameters (neural weights, or stylometric vocabulary and idf)."""
+        """A hash of the encoder's parameters (neural weights, n-gram settings and weights, or stylometric
+        vocabulary and idf)."""
         digest = hashlib.sha256()
         if self.kind == "stylometric":
             digest.update(json.dumps(self.encoder.params, sort_keys=True).encode())
             digest.update(json.dumps(self.encoder.feature_names()[:1000]).encode())
         else:
+            if self.kind == "ngram":
+                digest.update(json.dumps(self.encoder.params, sort_keys=True).encode())
             for name, tensor in sorted(self.encoder.state_dict().items()):
                 digest.update(name.encode())
                 digest.update(tensor.detach().cpu().float().numpy().tobytes())
@@ -190,9 +196,17 @@ def load_model(
         return StyleModel(
             name=str(path), encoder=encoder, calibration=calibration, metadata=metadata, path=path
         )
+    if (path / NGRAM_CONFIG_FILE).is_file():
+        return StyleModel(
+            name=str(path),
+            encoder=NgramEncoder.load(path),
+            calibration=calibration,
+            metadata=metadata,
+            path=path,
+        )
     if not (path / "modules.json").is_file():
         raise ModelError(
-            f"model folder {path} holds neither a sentence-transformers model nor a stylometric one"
+            f"model folder {path} holds no model authorid knows (no modules.json, ngram.json or stylometric.json)"
         )
     encoder = SentenceTransformer(str(path), device=device, local_files_only=True)
     return StyleModel(

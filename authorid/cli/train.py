@@ -37,8 +37,17 @@ def train_command(
         str | None,
         typer.Option(help="Loss, or a weighted sum: ce, nbc-softmax, supcon, contrax, 'ce+supcon:0.5'."),
     ] = None,
+    encoder: Annotated[
+        str | None,
+        typer.Option(
+            help="'ngram' (hashed char + word n-grams, trains on a whole forum on CPU) or 'transformer'."
+        ),
+    ] = None,
     base: Annotated[
-        str | None, typer.Option(help="Base encoder: minilm, a local folder or a cached hub name.")
+        str | None,
+        typer.Option(
+            help="Start from: minilm, a local folder or a cached hub name (a trained model folder)."
+        ),
     ] = None,
     task: Annotated[str | None, typer.Option(help="open-world (linking, default) or attribution.")] = None,
     pooling: Annotated[str | None, typer.Option(help="Episode pooling: mean (default) or attention.")] = None,
@@ -73,6 +82,7 @@ def train_command(
         config=config,
         preset=preset,
         loss=loss,
+        encoder=encoder,
         base=base,
         task=task,
         max_steps=max_steps,

@@ -77,6 +77,8 @@ class EpisodeBatchSampler(Sampler[list[Episode]]):
     replacement). With fewer posts, its episodes are consecutive windows of N over a random permutation of its
     posts repeated as often as needed: posts within an episode are distinct when N <= n, and the K episodes
     overlap as little as possible (a with-replacement draw that never repeats a post it need not repeat).
+    With `disjoint=True` episodes never share a post and may differ in size: an account with n posts gets K
+    episodes of min(N, n // K) posts (for encoders that pool by summing, whose episodes need not stack).
 
     `Episode.label` is the account's index in `self.accounts` (sorted eligible account ids), contiguous
     0..A-1, usable as a class label for CE-style heads. Randomness: numpy Generators seeded by
@@ -98,12 +100,14 @@ class EpisodeBatchSampler(Sampler[list[Episode]]):
         drop_last: bool = True,
         rank: int = 0,
         world_size: int = 1,
+        disjoint: bool = False,
     ):
         self.accounts_per_batch = int(accounts_per_batch)
         self.episodes_per_account = int(episodes_per_account)
         self.posts_range = _posts_range(posts_per_episode)
         self.min_posts, self.seed, self.drop_last = int(min_posts), int(seed), bool(drop_last)
         self.rank, self.world_size = int(rank), int(world_size)
+        self.disjoint = bool(disjoint)
         if self.accounts_per_batch < 1:
             raise AuthoridError(f"accounts_per_batch must be >= 1, got {accounts_per_batch}")
         if self.episodes_per_account < 2:
@@ -177,6 +181,11 @@ class EpisodeBatchSampler(Sampler[list[Episode]]):
         out = []
         for a in accounts.tolist():
             posts = self._posts[a]
+            if self.disjoint and len(posts) >= k:
+                size = min(n, len(posts) // k)
+                picked = posts[rng.permutation(len(posts))[: k * size]]
+                out += [Episode(a, episode, str(self.accounts[a])) for episode in picked.reshape(k, size)]
+                continue
             if len(posts) >= k * n:
                 picked = posts[rng.choice(len(posts), size=k * n, replace=False)]
             else:

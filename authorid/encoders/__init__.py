@@ -10,6 +10,7 @@
 
 from authorid.encoders.build import UnknownBaseError, build_style_encoder, embedding_dim, resolve_base
 from authorid.encoders.embed import attention_pool, counts_ngrams, embed_accounts, embed_groups, embed_texts
+from authorid.encoders.ngram import NgramEncoder, NgramModelError
 from authorid.encoders.pooling import AttentionPooling, load_pooling, mean_pool, normalize_rows, save_pooling
 from authorid.encoders.stylometric import StylometricEncoder
 from authorid.vectors import AccountVectors, group_by_first_appearance
@@ -17,6 +18,8 @@ from authorid.vectors import AccountVectors, group_by_first_appearance
 __all__ = [
     "AccountVectors",
     "AttentionPooling",
+    "NgramEncoder",
+    "NgramModelError",
     "StylometricEncoder",
     "UnknownBaseError",
     "attention_pool",

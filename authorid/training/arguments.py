@@ -15,6 +15,8 @@ from typing import Any
 from authorid.config import ConfigError, apply_overrides, from_dict, load_toml
 
 TASKS = ("open-world", "attribution")
+ENCODERS = ("transformer", "ngram")
+SPARSE_OPTIMIZERS = ("sparse-adam", "adagrad")
 POOLINGS = ("mean", "attention")
 SCHEDULERS = ("cosine", "linear", "constant")
 HEAD_INITS = ("random", "centroids")
@@ -43,6 +45,9 @@ class DataArgs:
 
 @dataclass
 class ModelArgs:
+    #: transformer: fine-tune a sentence-transformers encoder (`base`); ngram: train the hashed n-gram encoder
+    #: (settings in [ngram]; `base` may name a trained n-gram model folder to continue from)
+    encoder: str = "transformer"
     base: str = "minilm"  #: bundled name, local folder or cached hub name
     max_seq_length: int = 128
     projection_dim: int | None = None
@@ -52,10 +57,31 @@ class ModelArgs:
 
 
 @dataclass
+class NgramArgs:
+    """The n-gram encoder (`model.encoder = "ngram"`, `authorid.encoders.NgramEncoder`) and its optimiser."""
+
+    char_ngrams: list[int] = field(default_factory=lambda: [1, 4])
+    char_buckets: int = 2**18
+    word_ngrams: list[int] = field(default_factory=lambda: [1, 2])
+    word_buckets: int = 2**18  #: 0: no word n-grams
+    lowercase_words: bool = True
+    block_weights: list[float] = field(default_factory=lambda: [1.0, 1.0])
+    dim: int = 256  #: trained projection width
+    sketch_dim: int = 0  #: width of the fixed count sketch of the profile kept in the vector (0: none)
+    sketch_weight: float = 0.0
+    lr: float = 3e-3  #: learning rate of the n-gram table (sparse rows)
+    optimizer: str = "sparse-adam"  #: sparse-adam | adagrad (the table's optimiser; heads use AdamW)
+    idf_posts: int | None = 200_000  #: seeded sample of training posts the idf is fitted on (None: all)
+
+
+@dataclass
 class EpisodeArgs:
     accounts_per_batch: int = 16  #: P
     episodes_per_account: int = 2  #: K
     posts_per_episode: int | list[int] = 8  #: N, or [lo, hi] drawn per batch
+    #: an account's episodes never share a post: each gets min(N, posts // K) posts (n-gram encoder only; a
+    #: transformer batch needs equal episodes)
+    disjoint: bool = False
 
 
 @dataclass
@@ -100,6 +126,7 @@ class RunArgs:
 class TrainConfig:
     data: DataArgs = field(default_factory=DataArgs)
     model: ModelArgs = field(default_factory=ModelArgs)
+    ngram: NgramArgs = field(default_factory=NgramArgs)
     episodes: EpisodeArgs = field(default_factory=EpisodeArgs)
     loss: LossArgs = field(default_factory=LossArgs)
     optim: OptimArgs = field(default_factory=OptimArgs)
@@ -114,7 +141,9 @@ class TrainConfig:
         """Raise ConfigError (one line) for values outside their range; returns self."""
         choices = {
             "data.task": (self.data.task, TASKS),
+            "model.encoder": (self.model.encoder, ENCODERS),
             "model.pooling": (self.model.pooling, POOLINGS),
+            "ngram.optimizer": (self.ngram.optimizer, SPARSE_OPTIMIZERS),
             "optim.scheduler": (self.optim.scheduler, SCHEDULERS),
             "optim.head_init": (self.optim.head_init, HEAD_INITS),
             "run.mixed_precision": (self.run.mixed_precision, MIXED_PRECISION),
@@ -136,6 +165,16 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be >= 1, got {value}")
         if self.run.max_steps is not None and self.run.max_steps < 1:
             raise ConfigError(f"run.max_steps must be >= 1, got {self.run.max_steps}")
+        if self.model.encoder == "ngram" and self.model.pooling != "mean":
+            raise ConfigError(
+                "the n-gram encoder pools an episode by summing its n-gram counts: model.pooling mean"
+            )
+        if self.episodes.disjoint and self.model.encoder != "ngram":
+            raise ConfigError(
+                "episodes.disjoint needs model.encoder ngram (transformer episodes must be equal)"
+            )
+        if self.ngram.lr <= 0:
+            raise ConfigError(f"ngram.lr must be > 0, got {self.ngram.lr}")
         if self.optim.lr <= 0 or self.optim.head_lr <= 0:
             raise ConfigError("optim.lr and optim.head_lr must be > 0")
         if not 0 <= self.optim.warmup_ratio < 1:

@@ -19,6 +19,34 @@ def _metrics_table(metrics: dict | None) -> str:
     return "\n".join(rows)
 
 
+def _what_it_is(meta: dict, what: str) -> str:
+    if meta.get("encoder") == "ngram":
+        return f"""A hashed character and word n-gram encoder trained by [authorid](https://github.com/) so that the
+cosine of two accounts' vectors reflects **writing style**; it {what}. An account's vector is the
+trained projection of the tf-idf profile of its posts' summed n-gram counts. Load it with
+`authorid.model.load_model("<this folder>")` for account vectors and, when `calibration.json` is present,
+calibrated P(same person)."""
+    return f"""A sentence-transformers model fine-tuned by [authorid](https://github.com/) to map posts to vectors whose
+cosine similarity reflects **writing style**; it {what}. Load it with `SentenceTransformer("<this folder>")` for post
+vectors, or `authorid.model.load_model("<this folder>")` for account vectors
+({meta["pooling"]} pooling of post vectors) and, when `calibration.json` is present, calibrated
+P(same person)."""
+
+
+def _architecture(meta: dict) -> str:
+    if meta.get("encoder") != "ngram":
+        return f"Base: `{meta['base']}`; max sequence length {meta['max_seq_length']}; pooling {meta['pooling']}."
+    n = meta.get("ngram") or {}
+    blocks = [f"char {n.get('char_ngrams')}-grams in {n.get('char_buckets', 0):,} buckets"]
+    if n.get("word_buckets"):
+        blocks.append(f"word {n.get('word_ngrams')}-grams in {n.get('word_buckets'):,} buckets")
+    sketch = f" plus a {n.get('sketch_dim')}-dim sketch of the profile" if n.get("sketch_dim") else ""
+    return (
+        f"Encoder: hashed n-grams ({', '.join(blocks)}), idf fitted on the training posts, projection to"
+        f" {n.get('dim')} dims{sketch}; table optimiser {n.get('optimizer')} at lr {n.get('lr')}."
+    )
+
+
 def model_card(meta: dict) -> str:
     """Markdown model card from the `authorid.json` metadata of the model."""
     data, loss, val, run = meta["data"], meta["loss"], meta["validation"], meta["training"]
@@ -29,19 +57,16 @@ def model_card(meta: dict) -> str:
         else "attributes texts to one of the authors it was trained on (closed set)"
     )
     primary = val.get("primary", "")
+    ngram = meta.get("encoder") == "ngram"
     return f"""---
-library_name: sentence-transformers
-tags: [authorid, authorship, stylometry, sentence-transformers]
+library_name: {"authorid" if ngram else "sentence-transformers"}
+tags: [authorid, authorship, stylometry{", ngram" if ngram else ", sentence-transformers"}]
 base_model: {meta["base"]}
 ---
 
 # authorid style encoder ({loss["name"]}, {task})
 
-A sentence-transformers model fine-tuned by [authorid](https://github.com/) to map posts to vectors whose cosine
-similarity reflects **writing style**; it {what}. Load it with `SentenceTransformer("<this folder>")` for post
-vectors, or `authorid.model.load_model("<this folder>")` for account vectors
-({meta["pooling"]} pooling of post vectors) and, when `calibration.json` is present, calibrated
-P(same person).
+{_what_it_is(meta, what)}
 
 ## Intended use
 - Research on authorship attribution, verification and account linking on forums.
@@ -78,7 +103,7 @@ P(same person).
 - The texts belong to their writers; the model may memorise fragments of them.
 
 ## Training
-- Base: `{meta["base"]}`; max sequence length {meta["max_seq_length"]}; pooling {meta["pooling"]}.
+- {_architecture(meta)}
 - Loss: `{loss["name"]}` with hyper-parameters `{json.dumps(loss["params"])}` (others at their paper defaults).
 - Episodes: {meta["episodes"]["accounts_per_batch"]} accounts x {meta["episodes"]["episodes_per_account"]}
   episodes x {meta["episodes"]["posts_per_episode"]} posts per batch.

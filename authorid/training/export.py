@@ -48,9 +48,12 @@ def run_metadata(cfg: TrainConfig, prepared: TrainingData, parts: TrainedParts) 
     evaluations = state.evaluations
     best = next((e for e in evaluations if e["step"] == state.best_step), None)
     defaults = {name: hyperparameters(LOSSES[name]) for name, _ in parse_spec(cfg.loss.name)}
+    ngram = cfg.model.encoder == "ngram"
     return {
-        "base": cfg.model.base,
-        "base_path": str(resolve_base(cfg.model.base)),
+        "encoder": cfg.model.encoder,
+        "base": cfg.model.base if not ngram or Path(cfg.model.base).is_dir() else None,
+        "base_path": str(resolve_base(cfg.model.base)) if not ngram else None,
+        "ngram": to_dict(cfg.ngram) if ngram else None,
         "task": cfg.data.task,
         "pooling": cfg.model.pooling,
         "max_seq_length": cfg.model.max_seq_length,

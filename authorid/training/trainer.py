@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from accelerate import Accelerator
 from accelerate.utils import ProjectConfiguration, broadcast, broadcast_object_list, set_seed
@@ -38,12 +40,15 @@ from transformers import get_scheduler
 
 from authorid import losses
 from authorid.config import to_dict
-from authorid.data.episodes import EpisodeBatchSampler, collate_episodes
-from authorid.encoders import AttentionPooling, build_style_encoder, embedding_dim
+from authorid.data.arrow import read_columns
+from authorid.data.episodes import EpisodeBatchSampler
+from authorid.encoders import AttentionPooling, NgramEncoder, build_style_encoder, embedding_dim
+from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
+from authorid.encoders.ngram import DEFAULTS as NGRAM_DEFAULTS
 from authorid.io import write_json
 from authorid.progress import training_progress
 from authorid.training.arguments import TrainConfig
-from authorid.training.episode_model import EpisodeModel
+from authorid.training.episode_model import EpisodeModel, NgramEpisodeModel
 from authorid.training.errors import TrainingDataError, TrainingError
 from authorid.training.head_init import class_centroids, class_heads, imprint
 from authorid.training.log import TrainLog
@@ -125,6 +130,7 @@ class _Run:
         ep = self.cfg.episodes
         return EpisodeBatchSampler(
             prepared.train,
+            disjoint=ep.disjoint,
             accounts_per_batch=ep.accounts_per_batch,
             episodes_per_account=ep.episodes_per_account,
             posts_per_episode=ep.posts_per_episode
@@ -136,7 +142,11 @@ class _Run:
             world_size=self.accelerator.num_processes,
         )
 
-    def _build(self, n_classes: int) -> EpisodeModel:
+    def _build(self, n_classes: int, prepared: TrainingData) -> EpisodeModel | NgramEpisodeModel:
+        if self.cfg.model.encoder == "ngram":
+            encoder, post_counts = build_ngram_encoder(self.cfg, prepared.train)
+            loss = losses.build(self.cfg.loss.name, encoder.dim, n_classes, **self.cfg.loss.params)
+            return NgramEpisodeModel(encoder, loss, post_counts).train()
         m = self.cfg.model
         encoder = build_style_encoder(
             m.base, max_seq_length=m.max_seq_length, projection_dim=m.projection_dim, seed=self.cfg.run.seed
@@ -155,8 +165,16 @@ class _Run:
         loss = losses.build(self.cfg.loss.name, dim, n_classes, **self.cfg.loss.params)
         return EpisodeModel(encoder, pooling, loss).train()
 
-    def _optimizer(self, model: EpisodeModel, total_steps: int):
+    def _optimizers(self, model: EpisodeModel | NgramEpisodeModel, total_steps: int) -> tuple[list, list]:
+        """(optimizers, schedulers): AdamW over dense parameters; for the n-gram encoder, a sparse optimiser
+        over its table (only the rows a step touched move) and AdamW over the loss head."""
         o = self.cfg.optim
+        if isinstance(model, NgramEpisodeModel):
+            optimizers = [_sparse_optimizer(self.cfg, model.encoder.table.weight)]
+            head = list(model.loss.parameters())
+            if head:
+                optimizers.append(torch.optim.AdamW(head, lr=o.head_lr, weight_decay=0.0))
+            return optimizers, [self._schedule(opt, total_steps) for opt in optimizers]
         decay, no_decay = [], []
         for name, p in itertools.chain(model.encoder.named_parameters(), _named(model.pooling)):
             if not p.requires_grad:
@@ -171,14 +189,17 @@ class _Run:
         if head:
             groups.append({"params": head, "lr": o.head_lr, "weight_decay": 0.0})
         optimizer = torch.optim.AdamW(groups, lr=o.lr)
+        return [optimizer], [self._schedule(optimizer, total_steps)]
+
+    def _schedule(self, optimizer, total_steps: int):
+        o = self.cfg.optim
         name = {"constant": "constant_with_warmup"}.get(o.scheduler, o.scheduler)
-        scheduler = get_scheduler(
+        return get_scheduler(
             name,
             optimizer,
             num_warmup_steps=round(o.warmup_ratio * total_steps),
             num_training_steps=total_steps,
         )
-        return optimizer, scheduler
 
     def _imprint(self, prepared: TrainingData) -> None:
         """Class heads from the training accounts' centroids (`authorid.training.head_init`). Every process
@@ -238,10 +259,13 @@ class _Run:
         self.has_validation = bool(broadcast_object_list([self.validator is not None])[0])
 
         set_seed(run.seed)
-        model = self._build(len(self.sampler.accounts))
-        optimizer, scheduler = self._optimizer(model, self.total_steps)
-        self.model, self.optimizer, self.scheduler = accelerator.prepare(model, optimizer, scheduler)
-        self.inner: EpisodeModel = accelerator.unwrap_model(self.model)
+        model = self._build(len(self.sampler.accounts), prepared)
+        optimizers, schedulers = self._optimizers(model, self.total_steps)
+        prepared_parts = accelerator.prepare(model, *optimizers, *schedulers)
+        self.model = prepared_parts[0]
+        self.optimizers = list(prepared_parts[1 : 1 + len(optimizers)])
+        self.schedulers = list(prepared_parts[1 + len(optimizers) :])
+        self.inner: EpisodeModel | NgramEpisodeModel = accelerator.unwrap_model(self.model)
 
         self.state = TrainerState(data_fingerprint=prepared.fingerprint)
         if self.checkpoint is not None:
@@ -314,9 +338,7 @@ class _Run:
         accum = self.cfg.optim.gradient_accumulation_steps
         state.batch_in_epoch += 1
         state.micro_batches += 1
-        texts, labels = collate_episodes(batch, prepared.train, relabel=False)
-        features = _to_device(self.inner.tokenize(texts), accelerator.device)
-        labels = labels.to(accelerator.device)
+        features, labels = self.inner.collate(batch, prepared.train, accelerator.device)
         sync = state.micro_batches % accum == 0
         with contextlib.nullcontext() if sync else accelerator.no_sync(self.model):
             with accelerator.autocast():
@@ -333,10 +355,17 @@ class _Run:
         cfg, state = self.cfg, self.state
         accum = cfg.optim.gradient_accumulation_steps
         if cfg.optim.max_grad_norm is not None:
-            self.accelerator.clip_grad_norm_(self.model.parameters(), cfg.optim.max_grad_norm)
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+            # Sparse gradients (the n-gram table) are not clipped: each step touches few rows, and Adam's per-row
+            # normalisation already bounds their updates.
+            dense = [p for p in self.model.parameters() if p.grad is not None and not p.grad.is_sparse]
+            if dense:
+                self.accelerator.clip_grad_norm_(dense, cfg.optim.max_grad_norm)
+        for optimizer in self.optimizers:
+            optimizer.step()
+        for scheduler in self.schedulers:
+            scheduler.step()
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=True)
         state.step += 1
         state.episodes_seen += self.episodes_per_batch * accum
         toc = time.perf_counter()
@@ -345,7 +374,7 @@ class _Run:
         if epoch_done:
             state.epoch, state.batch_in_epoch = state.epoch + 1, 0
         speed = self.episodes_per_batch * accum / max(toc - self.tic, 1e-9)
-        lr = self.scheduler.get_last_lr()[0]
+        lr = self.schedulers[0].get_last_lr()[0]
         self.log.write(
             {
                 "kind": "step",
@@ -432,9 +461,40 @@ class _Run:
         return {"encoder": self.inner.encoder, "pooling": self.inner.pooling, "loss": self.inner.loss}
 
 
-def _to_device(features: dict, device) -> dict:
-    # preprocess() also returns non-tensor entries (e.g. the modality); only tensors move.
-    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
+def build_ngram_encoder(cfg: TrainConfig, posts) -> tuple[NgramEncoder, sp.csr_matrix]:
+    """(the n-gram encoder to train, every training post's counts). A fresh encoder with the [ngram] settings
+    and an idf fitted on (a seeded sample of) the training posts; or, when `model.base` is a trained n-gram
+    model folder, that model (its settings, idf and table) to continue from."""
+    base = Path(cfg.model.base).expanduser()
+    started = time.perf_counter()
+    if (base / NGRAM_CONFIG_FILE).is_file():
+        encoder = NgramEncoder.load(base).train()
+        counts = encoder.counts(read_columns(posts, ["text"]).column("text").to_pylist())
+    else:
+        settings = {k: v for k, v in to_dict(cfg.ngram).items() if k in NGRAM_DEFAULTS}
+        encoder = NgramEncoder(**settings, seed=cfg.run.seed)
+        counts = encoder.counts(read_columns(posts, ["text"]).column("text").to_pylist())
+        n = counts.shape[0]
+        sample = cfg.ngram.idf_posts
+        rows = (
+            np.arange(n)
+            if sample is None or n <= sample
+            else np.sort(np.random.default_rng([cfg.run.seed, 5]).choice(n, size=sample, replace=False))
+        )
+        encoder.fit(counts=counts[rows])
+    logger.info(
+        "n-gram counts of %d training posts (%d non-zeros) in %.1f s",
+        counts.shape[0],
+        counts.nnz,
+        time.perf_counter() - started,
+    )
+    return encoder, counts
+
+
+def _sparse_optimizer(cfg: TrainConfig, table: torch.nn.Parameter):
+    if cfg.ngram.optimizer == "adagrad":
+        return torch.optim.Adagrad([table], lr=cfg.ngram.lr)
+    return torch.optim.SparseAdam([table], lr=cfg.ngram.lr)
 
 
 def _named(module):

@@ -52,6 +52,7 @@ def train(
     config: TrainConfig | str | Path | dict | None = None,
     preset: str | None = None,
     loss: str | None = None,
+    encoder: str | None = None,
     base: str | None = None,
     task: str | None = None,
     max_steps: int | None = None,
@@ -66,7 +67,7 @@ def train(
     `config.data.corpus`). `val`: validation posts (default: held out from `data`, see
     `authorid.training.data`). Settings: the defaults, then `preset` (quick | cpu | gpu), then `config` (a
     TrainConfig, a dict or a TOML file), then `overrides` (dotted keys, e.g. ``{"optim.lr": 3e-5}``), then the
-    shortcuts `loss`, `base`, `task`, `max_steps`. `resume=True` continues the run in `out` from its last
+    shortcuts `loss`, `encoder`, `base`, `task`, `max_steps`. `resume=True` continues the run in `out` from its last
     checkpoint, with its saved settings (only those in `RESUMABLE`, such as `run.max_steps`, may change) and
     the same posts (checked by fingerprint; a CORPUS given by name is read again by itself). An existing
     `out` is refused unless `overwrite`.
@@ -77,7 +78,13 @@ def train(
         out=out,
         config=config,
         preset=preset,
-        shortcuts={"loss.name": loss, "model.base": base, "data.task": task, "run.max_steps": max_steps},
+        shortcuts={
+            "loss.name": loss,
+            "model.encoder": encoder,
+            "model.base": base,
+            "data.task": task,
+            "run.max_steps": max_steps,
+        },
         overrides=overrides,
         resume=resume,
         overwrite=overwrite,
@@ -159,7 +166,8 @@ def _settings(
 def _check_names(cfg: TrainConfig) -> None:
     """Fail before any data is read: an unknown loss or base is a one-line error."""
     parse_spec(cfg.loss.name)
-    resolve_base(cfg.model.base)
+    if cfg.model.encoder == "transformer":
+        resolve_base(cfg.model.base)
 
 
 def _training_data(cfg: TrainConfig, data, val: datasets.Dataset | None) -> TrainingData:
