@@ -50,6 +50,7 @@ _EXPORTS = {
     "build_index": "authorid.index",
     # the verbs (one workflow each; the CLI wraps the same functions)
     "train": "authorid.workflows.train",
+    "fuse": "authorid.workflows.fuse",
     "fit_calibration": "authorid.workflows.calibrate",
     "fit_fusion": "authorid.workflows.calibrate",
     "embed": "authorid.workflows.embed",

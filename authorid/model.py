@@ -36,6 +36,9 @@ from authorid.encoders import (
     embedding_dim,
     load_pooling,
 )
+from authorid.encoders.fused import CONFIG_FILE as FUSED_CONFIG_FILE
+from authorid.encoders.fused import FusedEncoder
+from authorid.encoders.fused import read_config as read_fused_config
 from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.errors import AuthoridError
 from authorid.vectors import AccountVectors
@@ -65,9 +68,12 @@ class StyleModel:
 
     @property
     def kind(self) -> str:
-        """ "stylometric" (fitted on a corpus), "ngram" (trained n-gram encoder) or "neural" (transformer)."""
+        """The encoder's kind: stylometric (fitted on a corpus), ngram (trained n-gram encoder), fused (several
+        encoders' vectors concatenated) or neural (transformer)."""
         if isinstance(self.encoder, StylometricEncoder):
             return "stylometric"
+        if isinstance(self.encoder, FusedEncoder):
+            return "fused"
         return "ngram" if isinstance(self.encoder, NgramEncoder) else "neural"
 
     @property
@@ -77,7 +83,7 @@ class StyleModel:
 
     @property
     def dim(self) -> int:
-        if self.kind in ("stylometric", "ngram"):
+        if self.kind in ("stylometric", "ngram", "fused"):
             return int(self.encoder.dim)
         return embedding_dim(self.encoder)
 
@@ -135,6 +141,11 @@ class StyleModel:
         """A hash of the encoder's parameters (neural weights, n-gram settings and weights, or stylometric
         vocabulary and idf)."""
         digest = hashlib.sha256()
+        if self.kind == "fused":
+            for (encoder, pooling), weight in zip(self.encoder.parts, self.encoder.weights, strict=True):
+                part = StyleModel(name="part", encoder=encoder, pooling=pooling).fingerprint()
+                digest.update(f"{part}:{weight:.12g}".encode())
+            return digest.hexdigest()[:16]
         if self.kind == "stylometric":
             digest.update(json.dumps(self.encoder.params, sort_keys=True).encode())
             digest.update(json.dumps(self.encoder.feature_names()[:1000]).encode())
@@ -196,6 +207,10 @@ def load_model(
         return StyleModel(
             name=str(path), encoder=encoder, calibration=calibration, metadata=metadata, path=path
         )
+    if (path / FUSED_CONFIG_FILE).is_file():
+        return StyleModel(
+            name=str(path), encoder=_fused(path), calibration=calibration, metadata=metadata, path=path
+        )
     if (path / NGRAM_CONFIG_FILE).is_file():
         return StyleModel(
             name=str(path),
@@ -206,7 +221,8 @@ def load_model(
         )
     if not (path / "modules.json").is_file():
         raise ModelError(
-            f"model folder {path} holds no model authorid knows (no modules.json, ngram.json or stylometric.json)"
+            f"model folder {path} holds no model authorid knows"
+            " (no modules.json, ngram.json, fused.json or stylometric.json)"
         )
     encoder = SentenceTransformer(str(path), device=device, local_files_only=True)
     return StyleModel(
@@ -216,6 +232,20 @@ def load_model(
         calibration=calibration,
         metadata=metadata,
         path=path,
+    )
+
+
+def _fused(folder: Path) -> FusedEncoder:
+    """The fused encoder of `folder`: each part is a sub-folder (or a bundled name such as `minilm`)."""
+    config = read_fused_config(folder)
+    parts = [
+        load_model(part["spec"]) if part.get("spec") else load_model(folder / part["folder"])
+        for part in config["parts"]
+    ]
+    return FusedEncoder(
+        [(part.encoder, part.pooling) for part in parts],
+        [part["weight"] for part in config["parts"]],
+        [str(part.get("name") or part.get("folder") or part.get("spec")) for part in config["parts"]],
     )
 
 

@@ -1,6 +1,6 @@
 """The `authorid` command line. Each command module pairs a thin typer function with a plain Python function.
 
-Data: `corpora`, `ingest`. Training: `train`. Vectors: `embed`. Verification: `calibrate`, `score`.
+Data: `corpora`, `ingest`. Training: `train`, `fuse`. Vectors: `embed`. Verification: `calibrate`, `score`.
 Linking: `index build|add`, `link`. Persons: `cluster`. Known authors: `attribute`.
 Measuring: `evaluate`, `compare`. Main job: `demo`.
 """
@@ -15,6 +15,7 @@ from authorid.cli.corpora import corpora_command
 from authorid.cli.demo import demo_command
 from authorid.cli.embed import embed_command
 from authorid.cli.evaluate import compare_command, evaluate_command
+from authorid.cli.fuse import fuse_command
 from authorid.cli.index import index_app, link_command
 from authorid.cli.ingest import ingest_command
 from authorid.cli.score import calibrate_command, score_command
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.command("corpora")(corpora_command)
 app.command("ingest")(ingest_command)
 app.command("train", context_settings=CONTEXT_SETTINGS)(train_command)
+app.command("fuse")(fuse_command)
 app.command("embed")(embed_command)
 app.command("calibrate")(calibrate_command)
 app.command("score")(score_command)

@@ -1,0 +1,41 @@
+"""`fuse`: two models as one folder whose cosine is the weighted sum of theirs, weights fitted on a corpus."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from authorid.encoders import NgramEncoder
+from authorid.model import load_model
+from authorid.workflows.fuse import WEIGHT_GRID, fuse
+
+
+@pytest.fixture(scope="module")
+def ngram_folder(tmp_path_factory, enron_posts):
+    """An (untrained) n-gram model folder: a random projection of the enron profiles."""
+    encoder = NgramEncoder(char_buckets=2**12, word_buckets=2**11, dim=32).fit(list(enron_posts["text"]))
+    return encoder.save(tmp_path_factory.mktemp("ngram") / "model")
+
+
+def test_the_fused_cosine_is_the_weighted_sum_of_the_parts_cosines(tmp_path, enron_posts, ngram_folder):
+    result = fuse(ngram_folder, "stylometric:32", enron_posts, out=tmp_path / "fused", seed=0)
+    a = result.weights[0] ** 2
+    assert f"{a:.2f}" in result.mrr_per_weight and len(result.mrr_per_weight) == len(WEIGHT_GRID)
+    assert result.mrr_per_weight[f"{a:.2f}"] == max(result.mrr_per_weight.values())
+    fused = load_model(tmp_path / "fused")
+    assert fused.kind == "fused" and fused.dim == 64 and fused.calibration is not None
+    sample = enron_posts.select(range(300))
+    both = fused.embed_accounts(sample).vectors
+    first = load_model(tmp_path / "fused" / "part0").embed_accounts(sample).vectors
+    second = load_model(tmp_path / "fused" / "part1").embed_accounts(sample).vectors
+    np.testing.assert_allclose(both @ both.T, a * first @ first.T + (1 - a) * second @ second.T, atol=1e-5)
+    np.testing.assert_allclose(both, result.model.embed_accounts(sample).vectors, atol=1e-6)
+
+
+def test_a_given_weight_is_kept_and_a_bad_one_refused(tmp_path, enron_posts, ngram_folder):
+    result = fuse(
+        ngram_folder, "stylometric:32", enron_posts, out=tmp_path / "f", first_weight=0.25, calibrate=False
+    )
+    assert result.weights == pytest.approx([0.5, np.sqrt(0.75)])
+    with pytest.raises(ValueError, match="must lie in \\[0, 1\\]"):
+        fuse(ngram_folder, "stylometric:32", enron_posts, out=tmp_path / "g", first_weight=1.5)
