@@ -142,9 +142,8 @@ class StyleModel:
         vocabulary and idf)."""
         digest = hashlib.sha256()
         if self.kind == "fused":
-            for (encoder, pooling), weight in zip(self.encoder.parts, self.encoder.weights, strict=True):
-                part = StyleModel(name="part", encoder=encoder, pooling=pooling).fingerprint()
-                digest.update(f"{part}:{weight:.12g}".encode())
+            for part, weight in zip(self.encoder.parts, self.encoder.weights, strict=True):
+                digest.update(f"{part.fingerprint()}:{weight:.12g}".encode())
             return digest.hexdigest()[:16]
         if self.kind == "stylometric":
             digest.update(json.dumps(self.encoder.params, sort_keys=True).encode())
@@ -243,7 +242,7 @@ def _fused(folder: Path) -> FusedEncoder:
         for part in config["parts"]
     ]
     return FusedEncoder(
-        [(part.encoder, part.pooling) for part in parts],
+        parts,
         [part["weight"] for part in config["parts"]],
         [str(part.get("name") or part.get("folder") or part.get("spec")) for part in config["parts"]],
     )

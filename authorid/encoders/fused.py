@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from authorid.encoders.embed import embed_groups
 from authorid.errors import AuthoridError
 from authorid.io import atomic_write_text
 
@@ -52,7 +51,7 @@ class FusedEncoder:
 
     @property
     def dims(self) -> list[int]:
-        return [int(_dim(encoder)) for encoder, _ in self.parts]
+        return [int(part.dim) for part in self.parts]
 
     @property
     def dim(self) -> int:
@@ -62,8 +61,8 @@ class FusedEncoder:
         """One vector per group of posts: the weighted concatenation of every part's group vector."""
         texts = list(texts)
         blocks = [
-            weight * embed_groups(encoder, texts, groups, n_groups, pooling=pooling or "mean", progress=False)
-            for (encoder, pooling), weight in zip(self.parts, self.weights, strict=True)
+            weight * part.embed_groups(texts, groups, n_groups)
+            for part, weight in zip(self.parts, self.weights, strict=True)
         ]
         out = np.concatenate(blocks, axis=1).astype(np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
@@ -114,10 +113,3 @@ def read_config(folder: Path) -> dict:
                 f"{path}: part {part.get('name')!r} has weight {weight!r}, not a number >= 0"
             )
     return config
-
-
-def _dim(encoder) -> int:
-    if hasattr(encoder, "dim"):
-        return int(encoder.dim)
-    getter = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
-    return int(getter())

@@ -77,7 +77,7 @@ def fuse(
     if not 0 <= first_weight <= 1:
         raise ValueError(f"--first-weight is w_A^2 and must lie in [0, 1], got {first_weight}")
     weights = [float(np.sqrt(first_weight)), float(np.sqrt(1 - first_weight))]
-    encoder = FusedEncoder([(m.encoder, m.pooling) for m in models], weights, [_part_name(s) for s in specs])
+    encoder = FusedEncoder(models, weights, [_part_name(s) for s in specs])
     out.mkdir(parents=True, exist_ok=True)
     locations = [
         _save_part(m, spec, out / f"part{i}") for i, (m, spec) in enumerate(zip(models, specs, strict=True))
