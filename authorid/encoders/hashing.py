@@ -7,13 +7,12 @@ salted per process). One block of buckets per kind of n-gram: character n-grams 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from sklearn.feature_extraction.text import HashingVectorizer
 
 #: Words and single punctuation marks: "don't!!" -> "don", "'", "t", "!", "!" (punctuation habits are style).
@@ -51,8 +50,8 @@ def vectorizers(params: dict) -> list[HashingVectorizer]:
 def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None) -> sp.csr_matrix:
     """Hashed n-gram counts per post: CSR float32 (len(texts), char_buckets + word_buckets), indices sorted.
 
-    Inputs larger than CHUNK_POSTS are counted in chunks on `jobs` processes (default: the CPUs; spawned, so
-    a caller holding torch threads is safe).
+    Inputs larger than CHUNK_POSTS are counted in chunks on `jobs` worker processes (default: the CPUs), run by
+    joblib's loky backend: fresh processes (safe beside torch's threads) that do not re-run the caller's script.
     """
     texts = list(texts)
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
@@ -61,9 +60,7 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
     chunks = [texts[i : i + CHUNK_POSTS] for i in range(0, len(texts), CHUNK_POSTS)] or [[]]
     jobs = min(jobs or os.cpu_count() or 1, len(chunks))
     if jobs > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            parts = list(pool.map(_count_chunk, [(params, chunk) for chunk in chunks]))
+        parts = Parallel(n_jobs=jobs, backend="loky")(delayed(_count_chunk)((params, chunk)) for chunk in chunks)
     else:
         parts = [_count_chunk((params, chunk)) for chunk in chunks]
     out = sp.vstack(parts, format="csr", dtype=np.float32)
