@@ -52,14 +52,18 @@ ROW_VARIANTS = {
 
 def rows_for(setting: str, profile: Profile) -> list[str]:
     """Every row of a setting, in table order."""
+    ngram = [f"ngram:{loss}" for loss in profile.ngram_losses]
     if setting == "reddit":
         tuned = list(profile.reddit_losses)
         extra = ["supcon+attention", "fusion"] if "supcon" in tuned else []
         imprinted = [f"{loss}+imprinted" for loss in profile.reddit_imprinted]
-        return [*PEER_ROWS, "stylometric", "minilm", *tuned, *imprinted, *extra]
+        batches = [f"ngram:{loss}@{p}" for p in profile.ngram_batches for loss in ("ce", "nbc-softmax")]
+        fused = ["ngram-fusion:minilm", "ngram-fusion:stylometric"]
+        return [*PEER_ROWS, "stylometric", "minilm", *tuned, *imprinted, *extra, *ngram, *batches, *fused]
     tuned = list(profile.attribution_losses)
     extra = ["fusion"] if "supcon" in tuned else []
-    return [*ATTRIBUTION_PEER_ROWS, "stylometric", "minilm", *tuned, *extra]
+    fused = ["ngram-fusion:stylometric"]
+    return [*ATTRIBUTION_PEER_ROWS, "stylometric", "minilm", *tuned, *extra, *ngram, *fused]
 
 
 def short_machine() -> str:
@@ -81,10 +85,20 @@ def trained_model(setting: SettingData, row: str, profile: Profile, work: Path) 
 
     import authorid
 
-    loss, _, variant = row.partition("+")
-    folder = work / "models" / f"{setting.name}-{row.replace('+', '-')}"
-    if not (folder / "modules.json").is_file():
-        overrides = dict(profile.reddit_train if setting.kind == "linking" else profile.attribution_train)
+    encoder, _, spec = row.rpartition(":")  # "ngram:supcon@2048" -> n-gram encoder, loss supcon, batch 2048
+    spec, _, batch = spec.partition("@")
+    loss, _, variant = spec.partition("+")
+    folder = work / "models" / f"{setting.name}-{row.replace('+', '-').replace(':', '-').replace('@', '-')}"
+    if not (folder / "authorid.json").is_file():
+        if encoder == "ngram":
+            overrides = dict(
+                profile.ngram_linking if setting.kind == "linking" else profile.ngram_attribution
+            )
+            overrides["ngram.counts_cache"] = str(work / "ngram-counts")
+            if batch:
+                overrides["episodes.accounts_per_batch"] = int(batch)
+        else:
+            overrides = dict(profile.reddit_train if setting.kind == "linking" else profile.attribution_train)
         overrides |= ROW_VARIANTS[variant]
         authors = setting.counts.get("authors")
         if authors is not None and authors < 16:  # Blog10: a batch cannot hold more authors than there are
@@ -102,12 +116,16 @@ def trained_model(setting: SettingData, row: str, profile: Profile, work: Path) 
         )
     meta = json.loads((folder / "authorid.json").read_text())
     training = meta["training"]
+    posts_seen = training.get("posts_seen") or training["episodes_seen"] * _mean_posts(
+        training["posts_per_episode"]
+    )
     budget = {
-        "posts_seen": int(training["episodes_seen"] * _mean_posts(training["posts_per_episode"])),
+        "posts_seen": int(posts_seen),
         "steps": training["steps"],
         "train_seconds": training["train_seconds"],
         "train_accounts": meta["data"]["train_accounts"],
-        "max_seq_length": meta["max_seq_length"],
+        "max_seq_length": meta["max_seq_length"] if meta.get("encoder") != "ngram" else None,
+        "encoder": meta.get("encoder", "transformer"),
         "validation_best": meta["validation"]["best"],
         "validation_initial": meta["validation"]["initial"],
     }
@@ -166,6 +184,11 @@ def linking_row(row: str, setting: SettingData, task, profile: Profile, work: Pa
             )
         metrics = linking_metrics(peer, task, pairs=pairs)
         details = {"peer": peer.name, "settings": peer.settings}
+    elif row.startswith("ngram-fusion:"):
+        model, budget, details = fused_model(setting, row, profile, work, seed)
+        started = time.perf_counter()
+        vectors = account_vectors(model, task, vector_dir / f"{row.replace(':', '-')}.parquet")
+        metrics = linking_metrics(VectorScorer(vectors), task)
     elif row == "fusion":
         supcon = VectorScorer(_cached_vectors(vector_dir / "supcon.parquet"))
         stylometric = VectorScorer(_cached_vectors(vector_dir / "stylometric.parquet"))
@@ -187,11 +210,55 @@ def linking_row(row: str, setting: SettingData, task, profile: Profile, work: Pa
             model = load_model(folder)
             started = time.perf_counter()  # eval time excludes training
         embed_started = time.perf_counter()
-        vectors = account_vectors(model, task, vector_dir / f"{row.replace('+', '-')}.parquet")
+        vectors = account_vectors(model, task, vector_dir / f"{_file_key(row)}.parquet")
         budget["embed_seconds"] = round(time.perf_counter() - embed_started, 1)
         metrics = linking_metrics(VectorScorer(vectors), task)
     budget["eval_seconds"] = round(time.perf_counter() - started, 1)
     return {"metrics": metrics, "budget": budget, **details}
+
+
+def _file_key(row: str) -> str:
+    return row.replace("+", "-").replace(":", "-").replace("@", "-")
+
+
+def fused_model(setting: SettingData, row: str, profile: Profile, work: Path, seed: int):
+    """(the n-gram supcon model fused with `row`'s second model, budget, details): `authorid fuse`, the weights
+    fitted on the n-gram model's own validation accounts (never trained on, never evaluated)."""
+    import json
+
+    from authorid.data.splits import SplitManifest
+    from authorid.model import load_model
+    from authorid.workflows.fuse import fuse
+
+    second = row.split(":", 1)[1]
+    folder, budget = trained_model(setting, "ngram:supcon", profile, work)
+    fused_folder = work / "models" / f"{setting.name}-{_file_key(row)}"
+    if not (fused_folder / "fused.json").is_file():
+        if setting.kind == "attribution":
+            val = setting.val
+        else:  # the open-world split lists its validation accounts by id
+            from authorid.evaluation.protocols import select_accounts
+
+            val_accounts = SplitManifest.load(folder / "split_manifest.json").assignment["val"]
+            val = select_accounts(setting.train, val_accounts)
+        part = second
+        if second == "stylometric":  # fitted on (a sample of) the training posts: the vocabulary of the forum
+            part = load_model("stylometric", fit_corpus=_sample(setting.train, 50_000, seed))
+        fuse(folder, part, val, out=fused_folder, seed=seed)
+    meta = json.loads((fused_folder / "authorid.json").read_text())
+    budget = dict(budget) | {
+        "training": f"the ngram:supcon row's; fusion weights fitted on {meta['fitted_on']}"
+    }
+    details = {"of": ["ngram:supcon", second], "weights": meta["weights"]}
+    return load_model(fused_folder), budget, details
+
+
+def _sample(posts, n: int, seed: int):
+    import numpy as np
+
+    if len(posts) <= n:
+        return posts
+    return posts.select(np.sort(np.random.default_rng(seed).choice(len(posts), n, replace=False)))
 
 
 def _fusion_input(path: Path) -> Path:
@@ -252,6 +319,15 @@ def attribution_row(row: str, setting: SettingData, profile: Profile, work: Path
         predicted = peer.fit(list(setting.train["text"]), train_y).predict(list(setting.test["text"]))
         details = {"peer": peer.name, "settings": peer.settings}
         budget["training"] = f"fitted on the {len(train_y):,} training texts"
+    elif row.startswith("ngram-fusion:"):
+        model, budget, details = fused_model(setting, row, profile, work, seed)
+        started = time.perf_counter()
+        cache = work / setting.name / "vectors"
+        cache.mkdir(parents=True, exist_ok=True)
+        train_x = post_vectors(model, setting.train, cache / f"{_file_key(row)}-train.npy")
+        test_x = post_vectors(model, setting.test, cache / f"{_file_key(row)}-test.npy")
+        predicted = svc_on_vectors(train_x, train_y, test_x, seed=seed)
+        details |= {"classifier": "LinearSVC (C = 1) on L2-normalised post vectors"}
     elif row == "fusion":
         import numpy as np
 
@@ -277,7 +353,7 @@ def attribution_row(row: str, setting: SettingData, profile: Profile, work: Path
             started = time.perf_counter()  # eval time excludes training
         cache = work / setting.name / "vectors"
         cache.mkdir(parents=True, exist_ok=True)
-        key = row.replace("+", "-")
+        key = _file_key(row)
         embed_started = time.perf_counter()
         train_x = post_vectors(model, setting.train, cache / f"{key}-train.npy")
         test_x = post_vectors(model, setting.test, cache / f"{key}-test.npy")

@@ -60,7 +60,9 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
     chunks = [texts[i : i + CHUNK_POSTS] for i in range(0, len(texts), CHUNK_POSTS)] or [[]]
     jobs = min(jobs or os.cpu_count() or 1, len(chunks))
     if jobs > 1:
-        parts = Parallel(n_jobs=jobs, backend="loky")(delayed(_count_chunk)((params, chunk)) for chunk in chunks)
+        parts = Parallel(n_jobs=jobs, backend="loky")(
+            delayed(_count_chunk)((params, chunk)) for chunk in chunks
+        )
     else:
         parts = [_count_chunk((params, chunk)) for chunk in chunks]
     out = sp.vstack(parts, format="csr", dtype=np.float32)

@@ -54,6 +54,9 @@ class NgramModelError(AuthoridError):
     """An n-gram model folder that is incomplete or inconsistent (hash settings, idf or weights)."""
 
 
+#: The settings that decide which bucket an n-gram lands in (what counts computed once depend on).
+HASHING_KEYS = ("char_ngrams", "char_buckets", "word_ngrams", "word_buckets", "lowercase_words")
+
 DEFAULTS: dict = {
     "char_ngrams": [1, 4],
     "char_buckets": 2**18,

@@ -72,6 +72,8 @@ class NgramArgs:
     lr: float = 3e-3  #: learning rate of the n-gram table (sparse rows)
     optimizer: str = "sparse-adam"  #: sparse-adam | adagrad (the table's optimiser; heads use AdamW)
     idf_posts: int | None = 200_000  #: seeded sample of training posts the idf is fitted on (None: all)
+    #: folder keeping the training posts' n-gram counts between runs on the same posts (None: count each run)
+    counts_cache: str | None = None
 
 
 @dataclass
@@ -107,6 +109,9 @@ class OptimArgs:
 @dataclass
 class RunArgs:
     max_steps: int | None = None  #: optimizer steps; None: `epochs` passes over the training accounts
+    #: stop after this many seconds of training (forward, backward, step; validation not counted) even before
+    #: max_steps: equal wall-clock budgets for comparisons. A time limit makes a resumed run end at another step.
+    max_seconds: float | None = None
     epochs: int = 1
     eval_every: int = 0  #: validate every N steps; 0: after every epoch; -1: never
     eval_at_start: bool = True  #: validate the untrained model too (the "before" of the curves)
@@ -163,6 +168,8 @@ class TrainConfig:
         for key, value in positive.items():
             if value < 1:
                 raise ConfigError(f"{key} must be >= 1, got {value}")
+        if self.run.max_seconds is not None and self.run.max_seconds <= 0:
+            raise ConfigError(f"run.max_seconds must be > 0, got {self.run.max_seconds}")
         if self.run.max_steps is not None and self.run.max_steps < 1:
             raise ConfigError(f"run.max_steps must be >= 1, got {self.run.max_steps}")
         if self.model.encoder == "ngram" and self.model.pooling != "mean":

@@ -82,6 +82,7 @@ def run_metadata(cfg: TrainConfig, prepared: TrainingData, parts: TrainedParts) 
             "epochs": state.step * cfg.optim.gradient_accumulation_steps / max(parts.batches_per_epoch, 1),
             "stopped_early": state.stopped_early,
             "episodes_seen": state.episodes_seen,
+            "posts_seen": state.posts_seen,
             "train_seconds": round(state.train_seconds, 2),
             "examples_per_s": state.episodes_seen / max(state.train_seconds, 1e-9),
             "posts_per_episode": cfg.episodes.posts_per_episode,

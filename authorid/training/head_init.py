@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datasets
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
 
@@ -43,9 +44,11 @@ def class_centroids(
     posts_per_account: int = 8,
     seed: int = 0,
     batch_size: int = 64,
+    counts: sp.csr_matrix | None = None,
 ) -> np.ndarray:
     """(len(accounts), d) unit mean post vectors, over a seeded sample of at most `posts_per_account` posts
-    of each account; row i is ``accounts[i]`` (the sampler's label order)."""
+    of each account; row i is ``accounts[i]`` (the sampler's label order). `counts`: every post's n-gram
+    counts, for the n-gram encoder (its centroids are then computed without reading texts again)."""
     code = {account: i for i, account in enumerate(accounts.tolist())}
     labels = np.array([code.get(a, -1) for a in posts["account_id"]])
     rows = first_per_group(labels, np.random.default_rng([seed, 3]).random(len(labels)), posts_per_account)
@@ -53,6 +56,15 @@ def class_centroids(
     missing = len(accounts) - len(np.unique(labels[rows]))
     if missing:
         raise ValueError(f"{missing} of the {len(accounts)} training accounts have no post to imprint from")
+    if (
+        counts is not None
+    ):  # the n-gram encoder: each centroid is the profile of the chosen posts' summed counts
+        membership = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (labels[rows], np.arange(len(rows)))),
+            shape=(len(accounts), len(rows)),
+        )
+        with torch.no_grad():
+            return encoder(encoder.profiles((membership @ counts[rows]).tocsr())).float().cpu().numpy()
     texts = list(posts.select(rows)["text"])
     return embed_groups(encoder, texts, labels[rows], len(accounts), batch_size=batch_size)
 

@@ -36,6 +36,7 @@ class TrainerState:
     bad_evals: int = 0  #: validations since the last improvement
     stopped_early: bool = False
     episodes_seen: int = 0
+    posts_seen: int = 0  #: posts in the episodes of every micro-batch (on this process)
     train_seconds: float = 0.0  #: wall time in forward/backward/step (not validation or checkpoints)
     evaluations: list[dict] = field(default_factory=list)
     data_fingerprint: str = ""  #: of the training posts: a resumed run must see the same ones

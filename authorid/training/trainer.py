@@ -23,7 +23,9 @@ calibrating it are the `train` workflow's (`authorid.workflows.train`), which ca
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
+import json
 import logging
 import shutil
 import time
@@ -42,10 +44,12 @@ from authorid import losses
 from authorid.config import to_dict
 from authorid.data.arrow import read_columns
 from authorid.data.episodes import EpisodeBatchSampler
+from authorid.data.splits import fingerprint
 from authorid.encoders import AttentionPooling, NgramEncoder, build_style_encoder, embedding_dim
 from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.encoders.ngram import DEFAULTS as NGRAM_DEFAULTS
-from authorid.io import write_json
+from authorid.encoders.ngram import HASHING_KEYS
+from authorid.io import atomic_write, write_json
 from authorid.progress import training_progress
 from authorid.training.arguments import TrainConfig
 from authorid.training.episode_model import EpisodeModel, NgramEpisodeModel
@@ -210,7 +214,10 @@ class _Run:
             return
         started = time.perf_counter()
         accounts = self.sampler.accounts
-        centroids = class_centroids(self.inner.encoder, prepared.train, accounts, seed=self.cfg.run.seed)
+        counts = getattr(self.inner, "post_counts", None)
+        centroids = class_centroids(
+            self.inner.encoder, prepared.train, accounts, seed=self.cfg.run.seed, counts=counts
+        )
         tensor = broadcast(torch.from_numpy(centroids).to(self.accelerator.device), from_process=0)
         heads = imprint(self.inner.loss, tensor)
         logger.info(
@@ -299,7 +306,7 @@ class _Run:
         self.episodes_per_batch = (
             ep.accounts_per_batch * ep.episodes_per_account * self.accelerator.num_processes
         )
-        paused = False
+        paused = last = False
         with training_progress(self.main and run.progress) as bar:
             self.bar = bar
             self.task = bar.add_task(
@@ -308,14 +315,15 @@ class _Run:
             self.sums: dict[str, float] = {}
             self.tic = time.perf_counter()
             try:
-                while state.step < self.total_steps and not state.stopped_early and not paused:
+                while state.step < self.total_steps and not state.stopped_early and not paused and not last:
                     self.sampler.set_epoch(state.epoch)
                     batches = itertools.islice(iter(self.sampler), state.batch_in_epoch, None)
                     for batch in batches:
                         if not self._micro_step(batch, prepared):
                             continue
                         epoch_done = self._after_optimizer_step()
-                        last = state.step >= self.total_steps
+                        out_of_time = run.max_seconds is not None and state.train_seconds >= run.max_seconds
+                        last = state.step >= self.total_steps or out_of_time
                         if self.has_validation and self._validation_due(epoch_done, last):
                             self._consider(self._validate())
                         paused = run.stop_after_steps is not None and state.step >= run.stop_after_steps
@@ -338,6 +346,7 @@ class _Run:
         accum = self.cfg.optim.gradient_accumulation_steps
         state.batch_in_epoch += 1
         state.micro_batches += 1
+        state.posts_seen += sum(len(e.indices) for e in batch) * self.accelerator.num_processes
         features, labels = self.inner.collate(batch, prepared.train, accelerator.device)
         sync = state.micro_batches % accum == 0
         with contextlib.nullcontext() if sync else accelerator.no_sync(self.model):
@@ -469,11 +478,11 @@ def build_ngram_encoder(cfg: TrainConfig, posts) -> tuple[NgramEncoder, sp.csr_m
     started = time.perf_counter()
     if (base / NGRAM_CONFIG_FILE).is_file():
         encoder = NgramEncoder.load(base).train()
-        counts = encoder.counts(read_columns(posts, ["text"]).column("text").to_pylist())
+        counts = _post_counts(encoder, posts, cfg.ngram.counts_cache)
     else:
         settings = {k: v for k, v in to_dict(cfg.ngram).items() if k in NGRAM_DEFAULTS}
         encoder = NgramEncoder(**settings, seed=cfg.run.seed)
-        counts = encoder.counts(read_columns(posts, ["text"]).column("text").to_pylist())
+        counts = _post_counts(encoder, posts, cfg.ngram.counts_cache)
         n = counts.shape[0]
         sample = cfg.ngram.idf_posts
         rows = (
@@ -489,6 +498,26 @@ def build_ngram_encoder(cfg: TrainConfig, posts) -> tuple[NgramEncoder, sp.csr_m
         time.perf_counter() - started,
     )
     return encoder, counts
+
+
+def _post_counts(encoder: NgramEncoder, posts, cache: str | None) -> sp.csr_matrix:
+    """Every post's n-gram counts; with `cache`, kept in `cache/<posts fingerprint>-<hashing settings>.npz`
+    (scipy's npz: arrays only, no pickle) so runs on the same posts count them once."""
+    hashing = {k: encoder.params[k] for k in HASHING_KEYS}
+    key = f"{fingerprint(posts)[:16]}-{hashlib.sha256(json.dumps(hashing, sort_keys=True).encode()).hexdigest()[:12]}"
+    path = Path(cache) / f"{key}.npz" if cache is not None else None
+    if path is not None and path.is_file():
+        logger.info("n-gram counts from %s", path)
+        return sp.load_npz(path).tocsr()
+    counts = encoder.counts(read_columns(posts, ["text"]).column("text").to_pylist())
+    if path is not None:
+        atomic_write(path, lambda tmp: _save_npz(tmp, counts))
+    return counts
+
+
+def _save_npz(path: Path, matrix: sp.csr_matrix) -> None:
+    with open(path, "wb") as handle:  # a file object: save_npz adds no ".npz" to the temporary name
+        sp.save_npz(handle, matrix, compressed=False)
 
 
 def _sparse_optimizer(cfg: TrainConfig, table: torch.nn.Parameter):

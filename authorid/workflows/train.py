@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 #: Settings a resumed run may change (everything else comes from the run's saved config).
 RESUMABLE = (
     "run.max_steps",
+    "run.max_seconds",
     "run.progress",
     "run.stop_after_steps",
     "run.keep_checkpoints",

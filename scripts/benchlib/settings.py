@@ -31,6 +31,41 @@ LINKING_SETTINGS = ("reddit",)
 
 #: The losses the issue fine-tunes on every setting.
 LOSSES = ("ce", "nbc-softmax", "nbc-softmax-scaled", "supcon", "contrax", "arcface")
+#: The losses the n-gram encoder trains with on every setting (every loss authorid offers).
+NGRAM_LOSSES = (*LOSSES, "cosface", "ms")
+
+#: The n-gram encoder's training, per kind of setting (over its defaults); `run.max_seconds` is the budget
+#: every n-gram row of a setting gets, so rows compare at equal wall-clock time.
+NGRAM_LINKING = {
+    "model.encoder": "ngram",
+    "episodes.accounts_per_batch": 256,
+    "episodes.posts_per_episode": 8,
+    "episodes.disjoint": True,
+    "data.min_posts": 4,
+    "data.val_accounts": 200,
+    "data.val_posts_per_account": 16,
+    "optim.scheduler": "constant",
+    "optim.warmup_ratio": 0.0,
+    "run.max_steps": 100_000,
+    "run.max_seconds": 300,
+    "run.eval_every": 100,
+    "run.checkpoint_every": 100_000,
+    "run.patience": None,
+}
+NGRAM_ATTRIBUTION = {
+    "model.encoder": "ngram",
+    "episodes.posts_per_episode": 4,
+    "episodes.disjoint": True,
+    "data.min_posts": 4,
+    "data.max_accounts": None,
+    "optim.scheduler": "constant",
+    "optim.warmup_ratio": 0.0,
+    "run.max_steps": 100_000,
+    "run.max_seconds": 120,
+    "run.eval_every": 50,
+    "run.checkpoint_every": 100_000,
+    "run.patience": None,
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +87,12 @@ class Profile:
     #: losses also fine-tuned with an imprinted class head (row "LOSS+imprinted"; the head losses only)
     reddit_imprinted: tuple[str, ...] = ("ce", "nbc-softmax", "nbc-softmax-scaled", "contrax", "arcface")
     attribution_losses: tuple[str, ...] = LOSSES
+    #: the n-gram encoder's rows ("ngram:LOSS"), and its overrides per kind of setting
+    ngram_losses: tuple[str, ...] = NGRAM_LOSSES
+    ngram_linking: dict = field(default_factory=lambda: dict(NGRAM_LINKING))
+    ngram_attribution: dict = field(default_factory=lambda: dict(NGRAM_ATTRIBUTION))
+    #: Reddit: NBC-Softmax against plain softmax at these batch sizes (accounts per step), "ngram:LOSS@P"
+    ngram_batches: tuple[int, ...] = (2048,)
     #: verification pairs scored by the pair-only peers (None: all); LambdaG costs ~4 s a pair on 2 cores
     pair_samples: dict = field(default_factory=lambda: {"general-impostors": None, "lambdag": 100})
     impostors: int = 200  #: training-pool accounts in the pair-only peers' impostor / reference pool
