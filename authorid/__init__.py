@@ -16,8 +16,16 @@ command) starts fast and pulls in torch only when an encoder is asked for.
 from __future__ import annotations
 
 import importlib
+import os
 
 __version__ = "0.1.0"
+
+# Nothing is downloaded at run time: every model comes from an installed package or a local folder. The Hugging
+# Face libraries read these switches when they are imported (after this), so they never look anything up on the
+# network (sentence-transformers' model-card code asks the hub about a base model unless told not to). A user
+# who sets them explicitly keeps their own value.
+for _switch in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+    os.environ.setdefault(_switch, "1")
 
 _EXPORTS = {
     # data

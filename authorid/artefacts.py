@@ -1,7 +1,28 @@
-"""The files of authorid's artefacts (a model folder, an index folder), named once for every stage that
-writes or reads them."""
+"""authorid's artefacts (a model, an index, a run folder): their file names, the one rule for writing outputs,
+and the manifest that says an artefact folder is complete.
+
+One overwrite rule for every command that writes: an output that exists is refused unless `--overwrite`; a
+folder is only ever written into when it is new, empty, or an artefact of the same kind that authorid wrote
+(its manifest says so) and `--overwrite` was given. A model folder never receives an index, a run folder never
+a model, and a folder of the user's own files is never touched. The checks run before any work, together
+with the check that the output can be written at all.
+
+A manifest (`authorid-manifest.json`) is the last file written into an artefact folder: its kind, format
+version, the model fingerprint it was made with, and the size and sha256 of every file. A folder without one
+is incomplete (an interrupted write); `verify_manifest` refuses a damaged or edited one with one line.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from authorid.errors import AuthoridError
+from authorid.io import atomic_write_text
 
 #: A model folder: `authorid.json` (how it was made), `calibration.json` (cosine -> P(same person)).
 METADATA_FILE = "authorid.json"
@@ -9,8 +30,154 @@ CALIBRATION_FILE = "calibration.json"
 #: A trained model's loss head (class weights), its full split manifest and its training log.
 LOSS_HEAD_FILE = "loss_head.safetensors"
 SPLIT_MANIFEST_FILE = "split_manifest.json"
-
 #: An evaluation run folder: metrics.json (every number), report.html, manifests/<protocol>.json.
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
 MANIFEST_DIR = "manifests"
+
+MANIFEST_FILE = "authorid-manifest.json"
+MANIFEST_FORMAT = "authorid.artefact"
+MANIFEST_VERSION = 1
+KINDS = ("model", "index", "clusters", "evaluation", "demo")
+#: Files larger than this are checked by size only (hashing gigabytes of vectors at every load is too slow).
+CHECKSUM_MAX_BYTES = 512 * 2**20
+
+
+class ArtefactError(AuthoridError):
+    """An output that may not be written, or an artefact folder that is incomplete, damaged or of another kind."""
+
+
+def check_output_file(path: str | Path, *, overwrite: bool, option: str = "--out") -> Path:
+    """Before any work: refuse an existing file unless `overwrite`, create the parent folder, and prove the
+    folder is writable (by creating and removing a temporary file there). Returns the path."""
+    path = Path(path)
+    if path.is_dir():
+        raise ArtefactError(f"{option} {path} is a folder; give a file name")
+    if path.exists() and not overwrite:
+        raise ArtefactError(f"{option} {path} exists; pass --overwrite to replace it")
+    _writable(path.parent, option, path)
+    return path
+
+
+def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option: str = "--out") -> Path:
+    """Before any work: a folder for a `kind` artefact. New or empty: fine. Holding a `kind` artefact authorid
+    wrote: replaced only with `overwrite`. Anything else: refused, `overwrite` or not."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown artefact kind {kind!r}")
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ArtefactError(f"{option} {path} is a file; give a folder")
+    if path.is_dir() and any(path.iterdir()):
+        found = artefact_kind(path)
+        if found is None:
+            raise ArtefactError(
+                f"{option} {path} is a folder authorid did not write (no {MANIFEST_FILE}); give a new or empty folder"
+            )
+        if found != kind:
+            raise ArtefactError(f"{option} {path} holds a {found}, not a {kind}; give another folder")
+        if not overwrite:
+            raise ArtefactError(f"{option} {path} holds a {kind} already; pass --overwrite to replace it")
+    _writable(path, option, path)
+    return path
+
+
+def artefact_kind(folder: Path) -> str | None:
+    """The kind a folder's manifest names (or what its files say it is, for folders written before manifests)."""
+    manifest = folder / MANIFEST_FILE
+    if manifest.is_file():
+        try:
+            return str(json.loads(manifest.read_text(encoding="utf-8")).get("kind"))
+        except (OSError, json.JSONDecodeError, AttributeError):
+            return "damaged artefact"
+    if (folder / "index.json").is_file():  # an index keeps its own manifest: index.json
+        return "index"
+    # Folders authorid wrote before manifests, recognised by what each kind always holds.
+    for kind, marker in (("demo", "demo.json"), ("evaluation", METRICS_FILE), ("clusters", "clusters.jsonl")):
+        if (folder / marker).is_file():
+            return kind
+    if any((folder / name).exists() for name in (METADATA_FILE, "modules.json", "training_state")):
+        return "model"  # a finished model, or a training run's folder before its model is exported
+    return None
+
+
+def write_manifest(folder: str | Path, kind: str, *, model: dict | None = None, **extra) -> Path:
+    """Write the manifest of `folder` (last): kind, format, model identity, every file's size and sha256."""
+    folder = Path(folder)
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_FILE):
+        relative = path.relative_to(folder).as_posix()
+        if "/." in f"/{relative}":  # temporary files of a write in progress
+            continue
+        size = path.stat().st_size
+        files[relative] = {"bytes": size, "sha256": _sha256(path) if size <= CHECKSUM_MAX_BYTES else None}
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "version": MANIFEST_VERSION,
+        "kind": kind,
+        "model": model,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": files,
+        **extra,
+    }
+    return atomic_write_text(
+        folder / MANIFEST_FILE, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
+    )
+
+
+def verify_manifest(folder: str | Path, kind: str | None = None, *, required: bool = False) -> dict | None:
+    """The manifest of `folder`, checked: right kind, every file present with its size and checksum. None when
+    there is none and it is not `required` (folders written before manifests). ArtefactError naming the file."""
+    folder = Path(folder)
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        if required:
+            raise ArtefactError(
+                f"{folder}: no {MANIFEST_FILE}, so its writing never finished; write it again"
+            )
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ArtefactError(f"{path}: unreadable ({err})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise ArtefactError(f"{path}: not an authorid manifest")
+    if kind is not None and manifest.get("kind") != kind:
+        raise ArtefactError(f"{folder} holds a {manifest.get('kind')}, not a {kind}")
+    for name, expected in (manifest.get("files") or {}).items():
+        file = folder / name
+        if not file.is_file():
+            raise ArtefactError(
+                f"{file}: missing (listed in {MANIFEST_FILE}); the {kind or 'artefact'} is incomplete"
+            )
+        size = file.stat().st_size
+        if size != expected.get("bytes"):
+            raise ArtefactError(
+                f"{file}: {size:,} bytes, {MANIFEST_FILE} says {expected.get('bytes'):,}; the file is damaged"
+            )
+        if expected.get("sha256") and _sha256(file) != expected["sha256"]:
+            raise ArtefactError(
+                f"{file}: its checksum differs from {MANIFEST_FILE}; the file is damaged or edited"
+            )
+    return manifest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _writable(folder: Path, option: str, target: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".authorid-write-check.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except FileExistsError:
+        raise ArtefactError(
+            f"{option} {target}: {folder} cannot be created: a file of that name is in the way"
+        ) from None
+    except OSError as err:
+        raise ArtefactError(f"{option} {target}: cannot write there ({err.strerror or err})") from None

@@ -13,6 +13,16 @@ from pathlib import Path
 from typing import Any
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Mode of every file authorid writes: read-write for all, less the process's umask (as `open` would give).
+_FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp_path)` and rename the result onto `path`. Returns `path`."""
     path = Path(path)
@@ -22,6 +32,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
+        os.chmod(tmp_path, _FILE_MODE)  # mkstemp makes 0600; outputs get the user's usual mode (umask)
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE
+from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE, verify_manifest
 from authorid.encoders import (
     NgramEncoder,
     StylometricEncoder,
@@ -65,6 +65,7 @@ class StyleModel:
     calibration: Any = None  # authorid.verification calibrator with .predict(similarities) -> probabilities
     metadata: dict = field(default_factory=dict)
     path: Path | None = None
+    _fingerprint: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def kind(self) -> str:
@@ -90,10 +91,13 @@ class StyleModel:
     def embed_accounts(
         self, posts: datasets.Dataset, *, progress: bool = False, batch_size: int = 64
     ) -> AccountVectors:
-        """One L2-normalised vector per account, in order of each account's first post."""
-        return embed_accounts(
+        """One L2-normalised vector per account, in order of each account's first post (they carry this model's
+        identity, which a vectors file keeps)."""
+        vectors = embed_accounts(
             self.encoder, posts, pooling=self.pooling or "mean", batch_size=batch_size, progress=progress
         )
+        vectors.model = self.identity()
+        return vectors
 
     def embed_posts(self, texts: list[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         """One vector per post (what `embed_groups` pools for a neural model)."""
@@ -138,6 +142,12 @@ class StyleModel:
         return {"name": self.name, "kind": self.kind, "dim": self.dim, "fingerprint": self.fingerprint()}
 
     def fingerprint(self) -> str:
+        """A hash of the encoder's parameters, computed once (see `_compute_fingerprint`)."""
+        if self._fingerprint is None:
+            self._fingerprint = self._compute_fingerprint()
+        return self._fingerprint
+
+    def _compute_fingerprint(self) -> str:
         """A hash of the encoder's parameters (neural weights, n-gram settings and weights, or stylometric
         vocabulary and idf)."""
         digest = hashlib.sha256()
@@ -199,7 +209,8 @@ def load_model(
         raise ModelError(
             f"model {text!r}: not 'minilm', 'stylometric[:DIM]', nor a model folder (no such folder {path})"
         )
-    metadata = json.loads((path / METADATA_FILE).read_text()) if (path / METADATA_FILE).is_file() else {}
+    verify_manifest(path, "model")  # a model written with a manifest: every file present and intact
+    metadata = _read_metadata(path)
     calibration = _load_calibration(path)
     if (path / "stylometric.json").is_file():
         encoder = StylometricEncoder.load(path)
@@ -223,15 +234,40 @@ def load_model(
             f"model folder {path} holds no model authorid knows"
             " (no modules.json, ngram.json, fused.json or stylometric.json)"
         )
-    encoder = SentenceTransformer(str(path), device=device, local_files_only=True)
+    try:
+        encoder = SentenceTransformer(str(path), device=device, local_files_only=True)
+        pooling = load_pooling(path, device=device)
+    except Exception as err:  # noqa: BLE001 - transformers / safetensors raise many types for a damaged folder
+        raise ModelError(
+            f"{path}: the model's files are missing or damaged ({_reason(err)}); copy or train it again"
+        ) from None
     return StyleModel(
         name=str(path),
         encoder=encoder,
-        pooling=load_pooling(path, device=device),
+        pooling=pooling,
         calibration=calibration,
         metadata=metadata,
         path=path,
     )
+
+
+def _read_metadata(folder: Path) -> dict:
+    path = folder / METADATA_FILE
+    if not path.is_file():
+        return {}
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ModelError(f"{path}: unreadable ({_reason(err)}); copy or train the model again") from None
+    if not isinstance(metadata, dict):
+        raise ModelError(f"{path}: not an authorid model's metadata (a JSON object expected)")
+    return metadata
+
+
+def _reason(err: BaseException) -> str:
+    """An exception's message on one line, at most 200 characters."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _fused(folder: Path) -> FusedEncoder:

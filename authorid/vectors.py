@@ -7,6 +7,7 @@ account id (nothing else indexes `vectors` by hand).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +16,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from authorid.errors import AuthoridError
 from authorid.io import atomic_write
+
+#: The key of the Parquet metadata that records what made a vectors file, and its format name.
+METADATA_KEY = "authorid"
+VECTORS_FORMAT = "authorid.vectors"
 
 #: Rows must have unit norm (or be all zero: an account whose posts carry no features) within this tolerance.
 _NORM_TOLERANCE = 1e-3
+
+
+class VectorsFileError(AuthoridError):
+    """A vectors file that is missing, damaged or not written by authorid."""
 
 
 @dataclass
@@ -31,6 +41,8 @@ class AccountVectors:
     account_ids: list[str]
     vectors: np.ndarray
     n_posts: np.ndarray
+    #: the identity of the model that made them (`StyleModel.identity()`), kept in the Parquet file
+    model: dict | None = field(default=None, compare=False)
     _positions: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -85,7 +97,7 @@ class AccountVectors:
     def subset(self, account_ids: Sequence[str]) -> AccountVectors:
         """A new AccountVectors holding only `account_ids`, in that order (with their post counts)."""
         rows = self.positions(account_ids)
-        return AccountVectors(list(account_ids), self.vectors[rows], self.n_posts[rows])
+        return AccountVectors(list(account_ids), self.vectors[rows], self.n_posts[rows], model=self.model)
 
     def pair_cosines(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
         """Cosine of each pair (a[i], b[i]), float64 (rows are L2-normalised, so a dot product)."""
@@ -96,7 +108,8 @@ class AccountVectors:
         return np.einsum("ij,ij->i", self.rows(a), self.rows(b)).astype(np.float64)
 
     def to_parquet(self, path: str | Path) -> Path:
-        """Write columns account_id (string), n_posts (int64), vector (list<float32>) atomically."""
+        """Write columns account_id (string), n_posts (int64), vector (list<float32>) atomically; the model's
+        identity goes into the file's metadata (key `authorid`), so a reader can check what made them."""
         flat = pa.array(self.vectors.reshape(-1), type=pa.float32())
         offsets = pa.array(np.arange(len(self) + 1, dtype=np.int32) * self.dim)
         table = pa.table(
@@ -106,20 +119,39 @@ class AccountVectors:
                 "vector": pa.ListArray.from_arrays(offsets, flat, type=pa.list_(pa.float32())),
             }
         )
+        record = {"format": VECTORS_FORMAT, "level": "account", "dim": self.dim, "model": self.model}
+        table = table.replace_schema_metadata({METADATA_KEY: json.dumps(record)})
         return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
     @classmethod
     def from_parquet(cls, path: str | Path) -> AccountVectors:
-        table = pq.read_table(path, columns=["account_id", "n_posts", "vector"])
+        """The account vectors `to_parquet` (`authorid embed`) wrote; one line naming the file otherwise."""
+        path = Path(path)
+        try:
+            table = pq.read_table(path, columns=["account_id", "n_posts", "vector"])
+        except FileNotFoundError:
+            raise VectorsFileError(f"{path}: no such file") from None
+        except (OSError, pa.ArrowException) as err:
+            reason = " ".join(str(err).split())
+            raise VectorsFileError(
+                f"{path}: not account vectors written by `authorid embed` ({reason})"
+            ) from None
+        record = json.loads((table.schema.metadata or {}).get(METADATA_KEY.encode(), b"{}"))
         vector_column = table.column("vector").combine_chunks()
         n = table.num_rows
         values = vector_column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
         dim = len(values) // n if n else 0
-        return cls(
-            account_ids=table.column("account_id").to_pylist(),
-            vectors=values.reshape(n, dim),
-            n_posts=table.column("n_posts").to_numpy(),
-        )
+        if n and len(values) != n * dim:
+            raise VectorsFileError(f"{path}: the vectors do not all have the same length")
+        try:
+            return cls(
+                account_ids=table.column("account_id").to_pylist(),
+                vectors=values.reshape(n, dim),
+                n_posts=table.column("n_posts").to_numpy(),
+                model=record.get("model"),
+            )
+        except ValueError as err:
+            raise VectorsFileError(f"{path}: {err}") from None
 
 
 def group_by_first_appearance(account_ids: list[str]) -> tuple[list[str], np.ndarray]:

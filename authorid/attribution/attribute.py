@@ -53,6 +53,12 @@ def attribute(
     See the module docstring for the methods, their probabilities and the open-set rule.
     """
     _check(known, texts, level, top_k, method, temperature)
+    authors = len(set(known["account_id"]))
+    if authors < 2 and open_set_threshold is None:
+        raise ValueError(
+            "closed-set attribution needs at least 2 known authors (found 1): every text would go to that one"
+            " author with probability 1; pass an open-set threshold (--threshold) to ask whether it wrote them"
+        )
     calibration = getattr(model, "calibration", None) if method == "centroid" else None
     if open_set_threshold is not None and (calibration is not None or method != "centroid"):
         if not 0.0 <= open_set_threshold <= 1.0:

@@ -9,12 +9,14 @@ import typer
 
 from authorid.cli.common import (
     CorpusArgument,
+    JsonOption,
     MapOption,
     ModelArgument,
     OnErrorOption,
+    OverwriteOption,
     PresetOption,
-    console,
     read_corpus,
+    say,
     user_errors,
 )
 
@@ -41,18 +43,26 @@ def attribute_command(
         ),
     ] = None,
     method: Annotated[str, typer.Option(help="'centroid', 'logistic' or 'svm'.")] = "centroid",
+    overwrite: OverwriteOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Attribute texts to known authors (closed set, or open set with --threshold)."""
     from authorid.workflows.attribute import attribute  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.common import check_output_file  # deferred with the workflow above
 
+    if top_k < 1:
+        raise ValueError(f"--top-k must be >= 1, got {top_k}")
+    if threshold is not None and not -1 <= threshold <= 1:
+        raise ValueError(f"--threshold is a probability or a cosine and must lie in [-1, 1], got {threshold}")
+    check_output_file(out, overwrite=overwrite)
     known_posts, _ = read_corpus(
-        known, map=map, preset=preset, on_error=on_error, empty="no authors to attribute to"
+        known, map=map, preset=preset, on_error=on_error, quiet=json, empty="no authors to attribute to"
     )
     text_posts, _ = read_corpus(
-        texts, map=map, preset=preset, on_error=on_error, empty="nothing to attribute"
+        texts, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to attribute"
     )
     result = attribute(
         model,
@@ -62,8 +72,8 @@ def attribute_command(
         top_k=top_k,
         open_set_threshold=threshold,
         method=method,
-        progress=console.is_terminal,
+        progress=True,
     )
     path = result.to_csv(out)
-    console.print(result.summary(), soft_wrap=True, markup=False)
-    console.print(f"predictions: {path}", soft_wrap=True)
+    summary = {"summary": result.summary(), "predictions": str(path), "authors": len(result.authors)}
+    say(summary, [result.summary(), f"predictions: {path}"], as_json=json)

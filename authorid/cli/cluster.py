@@ -8,14 +8,19 @@ from typing import Annotated
 import typer
 
 from authorid.cli.common import (
-    CorpusArgument,
+    ForceOption,
+    JsonOption,
     MapOption,
     ModelArgument,
     OnErrorOption,
+    OptionalCorpusArgument,
+    OverwriteOption,
     PresetOption,
-    console,
+    VectorsOption,
     err_console,
+    need_corpus_or_vectors,
     read_corpus,
+    say,
     user_errors,
 )
 
@@ -23,8 +28,8 @@ from authorid.cli.common import (
 @user_errors
 def cluster_command(
     model: ModelArgument,
-    corpus: CorpusArgument,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for clusters.jsonl and assignments.csv.")],
+    corpus: OptionalCorpusArgument = None,
     method: Annotated[str, typer.Option(help="'mutual-knn', 'agglomerative' or 'leiden'.")] = "mutual-knn",
     k: Annotated[int, typer.Option("--k", help="Nearest neighbours per account in the graph.")] = 10,
     threshold: Annotated[
@@ -39,18 +44,36 @@ def cluster_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for Leiden and the cohesion sample.")] = 0,
     max_groups: Annotated[int, typer.Option(help="Groups listed in the printed summary.")] = 10,
+    vectors: VectorsOption = None,
+    overwrite: OverwriteOption = False,
+    force: ForceOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Cluster a corpus's accounts into presumed persons (no number of persons needed)."""
     from authorid.workflows.cluster import cluster  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.common import load_calibration, model_for  # deferred with the workflow above
+    from authorid.workflows.common import (  # deferred with the workflow above
+        check_output_folder,
+        load_calibration,
+        load_vectors,
+        model_for,
+    )
 
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="no accounts to cluster")
+    need_corpus_or_vectors(corpus, vectors)
+    if k < 1:
+        raise ValueError(f"--k must be >= 1 neighbour, got {k}")
+    check_output_folder(out, kind="clusters", overwrite=overwrite)
     calibrator = load_calibration(calibration) if calibration is not None else None
+    posts = None
+    if corpus is not None:
+        posts, _ = read_corpus(
+            corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="no accounts to cluster"
+        )
     style_model = model_for(model, posts)
-    if calibrator is None and style_model.calibration is None:
+    account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
+    if calibrator is None and style_model.calibration is None and not json:
         err_console.print(
             "[yellow]warning:[/yellow] no calibration (pass --calibration or a calibrated model): edges are "
             f"raw cosines and --threshold {0.5 if threshold is None else threshold} is a cosine, not a probability",
@@ -64,17 +87,25 @@ def cluster_command(
         k=k,
         threshold=threshold,
         calibration=calibrator,
+        vectors=account_vectors,
+        overwrite=overwrite,
+        force=force,
         seed=seed,
-        progress=console.is_terminal,
+        progress=True,
     )
     report = outputs.report
-    console.print(report.summary(max_groups=max_groups), soft_wrap=True, markup=False)
     stats = report.stats
+    lines = [report.summary(max_groups=max_groups)]
     if stats["largest_cluster"] > 0.1 * stats["n_accounts"] and stats["largest_cluster"] >= 20:
-        err_console.print(
-            f"[yellow]warning:[/yellow] the largest cluster holds {stats['largest_cluster']:,} of "
-            f"{stats['n_accounts']:,} accounts: likely chaining; raise --threshold or lower --k",
-            soft_wrap=True,
+        lines.append(
+            f"warning: the largest cluster holds {stats['largest_cluster']:,} of {stats['n_accounts']:,} accounts:"
+            " likely chaining; raise --threshold or lower --k"
         )
-    console.print(f"clusters:    {outputs.clusters_path}", soft_wrap=True)
-    console.print(f"assignments: {outputs.assignments_path}", soft_wrap=True)
+    lines += [f"clusters:    {outputs.clusters_path}", f"assignments: {outputs.assignments_path}"]
+    summary = {
+        "stats": stats,
+        "params": report.params,
+        "clusters": str(outputs.clusters_path),
+        "assignments": str(outputs.assignments_path),
+    }
+    say(summary, lines, as_json=json)

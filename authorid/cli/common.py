@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import typer
 from rich.console import Console
+
+from authorid.progress import quiet_when_logged
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -54,6 +59,38 @@ CorpusArgument = Annotated[
         "folder of them, or a corpus preset name."
     ),
 ]
+#: A CORPUS a command can do without when it is given --vectors.
+OptionalCorpusArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="A dump (.jsonl/.json/.csv/.tsv/.parquet, .gz allowed), a folder of them, or a corpus preset name"
+        " (not needed with --vectors)."
+    ),
+]
+OverwriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace the output if it exists (a folder only when it holds the same kind of artefact).",
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Use a calibration or vectors made with another model anyway (they are checked)."
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print a JSON summary on stdout instead of tables (for scripts).")
+]
+VectorsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--vectors",
+        help="Account vectors written by `authorid embed` with the same MODEL: used instead of embedding a"
+        " CORPUS again (checked against the model's fingerprint).",
+    ),
+]
 
 
 def user_errors(command: F) -> F:
@@ -64,14 +101,20 @@ def user_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        quiet_when_logged()
         try:
             return command(*args, **kwargs)
         except typer.Exit:
             raise
-        except (ValueError, FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError) as exc:
+        except BrokenPipeError:
+            # `authorid ... | head`: the reader has what it wanted. Outputs were written before printing; point
+            # stdout at /dev/null so the interpreter's final flush does not fail too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        except (ValueError, OSError, EOFError) as exc:
             if os.environ.get("AUTHORID_DEBUG"):
                 raise
-            err_console.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
+            err_console.print(f"[bold red]error:[/bold red] {one_line(exc)}", soft_wrap=True)
             raise typer.Exit(2) from None
         except MemoryError:
             err_console.print(
@@ -85,6 +128,29 @@ def user_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def say(summary: dict, lines: list[str], *, as_json: bool) -> None:
+    """The end of a command: `lines` for a person, or `summary` as one JSON object for a script (`--json`)."""
+    if as_json:
+        console.print_json(json.dumps(summary, default=str))
+        return
+    for line in lines:
+        console.print(line, soft_wrap=True, markup=False)
+
+
+def need_corpus_or_vectors(corpus: str | None, vectors: Path | None) -> None:
+    if (corpus is None) == (vectors is None):
+        raise ValueError("give a CORPUS or --vectors (one of them)")
+
+
+def one_line(exc: BaseException) -> str:
+    """The error as one line, naming the file an OSError is about when its message does not."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    filename = getattr(exc, "filename", None)
+    if isinstance(exc, OSError) and filename and str(filename) not in text:
+        text = f"{filename}: {text}"
+    return text
+
+
 def read_corpus(
     corpus: str,
     *,
@@ -93,8 +159,10 @@ def read_corpus(
     on_error: str,
     limit: int | None = None,
     empty: str | None = None,
+    quiet: bool = False,
 ):
-    """Read a CORPUS for a command, printing the column mapping chosen. Returns (posts, report).
+    """Read a CORPUS for a command, printing the column mapping chosen (on stderr when `quiet`: stdout is then
+    kept for `--json`). Returns (posts, report).
 
     `empty`: what the command needs posts for; a corpus without any is then a one-line error.
     """
@@ -106,13 +174,14 @@ def read_corpus(
         preset=preset,
         on_error=on_error,
         limit=limit,
-        progress=console.is_terminal,
+        progress=True,
         empty=empty,
     )
+    out = err_console if quiet else console
     mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
-    console.print(f"[dim]columns:[/dim] {mapping}", soft_wrap=True)
+    out.print(f"[dim]columns:[/dim] {mapping}", soft_wrap=True)
     skipped = report.read.get("skipped_errors", 0)
-    console.print(
+    out.print(
         f"read {report.posts_out:,} posts of {report.accounts_out:,} accounts from {', '.join(report.sources)}"
         + (f" ([yellow]{skipped:,} malformed records skipped[/yellow])" if skipped else ""),
         soft_wrap=True,

@@ -42,7 +42,7 @@ def demo_command(
         out=out,
         seed=seed,
         max_steps=DEMO_STEPS if max_steps is None else max_steps,
-        progress=console.is_terminal,
+        progress=True,
     )
     console.print(before_after_table(result.summary))
     clustering = result.summary["clustering"]

@@ -9,12 +9,14 @@ import typer
 
 from authorid.cli.common import (
     CorpusArgument,
+    JsonOption,
     MapOption,
     ModelArgument,
     OnErrorOption,
+    OverwriteOption,
     PresetOption,
-    console,
     read_corpus,
+    say,
     user_errors,
 )
 
@@ -28,22 +30,31 @@ def embed_command(
         str, typer.Option(help="'account': one vector per account; 'post': one per post.")
     ] = "account",
     batch_size: Annotated[int, typer.Option(help="Posts per encoder batch.")] = 64,
+    overwrite: OverwriteOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
-    """Embed a corpus with a style model: account vectors (default) or post vectors, as Parquet."""
-    from authorid.workflows.common import model_for  # deferred: loads torch; `--help` stays fast
+    """Embed a corpus with a style model: account vectors (default) or post vectors, as Parquet.
+
+    Account vectors record the model's fingerprint: `link`, `index build`, `cluster` and `score` take them
+    with --vectors instead of embedding the corpus again.
+    """
+    from authorid.workflows.common import check_output_file, model_for  # deferred: loads torch
     from authorid.workflows.embed import check_level, embed  # deferred with the workflow above
 
-    check_level(level)  # before the (slow) model loading
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
+    check_level(level)  # before the (slow) reading and model loading
+    if batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {batch_size}")
+    check_output_file(out, overwrite=overwrite)
+    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     style_model = model_for(model, posts)
-    path = embed(
-        style_model, posts, out=out, level=level, batch_size=batch_size, progress=console.is_terminal
-    )
+    path = embed(style_model, posts, out=out, level=level, batch_size=batch_size, progress=True)
     rows = len(posts) if level == "post" else len(set(posts["account_id"]))
-    console.print(
-        f"embedded {rows:,} {level}s with {style_model.name} ({style_model.dim} dims)", soft_wrap=True
-    )
-    console.print(f"vectors: {path}", soft_wrap=True)
+    summary = {"level": level, "rows": rows, "model": style_model.identity(), "vectors": str(path)}
+    lines = [
+        f"embedded {rows:,} {level}s with {style_model.name} ({style_model.dim} dims)",
+        f"vectors: {path}",
+    ]
+    say(summary, lines, as_json=json)

@@ -9,12 +9,15 @@ import typer
 
 from authorid.cli.common import (
     CorpusArgument,
+    JsonOption,
     MapOption,
     ModelArgument,
     OnErrorOption,
+    OverwriteOption,
     PresetOption,
     console,
     read_corpus,
+    say,
     user_errors,
 )
 
@@ -70,17 +73,23 @@ def evaluate_command(
             help="Verification: pair persons active in the same threads first.", rich_help_panel=Protocol
         ),
     ] = False,
+    overwrite: OverwriteOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
     limit: Annotated[int | None, typer.Option(help="Stop reading after this many posts.")] = None,
 ) -> None:
     """Evaluate MODEL on CORPUS with the standard protocols; write metrics.json and an HTML report."""
-    from authorid.workflows.evaluate import evaluate, protocol_names  # deferred: loads torch
+    from authorid.workflows.common import check_output_folder  # deferred: loads torch
+    from authorid.workflows.evaluate import evaluate, protocol_names  # deferred with the workflow above
 
     names = protocol_names(protocol)  # a bad name fails before the corpus is read
     ks = _ks(recall_at)
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, limit=limit)
+    if accounts is not None and accounts < 2:
+        raise ValueError(f"--accounts must be >= 2, got {accounts}")
+    check_output_folder(out, kind="evaluation", overwrite=overwrite)
+    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, limit=limit, quiet=json)
     run = evaluate(
         model,
         posts,
@@ -88,14 +97,18 @@ def evaluate_command(
         accounts=accounts,
         seed=seed,
         out=out,
+        overwrite=overwrite,
         corpus=corpus,
-        progress=console.is_terminal,
+        progress=True,
         min_posts=min_posts,
         max_posts=max_posts,
         by=by,
         hard_negatives=hard_negatives or None,
         ks=ks,
     )
+    if json:
+        say(run, [], as_json=True)
+        return
     for name, entry in run["protocols"].items():
         headline = ", ".join(
             f"{task} {key} {value:.4f}" if isinstance(value, float) else f"{task} {key} {value:,}"

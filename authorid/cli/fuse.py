@@ -9,11 +9,13 @@ import typer
 
 from authorid.cli.common import (
     CorpusArgument,
+    JsonOption,
     MapOption,
     OnErrorOption,
+    OverwriteOption,
     PresetOption,
-    console,
     read_corpus,
+    say,
     user_errors,
 )
 
@@ -29,6 +31,8 @@ def fuse_command(
         typer.Option(help="w_A^2, the first model's share of the cosine (default: fitted on CORPUS)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sybil cut and the calibration pairs.")] = 0,
+    overwrite: OverwriteOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
@@ -38,17 +42,34 @@ def fuse_command(
     CORPUS should hold accounts neither model trained on (its accounts are cut in two halves to fit the
     weights and the calibration).
     """
-    from authorid.workflows.fuse import fuse  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.common import check_output_folder  # deferred: loads torch
+    from authorid.workflows.fuse import fuse  # deferred with the workflow above
 
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to fit on")
+    if first_weight is not None and not 0 <= first_weight <= 1:
+        raise ValueError(f"--first-weight is w_A^2 and must lie in [0, 1], got {first_weight}")
+    check_output_folder(out, kind="model", overwrite=overwrite)
+    posts, _ = read_corpus(
+        corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to fit on"
+    )
     result = fuse(
-        first, second, posts, out=out, first_weight=first_weight, seed=seed, progress=console.is_terminal
+        first,
+        second,
+        posts,
+        out=out,
+        first_weight=first_weight,
+        seed=seed,
+        overwrite=overwrite,
+        progress=True,
     )
     best = result.mrr_per_weight
     a = result.weights[0] ** 2
-    console.print(
+    lines = [
         f"fused {first} (w^2 {a:.2f}) + {second} (w^2 {1 - a:.2f}): halves' linking MRR {best[f'{a:.2f}']:.4f}"
         f" (first alone {best['1.00']:.4f}, second alone {best['0.00']:.4f})",
-        soft_wrap=True,
+        f"model: {result.path}",
+    ]
+    say(
+        {"weights": result.weights, "mrr_per_first_weight": best, "model": str(result.path)},
+        lines,
+        as_json=json,
     )
-    console.print(f"model: {result.path}", soft_wrap=True)

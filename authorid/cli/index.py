@@ -10,12 +10,19 @@ from rich.table import Table
 
 from authorid.cli.common import (
     CorpusArgument,
+    ForceOption,
+    JsonOption,
     MapOption,
     ModelArgument,
     OnErrorOption,
+    OptionalCorpusArgument,
+    OverwriteOption,
     PresetOption,
+    VectorsOption,
     console,
+    need_corpus_or_vectors,
     read_corpus,
+    say,
     user_errors,
 )
 
@@ -29,8 +36,8 @@ IndexArgument = Annotated[Path, typer.Argument(help="An index folder written by 
 @user_errors
 def index_build_command(
     model: ModelArgument,
-    corpus: CorpusArgument,
     out: Annotated[Path, typer.Option("--out", "-o", help="Index folder to write.")],
+    corpus: OptionalCorpusArgument = None,
     kind: Annotated[
         str, typer.Option(help="'auto' (exact below 50k accounts, else hnsw), 'exact', 'hnsw', 'ivf'.")
     ] = "auto",
@@ -39,18 +46,34 @@ def index_build_command(
     calibration: Annotated[
         Path | None, typer.Option(help="calibration.json to keep in the index for `link`.")
     ] = None,
+    vectors: VectorsOption = None,
+    overwrite: OverwriteOption = False,
+    force: ForceOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
-    """Embed the accounts of CORPUS and build a searchable index of them."""
-    from authorid.workflows.common import load_calibration, model_for  # deferred: loads torch
+    """Embed the accounts of CORPUS (or take --vectors) and build a searchable index of them."""
+    from authorid.workflows.common import (  # deferred: loads torch; `--help` stays fast
+        check_output_folder,
+        load_calibration,
+        load_vectors,
+        model_for,
+    )
     from authorid.workflows.index import build_account_index, search_params  # deferred: as above
 
+    need_corpus_or_vectors(corpus, vectors)
     params = search_params(kind, ef_search, nprobe)
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to enrol")
-    style_model = model_for(model, posts)
+    check_output_folder(out, kind="index", overwrite=overwrite)
     calibrator = load_calibration(calibration) if calibration is not None else None
+    posts = None
+    if corpus is not None:
+        posts, _ = read_corpus(
+            corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to enrol"
+        )
+    style_model = model_for(model, posts)
+    account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
     index = build_account_index(
         style_model,
         model,
@@ -58,14 +81,19 @@ def index_build_command(
         out,
         kind=kind,
         calibration=calibrator,
-        progress=console.is_terminal,
+        vectors=account_vectors,
+        overwrite=overwrite,
+        force=force,
+        progress=True,
         **params,
     )
-    console.print(
+    lines = [
         f"enrolled {len(index):,} accounts ({index.kind} index, {index.dim} dims, model {model})",
-        soft_wrap=True,
+        f"index: {out}",
+    ]
+    say(
+        {"accounts": len(index), "kind": index.kind, "dim": index.dim, "index": str(out)}, lines, as_json=json
     )
-    console.print(f"index: {out}", soft_wrap=True)
 
 
 @index_app.command("add")
@@ -76,30 +104,37 @@ def index_add_command(
     on_duplicate: Annotated[
         str, typer.Option(help="'raise': stop at an account already enrolled; 'skip': count and skip them.")
     ] = "raise",
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
-    """Enrol the accounts of CORPUS into an existing index (same model, no rebuild)."""
+    """Enrol the accounts of CORPUS into an existing index (same model, no rebuild; crash-safe)."""
     from authorid.workflows.index import add_accounts  # deferred: loads torch; `--help` stays fast
 
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to enrol")
-    vector_index, added, offered = add_accounts(
-        index, posts, on_duplicate=on_duplicate, progress=console.is_terminal
+    if on_duplicate not in ("raise", "skip"):
+        raise ValueError(f"--on-duplicate must be 'raise' or 'skip', got {on_duplicate!r}")
+    posts, _ = read_corpus(
+        corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to enrol"
     )
+    vector_index, added, offered = add_accounts(index, posts, on_duplicate=on_duplicate, progress=True)
     skipped = offered - added
-    console.print(
+    lines = [
         f"enrolled {added:,} new accounts, {len(vector_index):,} in all"
-        + (f" ([yellow]{skipped:,} already enrolled, skipped[/yellow])" if skipped else ""),
-        soft_wrap=True,
+        + (f" ({skipped:,} already enrolled, skipped)" if skipped else ""),
+        f"index: {index}",
+    ]
+    say(
+        {"added": added, "skipped": skipped, "accounts": len(vector_index), "index": str(index)},
+        lines,
+        as_json=json,
     )
-    console.print(f"index: {index}", soft_wrap=True)
 
 
 @user_errors
 def link_command(
     index: IndexArgument,
-    query_corpus: CorpusArgument,
+    query_corpus: OptionalCorpusArgument = None,
     k: Annotated[int, typer.Option("-k", help="Candidates per query account.")] = 10,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write every candidate row to this CSV.")
@@ -113,32 +148,69 @@ def link_command(
             help="Link only above this (probability when calibrated, else cosine); default: the calibration's."
         ),
     ] = None,
+    vectors: VectorsOption = None,
+    overwrite: OverwriteOption = False,
+    force: ForceOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
-    """Rank enrolled accounts for each account of QUERY_CORPUS; 'unknown' when no candidate passes (open set)."""
-    from authorid.workflows.link import link_accounts, write_links  # deferred: loads torch
+    """Rank enrolled accounts for each query account (QUERY_CORPUS or --vectors); 'unknown' when no candidate
+    passes (open set)."""
+    from authorid.workflows.common import check_output_file  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.link import link_accounts, write_links  # deferred: as above
 
-    posts, _ = read_corpus(query_corpus, map=map, preset=preset, on_error=on_error, empty="nothing to link")
+    need_corpus_or_vectors(query_corpus, vectors)
+    if k < 1:
+        raise ValueError(f"-k must be >= 1 candidate, got {k}")
+    if threshold is not None and not -1 <= threshold <= 1:
+        raise ValueError(f"--threshold is a probability or a cosine and must lie in [-1, 1], got {threshold}")
+    if out is not None:
+        check_output_file(out, overwrite=overwrite)
+    posts = None
+    if query_corpus is not None:
+        posts, _ = read_corpus(
+            query_corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to link"
+        )
     links, n_queries = link_accounts(
-        index, posts, k=k, calibration=calibration, threshold=threshold, progress=console.is_terminal
+        index,
+        posts,
+        k=k,
+        calibration=calibration,
+        threshold=threshold,
+        vectors=vectors,
+        force=force,
+        progress=True,
     )
-
+    written = (
+        write_links(out, links) if out is not None else None
+    )  # before printing: a closed pipe loses nothing
+    linked = n_queries - links.n_unknown()
+    summary = {
+        "queries": n_queries,
+        "linked": linked,
+        "unknown": links.n_unknown(),
+        "calibrated": links.calibrated,
+        "links": str(written) if written else None,
+        "best": {row["query_account"]: row for row in links.rows if row["rank"] == 1},
+    }
+    if json:
+        say(summary, [], as_json=True)
+        return
     table = Table(
         title=f"top candidate per query ({'calibrated P(same person)' if links.calibrated else 'cosine'})"
     )
     for column in ("query", "best candidate", "score", "link"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in (r for r in links.rows if r["rank"] == 1):
         score = row["probability"] if links.calibrated else row["cosine"]
         table.add_row(row["query_account"], row["account_id"], f"{score:.3f}", row["link"])
     console.print(table)
-    console.print(
-        f"linked {n_queries - links.n_unknown():,} of {n_queries:,} query accounts; "
-        f"{links.n_unknown():,} unknown"
-        + ("" if links.calibrated else " (no calibration: scores are cosines)"),
-        soft_wrap=True,
-    )
-    if out is not None:
-        console.print(f"links: {write_links(out, links)}", soft_wrap=True)
+    lines = [
+        f"linked {linked:,} of {n_queries:,} query accounts; {links.n_unknown():,} unknown"
+        + ("" if links.calibrated else " (no calibration: scores are cosines)")
+    ]
+    if written is not None:
+        lines.append(f"links: {written}")
+    say(summary, lines, as_json=False)

@@ -9,10 +9,13 @@ import typer
 
 from authorid.cli.common import (
     CorpusArgument,
+    JsonOption,
     MapOption,
     OnErrorOption,
+    OverwriteOption,
     PresetOption,
     console,
+    say,
     user_errors,
 )
 
@@ -53,9 +56,12 @@ def ingest_command(
         int | None, typer.Option(help="Seeded cap on posts per account.", rich_help_panel=Cleaning)
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the cap.", rich_help_panel=Cleaning)] = 0,
-    overwrite: Annotated[bool, typer.Option(help="Replace OUT if it exists.")] = True,
+    overwrite: OverwriteOption = False,
+    json: JsonOption = False,
 ) -> None:
     """Read a forum dump, clean it, and write canonical posts to Parquet (report beside it)."""
+    if min_chars < 0 or min_posts < 1 or (max_posts is not None and max_posts < 1):
+        raise ValueError("--min-chars must be >= 0, --min-posts >= 1 and --max-posts >= 1")
     from authorid.workflows.ingest import CleanConfig, ingest  # deferred: `--help` stays fast
 
     config = CleanConfig(
@@ -82,13 +88,18 @@ def ingest_command(
         limit=limit,
         clean_config=config,
         overwrite=overwrite,
-        progress=console.is_terminal,
+        progress=True,
     )
     report = result.report
     mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
+    if json:
+        summary = {**report.to_dict(), "posts": str(result.posts_path), "report": str(result.report_path)}
+        say(summary, [], as_json=True)
+        return
     console.print(f"[dim]columns:[/dim] {mapping}", soft_wrap=True)
     console.print(report.to_rich_table())
     for message in report.errors[:5]:
         console.print(f"[yellow]skipped:[/yellow] {message}", soft_wrap=True)
-    console.print(f"posts:  {result.posts_path}", soft_wrap=True)
-    console.print(f"report: {result.report_path}", soft_wrap=True)
+    for message in report.warnings[:5]:
+        console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
+    say({}, [f"posts:  {result.posts_path}", f"report: {result.report_path}"], as_json=False)

@@ -13,12 +13,18 @@ import typer
 
 from authorid.cli.common import (
     CorpusArgument,
+    ForceOption,
+    JsonOption,
     MapOption,
     ModelArgument,
     OnErrorOption,
+    OptionalCorpusArgument,
+    OverwriteOption,
     PresetOption,
-    console,
+    VectorsOption,
+    need_corpus_or_vectors,
     read_corpus,
+    say,
     user_errors,
 )
 
@@ -42,16 +48,20 @@ def calibrate_command(
         str | None, typer.Option(help="'c@1': choose an abstain band maximising PAN's c@1.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sybil cut, the pairs and the halves.")] = 0,
+    overwrite: OverwriteOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Fit a calibration (cosine -> P(same person)) on account pairs of CORPUS, with threshold and abstain band."""
     from authorid.workflows.calibrate import calibrate, default_calibration_path  # deferred: loads torch
-    from authorid.workflows.common import model_for  # deferred with the workflow above
+    from authorid.workflows.common import check_output_file, model_for  # deferred with the workflow above
 
-    out = out if out is not None else default_calibration_path(model)
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
+    if target_fpr is not None and not 0 <= target_fpr < 1:
+        raise ValueError(f"--target-fpr must be in [0, 1), got {target_fpr}")
+    out = check_output_file(out if out is not None else default_calibration_path(model), overwrite=overwrite)
+    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     calibrator, out = calibrate(
         model_for(model, posts),
         posts,
@@ -64,52 +74,73 @@ def calibrate_command(
     )
     held = calibrator.info["held_out"]
     band = "none" if calibrator.abstain_band is None else "[{:.3f}, {:.3f}]".format(*calibrator.abstain_band)
-    console.print(
+    lines = [
         f"{method} calibration on {calibrator.info['pairs_fit']} pairs ({calibrator.info['pairs_from']}); "
         f"held-out {calibrator.info['pairs_held_out']} pairs: AUC {held['auc']:.3f}, threshold "
         f"{calibrator.threshold:.3f} (FPR {held['fpr']:.3f}, TPR {held['tpr']:.3f}), abstain band {band}, "
         f"c@1 {held['c@1']:.3f}",
-        soft_wrap=True,
-    )
-    console.print(f"calibration: {out}", soft_wrap=True)
+        f"calibration: {out}",
+    ]
+    say({**calibrator.to_dict(), "calibration": str(out)}, lines, as_json=json)
 
 
 @user_errors
 def score_command(
     model: ModelArgument,
-    corpus: CorpusArgument,
-    pairs: Annotated[Path, typer.Option(help="CSV with columns account_a, account_b (others are kept).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the scored pairs (.csv).")],
+    corpus: OptionalCorpusArgument = None,
+    pairs: Annotated[
+        Path | None, typer.Option(help="CSV with columns account_a, account_b (others are kept).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write the scored pairs (.csv).")
+    ] = None,
     calibration: Annotated[
         Path | None, typer.Option(help="calibration.json (default: the model folder's calibration.json).")
     ] = None,
+    vectors: VectorsOption = None,
+    overwrite: OverwriteOption = False,
+    force: ForceOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Calibrated P(same person) and a decision (same / different / abstain) for each account pair."""
-    from authorid.workflows.common import model_for  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.common import check_output_file, load_vectors, model_for  # deferred: loads torch
     from authorid.workflows.score import no_calibration_message, resolve_calibration, score  # deferred
 
+    need_corpus_or_vectors(corpus, vectors)
+    if not pairs.is_file():
+        raise FileNotFoundError(f"--pairs {pairs}: no such file")
+    check_output_file(out, overwrite=overwrite)
+    hint = f"{model} {corpus or 'CORPUS'}"
     if calibration is None and not Path(model).is_dir():  # only a model folder can carry a calibration
-        raise ValueError(no_calibration_message(model, f"{model} {corpus}"))
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error)
+        raise ValueError(no_calibration_message(model, hint))
+    posts = None
+    if corpus is not None:
+        posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     style_model = model_for(model, posts)
-    calibrator = resolve_calibration(calibration, style_model, hint=f"{model} {corpus}")
+    calibrator = resolve_calibration(calibration, style_model, hint=hint, force=force)
+    account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
     scored, skipped, out = score(
         style_model,
         posts,
         pairs=pairs,
         out=out,
         calibration=calibrator,
+        vectors=account_vectors,
         on_error=on_error,
-        progress=console.is_terminal,
+        progress=True,
     )
     counts = {d: sum(1 for r in scored if r["decision"] == d) for d in ("same", "different", "abstain")}
-    console.print(
+    lines = [
         f"scored {len(scored):,} pairs: {counts['same']} same, {counts['different']} different, "
         f"{counts['abstain']} abstain"
-        + (f" ([yellow]{skipped} pairs with unknown accounts skipped[/yellow])" if skipped else ""),
-        soft_wrap=True,
+        + (f" ({skipped} pairs with unknown accounts skipped)" if skipped else ""),
+        f"scores: {out}",
+    ]
+    say(
+        {"pairs": len(scored), "decisions": counts, "skipped": skipped, "scores": str(out)},
+        lines,
+        as_json=json,
     )
-    console.print(f"scores: {out}", soft_wrap=True)

@@ -13,7 +13,17 @@ from typing import Annotated
 
 import typer
 
-from authorid.cli.common import MapOption, OnErrorOption, PresetOption, console, user_errors
+from authorid.cli.common import (
+    JsonOption,
+    MapOption,
+    OnErrorOption,
+    OverwriteOption,
+    PresetOption,
+    console,
+    err_console,
+    say,
+    user_errors,
+)
 from authorid.config import parse_overrides
 
 #: typer settings the command must be registered with, so `--section.key value` overrides reach it.
@@ -56,7 +66,8 @@ def train_command(
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many optimizer steps.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for splits, sampling and initialisation.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+    overwrite: OverwriteOption = False,
+    json: JsonOption = False,
     map: MapOption = None,
     corpus_preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
@@ -76,29 +87,47 @@ def train_command(
         overrides["model.pooling"] = pooling
     if seed is not None:
         overrides["run.seed"] = seed
-    model = train(
-        corpus,
-        out=out,
-        config=config,
-        preset=preset,
-        loss=loss,
-        encoder=encoder,
-        base=base,
-        task=task,
-        max_steps=max_steps,
-        overrides=overrides,
-        resume=resume,
-        overwrite=overwrite,
-        progress=console.is_terminal if not resume else None,
-    )
+    try:
+        model = train(
+            corpus,
+            out=out,
+            config=config,
+            preset=preset,
+            loss=loss,
+            encoder=encoder,
+            base=base,
+            task=task,
+            max_steps=max_steps,
+            overrides=overrides,
+            resume=resume,
+            overwrite=overwrite,
+            progress=True if not resume else None,
+        )
+    except KeyboardInterrupt:
+        err_console.print(
+            f"[yellow]interrupted[/yellow]; continue from the last checkpoint: authorid train --resume --out {out}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
     if int(os.environ.get("RANK", "0")) == 0:
-        _summary(model)
+        _summary(model, as_json=json)
 
 
-def _summary(model) -> None:
+def _summary(model, *, as_json: bool) -> None:
     meta = model.metadata
     if not meta:  # paused by run.stop_after_steps: no model folder yet
-        console.print(f"paused; continue with: authorid train --resume --out {model.path}")
+        say(
+            {"paused": True, "out": str(model.path)},
+            [f"paused; continue with: authorid train --resume --out {model.path}"],
+            as_json=as_json,
+        )
+        return
+    if as_json:
+        say(
+            {"model": str(model.path), "training": meta["training"], "validation": meta["validation"]},
+            [],
+            as_json=True,
+        )
         return
     run, val = meta["training"], meta["validation"]
     console.print(

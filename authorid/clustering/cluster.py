@@ -101,9 +101,9 @@ def cluster_accounts(
         "edges_used": int(graph.nnz // 2),
     }
     if clusters[0].size > max(GIANT_FRACTION * n, GIANT_MIN_SIZE):
-        logger.warning(
+        logger.info(
             "the largest cluster holds %d of %d accounts (%.0f%%): the graph may be chaining unrelated accounts;"
-            " raise the threshold, lower k, or use mutual-knn",
+            " raise the threshold or lower k",
             clusters[0].size,
             n,
             100 * clusters[0].size / n,

@@ -139,7 +139,8 @@ class EpisodeBatchSampler(Sampler[list[Episode]]):
             )
             raise AuthoridError(
                 f"need at least {needed} accounts{per_rank} with >= {self.min_posts} posts, found"
-                f" {len(self.accounts)}; lower accounts_per_batch or min_posts, or use more data"
+                f" {len(self.accounts)}; lower accounts_per_batch (train: --episodes.accounts_per_batch) or"
+                " use more data"
             )
         self.epoch = 0
         self.counts["batches_per_epoch"] = len(self)

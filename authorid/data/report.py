@@ -29,6 +29,7 @@ class IngestReport:
     changed: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     posts_out: int | None = None
     accounts_out: int | None = None
 
@@ -48,6 +49,13 @@ class IngestReport:
         if len(self.errors) < self.MAX_ERRORS_KEPT:
             self.errors.append(message)
 
+    def note_warning(self, message: str) -> None:
+        """A record kept that looks wrong (e.g. a CSV field that may have swallowed records): counted, and the
+        first few messages kept for the user to inspect."""
+        self.count_read("warnings")
+        if len(self.warnings) < self.MAX_ERRORS_KEPT:
+            self.warnings.append(message)
+
     def merge(self, other: IngestReport) -> IngestReport:
         """Add another report's counts to this one (e.g. cleaning after reading). Returns self."""
         for mine, theirs in (
@@ -60,6 +68,7 @@ class IngestReport:
         self.sources += [s for s in other.sources if s not in self.sources]
         self.column_map = self.column_map or other.column_map
         self.errors += other.errors[: max(0, self.MAX_ERRORS_KEPT - len(self.errors))]
+        self.warnings += other.warnings[: max(0, self.MAX_ERRORS_KEPT - len(self.warnings))]
         if other.posts_out is not None:
             self.posts_out, self.accounts_out = other.posts_out, other.accounts_out
         return self
@@ -74,6 +83,7 @@ class IngestReport:
             "posts_out": self.posts_out,
             "accounts_out": self.accounts_out,
             "errors": self.errors,
+            "warnings": self.warnings,
         }
 
     def save(self, path: str | Path) -> Path:

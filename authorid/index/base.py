@@ -1,15 +1,24 @@
 """What every vector index shares: the `VectorIndex` protocol, the files of a saved index, identity checks.
 
-A saved index is a folder of plain files, each written atomically (temporary name, then rename):
-- `index.json`: format, version, kind, dim, count, the model identity (name, kind, dim, fingerprint) and
-  the MODEL spec the vectors came from, plus the kind's search parameters;
-- `ids.parquet`: account_id and n_posts, in enrolment order (row i is the index's vector i);
-- `vectors.npy` (exact; numpy, allow_pickle=False) or `index.faiss` (faiss.write_index).
+A saved index is a folder holding `index.json` and one *generation* folder, `gen-N/`:
+- `index.json`: format, version, kind, dim, count, the model identity (name, kind, dim, fingerprint), the
+  MODEL spec the vectors came from, the kind's search parameters, and which generation is current, with the
+  size of each of its files;
+- `gen-N/ids.parquet`: account_id and n_posts, in enrolment order (row i is the index's vector i);
+- `gen-N/vectors.npy` (exact; numpy, allow_pickle=False) or `gen-N/index.faiss` (faiss.write_index); and what
+  the caller keeps with the vectors (the model's fitted encoder, the calibration).
+
+Saving writes a new generation completely, then replaces `index.json` (one atomic rename: the switch), then
+removes the older generations. A crash before the switch leaves the previous index whole; after it, the new
+one; a half-written generation is never read (and is removed by the next save). So a rebuild or an
+`index add` interrupted at any point never leaves vectors of one model with the metadata of another.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -49,7 +58,7 @@ class VectorIndex(Protocol):
 
     def search(self, query_vectors: AccountVectors | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
 
-    def save(self, folder: str | Path) -> Path: ...
+    def save(self, folder: str | Path, *, extras: Callable[[Path], None] | None = None) -> Path: ...
 
 
 def as_matrix(query_vectors: AccountVectors | np.ndarray, dim: int) -> np.ndarray:
@@ -94,15 +103,40 @@ def ids_matrix(ids: list[str], positions: np.ndarray) -> np.ndarray:
     return out
 
 
-def write_common(folder: Path, index: Any, extra: dict) -> None:
-    """ids.parquet then index.json (last: a folder with index.json is complete)."""
+GENERATION_PREFIX = "gen-"
+
+
+def save_generation(
+    folder: str | Path,
+    index: Any,
+    write_vectors: Callable[[Path], None],
+    extra: dict,
+    *,
+    extras: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write `index` as a new generation of `folder` (see the module docstring): ids, `write_vectors(gen)`,
+    `extras(gen)` (files kept with the vectors), then the switch of index.json, then the old generations go."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    previous = _generation_number(folder)
+    generation = f"{GENERATION_PREFIX}{previous + 1}"
+    target = folder / generation
+    if target.exists():  # a half-written generation left by a crash
+        shutil.rmtree(target)
+    target.mkdir()
     table = pa.table(
         {
             "account_id": pa.array(index.ids, type=pa.string()),
             "n_posts": pa.array(index.n_posts, type=pa.int64()),
         }
     )
-    atomic_write(folder / IDS_FILE, lambda tmp: pq.write_table(table, tmp))
+    atomic_write(target / IDS_FILE, lambda tmp: pq.write_table(table, tmp))
+    write_vectors(target)
+    if extras is not None:
+        extras(target)
+    files = {
+        p.relative_to(target).as_posix(): p.stat().st_size for p in sorted(target.rglob("*")) if p.is_file()
+    }
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -112,24 +146,70 @@ def write_common(folder: Path, index: Any, extra: dict) -> None:
         "model": index.model_identity,
         "model_spec": index.model_spec,
         **extra,
+        "generation": generation,
+        "files": files,
     }
     atomic_write_text(folder / META_FILE, json.dumps(meta, indent=2) + "\n")
+    for old in folder.glob(f"{GENERATION_PREFIX}*"):
+        if old.name != generation and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def _generation_number(folder: Path) -> int:
+    numbers = [
+        int(p.name[len(GENERATION_PREFIX) :])
+        for p in folder.glob(f"{GENERATION_PREFIX}*")
+        if p.name[len(GENERATION_PREFIX) :].isdigit()
+    ]
+    return max(numbers, default=0)
+
+
+def generation_folder(folder: str | Path, meta: dict | None = None) -> Path:
+    """The folder holding the current generation's files (the index folder itself for an index saved before
+    generations), with every file index.json lists checked for presence and size."""
+    folder = Path(folder)
+    meta = meta if meta is not None else read_meta(folder)
+    generation = meta.get("generation")
+    if generation is None:
+        return folder
+    current = folder / generation
+    for name, size in (meta.get("files") or {}).items():
+        path = current / name
+        if not path.is_file():
+            raise VectorIndexError(
+                f"{path}: missing, though {folder / META_FILE} lists it; rebuild the index"
+            )
+        if path.stat().st_size != size:
+            raise VectorIndexError(
+                f"{path}: {path.stat().st_size:,} bytes, {folder / META_FILE} says {size:,}: damaged; rebuild the index"
+            )
+    return current
 
 
 def read_meta(folder: Path) -> dict:
-    path = folder / META_FILE
+    path = Path(folder) / META_FILE
     if not path.is_file():
         raise VectorIndexError(
             f"{folder} is not an authorid index (no {META_FILE}); build one with `authorid index build`"
         )
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise VectorIndexError(f"{path}: unreadable ({err}); rebuild the index") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise VectorIndexError(f"{path}: not a version {VERSION} authorid index")
+    missing = [key for key in ("kind", "dim", "count", "model") if key not in meta]
+    if missing:
+        raise VectorIndexError(f"{path}: lacks {', '.join(missing)}; rebuild the index")
     return meta
 
 
 def read_ids(folder: Path, count: int) -> tuple[list[str], np.ndarray]:
-    table = pq.read_table(folder / IDS_FILE)
+    try:
+        table = pq.read_table(folder / IDS_FILE)
+    except (OSError, pa.ArrowException) as err:
+        raise VectorIndexError(f"{folder / IDS_FILE}: unreadable ({err}); rebuild the index") from None
     if table.num_rows != count:
         raise VectorIndexError(
             f"{folder / IDS_FILE} lists {table.num_rows} accounts, index.json says {count}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from authorid.index.base import VectorIndex, VectorIndexError, check_identity, read_meta
+from authorid.index.base import VectorIndex, VectorIndexError, check_identity, generation_folder, read_meta
 from authorid.index.exact import ExactIndex
 from authorid.index.faiss_index import FaissIndex
 from authorid.index.knn import EXACT_BELOW
@@ -54,4 +54,4 @@ def load_index(folder: str | Path, *, model_identity: dict | None = None) -> Vec
     meta = read_meta(folder)
     check_identity(meta["model"], model_identity, str(folder))
     loader = ExactIndex if meta["kind"] == "exact" else FaissIndex
-    return loader.load_from(folder, meta)
+    return loader.load_from(generation_folder(folder, meta), meta)

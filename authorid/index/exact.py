@@ -6,17 +6,19 @@ O(n·d) per query; below ~50k accounts this is faster than building any approxim
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from authorid.index.base import (
+    VectorIndexError,
     as_matrix,
     check_k,
     ids_matrix,
     new_rows,
     read_ids,
-    write_common,
+    save_generation,
 )
 from authorid.index.knn import top_k
 from authorid.io import atomic_write
@@ -77,20 +79,27 @@ class ExactIndex:
             columns.append(c)
         return np.concatenate(scores), ids_matrix(self.ids, np.concatenate(columns))
 
-    def save(self, folder: str | Path) -> Path:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / VECTORS_FILE, lambda tmp: _save_npy(tmp, self._vectors))
-        write_common(folder, self, {})
-        return folder
+    def save(self, folder: str | Path, *, extras: Callable[[Path], None] | None = None) -> Path:
+        """A new generation of `folder` (see `base.save_generation`); `extras(gen)` writes files kept with it."""
+
+        def write_vectors(target: Path) -> None:
+            atomic_write(target / VECTORS_FILE, lambda tmp: _save_npy(tmp, self._vectors))
+
+        return save_generation(folder, self, write_vectors, {}, extras=extras)
 
     @classmethod
     def load_from(cls, folder: Path, meta: dict) -> ExactIndex:
+        """The index whose current generation's files are in `folder`."""
         index = cls(meta["dim"], model_identity=meta["model"], model_spec=meta.get("model_spec"))
-        vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+        try:
+            vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            raise VectorIndexError(
+                f"{folder / VECTORS_FILE}: unreadable ({err}); rebuild the index"
+            ) from None
         ids, n_posts = read_ids(folder, meta["count"])
         if vectors.shape != (len(ids), index.dim):
-            raise ValueError(
+            raise VectorIndexError(
                 f"{folder / VECTORS_FILE} has shape {vectors.shape}, expected ({len(ids)}, {index.dim})"
             )
         index._vectors = np.ascontiguousarray(vectors, dtype=np.float32)

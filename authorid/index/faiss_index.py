@@ -15,6 +15,7 @@ faiss numbers vectors 0, 1, ... in enrolment order; `ids[i]` is the account of f
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from authorid.index.base import (
     ids_matrix,
     new_rows,
     read_ids,
-    write_common,
+    save_generation,
 )
 from authorid.io import atomic_write
 from authorid.vectors import AccountVectors
@@ -151,16 +152,17 @@ class FaissIndex:
         scores, positions = self._index.search(queries, k)
         return scores, ids_matrix(self.ids, positions)
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, *, extras: Callable[[Path], None] | None = None) -> Path:
+        """A new generation of `folder` (see `base.save_generation`); `extras(gen)` writes files kept with it."""
         import faiss
 
         if self._index is None:
             raise VectorIndexError("cannot save an empty faiss index")
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / INDEX_FILE, lambda tmp: faiss.write_index(self._index, str(tmp)))
-        write_common(folder, self, {"params": self.params})
-        return folder
+
+        def write_vectors(target: Path) -> None:
+            atomic_write(target / INDEX_FILE, lambda tmp: faiss.write_index(self._index, str(tmp)))
+
+        return save_generation(folder, self, write_vectors, {"params": self.params}, extras=extras)
 
     @classmethod
     def load_from(cls, folder: Path, meta: dict) -> FaissIndex:
@@ -173,7 +175,10 @@ class FaissIndex:
             model_spec=meta.get("model_spec"),
             **meta.get("params", {}),
         )
-        index._index = faiss.read_index(str(folder / INDEX_FILE))
+        try:
+            index._index = faiss.read_index(str(folder / INDEX_FILE))
+        except RuntimeError as err:  # faiss reports a damaged file as a RuntimeError
+            raise VectorIndexError(f"{folder / INDEX_FILE}: unreadable ({err}); rebuild the index") from None
         ids, n_posts = read_ids(folder, meta["count"])
         if index._index.ntotal != len(ids) or index._index.d != index.dim:
             raise VectorIndexError(

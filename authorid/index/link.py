@@ -2,8 +2,10 @@
 
 With a calibration, each candidate's cosine becomes P(same person) and passes when its decision is "same"
 (probability above the calibration's threshold, outside its abstain band). Without one, the cosine itself
-is the score and passes when it exceeds `threshold` (no threshold: every top candidate passes). A query's
-`link` is its best passing candidate, or "unknown" when none passes: the author may be nobody enrolled.
+is the score and passes when it exceeds `threshold`; with neither, nothing is decided: the candidates are
+ranked (decision "unscored") and no query is linked, since a raw cosine says nothing about P(same person). A
+query's `link` is its best passing candidate, or "unknown" when none passes: the author may be nobody
+enrolled.
 """
 
 from __future__ import annotations
@@ -63,10 +65,12 @@ def link(
                 decisions = list(calibration.decide(probabilities))
             else:
                 decisions = ["same" if p > threshold else "different" for p in probabilities]
+        elif threshold is None:
+            probabilities = [None] * len(cosines)
+            decisions = ["unscored"] * len(cosines)
         else:
             probabilities = [None] * len(cosines)
-            cut = -np.inf if threshold is None else threshold
-            decisions = ["same" if c > cut else "different" for c in cosines]
+            decisions = ["same" if c > threshold else "different" for c in cosines]
         best = next((c for c, d in zip(candidates, decisions, strict=True) if d == "same"), UNKNOWN)
         for rank, (candidate, cosine, p, decision) in enumerate(
             zip(candidates, cosines, probabilities, decisions, strict=True), start=1

@@ -11,6 +11,7 @@ best validation so far and the early-stopping count. Checkpoints live in ``OUT/t
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from authorid.io import atomic_write, atomic_write_text
+
+logger = logging.getLogger(__name__)
 
 STATE_DIR = "training_state"
 STATE_FILE = "trainer_state.json"
@@ -62,6 +65,63 @@ def latest_checkpoint(state_dir: Path) -> Path | None:
         return None
     complete = [f for f in root.iterdir() if checkpoint_number(f) >= 0 and (f / STATE_FILE).is_file()]
     return max(complete, key=checkpoint_number) if complete else None
+
+
+def usable_checkpoint(state_dir: Path) -> Path | None:
+    """The newest complete checkpoint whose files all load, else None. A damaged checkpoint (a truncated or
+    foreign file: interrupted copy, disk full) is skipped for the one before it, with a warning; a checkpoint
+    whose random state alone cannot be read is used, with a warning that the resumed run is no longer
+    bit-exact (its data order and dropout then differ from an uninterrupted run's)."""
+    root = state_dir / "checkpoints"
+    if not root.is_dir():
+        return None
+    complete = sorted(
+        (f for f in root.iterdir() if checkpoint_number(f) >= 0 and (f / STATE_FILE).is_file()),
+        key=checkpoint_number,
+        reverse=True,
+    )
+    for folder in complete:
+        problem = _damaged_file(folder, lambda name: not name.startswith("random_states"))
+        if problem is not None:
+            logger.warning("checkpoint %s is damaged (%s); trying the one before it", folder, problem)
+            continue
+        rng = _damaged_file(folder, lambda name: name.startswith("random_states"))
+        if rng is not None:
+            logger.warning(
+                "checkpoint %s: the random state cannot be restored (%s); the resumed run will not be"
+                " bit-exact with an uninterrupted one",
+                folder,
+                rng,
+            )
+        return folder
+    return None
+
+
+def _damaged_file(folder: Path, wanted) -> str | None:
+    """'file: reason' for the first file of `folder` (those `wanted(name)` selects) that does not load."""
+    from accelerate.utils import (
+        load as safe_load,  # accelerate's torch.load with weights_only (no pickle code)
+    )
+    from safetensors import safe_open
+
+    try:
+        json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        return f"{STATE_FILE}: {err}"
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or not wanted(path.name):
+            continue
+        try:
+            if path.suffix == ".safetensors":
+                with safe_open(str(path), framework="pt") as handle:
+                    for key in handle.keys():
+                        handle.get_slice(key)
+            elif path.suffix in (".bin", ".pkl", ".pt"):
+                safe_load(path, map_location="cpu")
+        except Exception as err:  # noqa: BLE001 - torch / safetensors raise many types for a damaged file
+            reason = " ".join(str(err).split())[:160] or type(err).__name__
+            return f"{path.name}: {reason}"
+    return None
 
 
 def save_weights(modules: dict[str, torch.nn.Module | None], folder: Path) -> None:

@@ -75,11 +75,16 @@ class DecisionMixin:
         return {"threshold": float(self.threshold), "abstain_band": band}
 
     def _set_operating_point(self, d: dict) -> None:
-        self.threshold = float(d.get("threshold", 0.5))
+        self.threshold = probability(d.get("threshold", 0.5), "threshold")
         band = d.get("abstain_band")
-        if band is not None and (len(band) != 2 or band[0] > band[1]):
-            raise CalibrationError(f"abstain_band must be [low, high] with low <= high, got {band}")
-        self.abstain_band = None if band is None else (float(band[0]), float(band[1]))
+        if band is not None:
+            if not isinstance(band, list | tuple) or len(band) != 2:
+                raise CalibrationError(f"abstain_band must be [low, high], got {band!r}")
+            low, high = probability(band[0], "abstain_band low"), probability(band[1], "abstain_band high")
+            if low > high:
+                raise CalibrationError(f"abstain_band must be [low, high] with low <= high, got {band}")
+            band = (low, high)
+        self.abstain_band = band
 
     def save(self, path: str | Path) -> Path:
         """Write the calibration as JSON (atomically)."""
@@ -105,6 +110,20 @@ class DecisionMixin:
     @classmethod
     def from_dict(cls, d: dict):  # pragma: no cover - implemented by subclasses
         raise NotImplementedError
+
+
+def number(value, name: str) -> float:
+    """`value` as a finite float; CalibrationError naming the field otherwise (a calibration edited by hand)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise CalibrationError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def probability(value, name: str) -> float:
+    value = number(value, name)
+    if not 0.0 <= value <= 1.0:
+        raise CalibrationError(f"{name} is a probability and must lie in [0, 1], got {value:g}")
+    return value
 
 
 def check_format(d: dict, method: str | None = None) -> None:
@@ -177,12 +196,16 @@ class Calibrator(DecisionMixin):
     def from_dict(cls, d: dict) -> Calibrator:
         check_format(d)
         method = d.get("method")
+        if method not in METHODS and method != "fusion":
+            raise CalibrationError(f"unknown calibration method {method!r}; valid: {', '.join(METHODS)}")
         if method == "fusion":
             raise CalibrationError(
                 "this is a fusion calibration (two cosines); load it with FusionCalibrator"
             )
         calibrator = cls(method)
         params = d.get("params") or {}
+        if not isinstance(params, dict):
+            raise CalibrationError(f"params must be an object, got {params!r}")
         needed = ("coef", "intercept") if method == "platt" else ("x_thresholds", "y_thresholds")
         missing = [k for k in needed if k not in params]
         if missing:
@@ -193,7 +216,14 @@ class Calibrator(DecisionMixin):
             raise CalibrationError(
                 "isotonic x_thresholds and y_thresholds must be non-empty and of equal length"
             )
-        calibrator.params = {k: params[k] for k in needed}
+        if method == "platt":
+            calibrator.params = {k: number(params[k], k) for k in needed}
+        else:
+            xs = [number(v, "x_thresholds") for v in params["x_thresholds"]]
+            ys = [probability(v, "y_thresholds") for v in params["y_thresholds"]]
+            if any(b < a for a, b in zip(xs, xs[1:], strict=False)):
+                raise CalibrationError("isotonic x_thresholds must be in increasing order")
+            calibrator.params = {"x_thresholds": xs, "y_thresholds": ys}
         calibrator._set_operating_point(d)
         calibrator.info = dict(d.get("info") or {})
         return calibrator

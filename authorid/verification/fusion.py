@@ -25,6 +25,7 @@ from authorid.verification.calibrator import (
     DecisionMixin,
     check_format,
     check_labels,
+    number,
 )
 
 VIEWS = ("neural", "stylometric")
@@ -100,8 +101,8 @@ class FusionCalibrator(DecisionMixin):
             raise CalibrationError("fusion calibration needs two weights and an intercept")
         calibrator = cls(tuple(d.get("views", VIEWS)))
         calibrator.params = {
-            "weights": [float(w) for w in params["weights"]],
-            "intercept": float(params["intercept"]),
+            "weights": [number(w, "weights") for w in params["weights"]],
+            "intercept": number(params["intercept"], "intercept"),
         }
         calibrator._set_operating_point(d)
         calibrator.info = dict(d.get("info") or {})

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
+from authorid.model import StyleModel
+from authorid.vectors import AccountVectors
+from authorid.workflows.common import check_calibration_model
 
 
 @dataclass
@@ -17,7 +21,7 @@ class ClusterOutputs:
 
 
 def cluster(
-    model,
+    model: StyleModel,
     posts,
     *,
     out: Path,
@@ -25,20 +29,28 @@ def cluster(
     k: int = 10,
     threshold: float | None = None,
     calibration=None,
+    vectors: AccountVectors | None = None,
+    overwrite: bool = False,
+    force: bool = False,
     seed: int = 0,
     progress: bool = False,
 ) -> ClusterOutputs:
-    """Embed the accounts of `posts`, cluster them, write clusters.jsonl and assignments.csv under `out`.
+    """Embed the accounts of `posts` (or take their `vectors`), cluster them, write clusters.jsonl and
+    assignments.csv into folder `out` (new, empty, or a clustering replaced with `overwrite`).
 
-    calibration: a Calibrator (else the model's own; else none, and the threshold is a cosine). threshold:
-    None means the calibration's own threshold, or 0.5 without one.
+    calibration: a Calibrator (checked to be `model`'s unless `force`; default the model's own; else none, and
+    the threshold is a cosine). threshold: None means the calibration's own threshold, or 0.5 without one.
     """
-    if len(posts) == 0:
+    out = check_output_folder(out, kind="clusters", overwrite=overwrite)
+    if vectors is None and (posts is None or len(posts) == 0):
         raise ValueError("the corpus has no posts: no accounts to cluster")
-    calibration = calibration if calibration is not None else getattr(model, "calibration", None)
+    if calibration is not None:
+        check_calibration_model(calibration, model, force=force)
+    calibration = calibration if calibration is not None else model.calibration
     if threshold is None:
-        threshold = float(getattr(calibration, "threshold", 0.5)) if calibration is not None else 0.5
-    vectors = model.embed_accounts(posts, progress=progress)
+        threshold = float(calibration.threshold) if calibration is not None else 0.5
+    if vectors is None:
+        vectors = model.embed_accounts(posts, progress=progress)
     report = cluster_accounts(
         vectors,
         method=method,
@@ -47,12 +59,11 @@ def cluster(
         probability=calibration.predict if calibration is not None else None,
         seed=seed,
     )
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a folder for clusters.jsonl and assignments.csv")
-    return ClusterOutputs(
+    outputs = ClusterOutputs(
         report=report,
         clusters_path=report.to_jsonl(out / "clusters.jsonl"),
         assignments_path=report.assignments_csv(out / "assignments.csv"),
         calibrated=calibration is not None,
     )
+    write_manifest(out, "clusters", model=model.identity(), params=report.params)
+    return outputs

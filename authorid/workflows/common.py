@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from authorid import artefacts
 from authorid.data.readers import read_posts
 from authorid.data.report import IngestReport
+from authorid.errors import AuthoridError
 from authorid.model import StyleModel, load_model
+from authorid.vectors import AccountVectors, VectorsFileError
 from authorid.verification import Calibrator
 
 if TYPE_CHECKING:
@@ -51,3 +54,61 @@ def load_calibration(path: str | Path) -> Calibrator:
     if not path.is_file():
         raise FileNotFoundError(f"--calibration {path}: no such file")
     return Calibrator.load(path)
+
+
+class CalibrationMismatchError(AuthoridError):
+    """A calibration fitted for one model, asked to turn another model's cosines into probabilities."""
+
+
+def check_calibration_model(calibration, model: StyleModel, *, force: bool = False) -> None:
+    """Refuse a calibration made for another model (it records the model's fingerprint), unless `force`.
+
+    A model fitted on the corpus it reads (`stylometric`) is a new model on every corpus: a calibration
+    fitted with it on one corpus does not carry to another, and the message says so.
+    """
+    recorded = (getattr(calibration, "info", {}) or {}).get("model") or {}
+    made_for = recorded.get("fingerprint")
+    if force or made_for is None:
+        return
+    here = model.fingerprint()
+    if made_for == here:
+        return
+    if model.kind == "stylometric" and model.path is None:
+        raise CalibrationMismatchError(
+            f"the calibration was fitted with a stylometric model fitted on another corpus ({made_for}); a"
+            f" stylometric model is refitted on each corpus ({here} here), so fit a calibration on this one"
+            " (`authorid calibrate`) or save the fitted model and calibrate that; --force applies it anyway"
+        )
+    raise CalibrationMismatchError(
+        f"the calibration was fitted for model {recorded.get('name')!r} (fingerprint {made_for}), not for"
+        f" {model.name!r} ({here}); fit one for this model with `authorid calibrate`, or pass --force"
+    )
+
+
+def load_vectors(path: str | Path, model: StyleModel, *, force: bool = False) -> AccountVectors:
+    """The account vectors `authorid embed` wrote to `path`, checked to come from `model` (its fingerprint is in
+    the file) unless `force`; so a command can reuse them instead of embedding the corpus again."""
+    vectors = AccountVectors.from_parquet(path)
+    made_by = (vectors.model or {}).get("fingerprint")
+    if force:
+        return vectors
+    if made_by is None:
+        raise VectorsFileError(
+            f"{path}: records no model (written before authorid kept one); embed again, or pass --force"
+        )
+    if made_by != model.fingerprint():
+        raise VectorsFileError(
+            f"{path}: made by model {(vectors.model or {}).get('name')!r} (fingerprint {made_by}), not by"
+            f" {model.name!r} ({model.fingerprint()}); embed with this model, or pass --force"
+        )
+    return vectors
+
+
+def check_output_file(path: str | Path, *, overwrite: bool, option: str = "--out") -> Path:
+    """`authorid.artefacts.check_output_file`, for the CLI (which imports workflows only)."""
+    return artefacts.check_output_file(path, overwrite=overwrite, option=option)
+
+
+def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option: str = "--out") -> Path:
+    """`authorid.artefacts.check_output_folder`, for the CLI (which imports workflows only)."""
+    return artefacts.check_output_folder(path, kind=kind, overwrite=overwrite, option=option)

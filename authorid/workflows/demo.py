@@ -20,6 +20,8 @@ both models are evaluated on the very same queries. Then `OUT/report.html` puts 
 from __future__ import annotations
 
 import contextlib
+import logging
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
 from authorid.data.splits import Split, split
 from authorid.io import atomic_write_text, write_json
@@ -38,6 +41,8 @@ from authorid.workflows.demo_report import TRAINED, UNTUNED, DemoClusters, rende
 from authorid.workflows.evaluate import evaluate
 from authorid.workflows.ingest import ingest
 from authorid.workflows.train import train
+
+logger = logging.getLogger(__name__)
 
 #: Held-out accounts (the before/after evaluation and the clustering) and validation accounts (model selection
 #: and the calibration); the rest of the corpus trains. On enron_demo: 18 train, 6 validation, 16 test.
@@ -104,8 +109,11 @@ def run_demo(
     Seeded by `seed` throughout: the split, training, the evaluation sets and the clustering.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a folder for the demo's outputs")
+    # The demo owns its run folder: a previous demo run there is replaced, anything else is refused.
+    check_output_folder(out, kind="demo", overwrite=True)
+    if out.is_dir() and any(out.iterdir()):
+        logger.warning("replacing the previous demo run in %s", out)
+        shutil.rmtree(out)
     started = time.perf_counter()
     timing: dict[str, float] = {}
     outputs: dict[str, Path] = {}
@@ -162,6 +170,7 @@ def run_demo(
     summary["outputs"] = {what: str(path) for what, path in outputs.items()}
     write_json(out / SUMMARY_FILE, summary)
     atomic_write_text(out / REPORT_FILE, render_demo_report(summary, out=out, clusters=clusters))
+    write_manifest(out, "demo", model=model.identity())
     metrics = {name: runs[name]["protocols"]["sybil"]["metrics"] for name in runs}
     return DemoResult(out=out, metrics=metrics, clustering=clusters.metrics, summary=summary, outputs=outputs)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from authorid.artefacts import MANIFEST_DIR, METRICS_FILE, REPORT_FILE
+from authorid.artefacts import MANIFEST_DIR, METRICS_FILE, REPORT_FILE, check_output_folder, write_manifest
 from authorid.data.arrow import read_columns
 from authorid.data.splits import fingerprint
 from authorid.evaluation.protocols.attribution import attribution_protocol
@@ -91,6 +91,7 @@ def evaluate(
     accounts: int | None = None,
     seed: int = 0,
     out: str | Path | None = None,
+    overwrite: bool = False,
     corpus: str | None = None,
     progress: bool = False,
     **settings: Any,
@@ -100,9 +101,12 @@ def evaluate(
 
     `settings` go to the protocols that accept them (min_posts, by, max_posts, episode_posts, hard_negatives,
     method, k, threshold, unknown_fraction, ks); one no protocol accepts raises ProtocolError. With `out`,
-    writes OUT/metrics.json, OUT/report.html and OUT/manifests/<protocol>.json.
+    writes OUT/metrics.json, OUT/report.html and OUT/manifests/<protocol>.json (OUT new, empty, or an
+    evaluation replaced with `overwrite`).
     """
     names = protocol_names(protocol)
+    if out is not None:
+        check_output_folder(out, kind="evaluation", overwrite=overwrite)
     settings = {k: v for k, v in settings.items() if v is not None}
     unknown = sorted(set(settings) - set().union(*(_ACCEPTS[n] for n in names)))
     if unknown:
@@ -165,4 +169,5 @@ def write_run(out: str | Path, run: dict, results: dict[str, ProtocolResult]) ->
     atomic_write_text(folder / METRICS_FILE, dumps_json(run))
     figures = {name: figures_for(result) for name, result in results.items()}
     atomic_write_text(folder / REPORT_FILE, render_report(run, figures))
+    write_manifest(folder, "evaluation", model=run.get("model"))
     return paths

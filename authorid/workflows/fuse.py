@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE
+from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE, check_output_folder, write_manifest
 from authorid.encoders import StylometricEncoder
 from authorid.encoders.fused import FusedEncoder
 from authorid.io import write_json
@@ -51,13 +51,19 @@ def fuse(
     first_weight: float | None = None,
     seed: int = 0,
     calibrate: bool = True,
+    overwrite: bool = False,
     progress: bool = False,
 ) -> FuseResult:
     """Fuse two models (StyleModels or MODEL arguments; `stylometric[:DIM]` is fitted on `posts`) into `out`.
 
-    `first_weight`: a = w_A^2 given instead of fitted. See the module docstring for the fit.
+    `first_weight`: a = w_A^2 given instead of fitted. See the module docstring for the fit. `out` must be new,
+    empty, or a model folder replaced with `overwrite`.
     """
-    out = Path(out)
+    if first_weight is not None and not 0 <= first_weight <= 1:
+        raise ValueError(f"--first-weight is w_A^2 and must lie in [0, 1], got {first_weight}")
+    out = check_output_folder(out, kind="model", overwrite=overwrite)
+    if any(out.iterdir()):
+        shutil.rmtree(out)
     models = [model_for(first, posts), model_for(second, posts)]
     specs = [m.name if isinstance(m, StyleModel) else str(m) for m in (first, second)]
     labelled, source = labelled_accounts(posts, seed=seed)
@@ -94,6 +100,7 @@ def fuse(
     if calibrate:
         fused.calibration = fit_calibration(fused, posts, seed=seed)
         fused.calibration.save(out / CALIBRATION_FILE)
+    write_manifest(out, "model", model=fused.identity())
     return FuseResult(model=fused, weights=weights, mrr_per_weight=mrr, path=out)
 
 

@@ -2,9 +2,11 @@
 vectors came from, so `add` and `link` embed the same way.
 
 index.json records the MODEL spec. A stylometric model is fitted on the corpus it is given, so its fitted
-encoder is saved in `<index>/encoder/` and reloaded from there (queries then use the enrolled vocabulary).
-A model folder is recorded by absolute path; `minilm` by name. The reloaded model's identity must match the
-one recorded, else a one-line error.
+encoder is kept with the vectors (`gen-N/encoder/`) and reloaded from there (queries then use the enrolled
+vocabulary); a calibration given to `index build` is kept there too (`gen-N/calibration.json`). Both belong
+to the generation they were written with, so a rebuild never leaves a previous model's encoder or
+calibration behind. A model folder is recorded by absolute path; `minilm` by name. The reloaded model's
+identity must match the one recorded, else a one-line error.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from authorid.artefacts import CALIBRATION_FILE
+from authorid.artefacts import CALIBRATION_FILE, check_output_folder
 from authorid.encoders import StylometricEncoder
 from authorid.index import VectorIndex, build_index, load_index
-from authorid.index.base import read_meta
+from authorid.index.base import generation_folder, read_meta
 from authorid.model import StyleModel, load_model
+from authorid.vectors import AccountVectors
 from authorid.verification import Calibrator
+from authorid.workflows.common import check_calibration_model
 
 ENCODER_FOLDER = "encoder"
 
@@ -34,38 +38,52 @@ def build_account_index(
     out: str | Path,
     *,
     kind: str = "auto",
-    calibration=None,
+    calibration: Calibrator | None = None,
+    vectors: AccountVectors | None = None,
+    overwrite: bool = False,
+    force: bool = False,
     progress: bool = False,
     **params,
 ) -> VectorIndex:
-    """Embed `posts` with `model`, build the index, save it with the model's encoder/calibration when needed."""
-    out = Path(out)
-    vectors = model.embed_accounts(posts, progress=progress)
+    """Embed `posts` with `model` (or take its `vectors`), build the index and save it into `out` with the
+    model's fitted encoder and the calibration when given. `out` must be new, empty or an index (replaced with
+    `overwrite`); a calibration made for another model is refused unless `force`."""
+    out = check_output_folder(out, kind="index", overwrite=overwrite)
+    if calibration is not None:
+        check_calibration_model(calibration, model, force=force)
+    if vectors is None:
+        vectors = model.embed_accounts(posts, progress=progress)
     index = build_index(
         vectors, kind=kind, model_identity=model.identity(), model_spec=model_spec_to_record(spec), **params
     )
-    if model.kind == "stylometric" and model.path is None:
-        if (out / ENCODER_FOLDER).exists():
-            shutil.rmtree(out / ENCODER_FOLDER)
-        model.encoder.save(out / ENCODER_FOLDER)
-    if calibration is not None:
-        calibration.save(out / CALIBRATION_FILE)
-    index.save(out)
+    index.save(out, extras=_kept_with_vectors(model, calibration))
     return index
 
 
-def load_index_model(folder: str | Path):
+def _kept_with_vectors(model: StyleModel, calibration: Calibrator | None):
+    """What a generation keeps beside its vectors: the fitted encoder of a model fitted on the corpus (it is
+    not a folder anyone else keeps), and the calibration given."""
+
+    def write(generation: Path) -> None:
+        if model.kind == "stylometric" and model.path is None:
+            model.encoder.save(generation / ENCODER_FOLDER)
+        if calibration is not None:
+            calibration.save(generation / CALIBRATION_FILE)
+
+    return write
+
+
+def load_index_model(folder: str | Path) -> StyleModel:
     """The StyleModel an index folder was built with (its saved encoder, or its recorded MODEL spec)."""
     folder = Path(folder)
     meta = read_meta(folder)
-    if (folder / ENCODER_FOLDER / "stylometric.json").is_file():
-        model = StyleModel(
+    current = generation_folder(folder, meta)
+    if (current / ENCODER_FOLDER / "stylometric.json").is_file():
+        return StyleModel(
             name=meta.get("model_spec") or "stylometric",
-            encoder=StylometricEncoder.load(folder / ENCODER_FOLDER),
+            encoder=StylometricEncoder.load(current / ENCODER_FOLDER),
         )
-    else:
-        model = load_model(meta.get("model_spec") or meta["model"]["name"])
-    return model
+    return load_model(meta.get("model_spec") or meta["model"]["name"])
 
 
 def open_index(folder: str | Path):
@@ -74,9 +92,9 @@ def open_index(folder: str | Path):
     return load_index(folder, model_identity=model.identity()), model
 
 
-def index_calibration(folder: str | Path, model):
-    """The calibration saved in the index folder, else the model's, else None."""
-    path = Path(folder) / CALIBRATION_FILE
+def index_calibration(folder: str | Path, model: StyleModel) -> Calibrator | None:
+    """The calibration kept in the index's current generation, else the model's, else None."""
+    path = generation_folder(folder) / CALIBRATION_FILE
     if path.is_file():
         return Calibrator.load(path)
     return model.calibration
@@ -95,9 +113,21 @@ def search_params(kind: str, ef_search: int | None, nprobe: int | None) -> dict:
 
 
 def add_accounts(folder: str | Path, posts, *, on_duplicate: str = "raise", progress: bool = False):
-    """Embed `posts` with the index's own model and enrol their accounts; (index, added, offered)."""
+    """Embed `posts` with the index's own model and enrol their accounts, as a new generation of the index
+    (the previous one stays whole until the new one is complete); (index, added, offered)."""
+    folder = Path(folder)
     vector_index, model = open_index(folder)
+    current = generation_folder(folder)
     vectors = model.embed_accounts(posts, progress=progress)
     added = vector_index.add(vectors, on_duplicate=on_duplicate)
-    vector_index.save(folder)
+
+    def keep(generation: Path) -> None:  # the encoder and calibration travel to the new generation
+        for name in (ENCODER_FOLDER, CALIBRATION_FILE):
+            source = current / name
+            if source.is_dir():
+                shutil.copytree(source, generation / name)
+            elif source.is_file():
+                shutil.copy2(source, generation / name)
+
+    vector_index.save(folder, extras=keep)
     return vector_index, added, len(vectors)

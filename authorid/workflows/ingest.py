@@ -7,6 +7,7 @@ from pathlib import Path
 
 import datasets
 
+from authorid.artefacts import check_output_file
 from authorid.data.clean import CleanConfig, clean
 from authorid.data.readers import OnError, read_posts
 from authorid.data.report import IngestReport
@@ -36,14 +37,16 @@ def ingest(
     on_error: OnError = "raise",
     limit: int | None = None,
     clean_config: CleanConfig | None = None,
-    overwrite: bool = True,
+    overwrite: bool = False,
     progress: bool = False,
 ) -> IngestResult:
     """Read `corpus`, clean it with `clean_config` (defaults if None) and, with `out`, write the posts to Parquet
-    (atomically) and the IngestReport as JSON beside them (`<name>.report.json`)."""
+    (atomically) and the IngestReport as JSON beside them (`<name>.report.json`). An existing output is
+    refused unless `overwrite`, before anything is read."""
     out_path = Path(out) if out is not None else None
-    if out_path is not None and out_path.exists() and not overwrite:
-        raise FileExistsError(f"{out_path} exists; pass --overwrite to replace it")
+    if out_path is not None:
+        check_output_file(out_path, overwrite=overwrite)
+        check_output_file(report_path_for(out_path), overwrite=overwrite)
     posts, report = read_posts(
         corpus, columns=columns, preset=preset, on_error=on_error, limit=limit, progress=progress
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from authorid.index import COLUMNS, Links, link
 from authorid.io import atomic_write_text
-from authorid.verification import Calibrator
+from authorid.workflows.common import check_calibration_model, load_calibration, load_vectors
 from authorid.workflows.index import index_calibration, open_index
 
 
@@ -19,15 +19,26 @@ def link_accounts(
     k: int = 10,
     calibration: Path | None = None,
     threshold: float | None = None,
+    vectors: Path | None = None,
+    force: bool = False,
     progress: bool = False,
 ) -> tuple[Links, int]:
-    """Embed the accounts of `posts` with the index's model and link each; (links, number of queries).
+    """Embed the accounts of `posts` with the index's model (or read them from a `vectors` file the model
+    wrote) and link each; (links, number of queries).
 
-    `calibration`: a calibration.json (default: the index's, else the model's; none: scores are cosines).
+    `calibration`: a calibration.json (default: the index's, else the model's; none: scores are cosines); one
+    made for another model is refused unless `force`.
     """
     vector_index, model = open_index(index)
-    calibrator = Calibrator.load(calibration) if calibration is not None else index_calibration(index, model)
-    queries = model.embed_accounts(posts, progress=progress)
+    if calibration is not None:
+        calibrator = load_calibration(calibration)
+        check_calibration_model(calibrator, model, force=force)
+    else:
+        calibrator = index_calibration(index, model)
+    if vectors is not None:
+        queries = load_vectors(vectors, model, force=force)
+    else:
+        queries = model.embed_accounts(posts, progress=progress)
     return link(vector_index, queries, k=k, calibration=calibrator, threshold=threshold), len(queries)
 
 

@@ -10,15 +10,18 @@ from authorid.errors import InputError
 from authorid.io import atomic_write_text
 from authorid.model import StyleModel
 from authorid.vectors import AccountVectors
-from authorid.verification import Calibrator
+from authorid.workflows.common import check_calibration_model, load_calibration
 
 SCORE_COLUMNS = ("cosine", "probability", "decision")
 
 
-def resolve_calibration(calibration: Path | None, model: StyleModel, *, hint: str):
-    """--calibration FILE, else the model's own calibration.json; a one-line error saying what to run."""
+def resolve_calibration(calibration: Path | None, model: StyleModel, *, hint: str, force: bool = False):
+    """--calibration FILE (checked to be this model's unless `force`), else the model's own calibration.json;
+    a one-line error saying what to run."""
     if calibration is not None:
-        return Calibrator.load(calibration)
+        calibrator = load_calibration(calibration)
+        check_calibration_model(calibrator, model, force=force)
+        return calibrator
     if model.calibration is not None:
         return model.calibration
     raise ValueError(no_calibration_message(model.name, hint))
@@ -79,12 +82,15 @@ def score(
     pairs: Path,
     out: Path,
     calibration,
+    vectors: AccountVectors | None = None,
     on_error: str = "raise",
     progress: bool = False,
 ) -> tuple[list[dict], int, Path]:
-    """Score the pairs listed in `pairs` (CSV with account_a, account_b) among the accounts of `posts`;
-    returns (scored rows, pairs skipped for unknown accounts, the CSV written)."""
-    rows, header, skipped = read_pairs(pairs, set(posts["account_id"]), on_error=on_error)
-    vectors = model.embed_accounts(posts, progress=progress)
+    """Score the pairs listed in `pairs` (CSV with account_a, account_b) among the accounts of `posts` (or of
+    `vectors` already embedded); returns (scored rows, pairs skipped for unknown accounts, the CSV written)."""
+    known = set(vectors.account_ids) if vectors is not None else set(posts["account_id"])
+    rows, header, skipped = read_pairs(pairs, known, on_error=on_error)
+    if vectors is None:
+        vectors = model.embed_accounts(posts, progress=progress)
     scored = score_pairs(vectors, rows, calibration)
     return scored, skipped, write_scores(out, header, scored)

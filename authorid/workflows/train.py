@@ -17,7 +17,7 @@ from typing import Any
 
 import datasets
 
-from authorid.artefacts import CALIBRATION_FILE
+from authorid.artefacts import CALIBRATION_FILE, check_output_folder, write_manifest
 from authorid.data.clean import clean
 from authorid.data.readers import read_posts
 from authorid.encoders import resolve_base
@@ -29,7 +29,7 @@ from authorid.training.arguments import DataArgs
 from authorid.training.data import TrainingData, prepare_data, sample_accounts
 from authorid.training.errors import TrainingDataError
 from authorid.training.export import export_model, run_metadata
-from authorid.training.state import CONFIG_FILE, STATE_DIR, latest_checkpoint
+from authorid.training.state import CONFIG_FILE, STATE_DIR, usable_checkpoint
 from authorid.workflows.calibrate import fit_calibration
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ def train(
         model.calibration = _calibrate(cfg, model, prepared, out)
         if not cfg.run.keep_checkpoints:
             shutil.rmtree(out / STATE_DIR, ignore_errors=True)
+        write_manifest(out, "model", model=model.identity())
     return model
 
 
@@ -133,7 +134,7 @@ def _settings(
         shortcuts["run.progress"] = progress
     state_dir = out / STATE_DIR
     if resume:
-        checkpoint = latest_checkpoint(state_dir)
+        checkpoint = usable_checkpoint(state_dir)
         if checkpoint is None:
             what = (
                 "a finished model (its training state was removed)"
@@ -157,6 +158,7 @@ def _settings(
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise TrainingError(f"output folder {out} exists; pass --overwrite to replace it or --resume")
+        check_output_folder(out, kind="model", overwrite=True)  # a model folder only, never the user's files
         # Only the main process deletes; the others write nothing there before the first (synchronised)
         # checkpoint.
         if _is_main_process():

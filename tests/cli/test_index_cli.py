@@ -98,8 +98,15 @@ def test_build_records_the_model_and_keeps_the_encoder(index_folder):
         "stylometric",
         "stylometric",
     )
-    assert (index_folder / "encoder" / "stylometric.json").is_file()
-    assert (index_folder / "vectors.npy").is_file() and (index_folder / "ids.parquet").is_file()
+    generation = index_folder / meta["generation"]  # the vectors and what travels with them, one generation
+    assert (generation / "encoder" / "stylometric.json").is_file()
+    assert (generation / "vectors.npy").is_file() and (generation / "ids.parquet").is_file()
+    assert set(meta["files"]) >= {
+        "vectors.npy",
+        "ids.parquet",
+        "calibration.json",
+        "encoder/stylometric.json",
+    }
 
 
 def test_link_finds_enrolled_authors_and_says_unknown(index_folder, corpora, tmp_path):

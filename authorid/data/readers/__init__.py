@@ -13,6 +13,7 @@ import atexit
 import logging
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Literal
 
@@ -112,11 +113,13 @@ def read_posts(
     """
     if on_error not in ("raise", "skip"):
         raise InputError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be >= 1 post, got {limit}")
     explicit = parse_column_map(columns) if isinstance(columns, str | type(None)) else dict(columns)
     files, chosen_preset = resolve_corpus(corpus, preset)
     report = IngestReport(sources=[str(f) for f in files])
 
-    mappings = {f: resolve_column_map(f, source_columns(f), explicit, chosen_preset) for f in files}
+    mappings = {f: resolve_column_map(f, _columns_of(f), explicit, chosen_preset) for f in files}
     report.column_map = {target: source for source, target in mappings[files[0]].items()}
     present = {"post_id"} | {t for m in mappings.values() for t in m.values()}
     features = features_for([c for c in CANONICAL_COLUMNS if c in present])
@@ -129,6 +132,7 @@ def read_posts(
         done_bytes = 0
         for path in files:
             records, counter = _iter_records(path, report)
+            records = _damage_named(records, path)
             batch: list[dict] = []
             for record in records:
                 report.count_read("records")
@@ -176,6 +180,29 @@ def read_posts(
     report.posts_out = n_posts
     report.accounts_out = pc.count_distinct(posts.data.column("account_id")).as_py()
     return posts, report
+
+
+def _columns_of(path: Path) -> list[str]:
+    """The file's source columns; a damaged file is a one-line error naming it."""
+    try:
+        return source_columns(path)
+    except (EOFError, OSError, zlib.error) as err:
+        raise InputError(_damaged(path, err)) from None
+
+
+def _damage_named(records, path: Path):
+    """`records`, with a damaged or truncated file (gzip, parquet) turned into one line naming it."""
+    try:
+        yield from records
+    except (EOFError, OSError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
+        raise InputError(_damaged(path, err)) from None
+    finally:
+        records.close()
+
+
+def _damaged(path: Path, err: BaseException) -> str:
+    reason = " ".join(str(err).split()) or "it ends early"
+    return f"{path}: damaged or truncated ({type(err).__name__}: {reason}); check or re-copy the file"
 
 
 def load_posts(corpus: str | Path, **options) -> datasets.Dataset:

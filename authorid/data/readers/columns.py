@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from authorid.data.presets import CorpusPreset
@@ -70,10 +71,16 @@ def resolve_column_map(
     return mapping
 
 
-def _as_text(value: object, field: str) -> str | None:
+def _as_text(value: object, field: str, target: str = "") -> str | None:
+    """A field's value as text. Numbers are fine as ids (an author id 42 is "42"), not as a post's text (a JSON
+    `NaN` or `12345` where a post should be is a broken export, not a post); NaN is a missing value."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, float) and math.isnan(value):
+        return None
     if isinstance(value, bool | int | float):
+        if target == "text":
+            raise ValueError(f"field {field!r} (text) holds the number {value!r}, expected text")
         return str(value)
     raise ValueError(f"field {field!r} holds a {type(value).__name__}, expected text")
 
@@ -98,9 +105,12 @@ def _canonical_row(fields: dict, mapping: dict[str, str], default_post_id: str, 
             except ValueError as exc:
                 raise ValueError(f"field {source!r}: {exc}") from None
             continue
-        text = _as_text(value, source)
+        text = _as_text(value, source, target)
         if isinstance(text, str):
             text = _without_surrogates(text, report)
+            if "\x00" in text:  # NUL characters: never text, often a binary file or a broken export
+                report.count_read("nul_characters_removed", text.count("\x00"))
+                text = text.replace("\x00", "")
         row[target] = text
     for required in ("account_id", "text"):
         source = next(s for s, t in mapping.items() if t == required)

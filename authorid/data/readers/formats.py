@@ -131,7 +131,36 @@ def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]
         if len(values) != len(header):
             yield _Record(where, None, f"{len(values)} fields where the header has {len(header)}")
             continue
+        swallowed = _swallowed_records(values, header, delimiter)
+        if swallowed:
+            report.note_warning(
+                f"{where}: field {header[swallowed[0]]!r} spans {swallowed[1]} more line(s) that read as whole"
+                " records: an unterminated quote may have swallowed them (check the quotes near this line)"
+            )
         yield _Record(where, dict(zip(header, values, strict=True)))
+
+
+def _fields(line: str, delimiter: str) -> int:
+    return len(next(csv.reader([line], delimiter=delimiter), []))
+
+
+def _swallowed_records(values: list[str], header: list[str], delimiter: str) -> tuple[int, int] | None:
+    """(field, lines) when a field holds line breaks after which whole records seem to follow (each line with
+    the header's number of fields): the sign of an unterminated quote. None for ordinary multi-line text."""
+    if len(header) < 2:
+        return None
+    for position, value in enumerate(values):
+        if "\n" not in value:
+            continue
+        lines = value.split("\n")[1:]
+        looking = [
+            line
+            for line in lines
+            if line and next(csv.reader([line], delimiter=delimiter), []).__len__() == len(header)
+        ]
+        if looking and len(looking) * 2 >= len(lines):
+            return position, len(looking)
+    return None
 
 
 def _iter_parquet(path: Path) -> Iterator[_Record]:
