@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -109,7 +110,8 @@ def user_errors(command: F) -> F:
         except BrokenPipeError:
             # `authorid ... | head`: the reader has what it wanted. Outputs were written before printing; point
             # stdout at /dev/null so the interpreter's final flush does not fail too.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            with contextlib.suppress(OSError, ValueError):  # no real file descriptor (captured output)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
         except (ValueError, OSError, EOFError) as exc:
             if os.environ.get("AUTHORID_DEBUG"):
@@ -161,8 +163,8 @@ def read_corpus(
     empty: str | None = None,
     quiet: bool = False,
 ):
-    """Read a CORPUS for a command, printing the column mapping chosen (on stderr when `quiet`: stdout is then
-    kept for `--json`). Returns (posts, report).
+    """Read a CORPUS for a command, printing the column mapping chosen and what was read on stderr (stdout keeps
+    the command's results). Returns (posts, report). `quiet` is accepted for symmetry with `--json`.
 
     `empty`: what the command needs posts for; a corpus without any is then a one-line error.
     """
@@ -177,7 +179,7 @@ def read_corpus(
         progress=True,
         empty=empty,
     )
-    out = err_console if quiet else console
+    out = err_console  # what was read is a progress note: stdout keeps the results (tables, JSON)
     mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
     out.print(f"[dim]columns:[/dim] {mapping}", soft_wrap=True)
     skipped = report.read.get("skipped_errors", 0)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import datasets
+import pyarrow as pa
 import pyarrow.compute as pc
 from datasets.arrow_writer import ArrowWriter
 
@@ -186,7 +187,7 @@ def _columns_of(path: Path) -> list[str]:
     """The file's source columns; a damaged file is a one-line error naming it."""
     try:
         return source_columns(path)
-    except (EOFError, OSError, zlib.error) as err:
+    except (EOFError, OSError, zlib.error, pa.ArrowException) as err:
         raise InputError(_damaged(path, err)) from None
 
 
@@ -194,7 +195,7 @@ def _damage_named(records, path: Path):
     """`records`, with a damaged or truncated file (gzip, parquet) turned into one line naming it."""
     try:
         yield from records
-    except (EOFError, OSError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
+    except (EOFError, OSError, zlib.error, pa.ArrowException) as err:  # gzip.BadGzipFile is an OSError
         raise InputError(_damaged(path, err)) from None
     finally:
         records.close()

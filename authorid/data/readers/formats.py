@@ -107,8 +107,15 @@ def _iter_json_array(stream, report: IngestReport) -> Iterator[_Record]:
 
 
 def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]:
-    lines = (_decode(raw_line, report) for raw_line in stream)
-    reader = csv.reader(lines, delimiter=delimiter)
+    raw: list[str] = []  # the physical lines of the record being read, to spot a quote that swallows records
+
+    def lines():
+        for raw_line in stream:
+            text = _decode(raw_line, report)
+            raw.append(text)
+            yield text
+
+    reader = csv.reader(lines(), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -117,6 +124,7 @@ def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]
         yield _Record("line 1", None, f"malformed header ({exc})")
         return
     while True:
+        raw.clear()
         try:
             values = next(reader)
         except StopIteration:
@@ -131,11 +139,12 @@ def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]
         if len(values) != len(header):
             yield _Record(where, None, f"{len(values)} fields where the header has {len(header)}")
             continue
-        swallowed = _swallowed_records(values, header, delimiter)
+        swallowed = _swallowed_records(raw[1:], len(header), delimiter)
         if swallowed:
+            first = reader.line_num - len(raw) + 1
             report.note_warning(
-                f"{where}: field {header[swallowed[0]]!r} spans {swallowed[1]} more line(s) that read as whole"
-                " records: an unterminated quote may have swallowed them (check the quotes near this line)"
+                f"line {first}: this record runs over {len(raw)} lines, {swallowed} of which read as whole records"
+                " on their own: an unterminated quote may have swallowed them (check the quotes on that line)"
             )
         yield _Record(where, dict(zip(header, values, strict=True)))
 
@@ -144,23 +153,16 @@ def _fields(line: str, delimiter: str) -> int:
     return len(next(csv.reader([line], delimiter=delimiter), []))
 
 
-def _swallowed_records(values: list[str], header: list[str], delimiter: str) -> tuple[int, int] | None:
-    """(field, lines) when a field holds line breaks after which whole records seem to follow (each line with
-    the header's number of fields): the sign of an unterminated quote. None for ordinary multi-line text."""
-    if len(header) < 2:
-        return None
-    for position, value in enumerate(values):
-        if "\n" not in value:
-            continue
-        lines = value.split("\n")[1:]
-        looking = [
-            line
-            for line in lines
-            if line and next(csv.reader([line], delimiter=delimiter), []).__len__() == len(header)
-        ]
-        if looking and len(looking) * 2 >= len(lines):
-            return position, len(looking)
-    return None
+def _swallowed_records(continuation: list[str], n_fields: int, delimiter: str) -> int:
+    """How many of a multi-line record's continuation lines read as whole records on their own (each with the
+    header's number of fields), when more than half of them do: the sign of an unterminated quote rather than
+    ordinary multi-line text. 0 otherwise."""
+    if n_fields < 2 or not continuation:
+        return 0
+    whole = sum(
+        1 for line in continuation if line.strip() and _fields(line.rstrip("\r\n"), delimiter) == n_fields
+    )
+    return whole if whole * 2 > len(continuation) else 0
 
 
 def _iter_parquet(path: Path) -> Iterator[_Record]:
