@@ -1,12 +1,13 @@
 """StyleModel: what every command's MODEL argument becomes.
 
 A MODEL is one of
-- `minilm`: the untuned default encoder (all-MiniLM-L6-v2, bundled);
+- `style`: the pretrained n-gram style model that ships with authorid (`authorid.pretrained`);
+- `minilm`: the untuned semantic encoder (all-MiniLM-L6-v2, bundled);
 - `stylometric` (or `stylometric:DIM`, e.g. `stylometric:512` for SVD-reduced vectors): char n-gram TF-IDF
   profiles, fitted on the corpus the command is given;
 - a folder written by authorid: a trained sentence-transformers model (`modules.json`) with `authorid.json`
   and optionally `authorid_pooling/` (attention pooling) and `calibration.json`; or a saved stylometric encoder
-  (`stylometric.json`).
+  (`stylometric.json`), a trained n-gram encoder (`ngram.json`), or a fused model (`fused.json`).
 
 A StyleModel turns posts into account vectors and, when it carries a calibration, turns the cosine of two
 account vectors into a calibrated P(same person).
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE, verify_manifest
+from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE, ArtefactError, verify_manifest
 from authorid.encoders import (
     NgramEncoder,
     StylometricEncoder,
@@ -40,8 +41,16 @@ from authorid.encoders.fused import CONFIG_FILE as FUSED_CONFIG_FILE
 from authorid.encoders.fused import FusedEncoder
 from authorid.encoders.fused import read_config as read_fused_config
 from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
+from authorid.encoders.ngram import NgramModelError, summed_counts
 from authorid.errors import AuthoridError
-from authorid.vectors import AccountVectors
+from authorid.pretrained import (
+    PACKAGED_MODELS,
+    REINSTALL,
+    PackagedModelError,
+    is_packaged,
+    packaged_model_path,
+)
+from authorid.vectors import AccountVectors, group_by_first_appearance
 from authorid.verification.calibrator import Calibrator
 
 if TYPE_CHECKING:
@@ -99,6 +108,22 @@ class StyleModel:
         vectors.model = self.identity()
         return vectors
 
+    def fixed_to(self, posts: datasets.Dataset) -> StyleModel:
+        """This model with its centre fixed to the accounts of `posts`, for an n-gram model (whose vectors are
+        centred on the accounts embedded together): what an index keeps, so accounts added or linked later are
+        centred like the enrolled ones. Any other model is returned as it is."""
+        if self.kind != "ngram":
+            return self
+        account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
+        summed = summed_counts(self.encoder.counts(list(posts["text"])), groups, len(account_ids))
+        return StyleModel(
+            name=self.name,
+            encoder=self.encoder.fixed_to(summed),
+            calibration=self.calibration,
+            metadata=self.metadata,
+            path=self.path,
+        )
+
     def embed_posts(self, texts: list[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         """One vector per post (what `embed_groups` pools for a neural model)."""
         return embed_texts(self.encoder, texts, batch_size=batch_size, progress=progress)
@@ -141,6 +166,10 @@ class StyleModel:
         """What identifies this model's vector space, so an index built with another model is refused."""
         return {"name": self.name, "kind": self.kind, "dim": self.dim, "fingerprint": self.fingerprint()}
 
+    def reset_fingerprint(self) -> None:
+        """Forget the cached fingerprint (after the encoder was replaced)."""
+        self._fingerprint = None
+
     def fingerprint(self) -> str:
         """A hash of the encoder's parameters, computed once (see `_compute_fingerprint`)."""
         if self._fingerprint is None:
@@ -169,6 +198,18 @@ class StyleModel:
                 digest.update(name.encode())
                 digest.update(tensor.detach().cpu().float().numpy().tobytes())
         return digest.hexdigest()[:16]
+
+
+def _packaged(name: str) -> StyleModel:
+    """A model that ships with authorid, by its short name; a damaged or missing file is named, with how to
+    reinstall."""
+    path = packaged_model_path(name)
+    try:
+        model = load_model(path)
+    except (ModelError, ArtefactError, NgramModelError) as err:
+        raise PackagedModelError(f"packaged model {name!r}: {err}; {REINSTALL}") from None
+    model.name = name
+    return model
 
 
 def _stylometric_spec(spec: str) -> int | None | bool:
@@ -204,10 +245,13 @@ def load_model(
         return StyleModel(
             name="minilm", encoder=build_style_encoder("minilm", max_seq_length=max_seq_length, device=device)
         )
+    if is_packaged(text):
+        return _packaged(text)
     path = Path(text).expanduser()
     if not path.is_dir():
+        known = ", ".join(f"'{name}'" for name in (*PACKAGED_MODELS, "minilm", "stylometric[:DIM]"))
         raise ModelError(
-            f"model {text!r}: not 'minilm', 'stylometric[:DIM]', nor a model folder (no such folder {path})"
+            f"model {text!r}: not a known name ({known}) nor a model folder (no such folder {path})"
         )
     verify_manifest(path, "model")  # a model written with a manifest: every file present and intact
     metadata = _read_metadata(path)

@@ -29,8 +29,17 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from benchlib.machine import short_description  # noqa: E402
 from benchlib.results import load_results, save_row, save_setting  # noqa: E402
-from benchlib.settings import PROFILES, SETTINGS, Profile, SettingData, load_setting  # noqa: E402
+from benchlib.settings import (  # noqa: E402
+    HEADLESS_LOSSES,
+    NGRAM_HEAD_LOSSES_LINKING,
+    PROFILES,
+    SETTINGS,
+    Profile,
+    SettingData,
+    load_setting,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "quality.json"
@@ -66,16 +75,6 @@ def rows_for(setting: str, profile: Profile) -> list[str]:
     return [*ATTRIBUTION_PEER_ROWS, "stylometric", "minilm", *tuned, *extra, *ngram, *fused]
 
 
-def short_machine() -> str:
-    """The machine a row ran on, with the load average when it finished (shared machines slow wall times)."""
-    from benchlib.machine import machine
-
-    info = machine()
-    gpu = f", {info['gpu']}" if info.get("gpu") else ", no GPU"
-    load = os.getloadavg()[0]
-    return f"{info['cores_usable']} cores {info['cpu']}, {info['memory_gib']} GiB{gpu}, load {load:.1f}"
-
-
 # --- training --------------------------------------------------------------------------------------------
 
 
@@ -95,19 +94,22 @@ def trained_model(setting: SettingData, row: str, profile: Profile, work: Path) 
                 profile.ngram_linking if setting.kind == "linking" else profile.ngram_attribution
             )
             overrides["ngram.counts_cache"] = str(work / "ngram-counts")
+            if setting.kind == "linking" and loss not in HEADLESS_LOSSES:
+                overrides |= NGRAM_HEAD_LOSSES_LINKING
             if batch:
                 overrides["episodes.accounts_per_batch"] = int(batch)
         else:
             overrides = dict(profile.reddit_train if setting.kind == "linking" else profile.attribution_train)
         overrides |= ROW_VARIANTS[variant]
         authors = setting.counts.get("authors")
-        if authors is not None and authors < 16:  # Blog10: a batch cannot hold more authors than there are
+        batch_size = overrides.get("episodes.accounts_per_batch", 16)
+        if authors is not None and authors < batch_size:  # a batch cannot hold more authors than there are
             overrides["episodes.accounts_per_batch"] = authors
         authorid.train(
             setting.train,
             val=setting.val,
             out=folder,
-            preset=profile.preset,
+            preset="ngram" if encoder == "ngram" else profile.preset,
             loss=loss,
             task="open-world" if setting.kind == "linking" else "attribution",
             overrides=overrides,
@@ -419,7 +421,7 @@ def run_setting(name: str, args, profile: Profile) -> None:
             result = linking_row(row, setting, task, profile, work, args.seed)
         else:
             result = attribution_row(row, setting, profile, work, args.seed)
-        result["budget"]["machine"] = short_machine()
+        result["budget"]["machine"] = short_description()
         result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         save_row(args.out, name, row, result)
         console.print(

@@ -20,7 +20,7 @@ from authorid.workflows.demo import (
     split_accounts,
     training_overrides,
 )
-from authorid.workflows.demo_report import TRAINED, UNTUNED
+from authorid.workflows.demo_report import AFTER, BEFORE
 from authorid.workflows.ingest import ingest
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -142,17 +142,17 @@ def test_demo_cli_prints_every_output_and_writes_it(demo_run):
         assert re.search(rf"^{re.escape(what)}:\s+{re.escape(str(path))}$", printed, re.M), what
     for key in ("posts", "model", "calibration", "training curves", "demo report", "clusters"):
         assert key in rerun.outputs
-    assert UNTUNED in printed and TRAINED in printed and "linking MRR" in printed
+    assert BEFORE in printed and AFTER in printed and "linking MRR" in printed
 
 
 @pytest.mark.slow
 def test_demo_evaluates_both_models_on_identical_queries(demo_run):
     out, _, first, rerun = demo_run
-    runs = {name: json.loads(rerun.outputs[f"{name} metrics"].read_text()) for name in (UNTUNED, TRAINED)}
+    runs = {name: json.loads(rerun.outputs[f"{name} metrics"].read_text()) for name in (BEFORE, AFTER)}
     hashes = {name: run["protocols"]["sybil"]["queries_sha256"] for name, run in runs.items()}
     assert len(set(hashes.values())) == 1 and rerun.summary["linking"]["same_queries"]
-    assert runs[UNTUNED]["model"]["name"] == "minilm"
-    assert runs[TRAINED]["model"]["name"] == str(out / "model")
+    assert runs[BEFORE]["model"]["name"] == "minilm"
+    assert runs[AFTER]["model"]["name"] == str(out / "model")
     for name, run in runs.items():
         linking = run["protocols"]["sybil"]["metrics"]["linking"]
         assert linking["pool_size"] == linking["n_queries"] == DEMO_TEST_ACCOUNTS
@@ -161,7 +161,7 @@ def test_demo_evaluates_both_models_on_identical_queries(demo_run):
         assert linking["mrr"] > 0.4, name
         assert rerun.metrics[name]["linking"] == linking
     # The untuned encoder does not depend on the training budget: its seeded figure on enron_demo is fixed.
-    assert runs[UNTUNED]["protocols"]["sybil"]["metrics"]["linking"]["mrr"] == pytest.approx(0.769, abs=1e-3)
+    assert runs[BEFORE]["protocols"]["sybil"]["metrics"]["linking"]["mrr"] == pytest.approx(0.769, abs=1e-3)
 
 
 @pytest.mark.slow
@@ -205,7 +205,7 @@ def test_demo_report_is_self_contained_and_links_every_step(demo_run):
     for href in re.findall(r'href="([^"]*)"', page):
         assert not re.match(r"[a-z]+:", href), href  # relative links into OUT only
         assert (out / href).exists(), href
-    for name in (UNTUNED, TRAINED):
+    for name in (BEFORE, AFTER):
         assert f'href="eval-{name.split()[0]}/report.html"' in page
         _images_are_inline_pngs(rerun.outputs[f"{name} report"].read_text())
     ingest_report = json.loads(rerun.outputs["ingest report"].read_text())

@@ -26,10 +26,11 @@ def demo_command(
         int | None, typer.Option(help="Training steps (default: the demo's budget).")
     ] = None,
 ) -> None:
-    """Ingest, train (quick preset), evaluate before/after on held-out authors, cluster them, report.
+    """Ingest, fine-tune `style` on some authors, evaluate before/after on held-out authors, cluster, report.
 
-    The held-out accounts are cut in two halves; the untuned default encoder (all-MiniLM-L6-v2) and the
-    trained one rank the halves (sybil protocol: MRR, R@1, R@8) on identical queries. OUT/report.html shows
+    The held-out accounts are cut in two halves; the pretrained `style` model (trained on Reddit) and the same
+    model fine-tuned on the corpus' other authors rank the halves (sybil protocol: MRR, R@1, R@8) on identical
+    queries. OUT/report.html shows
     every step.
     """
     # Before torch loads OpenMP: threads that sleep, not spin, while they wait. On cores shared with other
@@ -61,18 +62,18 @@ def demo_command(
 
 
 def before_after_table(summary: dict) -> Table:
-    """Rows: the sybil protocol's headline metrics; columns: untuned, trained, and the change."""
-    from authorid.workflows.demo_report import HEADLINES, TRAINED, UNTUNED  # deferred with the demo
+    """Rows: the sybil protocol's headline metrics; columns: pretrained, fine-tuned, and the change."""
+    from authorid.workflows.demo_report import HEADLINES, AFTER, BEFORE  # deferred with the demo
 
     linking = summary["linking"]
-    before, after = linking["metrics"][UNTUNED], linking["metrics"][TRAINED]
+    before, after = linking["metrics"][BEFORE], linking["metrics"][AFTER]
     pool = before["linking"]["pool_size"]
     same = "identical" if linking["same_queries"] else "NOT identical"
     table = Table(
         title=f"Held-out accounts cut in two, each first half ranked against {pool} second halves"
         f" (queries {same})"
     )
-    for column in ("metric", UNTUNED, TRAINED, "change"):
+    for column in ("metric", BEFORE, AFTER, "change"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for task, key, label in HEADLINES:
         if key in before.get(task, {}) and key in after.get(task, {}):

@@ -73,6 +73,13 @@ def evaluate_command(
             help="Verification: pair persons active in the same threads first.", rich_help_panel=Protocol
         ),
     ] = False,
+    include_training_accounts: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the accounts MODEL trained or validated on (left out by default: the model knows them).",
+            rich_help_panel=Protocol,
+        ),
+    ] = False,
     overwrite: OverwriteOption = False,
     json: JsonOption = False,
     map: MapOption = None,
@@ -99,6 +106,7 @@ def evaluate_command(
         out=out,
         overwrite=overwrite,
         corpus=corpus,
+        include_training_accounts=include_training_accounts,
         progress=True,
         min_posts=min_posts,
         max_posts=max_posts,

@@ -1,4 +1,4 @@
-"""The n-gram style encoder: hashed character and word n-grams, a tf-idf profile, a trained linear projection.
+"""The n-gram style encoder: hashed character and word n-grams, a tf-idf profile, two linear paths, centred.
 
 A post becomes counts of hashed n-grams (`authorid.encoders.hashing`: MurmurHash3 with a fixed seed, so the
 same n-gram lands in the same bucket in every process), one block of buckets per kind (character n-grams,
@@ -9,21 +9,34 @@ profile is
     x = normalize( ⊕_blocks  w_b · normalize( (1 + ln tf) · idf ) )
 
 (sublinear tf; smoothed idf fitted on the training corpus, as scikit-learn's; L2 per block, then overall), the
-profile `StylometricEncoder` builds, over hashed buckets instead of a vocabulary. The vector is
+profile `StylometricEncoder` builds, over hashed buckets instead of a vocabulary. Two linear paths read it:
 
-    v = normalize( [ a · normalize(x W),  b · normalize(S x) ] )
+    a = x W          W: a trained (table_rows x dim) table; bucket i reads row i mod table_rows
+                     (an `nn.EmbeddingBag` with sparse gradients: a step moves only its batch's rows)
+    b = S (g ∘ x)    S: a seeded count sketch to sketch_dim outputs (one ±1 per bucket, nothing stored);
+                     g: a learned weight per bucket (starts at 1: b starts as a random projection of x)
 
-with W the trained (buckets x dim) table, an `nn.EmbeddingBag` with sparse gradients (a step touches only the
-rows of the n-grams in its batch), and S an optional fixed count sketch of the profile (each bucket added,
-with a seeded sign, to one of `sketch_dim` outputs: a random projection that keeps the untrained profile's
-information in the vector, which a projection trained on one forum throws away). Both parts are linear in x,
-so a cosine between two accounts splits exactly into per-n-gram contributions.
+and the vector is
 
-Saved as `ngram.json` (settings) + `ngram.safetensors` (idf, W); no pickle.
+    v = [ sqrt(mix) · normalize(a - a̅),  sqrt(1 - mix) · normalize(b - b̅) ]
+
+so cos(v, v') = mix · cos_a + (1 - mix) · cos_b. Why this shape (measured; BENCHMARKS.md, docs/ngram.md):
+a narrow projection trained on one forum throws away what does not help on that forum and falls below the
+untrained profile on other platforms; the wide sketch keeps the profile's information (and g learns which
+n-grams matter), the trained table adds what the sketch misses. Subtracting the mean (a̅, b̅) removes what every
+account shares (the language itself), which the cosine of raw profiles is dominated by: centring is the
+largest single gain. The mean is the *corpus'* (the groups embedded together, when there are at least
+MIN_CENTRE_GROUPS of them, and `centre` is "corpus") or the one stored in the model (the training corpus',
+or the one `fit_centre` set). In training it is the batch's. Both paths are linear in x, so a score splits
+exactly into per-n-gram contributions (`contributions`).
+
+Saved as `ngram.json` (settings) + `ngram.safetensors` (idf, W as int8 rows with a per-row scale or float32,
+g, the stored means); no pickle.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -45,9 +58,14 @@ logger = logging.getLogger(__name__)
 CONFIG_FILE = "ngram.json"
 WEIGHTS_FILE = "ngram.safetensors"
 FORMAT = "authorid.ngram"
-FORMAT_VERSION = 1
-#: Posts embedded at once by `embed_groups` (bounds the memory of the summed counts).
-EMBED_CHUNK_GROUPS = 20_000
+FORMAT_VERSION = 2
+#: Groups projected at once by `embed_groups` (a chunk's sketch is dense: groups x sketch_dim floats).
+EMBED_CHUNK_GROUPS = 2048
+#: Fewest groups whose own mean centres them (fewer: the model's stored mean); a mean of a handful of
+#: accounts is mostly those accounts, and subtracting it would erase what they share with each other.
+MIN_CENTRE_GROUPS = 20
+#: Posts per pseudo-group when the stored mean is fitted on posts without accounts (`fit`).
+CENTRE_POSTS_PER_GROUP = 8
 
 
 class NgramModelError(AuthoridError):
@@ -56,28 +74,38 @@ class NgramModelError(AuthoridError):
 
 #: The settings that decide which bucket an n-gram lands in (what counts computed once depend on).
 HASHING_KEYS = ("char_ngrams", "char_buckets", "word_ngrams", "word_buckets", "lowercase_words")
+TABLE_STORAGE = ("int8", "float32")
+CENTRES = ("corpus", "fixed")
 
 DEFAULTS: dict = {
     "char_ngrams": [1, 4],
     "char_buckets": 2**18,
     "word_ngrams": [1, 2],
     "word_buckets": 2**18,
-    "lowercase_words": True,
+    "lowercase_words": False,
     "block_weights": [1.0, 1.0],
-    "dim": 256,
-    "sketch_dim": 0,
-    "sketch_weight": 0.0,
+    "dim": 128,
+    "table_rows": 2**17,
+    "init_scale": 0.1,
+    "sketch_dim": 16384,
+    "sketch_weights": True,
+    "mix": 0.1,
+    "train_mix": 0.3,
+    "centre": "corpus",
+    "table_storage": "int8",
     "seed": 0,
 }
 
 
 class NgramEncoder(nn.Module):
-    """Hashed char / word n-gram profiles -> trained linear projection (+ optional profile sketch), unit norm.
+    """Hashed char / word n-gram profiles -> [trained projection, weighted profile sketch], centred, unit norm.
 
-    Settings (see DEFAULTS): char_ngrams / word_ngrams as [low, high] (word_buckets 0 disables words),
-    char_buckets / word_buckets (hash buckets per block), lowercase_words, block_weights (weight of each
-    block in the profile), dim (trained projection width; 0: none), sketch_dim / sketch_weight (the fixed
-    count sketch of the profile appended to the vector; 0: none), seed (initial W and the sketch).
+    Settings (see DEFAULTS and the module docstring): char_ngrams / word_ngrams as [low, high] (word_buckets 0
+    disables words), char_buckets / word_buckets, lowercase_words, block_weights (char, word), dim (trained
+    width; 0: none), table_rows (rows of W; 0: one per bucket), init_scale (W's random start, per column
+    init_scale / sqrt(dim)), sketch_dim (0: none), sketch_weights (learn g), mix / train_mix (the trained
+    path's share of the cosine when scoring / training), centre ("corpus": groups embedded together are centred
+    on their own mean; "fixed": always on the stored mean), table_storage (int8 | float32 on disk), seed.
     """
 
     counts_ngrams = True
@@ -95,13 +123,29 @@ class NgramEncoder(nn.Module):
         self.register_buffer("idf", torch.ones(self.n_features))
         self.fitted = False
         self.table: nn.EmbeddingBag | None = None
-        if p["dim"] > 0:
-            self.table = nn.EmbeddingBag(self.n_features, p["dim"], mode="sum", sparse=True)
+        if p["dim"]:
+            rows = min(p["table_rows"] or self.n_features, self.n_features)
+            self.table = nn.EmbeddingBag(rows, p["dim"], mode="sum", sparse=True)
             generator = torch.Generator().manual_seed(p["seed"])
             with torch.no_grad():  # a random projection: untrained, cosines of profiles are roughly kept
-                self.table.weight.copy_(torch.randn(self.n_features, p["dim"], generator=generator))
-                self.table.weight.mul_(1 / math.sqrt(p["dim"]))
-        self._sketch = _count_sketch(self.n_features, p["sketch_dim"], p["seed"]) if p["sketch_dim"] else None
+                self.table.weight.copy_(torch.randn(rows, p["dim"], generator=generator))
+                self.table.weight.mul_(p["init_scale"] / math.sqrt(p["dim"]))
+        self.register_buffer("centre_trained", torch.zeros(p["dim"]))
+        self.register_buffer("centre_sketch", torch.zeros(p["sketch_dim"]))
+        if p["sketch_dim"]:
+            rng = np.random.default_rng([p["seed"], 17])
+            columns = rng.integers(0, p["sketch_dim"], size=self.n_features)
+            signs = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=self.n_features)
+            # Drawn again from the seed on load: not saved, not in the state dict.
+            self.register_buffer("sketch_column", torch.from_numpy(columns), persistent=False)
+            self.register_buffer("sketch_sign", torch.from_numpy(signs), persistent=False)
+            weight = torch.ones(self.n_features)
+            if p["sketch_weights"]:
+                self.sketch_weight = nn.Parameter(weight)
+            else:
+                self.register_buffer("sketch_weight", weight)
+        else:
+            self.sketch_weight = None
 
     # -- features ---------------------------------------------------------------------------------------------
 
@@ -110,7 +154,8 @@ class NgramEncoder(nn.Module):
         return count_ngrams(self.params, texts, jobs=jobs)
 
     def fit(self, texts: Sequence[str] | None = None, *, counts: sp.csr_matrix | None = None) -> NgramEncoder:
-        """Fit the idf on a corpus of posts (smoothed: ln((1 + n) / (1 + df)) + 1, df counted over posts)."""
+        """Fit the idf on a corpus of posts (smoothed: ln((1 + n) / (1 + df)) + 1, df counted over posts), and
+        a first stored mean on groups of CENTRE_POSTS_PER_GROUP consecutive posts."""
         counts = self.counts(texts) if counts is None else counts
         if counts.shape[0] == 0:
             raise ValueError("cannot fit an NgramEncoder's idf on an empty corpus")
@@ -118,7 +163,34 @@ class NgramEncoder(nn.Module):
         idf = np.log((1 + counts.shape[0]) / (1 + df)) + 1
         self.idf.copy_(torch.from_numpy(idf.astype(np.float32)))
         self.fitted = True
+        groups = np.arange(counts.shape[0]) // CENTRE_POSTS_PER_GROUP
+        self.fit_centre(summed_counts(counts, groups, int(groups[-1]) + 1))
         return self
+
+    @torch.no_grad()
+    def fit_centre(self, summed: sp.csr_matrix) -> NgramEncoder:
+        """Store the mean of both paths over these groups' summed counts (rows without n-grams are left out):
+        the centre of groups embedded on their own, or of every group when `centre` is "fixed"."""
+        self._require_fitted()
+        summed = summed[np.diff(summed.indptr) > 0]
+        if summed.shape[0] == 0:
+            raise ValueError("cannot centre an NgramEncoder on groups without any n-gram")
+        sums = [torch.zeros(self.params["dim"]), torch.zeros(self.params["sketch_dim"])]
+        for start in range(0, summed.shape[0], EMBED_CHUNK_GROUPS):
+            paths = self._paths(self.profiles(summed[start : start + EMBED_CHUNK_GROUPS]))
+            for total, part in zip(sums, paths, strict=True):
+                if part is not None:
+                    total += part.sum(0).float()
+        self.centre_trained.copy_(sums[0] / summed.shape[0])
+        self.centre_sketch.copy_(sums[1] / summed.shape[0])
+        return self
+
+    def fixed_to(self, summed: sp.csr_matrix) -> NgramEncoder:
+        """A copy of this encoder whose stored mean is these groups' and that always centres on it (what an
+        index keeps, so accounts added or linked later are centred like the enrolled ones)."""
+        adapted = copy.deepcopy(self).eval()
+        adapted.params["centre"] = "fixed"
+        return adapted.fit_centre(summed)
 
     def profiles(self, summed: sp.csr_matrix) -> sp.csr_matrix:
         """The profile x of each row of summed counts (see the module docstring): CSR float32, unit rows."""
@@ -147,40 +219,89 @@ class NgramEncoder(nn.Module):
         return self.params["dim"] + self.params["sketch_dim"]
 
     def forward(self, profiles: sp.csr_matrix) -> torch.Tensor:
-        """Unit vectors (n, dim) of profile rows; differentiable in W (sparse gradients)."""
-        p = self.params
-        parts = []
+        """Vectors (n, dim) of profile rows, differentiable in W (sparse gradients) and g. Training: centred on
+        the batch's mean, train_mix; otherwise centred on the stored mean, mix."""
+        a, b = self._paths(profiles)
+        if self.training:
+            centres = [None if part is None else part.mean(0) for part in (a, b)]
+        else:
+            centres = [self.centre_trained, self.centre_sketch]
+        return self._combine(a, b, *centres, mix=self.params["train_mix" if self.training else "mix"])
+
+    def _paths(self, profiles: sp.csr_matrix) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """(x W, S (g ∘ x)) of profile rows, uncentred; None for a path the settings leave out."""
+        device = self.idf.device
+        n = profiles.shape[0]
+        indices = torch.from_numpy(profiles.indices.astype(np.int64)).to(device)
+        values = torch.from_numpy(profiles.data.astype(np.float32)).to(device)
+        a = b = None
         if self.table is not None:
-            device = self.table.weight.device
-            indices = torch.from_numpy(profiles.indices.astype(np.int64)).to(device)
             offsets = torch.from_numpy(profiles.indptr[:-1].astype(np.int64)).to(device)
-            weights = torch.from_numpy(profiles.data.astype(np.float32)).to(device)
-            z = self.table(indices, offsets, per_sample_weights=weights)
-            parts.append(nn.functional.normalize(z, dim=-1) * _part_weight(p, "trained"))
-        if self._sketch is not None:
-            sketched = np.asarray((profiles @ self._sketch).todense(), dtype=np.float32)
-            s = nn.functional.normalize(torch.from_numpy(sketched).to(self.idf.device), dim=-1)
-            parts.append(s * _part_weight(p, "sketch"))
-        return nn.functional.normalize(torch.cat(parts, dim=-1), dim=-1)
+            a = self.table(indices % self.table.num_embeddings, offsets, per_sample_weights=values)
+        if self.params["sketch_dim"]:
+            k = self.params["sketch_dim"]
+            rows = torch.repeat_interleave(
+                torch.arange(n, device=device), torch.from_numpy(np.diff(profiles.indptr)).to(device)
+            )
+            weighted = values * self.sketch_sign[indices] * self.sketch_weight[indices]
+            flat = rows * k + self.sketch_column[indices]
+            b = (
+                torch.zeros(n * k, device=device, dtype=weighted.dtype)
+                .index_add(0, flat, weighted)
+                .view(n, k)
+            )
+        return a, b
+
+    @staticmethod
+    def _combine(a, b, centre_a, centre_b, *, mix: float) -> torch.Tensor:
+        if a is None or b is None:
+            only, centre = (a, centre_a) if b is None else (b, centre_b)
+            return nn.functional.normalize(only - centre, dim=-1)
+        return torch.cat(
+            [
+                math.sqrt(mix) * nn.functional.normalize(a - centre_a, dim=-1),
+                math.sqrt(1 - mix) * nn.functional.normalize(b - centre_b, dim=-1),
+            ],
+            dim=-1,
+        )
 
     @torch.no_grad()
     def embed_groups(self, texts: Sequence[str], groups: np.ndarray, n_groups: int) -> np.ndarray:
-        """One unit vector per group of posts, from the group's summed counts: float32 (n_groups, dim)."""
+        """One unit vector per group of posts, from the group's summed counts: float32 (n_groups, dim). Centred
+        on these groups' own mean when `centre` is "corpus" and there are MIN_CENTRE_GROUPS or more with text;
+        otherwise on the stored mean. A group without any n-gram gets a zero vector (never NaN)."""
         self._require_fitted()
-        groups = np.asarray(groups, dtype=np.int64)
-        counts = self.counts(texts)
-        membership = sp.csr_matrix(
-            (np.ones(len(groups), dtype=np.float32), (groups, np.arange(len(groups)))),
-            shape=(n_groups, len(groups)),
-        )
-        summed = (membership @ counts).tocsr()
-        out = np.zeros((n_groups, self.dim), dtype=np.float32)
+        summed = summed_counts(self.counts(texts), np.asarray(groups, dtype=np.int64), n_groups)
+        return self.embed_summed(summed)
+
+    @torch.no_grad()
+    def embed_summed(self, summed: sp.csr_matrix) -> np.ndarray:
+        """`embed_groups` for groups' summed counts (rows of `summed_counts`)."""
+        self._require_fitted()
+        n_groups = summed.shape[0]
+        has_text = np.diff(summed.indptr) > 0
+        p = self.params
+        raw = np.zeros((n_groups, self.dim), dtype=np.float32)
         for start in range(0, n_groups, EMBED_CHUNK_GROUPS):
             stop = min(start + EMBED_CHUNK_GROUPS, n_groups)
-            vectors = self(self.profiles(summed[start:stop])).float().cpu().numpy()
-            empty = np.diff(summed.indptr[start : stop + 1]) == 0
-            vectors[empty] = 0  # a group with no n-gram (no usable text) points nowhere, never NaN
-            out[start:stop] = vectors
+            a, b = self._paths(self.profiles(summed[start:stop]))
+            if a is not None:
+                raw[start:stop, : p["dim"]] = a.float().cpu().numpy()
+            if b is not None:
+                raw[start:stop, p["dim"] :] = b.float().cpu().numpy()
+        if p["centre"] == "corpus" and has_text.sum() >= MIN_CENTRE_GROUPS:
+            centre = torch.from_numpy(raw[has_text].mean(0, dtype=np.float64).astype(np.float32))
+        else:
+            centre = torch.cat([self.centre_trained, self.centre_sketch]).float().cpu()
+        out = np.zeros_like(raw)
+        for start in range(0, n_groups, EMBED_CHUNK_GROUPS):
+            chunk = torch.from_numpy(raw[start : start + EMBED_CHUNK_GROUPS])
+            a = chunk[:, : p["dim"]] if p["dim"] else None
+            b = chunk[:, p["dim"] :] if p["sketch_dim"] else None
+            out[start : start + len(chunk)] = self._combine(
+                a, b, centre[: p["dim"]], centre[p["dim"] :], mix=p["mix"]
+            ).numpy()
+        out[~has_text] = 0
         return out
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -192,13 +313,25 @@ class NgramEncoder(nn.Module):
 
     def save(self, path: str | Path, **_) -> Path:
         """Write `ngram.json` and `ngram.safetensors` into folder `path` (keyword options are ignored, so the
-        trainer's `encoder.save(folder, safe_serialization=True)` works for every encoder); returns the folder."""
+        trainer's `encoder.save(folder, safe_serialization=True)` works for every encoder); returns the folder.
+        With table_storage int8, W is stored as int8 rows and one float16 scale per row (a quarter of float32;
+        measured to change no benchmark figure)."""
         self._require_fitted()
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        tensors = {"idf": self.idf.detach().cpu().contiguous()}
+        tensors = {
+            "idf": self.idf.detach().cpu().contiguous(),
+            "centre_trained": self.centre_trained.detach().cpu().contiguous(),
+            "centre_sketch": self.centre_sketch.detach().cpu().contiguous(),
+        }
+        if self.params["sketch_dim"]:
+            tensors["sketch_weight"] = self.sketch_weight.detach().cpu().half().contiguous()
         if self.table is not None:
-            tensors["table"] = self.table.weight.detach().cpu().contiguous()
+            table = self.table.weight.detach().cpu().float()
+            if self.params["table_storage"] == "int8":
+                tensors.update(quantize_rows(table))
+            else:
+                tensors["table"] = table.contiguous()
         atomic_write(folder / WEIGHTS_FILE, lambda tmp: save_file(tensors, str(tmp)))
         config = {"format": FORMAT, "version": FORMAT_VERSION, "params": self.params}
         atomic_write_text(folder / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
@@ -213,24 +346,41 @@ class NgramEncoder(nn.Module):
             config = json.loads(config_file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise NgramModelError(f"{config_file}: missing; not an n-gram model folder") from None
-        except (OSError, json.JSONDecodeError) as err:
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
             raise NgramModelError(f"{config_file}: unreadable ({err})") from None
         if not isinstance(config, dict) or config.get("format") != FORMAT:
             raise NgramModelError(
                 f"{config_file}: not an authorid n-gram encoder (format {FORMAT!r} expected)"
             )
         if config.get("version") != FORMAT_VERSION:
-            raise NgramModelError(f"{config_file}: version {config.get('version')!r} is not {FORMAT_VERSION}")
-        encoder = cls(**config.get("params", {}))
+            raise NgramModelError(
+                f"{config_file}: version {config.get('version')!r} is not {FORMAT_VERSION}; retrain the model"
+                " with this authorid"
+            )
+        try:
+            encoder = cls(**config.get("params", {}))
+        except NgramModelError as err:
+            raise NgramModelError(f"{config_file}: {err}") from None
         try:
             tensors = load_file(str(weights_file))
         except FileNotFoundError:
             raise NgramModelError(f"{weights_file}: missing; the model folder is incomplete") from None
         except Exception as err:  # noqa: BLE001 - safetensors raises its own error types for damaged files
             raise NgramModelError(f"{weights_file}: damaged ({err}); train or copy the model again") from None
-        expected = {"idf": (encoder.n_features,)}
+        p = encoder.params
+        expected = {
+            "idf": (encoder.n_features,),
+            "centre_trained": (p["dim"],),
+            "centre_sketch": (p["sketch_dim"],),
+        }
+        if p["sketch_dim"]:
+            expected["sketch_weight"] = (encoder.n_features,)
         if encoder.table is not None:
-            expected["table"] = (encoder.n_features, encoder.params["dim"])
+            rows = encoder.table.num_embeddings
+            if p["table_storage"] == "int8":
+                expected |= {"table_int8": (rows, p["dim"]), "table_scale": (rows,)}
+            else:
+                expected["table"] = (rows, p["dim"])
         for name, shape in expected.items():
             found = tuple(tensors[name].shape) if name in tensors else None
             if found != shape:
@@ -239,8 +389,15 @@ class NgramEncoder(nn.Module):
                 )
         with torch.no_grad():
             encoder.idf.copy_(tensors["idf"].float())
+            encoder.centre_trained.copy_(tensors["centre_trained"].float())
+            encoder.centre_sketch.copy_(tensors["centre_sketch"].float())
+            if p["sketch_dim"]:
+                encoder.sketch_weight.copy_(tensors["sketch_weight"].float())
             if encoder.table is not None:
-                encoder.table.weight.copy_(tensors["table"].float())
+                table = tensors.get("table")
+                if table is None:
+                    table = tensors["table_int8"].float() * tensors["table_scale"].float()[:, None]
+                encoder.table.weight.copy_(table.float())
         encoder.fitted = True
         return encoder.eval()
 
@@ -249,51 +406,51 @@ class NgramEncoder(nn.Module):
             raise ValueError("the NgramEncoder has no idf yet; call fit(texts) or NgramEncoder.load")
 
 
+def summed_counts(counts: sp.csr_matrix, groups: np.ndarray, n_groups: int) -> sp.csr_matrix:
+    """Row g = the sum of the counts of the posts in group g (`groups[i]` is post i's group): CSR."""
+    membership = sp.csr_matrix(
+        (np.ones(len(groups), dtype=np.float32), (groups, np.arange(len(groups)))),
+        shape=(n_groups, len(groups)),
+    )
+    return (membership @ counts).tocsr()
+
+
+def quantize_rows(table: torch.Tensor) -> dict[str, torch.Tensor]:
+    """int8 rows and a float16 scale per row (row ≈ int8 * scale; the largest entry of a row is ±127)."""
+    scale = (table.abs().amax(dim=1) / 127).clamp_min(1e-12).half()
+    quantized = torch.round(table / scale.float()[:, None]).clamp(-127, 127).to(torch.int8)
+    return {"table_int8": quantized.contiguous(), "table_scale": scale.contiguous()}
+
+
 def _checked(p: dict) -> dict:
     for key in ("char_ngrams", "word_ngrams"):
         low, high = (int(v) for v in p[key])
         if not 1 <= low <= high:
             raise NgramModelError(f"{key} must be [low, high] with 1 <= low <= high, got {p[key]}")
         p[key] = [low, high]
-    for key in ("char_buckets", "word_buckets", "dim", "sketch_dim", "seed"):
+    for key in ("char_buckets", "word_buckets", "dim", "table_rows", "sketch_dim", "seed"):
         p[key] = int(p[key])
         if p[key] < 0:
             raise NgramModelError(f"{key} must be >= 0, got {p[key]}")
     if p["char_buckets"] < 1:
         raise NgramModelError("char_buckets must be >= 1")
     if p["dim"] == 0 and p["sketch_dim"] == 0:
-        raise NgramModelError(
-            "an n-gram encoder needs dim > 0 (trained) or sketch_dim > 0 (untrained sketch)"
-        )
+        raise NgramModelError("an n-gram encoder needs dim > 0 (trained table) or sketch_dim > 0 (sketch)")
     p["block_weights"] = [float(w) for w in p["block_weights"]]
     if len(p["block_weights"]) != 2 or min(p["block_weights"]) < 0:
         raise NgramModelError(
             f"block_weights must be two weights >= 0 (char, word), got {p['block_weights']}"
         )
-    p["sketch_weight"] = float(p["sketch_weight"])
-    if not 0 <= p["sketch_weight"] <= 1 or (p["sketch_dim"] and p["dim"] == 0 and p["sketch_weight"] == 0):
-        raise NgramModelError(
-            f"sketch_weight must be in [0, 1] (and > 0 without dim), got {p['sketch_weight']}"
-        )
+    for key in ("mix", "train_mix"):
+        p[key] = float(p[key])
+        if not 0 < p[key] < 1:
+            raise NgramModelError(f"{key} must be between 0 and 1 (exclusive), got {p[key]}")
+    p["init_scale"] = float(p["init_scale"])
+    if p["init_scale"] <= 0:
+        raise NgramModelError(f"init_scale must be > 0, got {p['init_scale']}")
+    for key, choices in (("table_storage", TABLE_STORAGE), ("centre", CENTRES)):
+        if p[key] not in choices:
+            raise NgramModelError(f"{key} must be one of {', '.join(choices)}, got {p[key]!r}")
     p["lowercase_words"] = bool(p["lowercase_words"])
+    p["sketch_weights"] = bool(p["sketch_weights"])
     return p
-
-
-def _part_weight(p: dict, part: str) -> float:
-    """Weight of the trained part and of the sketch in the concatenated vector (squares sum to 1)."""
-    if not p["sketch_dim"]:
-        return 1.0
-    if not p["dim"]:
-        return 1.0
-    sketch = p["sketch_weight"]
-    return math.sqrt(1 - sketch**2) if part == "trained" else sketch
-
-
-def _count_sketch(n_features: int, width: int, seed: int) -> sp.csr_matrix:
-    """(n_features, width) sparse matrix with one seeded ±1 per row: feature hashing of the profile."""
-    rng = np.random.default_rng([seed, 17])
-    columns = rng.integers(0, width, size=n_features)
-    signs = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=n_features)
-    return sp.csr_matrix(
-        (signs, (np.arange(n_features), columns)), shape=(n_features, width), dtype=np.float32
-    )

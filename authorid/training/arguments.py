@@ -66,13 +66,24 @@ class NgramArgs:
     char_buckets: int = 2**18
     word_ngrams: list[int] = field(default_factory=lambda: [1, 2])
     word_buckets: int = 2**18  #: 0: no word n-grams
-    lowercase_words: bool = True
+    lowercase_words: bool = False
     block_weights: list[float] = field(default_factory=lambda: [1.0, 1.0])
-    dim: int = 256  #: trained projection width
-    sketch_dim: int = 0  #: width of the fixed count sketch of the profile kept in the vector (0: none)
-    sketch_weight: float = 0.0
-    lr: float = 3e-3  #: learning rate of the n-gram table (sparse rows)
-    optimizer: str = "sparse-adam"  #: sparse-adam | adagrad (the table's optimiser; heads use AdamW)
+    dim: int = 128  #: trained table width (0: sketch path only)
+    table_rows: int = (
+        2**17
+    )  #: rows of the trained table; bucket i reads row i mod table_rows (0: one per bucket)
+    init_scale: float = 0.1  #: the table's random start, N(0, (init_scale^2) / dim)
+    sketch_dim: int = 16384  #: width of the count sketch of the weighted profile (0: trained path only)
+    sketch_weights: bool = True  #: learn a weight per bucket in the sketch path
+    mix: float = 0.1  #: the trained path's share of the cosine when scoring
+    train_mix: float = 0.3  #: ... and when training
+    centre: str = (
+        "corpus"  #: corpus: accounts embedded together are centred on their mean; fixed: stored mean
+    )
+    table_storage: str = "int8"  #: int8 | float32: how the exported model stores the table
+    lr: float = 0.05  #: learning rate of the trained table (sparse rows)
+    optimizer: str = "adagrad"  #: adagrad | sparse-adam (the table's optimiser)
+    sketch_lr: float = 1e-2  #: Adam's learning rate of the per-bucket weights
     idf_posts: int | None = 200_000  #: seeded sample of training posts the idf is fitted on (None: all)
     #: folder keeping the training posts' n-gram counts between runs on the same posts (None: count each run)
     counts_cache: str | None = None
@@ -182,8 +193,9 @@ class TrainConfig:
             raise ConfigError(
                 "episodes.disjoint needs model.encoder ngram (transformer episodes must be equal)"
             )
-        if self.ngram.lr <= 0:
-            raise ConfigError(f"ngram.lr must be > 0, got {self.ngram.lr}")
+        for key in ("lr", "sketch_lr"):
+            if getattr(self.ngram, key) <= 0:
+                raise ConfigError(f"ngram.{key} must be > 0, got {getattr(self.ngram, key)}")
         if self.optim.lr <= 0 or self.optim.head_lr <= 0:
             raise ConfigError("optim.lr and optim.head_lr must be > 0")
         if not 0 <= self.optim.warmup_ratio < 1:
@@ -226,6 +238,27 @@ PRESETS: dict[str, dict[str, Any]] = {
         "run.max_steps": 1000,
         "run.eval_every": 200,
         "run.checkpoint_every": 100,
+    },
+    # The n-gram encoder on a whole forum dump, on CPU (what the packaged `style` model was trained with;
+    # docs/ngram.md): every account with >= 4 posts, 256 accounts x 2 disjoint episodes of <= 8 posts per
+    # step, SupCon, for 7 minutes of optimisation (the sparse table learns most in its first epoch).
+    "ngram": {
+        "model.encoder": "ngram",
+        "loss.name": "supcon",
+        "data.min_posts": 4,
+        "data.val_accounts": 200,
+        "data.val_posts_per_account": 16,
+        "episodes.accounts_per_batch": 256,
+        "episodes.episodes_per_account": 2,
+        "episodes.posts_per_episode": 8,
+        "episodes.disjoint": True,
+        "optim.scheduler": "constant",
+        "optim.warmup_ratio": 0.0,
+        "run.max_steps": 100_000,
+        "run.max_seconds": 420,
+        "run.eval_every": 50,
+        "run.checkpoint_every": 50,
+        "run.patience": None,
     },
     # One GPU (or several under torchrun): whole corpus, LUAR-sized episodes, bf16.
     "gpu": {

@@ -22,8 +22,10 @@ def _metrics_table(metrics: dict | None) -> str:
 def _what_it_is(meta: dict, what: str) -> str:
     if meta.get("encoder") == "ngram":
         return f"""A hashed character and word n-gram encoder trained by [authorid](https://github.com/) so that the
-cosine of two accounts' vectors reflects **writing style**; it {what}. An account's vector is the
-trained projection of the tf-idf profile of its posts' summed n-gram counts. Load it with
+cosine of two accounts' vectors reflects **writing style**; it {what}. An account's vector is built
+from the tf-idf profile of its posts' summed n-gram counts: a trained projection of it and a sketch of it
+with learned per-n-gram weights, both centred on the mean of the accounts embedded together (or on the
+training accounts' mean, for a few accounts alone). Load it with
 `authorid.model.load_model("<this folder>")` for account vectors and, when `calibration.json` is present,
 calibrated P(same person)."""
     return f"""A sentence-transformers model fine-tuned by [authorid](https://github.com/) to map posts to vectors whose
@@ -40,10 +42,17 @@ def _architecture(meta: dict) -> str:
     blocks = [f"char {n.get('char_ngrams')}-grams in {n.get('char_buckets', 0):,} buckets"]
     if n.get("word_buckets"):
         blocks.append(f"word {n.get('word_ngrams')}-grams in {n.get('word_buckets'):,} buckets")
-    sketch = f" plus a {n.get('sketch_dim')}-dim sketch of the profile" if n.get("sketch_dim") else ""
+    sketch = (
+        f" and a {n.get('sketch_dim'):,}-dim count sketch of the profile"
+        + (" with learned per-bucket weights" if n.get("sketch_weights") else "")
+        if n.get("sketch_dim")
+        else ""
+    )
     return (
-        f"Encoder: hashed n-grams ({', '.join(blocks)}), idf fitted on the training posts, projection to"
-        f" {n.get('dim')} dims{sketch}; table optimiser {n.get('optimizer')} at lr {n.get('lr')}."
+        f"Encoder: hashed n-grams ({', '.join(blocks)}), idf fitted on the training posts; a trained"
+        f" {n.get('dim')}-dim projection ({n.get('table_rows'):,} table rows){sketch}; score = {n.get('mix')} x"
+        f" the projection's cosine + {1 - float(n.get('mix') or 0):g} x the sketch's; table optimiser"
+        f" {n.get('optimizer')} at lr {n.get('lr')}."
     )
 
 

@@ -18,8 +18,11 @@ import torch
 from sentence_transformers import SentenceTransformer
 from torch import nn
 
+from authorid.data.arrow import read_columns
 from authorid.data.episodes import Episode, collate_episodes
+from authorid.data.sampling import first_per_group
 from authorid.encoders import AttentionPooling, NgramEncoder
+from authorid.encoders.ngram import summed_counts
 
 
 class EpisodeModel(nn.Module):
@@ -72,16 +75,25 @@ class NgramEpisodeModel(nn.Module):
         """(the profile of each episode's summed counts, labels): texts are never read again."""
         rows = np.concatenate([e.indices for e in batch])
         owner = np.repeat(np.arange(len(batch)), [len(e.indices) for e in batch])
-        membership = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (owner, np.arange(len(rows)))),
-            shape=(len(batch), len(rows)),
-        )
-        summed = (membership @ self.post_counts[rows]).tocsr()
+        summed = summed_counts(self.post_counts[rows], owner, len(batch))
         labels = torch.tensor([e.label for e in batch], dtype=torch.long, device=device)
         return self.encoder.profiles(summed), labels
 
     def forward(self, profiles: sp.csr_matrix, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.loss(self.encoder(profiles).float(), labels)
+
+    def store_centre(self, posts, *, seed: int, accounts: int = 4096, posts_per_account: int = 8) -> None:
+        """Store the encoder's mean over (a seeded sample of up to `accounts`) training accounts, each the sum
+        of up to `posts_per_account` random posts: the centre of accounts embedded without a corpus."""
+        ids = read_columns(posts, ["account_id"]).column("account_id").to_numpy(zero_copy_only=False)
+        names, codes = np.unique(ids, return_inverse=True)
+        rng = np.random.default_rng([seed, 9])
+        chosen = np.zeros(len(names), dtype=bool)
+        chosen[rng.permutation(len(names))[:accounts]] = True
+        rows = first_per_group(codes, rng.random(len(codes)), posts_per_account)
+        rows = rows[chosen[codes[rows]]]
+        _, groups = np.unique(codes[rows], return_inverse=True)
+        self.encoder.fit_centre(summed_counts(self.post_counts[rows], groups, int(groups.max()) + 1))
 
 
 def _to_device(features: dict, device) -> dict:

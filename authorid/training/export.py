@@ -26,6 +26,7 @@ from authorid.config import to_dict
 from authorid.encoders import resolve_base, save_pooling
 from authorid.io import atomic_write, atomic_write_text, dumps_json, write_json
 from authorid.losses import LOSSES, hyperparameters, parse_spec
+from authorid.pretrained import is_packaged
 from authorid.training.arguments import TrainConfig
 from authorid.training.card import model_card
 from authorid.training.curves import CURVES_FILE, plot_curves
@@ -51,7 +52,9 @@ def run_metadata(cfg: TrainConfig, prepared: TrainingData, parts: TrainedParts) 
     ngram = cfg.model.encoder == "ngram"
     return {
         "encoder": cfg.model.encoder,
-        "base": cfg.model.base if not ngram or Path(cfg.model.base).is_dir() else None,
+        "base": cfg.model.base
+        if not ngram or is_packaged(cfg.model.base) or Path(cfg.model.base).is_dir()
+        else None,
         "base_path": str(resolve_base(cfg.model.base)) if not ngram else None,
         "ngram": to_dict(cfg.ngram) if ngram else None,
         "task": cfg.data.task,

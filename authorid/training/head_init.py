@@ -29,6 +29,7 @@ from torch import nn
 
 from authorid.data.sampling import first_per_group
 from authorid.encoders import embed_groups
+from authorid.encoders.ngram import summed_counts
 from authorid.losses.heads import CosineHead, LinearHead
 
 #: Logit scale of an imprinted linear head (unit episode vectors give cosines in [-1, 1]; the scale of the
@@ -58,13 +59,8 @@ def class_centroids(
         raise ValueError(f"{missing} of the {len(accounts)} training accounts have no post to imprint from")
     if (
         counts is not None
-    ):  # the n-gram encoder: each centroid is the profile of the chosen posts' summed counts
-        membership = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (labels[rows], np.arange(len(rows)))),
-            shape=(len(accounts), len(rows)),
-        )
-        with torch.no_grad():
-            return encoder(encoder.profiles((membership @ counts[rows]).tocsr())).float().cpu().numpy()
+    ):  # the n-gram encoder: each centroid is the vector of the chosen posts' summed counts
+        return encoder.embed_summed(summed_counts(counts[rows], labels[rows], len(accounts)))
     texts = list(posts.select(rows)["text"])
     return embed_groups(encoder, texts, labels[rows], len(accounts), batch_size=batch_size)
 

@@ -50,6 +50,7 @@ from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.encoders.ngram import DEFAULTS as NGRAM_DEFAULTS
 from authorid.encoders.ngram import HASHING_KEYS
 from authorid.io import atomic_write, write_json
+from authorid.pretrained import is_packaged, packaged_model_path
 from authorid.progress import training_progress
 from authorid.training.arguments import TrainConfig
 from authorid.training.episode_model import EpisodeModel, NgramEpisodeModel
@@ -174,7 +175,12 @@ class _Run:
         over its table (only the rows a step touched move) and AdamW over the loss head."""
         o = self.cfg.optim
         if isinstance(model, NgramEpisodeModel):
-            optimizers = [_sparse_optimizer(self.cfg, model.encoder.table.weight)]
+            encoder = model.encoder
+            optimizers = (
+                [_sparse_optimizer(self.cfg, encoder.table.weight)] if encoder.table is not None else []
+            )
+            if isinstance(encoder.sketch_weight, torch.nn.Parameter):
+                optimizers.append(torch.optim.Adam([encoder.sketch_weight], lr=self.cfg.ngram.sketch_lr))
             head = list(model.loss.parameters())
             if head:
                 optimizers.append(torch.optim.AdamW(head, lr=o.head_lr, weight_decay=0.0))
@@ -241,7 +247,7 @@ class _Run:
     def fit(self, prepared: TrainingData) -> TrainedParts:
         self._start(prepared)
         paused = self._loop(prepared)
-        return self._finish(paused)
+        return self._finish(paused, prepared)
 
     def _start(self, prepared: TrainingData) -> None:
         """Build everything the loop needs; restore the checkpoint's state, or imprint and save the config."""
@@ -442,8 +448,9 @@ class _Run:
             self.state.save(folder)
         self.accelerator.wait_for_everyone()
 
-    def _finish(self, paused: bool) -> TrainedParts:
-        """Paused: stop here. Else load the best validated weights on every process and stop."""
+    def _finish(self, paused: bool, prepared: TrainingData) -> TrainedParts:
+        """Paused: stop here. Else load the best validated weights on every process and stop (an n-gram
+        encoder then stores its mean over the training accounts: the centre of accounts embedded alone)."""
         if paused:
             logger.info("paused at step %d of %d; resume to continue", self.state.step, self.total_steps)
         else:
@@ -451,6 +458,8 @@ class _Run:
                 load_weights(self._modules(), self.state_dir / "best")
             self.accelerator.wait_for_everyone()  # every rank has read the best weights before main removes them
             self.inner.eval()
+            if isinstance(self.inner, NgramEpisodeModel):
+                self.inner.store_centre(prepared.train, seed=self.cfg.run.seed)
         self.accelerator.end_training()
         return TrainedParts(
             encoder=self.inner.encoder,
@@ -474,7 +483,11 @@ def build_ngram_encoder(cfg: TrainConfig, posts) -> tuple[NgramEncoder, sp.csr_m
     """(the n-gram encoder to train, every training post's counts). A fresh encoder with the [ngram] settings
     and an idf fitted on (a seeded sample of) the training posts; or, when `model.base` is a trained n-gram
     model folder, that model (its settings, idf and table) to continue from."""
-    base = Path(cfg.model.base).expanduser()
+    base = (
+        packaged_model_path(cfg.model.base)
+        if is_packaged(cfg.model.base)
+        else Path(cfg.model.base).expanduser()
+    )
     started = time.perf_counter()
     if (base / NGRAM_CONFIG_FILE).is_file():
         encoder = NgramEncoder.load(base).train()

@@ -1,20 +1,21 @@
-"""The demo pipeline: ingest -> open-world split -> train -> evaluate before/after -> cluster -> HTML report.
+"""The demo pipeline: ingest -> open-world split -> fine-tune -> evaluate before/after -> cluster -> HTML report.
 
 What `make demo` runs on the bundled Enron sample (40 authors, 24 e-mails each). Every step is the public
 function a user would call, so this module doubles as a worked example of the Python API:
 
     ingested = ingest("enron_demo", out="runs/demo/posts.parquet")             # read + clean, with a report
     parts = split(ingested.posts, "open-world", seed=0, val_accounts=6, test_accounts=16, min_posts=20)
-    model = train(parts.train, val=parts.val, out="runs/demo/model", preset="quick", loss="supcon",
-                  overrides=training_overrides(32), overwrite=True)            # a calibrated StyleModel
-    untuned = load_model("minilm", max_seq_length=48)                          # the "before"
-    evaluate(untuned, parts.test, protocol="sybil", out="runs/demo/eval-untuned")
-    evaluate(model, parts.test, protocol="sybil", out="runs/demo/eval-trained")  # same queries (sha256)
+    model = train(parts.train, val=parts.val, out="runs/demo/model", preset="ngram", loss="supcon",
+                  overrides=training_overrides(40, accounts=18), overwrite=True)  # `style` fine-tuned
+    pretrained = load_model("style")                                           # the "before"
+    evaluate(pretrained, parts.test, protocol="sybil", out="runs/demo/eval-pretrained")
+    evaluate(model, parts.test, protocol="sybil", out="runs/demo/eval-fine-tuned")  # same queries (sha256)
     pseudo = split(parts.test, "sybil", seed=0, k=2, by="random", min_posts=20).test
     groups = cluster_accounts(model.embed_accounts(pseudo), k=1, probability=model.calibration.predict)
 
 The held-out test accounts are never trained or validated on (open world: the model meets new authors), and
-both models are evaluated on the very same queries. Then `OUT/report.html` puts every step on one page.
+both models are evaluated on the very same queries: the pretrained `style` model (trained on Reddit, never on
+e-mail) before, and the same model fine-tuned on the demo corpus' other authors after (domain adaptation). Then `OUT/report.html` puts every step on one page.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from authorid.io import atomic_write_text, write_json
 from authorid.metrics.clustering import clustering_metrics
 from authorid.model import load_model
 from authorid.progress import quiet_library_bars
-from authorid.workflows.demo_report import TRAINED, UNTUNED, DemoClusters, render_demo_report
+from authorid.workflows.demo_report import AFTER, BEFORE, DemoClusters, render_demo_report
 from authorid.workflows.evaluate import evaluate
 from authorid.workflows.ingest import ingest
 from authorid.workflows.train import train
@@ -50,11 +51,12 @@ DEMO_TEST_ACCOUNTS = 16
 DEMO_VAL_ACCOUNTS = 6
 #: Posts an account needs to be held out (the sybil protocol's default: halves of >= 10 posts).
 DEMO_MIN_POSTS = 20
-#: Supervised contrastive loss: with 18 training authors it learns from every pair in a batch, not from one
-#: class head per author (on enron_demo, held-out linking MRR 0.77 -> 0.83 in 32 steps; the default
-#: nbc-softmax reached 0.80 in 48).
+#: Supervised contrastive loss (the n-gram preset's): with 18 training authors it learns from every pair in a
+#: batch, not from one class head per author.
 DEMO_LOSS = "supcon"
-DEMO_STEPS = 32
+#: Fine-tuning steps from `style`: each step sees every training author (two disjoint episodes each), and takes
+#: a fraction of a second.
+DEMO_STEPS = 40
 #: Validations during training (plus the one before the first step): the points of the validation curve, and
 #: the candidates for the weights kept (each embeds every validation post, so few).
 DEMO_VALIDATIONS = 2
@@ -69,23 +71,22 @@ SUMMARY_FILE, REPORT_FILE = "demo.json", "report.html"
 @dataclass
 class DemoResult:
     out: Path
-    #: UNTUNED / TRAINED -> the sybil protocol's metrics by task ("linking", "episodes")
+    #: BEFORE / AFTER -> the sybil protocol's metrics by task ("linking", "episodes")
     metrics: dict[str, dict[str, dict]]
     clustering: dict[str, float]  #: the trained model's clustering of the held-out accounts vs true authors
     summary: dict  #: the content of OUT/demo.json
     outputs: dict[str, Path] = field(default_factory=dict)  #: what was written where
 
 
-def training_overrides(max_steps: int = DEMO_STEPS) -> dict[str, Any]:
-    """Dotted settings over the quick preset (sized for 300 accounts) for the demo's few training accounts.
-
-    The quick preset's sampling caps (300 accounts, 16 posts) keep all of enron_demo's training accounts; the
-    demo passes its own validation accounts, so only the step budget changes: `max_steps` steps, validated
-    DEMO_VALIDATIONS times, and no resumable checkpoint (a demo is re-run, not resumed; writing optimizer
-    state would cost more than a step).
-    """
+def training_overrides(max_steps: int = DEMO_STEPS, *, accounts: int) -> dict[str, Any]:
+    """Dotted settings over the `ngram` preset (sized for a whole forum) for fine-tuning `style` on the demo's
+    few training accounts: every account in each batch, `max_steps` steps validated DEMO_VALIDATIONS times
+    (the best, step 0 included, is kept), and no resumable checkpoint (a demo is re-run, not resumed)."""
     return {
+        "model.base": "style",
+        "episodes.accounts_per_batch": min(accounts, 256),
         "run.max_steps": max_steps,
+        "run.max_seconds": None,
         "run.eval_every": max(1, max_steps // DEMO_VALIDATIONS),
         "run.checkpoint_every": max_steps + 1,
     }
@@ -105,7 +106,7 @@ def run_demo(
 ) -> DemoResult:
     """Run the whole pipeline on `corpus`, writing every output under `out` (replaced on a re-run).
 
-    `overrides`: further dotted training settings (over the quick preset and `training_overrides`).
+    `overrides`: further dotted training settings (over the ngram preset and `training_overrides`).
     Seeded by `seed` throughout: the split, training, the evaluation sets and the clustering.
     """
     out = Path(out)
@@ -127,13 +128,14 @@ def run_demo(
         )
         outputs["split manifest"] = parts.manifest.save(out / "split.json")
 
-    settings = {**training_overrides(max_steps), "run.seed": seed, **(overrides or {})}
+    accounts = len(set(parts.train["account_id"]))
+    settings = {**training_overrides(max_steps, accounts=accounts), "run.seed": seed, **(overrides or {})}
     with quiet_library_bars(not progress), _timed(timing, "train"):
         model = train(
             parts.train,
             val=parts.val,
             out=out / "model",
-            preset="quick",
+            preset="ngram",
             loss=loss,
             overrides=settings,
             overwrite=True,
@@ -178,13 +180,12 @@ def run_demo(
 def evaluate_before_after(
     model, test, *, out: Path, seed: int, corpus: str, progress: bool = False
 ) -> dict[str, dict]:
-    """The sybil protocol on the held-out accounts for the untuned default encoder and for `model`.
+    """The sybil protocol on the held-out accounts for the pretrained `style` model and for `model`.
 
-    Same posts, seed and settings, so the same queries (their sha256 is in each metrics.json). The untuned
-    encoder reads as many tokens per post as the trained one: only the training differs. Each run writes
-    OUT/eval-untuned/ or OUT/eval-trained/ (metrics.json, report.html, manifests/).
+    Same posts, seed and settings, so the same queries (their sha256 is in each metrics.json). Each run writes
+    OUT/eval-pretrained/ or OUT/eval-fine-tuned/ (metrics.json, report.html, manifests/).
     """
-    untuned = load_model("minilm", max_seq_length=model.metadata.get("max_seq_length", 128))
+    pretrained = load_model("style")
     return {
         name: evaluate(
             style_model,
@@ -197,8 +198,8 @@ def evaluate_before_after(
             progress=progress,
         )
         for name, style_model, folder in (
-            (UNTUNED, untuned, "eval-untuned"),
-            (TRAINED, model, "eval-trained"),
+            (BEFORE, pretrained, "eval-pretrained"),
+            (AFTER, model, "eval-fine-tuned"),
         )
     }
 
@@ -283,9 +284,9 @@ def demo_summary(
         "split": {"protocol": "open-world", "counts": parts.manifest.counts, "params": parts.manifest.params},
         "training": {
             "loss": meta["loss"]["name"],
-            "preset": "quick",
+            "preset": "ngram",
             "settings": settings,
-            "max_seq_length": meta["max_seq_length"],
+            "base": meta.get("base"),
             "episodes": meta["episodes"],
             "data": {k: v for k, v in meta["data"].items() if k != "splits"},
             "training": meta["training"],
@@ -297,13 +298,13 @@ def demo_summary(
         },
         "linking": {
             "protocol": "sybil",
-            "settings": sybil[TRAINED]["settings"],
+            "settings": sybil[AFTER]["settings"],
             "metrics": {name: entry["metrics"] for name, entry in sybil.items()},
             "queries_sha256": hashes,
             "same_queries": len(set(hashes.values())) == 1,
         },
         "clustering": {
-            "model": TRAINED,
+            "model": AFTER,
             "accounts": len(clusters.report.account_ids),
             "true_persons": len(set(clusters.person_of.values())),
             "calibrated": clusters.calibrated,

@@ -1,6 +1,6 @@
 """The demo's one-page HTML report (`OUT/report.html`): every step's numbers, figures inline, links to the
 per-step reports. Built on authorid.evaluation.report's page style and tables. It owns the names the demo's
-outputs use for its two models and the headline metrics it shows (`UNTUNED`, `TRAINED`, `HEADLINES`)."""
+outputs use for its two models and the headline metrics it shows (`BEFORE`, `AFTER`, `HEADLINES`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from authorid.clustering import ClusterReport
 from authorid.evaluation import plots
 from authorid.evaluation.report import REPORT_CSS, ReportFigure, html_table
 
-#: Names of the two evaluated models: the untuned default encoder and the one the demo trains.
-UNTUNED, TRAINED = "untuned minilm", "trained"
+#: Names of the two evaluated models: the pretrained default model and that model fine-tuned by the demo.
+BEFORE, AFTER = "pretrained style", "fine-tuned"
 #: Headline metrics of the sybil protocol: (task, metric, label), in the order the tables show them.
 HEADLINES = (
     ("linking", "mrr", "linking MRR"),
@@ -61,9 +61,9 @@ def render_demo_report(summary: dict, *, out: Path, clusters: DemoClusters) -> s
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>authorid demo: {html.escape(summary['corpus'])}</title><style>{REPORT_CSS}</style></head>"
         "<body><h1>authorid demo</h1>"
-        "<p>Ingest a corpus, hold out some authors, fine-tune the default encoder on the others, then measure"
-        " on the held-out authors how much better the trained encoder links their accounts than the untuned"
-        " one, and how well it groups them into persons.</p>"
+        "<p>Ingest a corpus, hold out some authors, fine-tune the pretrained <code>style</code> model on the"
+        " others, then measure on the held-out authors how much better the fine-tuned model links their"
+        " accounts than the pretrained one, and how well it groups them into persons.</p>"
         f'<p class="meta">{meta}</p>{sections}</body></html>'
     )
 
@@ -106,7 +106,7 @@ def _training_section(summary: dict, out: Path) -> str:
         "training accounts / posts": f"{t['data']['train_accounts']:,} / {t['data']['train_posts']:,}",
         "validation accounts": t["data"]["val_accounts"],
         "posts per episode": t["episodes"]["posts_per_episode"],
-        "tokens per post (max)": t["max_seq_length"],
+        "started from": t.get("base") or "-",
         "steps": t["training"]["steps"],
         "training seconds": f"{t['training']['train_seconds']:.1f}",
         "episodes per second": f"{t['training']['examples_per_s']:.1f}",
@@ -142,7 +142,7 @@ def _change(before: float, after: float) -> str:
 
 def _linking_section(summary: dict, out: Path) -> str:
     linking = summary["linking"]
-    before, after = linking["metrics"][UNTUNED], linking["metrics"][TRAINED]
+    before, after = linking["metrics"][BEFORE], linking["metrics"][AFTER]
     rows = "".join(
         f"<tr><td>{html.escape(label)}</td><td class='num'>{before[task][key]:.3f}</td>"
         f"<td class='num'>{after[task][key]:.3f}</td><td class='num'>"
@@ -158,17 +158,17 @@ def _linking_section(summary: dict, out: Path) -> str:
     same = "identical" if linking["same_queries"] else "NOT identical"
     reports = " &middot; ".join(
         f"{html.escape(name)}: {_link(Path(summary['outputs'][f'{name} report']), out)}"
-        for name in (UNTUNED, TRAINED)
+        for name in (BEFORE, AFTER)
     )
     return (
         "<section><h2>3. Before / after: linking held-out accounts</h2>"
         "<p>Sybil protocol on the held-out accounts: each is cut in two pseudo-accounts and each first half"
         " ranks every second half (linking); episodes of posts rank all other episodes (episode retrieval)."
         f" {html.escape(pools)}.</p>"
-        "<table><tr><th>metric</th><th>untuned minilm</th><th>trained</th><th>change</th></tr>"
+        f"<table><tr><th>metric</th><th>{BEFORE}</th><th>{AFTER}</th><th>change</th></tr>"
         f"{rows}</table>"
         f'<p class="meta">queries {same} for both models (sha256'
-        f" <code>{html.escape(linking['queries_sha256'][TRAINED][:16])}</code>).</p>"
+        f" <code>{html.escape(linking['queries_sha256'][AFTER][:16])}</code>).</p>"
         f"<p>Full evaluation reports: {reports}.</p></section>"
     )
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from authorid.account_hashes import training_accounts_mask
 from authorid.artefacts import MANIFEST_DIR, METRICS_FILE, REPORT_FILE, check_output_folder, write_manifest
 from authorid.data.arrow import read_columns
 from authorid.data.splits import fingerprint
@@ -83,6 +84,24 @@ def _load(model: Any, posts: datasets.Dataset, seed: int) -> tuple[Any, dict]:
     return load_model(model), {}
 
 
+def _without_training_accounts(model, posts: datasets.Dataset) -> tuple[datasets.Dataset, int]:
+    """(posts of accounts the model never trained or validated on, how many accounts were left out)."""
+    if model.path is None:
+        return posts, 0
+    ids = read_columns(posts, ["account_id"]).column(0).to_numpy(zero_copy_only=False)
+    names, codes = np.unique(ids.astype(str), return_inverse=True)
+    seen = training_accounts_mask(model.path, names)
+    if seen is None or not seen.any():
+        return posts, 0
+    logger.warning(
+        "left out %d of %d accounts: %s trained or validated on them (--include-training-accounts keeps them)",
+        int(seen.sum()),
+        len(names),
+        model.name,
+    )
+    return posts.select(np.flatnonzero(~seen[codes])), int(seen.sum())
+
+
 def evaluate(
     model: Any,
     posts: datasets.Dataset,
@@ -93,6 +112,7 @@ def evaluate(
     out: str | Path | None = None,
     overwrite: bool = False,
     corpus: str | None = None,
+    include_training_accounts: bool = False,
     progress: bool = False,
     **settings: Any,
 ) -> dict:
@@ -102,7 +122,8 @@ def evaluate(
     `settings` go to the protocols that accept them (min_posts, by, max_posts, episode_posts, hard_negatives,
     method, k, threshold, unknown_fraction, ks); one no protocol accepts raises ProtocolError. With `out`,
     writes OUT/metrics.json, OUT/report.html and OUT/manifests/<protocol>.json (OUT new, empty, or an
-    evaluation replaced with `overwrite`).
+    evaluation replaced with `overwrite`). Accounts the model trained or validated on (its
+    training_accounts.json) are left out and counted, unless `include_training_accounts`.
     """
     names = protocol_names(protocol)
     if out is not None:
@@ -113,6 +134,9 @@ def evaluate(
         raise ProtocolError(f"unknown setting(s) {', '.join(unknown)} for protocol(s) {', '.join(names)}")
     started = time.perf_counter()
     style_model, fitted = _load(model, posts, seed)
+    excluded = 0
+    if not include_training_accounts:
+        posts, excluded = _without_training_accounts(style_model, posts)
     loaded = time.perf_counter()
     results: dict[str, ProtocolResult] = {}
     cache: dict = {}  # post vectors shared by protocols that evaluate the same (pseudo-)accounts
@@ -136,6 +160,7 @@ def evaluate(
             "fingerprint": fingerprint(posts),
             "posts": len(posts),
             "accounts": account_count,
+            "excluded_training_accounts": excluded,
         },
         "protocols": {
             name: {

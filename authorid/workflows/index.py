@@ -1,12 +1,13 @@
 """`index build` and `index add`: enrol a corpus's accounts into an index folder, together with the model its
 vectors came from, so `add` and `link` embed the same way.
 
-index.json records the MODEL spec. A stylometric model is fitted on the corpus it is given, so its fitted
-encoder is kept with the vectors (`gen-N/encoder/`) and reloaded from there (queries then use the enrolled
-vocabulary); a calibration given to `index build` is kept there too (`gen-N/calibration.json`). Both belong
-to the generation they were written with, so a rebuild never leaves a previous model's encoder or
-calibration behind. A model folder is recorded by absolute path; `minilm` by name. The reloaded model's
-identity must match the one recorded, else a one-line error.
+index.json records the MODEL spec. A stylometric model is fitted on the corpus it is given, and an n-gram
+model's vectors are centred on the mean of the enrolled accounts, so their fitted encoder is kept with the
+vectors (`gen-N/encoder/`) and reloaded from there (queries then use the enrolled vocabulary, or are centred
+on the enrolled accounts' mean); a calibration given to `index build` is kept there too
+(`gen-N/calibration.json`). Both belong to the generation they were written with, so a rebuild never leaves a
+previous model's encoder or calibration behind. A model folder is recorded by absolute path; `minilm` by name.
+The reloaded model's identity must match the one recorded, else a one-line error.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import shutil
 from pathlib import Path
 
 from authorid.artefacts import CALIBRATION_FILE, check_output_folder
-from authorid.encoders import StylometricEncoder
+from authorid.encoders import NgramEncoder, StylometricEncoder
+from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.index import VectorIndex, build_index, load_index
 from authorid.index.base import generation_folder, read_meta
 from authorid.model import StyleModel, load_model
@@ -52,6 +54,7 @@ def build_account_index(
     if calibration is not None:
         check_calibration_model(calibration, model, force=force)
     if vectors is None:
+        model = model.fixed_to(posts)  # an n-gram model: centred on the enrolled accounts from now on
         vectors = model.embed_accounts(posts, progress=progress)
     index = build_index(
         vectors, kind=kind, model_identity=model.identity(), model_spec=model_spec_to_record(spec), **params
@@ -65,7 +68,8 @@ def _kept_with_vectors(model: StyleModel, calibration: Calibrator | None):
     not a folder anyone else keeps), and the calibration given."""
 
     def write(generation: Path) -> None:
-        if model.kind == "stylometric" and model.path is None:
+        fitted_here = model.kind == "stylometric" and model.path is None
+        if fitted_here or (model.kind == "ngram" and model.encoder.params["centre"] == "fixed"):
             model.encoder.save(generation / ENCODER_FOLDER)
         if calibration is not None:
             calibration.save(generation / CALIBRATION_FILE)
@@ -83,7 +87,11 @@ def load_index_model(folder: str | Path) -> StyleModel:
             name=meta.get("model_spec") or "stylometric",
             encoder=StylometricEncoder.load(current / ENCODER_FOLDER),
         )
-    return load_model(meta.get("model_spec") or meta["model"]["name"])
+    model = load_model(meta.get("model_spec") or meta["model"]["name"])
+    if (current / ENCODER_FOLDER / NGRAM_CONFIG_FILE).is_file():  # the n-gram model fixed to the enrolled
+        model.encoder = NgramEncoder.load(current / ENCODER_FOLDER)
+        model.reset_fingerprint()
+    return model
 
 
 def open_index(folder: str | Path):

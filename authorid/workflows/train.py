@@ -18,12 +18,15 @@ from typing import Any
 import datasets
 
 from authorid.artefacts import CALIBRATION_FILE, check_output_folder, write_manifest
+from authorid.data.arrow import read_columns
 from authorid.data.clean import clean
 from authorid.data.readers import read_posts
-from authorid.encoders import resolve_base
+from authorid.encoders import NgramEncoder, resolve_base
+from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.io import read_json
 from authorid.losses import parse_spec
 from authorid.model import StyleModel
+from authorid.pretrained import is_packaged
 from authorid.training import TrainConfig, TrainingError, fit, resolve_config
 from authorid.training.arguments import DataArgs
 from authorid.training.data import TrainingData, prepare_data, sample_accounts
@@ -109,6 +112,10 @@ def train(
             metadata=metadata,
             split_manifest=prepared.split_manifest,
         )
+        if (
+            model.kind == "ngram"
+        ):  # the model as stored (int8 table rows), so calibration and fingerprint match it
+            model.encoder = NgramEncoder.load(out)
         model.calibration = _calibrate(cfg, model, prepared, out)
         if not cfg.run.keep_checkpoints:
             shutil.rmtree(out / STATE_DIR, ignore_errors=True)
@@ -154,6 +161,14 @@ def _settings(
         return cfg, checkpoint
     if isinstance(data, str | Path):  # saved with the config, so `--resume` needs no CORPUS again
         shortcuts["data.corpus"] = str(data)
+    base = shortcuts.get("model.base") or (overrides or {}).get("model.base")
+    if base is not None and _is_ngram_model(base):  # `--base style`: continue training an n-gram model
+        shortcuts.setdefault("model.encoder", "ngram")
+    encoder = shortcuts.get("model.encoder") or (overrides or {}).get("model.encoder")
+    if preset is None and config is None and encoder == "ngram":
+        preset = (
+            "ngram"  # the n-gram encoder's own sizes (whole corpus, 256 accounts a step), not the defaults
+        )
     cfg = resolve_config(config, preset=preset, overrides={**(overrides or {}), **shortcuts})
     if out.exists() and any(out.iterdir()):
         if not overwrite:
@@ -208,6 +223,22 @@ def read_training_posts(
             posts = sample_accounts(posts, args, seed=seed)
         posts, _ = clean(posts, progress=progress)
     return posts
+
+
+def _accounts(prepared: TrainingData) -> list:
+    """Every account the run trained or validated on (recorded as salted hashes, so evaluate can leave them
+    out)."""
+    parts = [prepared.train] + ([prepared.val] if prepared.val is not None else [])
+    return sorted(
+        {a for part in parts for a in read_columns(part, ["account_id"]).column(0).to_pylist()}, key=str
+    )
+
+
+def _is_ngram_model(base: str) -> bool:
+    """True when `base` names a packaged n-gram model (`style`) or a folder holding a trained n-gram encoder."""
+    if is_packaged(base):
+        return True
+    return (Path(base).expanduser() / NGRAM_CONFIG_FILE).is_file()
 
 
 def _calibrate(cfg: TrainConfig, model: StyleModel, prepared: TrainingData, out: Path):

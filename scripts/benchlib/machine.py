@@ -72,3 +72,11 @@ def machine() -> dict:
         "gpu": _gpu(),
         "versions": library_versions(VERSIONED),
     }
+
+
+def short_description() -> str:
+    """The machine in one line, with the load average now (shared machines slow wall times)."""
+    info = machine()
+    gpu = f", {info['gpu']}" if info.get("gpu") else ", no GPU"
+    load = os.getloadavg()[0]
+    return f"{info['cores_usable']} cores {info['cpu']}, {info['memory_gib']} GiB{gpu}, load {load:.1f}"

@@ -16,9 +16,13 @@ from sklearn.utils import murmurhash3_32
 
 from authorid.encoders import NgramEncoder, NgramModelError
 from authorid.encoders.hashing import count_ngrams
+from authorid.encoders.ngram import summed_counts
 
-#: Small enough to reason about by hand: unigram characters, no words, 64 buckets, an 8-dim projection.
-TINY = {"char_ngrams": [1, 1], "char_buckets": 64, "word_buckets": 0, "dim": 8}
+#: Small enough to reason about by hand: unigram characters, no words, 64 buckets, an 8-dim table, a 16-wide
+#: sketch.
+TINY = {"char_ngrams": [1, 1], "char_buckets": 64, "word_buckets": 0, "dim": 8, "sketch_dim": 16}
+#: A small encoder over real texts.
+SMALL = {"char_buckets": 2**12, "word_buckets": 2**12, "dim": 16, "sketch_dim": 256}
 
 
 def bucket(ngram: str, buckets: int) -> int:
@@ -47,20 +51,20 @@ def test_the_profile_of_a_two_post_account_is_computed_by_hand():
 
 
 def test_the_account_vector_ignores_post_order_and_how_posts_are_cut_into_episodes(reddit_texts):
-    encoder = NgramEncoder(char_buckets=2**12, word_buckets=2**12, dim=16).fit(reddit_texts)
+    encoder = NgramEncoder(**SMALL).fit(reddit_texts)
     texts = reddit_texts[:12]
     whole = encoder.embed_groups(texts, np.zeros(12, dtype=int), 1)
     shuffled = encoder.embed_groups(texts[::-1], np.zeros(12, dtype=int), 1)
     np.testing.assert_array_equal(whole, shuffled)
     # Two episodes of six posts: their counts summed are the account's counts, so the same vector.
     episodes = encoder.counts(texts[:6]).sum(axis=0) + encoder.counts(texts[6:]).sum(axis=0)
-    from_episodes = encoder(encoder.profiles(sp.csr_matrix(episodes))).detach().numpy()
+    from_episodes = encoder.eval()(encoder.profiles(sp.csr_matrix(episodes))).detach().numpy()
     np.testing.assert_allclose(whole, from_episodes, atol=1e-6)
 
 
 def test_the_hash_is_the_same_in_another_process_with_another_hash_seed():
     settings = {"char_ngrams": [1, 4], "char_buckets": 2**18, "word_ngrams": [1, 2], "word_buckets": 2**18}
-    settings |= {"lowercase_words": True}
+    settings |= {"lowercase_words": False}
     text = "Honestly lol, I'd say the Dining Hall >> anything else :)"
     here = count_ngrams(settings, [text])
     code = (
@@ -75,24 +79,50 @@ def test_the_hash_is_the_same_in_another_process_with_another_hash_seed():
 
 
 def test_only_the_rows_of_the_ngrams_in_the_batch_get_gradients():
-    encoder = NgramEncoder(**TINY).fit(["abc", "xyz"])
-    profiles = encoder.profiles(encoder.counts(["ab", "ba"]))
-    encoder(profiles).sum().backward()
+    encoder = NgramEncoder(**TINY, table_rows=16).fit(["abc", "xyz"])
+    profiles = encoder.profiles(encoder.counts(["ab", "bba"]))
+    vectors = encoder(profiles)  # training mode: centred on the batch's mean
+    (vectors[0] @ vectors[1]).backward()
     grad = encoder.table.weight.grad
     assert grad.is_sparse
     touched = set(grad.coalesce().indices()[0].tolist())
-    assert touched == {bucket("a", 64), bucket("b", 64)}
+    assert touched == {bucket("a", 64) % 16, bucket("b", 64) % 16}  # bucket i reads row i mod table_rows
+    weights = (
+        encoder.sketch_weight.grad
+    )  # the per-bucket weights: a gradient only where the batch has n-grams
+    assert set(np.flatnonzero(weights.numpy()).tolist()) <= {bucket("a", 64), bucket("b", 64)}
+
+
+def trained_like(encoder: NgramEncoder) -> NgramEncoder:
+    """`encoder` moved off its seeded start, as training would (so save/load is tested on learned values)."""
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        encoder.table.weight.add_(0.01 * torch.randn(encoder.table.weight.shape, generator=generator))
+        encoder.sketch_weight.mul_(torch.rand(encoder.n_features, generator=generator) + 0.5)
+    return encoder
 
 
 def test_save_and_load_give_identical_vectors(tmp_path, reddit_texts):
-    encoder = NgramEncoder(char_buckets=2**12, word_buckets=2**11, dim=16, sketch_dim=32, sketch_weight=0.5)
-    encoder.fit(reddit_texts)
-    with torch.no_grad():
-        encoder.table.weight.add_(0.01)  # as if trained: not the seeded start
-    before = encoder.embed_texts(reddit_texts[:50])
+    encoder = trained_like(NgramEncoder(**SMALL, table_storage="float32").fit(reddit_texts))
+    with torch.no_grad():  # the weights stored as float16 on disk: start from values float16 holds exactly
+        encoder.sketch_weight.copy_(encoder.sketch_weight.half().float())
+    before = encoder.eval().embed_texts(reddit_texts[:60])
     loaded = NgramEncoder.load(encoder.save(tmp_path / "model"))
-    np.testing.assert_array_equal(loaded.embed_texts(reddit_texts[:50]), before)
+    np.testing.assert_array_equal(loaded.embed_texts(reddit_texts[:60]), before)
     assert loaded.params == encoder.params
+
+
+def test_int8_rows_keep_every_cosine_within_a_hundredth(tmp_path, reddit_texts):
+    encoder = trained_like(NgramEncoder(**SMALL).fit(reddit_texts)).eval()
+    before = encoder.embed_texts(reddit_texts[:60])
+    folder = encoder.save(tmp_path / "model")
+    loaded = NgramEncoder.load(folder)
+    after = loaded.embed_texts(reddit_texts[:60])
+    assert np.abs(after @ after.T - before @ before.T).max() < 0.01
+    float32 = NgramEncoder(**{**SMALL, "table_storage": "float32"}).fit(reddit_texts).save(tmp_path / "f32")
+    # int8 rows + one float16 scale per row: about a quarter of the float32 table
+    ratio = (folder / "ngram.safetensors").stat().st_size / (float32 / "ngram.safetensors").stat().st_size
+    assert ratio < 0.6
 
 
 def test_a_folder_whose_settings_and_weights_disagree_is_refused_naming_the_file(tmp_path, reddit_texts):
@@ -113,7 +143,7 @@ def test_a_folder_whose_settings_and_weights_disagree_is_refused_naming_the_file
 
 
 def test_awkward_texts_featurise_and_an_account_without_ngrams_gets_a_zero_vector(reddit_texts):
-    encoder = NgramEncoder(char_buckets=2**12, word_buckets=2**12, dim=16).fit(reddit_texts)
+    encoder = NgramEncoder(**SMALL).fit(reddit_texts).eval()
     awkward = ["", "a", "😀😀😀", "x" * 1_000_000, "caf\udce9 broken surrogate"]
     vectors = encoder.embed_texts(awkward)
     assert np.isfinite(vectors).all()
@@ -121,16 +151,48 @@ def test_awkward_texts_featurise_and_an_account_without_ngrams_gets_a_zero_vecto
     np.testing.assert_allclose(np.linalg.norm(vectors[1:], axis=1), 1, atol=1e-5)
 
 
-def test_the_untrained_projection_keeps_the_profiles_nearest_neighbours(reddit_texts):
-    """A random projection roughly keeps cosines (Johnson-Lindenstrauss): at 512 dims, the untrained vectors'
-    cosines track the profiles' own (noise ~ 1/sqrt(512) on each cosine)."""
-    encoder = NgramEncoder(char_buckets=2**14, word_buckets=0, dim=512).fit(reddit_texts)
-    counts = encoder.counts(reddit_texts[:60])
-    profiles = encoder.profiles(counts).toarray()
-    vectors = encoder.embed_texts(reddit_texts[:60])
+def test_the_untrained_sketch_keeps_the_centred_profiles_cosines(reddit_texts):
+    """A count sketch roughly keeps inner products (feature hashing): at 4,096 outputs, the untrained sketch
+    path's cosines track those of the centred profiles themselves."""
+    encoder = NgramEncoder(char_buckets=2**14, word_buckets=0, dim=0, sketch_dim=4096).fit(reddit_texts)
+    vectors = encoder.eval().embed_texts(reddit_texts[:60])
+    profiles = encoder.profiles(encoder.counts(reddit_texts[:60])).toarray()
+    profiles -= profiles.mean(0)  # 60 posts >= MIN_CENTRE_GROUPS: centred on their own mean
+    profiles /= np.linalg.norm(profiles, axis=1, keepdims=True)
     upper = np.triu_indices(60, k=1)
-    exact, projected = (profiles @ profiles.T)[upper], (vectors @ vectors.T)[upper]
-    assert np.corrcoef(exact, projected)[0, 1] > 0.7
+    exact, sketched = (profiles @ profiles.T)[upper], (vectors @ vectors.T)[upper]
+    assert np.corrcoef(exact, sketched)[0, 1] > 0.9
+
+
+def test_a_score_is_the_mix_of_the_two_paths_cosines(reddit_texts):
+    encoder = trained_like(NgramEncoder(**SMALL, mix=0.25).fit(reddit_texts)).eval()
+    vectors = encoder.embed_texts(reddit_texts[:80])
+    a, b = vectors[:, :16] / math.sqrt(0.25), vectors[:, 16:] / math.sqrt(0.75)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1, atol=1e-5)
+    np.testing.assert_allclose(vectors @ vectors.T, 0.25 * a @ a.T + 0.75 * b @ b.T, atol=1e-5)
+
+
+def test_groups_are_centred_on_their_own_mean_when_there_are_enough_else_on_the_stored_one(reddit_texts):
+    encoder = trained_like(NgramEncoder(**SMALL).fit(reddit_texts)).eval()
+    texts = reddit_texts[:120]
+    groups = np.arange(120) // 2  # 60 groups of two posts
+    summed = summed_counts(encoder.counts(texts), groups, 60)
+    with torch.no_grad():
+        a, b = encoder._paths(encoder.profiles(summed))
+
+    def by_hand(centre_a, centre_b):
+        parts = [(a - centre_a) / (a - centre_a).norm(dim=1, keepdim=True), (b - centre_b)]
+        parts[1] = parts[1] / parts[1].norm(dim=1, keepdim=True)
+        return torch.cat([math.sqrt(0.1) * parts[0], math.sqrt(0.9) * parts[1]], dim=1).numpy()
+
+    own = encoder.embed_groups(texts, groups, 60)
+    np.testing.assert_allclose(own, by_hand(a.mean(0), b.mean(0)), atol=1e-5)
+    few = encoder.embed_groups(texts[:20], groups[:20], 10)  # 10 groups < MIN_CENTRE_GROUPS: the stored mean
+    np.testing.assert_allclose(few, by_hand(encoder.centre_trained, encoder.centre_sketch)[:10], atol=1e-5)
+    encoder.params["centre"] = "fixed"
+    encoder.fit_centre(summed)  # the stored mean is now these 60 groups' own
+    np.testing.assert_allclose(encoder.embed_groups(texts[:20], groups[:20], 10), own[:10], atol=1e-5)
 
 
 def test_settings_outside_their_range_are_one_line_errors():
@@ -139,4 +201,8 @@ def test_settings_outside_their_range_are_one_line_errors():
     with pytest.raises(NgramModelError, match="unknown n-gram setting"):
         NgramEncoder(buckets=4)
     with pytest.raises(NgramModelError, match="needs dim > 0"):
-        NgramEncoder(dim=0)
+        NgramEncoder(dim=0, sketch_dim=0)
+    with pytest.raises(NgramModelError, match="mix must be between 0 and 1"):
+        NgramEncoder(mix=1.0)
+    with pytest.raises(NgramModelError, match="centre must be one of corpus, fixed"):
+        NgramEncoder(centre="batch")

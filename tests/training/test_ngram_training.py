@@ -21,6 +21,7 @@ NGRAM = {
     "ngram.char_buckets": 2**14,
     "ngram.word_buckets": 2**13,
     "ngram.dim": 32,
+    "ngram.sketch_dim": 512,
     "episodes.accounts_per_batch": 16,
     "episodes.posts_per_episode": 4,
     "episodes.disjoint": True,
@@ -46,7 +47,7 @@ def test_training_lowers_the_loss_and_raises_validation_mrr_on_reddit(tmp_path, 
     validation = model.metadata["validation"]
     assert validation["best"]["mrr"] > validation["initial"]["mrr"]
     loaded = load_model(out)
-    assert loaded.kind == "ngram" and loaded.dim == 32 and loaded.calibration is not None
+    assert loaded.kind == "ngram" and loaded.dim == 32 + 512 and loaded.calibration is not None
     np.testing.assert_array_equal(
         loaded.embed_accounts(reddit_posts.select(range(200))).vectors,
         model.embed_accounts(reddit_posts.select(range(200))).vectors,

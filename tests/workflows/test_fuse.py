@@ -12,8 +12,9 @@ from authorid.workflows.fuse import WEIGHT_GRID, fuse
 
 @pytest.fixture(scope="module")
 def ngram_folder(tmp_path_factory, enron_posts):
-    """An (untrained) n-gram model folder: a random projection of the enron profiles."""
-    encoder = NgramEncoder(char_buckets=2**12, word_buckets=2**11, dim=32).fit(list(enron_posts["text"]))
+    """An (untrained) n-gram model folder: a 32-wide sketch of the enron profiles."""
+    encoder = NgramEncoder(char_buckets=2**12, word_buckets=2**11, dim=0, sketch_dim=32)
+    encoder.fit(list(enron_posts["text"]))
     return encoder.save(tmp_path_factory.mktemp("ngram") / "model")
 
 

@@ -1,0 +1,133 @@
+"""The packaged `style` model: loads offline by name, embeds a known text to a pinned vector, files match the
+card's checksums, no user name ships, `--base style` starts from its weights, damage is named."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from authorid.account_hashes import TRAINING_ACCOUNTS_FILE, account_hashes
+from authorid.encoders import NgramEncoder
+from authorid.io import read_json
+from authorid.model import ModelError, load_model
+from authorid.pretrained import FOLDER, PackagedModelError, packaged_model_path
+
+STYLE = FOLDER / "style"
+KNOWN_TEXT = "Honestly I'd just email the professor, they're usually pretty chill about extensions lol"
+#: The first values of KNOWN_TEXT's vector (one text alone: centred on the stored training mean). Re-pin them
+#: with the printout of this test's failure when the model is retrained on purpose.
+PINNED = [0.0084, 0.00261, -0.01245, -0.02503, -0.00513, -0.04476]
+
+
+@pytest.fixture(scope="module")
+def style():
+    return load_model("style")
+
+
+def test_style_loads_by_name_and_embeds_a_known_text_to_its_pinned_vector(style):
+    assert style.kind == "ngram" and style.name == "style" and style.calibration is not None
+    vector = style.embed_groups([KNOWN_TEXT], np.zeros(1, dtype=int), 1)[0]
+    assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(vector[: len(PINNED)], PINNED, atol=2e-4, err_msg=f"now {vector[:6].round(5)}")
+
+
+def test_every_file_matches_the_checksum_in_the_card():
+    card = (STYLE / "README.md").read_text()
+    listed = dict(re.findall(r"\| `([^`]+)` \| [\d,]+ \| `([0-9a-f]{64})` \|", card))
+    shipped = {p.name for p in STYLE.iterdir() if p.name not in ("README.md", "authorid-manifest.json")}
+    assert set(listed) == shipped and "ngram.safetensors" in shipped
+    for name, digest in listed.items():
+        assert hashlib.sha256((STYLE / name).read_bytes()).hexdigest() == digest, name
+    assert sum(p.stat().st_size for p in STYLE.iterdir()) <= 25 * 2**20  # the issue's bound for package data
+
+
+def test_the_card_has_its_sections():
+    card = (STYLE / "README.md").read_text()
+    for section in ("## Terms", "## Where it is weak", "## Measured quality", "## Retrain or adapt", "## Risks"):
+        assert section in card
+
+
+def test_no_user_name_ships_only_salted_hashes(reddit_posts):
+    """Reddit account names of the sample (most in the training pool) appear in no shipped file; the training
+    accounts are there only as salted hashes, which recognise them."""
+    ids = list(reddit_posts["account_id"])
+    names = sorted({a for a in ids if len(a) >= 6 and not re.fullmatch(r"[0-9a-f]+", a)})
+    assert len(names) > 50
+    blobs = [p.read_bytes() for p in STYLE.iterdir()]
+    for name in names:
+        assert not any(name.encode() in blob for blob in blobs), name
+    record = read_json(STYLE / TRAINING_ACCOUNTS_FILE)
+    known = set(record["hashes"])
+    assert record["accounts"] == len(known) > 20_000
+    # The sample holds whole accounts (sorted by author); those with 5-19 posts trained the model (>= 4 posts,
+    # fewer than the benchmark test accounts' 20), give or take a post the cleaning drops.
+    trained = sorted({a for a in names if 5 <= ids.count(a) < 20})
+    assert len(trained) > 30
+    recognised = sum(h in known for h in account_hashes(trained, record["salt"]))
+    assert recognised >= 0.9 * len(trained)
+    untrained = sorted({a for a in names if ids.count(a) == 1})
+    assert sum(h in known for h in account_hashes(untrained, record["salt"])) == 0
+
+
+def test_base_style_starts_from_its_weights(tmp_path):
+    from authorid.training.arguments import resolve_config
+    from authorid.training.trainer import build_ngram_encoder
+    from authorid.schema import posts_from_records
+
+    cfg = resolve_config(preset="ngram", overrides={"model.base": "style"})
+    posts = posts_from_records(
+        [{"post_id": str(i), "account_id": f"a{i % 3}", "text": f"post number {i}"} for i in range(12)]
+    )
+    encoder, counts = build_ngram_encoder(cfg, posts)
+    packaged = NgramEncoder.load(packaged_model_path("style"))
+    assert torch.equal(encoder.table.weight, packaged.table.weight)
+    assert torch.equal(encoder.sketch_weight, packaged.sketch_weight)
+    assert counts.shape == (12, packaged.n_features)
+
+
+def test_a_damaged_packaged_file_is_named_with_how_to_reinstall(tmp_path, monkeypatch):
+    import authorid.pretrained as pretrained
+
+    copy = tmp_path / "pretrained"
+    shutil.copytree(STYLE, copy / "style")
+    weights = copy / "style" / "ngram.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    monkeypatch.setattr(pretrained, "FOLDER", copy)
+    with pytest.raises(PackagedModelError, match=r"ngram\.safetensors.*reinstall authorid"):
+        load_model("style")
+    shutil.rmtree(copy / "style")
+    with pytest.raises(PackagedModelError, match=r"style.*missing.*reinstall authorid"):
+        load_model("style")
+
+
+def test_an_unknown_model_name_lists_the_known_ones():
+    with pytest.raises(ModelError, match=r"'styl': not a known name \('style', 'minilm', 'stylometric\[:DIM\]'\)"):
+        load_model("styl")
+
+
+def test_evaluate_leaves_out_the_accounts_style_trained_on(style, reddit_posts):
+    from authorid.workflows.evaluate import evaluate
+
+    run = evaluate(style, reddit_posts, protocol="sybil", min_posts=10)
+    kept = evaluate(style, reddit_posts, protocol="sybil", min_posts=10, include_training_accounts=True)
+    assert run["data"]["excluded_training_accounts"] > 0 and kept["data"]["excluded_training_accounts"] == 0
+    assert run["data"]["accounts"] + run["data"]["excluded_training_accounts"] == kept["data"]["accounts"]
+
+
+def test_an_index_centres_accounts_linked_later_like_the_enrolled_ones(style, enron_posts, tmp_path):
+    """Vectors of an n-gram model are centred on the accounts embedded together: the index fixes its enrolled
+    accounts' mean, so an account linked alone later gets exactly the vector it was enrolled with."""
+    from authorid.workflows.index import build_account_index, open_index
+
+    build_account_index(style, "style", enron_posts, tmp_path / "idx")
+    index, model = open_index(tmp_path / "idx")
+    assert model.encoder.params["centre"] == "fixed"
+    one = enron_posts.filter(lambda row: row["account_id"] == enron_posts[0]["account_id"])
+    alone = model.embed_accounts(one)
+    scores, ids = index.search(alone.vectors, k=1)
+    assert ids[0][0] == alone.account_ids[0] and scores[0][0] == pytest.approx(1.0, abs=1e-5)
