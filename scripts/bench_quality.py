@@ -68,11 +68,22 @@ def rows_for(setting: str, profile: Profile) -> list[str]:
         imprinted = [f"{loss}+imprinted" for loss in profile.reddit_imprinted]
         batches = [f"ngram:{loss}@{p}" for p in profile.ngram_batches for loss in ("ce", "nbc-softmax")]
         fused = ["ngram-fusion:minilm", "ngram-fusion:stylometric"]
-        return [*PEER_ROWS, "stylometric", "minilm", *tuned, *imprinted, *extra, *ngram, *batches, *fused]
+        return [
+            *PEER_ROWS,
+            "stylometric",
+            "minilm",
+            "style",
+            *tuned,
+            *imprinted,
+            *extra,
+            *ngram,
+            *batches,
+            *fused,
+        ]
     tuned = list(profile.attribution_losses)
     extra = ["fusion"] if "supcon" in tuned else []
     fused = ["ngram-fusion:stylometric"]
-    return [*ATTRIBUTION_PEER_ROWS, "stylometric", "minilm", *tuned, *extra, *ngram, *fused]
+    return [*ATTRIBUTION_PEER_ROWS, "stylometric", "minilm", "style", *tuned, *extra, *ngram, *fused]
 
 
 # --- training --------------------------------------------------------------------------------------------
@@ -207,6 +218,9 @@ def linking_row(row: str, setting: SettingData, task, profile: Profile, work: Pa
         elif row == "minilm":
             model = load_model("minilm")
             budget["training"] = "none (pretrained all-MiniLM-L6-v2)"
+        elif row == "style":
+            model = load_model("style")
+            budget["training"] = "none here (the packaged model: scripts/train_default_model.py)"
         else:
             folder, budget = trained_model(setting, row, profile, work)
             model = load_model(folder)
@@ -349,6 +363,9 @@ def attribution_row(row: str, setting: SettingData, profile: Profile, work: Path
         elif row == "minilm":
             model = load_model("minilm")
             budget["training"] = "none (pretrained all-MiniLM-L6-v2); LinearSVC probe"
+        elif row == "style":
+            model = load_model("style")
+            budget["training"] = "none here (the packaged model, trained on Reddit); LinearSVC probe"
         else:
             folder, budget = trained_model(setting, row, profile, work)
             model = load_model(folder)

@@ -63,7 +63,7 @@ def demo_command(
 
 def before_after_table(summary: dict) -> Table:
     """Rows: the sybil protocol's headline metrics; columns: pretrained, fine-tuned, and the change."""
-    from authorid.workflows.demo_report import HEADLINES, AFTER, BEFORE  # deferred with the demo
+    from authorid.workflows.demo_report import AFTER, BEFORE, HEADLINES  # deferred with the demo
 
     linking = summary["linking"]
     before, after = linking["metrics"][BEFORE], linking["metrics"][AFTER]

@@ -432,7 +432,9 @@ class _Run:
         state, run = self.state, self.cfg.run
         state.evaluations.append({"step": state.step, **metrics})
         value = metrics[self.cfg.primary_metric]
-        if state.best_metric is None or value > state.best_metric:
+        # A tie keeps the later weights: they saw more data, and a saturated validation (a perfect score on a
+        # handful of accounts) must not pin the run to its starting point.
+        if state.best_metric is None or value >= state.best_metric:
             state.best_metric, state.best_step, state.bad_evals = value, state.step, 0
             if self.main:
                 save_weights(self._modules(), self.state_dir / "best")

@@ -15,7 +15,8 @@ function a user would call, so this module doubles as a worked example of the Py
 
 The held-out test accounts are never trained or validated on (open world: the model meets new authors), and
 both models are evaluated on the very same queries: the pretrained `style` model (trained on Reddit, never on
-e-mail) before, and the same model fine-tuned on the demo corpus' other authors after (domain adaptation). Then `OUT/report.html` puts every step on one page.
+e-mail) before, and the same model fine-tuned on the demo corpus' other authors after (domain adaptation).
+Then `OUT/report.html` puts every step on one page.
 """
 
 from __future__ import annotations
