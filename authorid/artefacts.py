@@ -38,7 +38,7 @@ MANIFEST_DIR = "manifests"
 MANIFEST_FILE = "authorid-manifest.json"
 MANIFEST_FORMAT = "authorid.artefact"
 MANIFEST_VERSION = 1
-KINDS = ("model", "index", "clusters", "evaluation", "demo")
+KINDS = ("model", "index", "clusters", "evaluation", "demo", "evidence")
 #: Files larger than this are checked by size only (hashing gigabytes of vectors at every load is too slow).
 CHECKSUM_MAX_BYTES = 512 * 2**20
 

@@ -57,11 +57,13 @@ def test_split_holds_out_whole_authors(posts, parts):
 def test_training_overrides_fit_the_demo_accounts(parts):
     from authorid.training.arguments import resolve_config
 
-    cfg = resolve_config(preset="quick", overrides=training_overrides(8))
+    accounts = len(_accounts(parts.train))
+    cfg = resolve_config(preset="ngram", overrides=training_overrides(8, accounts=accounts))
     assert cfg.run.max_steps == 8 and cfg.run.eval_every == 4  # validated after steps 4 and 8
-    assert cfg.run.checkpoint_every > cfg.run.max_steps  # no optimizer state written
-    # the quick preset's sampling keeps every training account of the demo, and a batch fits in them
-    assert cfg.data.max_accounts >= len(_accounts(parts.train))
+    assert cfg.run.checkpoint_every > cfg.run.max_steps and cfg.run.max_seconds is None
+    assert cfg.model.base == "style" and cfg.model.encoder == "ngram"  # fine-tunes the pretrained model
+    # the ngram preset's sampling keeps every training account of the demo, and a batch holds them all
+    assert cfg.data.max_accounts is None and cfg.episodes.accounts_per_batch == accounts
     assert cfg.data.min_posts <= min(list(parts.train["account_id"]).count(a) for a in _accounts(parts.train))
     assert cfg.episodes.accounts_per_batch <= len(_accounts(parts.train))
 
@@ -151,7 +153,7 @@ def test_demo_evaluates_both_models_on_identical_queries(demo_run):
     runs = {name: json.loads(rerun.outputs[f"{name} metrics"].read_text()) for name in (BEFORE, AFTER)}
     hashes = {name: run["protocols"]["sybil"]["queries_sha256"] for name, run in runs.items()}
     assert len(set(hashes.values())) == 1 and rerun.summary["linking"]["same_queries"]
-    assert runs[BEFORE]["model"]["name"] == "minilm"
+    assert runs[BEFORE]["model"]["name"] == "style"
     assert runs[AFTER]["model"]["name"] == str(out / "model")
     for name, run in runs.items():
         linking = run["protocols"]["sybil"]["metrics"]["linking"]
@@ -160,8 +162,8 @@ def test_demo_evaluates_both_models_on_identical_queries(demo_run):
         # far above chance (a random ranking of 16 candidates has MRR ~0.21)
         assert linking["mrr"] > 0.4, name
         assert rerun.metrics[name]["linking"] == linking
-    # The untuned encoder does not depend on the training budget: its seeded figure on enron_demo is fixed.
-    assert runs[BEFORE]["protocols"]["sybil"]["metrics"]["linking"]["mrr"] == pytest.approx(0.769, abs=1e-3)
+    # The pretrained model does not depend on the training budget: its seeded figure on enron_demo is fixed.
+    assert runs[BEFORE]["protocols"]["sybil"]["metrics"]["linking"]["mrr"] == pytest.approx(0.948, abs=1e-3)
 
 
 @pytest.mark.slow
@@ -180,7 +182,7 @@ def test_demo_clusters_the_pseudo_accounts_the_evaluation_linked(demo_run):
     from authorid.data.splits import SplitManifest
 
     out, _, _, rerun = demo_run
-    manifest = json.loads((out / "eval-trained" / "manifests" / "sybil.json").read_text())
+    manifest = json.loads((out / "eval-fine-tuned" / "manifests" / "sybil.json").read_text())
     with rerun.outputs["cluster assignments"].open() as fh:
         clustered = {row["account_id"] for row in csv.DictReader(fh)}
     assert clustered == set(manifest["posts"])

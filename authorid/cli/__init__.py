@@ -1,7 +1,7 @@
 """The `authorid` command line. Each command module pairs a thin typer function with a plain Python function.
 
 Data: `corpora`, `ingest`. Training: `train`, `fuse`. Vectors: `embed`. Verification: `calibrate`, `score`.
-Linking: `index build|add`, `link`. Persons: `cluster`. Known authors: `attribute`.
+Linking: `index build|add`, `link`. Persons: `cluster`. Evidence: `explain`. Known authors: `attribute`.
 Measuring: `evaluate`, `compare`. Main job: `demo`.
 """
 
@@ -15,6 +15,7 @@ from authorid.cli.corpora import corpora_command
 from authorid.cli.demo import demo_command
 from authorid.cli.embed import embed_command
 from authorid.cli.evaluate import compare_command, evaluate_command
+from authorid.cli.explain import explain_command
 from authorid.cli.fuse import fuse_command
 from authorid.cli.index import index_app, link_command
 from authorid.cli.ingest import ingest_command
@@ -38,6 +39,7 @@ app.command("score")(score_command)
 app.add_typer(index_app, name="index")
 app.command("link")(link_command)
 app.command("cluster")(cluster_command)
+app.command("explain")(explain_command)
 app.command("attribute")(attribute_command)
 app.command("evaluate")(evaluate_command)
 app.command("compare")(compare_command)

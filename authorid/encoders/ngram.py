@@ -277,10 +277,14 @@ class NgramEncoder(nn.Module):
     @torch.no_grad()
     def embed_summed(self, summed: sp.csr_matrix) -> np.ndarray:
         """`embed_groups` for groups' summed counts (rows of `summed_counts`)."""
+        raw, has_text = self.raw_paths(summed)
+        return self.vectors_of(raw, has_text, self.centre_for(raw, has_text))
+
+    @torch.no_grad()
+    def raw_paths(self, summed: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """(both paths' outputs per group, uncentred: float32 (n, dim); whether each group has any n-gram)."""
         self._require_fitted()
-        n_groups = summed.shape[0]
-        has_text = np.diff(summed.indptr) > 0
-        p = self.params
+        n_groups, p = summed.shape[0], self.params
         raw = np.zeros((n_groups, self.dim), dtype=np.float32)
         for start in range(0, n_groups, EMBED_CHUNK_GROUPS):
             stop = min(start + EMBED_CHUNK_GROUPS, n_groups)
@@ -289,18 +293,27 @@ class NgramEncoder(nn.Module):
                 raw[start:stop, : p["dim"]] = a.float().cpu().numpy()
             if b is not None:
                 raw[start:stop, p["dim"] :] = b.float().cpu().numpy()
-        if p["centre"] == "corpus" and has_text.sum() >= MIN_CENTRE_GROUPS:
-            centre = torch.from_numpy(raw[has_text].mean(0, dtype=np.float64).astype(np.float32))
-        else:
-            centre = torch.cat([self.centre_trained, self.centre_sketch]).float().cpu()
+        return raw, np.diff(summed.indptr) > 0
+
+    def centre_for(self, raw: np.ndarray, has_text: np.ndarray) -> np.ndarray:
+        """The centre these groups are embedded with: their own mean when `centre` is "corpus" and at least
+        MIN_CENTRE_GROUPS have text, else the stored one (trained part, then sketch part)."""
+        if self.params["centre"] == "corpus" and has_text.sum() >= MIN_CENTRE_GROUPS:
+            return raw[has_text].mean(0, dtype=np.float64).astype(np.float32)
+        return torch.cat([self.centre_trained, self.centre_sketch]).float().cpu().numpy()
+
+    @torch.no_grad()
+    def vectors_of(self, raw: np.ndarray, has_text: np.ndarray, centre: np.ndarray) -> np.ndarray:
+        """Unit vectors of raw path outputs centred on `centre`; zero for groups without any n-gram."""
+        p = self.params
+        centre = torch.from_numpy(np.asarray(centre, dtype=np.float32))
         out = np.zeros_like(raw)
-        for start in range(0, n_groups, EMBED_CHUNK_GROUPS):
+        for start in range(0, len(raw), EMBED_CHUNK_GROUPS):
             chunk = torch.from_numpy(raw[start : start + EMBED_CHUNK_GROUPS])
             a = chunk[:, : p["dim"]] if p["dim"] else None
             b = chunk[:, p["dim"] :] if p["sketch_dim"] else None
-            out[start : start + len(chunk)] = self._combine(
-                a, b, centre[: p["dim"]], centre[p["dim"] :], mix=p["mix"]
-            ).numpy()
+            combined = self._combine(a, b, centre[: p["dim"]], centre[p["dim"] :], mix=p["mix"])
+            out[start : start + len(chunk)] = combined.numpy()
         out[~has_text] = 0
         return out
 

@@ -1,0 +1,130 @@
+"""`explain`: exact decomposition of a similarity over n-grams, masked identifiers never shown, the CLI's files."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from authorid.data.clean import clean
+from authorid.encoders import NgramEncoder
+from authorid.encoders.ngram import summed_counts
+from authorid.evidence.decompose import ngram_contributions
+from authorid.evidence.terms import account_terms, bucket_of, habit_kind
+from authorid.model import StyleModel
+from authorid.schema import posts_from_records
+from authorid.workflows.explain import ExplainError, explain
+
+A_POSTS = ["Honestly i think so... lol", "i dunno :) maybe tmrw", "lol ok i'll check <URL> later"]
+B_POSTS = ["i think so too... lol", "Maybe. I will check later :)", "ok see u tmrw lol"]
+
+
+def _posts(extra: dict[str, list[str]] | None = None):
+    groups = {"alice": A_POSTS, "bob": B_POSTS, **(extra or {})}
+    records = [
+        {"post_id": f"{account}-{i}", "account_id": account, "text": text}
+        for account, texts in groups.items()
+        for i, text in enumerate(texts)
+    ]
+    return posts_from_records(records)
+
+
+def test_the_contributions_of_a_hand_made_pair_sum_to_its_similarity():
+    """Two tiny accounts, unigram characters only: the split over buckets is exact, bucket by bucket."""
+    encoder = NgramEncoder(
+        char_ngrams=[1, 1], char_buckets=64, word_buckets=0, dim=4, sketch_dim=8, centre="fixed"
+    ).fit(["aab", "abc", "bcd", "cdd"])
+    summed = summed_counts(encoder.counts(["aab", "ab", "bc"]), np.array([0, 0, 1]), 2)
+    centre = np.concatenate([encoder.centre_trained.numpy(), encoder.centre_sketch.numpy()])
+    result = ngram_contributions(encoder, summed, centre)
+    vectors = encoder.embed_summed(summed)
+    assert result.similarity == pytest.approx(float(vectors[0] @ vectors[1]), abs=1e-6)
+    assert result.total() == pytest.approx(result.similarity, abs=1e-6)
+    # features: the buckets of a, b (A) and b, c (B): nothing else contributes
+    assert set(result.values) == {bucket_of(c, 64) for c in "abc"}
+
+
+def test_explain_splits_the_style_models_similarity_exactly_and_reads_the_ngrams_back():
+    evidence = explain("style", _posts(), "alice", "bob")
+    decomposition = evidence["decomposition"]
+    assert decomposition["exact"] and decomposition["sum"] == pytest.approx(evidence["similarity"], abs=1e-6)
+    assert 0 <= evidence["probability"] <= 1 and evidence["decision"] in ("same", "different", "abstain")
+    shared = {n["text"] for e in evidence["shared"] for n in e["ngrams"]}
+    assert shared and all(s in " ".join(A_POSTS) or s.split(" ")[0] in " ".join(A_POSTS) for s in shared)
+    assert all(e["contribution"] > 0 for e in evidence["for"][:3])
+    assert evidence["against"][0]["contribution"] <= evidence["for"][-1]["contribution"]
+    for posts in evidence["posts"].values():
+        for post in posts:
+            assert all(post["text"][s["start"] : s["end"]] for s in post["spans"])
+
+
+def test_masked_identifiers_never_appear_and_a_shared_mask_is_a_possible_leak(tmp_path):
+    raw = _posts(
+        {
+            "carol": ["mail me at carol.smith@example.org or see https://example.org/carol", "see you"],
+            "dave": ["write to carol.smith@example.org, details at https://example.org/carol", "bye"],
+        }
+    )
+    posts, _ = clean(raw)
+    evidence = explain("style", posts, "carol", "dave", out=tmp_path / "ev")
+    written = (tmp_path / "ev" / "evidence.json").read_text() + (
+        tmp_path / "ev" / "evidence.html"
+    ).read_text()
+    for identifier in ("carol.smith@example.org", "example.org/carol", "https://"):
+        assert identifier not in written
+    assert any(e["kind"] == "leak" for e in evidence["possible_leaks"])
+
+
+def test_habits_of_ngrams():
+    assert habit_kind("...", "char") == "punctuation"
+    assert habit_kind(":)", "char") == "emoticon"
+    assert habit_kind("I will", "word") == "casing"
+    assert habit_kind("of the", "word") == "function"
+    assert habit_kind("tmrw", "word") == "word"
+    assert habit_kind("URL>", "char") == "leak" and habit_kind("< URL >", "word") == "leak"
+    params = {"char_ngrams": [1, 2], "char_buckets": 2**10, "word_ngrams": [1, 1], "word_buckets": 2**10}
+    params |= {"lowercase_words": False}
+    terms = account_terms(params, ["ab ab"], ["ab"])
+    ab = next(t for ts in terms.values() for t in ts if t.text == "ab" and t.block == "char")
+    assert ab.uses == [2, 1] and ab.bucket == bucket_of("ab", 2**10)
+    word = next(t for ts in terms.values() for t in ts if t.text == "ab" and t.block == "word")
+    assert word.bucket == 2**10 + bucket_of("ab", 2**10)
+
+
+def test_unknown_accounts_are_named_with_the_closest_matches():
+    with pytest.raises(ExplainError, match=r"account 'alicee' is not in the corpus .* did you mean 'alice'"):
+        explain("style", _posts(), "alicee", "bob")
+    with pytest.raises(ExplainError, match="two different accounts"):
+        explain("style", _posts(), "alice", "alice")
+
+
+def test_a_transformer_like_model_shows_post_pairs_labelled_approximate(enron_posts):
+    from authorid.model import load_model
+
+    model = load_model("stylometric:16", fit_corpus=enron_posts)  # reduced: no exact split over features
+    first, second = list(dict.fromkeys(enron_posts["account_id"]))[:2]
+    evidence = explain(model, enron_posts, first, second)
+    assert not evidence["decomposition"]["exact"] and len(evidence["post_pairs"]) == 3
+    assert evidence["probability"] is None and evidence["decision"] == "unscored"
+    assert isinstance(model, StyleModel) and math.isfinite(evidence["similarity"])
+
+
+def test_the_cli_writes_both_files_and_prints_where(tmp_path):
+    from authorid.cli import app
+
+    corpus = tmp_path / "posts.jsonl"
+    records = [json.loads(line) for line in []]
+    for account, texts in {"alice": A_POSTS, "bob": B_POSTS}.items():
+        records += [{"id": f"{account}{i}", "author": account, "text": t} for i, t in enumerate(texts)]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = CliRunner().invoke(
+        app, ["explain", "style", str(corpus), "alice", "bob", "-o", str(tmp_path / "ev")]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("evidence.json", "evidence.html"):
+        assert f"{tmp_path / 'ev' / name}" in result.output and (tmp_path / "ev" / name).stat().st_size > 0
+    page = (tmp_path / "ev" / "evidence.html").read_text()
+    assert "<script" not in page and "http" not in page.replace("http-equiv", "")
