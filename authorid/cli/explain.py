@@ -42,18 +42,17 @@ def explain_command(
 
     For the n-gram models (`style`, `authorid train --preset ngram`) and the stylometric profile the similarity
     splits exactly over features; for a transformer, the most similar post pairs are shown instead."""
-    from authorid.data.clean import clean  # deferred: loads the data stack
     from authorid.workflows.common import check_output_folder  # deferred: loads torch
     from authorid.workflows.explain import explain  # deferred with the workflow above
 
     if top < 1:
         raise ValueError(f"--top must be >= 1, got {top}")
     check_output_folder(out, kind="evidence", overwrite=overwrite)
-    posts, report = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to explain")
-    posts, _ = clean(
-        posts, report=report
-    )  # identifiers masked as `ingest` masks them: never shown as evidence
-    evidence = explain(model, posts, account_a, account_b, out=out, overwrite=overwrite, top=top)
+    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to explain")
+    # cleaned as `ingest` cleans: identifiers are masked, so they are never shown as evidence
+    evidence = explain(
+        model, posts, account_a, account_b, out=out, overwrite=overwrite, top=top, clean_first=True
+    )
     if json:
         say(evidence, [], as_json=True)
         return

@@ -22,6 +22,7 @@ import numpy as np
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.data.arrow import read_columns
+from authorid.data.clean import clean
 from authorid.encoders.ngram import summed_counts
 from authorid.errors import AuthoridError
 from authorid.evidence.decompose import Contributions, ngram_contributions, stylometric_contributions
@@ -55,10 +56,14 @@ def explain(
     overwrite: bool = False,
     top: int = TOP_FEATURES,
     seed: int = 0,
+    clean_first: bool = False,
 ) -> dict:
-    """The evidence for (account_a, account_b) in `posts` (cleaned canonical posts) under `model` (a StyleModel
-    or a MODEL spec); with `out`, writes evidence.json and evidence.html there. Returns the evidence dict."""
+    """The evidence for (account_a, account_b) in `posts` (cleaned canonical posts; `clean_first` cleans them
+    as `ingest` does, masking identifiers) under `model` (a StyleModel or a MODEL spec); with `out`, writes
+    evidence.json and evidence.html there. Returns the evidence dict."""
     started = time.perf_counter()
+    if clean_first:
+        posts, _ = clean(posts)
     if out is not None:
         out = check_output_folder(out, kind="evidence", overwrite=overwrite)
     model = model_for(model, posts)
