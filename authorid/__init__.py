@@ -46,6 +46,7 @@ _EXPORTS = {
     "embed_accounts": "authorid.encoders",
     "AccountVectors": "authorid.encoders",
     "StylometricEncoder": "authorid.encoders",
+    "NgramEncoder": "authorid.encoders",
     "AttentionPooling": "authorid.encoders",
     "build_loss": "authorid.losses",
     "TrainConfig": "authorid.training",
@@ -66,6 +67,7 @@ _EXPORTS = {
     "cluster": "authorid.workflows.cluster",
     "attribute": "authorid.workflows.attribute",
     "evaluate": "authorid.workflows.evaluate",
+    "explain": "authorid.workflows.explain",
     "comparison_table": "authorid.workflows.compare",
     "run_demo": "authorid.workflows.demo",
     # errors

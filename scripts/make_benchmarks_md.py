@@ -44,6 +44,7 @@ ROW_NAMES = {
     "contrax+imprinted": "MiniLM fine-tuned, contrax, imprinted head",
     "arcface+imprinted": "MiniLM fine-tuned, arcface, imprinted head",
     "fusion": "fusion: supcon + stylometric",
+    "style": "`style`, the packaged pretrained model (n-gram, Reddit)",
 }
 PEERS = {"char-ngram", "burrows-delta", "cosine-delta", "general-impostors", "lambdag"}
 SETTING_TITLES = {
@@ -99,7 +100,19 @@ def _kept_untrained(row: dict) -> bool:
 
 def _name(key: str, kind: str = "linking") -> str:
     special = ATTRIBUTION_NAMES if kind == "attribution" else LINKING_NAMES
-    return special.get(key, ROW_NAMES.get(key, key))
+    if key in special or key in ROW_NAMES:
+        return special.get(key, ROW_NAMES.get(key, key))
+    if key.startswith("ngram-fusion:"):
+        return f"fused model: n-gram supcon + {key.split(':', 1)[1]} (authorid fuse)"
+    if key.startswith("ngram:"):
+        loss, _, batch = key.split(":", 1)[1].partition("@")
+        narrow = kind == "linking" and loss not in ("supcon", "ms")
+        return (
+            f"n-gram encoder, {loss}"
+            + (f", {batch} accounts a step" if batch else "")
+            + (" (trained path only, 256-d)" if narrow else "")
+        )
+    return key
 
 
 def _machines(rows: list[tuple[str, dict]]) -> str:
@@ -290,6 +303,39 @@ def quality_section(quality: dict) -> list[str]:
     return out
 
 
+PRETRAINED_ROWS = {
+    "style": "`style` (pretrained on Reddit)",
+    "char-ngram": "char 4-gram TF-IDF (PAN baseline)",
+    "stylometric": "`stylometric` (untrained profile)",
+    "minilm": "`minilm` (untuned MiniLM)",
+}
+
+
+def pretrained_section(pretrained: dict) -> list[str]:
+    """The packaged model on corpora it never saw, beside the baselines (scripts/bench_pretrained.py)."""
+    if not pretrained:
+        return []
+    out = [
+        "## The pretrained `style` model on corpora it never saw",
+        "",
+        f"`{pretrained.get('command')}`, updated {pretrained.get('updated')}; {pretrained.get('machine')}. Each row"
+        " through `authorid evaluate MODEL CORPUS --protocol sybil,verification` (the PAN baseline as a scorer"
+        " fitted on the evaluated texts). Linking MRR / verification AUC; accounts cut in two halves:",
+        "",
+        "| corpus | accounts | halves | " + " | ".join(PRETRAINED_ROWS.values()) + " |",
+        "|---|---|---|" + "---|" * len(PRETRAINED_ROWS),
+    ]
+    for corpus, entry in pretrained.get("corpora", {}).items():
+        settings = entry.get("settings", {})
+        halves = f"<= {settings.get('max_posts')} posts, cut by {settings.get('by')}"
+        cells = []
+        for row in PRETRAINED_ROWS:
+            r = entry["rows"].get(row)
+            cells.append("–" if r is None else f"{r['sybil']['mrr']:.3f} / {r['verification']['auc']:.3f}")
+        out.append(f"| {corpus} | {entry.get('accounts')} | {halves} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
 def _machine_of(section: dict) -> str:
     m = section.get("machine", {})
     load = m.get("load_average_at_start")
@@ -380,7 +426,7 @@ def speed_section(speed: dict) -> list[str]:
     return out
 
 
-def render(quality: dict, speed: dict) -> str:
+def render(quality: dict, speed: dict, pretrained: dict | None = None) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -394,6 +440,7 @@ def render(quality: dict, speed: dict) -> str:
     if quality:
         lines += ["## Headline", "", *headline(quality), ""]
     lines += quality_section(quality)
+    lines += pretrained_section(pretrained or {})
     lines += speed_section(speed)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -427,10 +474,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="fail when the files are out of date")
     args = parser.parse_args()
-    quality, speed = _load("quality"), _load("speed")
+    quality, speed, pretrained = _load("quality"), _load("speed"), _load("pretrained")
     if not args.check:
         quality_plot(quality, PLOTS / "quality.png")
-    markdown = render(quality, speed)
+    markdown = render(quality, speed, pretrained)
     readme = with_readme_block(README.read_text(), readme_block(quality))
     if args.check:
         stale = [

@@ -30,7 +30,13 @@ def cluster_command(
     model: ModelArgument,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for clusters.jsonl and assignments.csv.")],
     corpus: OptionalCorpusArgument = None,
-    method: Annotated[str, typer.Option(help="'mutual-knn', 'agglomerative' or 'leiden'.")] = "mutual-knn",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="'average' (groups merge only when all their pairs agree on average: no chaining),"
+            " 'mutual-knn', 'agglomerative' or 'leiden'."
+        ),
+    ] = "average",
     k: Annotated[int, typer.Option("--k", help="Nearest neighbours per account in the graph.")] = 10,
     threshold: Annotated[
         float | None,

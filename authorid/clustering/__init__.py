@@ -1,6 +1,7 @@
 """Clustering accounts into persons: kNN graph -> calibrated edges -> threshold cut -> partition -> ClusterReport.
 
-- `cluster_accounts` (cluster.py): the entry point; methods "mutual-knn", "agglomerative", "leiden".
+- `cluster_accounts` (cluster.py): the entry point; methods "average" (default), "mutual-knn",
+  "agglomerative", "leiden".
 - `knn_matrix`, `mutual`, `symmetric`, `cut` (graph.py): the kNN graph as a sparse matrix and its filters.
 - `ClusterReport`, `Cluster`, `EvidencePair` (report.py): results, JSONL/CSV output, a human summary.
 """

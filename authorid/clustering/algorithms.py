@@ -1,6 +1,6 @@
 """Partition a thresholded similarity graph into persons: each function returns one int label per account.
 
-All three read a symmetric sparse graph whose weights are P(same person) (or cosines) at or above the
+All four read a symmetric sparse graph whose weights are P(same person) (or cosines) at or above the
 decision threshold; none is told the number of persons.
 """
 
@@ -50,7 +50,7 @@ def agglomerative(
     if sizes.max() > AGGLOMERATIVE_MAX:
         raise ValueError(
             f"agglomerative clustering would need a {sizes.max():,} x {sizes.max():,} distance matrix (one "
-            f"connected component that large; at most {AGGLOMERATIVE_MAX:,}): use --method mutual-knn or "
+            f"connected component that large; at most {AGGLOMERATIVE_MAX:,}): use --method average or "
             "leiden, or a higher threshold"
         )
     labels = np.arange(len(component_of), dtype=np.int64)
@@ -69,6 +69,55 @@ def agglomerative(
         local = model.fit_predict(distance)
         labels[members] = _first_member(members, local)
     return labels
+
+
+#: Passes over the candidate edges of `group_average` (a merge can make a rejected edge acceptable later).
+GROUP_AVERAGE_PASSES = 3
+
+
+def group_average(
+    vectors: np.ndarray,
+    graph: sp.csr_matrix,
+    threshold: float,
+    probability: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Average linkage over the graph's edges only: two groups merge when the mean P(same person) over *every*
+    pair of their members is at least `threshold`, never through one strong edge alone.
+
+    The candidate merges are the edges of the kNN graph cut at the threshold, strongest first (the graph is
+    sparse, so this scales to millions of accounts: each check costs |A| x |B| cosines of two small groups).
+    A chain a - b - c whose ends are unlike (P(a, c) low) stays split where connected components, and so
+    mutual kNN, would join it. A few passes let a merge that became acceptable after others happen.
+    """
+    n = graph.shape[0]
+    parent = np.arange(n)
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    upper = sp.triu(graph, k=1).tocoo()
+    order = np.argsort(-upper.data, kind="stable")
+    edges = list(zip(upper.row[order].tolist(), upper.col[order].tolist(), strict=True))
+    for _ in range(GROUP_AVERAGE_PASSES):
+        merged = False
+        for i, j in edges:
+            a, b = root(i), root(j)
+            if a == b:
+                continue
+            mean = float(np.mean(probability(vectors[members[a]] @ vectors[members[b]].T)))
+            if mean >= threshold:
+                if len(members[a]) < len(members[b]):
+                    a, b = b, a
+                parent[b] = a
+                members[a] += members.pop(b)
+                merged = True
+        if not merged:
+            break
+    return np.array([root(i) for i in range(n)], dtype=np.int64)
 
 
 def _first_member(members: np.ndarray, local: np.ndarray) -> np.ndarray:
@@ -91,7 +140,7 @@ def leiden(graph: sp.csr_matrix, resolution: float, seed: int = 0) -> np.ndarray
     except ImportError as exc:
         raise MissingDependencyError(
             f"--method leiden needs the packages python-igraph and leidenalg ({exc.name} is not installed): "
-            "pip install python-igraph leidenalg, or use --method mutual-knn"
+            "pip install python-igraph leidenalg, or use --method average"
         ) from None
     upper = sp.triu(graph, k=1).tocoo()
     network = igraph.Graph(

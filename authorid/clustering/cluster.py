@@ -6,6 +6,9 @@
    itself, and then `threshold` is read as a cosine threshold (so 0.5 means cosine >= 0.5, not 50%).
 3. Cut: drop edges below `threshold`, the decision threshold.
 4. One of
+   - "average" (default): average linkage over the kNN graph's edges: two groups merge only when the mean
+     P(same person) over every pair of their members reaches the threshold, so one strong link between two
+     groups (a - b strong, b - c strong, a - c weak) never chains them into one person.
    - "mutual-knn": keep edge i-j only if each is among the other's k nearest, then connected components.
      Mutual neighbours stop the chaining that makes plain single linkage glue unrelated accounts together
      through hubs (Maier, Hein & von Luxburg 2009; Brito et al. 1997).
@@ -33,7 +36,7 @@ from authorid.vectors import AccountVectors
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("mutual-knn", "agglomerative", "leiden")
+METHODS = ("average", "mutual-knn", "agglomerative", "leiden")
 #: Warn when the largest cluster exceeds this share of the accounts (and GIANT_MIN_SIZE accounts).
 GIANT_FRACTION = 0.1
 GIANT_MIN_SIZE = 20
@@ -47,7 +50,7 @@ Probability = Callable[[np.ndarray], np.ndarray]
 def cluster_accounts(
     vectors: AccountVectors,
     *,
-    method: str = "mutual-knn",
+    method: str = "average",
     k: int = 10,
     threshold: float = 0.5,
     probability: Probability | None = None,
@@ -79,6 +82,8 @@ def cluster_accounts(
     start = time.perf_counter()
     if method == "mutual-knn":
         raw = algorithms.components(graph)
+    elif method == "average":
+        raw = algorithms.group_average(vectors.vectors, graph, threshold, weigh)
     elif method == "agglomerative":
         raw = algorithms.agglomerative(vectors.vectors, graph, threshold, weigh)
     else:

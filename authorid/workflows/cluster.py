@@ -25,7 +25,7 @@ def cluster(
     posts,
     *,
     out: Path,
-    method: str = "mutual-knn",
+    method: str = "average",
     k: int = 10,
     threshold: float | None = None,
     calibration=None,

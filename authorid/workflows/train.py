@@ -69,7 +69,8 @@ def train(
 
     `data`: posts (a canonical Dataset) or a CORPUS (dump, cleaned Parquet, folder, preset name; default
     `config.data.corpus`). `val`: validation posts (default: held out from `data`, see
-    `authorid.training.data`). Settings: the defaults, then `preset` (quick | cpu | gpu), then `config` (a
+    `authorid.training.data`). Settings: the defaults, then `preset` (quick | cpu | ngram | gpu; ngram when the
+    encoder is the n-gram one and no preset or config is given), then `config` (a
     TrainConfig, a dict or a TOML file), then `overrides` (dotted keys, e.g. ``{"optim.lr": 3e-5}``), then the
     shortcuts `loss`, `encoder`, `base`, `task`, `max_steps`. `resume=True` continues the run in `out` from its last
     checkpoint, with its saved settings (only those in `RESUMABLE`, such as `run.max_steps`, may change) and

@@ -16,8 +16,8 @@ def _linking(mrr: float) -> dict:
 
 
 def test_the_committed_pages_match_the_committed_json():
-    quality, speed = md._load("quality"), md._load("speed")
-    assert md.BENCHMARKS_MD.read_text() == md.render(quality, speed)
+    quality, speed, pretrained = md._load("quality"), md._load("speed"), md._load("pretrained")
+    assert md.BENCHMARKS_MD.read_text() == md.render(quality, speed, pretrained)
     assert md.readme_block(quality) in md.README.read_text()
 
 
@@ -65,3 +65,13 @@ def test_the_results_are_valid_json_with_a_machine_per_row():
     for setting in quality["settings"].values():
         for row in setting["rows"].values():
             assert row["budget"]["machine"] and "eval_seconds" in row["budget"]
+
+
+def test_ngram_rows_are_named_by_loss_batch_and_width():
+    assert md._name("ngram:supcon") == "n-gram encoder, supcon"
+    assert (
+        md._name("ngram:nbc-softmax@2048")
+        == "n-gram encoder, nbc-softmax, 2048 accounts a step (trained path only, 256-d)"
+    )
+    assert md._name("ngram:ce", "attribution") == "n-gram encoder, ce"
+    assert md._name("ngram-fusion:minilm") == "fused model: n-gram supcon + minilm (authorid fuse)"

@@ -37,6 +37,20 @@ def test_agglomerative_average_linkage_stops_where_the_group_mean_drops_below_th
     assert groups(report) == {frozenset("ab"), frozenset("cd"), frozenset({"far"})}
 
 
+def test_the_default_group_average_keeps_a_weakly_linked_chain_split():
+    """Edges strongest first: a-b (0.966) and c-d (0.966) merge; b-c (0.940) would join {a,b} and {c,d}, but
+    their mean cross cosine is 0.805 < 0.93, so the one strong link does not chain them."""
+    report = cluster_accounts(on_circle(CHAIN), k=2, threshold=0.93)
+    assert report.params["method"] == "average"
+    assert groups(report) == {frozenset("ab"), frozenset("cd"), frozenset({"far"})}
+
+
+def test_group_average_merges_groups_whose_every_pair_agrees_on_average():
+    # three accounts within 10 degrees: every pair's cosine >= 0.985, so all three merge at 0.95
+    vectors = on_circle({"a": 0.0, "b": 5.0, "c": 10.0, "far": 90.0})
+    assert groups(cluster_accounts(vectors, k=3, threshold=0.95)) == {frozenset("abc"), frozenset({"far"})}
+
+
 def test_leiden_cpm_keeps_pairs_whose_weight_beats_the_resolution():
     # A pair gains 0.966 - 0.93 > 0; all four: 2*0.966 + 0.940 - 0.93 * 6 < 0.
     report = cluster_accounts(on_circle(CHAIN), method="leiden", k=2, threshold=0.93)
@@ -57,7 +71,7 @@ def test_mutual_knn_removes_a_one_sided_edge():
 )
 def test_threshold_cuts_the_edge_at_cosine_point_eight(threshold, expected):
     vectors = on_circle({"x": 0.0, "y": float(np.rad2deg(np.arccos(0.8)))})
-    for method in ("mutual-knn", "agglomerative", "leiden"):
+    for method in ("average", "mutual-knn", "agglomerative", "leiden"):
         assert groups(cluster_accounts(vectors, method=method, k=1, threshold=threshold)) == expected
 
 

@@ -45,6 +45,7 @@ def test_metrics_json_has_every_section(run_dir, enron):
         "fingerprint": fingerprint(enron),
         "posts": 960,
         "accounts": 40,
+        "excluded_training_accounts": 0,  # a model fitted on the corpus records no training accounts
     }
     assert run["model"]["name"] == "stylometric" and run["model"]["kind"] == "stylometric"
     assert set(run["model"]) >= {"dim", "fingerprint", "fitted_on"}

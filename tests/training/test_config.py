@@ -87,7 +87,7 @@ def test_toml_unknown_section_key(tmp_path):
 def test_out_of_range_values():
     with pytest.raises(ConfigError, match="model.pooling must be one of mean, attention, got 'max'"):
         resolve_config(overrides={"model.pooling": "max"})
-    with pytest.raises(ConfigError, match="unknown preset 'huge'; valid: quick, cpu, gpu"):
+    with pytest.raises(ConfigError, match="unknown preset 'huge'; valid: quick, cpu, ngram, gpu"):
         resolve_config(preset="huge")
 
 

@@ -37,7 +37,7 @@ def clustering_protocol(
     min_posts: int = DEFAULT_MIN_POSTS,
     by: str | None = None,
     max_posts: int | None = None,
-    method: str = "mutual-knn",
+    method: str = "average",
     k: int = 10,
     threshold: float = 0.5,
     seed: int = 0,
@@ -91,6 +91,11 @@ def clustering_protocol(
     predicted = np.concatenate(labels)
     truth = np.array([chosen.person_of[a] for a in ids], dtype=object)
     metrics = {"clustering": clustering_metrics(truth, predicted)}
+    true_sizes = np.unique(truth, return_counts=True)[1]
+    metrics["clustering"] |= {
+        "largest_cluster": int(np.bincount(predicted).max()),
+        "largest_true_group": int(true_sizes.max()),
+    }
     finished = time.perf_counter()
     settings = chosen.settings | {
         "method": method,
@@ -101,7 +106,7 @@ def clustering_protocol(
     manifest = chosen.manifest | {"folds": dict(sorted(folds.items()))}
     plot_data = {
         "cluster_sizes": np.bincount(predicted),
-        "true_sizes": np.unique(truth, return_counts=True)[1],
+        "true_sizes": true_sizes,
     }
     timing = {"embed": embedded - started, "cluster": finished - embedded, "total": finished - started}
     return ProtocolResult("clustering", metrics, settings, manifest, plot_data, timing)

@@ -1,0 +1,90 @@
+"""Clustering held-out Reddit accounts into persons: every method side by side, with the packaged model's own
+calibration (issue 15's clustering target).
+
+    .venv/bin/python scripts/bench_persons.py [--model style] [--methods average,mutual-knn,agglomerative,leiden]
+
+The 1,000 Reddit benchmark test accounts (never trained on; `scripts/bench_quality.py`'s split) are each cut
+in two halves by time, each half its 8 newest posts: 2,000 pseudo-accounts of 1,000 persons. Each method runs
+through the product's clustering protocol (`authorid evaluate MODEL CORPUS --protocol clustering --method M
+--max-posts 8`) at the calibrated decision threshold P >= 0.5. Reported: pairwise precision / recall, B-cubed
+precision / recall / F1, the number of clusters and the largest one (the truth's largest group is 2).
+Results: benchmarks/results/persons.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from benchlib.machine import short_description  # noqa: E402
+from benchlib.settings import PROFILES, load_setting  # noqa: E402
+
+OUT = REPO / "benchmarks" / "results" / "persons.json"
+METHODS = ("average", "mutual-knn", "agglomerative", "leiden")
+KEYS = (
+    "pairwise_precision",
+    "pairwise_recall",
+    "bcubed_precision",
+    "bcubed_recall",
+    "bcubed_f1",
+    "ari",
+    "n_pred",
+    "n_true",
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="style")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--cache", type=Path, default=REPO / "runs" / "bench_quality" / "cache")
+    args = parser.parse_args()
+
+    from authorid.model import load_model
+    from authorid.workflows.evaluate import evaluate
+
+    setting = load_setting("reddit", PROFILES["cpu"], args.cache)
+    model = load_model(args.model)
+    rows = {}
+    for method in args.methods.split(","):
+        print(f"{method} ...", file=sys.stderr, flush=True)
+        run = evaluate(
+            model,
+            setting.test,
+            protocol="clustering",
+            max_posts=PROFILES["cpu"].reddit_posts_per_half,
+            method=method,
+            k=args.k,
+            threshold=args.threshold,
+        )
+        entry = run["protocols"]["clustering"]
+        metrics = entry["metrics"]["clustering"]
+        rows[method] = {key: metrics.get(key) for key in (*KEYS, "largest_cluster", "largest_true_group")}
+        print(f"  {rows[method]}", file=sys.stderr, flush=True)
+    result = {
+        "model": args.model,
+        "threshold": args.threshold,
+        "k": args.k,
+        "accounts": "2,000 halves (8 newest posts each) of the 1,000 Reddit benchmark test accounts",
+        "rows": rows,
+        "machine": short_description(),
+        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python scripts/bench_persons.py",
+    }
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"results written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
