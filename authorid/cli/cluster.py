@@ -48,6 +48,13 @@ def cluster_command(
     calibration: Annotated[
         Path | None, typer.Option(help="A calibration.json (default: the model's own, if any).")
     ] = None,
+    prior: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of same-person pairs among the accounts' pairs; P(same person) is moved to it"
+            " (default 1 / (accounts - 1): each account has at most one sibling on average)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for Leiden and the cohesion sample.")] = 0,
     max_groups: Annotated[int, typer.Option(help="Groups listed in the printed summary.")] = 10,
     vectors: VectorsOption = None,
@@ -70,6 +77,8 @@ def cluster_command(
     need_corpus_or_vectors(corpus, vectors)
     if k < 1:
         raise ValueError(f"--k must be >= 1 neighbour, got {k}")
+    if prior is not None and not 0 < prior < 1:
+        raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     check_output_folder(out, kind="clusters", overwrite=overwrite)
     calibrator = load_calibration(calibration) if calibration is not None else None
     posts = None
@@ -93,6 +102,7 @@ def cluster_command(
         k=k,
         threshold=threshold,
         calibration=calibrator,
+        prior=prior,
         vectors=account_vectors,
         overwrite=overwrite,
         force=force,

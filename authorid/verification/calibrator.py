@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import expit
+from scipy.special import expit, logit
 
 from authorid.errors import AuthoridError
 from authorid.io import atomic_write_text
@@ -133,6 +133,19 @@ def check_format(d: dict, method: str | None = None) -> None:
         raise CalibrationError(f"calibration version {d.get('version')!r} is not {VERSION}")
 
 
+def check_prior(prior: float) -> float:
+    """A prior share of same-person pairs: strictly between 0 and 1, else a one-line error."""
+    if not isinstance(prior, int | float) or not 0 < float(prior) < 1:
+        raise CalibrationError(f"prior must be between 0 and 1 (exclusive), got {prior!r}")
+    return float(prior)
+
+
+def forum_prior(accounts: int) -> float:
+    """The default prior when accounts of one forum are compared with each other: each account has, on
+    average, at most one other account of the same person among the other accounts - 1 / (accounts - 1)."""
+    return 1.0 / max(accounts - 1, 2)
+
+
 class Calibrator(DecisionMixin):
     """Cosine similarity -> calibrated P(same person); see the module docstring for the two methods."""
 
@@ -169,16 +182,35 @@ class Calibrator(DecisionMixin):
                 "x_thresholds": [float(v) for v in regression.X_thresholds_],
                 "y_thresholds": [float(v) for v in regression.y_thresholds_],
             }
+        self.info["fit_prior"] = float(y.mean())  # the share of same-person pairs P is calibrated for
         return self
 
-    def predict(self, similarities: ArrayLike) -> np.ndarray:
-        """P(same person) for each similarity, in [0, 1]."""
+    @property
+    def fit_prior(self) -> float:
+        """The share of same-person pairs among the pairs it was fitted on (balanced pairs: 0.5)."""
+        return float(self.info.get("fit_prior", 0.5))
+
+    def predict(self, similarities: ArrayLike, *, prior: float | None = None) -> np.ndarray:
+        """P(same person) for each similarity, in [0, 1].
+
+        `prior`: the share of same-person pairs expected among the pairs scored (None: the share it was fitted
+        on, usually balanced). A forum's pairs are almost all two different people, so P at the fitted prior
+        overstates every link; Bayes' rule moves the odds: logit P' = logit P + logit(prior) - logit(fit prior).
+        """
         if self.params is None:
             raise CalibrationError("the Calibrator is not fitted; call fit(similarities, labels) or load it")
         s = _similarities(similarities)
         if self.method == "platt":
-            return expit(self.params["coef"] * s + self.params["intercept"])
-        return np.interp(s, self.params["x_thresholds"], self.params["y_thresholds"])
+            p = expit(self.params["coef"] * s + self.params["intercept"])
+        else:
+            p = np.interp(s, self.params["x_thresholds"], self.params["y_thresholds"])
+        if prior is None:
+            return p
+        check_prior(prior)
+        eps = 1e-12
+        p = np.clip(p, eps, 1 - eps)
+        shift = logit(prior) - logit(min(max(self.fit_prior, eps), 1 - eps))
+        return expit(logit(p) + shift)
 
     def to_dict(self) -> dict:
         if self.params is None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
 from authorid.model import StyleModel
 from authorid.vectors import AccountVectors
+from authorid.verification.calibrator import check_prior, forum_prior
 from authorid.workflows.common import check_calibration_model
 
 
@@ -29,6 +31,7 @@ def cluster(
     k: int = 10,
     threshold: float | None = None,
     calibration=None,
+    prior: float | None = None,
     vectors: AccountVectors | None = None,
     overwrite: bool = False,
     force: bool = False,
@@ -40,6 +43,8 @@ def cluster(
 
     calibration: a Calibrator (checked to be `model`'s unless `force`; default the model's own; else none, and
     the threshold is a cosine). threshold: None means the calibration's own threshold, or 0.5 without one.
+    prior: the share of same-person pairs among the accounts' pairs (None: 1 / (accounts - 1), each account
+    having at most one other account of the same person on average); P(same person) is moved to it.
     """
     out = check_output_folder(out, kind="clusters", overwrite=overwrite)
     if vectors is None and (posts is None or len(posts) == 0):
@@ -49,16 +54,18 @@ def cluster(
     calibration = calibration if calibration is not None else model.calibration
     if threshold is None:
         threshold = float(calibration.threshold) if calibration is not None else 0.5
+    if prior is not None:
+        check_prior(prior)
     if vectors is None:
         vectors = model.embed_accounts(posts, progress=progress)
+    probability = None
+    if calibration is not None:
+        prior = prior if prior is not None else forum_prior(len(vectors))
+        probability = partial(calibration.predict, prior=prior)
     report = cluster_accounts(
-        vectors,
-        method=method,
-        k=k,
-        threshold=threshold,
-        probability=calibration.predict if calibration is not None else None,
-        seed=seed,
+        vectors, method=method, k=k, threshold=threshold, probability=probability, seed=seed
     )
+    report.params["prior"] = prior
     outputs = ClusterOutputs(
         report=report,
         clusters_path=report.to_jsonl(out / "clusters.jsonl"),

@@ -48,7 +48,7 @@ PROTOCOLS = {
 _ACCEPTS = {
     "sybil": {"min_posts", "by", "max_posts", "episode_posts", "ks"},
     "verification": {"min_posts", "by", "max_posts", "hard_negatives"},
-    "clustering": {"min_posts", "by", "max_posts", "method", "k", "threshold"},
+    "clustering": {"min_posts", "by", "max_posts", "method", "k", "threshold", "prior"},
     "attribution": {"min_posts", "unknown_fraction", "ks"},
 }
 

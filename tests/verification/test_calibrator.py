@@ -49,7 +49,7 @@ def test_json_round_trip_gives_identical_predictions(method, tmp_path):
     grid = np.linspace(-1, 1, 57)
     assert np.array_equal(loaded.predict(grid), calibrator.predict(grid))
     assert (loaded.method, loaded.threshold, loaded.abstain_band) == (method, 0.6, (0.4, 0.6))
-    assert loaded.info == {"note": "hand example"}
+    assert loaded.info == {"note": "hand example", "fit_prior": float(np.mean(LABELS))}
     assert json.loads(path.read_text())["format"] == "authorid.calibration"
 
 
@@ -102,3 +102,18 @@ def test_user_errors_are_one_line():
         Calibrator().predict([0.3])
     with pytest.raises(CalibrationError, match="not an authorid calibration"):
         Calibrator.from_dict({"method": "platt"})
+
+
+def test_a_prior_moves_the_odds_by_bayes_rule():
+    calibrator = Calibrator("platt")
+    calibrator.params, calibrator.info = {"coef": 4.0, "intercept": -2.0}, {"fit_prior": 0.5}
+    # cosine 0.5 -> P 0.5 at the balanced prior; at prior 0.1 the odds are 1 * (0.1 / 0.9): P = 0.1
+    assert calibrator.predict([0.5])[0] == pytest.approx(0.5)
+    assert calibrator.predict([0.5], prior=0.1)[0] == pytest.approx(0.1)
+    assert calibrator.predict([0.8], prior=0.5)[0] == pytest.approx(calibrator.predict([0.8])[0])
+    p = calibrator.predict([0.8])[0]
+    expected = 1 / (1 + (1 - p) / p * 99)  # odds divided by 99 at prior 0.01
+    assert calibrator.predict([0.8], prior=0.01)[0] == pytest.approx(expected)
+    for bad in (0, 1, 1.5, -0.1):
+        with pytest.raises(CalibrationError, match="prior must be between 0 and 1"):
+            calibrator.predict([0.5], prior=bad)

@@ -13,6 +13,7 @@ Metrics: `clustering_metrics` (B-cubed and pairwise P/R/F1, ARI, NMI, V-measure,
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from authorid.evaluation.protocols.base import (
 from authorid.evaluation.protocols.pairs import cross_fitted_calibrators, fold_pairs, person_folds
 from authorid.evaluation.protocols.scoring import Subject, VectorScorer, calibration_of, scorer_for
 from authorid.metrics.clustering import clustering_metrics
+from authorid.verification.calibrator import forum_prior
 
 
 def clustering_protocol(
@@ -40,11 +42,13 @@ def clustering_protocol(
     method: str = "average",
     k: int = 10,
     threshold: float = 0.5,
+    prior: float | None = None,
     seed: int = 0,
     progress: bool = False,
     cache: dict | None = None,
 ) -> ProtocolResult:
-    """Cluster the evaluation set's (pseudo-)accounts into persons and score the partition.
+    """Cluster the evaluation set's (pseudo-)accounts into persons and score the partition. P(same person) is
+    taken at `prior` (None: 1 / (pseudo-accounts - 1), as `authorid cluster` does).
 
     `subject`: a StyleModel, or a function returning a `VectorScorer` (clustering needs account vectors).
     """
@@ -59,9 +63,10 @@ def clustering_protocol(
     embedded = time.perf_counter()
     folds = person_folds(chosen.person_of, seed)
     own = calibration_of(subject)
+    prior = prior if prior is not None else forum_prior(len(chosen.person_of))
     if own is not None:
-        calibration = "the model's own calibration"
-        groups = [(sorted(chosen.person_of), own.predict)]
+        calibration = f"the model's own calibration at prior {prior:.3g}"
+        groups = [(sorted(chosen.person_of), partial(own.predict, prior=prior))]
     else:
         calibration = (
             "cross-fitted Platt: each fold of persons clustered with a calibration fitted on the other"
@@ -70,7 +75,10 @@ def clustering_protocol(
         per_fold = [(vectors.pair_cosines(a, b), labels) for a, b, labels in pairs]
         calibrators = cross_fitted_calibrators(per_fold)
         groups = [
-            (sorted(a for a, p in chosen.person_of.items() if folds[p] == fold), calibrators[fold].predict)
+            (
+                sorted(a for a, p in chosen.person_of.items() if folds[p] == fold),
+                partial(calibrators[fold].predict, prior=prior),
+            )
             for fold in (0, 1)
         ]
     ids: list[str] = []
@@ -101,6 +109,7 @@ def clustering_protocol(
         "method": method,
         "k": int(k),
         "threshold": float(threshold),
+        "prior": prior,
         "calibration": calibration,
     }
     manifest = chosen.manifest | {"folds": dict(sorted(folds.items()))}
