@@ -46,6 +46,11 @@ def main() -> None:
     parser.add_argument("--model", default="style")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument(
+        "--priors",
+        default="",
+        help="also run the default method at these priors (comma-separated; default prior: 1 / (n - 1))",
+    )
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--cache", type=Path, default=REPO / "runs" / "bench_quality" / "cache")
@@ -57,8 +62,11 @@ def main() -> None:
     setting = load_setting("reddit", PROFILES["cpu"], args.cache)
     model = load_model(args.model)
     rows = {}
-    for method in args.methods.split(","):
-        print(f"{method} ...", file=sys.stderr, flush=True)
+    runs = [(method, None) for method in args.methods.split(",")]
+    runs += [("average", float(p)) for p in args.priors.split(",") if p]
+    for method, prior in runs:
+        name = method if prior is None else f"{method}@prior={prior:g}"
+        print(f"{name} ...", file=sys.stderr, flush=True)
         run = evaluate(
             model,
             setting.test,
@@ -67,11 +75,13 @@ def main() -> None:
             method=method,
             k=args.k,
             threshold=args.threshold,
+            prior=prior,
         )
         entry = run["protocols"]["clustering"]
         metrics = entry["metrics"]["clustering"]
-        rows[method] = {key: metrics.get(key) for key in (*KEYS, "largest_cluster", "largest_true_group")}
-        print(f"  {rows[method]}", file=sys.stderr, flush=True)
+        rows[name] = {key: metrics.get(key) for key in (*KEYS, "largest_cluster", "largest_true_group")}
+        rows[name]["prior"] = entry["settings"]["prior"]
+        print(f"  {rows[name]}", file=sys.stderr, flush=True)
     result = {
         "model": args.model,
         "threshold": args.threshold,
