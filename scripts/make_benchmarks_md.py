@@ -336,6 +336,48 @@ def pretrained_section(pretrained: dict) -> list[str]:
     return [*out, ""]
 
 
+def persons_section(persons: dict) -> list[str]:
+    """Clustering held-out Reddit accounts into persons, every method (scripts/bench_persons.py)."""
+    if not persons:
+        return []
+    head = ["method", "prior", "pairwise P", "pairwise R", "B³ P", "B³ R", "B³ F1", "clusters", "largest"]
+    out = [
+        "## Clustering accounts into persons",
+        "",
+        f"`{persons.get('command')}`, updated {persons.get('updated')}; {persons.get('machine')}. Model"
+        f" `{persons.get('model')}` with its own calibration, decision P >= {persons.get('threshold')}, k ="
+        f" {persons.get('k')}; {persons.get('accounts')} (the truth: 1,000 persons of 2 pseudo-accounts).",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for name, r in persons.get("rows", {}).items():
+        cells = [
+            name,
+            f"{r['prior']:.3g}",
+            *(_fmt(r.get(k)) for k in ("pairwise_precision", "pairwise_recall", "bcubed_precision")),
+            *(_fmt(r.get(k)) for k in ("bcubed_recall", "bcubed_f1", "n_pred", "largest_cluster")),
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
+def explain_section(explain: dict) -> list[str]:
+    if not explain:
+        return []
+    return [
+        "## Evidence for one pair (`authorid explain`)",
+        "",
+        f"`{explain.get('command')}`, updated {explain.get('updated')}; {explain.get('machine')}. {explain['corpus']}:"
+        f" model loaded in {explain['load_seconds']} s; one pair explained in {explain['median_seconds']} s"
+        f" (median of {len(explain['explain_seconds'])}), of which embedding the corpus (its centre and the"
+        f" percentile need every account's vector) takes {explain['embedding_the_corpus_seconds']} s. With an"
+        f" index built once from the corpus ({explain.get('index_build_seconds')} s; `--index IDX`) only the pair"
+        f" is embedded: {explain.get('with_index_median_seconds')} s a pair.",
+        "",
+    ]
+
+
 def _machine_of(section: dict) -> str:
     m = section.get("machine", {})
     load = m.get("load_average_at_start")
@@ -426,7 +468,13 @@ def speed_section(speed: dict) -> list[str]:
     return out
 
 
-def render(quality: dict, speed: dict, pretrained: dict | None = None) -> str:
+def render(
+    quality: dict,
+    speed: dict,
+    pretrained: dict | None = None,
+    persons: dict | None = None,
+    explain: dict | None = None,
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -441,6 +489,8 @@ def render(quality: dict, speed: dict, pretrained: dict | None = None) -> str:
         lines += ["## Headline", "", *headline(quality), ""]
     lines += quality_section(quality)
     lines += pretrained_section(pretrained or {})
+    lines += persons_section(persons or {})
+    lines += explain_section(explain or {})
     lines += speed_section(speed)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -475,9 +525,10 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="fail when the files are out of date")
     args = parser.parse_args()
     quality, speed, pretrained = _load("quality"), _load("speed"), _load("pretrained")
+    persons, explain = _load("persons"), _load("explain")
     if not args.check:
         quality_plot(quality, PLOTS / "quality.png")
-    markdown = render(quality, speed, pretrained)
+    markdown = render(quality, speed, pretrained, persons, explain)
     readme = with_readme_block(README.read_text(), readme_block(quality))
     if args.check:
         stale = [

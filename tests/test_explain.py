@@ -128,3 +128,22 @@ def test_the_cli_writes_both_files_and_prints_where(tmp_path):
         assert f"{tmp_path / 'ev' / name}" in result.output and (tmp_path / "ev" / name).stat().st_size > 0
     page = (tmp_path / "ev" / "evidence.html").read_text()
     assert "<script" not in page and "http" not in page.replace("http-equiv", "")
+
+
+def test_with_an_index_only_the_pair_is_embedded_and_the_answer_is_the_same(enron_posts, tmp_path):
+    from authorid.workflows.index import build_account_index
+
+    first, second = list(dict.fromkeys(enron_posts["account_id"]))[:2]
+    build_account_index(load_model_style(), "style", enron_posts, tmp_path / "idx")
+    slow = explain("style", enron_posts, first, second)
+    fast = explain("style", enron_posts, first, second, index=tmp_path / "idx")
+    assert fast["similarity"] == pytest.approx(slow["similarity"], abs=1e-5)
+    assert fast["decomposition"]["sum"] == pytest.approx(fast["similarity"], abs=1e-6)
+    assert fast["centre"] == "the index's enrolled accounts"
+    assert fast["corpus_pairs"]["percentile"] == pytest.approx(slow["corpus_pairs"]["percentile"], abs=0.5)
+
+
+def load_model_style():
+    from authorid.model import load_model
+
+    return load_model("style")

@@ -48,7 +48,13 @@ def test_every_file_matches_the_checksum_in_the_card():
 
 def test_the_card_has_its_sections():
     card = (STYLE / "README.md").read_text()
-    for section in ("## Terms", "## Where it is weak", "## Measured quality", "## Retrain or adapt", "## Risks"):
+    for section in (
+        "## Terms",
+        "## Where it is weak",
+        "## Measured quality",
+        "## Retrain or adapt",
+        "## Risks",
+    ):
         assert section in card
 
 
@@ -75,9 +81,9 @@ def test_no_user_name_ships_only_salted_hashes(reddit_posts):
 
 
 def test_base_style_starts_from_its_weights(tmp_path):
+    from authorid.schema import posts_from_records
     from authorid.training.arguments import resolve_config
     from authorid.training.trainer import build_ngram_encoder
-    from authorid.schema import posts_from_records
 
     cfg = resolve_config(preset="ngram", overrides={"model.base": "style"})
     posts = posts_from_records(
@@ -106,7 +112,9 @@ def test_a_damaged_packaged_file_is_named_with_how_to_reinstall(tmp_path, monkey
 
 
 def test_an_unknown_model_name_lists_the_known_ones():
-    with pytest.raises(ModelError, match=r"'styl': not a known name \('style', 'minilm', 'stylometric\[:DIM\]'\)"):
+    with pytest.raises(
+        ModelError, match=r"'styl': not a known name \('style', 'minilm', 'stylometric\[:DIM\]'\)"
+    ):
         load_model("styl")
 
 

@@ -32,6 +32,13 @@ def explain_command(
         Path, typer.Option("--out", "-o", help="Folder for evidence.json and evidence.html.")
     ] = Path("evidence"),
     top: Annotated[int, typer.Option(help="Features listed for and against the link.")] = 15,
+    index: Annotated[
+        Path | None,
+        typer.Option(
+            help="An index built from this corpus with MODEL (`authorid index build`): only the pair is"
+            " embedded (the fast path; the percentile is among the enrolled accounts)."
+        ),
+    ] = None,
     overwrite: OverwriteOption = False,
     json: JsonOption = False,
     map: MapOption = None,
@@ -51,7 +58,15 @@ def explain_command(
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to explain")
     # cleaned as `ingest` cleans: identifiers are masked, so they are never shown as evidence
     evidence = explain(
-        model, posts, account_a, account_b, out=out, overwrite=overwrite, top=top, clean_first=True
+        model,
+        posts,
+        account_a,
+        account_b,
+        out=out,
+        overwrite=overwrite,
+        top=top,
+        clean_first=True,
+        index=index,
     )
     if json:
         say(evidence, [], as_json=True)

@@ -110,7 +110,7 @@ class NgramEncoder(nn.Module):
 
     counts_ngrams = True
 
-    def __init__(self, **settings):
+    def __init__(self, *, random_init: bool = True, **settings):
         super().__init__()
         unknown = sorted(set(settings) - set(DEFAULTS))
         if unknown:
@@ -125,11 +125,15 @@ class NgramEncoder(nn.Module):
         self.table: nn.EmbeddingBag | None = None
         if p["dim"]:
             rows = min(p["table_rows"] or self.n_features, self.n_features)
-            self.table = nn.EmbeddingBag(rows, p["dim"], mode="sum", sparse=True)
-            generator = torch.Generator().manual_seed(p["seed"])
-            with torch.no_grad():  # a random projection: untrained, cosines of profiles are roughly kept
-                self.table.weight.copy_(torch.randn(rows, p["dim"], generator=generator))
-                self.table.weight.mul_(p["init_scale"] / math.sqrt(p["dim"]))
+            # `_weight`: no default init (load() overwrites the table; random_init draws the seeded start)
+            self.table = nn.EmbeddingBag(
+                rows, p["dim"], mode="sum", sparse=True, _weight=torch.empty(rows, p["dim"])
+            )
+            if random_init:
+                generator = torch.Generator().manual_seed(p["seed"])
+                with torch.no_grad():  # a random projection: untrained, cosines of profiles are roughly kept
+                    self.table.weight.copy_(torch.randn(rows, p["dim"], generator=generator))
+                    self.table.weight.mul_(p["init_scale"] / math.sqrt(p["dim"]))
         self.register_buffer("centre_trained", torch.zeros(p["dim"]))
         self.register_buffer("centre_sketch", torch.zeros(p["sketch_dim"]))
         if p["sketch_dim"]:
@@ -371,7 +375,7 @@ class NgramEncoder(nn.Module):
                 " with this authorid"
             )
         try:
-            encoder = cls(**config.get("params", {}))
+            encoder = cls(random_init=False, **config.get("params", {}))
         except NgramModelError as err:
             raise NgramModelError(f"{config_file}: {err}") from None
         try:

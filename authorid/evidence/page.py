@@ -96,7 +96,7 @@ def _position(evidence: dict) -> str:
     )
     return (
         "<section><h2>Among all pairs of this corpus</h2>"
-        f"<p>Higher than {pairs['percentile']:.2f}% of the {pairs['pairs']:,} pairs of {pairs['accounts']:,}"
+        f"<p>Higher than {pairs['percentile']:.2f}% of {pairs['pairs']:,} pairs of {pairs['accounts']:,}"
         f" accounts ({pairs['higher_pairs']:,} pairs score as high or higher; most pairs in a forum are two"
         " different people). The red line is this pair.</p>"
         f"{svg}</section>"

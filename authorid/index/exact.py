@@ -49,6 +49,11 @@ class ExactIndex:
     def vectors(self) -> np.ndarray:
         return self._vectors
 
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """A seeded sample of at most `n` enrolled vectors."""
+        rows = np.random.default_rng(seed).permutation(len(self))[:n]
+        return self._vectors[np.sort(rows)]
+
     def add(self, vectors: AccountVectors, *, on_duplicate: str = "raise") -> int:
         """Enrol `vectors`; returns how many were added (duplicates skipped with on_duplicate="skip")."""
         rows = new_rows(self, vectors, on_duplicate)

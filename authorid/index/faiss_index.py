@@ -152,6 +152,19 @@ class FaissIndex:
         scores, positions = self._index.search(queries, k)
         return scores, ids_matrix(self.ids, positions)
 
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """A seeded sample of at most `n` enrolled vectors (read back from the faiss index)."""
+        import faiss
+
+        rows = np.sort(np.random.default_rng(seed).permutation(len(self))[:n])
+        if self.kind == "ivf":
+            faiss.extract_index_ivf(self._index).make_direct_map()
+        return (
+            np.stack([self._index.reconstruct(int(r)) for r in rows])
+            if len(rows)
+            else np.zeros((0, self.dim))
+        )
+
     def save(self, folder: str | Path, *, extras: Callable[[Path], None] | None = None) -> Path:
         """A new generation of `folder` (see `base.save_generation`); `extras(gen)` writes files kept with it."""
         import faiss

@@ -32,13 +32,16 @@ from authorid.io import atomic_write_text, write_json
 from authorid.vectors import group_by_first_appearance
 from authorid.verification.decisions import decide
 from authorid.workflows.common import model_for
+from authorid.workflows.index import open_index
 
 logger = logging.getLogger(__name__)
 
 EVIDENCE_FILE, PAGE_FILE = "evidence.json", "evidence.html"
 #: Features listed for and against the link; shared habits whose posts are shown; posts shown per account.
 TOP_FEATURES, TOP_SHARED, POSTS_SHOWN = 15, 5, 3
-#: Accounts whose pairwise similarities place the pair's (a seeded sample beyond this).
+#: Pairs of the corpus' accounts the pair's similarity is placed among (all of them below this many), and the
+#: enrolled accounts an index lends for it.
+PERCENTILE_PAIRS = 50_000
 PERCENTILE_ACCOUNTS = 3000
 
 
@@ -57,16 +60,26 @@ def explain(
     top: int = TOP_FEATURES,
     seed: int = 0,
     clean_first: bool = False,
+    index: str | Path | None = None,
 ) -> dict:
     """The evidence for (account_a, account_b) in `posts` (cleaned canonical posts; `clean_first` cleans them
     as `ingest` does, masking identifiers) under `model` (a StyleModel or a MODEL spec); with `out`, writes
-    evidence.json and evidence.html there. Returns the evidence dict."""
+    evidence.json and evidence.html there. Returns the evidence dict.
+
+    `index`: an index folder built from this corpus (`authorid index build`): its model (and, for an n-gram
+    model, the centre of its enrolled accounts) is used, so only the pair's posts are embedded and the
+    percentile is taken among the enrolled accounts: the fast path (`model` is then ignored)."""
     started = time.perf_counter()
     if clean_first:
         posts, _ = clean(posts)
     if out is not None:
         out = check_output_folder(out, kind="evidence", overwrite=overwrite)
-    model = model_for(model, posts)
+    enrolled = None
+    if index is not None:
+        vector_index, model = open_index(index)
+        enrolled = vector_index.sample(PERCENTILE_ACCOUNTS, seed)
+    else:
+        model = model_for(model, posts)
     table = read_columns(posts, ["account_id", "text"])
     account_ids, groups = group_by_first_appearance(table.column("account_id").to_pylist())
     texts = table.column("text").to_pylist()
@@ -86,8 +99,15 @@ def explain(
         if not any(t.strip() for t in account_texts):
             raise ExplainError(f"account {account!r} has no usable post (every post is empty after cleaning)")
 
-    contributions, vectors = _similarity(model, texts, groups, len(account_ids), pair)
-    similarity = float(vectors[pair[0]] @ vectors[pair[1]])
+    if enrolled is not None:  # the index fixed the centre: the pair alone gives the same vectors
+        texts = own[0] + own[1]
+        groups = np.repeat([0, 1], [len(own[0]), len(own[1])])
+        contributions, vectors = _similarity(model, texts, groups, 2, [0, 1])
+        pair_vectors = vectors
+    else:
+        contributions, vectors = _similarity(model, texts, groups, len(account_ids), pair)
+        pair_vectors = vectors[pair]
+    similarity = float(pair_vectors[0] @ pair_vectors[1])
     evidence: dict[str, Any] = {
         "model": model.identity(),
         "accounts": {
@@ -96,7 +116,8 @@ def explain(
         },
         "pair": [account_a, account_b],
         "similarity": similarity,
-        "corpus_pairs": _corpus_pairs(vectors, pair, similarity, seed),
+        "corpus_pairs": _corpus_pairs(vectors if enrolled is None else enrolled, similarity, seed),
+        "centre": "the index's enrolled accounts" if enrolled is not None else "the corpus' accounts",
         **_verdict(model, similarity),
     }
     if contributions is not None and model.kind == "ngram":
@@ -155,12 +176,16 @@ def _verdict(model, similarity: float) -> dict:
     }
 
 
-def _corpus_pairs(vectors: np.ndarray, pair: list[int], similarity: float, seed: int) -> dict:
-    """Where the pair's similarity falls among all pairs of the corpus' accounts (most are different people)."""
+def _corpus_pairs(vectors: np.ndarray, similarity: float, seed: int) -> dict:
+    """Where the pair's similarity falls among pairs of the corpus' accounts (most are different people): all
+    pairs of a small corpus, else all pairs of a seeded sample of accounts (about PERCENTILE_PAIRS pairs)."""
     rows = np.flatnonzero(np.linalg.norm(vectors, axis=1) > 0)
-    if len(rows) > PERCENTILE_ACCOUNTS:
-        rows = np.random.default_rng(seed).choice(rows, PERCENTILE_ACCOUNTS, replace=False)
-    sims = (vectors[rows] @ vectors[rows].T)[np.triu_indices(len(rows), k=1)]
+    n = len(rows)
+    if n * (n - 1) // 2 > PERCENTILE_PAIRS:  # all pairs of a seeded sample of accounts (one small matmul)
+        keep = int((1 + np.sqrt(1 + 8 * PERCENTILE_PAIRS)) / 2)
+        rows = np.sort(np.random.default_rng(seed).choice(rows, keep, replace=False))
+    sample = vectors[rows]
+    sims = (sample @ sample.T)[np.triu_indices(len(rows), k=1)]
     if len(sims) == 0:
         return {"accounts": int(len(rows)), "pairs": 0, "percentile": None}
     counts, edges = np.histogram(sims, bins=30, range=(min(-0.2, sims.min()), max(1.0, sims.max())))
