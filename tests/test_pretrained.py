@@ -58,6 +58,27 @@ def test_the_card_has_its_sections():
         assert section in card
 
 
+def test_no_local_path_ships():
+    """No shipped JSON names a folder of the machine the model was trained on (the model is called by name)."""
+
+    def strings(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+        elif isinstance(value, str):
+            yield value
+
+    for path in STYLE.glob("*.json"):
+        if path.name == TRAINING_ACCOUNTS_FILE:
+            continue
+        local = [s for s in strings(read_json(path)) if s.startswith(("/", "~")) or "runs/" in s]
+        assert not local, (path.name, local)
+    assert read_json(STYLE / "calibration.json")["info"]["model"]["name"] == "style"
+
+
 def test_no_user_name_ships_only_salted_hashes(reddit_posts):
     """Reddit account names of the sample (most in the training pool) appear in no shipped file; the training
     accounts are there only as salted hashes, which recognise them."""

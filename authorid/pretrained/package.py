@@ -49,9 +49,11 @@ def package_model(trained: str | Path, dest: str | Path, *, name: str, card: str
     for file in SHIPPED_FILES:
         if (trained / file).is_file():
             shutil.copy2(trained / file, staging / file)
+    if (staging / CALIBRATION_FILE).is_file():
+        write_json(staging / CALIBRATION_FILE, scrubbed_calibration(read_json(staging / CALIBRATION_FILE), name))
     write_json(staging / METADATA_FILE, scrubbed_metadata(read_json(trained / METADATA_FILE), source=source))
     atomic_write_text(staging / CARD_FILE, card.rstrip() + "\n\n" + checksum_table(staging) + "\n")
-    write_manifest(staging, "model", model=load_model(staging).identity())
+    write_manifest(staging, "model", model={**load_model(staging).identity(), "name": name})
     if dest.exists():
         shutil.rmtree(dest)
     staging.rename(dest)
@@ -69,6 +71,14 @@ def scrubbed_metadata(meta: dict, *, source: str) -> dict:
     if meta.get("ngram"):
         meta["ngram"] = {**meta["ngram"], "counts_cache": None}
     return meta
+
+
+def scrubbed_calibration(calibration: dict, name: str) -> dict:
+    """`calibration.json` naming the model by its packaged name, not the folder it was trained in."""
+    info = calibration.get("info", {})
+    if isinstance(info.get("model"), dict):
+        calibration = {**calibration, "info": {**info, "model": {**info["model"], "name": name}}}
+    return calibration
 
 
 def checksum_table(folder: Path) -> str:
