@@ -55,7 +55,11 @@ def calibrate_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Fit a calibration (cosine -> P(same person)) on account pairs of CORPUS, with threshold and abstain band."""
-    from authorid.workflows.calibrate import calibrate, default_calibration_path  # deferred: loads torch
+    from authorid.workflows.calibrate import (  # deferred: loads torch
+        calibrate,
+        calibration_summary,
+        default_calibration_path,
+    )
     from authorid.workflows.common import check_output_file, model_for  # deferred with the workflow above
 
     if target_fpr is not None and not 0 <= target_fpr < 1:
@@ -72,15 +76,7 @@ def calibrate_command(
         abstain=abstain,
         seed=seed,
     )
-    held = calibrator.info["held_out"]
-    band = "none" if calibrator.abstain_band is None else "[{:.3f}, {:.3f}]".format(*calibrator.abstain_band)
-    lines = [
-        f"{method} calibration on {calibrator.info['pairs_fit']} pairs ({calibrator.info['pairs_from']}); "
-        f"held-out {calibrator.info['pairs_held_out']} pairs: AUC {held['auc']:.3f}, threshold "
-        f"{calibrator.threshold:.3f} (FPR {held['fpr']:.3f}, TPR {held['tpr']:.3f}), abstain band {band}, "
-        f"c@1 {held['c@1']:.3f}",
-        f"calibration: {out}",
-    ]
+    lines = [*calibration_summary(calibrator), f"calibration: {out}"]
     say({**calibrator.to_dict(), "calibration": str(out)}, lines, as_json=json)
 
 

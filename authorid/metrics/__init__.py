@@ -4,6 +4,7 @@
 - verification (PAN): :mod:`authorid.metrics.verification`
 - clustering: :mod:`authorid.metrics.clustering`
 - attribution (closed and open set): :mod:`authorid.metrics.attribution`
+- error rates with their intervals and pair counts: :mod:`authorid.metrics.rates`
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from authorid.metrics.ranking import (
     ranks_of_true,
     recall_at_k,
 )
+from authorid.metrics.rates import implied_precision, rate_with_interval, small_sample_warning
 from authorid.metrics.verification import (
     NON_ANSWER,
     ReliabilityCurve,
@@ -53,6 +55,7 @@ __all__ = [
     "expected_calibration_error",
     "f1",
     "f_05_u",
+    "implied_precision",
     "macro_f1",
     "mean_reciprocal_rank",
     "open_set_auroc",
@@ -60,10 +63,12 @@ __all__ = [
     "pairwise_prf",
     "per_author_report",
     "ranking_metrics",
+    "rate_with_interval",
     "ranks_of_true",
     "recall_at_k",
     "reliability_curve",
     "roc_auc",
+    "small_sample_warning",
     "top_k_accuracy",
     "verification_metrics",
 ]

@@ -50,7 +50,9 @@ def package_model(trained: str | Path, dest: str | Path, *, name: str, card: str
         if (trained / file).is_file():
             shutil.copy2(trained / file, staging / file)
     if (staging / CALIBRATION_FILE).is_file():
-        write_json(staging / CALIBRATION_FILE, scrubbed_calibration(read_json(staging / CALIBRATION_FILE), name))
+        write_json(
+            staging / CALIBRATION_FILE, scrubbed_calibration(read_json(staging / CALIBRATION_FILE), name)
+        )
     write_json(staging / METADATA_FILE, scrubbed_metadata(read_json(trained / METADATA_FILE), source=source))
     atomic_write_text(staging / CARD_FILE, card.rstrip() + "\n\n" + checksum_table(staging) + "\n")
     write_manifest(staging, "model", model={**load_model(staging).identity(), "name": name})

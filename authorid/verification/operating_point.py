@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
+from authorid.metrics.rates import rate_with_interval
 from authorid.verification.calibrator import CalibrationError, Calibrator
 from authorid.verification.decisions import c_at_1_band, c_at_1_of_decisions, decide, threshold_at_fpr
 
@@ -70,11 +71,12 @@ def calibrate_pairs(
 
 def held_out_report(
     probabilities: np.ndarray, labels: np.ndarray, threshold: float, band: tuple[float, float] | None
-) -> dict[str, float]:
-    """AUC; FPR and TPR (an abstention is not a "same"); abstention rate and c@1, on held-out pairs."""
+) -> dict[str, Any]:
+    """AUC; FPR and TPR (an abstention is not a "same"), each also with its 95% interval and pair count
+    (`fpr_interval`, `tpr_interval`: see `authorid.metrics.rates`); abstention rate and c@1, on held-out pairs."""
     decisions = decide(probabilities, threshold, band)
     same = decisions == "same"
-    report = {
+    report: dict[str, Any] = {
         "auc": float(roc_auc_score(labels, probabilities))
         if 0 < labels.sum() < labels.size
         else float("nan"),
@@ -83,7 +85,10 @@ def held_out_report(
         "abstain_rate": float((decisions == "abstain").mean()),
         "c@1": float(c_at_1_of_decisions(probabilities, labels, threshold, band)),
     }
-    return {k: round(v, 6) for k, v in report.items()}
+    report = {k: round(v, 6) for k, v in report.items()}
+    report["fpr_interval"] = rate_with_interval(same[labels == 0].sum(), (labels == 0).sum())
+    report["tpr_interval"] = rate_with_interval(same[labels == 1].sum(), (labels == 1).sum())
+    return report
 
 
 def stratified_halves(labels: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

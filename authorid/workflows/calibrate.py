@@ -4,7 +4,10 @@ Where the pairs come from (`authorid.verification.labelled_accounts`): the corpu
 person has two accounts, else every account cut into two sybil halves. Hard negatives are accounts of other
 persons active in the same threads. The calibration is fitted on half of the pairs and its operating point
 (threshold at a target false-positive rate, c@1 abstain band) chosen on the other half
-(`authorid.verification.calibrate_pairs`). `fit_fusion` does the same for two models' cosines at once.
+(`authorid.verification.calibrate_pairs`). The false-positive rate at that threshold is then measured again
+over every different-person pair of the labelled accounts (the sampled pairs are few), each rate with its 95%
+interval and pair count, and with the precision it implies at the forum prior 1/(accounts - 1).
+`fit_fusion` does the same for two models' cosines at once.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ import numpy as np
 
 from authorid.artefacts import CALIBRATION_FILE
 from authorid.data.splits import sybil_split
+from authorid.metrics.rates import (
+    format_rate,
+    implied_precision,
+    rate_with_interval,
+    small_sample_warning,
+)
 from authorid.model import StyleModel
+from authorid.vectors import AccountVectors
 from authorid.verification import (
     CalibrationError,
     Calibrator,
@@ -25,6 +35,7 @@ from authorid.verification import (
     co_active_accounts,
     make_pairs,
 )
+from authorid.verification.calibrator import forum_prior
 
 if TYPE_CHECKING:
     import datasets
@@ -60,7 +71,42 @@ def fit_calibration(
             "model": model.identity(),
         }
     )
+    calibrator.info.update(honest_operating_point(calibrator, vectors, person_of, seed=seed))
     return calibrator
+
+
+#: Accounts whose different-person pairs all measure the false-positive rate (a seeded sample beyond this).
+ALL_PAIRS_ACCOUNTS = 2000
+
+
+def honest_operating_point(
+    calibrator: Calibrator, vectors: AccountVectors, person_of: dict[str, str], *, seed: int = 0
+) -> dict:
+    """{"all_negative_pairs", "implied_precision", "warnings"}: the FPR at `calibrator`'s threshold over every
+    different-person pair of the accounts (of a seeded sample of ALL_PAIRS_ACCOUNTS beyond that), the precision
+    that FPR and the held-out TPR imply at the forum prior, and a warning when the held-out rates rest on few
+    pairs."""
+    rows = np.arange(len(vectors))
+    if len(rows) > ALL_PAIRS_ACCOUNTS:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, ALL_PAIRS_ACCOUNTS, replace=False))
+    matrix = vectors.vectors[rows].astype(np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    matrix = matrix / np.where(norms > 0, norms, 1.0)
+    persons = np.array([person_of[vectors.account_ids[r]] for r in rows])
+    first, second = np.triu_indices(len(rows), k=1)
+    different = persons[first] != persons[second]
+    cosines = (matrix @ matrix.T)[first[different], second[different]]
+    called_same = int((calibrator.decide(calibrator.predict(cosines)) == "same").sum())
+    all_negative = {"accounts": int(len(rows)), **rate_with_interval(called_same, int(different.sum()))}
+    held = calibrator.info["held_out"]
+    prior = forum_prior(len(vectors))
+    fpr = all_negative["rate"] if all_negative["n"] else held["fpr"]
+    warning = small_sample_warning(held["fpr_interval"], held["tpr_interval"])
+    return {
+        "all_negative_pairs": all_negative,
+        "implied_precision": {"prior": prior, "precision": implied_precision(held["tpr"], fpr, prior)},
+        "warnings": [warning] if warning else [],
+    }
 
 
 def fit_fusion(
@@ -151,3 +197,23 @@ def hard_negatives_of(posts: datasets.Dataset) -> dict[str, set[str]]:
             if near:
                 return near
     return {}
+
+
+def calibration_summary(calibrator: Calibrator) -> list[str]:
+    """What `calibrate` prints: the held-out operating point with its intervals and pair counts, the FPR over
+    all different-person pairs, the precision implied at the forum prior, and any small-sample warning."""
+    info = calibrator.info
+    held, everyone, implied = info["held_out"], info["all_negative_pairs"], info["implied_precision"]
+    band = "none" if calibrator.abstain_band is None else "[{:.3f}, {:.3f}]".format(*calibrator.abstain_band)
+    precision = "n/a" if implied["precision"] is None else f"{implied['precision']:.3f}"
+    return [
+        f"{info['method']} calibration on {info['pairs_fit']} pairs ({info['pairs_from']}); held-out"
+        f" {info['pairs_held_out']} pairs: AUC {held['auc']:.3f}, threshold {calibrator.threshold:.3f}, abstain"
+        f" band {band}, c@1 {held['c@1']:.3f}",
+        f"  held-out FPR {format_rate(held['fpr_interval'])} different-person pairs, TPR"
+        f" {format_rate(held['tpr_interval'])} same-person pairs (95% intervals)",
+        f"  FPR over all different-person pairs of {everyone['accounts']:,} accounts:"
+        f" {format_rate(everyone)}; at the forum prior {implied['prior']:.2g} a 'same' is right"
+        f" {precision} of the time",
+        *(f"warning: {w}" for w in info["warnings"]),
+    ]

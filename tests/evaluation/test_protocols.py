@@ -170,6 +170,16 @@ def test_verification_metrics_are_in_range(verification_run):
     assert 0 <= verification_run.metrics["cosine"]["roc_auc"] <= 1
 
 
+def test_verification_reports_its_operating_point_with_intervals_and_counts(verification_run):
+    point = verification_run.metrics["operating_point"]
+    assert (point["threshold"], point["different_person_pairs"], point["same_person_pairs"]) == (0.5, 12, 12)
+    for rate in ("fpr", "tpr"):
+        assert point[f"{rate}_95_low"] <= point[rate] <= point[f"{rate}_95_high"]
+        # 12 pairs: no interval is narrower than 0.2
+        assert point[f"{rate}_95_high"] - point[f"{rate}_95_low"] > 0.2
+    assert "from 12 different-person pairs" in point["warning"]
+
+
 def test_verification_uses_the_models_own_calibration(stylometric, enron):
     from authorid.model import StyleModel
     from authorid.verification import Calibrator

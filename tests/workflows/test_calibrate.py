@@ -30,6 +30,14 @@ def test_sybil_pseudo_accounts_when_no_person_is_known(model, posts):
     assert (info["pairs_fit"], info["pairs_held_out"], info["same_person_pairs"]) == (10, 10, 10)
     assert info["held_out"]["fpr"] <= 0.1
     assert info["model"] == model.identity()
+    # the held-out rates come with their intervals and counts, and are too few to trust: a warning says so
+    assert info["held_out"]["fpr_interval"]["n"] == 5 and info["held_out"]["tpr_interval"]["n"] == 5
+    assert info["warnings"] and "from 5 different-person pairs" in info["warnings"][0]
+    # the FPR is measured again over every different-person pair of the 20 pseudo-accounts: 190 - 10 pairs
+    everyone = info["all_negative_pairs"]
+    assert (everyone["accounts"], everyone["n"]) == (20, 180)
+    assert everyone["interval"][0] <= everyone["rate"] <= everyone["interval"][1]
+    assert info["implied_precision"]["prior"] == pytest.approx(1 / 19)
     p = calibrator.predict(np.linspace(-1, 1, 11))
     assert np.all(np.diff(p) >= 0)
 

@@ -27,7 +27,9 @@ from authorid.evaluation.protocols.pairs import (
     person_folds,
 )
 from authorid.evaluation.protocols.scoring import Subject, calibration_of, scorer_for
+from authorid.metrics.rates import rate_with_interval, small_sample_warning
 from authorid.metrics.verification import eer, reliability_curve, roc_auc, verification_metrics
+from authorid.verification.decisions import decide
 
 
 def verification_protocol(
@@ -70,6 +72,7 @@ def verification_protocol(
     metrics = {
         "verification": verification_metrics(probs, labels),
         "cosine": {"roc_auc": roc_auc(cos, labels), "eer": eer(cos, labels)},
+        "operating_point": operating_point(probs, labels, own),
     }
     settings = chosen.settings | {
         "calibration": calibration,
@@ -93,3 +96,25 @@ def verification_protocol(
         "total": finished - started,
     }
     return ProtocolResult("verification", metrics, settings, manifest, plot_data, timing)
+
+
+def operating_point(probabilities: np.ndarray, labels: np.ndarray, calibration: Any) -> dict:
+    """FPR and TPR of the "same" decisions at the calibration's threshold and abstain band (0.5 and none for
+    cross-fitted probabilities), each with its 95% Wilson interval and pair count, and a small-sample warning."""
+    threshold = getattr(calibration, "threshold", 0.5) if calibration is not None else 0.5
+    band = getattr(calibration, "abstain_band", None) if calibration is not None else None
+    same = decide(probabilities, threshold, band) == "same"
+    fpr = rate_with_interval(same[labels == 0].sum(), (labels == 0).sum())
+    tpr = rate_with_interval(same[labels == 1].sum(), (labels == 1).sum())
+    return {
+        "threshold": float(threshold),
+        "fpr": fpr["rate"],
+        "fpr_95_low": fpr["interval"][0] if fpr["n"] else None,
+        "fpr_95_high": fpr["interval"][1] if fpr["n"] else None,
+        "different_person_pairs": fpr["n"],
+        "tpr": tpr["rate"],
+        "tpr_95_low": tpr["interval"][0] if tpr["n"] else None,
+        "tpr_95_high": tpr["interval"][1] if tpr["n"] else None,
+        "same_person_pairs": tpr["n"],
+        "warning": small_sample_warning(fpr, tpr),
+    }

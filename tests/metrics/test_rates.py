@@ -1,0 +1,46 @@
+"""Error rates with Wilson intervals: exact values, coverage by a seeded simulation, the small-sample warning."""
+
+import numpy as np
+import pytest
+
+from authorid.metrics.rates import (
+    format_rate,
+    implied_precision,
+    rate_with_interval,
+    small_sample_warning,
+)
+
+
+def test_zero_of_twenty_is_not_zero_percent_for_sure():
+    # The new-user case of issue 15: FPR 0.000 from 20 negative pairs. Wilson's upper bound:
+    # z^2 / (n + z^2) with z = 1.959964 -> 3.841459 / 23.841459 = 0.161125.
+    rate = rate_with_interval(0, 20)
+    assert rate["rate"] == 0.0 and rate["n"] == 20
+    assert rate["interval"] == pytest.approx([0.0, 0.161125], abs=1e-6)
+    assert format_rate(rate) == "0.000 [0.000, 0.161] of 20"
+
+
+def test_no_pairs_gives_no_rate():
+    assert rate_with_interval(0, 0) == {"rate": None, "interval": None, "n": 0}
+    with pytest.raises(ValueError, match="between 0 and n"):
+        rate_with_interval(5, 3)
+
+
+def test_wilson_intervals_cover_the_true_rate_about_95_percent_of_the_time():
+    rng = np.random.default_rng(7)
+    for true_rate, n in ((0.02, 200), (0.15, 60), (0.5, 30)):
+        hits = rng.binomial(n, true_rate, size=2000)
+        covered = [lo <= true_rate <= hi for lo, hi in (rate_with_interval(h, n)["interval"] for h in hits)]
+        assert 0.92 <= np.mean(covered) <= 0.985, (true_rate, n, np.mean(covered))
+
+
+def test_implied_precision_at_a_forum_prior():
+    # TPR 0.8, FPR 0.01, one pair in 100 same-person: 0.008 / (0.008 + 0.0099)
+    assert implied_precision(0.8, 0.01, 0.01) == pytest.approx(0.446927, abs=1e-6)
+    assert implied_precision(0.0, 0.0, 0.01) is None
+
+
+def test_small_sample_warning_names_the_counts():
+    few = small_sample_warning(rate_with_interval(0, 20), rate_with_interval(16, 20))
+    assert few is not None and "from 20 different-person pairs" in few and "0.161" in few
+    assert small_sample_warning(rate_with_interval(30, 3000), rate_with_interval(160, 200)) is None
