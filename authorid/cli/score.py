@@ -135,8 +135,22 @@ def score_command(
         + (f" ({skipped} pairs with unknown accounts skipped)" if skipped else ""),
         f"scores: {out}",
     ]
+    outside = sum(1 for r in scored if r["sizes_calibrated"] == "no")
+    if outside:
+        low, high = calibrator.info["account_posts"]
+        lines.insert(
+            1,
+            f"warning: {outside:,} pairs have an account with fewer than {low} or more than {high} posts, the"
+            " sizes the calibration was fitted on: their probability is extrapolated (column sizes_calibrated)",
+        )
     say(
-        {"pairs": len(scored), "decisions": counts, "skipped": skipped, "scores": str(out)},
+        {
+            "pairs": len(scored),
+            "decisions": counts,
+            "skipped": skipped,
+            "outside_calibrated_sizes": outside,
+            "scores": str(out),
+        },
         lines,
         as_json=json,
     )

@@ -69,6 +69,8 @@ def fit_calibration(
                 sum(1 for x, y, lab in zip(a, b, labels, strict=True) if lab == 0 and y in hard.get(x, ()))
             ),
             "model": model.identity(),
+            # the account sizes the calibration saw: `score` flags pairs with an account outside them
+            "account_posts": [int(vectors.n_posts.min()), int(vectors.n_posts.max())],
         }
     )
     calibrator.info.update(honest_operating_point(calibrator, vectors, person_of, seed=seed))

@@ -12,7 +12,7 @@ from authorid.model import StyleModel
 from authorid.vectors import AccountVectors
 from authorid.workflows.common import check_calibration_model, load_calibration
 
-SCORE_COLUMNS = ("cosine", "probability", "decision")
+SCORE_COLUMNS = ("cosine", "probability", "decision", "sizes_calibrated")
 
 
 def resolve_calibration(calibration: Path | None, model: StyleModel, *, hint: str, force: bool = False):
@@ -57,13 +57,30 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
 
 
 def score_pairs(vectors: AccountVectors, rows: list[dict], calibration) -> list[dict]:
-    """Each row with cosine, probability and decision added."""
-    cosines = vectors.pair_cosines([r["account_a"] for r in rows], [r["account_b"] for r in rows])
+    """Each row with cosine, probability, decision and `sizes_calibrated`: "no" when an account has fewer or
+    more posts than any account the calibration was fitted on (its P is then an extrapolation), else "yes"."""
+    a, b = [r["account_a"] for r in rows], [r["account_b"] for r in rows]
+    cosines = vectors.pair_cosines(a, b)
     probabilities = calibration.predict(cosines) if rows else cosines
     decisions = calibration.decide(probabilities)
+    inside = within_calibrated_sizes(vectors, a, b, calibration)
     return [
-        {**row, "cosine": f"{c:.6f}", "probability": f"{p:.6f}", "decision": d}
-        for row, c, p, d in zip(rows, cosines, probabilities, decisions, strict=True)
+        {**row, "cosine": f"{c:.6f}", "probability": f"{p:.6f}", "decision": d, "sizes_calibrated": i}
+        for row, c, p, d, i in zip(rows, cosines, probabilities, decisions, inside, strict=True)
+    ]
+
+
+def within_calibrated_sizes(vectors: AccountVectors, a: list[str], b: list[str], calibration) -> list[str]:
+    """ "yes"/"no" per pair: both accounts' post counts inside the calibration's `account_posts` range ("yes"
+    for every pair when the calibration does not record one: fitted before it was recorded)."""
+    seen = calibration.info.get("account_posts")
+    if not seen or not a:
+        return ["yes"] * len(a)
+    posts = dict(zip(vectors.account_ids, vectors.n_posts.tolist(), strict=True))
+    low, high = seen
+    return [
+        "yes" if low <= posts[x] <= high and low <= posts[y] <= high else "no"
+        for x, y in zip(a, b, strict=True)
     ]
 
 

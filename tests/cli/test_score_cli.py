@@ -106,6 +106,20 @@ def test_score_adds_probability_and_decision(calibration, tmp_path):
     ).tolist()
     assert rows[1]["decision"] == "same"
     assert f"scores: {out}" in result.output
+    # fitted on sybil halves (fewer posts each), applied to whole accounts: the sizes it never saw are flagged
+    low, high = calibrator.info["account_posts"]
+    posts = {a: n for a, n in zip(*np.unique(_demo_accounts(), return_counts=True), strict=True)}
+    expected = ["yes" if all(low <= posts[x] <= high for x in pair) else "no" for pair in PAIRS]
+    assert [r["sizes_calibrated"] for r in rows] == expected and "no" in expected
+    assert f"warning: {expected.count('no')} pairs have an account with fewer than {low}" in result.output
+
+
+def _demo_accounts() -> list[str]:
+    from authorid.data.clean import clean
+    from authorid.data.readers import read_posts
+
+    posts, _ = clean(read_posts("enron_demo")[0])
+    return list(posts["account_id"])
 
 
 def test_score_names_the_line_of_an_unknown_account(calibration, tmp_path):
