@@ -153,13 +153,14 @@ class StyleModel:
         """Cosine similarity of (normalised) vectors, row by row; a and b are (d,) or (n, d)."""
         return np.sum(np.atleast_2d(a) * np.atleast_2d(b), axis=-1)
 
-    def score(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
-        """Calibrated P(same person) for account vectors a, b (rows). Raises if the model is not calibrated."""
+    def score(self, a: np.ndarray, b: np.ndarray, *, sizes=None) -> np.ndarray | float:
+        """Calibrated P(same person) for account vectors a, b (rows); `sizes` = (posts behind a, posts behind b)
+        for a size-aware calibration. Raises if the model is not calibrated."""
         if self.calibration is None:
             raise ModelError(
                 f"model {self.name} has no calibration: fit one with `authorid calibrate` (or pass --calibrate-on)"
             )
-        probabilities = self.calibration.predict(self.similarity(a, b))
+        probabilities = self.calibration.predict(self.similarity(a, b), sizes=sizes)
         return float(probabilities[0]) if np.ndim(a) == 1 and np.ndim(b) == 1 else probabilities
 
     def identity(self) -> dict:

@@ -70,17 +70,22 @@ def attribute(
         ids = [str(i) for i in texts["post_id"]]
         queries = _normalised(model.embed_posts(list(texts["text"]), progress=progress))
         true_authors = [str(a) for a in texts["account_id"]]
+        query_posts = np.ones(len(ids), dtype=np.int64)
     else:
         account_vectors = model.embed_accounts(texts, progress=progress)
         ids, queries = list(account_vectors.account_ids), account_vectors.vectors
         true_authors = list(ids)
+        query_posts = account_vectors.n_posts
 
     if method == "centroid":
         profiles = model.embed_accounts(known, progress=progress)
         authors = list(profiles.account_ids)
         scores = queries @ profiles.vectors.T
         if calibration is not None:
-            probabilities = np.asarray(calibration.predict(scores), dtype=np.float64).reshape(scores.shape)
+            sizes = (query_posts[:, None], profiles.n_posts[None, :])
+            probabilities = np.asarray(calibration.predict(scores, sizes=sizes), dtype=np.float64).reshape(
+                scores.shape
+            )
         else:
             probabilities = _softmax(scores / temperature)
         open_set_score = probabilities if calibration is not None else scores

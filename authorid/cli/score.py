@@ -39,7 +39,13 @@ def calibrate_command(
             "--out", "-o", help="Where to write calibration.json (default: MODEL/calibration.json)."
         ),
     ] = None,
-    method: Annotated[str, typer.Option(help="'platt' (logistic on the cosine) or 'isotonic'.")] = "platt",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="'platt' (logistic on the cosine), 'isotonic', or 'platt-sizes' (the cosine and both accounts'"
+            " post counts: fitted on accounts cut to 1-50 posts, holds at every account size)."
+        ),
+    ] = "platt",
     target_fpr: Annotated[
         float | None,
         typer.Option(help="Choose the threshold for this false-positive rate on held-out pairs."),

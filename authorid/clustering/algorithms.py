@@ -32,7 +32,7 @@ def agglomerative(
     vectors: np.ndarray,
     graph: sp.csr_matrix,
     threshold: float,
-    probability: Callable[[np.ndarray], np.ndarray],
+    probability: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
 ) -> np.ndarray:
     """Average linkage with distance 1 - P(same person), stopped at distance 1 - threshold.
 
@@ -60,7 +60,9 @@ def agglomerative(
             labels[members] = members[0]
             continue
         block = vectors[members]
-        distance = 1.0 - np.asarray(probability(block @ block.T), dtype=np.float64)
+        distance = 1.0 - np.asarray(
+            probability(block @ block.T, members[:, None], members[None, :]), dtype=np.float64
+        )
         distance = np.clip((distance + distance.T) / 2, 0.0, None)
         np.fill_diagonal(distance, 0.0)
         model = AgglomerativeClustering(
@@ -79,7 +81,7 @@ def group_average(
     vectors: np.ndarray,
     graph: sp.csr_matrix,
     threshold: float,
-    probability: Callable[[np.ndarray], np.ndarray],
+    probability: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
 ) -> np.ndarray:
     """Average linkage over the graph's edges only: two groups merge when the mean P(same person) over *every*
     pair of their members is at least `threshold`, never through one strong edge alone.
@@ -108,7 +110,9 @@ def group_average(
             a, b = root(i), root(j)
             if a == b:
                 continue
-            mean = float(np.mean(probability(vectors[members[a]] @ vectors[members[b]].T)))
+            rows_a, rows_b = np.asarray(members[a]), np.asarray(members[b])
+            cosines = vectors[rows_a] @ vectors[rows_b].T
+            mean = float(np.mean(probability(cosines, rows_a[:, None], rows_b[None, :])))
             if mean >= threshold:
                 if len(members[a]) < len(members[b]):
                     a, b = b, a

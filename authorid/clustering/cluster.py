@@ -44,7 +44,9 @@ GIANT_MIN_SIZE = 20
 EVIDENCE_PAIRS = 5
 COHESION_SAMPLE = 500
 
-Probability = Callable[[np.ndarray], np.ndarray]
+Probability = Callable[..., np.ndarray]
+#: Edge weight of cosines between accounts at rows rows_a and rows_b (broadcastable to the cosines' shape).
+Weigh = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def cluster_accounts(
@@ -58,12 +60,13 @@ def cluster_accounts(
 ) -> ClusterReport:
     """Group accounts into presumed persons (see the module docstring for the steps).
 
-    probability: maps cosines (any shape) to calibrated P(same person), e.g. `Calibrator.predict`; None reads
+    probability: maps cosines (any shape) to calibrated P(same person), e.g. `Calibrator.predict`; when it
+    takes `sizes=`, both accounts' post counts are passed (a size-aware calibration needs them); None reads
     `threshold` as a cosine threshold. k: neighbours per account in the graph. seed: Leiden's and the
     cohesion sample's seed.
     """
     _check(vectors, method, k, threshold, probability)
-    weigh = _checked(probability) if probability is not None else _identity
+    weigh = _checked(probability, vectors.n_posts) if probability is not None else _identity
     timing: dict[str, float] = {}
     n = len(vectors)
     start = time.perf_counter()
@@ -73,7 +76,8 @@ def cluster_accounts(
     start = time.perf_counter()
     finite = np.isfinite(cosines)
     weights = np.zeros_like(cosines)
-    weights[finite] = weigh(cosines[finite])
+    rows = np.broadcast_to(np.arange(n)[:, None], cosines.shape)
+    weights[finite] = weigh(cosines[finite], rows[finite], neighbours[finite])
     directed = knn_matrix(np.where(finite, neighbours, -1), weights, n)
     union = cut(symmetric(directed), threshold)
     graph = cut(mutual(directed), threshold) if method == "mutual-knn" else union
@@ -144,13 +148,20 @@ def _check(vectors: AccountVectors, method: str, k: int, threshold: float, proba
         raise ValueError(f"threshold {threshold} is a cosine without a calibration and must lie in [-1, 1]")
 
 
-def _identity(cosines: np.ndarray) -> np.ndarray:
+def _identity(cosines: np.ndarray, rows_a=None, rows_b=None) -> np.ndarray:
+    """The weight without a calibration: the cosine itself."""
     return np.asarray(cosines, dtype=np.float32)
 
 
-def _checked(probability: Probability) -> Probability:
-    def weigh(cosines: np.ndarray) -> np.ndarray:
-        out = np.asarray(probability(cosines), dtype=np.float32).reshape(np.shape(cosines))
+def _checked(probability: Probability, n_posts: np.ndarray) -> Weigh:
+    sized = _takes_sizes(probability)
+
+    def weigh(cosines: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+        if sized:
+            p = probability(cosines, sizes=(n_posts[rows_a], n_posts[rows_b]))
+        else:
+            p = probability(cosines)
+        out = np.asarray(p, dtype=np.float32).reshape(np.shape(cosines))
         if out.size and (np.nanmin(out) < 0 or np.nanmax(out) > 1 or np.isnan(out).any()):
             raise ValueError(
                 "the calibration returned values outside [0, 1]; it must map cosines to probabilities"
@@ -158,6 +169,17 @@ def _checked(probability: Probability) -> Probability:
         return out
 
     return weigh
+
+
+def _takes_sizes(probability: Probability) -> bool:
+    """Whether `probability` accepts the accounts' post counts (`sizes=`, as `Calibrator.predict` does)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(probability).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    return "sizes" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def _relabel_by_size(raw: np.ndarray) -> np.ndarray:
@@ -170,7 +192,7 @@ def _relabel_by_size(raw: np.ndarray) -> np.ndarray:
 
 
 def _clusters(
-    vectors: AccountVectors, labels: np.ndarray, graph: sp.csr_matrix, weigh: Probability, seed: int
+    vectors: AccountVectors, labels: np.ndarray, graph: sp.csr_matrix, weigh: Weigh, seed: int
 ) -> list[Cluster]:
     ids = vectors.account_ids
     members_of = np.split(np.argsort(labels, kind="stable"), np.cumsum(np.bincount(labels))[:-1])
@@ -185,7 +207,7 @@ def _clusters(
             )
             block = vectors.vectors[sample]
             upper = np.triu_indices(len(sample), k=1)
-            cohesion = float(np.mean(weigh((block @ block.T)[upper])))
+            cohesion = float(np.mean(weigh((block @ block.T)[upper], sample[upper[0]], sample[upper[1]])))
         clusters.append(
             Cluster(
                 id=cluster_id,

@@ -54,13 +54,19 @@ def link(
     if len(index) == 0:
         raise VectorIndexError("the index holds no accounts")
     scores, ids = index.search(queries, k)
+    # post counts of the enrolled accounts, for a size-aware calibration
+    sized = calibration is not None and getattr(calibration, "needs_sizes", False)
+    enrolled_posts = dict(zip(index.ids, np.asarray(index.n_posts).tolist(), strict=True)) if sized else {}
     rows = []
-    for query, query_scores, query_ids in zip(queries.account_ids, scores, ids, strict=True):
+    for query, query_posts, query_scores, query_ids in zip(
+        queries.account_ids, queries.n_posts, scores, ids, strict=True
+    ):
         found = np.array([i is not None for i in query_ids], dtype=bool)
         cosines = np.asarray(query_scores, dtype=np.float64)[found]
         candidates = [i for i in query_ids if i is not None]
         if calibration is not None:
-            probabilities = calibration.predict(cosines) if len(cosines) else np.zeros(0)
+            sizes = (query_posts, np.array([enrolled_posts[c] for c in candidates])) if sized else None
+            probabilities = calibration.predict(cosines, sizes=sizes) if len(cosines) else np.zeros(0)
             if threshold is None:
                 decisions = list(calibration.decide(probabilities))
             else:

@@ -68,7 +68,10 @@ class FusionCalibrator(DecisionMixin):
         }
         return self
 
-    def predict(self, similarities: ArrayLike) -> np.ndarray:
+    needs_sizes = False
+
+    def predict(self, similarities: ArrayLike, *, sizes=None) -> np.ndarray:
+        """P(same person) of (neural, stylometric) cosine pairs; `sizes` is accepted and ignored."""
         if self.params is None:
             raise CalibrationError(
                 "the FusionCalibrator is not fitted; call fit(similarities, labels) or load it"

@@ -32,10 +32,12 @@ def calibrate_pairs(
     abstain: str | None = None,
     seed: int = 0,
     calibrator: Any = None,
+    sizes: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> Calibrator:
     """Fit on a stratified half of the pairs, choose the operating point on the other half.
 
     `similarities` is (n,) for a Calibrator or (n, 2) for a FusionCalibrator (pass `calibrator=` to use one).
+    `sizes`: (posts_a, posts_b) of each pair, for a size-aware method ("platt-sizes").
     Threshold: the one at `target_fpr` on the held-out half when given, else 0.5. `abstain="c@1"`: the band
     around that threshold maximising c@1 on the held-out half.
     """
@@ -45,8 +47,13 @@ def calibrate_pairs(
     y = np.asarray(labels).astype(np.int64).reshape(-1)
     fit_rows, held_rows = stratified_halves(y, seed=seed)
     calibrator = calibrator if calibrator is not None else Calibrator(method)
-    calibrator.fit(s[fit_rows], y[fit_rows])
-    held_p = calibrator.predict(s[held_rows])
+    counts = None if sizes is None else [np.asarray(n) for n in sizes]
+    if counts is None:
+        calibrator.fit(s[fit_rows], y[fit_rows])
+        held_p = calibrator.predict(s[held_rows])
+    else:
+        calibrator.fit(s[fit_rows], y[fit_rows], sizes=[n[fit_rows] for n in counts])
+        held_p = calibrator.predict(s[held_rows], sizes=[n[held_rows] for n in counts])
     held_y = y[held_rows]
     if target_fpr is not None:
         calibrator.threshold = threshold_at_fpr(held_p, held_y, target_fpr)

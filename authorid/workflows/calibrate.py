@@ -57,24 +57,100 @@ def fit_calibration(
     person_of = person_of_accounts(labelled)
     hard = hard_negatives_of(labelled)
     a, b, labels = make_pairs(person_of, n_pairs=n_pairs, seed=seed, hard_negatives=hard)
-    calibrator = calibrate_pairs(
-        vectors.pair_cosines(a, b), labels, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed
-    )
+    if Calibrator(method).needs_sizes:
+        cosines, labels, sizes = sized_pairs(model, labelled, person_of, seed=seed)
+        calibrator = calibrate_pairs(
+            cosines, labels, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed, sizes=sizes
+        )
+        posts_seen = [int(min(n.min() for n in sizes)), int(max(n.max() for n in sizes))]
+        pairs_from = f"{source}, each cut to {'/'.join(map(str, FIT_SIZES))} posts"
+    else:
+        calibrator = calibrate_pairs(
+            vectors.pair_cosines(a, b),
+            labels,
+            method=method,
+            target_fpr=target_fpr,
+            abstain=abstain,
+            seed=seed,
+        )
+        posts_seen = [int(vectors.n_posts.min()), int(vectors.n_posts.max())]
+        pairs_from = source
     calibrator.info.update(
         {
-            "pairs_from": source,
+            "pairs_from": pairs_from,
             "accounts": len(vectors),
             "persons": len(set(person_of.values())),
             "hard_negative_pairs": int(
                 sum(1 for x, y, lab in zip(a, b, labels, strict=True) if lab == 0 and y in hard.get(x, ()))
-            ),
+            )
+            if not calibrator.needs_sizes
+            else 0,
             "model": model.identity(),
             # the account sizes the calibration saw: `score` flags pairs with an account outside them
-            "account_posts": [int(vectors.n_posts.min()), int(vectors.n_posts.max())],
+            "account_posts": posts_seen,
         }
     )
     calibrator.info.update(honest_operating_point(calibrator, vectors, person_of, seed=seed))
     return calibrator
+
+
+#: Post counts each (pseudo-)account is cut to for a size-aware calibration (those it has enough posts for).
+FIT_SIZES = (1, 2, 5, 10, 20, 50)
+#: Persons whose accounts are cut (a seeded sample beyond this), and different-person pairs per same-person pair:
+#: in a forum almost every pair is two different people, so the fit sees many of them.
+SIZED_PERSONS, NEGATIVES_PER_POSITIVE = 600, 30
+
+
+def sized_pairs(
+    model: StyleModel, labelled: datasets.Dataset, person_of: dict[str, str], *, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """(cosines, labels, (posts_a, posts_b)) of pairs across the whole range of account sizes.
+
+    Every labelled account is cut to its first s posts for each s of FIT_SIZES it has; each same-person pair
+    of accounts gives a positive for every pairing of their cuts, and NEGATIVES_PER_POSITIVE random accounts of
+    other persons, cut to the same size, give the negatives."""
+    rng = np.random.default_rng(seed)
+    table = labelled.select_columns(["account_id", "text"]).to_pandas()
+    texts_of = table.groupby("account_id", sort=True)["text"].agg(list).to_dict()
+    persons = sorted(set(person_of.values()))
+    if len(persons) > SIZED_PERSONS:
+        persons = set(rng.choice(persons, SIZED_PERSONS, replace=False).tolist())
+    accounts = [a for a in texts_of if person_of[a] in set(persons)]
+    cuts = [(a, s) for a in accounts for s in FIT_SIZES if s <= len(texts_of[a])]
+    records = [
+        {"post_id": f"{a}\x1f{s}\x1f{i}", "account_id": f"{a}\x1f{s}", "text": text}
+        for a, s in cuts
+        for i, text in enumerate(texts_of[a][:s])
+    ]
+    from authorid.schema import posts_from_records
+
+    embedded = model.embed_accounts(posts_from_records(records))
+    position = {key: i for i, key in enumerate(embedded.account_ids)}
+    unit = embedded.vectors / np.maximum(np.linalg.norm(embedded.vectors, axis=1, keepdims=True), 1e-12)
+    cut_sizes = {a: [s for s in FIT_SIZES if s <= len(texts_of[a])] for a in accounts}
+    by_size = {s: [a for a in accounts if s in cut_sizes[a]] for s in FIT_SIZES}
+    accounts_of: dict[str, list[str]] = {}
+    for a in accounts:
+        accounts_of.setdefault(person_of[a], []).append(a)
+    first, second, labels = [], [], []
+    for group in accounts_of.values():
+        for x, y in ((x, y) for i, x in enumerate(group) for y in group[i + 1 :]):
+            for size_x in cut_sizes[x]:
+                for size_y in cut_sizes[y]:
+                    first.append(f"{x}\x1f{size_x}")
+                    second.append(f"{y}\x1f{size_y}")
+                    labels.append(1)
+                    others = by_size[size_y]
+                    for z in rng.choice(len(others), NEGATIVES_PER_POSITIVE):
+                        if person_of[others[z]] != person_of[x]:
+                            first.append(f"{x}\x1f{size_x}")
+                            second.append(f"{others[z]}\x1f{size_y}")
+                            labels.append(0)
+    rows_a = np.array([position[k] for k in first])
+    rows_b = np.array([position[k] for k in second])
+    cosines = np.sum(unit[rows_a] * unit[rows_b], axis=1)
+    sizes = (embedded.n_posts[rows_a], embedded.n_posts[rows_b])
+    return cosines, np.asarray(labels, dtype=np.int64), sizes
 
 
 #: Accounts whose different-person pairs all measure the false-positive rate (a seeded sample beyond this).
@@ -98,7 +174,9 @@ def honest_operating_point(
     first, second = np.triu_indices(len(rows), k=1)
     different = persons[first] != persons[second]
     cosines = (matrix @ matrix.T)[first[different], second[different]]
-    called_same = int((calibrator.decide(calibrator.predict(cosines)) == "same").sum())
+    posts = vectors.n_posts[rows]
+    sizes = (posts[first[different]], posts[second[different]])
+    called_same = int((calibrator.decide(calibrator.predict(cosines, sizes=sizes)) == "same").sum())
     all_negative = {"accounts": int(len(rows)), **rate_with_interval(called_same, int(different.sum()))}
     held = calibrator.info["held_out"]
     prior = forum_prior(len(vectors))

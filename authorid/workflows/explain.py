@@ -118,7 +118,7 @@ def explain(
         "similarity": similarity,
         "corpus_pairs": _corpus_pairs(vectors if enrolled is None else enrolled, similarity, seed),
         "centre": "the index's enrolled accounts" if enrolled is not None else "the corpus' accounts",
-        **_verdict(model, similarity),
+        **_verdict(model, similarity, (len(own[0]), len(own[1]))),
     }
     if contributions is not None and model.kind == "ngram":
         evidence |= _features(model, contributions, own, top)
@@ -157,11 +157,12 @@ def _similarity(model, texts, groups, n_accounts, pair) -> tuple[Contributions |
     return None, vectors
 
 
-def _verdict(model, similarity: float) -> dict:
+def _verdict(model, similarity: float, posts: tuple[int, int]) -> dict:
+    """P(same person) of the pair (its post counts `posts` for a size-aware calibration) and the decision."""
     calibration = model.calibration
     if calibration is None:
         return {"probability": None, "decision": "unscored", "calibration": None}
-    probability = float(calibration.predict(np.array([similarity]))[0])
+    probability = float(calibration.predict(np.array([similarity]), sizes=posts)[0])
     band = getattr(calibration, "abstain_band", None)
     return {
         "probability": probability,

@@ -61,7 +61,8 @@ def score_pairs(vectors: AccountVectors, rows: list[dict], calibration) -> list[
     more posts than any account the calibration was fitted on (its P is then an extrapolation), else "yes"."""
     a, b = [r["account_a"] for r in rows], [r["account_b"] for r in rows]
     cosines = vectors.pair_cosines(a, b)
-    probabilities = calibration.predict(cosines) if rows else cosines
+    sizes = (vectors.n_posts[vectors.positions(a)], vectors.n_posts[vectors.positions(b)]) if rows else None
+    probabilities = calibration.predict(cosines, sizes=sizes) if rows else cosines
     decisions = calibration.decide(probabilities)
     inside = within_calibrated_sizes(vectors, a, b, calibration)
     return [

@@ -148,3 +148,19 @@ def test_an_empty_set_of_accounts_is_refused():
 def test_a_calibration_returning_non_probabilities_is_refused():
     with pytest.raises(ValueError, match="outside \\[0, 1\\]"):
         cluster_accounts(on_circle(CHAIN), threshold=0.5, probability=lambda c: 2 * np.asarray(c))
+
+
+def test_a_size_aware_probability_gets_both_accounts_post_counts():
+    vectors = AccountVectors(
+        ["a", "b", "c"], np.array([[1.0, 0.0], [0.99, 0.141], [0.0, 1.0]]), np.array([3, 7, 11])
+    )
+    seen = []
+
+    def probability(cosines, sizes):
+        a, b = (np.broadcast_to(n, np.shape(cosines)) for n in sizes)
+        seen.extend(zip(a.ravel().tolist(), b.ravel().tolist(), strict=True))
+        return np.asarray(cosines) > 0.9
+
+    report = cluster_accounts(vectors, k=2, threshold=0.5, probability=probability)
+    assert report.clusters[0].members == ["a", "b"]
+    assert (3, 7) in seen and (7, 3) in seen and all(n in (3, 7, 11) for pair in seen for n in pair)

@@ -117,3 +117,66 @@ def test_a_prior_moves_the_odds_by_bayes_rule():
     for bad in (0, 1, 1.5, -0.1):
         with pytest.raises(CalibrationError, match="prior must be between 0 and 1"):
             calibrator.predict([0.5], prior=bad)
+
+
+# ------------------------------------------------------------------------------------------------ platt-sizes
+
+
+def _sized_pairs(seed: int = 0):
+    """Pairs as a style model gives them (bench_sizes, Reddit): different-person cosines near 0 at any size,
+    same-person cosines rising with the posts behind them (0.05 at 2 posts a side, 0.2 at 20)."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.choice([2, 5, 10, 20], size=(4000, 2))
+    label = (rng.random(4000) < 0.2).astype(int)
+    signal = 0.05 * np.log2(np.minimum(sizes[:, 0], sizes[:, 1]))
+    cosine = rng.normal(0.0, 0.04, 4000) + label * signal
+    return cosine, label, (sizes[:, 0], sizes[:, 1])
+
+
+def test_platt_sizes_reads_a_cosine_by_the_posts_behind_it():
+    cosine, label, sizes = _sized_pairs()
+    calibrator = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes)
+    assert calibrator.needs_sizes and calibrator.params["posts_range"] == [2.0, 20.0]
+    small, large = calibrator.predict([0.1, 0.1], sizes=([2, 20], [2, 20]))
+    # 0.1 is far above what two 2-post accounts of one person reach (0.05): strong evidence there; at 20 posts
+    # a side the same person reaches 0.2, so 0.1 is weaker evidence than at 2 (and the plain Platt can't tell)
+    assert small > large
+    plain = Calibrator("platt").fit(cosine, label)
+    assert plain.predict([0.1, 0.1]).tolist()[0] == plain.predict([0.1, 0.1]).tolist()[1]
+    # held-out log-loss: the size-aware fit is the better probability
+    test_cosine, test_label, test_sizes = _sized_pairs(seed=1)
+
+    def log_loss(p):
+        p = np.clip(p, 1e-9, 1 - 1e-9)
+        return -np.mean(test_label * np.log(p) + (1 - test_label) * np.log(1 - p))
+
+    assert log_loss(calibrator.predict(test_cosine, sizes=test_sizes)) < log_loss(plain.predict(test_cosine))
+
+
+def test_platt_sizes_clips_sizes_to_what_it_saw_and_round_trips(tmp_path):
+    cosine, label, sizes = _sized_pairs()
+    calibrator = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes)
+    # 200 posts a side is read as 20, the most it was fitted on (no extrapolation of the quadratic)
+    np.testing.assert_allclose(
+        calibrator.predict([0.1], sizes=([200], [200])), calibrator.predict([0.1], sizes=([20], [20]))
+    )
+    # sizes broadcast against a matrix of cosines, as clustering passes them
+    matrix = calibrator.predict(np.full((2, 3), 0.1), sizes=(np.array([[2], [20]]), np.array([[2, 5, 20]])))
+    assert matrix.shape == (6,) and matrix[0] == pytest.approx(calibrator.predict([0.1], sizes=([2], [2]))[0])
+    loaded = Calibrator.load(calibrator.save(tmp_path / "calibration.json"))
+    np.testing.assert_array_equal(
+        loaded.predict(cosine, sizes=sizes), calibrator.predict(cosine, sizes=sizes)
+    )
+
+
+def test_platt_sizes_without_sizes_says_what_it_needs():
+    cosine, label, sizes = _sized_pairs()
+    with pytest.raises(CalibrationError, match="needs both accounts' post counts"):
+        Calibrator("platt-sizes").fit(cosine, label)
+    calibrator = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes)
+    with pytest.raises(CalibrationError, match="needs both accounts' post counts"):
+        calibrator.predict([0.1])
+    broken = calibrator.to_dict()
+    broken["params"]["coef"] = [1.0, 2.0]
+    with pytest.raises(CalibrationError, match="coef must be a list of 8 numbers"):
+        Calibrator.from_dict(broken)

@@ -67,3 +67,17 @@ def test_fusion_fits_two_cosines_and_round_trips(model, posts, tmp_path):
     loaded = FusionCalibrator.load(fusion.save(tmp_path / "fusion.json"))
     assert np.array_equal(loaded.predict(grid), fusion.predict(grid))
     assert loaded.decide(loaded.predict(grid)).tolist() == fusion.decide(fusion.predict(grid)).tolist()
+
+
+def test_size_aware_calibration_is_fitted_across_account_sizes(model, posts):
+    calibrator = fit_calibration(model, posts, method="platt-sizes", seed=0)
+    info = calibrator.info
+    assert info["pairs_from"] == "sybil k=2 by=random, each cut to 1/2/5/10/20/50 posts"
+    # the 20 sybil halves have 6-19 posts (enron_demo: 24 e-mails per author, cut in two at random)
+    low, high = info["account_posts"]
+    assert low == 1 and 10 <= high < 50 and calibrator.params["posts_range"] == [float(low), float(high)]
+    # many different-person pairs per same-person pair, as in a forum
+    assert info["fit_prior"] < 0.1
+    p = calibrator.predict([0.5, 0.5], sizes=([1, high], [1, high]))
+    assert p[0] != pytest.approx(p[1])
+    assert info["all_negative_pairs"]["n"] == 180

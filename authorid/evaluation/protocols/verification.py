@@ -19,7 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from authorid.evaluation.protocols.base import DEFAULT_MIN_POSTS, ProtocolResult, evaluation_set
+from authorid.evaluation.protocols.base import (
+    DEFAULT_MIN_POSTS,
+    ProtocolResult,
+    account_sizes,
+    evaluation_set,
+)
 from authorid.evaluation.protocols.pairs import (
     co_activity,
     cross_fitted_calibrators,
@@ -61,7 +66,11 @@ def verification_protocol(
     own = calibration_of(subject)
     if own is not None:
         calibration = "the model's own calibration"
-        probabilities = [own.predict(c) for c, _ in per_fold]
+        posts = account_sizes(chosen.posts)
+        probabilities = [
+            own.predict(c, sizes=([posts[x] for x in a], [posts[x] for x in b]))
+            for (c, _), (a, b, _) in zip(per_fold, pairs, strict=True)
+        ]
     else:
         calibration = "cross-fitted Platt: each fold of persons scored by a calibration fitted on the other"
         calibrators = cross_fitted_calibrators(per_fold)
