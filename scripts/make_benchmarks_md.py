@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 PLOTS = REPO / "benchmarks" / "plots"
@@ -362,6 +364,56 @@ def persons_section(persons: dict) -> list[str]:
     return [*out, ""]
 
 
+def sizes_section(sizes: dict) -> list[str]:
+    """Calibrated P at every pairing of account sizes, per calibration method (scripts/bench_sizes.py)."""
+    calibrations = sizes.get("calibrations") or {}
+    if not calibrations:
+        return []
+    methods = list(calibrations)
+    out = [
+        "## Calibration at every account size",
+        "",
+        f"`{sizes.get('command')}`, updated {sizes.get('updated')}; {sizes.get('machine')}. Model"
+        f" `{sizes.get('model')}`; {sizes.get('accounts')}. Side A of each account its oldest posts, side B its"
+        f" newest, cut to {', '.join(map(str, sizes.get('sizes', [])))} posts; all A x B pairs of a pairing"
+        f" scored at their true prior {sizes.get('prior')}. Per method: pairs given P >= 0.5, their mean P and"
+        " the share truly the same person (the target: within 0.05 of the mean P).",
+        "",
+    ]
+    for method in methods:
+        entry = calibrations[method]
+        flagged = [r for r in entry["pairings"].values() if r["flagged"] >= 5]
+        gaps = [r["flagged_same_share"] - r["flagged_mean_p"] for r in flagged]
+        worst = f"{max(gaps, key=abs):+.3f}" if gaps else "n/a"
+        out.append(
+            f"- `{method}` ({entry['fitted_on']}): {sum(r['flagged'] for r in entry['pairings'].values()):,} pairs"
+            f" given P >= 0.5 in all; over the {len(flagged)} pairings with at least 5 of them, mean |share - P|"
+            f" {np.mean(np.abs(gaps)) if gaps else float('nan'):.3f}, worst {worst}."
+        )
+    head = [
+        "A x B posts",
+        "median cosine same / different",
+        "AUC",
+        *(f"`{m}`: n, mean P, share" for m in methods),
+    ]
+    out += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for pairing, first in calibrations[methods[0]]["pairings"].items():
+        cells = [
+            pairing,
+            f"{first['same_median_cosine']:.3f} / {first['different_median_cosine']:.3f}",
+            f"{first['auc']:.3f}",
+        ]
+        for method in methods:
+            r = calibrations[method]["pairings"][pairing]
+            cells.append(
+                f"{r['flagged']}, {r['flagged_mean_p']:.2f}, {r['flagged_same_share']:.2f}"
+                if r["flagged"]
+                else "0"
+            )
+        out.append("| " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
 def explain_section(explain: dict) -> list[str]:
     if not explain:
         return []
@@ -474,6 +526,7 @@ def render(
     pretrained: dict | None = None,
     persons: dict | None = None,
     explain: dict | None = None,
+    sizes: dict | None = None,
 ) -> str:
     lines = [
         "# Benchmarks",
@@ -489,6 +542,7 @@ def render(
         lines += ["## Headline", "", *headline(quality), ""]
     lines += quality_section(quality)
     lines += pretrained_section(pretrained or {})
+    lines += sizes_section(sizes or {})
     lines += persons_section(persons or {})
     lines += explain_section(explain or {})
     lines += speed_section(speed)
@@ -525,10 +579,10 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="fail when the files are out of date")
     args = parser.parse_args()
     quality, speed, pretrained = _load("quality"), _load("speed"), _load("pretrained")
-    persons, explain = _load("persons"), _load("explain")
+    persons, explain, sizes = _load("persons"), _load("explain"), _load("sizes")
     if not args.check:
         quality_plot(quality, PLOTS / "quality.png")
-    markdown = render(quality, speed, pretrained, persons, explain)
+    markdown = render(quality, speed, pretrained, persons, explain, sizes)
     readme = with_readme_block(README.read_text(), readme_block(quality))
     if args.check:
         stale = [

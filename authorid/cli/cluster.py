@@ -58,6 +58,14 @@ def cluster_command(
     seed: Annotated[int, typer.Option(help="Seed for Leiden and the cohesion sample.")] = 0,
     max_groups: Annotated[int, typer.Option(help="Groups listed in the printed summary.")] = 10,
     vectors: VectorsOption = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Add each evidence pair's 5 strongest shared habits to clusters.jsonl (needs CORPUS; the full"
+            " evidence of a pair: `authorid explain`).",
+        ),
+    ] = False,
     overwrite: OverwriteOption = False,
     force: ForceOption = False,
     json: JsonOption = False,
@@ -108,6 +116,7 @@ def cluster_command(
         force=force,
         seed=seed,
         progress=True,
+        explain=explain,
     )
     report = outputs.report
     stats = report.stats

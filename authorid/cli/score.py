@@ -100,6 +100,12 @@ def score_command(
         Path | None, typer.Option(help="calibration.json (default: the model folder's calibration.json).")
     ] = None,
     vectors: VectorsOption = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Add a reason column: each pair's 5 strongest shared habits (needs CORPUS)."
+        ),
+    ] = False,
     overwrite: OverwriteOption = False,
     force: ForceOption = False,
     json: JsonOption = False,
@@ -133,6 +139,7 @@ def score_command(
         vectors=account_vectors,
         on_error=on_error,
         progress=True,
+        explain=explain,
     )
     counts = {d: sum(1 for r in scored if r["decision"] == d) for d in ("same", "different", "abstain")}
     lines = [

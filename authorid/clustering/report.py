@@ -21,14 +21,16 @@ class EvidencePair:
     b: str
     probability: float
     cosine: float
+    reason: str | None = None  # the strongest shared habits (`cluster --explain`)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "a": self.a,
             "b": self.b,
             "probability": round(self.probability, 6),
             "cosine": round(self.cosine, 6),
         }
+        return out if self.reason is None else {**out, "reason": self.reason}
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from authorid.evaluation.report import REPORT_CSS
+from authorid.page_style import REPORT_CSS
 
 EXTRA_CSS = """
 mark { background: #ffe08a; padding: 0 1px; }

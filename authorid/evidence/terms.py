@@ -21,8 +21,10 @@ from sklearn.utils import murmurhash3_32
 from authorid.data.clean_text import EMAIL_TOKEN, MENTION_TOKEN, URL_TOKEN, USER_TOKEN
 from authorid.encoders.hashing import vectorizers
 
-MASKS = (URL_TOKEN, EMAIL_TOKEN, MENTION_TOKEN, USER_TOKEN)
-MASK_WORDS = {token.strip("<>") for token in MASKS}
+#: Corpus placeholders for identifiers masked before authorid saw the text (PAN's Enron e-mails: `<NAME/>`).
+CORPUS_MASKS = ("<NAME/>",)
+MASKS = (URL_TOKEN, EMAIL_TOKEN, MENTION_TOKEN, USER_TOKEN, *CORPUS_MASKS)
+MASK_WORDS = {token.strip("<>/") for token in MASKS}
 EMOTICON = re.compile(r"[:;=xX8][-']?[()DPpOo3/\\|\]\[]|<3|\^\^|[\u2600-\u27bf\U0001F000-\U0001FAFF]")
 KINDS = {
     "leak": "masked identifier (possible leak, not style)",

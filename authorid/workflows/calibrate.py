@@ -26,6 +26,7 @@ from authorid.metrics.rates import (
     small_sample_warning,
 )
 from authorid.model import StyleModel
+from authorid.schema import posts_from_records
 from authorid.vectors import AccountVectors
 from authorid.verification import (
     CalibrationError,
@@ -99,6 +100,7 @@ FIT_SIZES = (1, 2, 5, 10, 20, 50)
 #: Persons whose accounts are cut (a seeded sample beyond this), and different-person pairs per same-person pair:
 #: in a forum almost every pair is two different people, so the fit sees many of them.
 SIZED_PERSONS, NEGATIVES_PER_POSITIVE = 600, 30
+PAIR_CHUNK = 4096
 
 
 def sized_pairs(
@@ -122,8 +124,6 @@ def sized_pairs(
         for a, s in cuts
         for i, text in enumerate(texts_of[a][:s])
     ]
-    from authorid.schema import posts_from_records
-
     embedded = model.embed_accounts(posts_from_records(records))
     position = {key: i for i, key in enumerate(embedded.account_ids)}
     unit = embedded.vectors / np.maximum(np.linalg.norm(embedded.vectors, axis=1, keepdims=True), 1e-12)
@@ -148,7 +148,12 @@ def sized_pairs(
                             labels.append(0)
     rows_a = np.array([position[k] for k in first])
     rows_b = np.array([position[k] for k in second])
-    cosines = np.sum(unit[rows_a] * unit[rows_b], axis=1)
+    cosines = np.concatenate(  # in chunks: a pair's two rows of a wide model are 130 kB
+        [
+            np.einsum("ij,ij->i", unit[rows_a[i : i + PAIR_CHUNK]], unit[rows_b[i : i + PAIR_CHUNK]])
+            for i in range(0, len(rows_a), PAIR_CHUNK)
+        ]
+    )
     sizes = (embedded.n_posts[rows_a], embedded.n_posts[rows_b])
     return cosines, np.asarray(labels, dtype=np.int64), sizes
 

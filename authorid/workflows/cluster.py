@@ -8,6 +8,7 @@ from pathlib import Path
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
+from authorid.evidence.habits import pair_reasons
 from authorid.model import StyleModel
 from authorid.vectors import AccountVectors
 from authorid.verification.calibrator import check_prior, forum_prior
@@ -37,6 +38,7 @@ def cluster(
     force: bool = False,
     seed: int = 0,
     progress: bool = False,
+    explain: bool = False,
 ) -> ClusterOutputs:
     """Embed the accounts of `posts` (or take their `vectors`), cluster them, write clusters.jsonl and
     assignments.csv into folder `out` (new, empty, or a clustering replaced with `overwrite`).
@@ -45,7 +47,10 @@ def cluster(
     the threshold is a cosine). threshold: None means the calibration's own threshold, or 0.5 without one.
     prior: the share of same-person pairs among the accounts' pairs (None: 1 / (accounts - 1), each account
     having at most one other account of the same person on average); P(same person) is moved to it.
+    explain: add each evidence pair's strongest shared habits (`reason`; needs `posts`).
     """
+    if explain and posts is None:
+        raise ValueError("--explain needs the corpus (the reasons are read from the accounts' own posts)")
     out = check_output_folder(out, kind="clusters", overwrite=overwrite)
     if vectors is None and (posts is None or len(posts) == 0):
         raise ValueError("the corpus has no posts: no accounts to cluster")
@@ -66,6 +71,8 @@ def cluster(
         vectors, method=method, k=k, threshold=threshold, probability=probability, seed=seed
     )
     report.params["prior"] = prior
+    if explain:
+        explain_clusters(model, posts, report)
     outputs = ClusterOutputs(
         report=report,
         clusters_path=report.to_jsonl(out / "clusters.jsonl"),
@@ -74,3 +81,11 @@ def cluster(
     )
     write_manifest(out, "clusters", model=model.identity(), params=report.params)
     return outputs
+
+
+def explain_clusters(model: StyleModel, posts, report: ClusterReport) -> None:
+    """Each evidence pair of the multi-account clusters gets its strongest shared habits (`reason`); the full
+    evidence of a pair is `authorid explain MODEL CORPUS A B`."""
+    pairs = [pair for cluster in report.multi_account for pair in cluster.evidence]
+    for pair, reason in zip(pairs, pair_reasons(model, posts, [(p.a, p.b) for p in pairs]), strict=True):
+        pair.reason = reason

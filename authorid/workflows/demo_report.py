@@ -13,7 +13,8 @@ import numpy as np
 
 from authorid.clustering import ClusterReport
 from authorid.evaluation import plots
-from authorid.evaluation.report import REPORT_CSS, ReportFigure, html_table
+from authorid.evaluation.report import ReportFigure, html_table
+from authorid.page_style import REPORT_CSS
 
 #: Names of the two evaluated models: the pretrained default model and that model fine-tuned by the demo.
 BEFORE, AFTER = "pretrained style", "fine-tuned"

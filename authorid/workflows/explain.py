@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -26,19 +25,20 @@ from authorid.data.clean import clean
 from authorid.encoders.ngram import summed_counts
 from authorid.errors import AuthoridError
 from authorid.evidence.decompose import Contributions, ngram_contributions, stylometric_contributions
+from authorid.evidence.habits import ngram_evidence, stylometric_evidence
 from authorid.evidence.page import render_evidence
-from authorid.evidence.terms import KINDS, Term, account_terms, habit_kind, highlight_pattern
+from authorid.evidence.terms import Term, highlight_pattern
+from authorid.index.opening import open_index
 from authorid.io import atomic_write_text, write_json
 from authorid.vectors import group_by_first_appearance
 from authorid.verification.decisions import decide
 from authorid.workflows.common import model_for
-from authorid.workflows.index import open_index
 
 logger = logging.getLogger(__name__)
 
 EVIDENCE_FILE, PAGE_FILE = "evidence.json", "evidence.html"
-#: Features listed for and against the link; shared habits whose posts are shown; posts shown per account.
-TOP_FEATURES, TOP_SHARED, POSTS_SHOWN = 15, 5, 3
+#: Features listed for and against the link; posts shown per account.
+TOP_FEATURES, POSTS_SHOWN = 15, 3
 #: Pairs of the corpus' accounts the pair's similarity is placed among (all of them below this many), and the
 #: enrolled accounts an index lends for it.
 PERCENTILE_PAIRS = 50_000
@@ -121,10 +121,10 @@ def explain(
         **_verdict(model, similarity, (len(own[0]), len(own[1]))),
     }
     if contributions is not None and model.kind == "ngram":
-        evidence |= _features(model, contributions, own, top)
+        evidence |= ngram_evidence(model, contributions, own, top)
         evidence["posts"] = _posts_with(evidence["shared"], own, (account_a, account_b))
     elif contributions is not None:
-        evidence |= _stylometric_features(model, contributions, own, top)
+        evidence |= stylometric_evidence(model, contributions, own, top)
         evidence["posts"] = _posts_with(evidence["shared"], own, (account_a, account_b))
     else:
         evidence["decomposition"] = {
@@ -197,90 +197,6 @@ def _corpus_pairs(vectors: np.ndarray, similarity: float, seed: int) -> dict:
         "higher_pairs": int((sims >= similarity).sum()),
         "histogram": {"edges": edges.round(4).tolist(), "counts": counts.tolist()},
     }
-
-
-def _features(model, contributions: Contributions, own: list[list[str]], top: int) -> dict:
-    """The decomposition, and the features for / against the link with the n-grams behind them."""
-    encoder = model.encoder
-    terms = account_terms(encoder.params, own[0], own[1])
-    idf = encoder.idf.detach().cpu().numpy()
-    entries = []
-    for bucket, value in contributions.values.items():
-        found = sorted(terms.get(bucket, []), key=lambda t: -(t.uses[0] + t.uses[1]))
-        if not found:
-            continue
-        main = found[0]
-        entries.append(
-            {
-                "bucket": int(bucket),
-                "contribution": float(value),
-                "kind": main.kind,
-                "habit": KINDS[main.kind],
-                "ngrams": [
-                    {"text": t.text, "block": t.block, "uses": list(t.uses), "kind": t.kind}
-                    for t in found[:4]
-                ],
-                # idf = ln((1 + n) / (1 + df)) + 1, so df / n is about exp(1 - idf)
-                "share_of_posts_using_it": float(min(1.0, math.exp(1 - float(idf[bucket])))),
-            }
-        )
-    return _summary(
-        entries,
-        contributions,
-        top,
-        "n-gram encoder: both paths are linear in the profile; contributions averaged over the two accounts'"
-        " sides, plus the centring constant",
-    )
-
-
-def _summary(entries: list[dict], contributions: Contributions, top: int, method: str) -> dict:
-    """The decomposition's record, habits, features for and against, shared habits and possible leaks."""
-    entries.sort(key=lambda e: -e["contribution"])
-    by_kind: dict[str, dict] = {}
-    for entry in entries:
-        kind = by_kind.setdefault(
-            entry["kind"], {"habit": entry["habit"], "contribution": 0.0, "features": 0}
-        )
-        kind["contribution"] += entry["contribution"]
-        kind["features"] += 1
-    shared = [e for e in entries if e["contribution"] > 0 and all(u > 0 for u in e["ngrams"][0]["uses"])]
-    leaks = [e for e in entries if e["kind"] == "leak" and e["contribution"] > 0]
-    return {
-        "decomposition": {
-            "exact": True,
-            "method": method,
-            "features": len(contributions.values),
-            "constant": contributions.constant,
-            "sum": contributions.total(),
-            "similarity": contributions.similarity,
-        },
-        "habits": dict(sorted(by_kind.items(), key=lambda kv: -kv[1]["contribution"])),
-        "for": entries[:top],
-        "against": sorted(entries, key=lambda e: e["contribution"])[:top],
-        "shared": shared[:TOP_SHARED],
-        "possible_leaks": leaks[:top],
-    }
-
-
-def _stylometric_features(model, contributions: Contributions, own: list[list[str]], top: int) -> dict:
-    """The stylometric profile's features (named n-grams, function words, POS n-grams) for / against."""
-    names = model.encoder.feature_names()
-    entries = []
-    for index, value in contributions.values.items():
-        block, _, text = names[index].partition(":")
-        kind = habit_kind(text, "char" if block == "char" else "word")
-        uses = [sum(t.count(text) for t in texts) if block == "char" else 0 for texts in own]
-        entries.append(
-            {
-                "bucket": int(index),
-                "contribution": float(value),
-                "kind": kind,
-                "habit": KINDS[kind] if block in ("char", "fw") else f"{block} feature",
-                "ngrams": [{"text": text, "block": "char" if block == "char" else "word", "uses": uses}],
-                "share_of_posts_using_it": float("nan"),
-            }
-        )
-    return _summary(entries, contributions, top, "stylometric profile: the cosine of unit tf-idf profiles")
 
 
 def _posts_with(shared: list[dict], own: list[list[str]], accounts) -> dict:

@@ -16,16 +16,13 @@ import shutil
 from pathlib import Path
 
 from authorid.artefacts import CALIBRATION_FILE, check_output_folder
-from authorid.encoders import NgramEncoder, StylometricEncoder
-from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
-from authorid.index import VectorIndex, build_index, load_index
-from authorid.index.base import generation_folder, read_meta
-from authorid.model import StyleModel, load_model
+from authorid.index import VectorIndex, build_index
+from authorid.index.base import generation_folder
+from authorid.index.opening import ENCODER_FOLDER, open_index
+from authorid.model import StyleModel
 from authorid.vectors import AccountVectors
 from authorid.verification import Calibrator
 from authorid.workflows.common import check_calibration_model
-
-ENCODER_FOLDER = "encoder"
 
 
 def model_spec_to_record(spec: str) -> str:
@@ -75,37 +72,6 @@ def _kept_with_vectors(model: StyleModel, calibration: Calibrator | None):
             calibration.save(generation / CALIBRATION_FILE)
 
     return write
-
-
-def load_index_model(folder: str | Path) -> StyleModel:
-    """The StyleModel an index folder was built with (its saved encoder, or its recorded MODEL spec)."""
-    folder = Path(folder)
-    meta = read_meta(folder)
-    current = generation_folder(folder, meta)
-    if (current / ENCODER_FOLDER / "stylometric.json").is_file():
-        return StyleModel(
-            name=meta.get("model_spec") or "stylometric",
-            encoder=StylometricEncoder.load(current / ENCODER_FOLDER),
-        )
-    model = load_model(meta.get("model_spec") or meta["model"]["name"])
-    if (current / ENCODER_FOLDER / NGRAM_CONFIG_FILE).is_file():  # the n-gram model fixed to the enrolled
-        model.encoder = NgramEncoder.load(current / ENCODER_FOLDER)
-        model.reset_fingerprint()
-    return model
-
-
-def open_index(folder: str | Path):
-    """(index, model) for an index folder; the model's identity is checked against the index's."""
-    model = load_index_model(folder)
-    return load_index(folder, model_identity=model.identity()), model
-
-
-def index_calibration(folder: str | Path, model: StyleModel) -> Calibrator | None:
-    """The calibration kept in the index's current generation, else the model's, else None."""
-    path = generation_folder(folder) / CALIBRATION_FILE
-    if path.is_file():
-        return Calibrator.load(path)
-    return model.calibration
 
 
 def search_params(kind: str, ef_search: int | None, nprobe: int | None) -> dict:

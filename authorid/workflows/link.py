@@ -7,9 +7,9 @@ import io
 from pathlib import Path
 
 from authorid.index import COLUMNS, Links, link
+from authorid.index.opening import index_calibration, open_index
 from authorid.io import atomic_write_text
 from authorid.workflows.common import check_calibration_model, load_calibration, load_vectors
-from authorid.workflows.index import index_calibration, open_index
 
 
 def link_accounts(

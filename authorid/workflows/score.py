@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from authorid.errors import InputError
+from authorid.evidence.habits import pair_reasons
 from authorid.io import atomic_write_text
 from authorid.model import StyleModel
 from authorid.vectors import AccountVectors
@@ -87,7 +88,8 @@ def within_calibrated_sizes(vectors: AccountVectors, a: list[str], b: list[str],
 
 def write_scores(out: Path, header: list[str], scored: list[dict]) -> Path:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header + list(SCORE_COLUMNS), lineterminator="\n")
+    extra = ["reason"] if scored and "reason" in scored[0] else []
+    writer = csv.DictWriter(buffer, fieldnames=header + list(SCORE_COLUMNS) + extra, lineterminator="\n")
     writer.writeheader()
     writer.writerows(scored)
     return atomic_write_text(out, buffer.getvalue())
@@ -103,12 +105,21 @@ def score(
     vectors: AccountVectors | None = None,
     on_error: str = "raise",
     progress: bool = False,
+    explain: bool = False,
 ) -> tuple[list[dict], int, Path]:
     """Score the pairs listed in `pairs` (CSV with account_a, account_b) among the accounts of `posts` (or of
-    `vectors` already embedded); returns (scored rows, pairs skipped for unknown accounts, the CSV written)."""
+    `vectors` already embedded); returns (scored rows, pairs skipped for unknown accounts, the CSV written).
+    `explain`: add a `reason` column, each pair's strongest shared habits (`explain.pair_reasons`; needs
+    `posts`)."""
+    if explain and posts is None:
+        raise ValueError("--explain needs the corpus (the reasons are read from the accounts' own posts)")
     known = set(vectors.account_ids) if vectors is not None else set(posts["account_id"])
     rows, header, skipped = read_pairs(pairs, known, on_error=on_error)
     if vectors is None:
         vectors = model.embed_accounts(posts, progress=progress)
     scored = score_pairs(vectors, rows, calibration)
+    if explain:
+        pairs_read = [(r["account_a"], r["account_b"]) for r in rows]
+        for row, reason in zip(scored, pair_reasons(model, posts, pairs_read), strict=True):
+            row["reason"] = reason
     return scored, skipped, write_scores(out, header, scored)

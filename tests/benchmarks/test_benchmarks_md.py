@@ -16,7 +16,7 @@ def _linking(mrr: float) -> dict:
 
 
 def test_the_committed_pages_match_the_committed_json():
-    loaded = [md._load(name) for name in ("quality", "speed", "pretrained", "persons", "explain")]
+    loaded = [md._load(name) for name in ("quality", "speed", "pretrained", "persons", "explain", "sizes")]
     assert md.BENCHMARKS_MD.read_text() == md.render(*loaded)
     assert md.readme_block(loaded[0]) in md.README.read_text()
 

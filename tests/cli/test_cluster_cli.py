@@ -42,6 +42,22 @@ def test_cluster_writes_clusters_and_assignments_and_prints_a_summary(app, tmp_p
     assert all(member_of[a["account_id"]] == int(a["cluster_id"]) for a in assignments)
 
 
+def test_cluster_explain_gives_every_evidence_pair_its_shared_habits(app, tmp_path):
+    out = tmp_path / "clusters"
+    args = ["cluster", "stylometric", "enron_demo", "-o", str(out), "--threshold", "0.3", "--explain"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
+    pairs = [pair for row in rows if row["size"] > 1 for pair in row["evidence"]]
+    assert pairs and all(pair["reason"] for pair in pairs)
+    # each habit carries its exact (positive) contribution to the pair's similarity
+    for pair in pairs:
+        contributions = [float(h.rsplit(" ", 1)[1]) for h in pair["reason"].split("; ")]
+        assert all(c > 0 for c in contributions) and sum(contributions) <= pair["cosine"] + 1e-6
+    result = runner.invoke(app, ["cluster", "stylometric", "-o", str(tmp_path / "v"), "--explain", "--vectors", "x"])
+    assert result.exit_code != 0
+
+
 def test_an_unknown_method_is_a_one_line_error(app, tmp_path):
     result = runner.invoke(
         app, ["cluster", "stylometric", "enron_demo", "-o", str(tmp_path), "--method", "dbscan"]

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -141,3 +142,19 @@ def test_score_without_calibration_says_what_to_run(tmp_path):
     )
     assert result.exit_code == 2
     assert "run `authorid calibrate stylometric enron_demo -o calibration.json`" in result.output
+
+
+def test_score_explain_adds_each_pairs_shared_habits(calibration, tmp_path):
+    path, _ = calibration
+    pairs = write_pairs(tmp_path / "pairs.csv", PAIRS)
+    out = tmp_path / "scores.csv"
+    args = ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "-o", str(out)]
+    result = runner.invoke(app, [*args, "--calibration", str(path), "--explain"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    assert all(r["reason"] for r in rows)
+    # an account against itself shares every habit: five of them, each with a positive contribution
+    habits = rows[1]["reason"].split("; ")
+    assert len(habits) == 5 and all(float(h.rsplit(" ", 1)[1]) > 0 for h in habits)
+    # the corpus is read through ingest's cleaning: no address or link is ever shown as a habit
+    assert not any(re.search(r"https?:|www\.|\w@\w", r["reason"]) for r in rows)

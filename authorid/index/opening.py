@@ -1,0 +1,52 @@
+"""Opening an index folder with the model it was built with: `open_index(folder)` -> (index, model).
+
+The model is the one recorded in the index (its saved encoder: a stylometric model fitted on the enrolled
+corpus, or an n-gram model whose centre was fixed to the enrolled accounts; else its MODEL spec), and its
+identity is checked against the index's, so vectors of another model are never searched in it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from authorid.artefacts import CALIBRATION_FILE
+from authorid.encoders import NgramEncoder, StylometricEncoder
+from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
+from authorid.index.base import generation_folder, read_meta
+from authorid.index.build import load_index
+from authorid.model import StyleModel, load_model
+from authorid.verification import Calibrator
+
+#: The folder of a generation holding the encoder the index was built with (when it differs from MODEL's).
+ENCODER_FOLDER = "encoder"
+
+
+def load_index_model(folder: str | Path) -> StyleModel:
+    """The StyleModel an index folder was built with (its saved encoder, or its recorded MODEL spec)."""
+    folder = Path(folder)
+    meta = read_meta(folder)
+    current = generation_folder(folder, meta)
+    if (current / ENCODER_FOLDER / "stylometric.json").is_file():
+        return StyleModel(
+            name=meta.get("model_spec") or "stylometric",
+            encoder=StylometricEncoder.load(current / ENCODER_FOLDER),
+        )
+    model = load_model(meta.get("model_spec") or meta["model"]["name"])
+    if (current / ENCODER_FOLDER / NGRAM_CONFIG_FILE).is_file():  # the n-gram model fixed to the enrolled
+        model.encoder = NgramEncoder.load(current / ENCODER_FOLDER)
+        model.reset_fingerprint()
+    return model
+
+
+def open_index(folder: str | Path):
+    """(index, model) for an index folder; the model's identity is checked against the index's."""
+    model = load_index_model(folder)
+    return load_index(folder, model_identity=model.identity()), model
+
+
+def index_calibration(folder: str | Path, model: StyleModel) -> Calibrator | None:
+    """The calibration kept in the index's current generation, else the model's, else None."""
+    path = generation_folder(folder) / CALIBRATION_FILE
+    if path.is_file():
+        return Calibrator.load(path)
+    return model.calibration
