@@ -388,7 +388,8 @@ def sizes_section(sizes: dict) -> list[str]:
         out.append(
             f"- `{method}` ({entry['fitted_on']}): {sum(r['flagged'] for r in entry['pairings'].values()):,} pairs"
             f" given P >= 0.5 in all; over the {len(flagged)} pairings with at least 5 of them, mean |share - P|"
-            f" {np.mean(np.abs(gaps)) if gaps else float('nan'):.3f}, worst {worst}."
+            f" {np.mean(np.abs(gaps)) if gaps else float('nan'):.3f}, worst {worst}; ECE over all pairs, mean of"
+            f" the pairings {np.mean([r['ece'] for r in entry['pairings'].values()]):.4f}."
         )
     head = [
         "A x B posts",
