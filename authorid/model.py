@@ -279,6 +279,12 @@ def load_model(
             f"model folder {path} holds no model authorid knows"
             " (no modules.json, ngram.json, fused.json or stylometric.json)"
         )
+    pickled = [p.name for p in path.glob("*.bin") if not (path / "model.safetensors").is_file()]
+    if pickled:  # torch's weights_only loader would refuse it too, with a hint to turn the safety off
+        raise ModelError(
+            f"{path / pickled[0]}: weights as a pickle, which authorid never loads (a pickle can run code);"
+            " save the model as model.safetensors"
+        )
     try:
         encoder = SentenceTransformer(str(path), device=device, local_files_only=True)
         pooling = load_pooling(path, device=device)

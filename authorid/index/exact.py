@@ -107,6 +107,12 @@ class ExactIndex:
             raise VectorIndexError(
                 f"{folder / VECTORS_FILE} has shape {vectors.shape}, expected ({len(ids)}, {index.dim})"
             )
+        if not np.isfinite(vectors).all():
+            rows = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+            raise VectorIndexError(
+                f"{folder / VECTORS_FILE}: {len(rows):,} vectors hold NaN or infinite values (first: account"
+                f" {ids[rows[0]]!r}): damaged; rebuild the index"
+            )
         index._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         index._enrol(ids, n_posts)
         return index

@@ -54,7 +54,9 @@ def test_cluster_explain_gives_every_evidence_pair_its_shared_habits(app, tmp_pa
     for pair in pairs:
         contributions = [float(h.rsplit(" ", 1)[1]) for h in pair["reason"].split("; ")]
         assert all(c > 0 for c in contributions) and sum(contributions) <= pair["cosine"] + 1e-6
-    result = runner.invoke(app, ["cluster", "stylometric", "-o", str(tmp_path / "v"), "--explain", "--vectors", "x"])
+    result = runner.invoke(
+        app, ["cluster", "stylometric", "-o", str(tmp_path / "v"), "--explain", "--vectors", "x"]
+    )
     assert result.exit_code != 0
 
 

@@ -112,6 +112,19 @@ def test_loading_with_another_model_is_a_one_line_error(tmp_path):
     assert len(load_index(tmp_path / "idx", model_identity=renamed)) == 50
 
 
+def test_an_index_whose_vectors_turned_nan_is_refused_naming_the_file(tmp_path):
+    # the audit's B42: an exact index with NaN vectors linked nothing and said nothing
+    folder = build_index(clustered(50), kind="exact", model_identity=IDENTITY).save(tmp_path / "idx")
+    vectors_file = next(folder.glob("gen-*/vectors.npy"))
+    vectors = np.load(vectors_file)
+    vectors[7] = np.nan
+    np.save(vectors_file, vectors)
+    with pytest.raises(
+        VectorIndexError, match=r"vectors\.npy: 1 vectors hold NaN .* account 'acc7'.*rebuild"
+    ):
+        load_index(folder, model_identity=IDENTITY)
+
+
 def test_wrong_dimension_is_a_one_line_error():
     index = build_index(clustered(50), model_identity=IDENTITY)
     with pytest.raises(VectorIndexError, match="vectors have dimension 16, the index holds dimension 32"):
