@@ -195,6 +195,8 @@ class OnnxEncoder:
 
     kind = "neural"
     pooling = None
+    calibration = None
+    pools_counts = False  # it pools post vectors, as a neural StyleModel does
 
     def __init__(self, model, folder: Path, *, threads: int | None = None) -> None:
         import onnxruntime as ort
@@ -225,6 +227,22 @@ class OnnxEncoder:
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.pad_id = self.tokenizer.pad_token_id or 0
         self.onnx_mb = path.stat().st_size / 2**20
+
+    def embed_groups(
+        self,
+        texts: list[str],
+        groups: np.ndarray,
+        n_groups: int,
+        *,
+        post_vectors: np.ndarray | None = None,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """Accounts pooled as a neural StyleModel pools them (mean of the unit post vectors, normalised)."""
+        from authorid.encoders.pooling import mean_pool
+
+        if post_vectors is None:
+            post_vectors = self.embed_posts(texts, progress=progress)
+        return mean_pool(post_vectors, groups, n_groups)
 
     def embed_posts(
         self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64
