@@ -21,6 +21,7 @@ person behind a tenth of a forum is far likelier a chained graph than a truth.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -173,8 +174,6 @@ def _checked(probability: Probability, n_posts: np.ndarray) -> Weigh:
 
 def _takes_sizes(probability: Probability) -> bool:
     """Whether `probability` accepts the accounts' post counts (`sizes=`, as `Calibrator.predict` does)."""
-    import inspect
-
     try:
         parameters = inspect.signature(probability).parameters
     except (TypeError, ValueError):  # a builtin without a signature

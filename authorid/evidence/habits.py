@@ -20,15 +20,16 @@ from authorid.vectors import group_by_first_appearance
 #: Shared habits kept in a summary (and whose posts `explain` shows).
 TOP_SHARED = 5
 
-#: Shared habits in the compact reason that `score`, `cluster` and `link` add with --explain.
+#: Shared habits in the compact reason that `score` and `cluster` add with --explain.
 REASON_HABITS = 5
 
 
 def pair_reasons(model, posts, pairs: list[tuple[str, str]], *, top: int = REASON_HABITS) -> list[str]:
     """A compact reason per account pair of `posts` (cleaned canonical posts; `model` a StyleModel): its `top`
-    strongest shared habits, as `"lol" (a word) +0.0123; ...`, each with its exact contribution to the
-    similarity. For a model whose similarity does not split over features (a transformer) the reason says so.
-    The vectors, and so the n-gram model's centre, are those of every account of `posts`, as `embed` gives."""
+    strongest shared habits, as `'lol' (word choice or spelling) +0.0123; ...`, each with its exact
+    contribution to the similarity. For a model whose similarity does not split over features (a transformer)
+    the reason says so. The vectors, and so the n-gram model's centre, are those of every account of `posts`,
+    as `embed` gives."""
     if not pairs:
         return []
     table = read_columns(posts, ["account_id", "text"])

@@ -116,8 +116,9 @@ def sized_pairs(
     texts_of = table.groupby("account_id", sort=True)["text"].agg(list).to_dict()
     persons = sorted(set(person_of.values()))
     if len(persons) > SIZED_PERSONS:
-        persons = set(rng.choice(persons, SIZED_PERSONS, replace=False).tolist())
-    accounts = [a for a in texts_of if person_of[a] in set(persons)]
+        persons = rng.choice(persons, SIZED_PERSONS, replace=False).tolist()
+    kept = set(persons)
+    accounts = [a for a in texts_of if person_of[a] in kept]
     cuts = [(a, s) for a in accounts for s in FIT_SIZES if s <= len(texts_of[a])]
     records = [
         {"post_id": f"{a}\x1f{s}\x1f{i}", "account_id": f"{a}\x1f{s}", "text": text}
