@@ -73,7 +73,7 @@ def check_calibration_model(calibration, model: StyleModel, *, force: bool = Fal
     here = model.fingerprint()
     if made_for == here:
         return
-    if model.kind == "stylometric" and model.path is None:
+    if model.kind == "stylometric" and model.path is None and recorded.get("kind") in (None, "stylometric"):
         raise CalibrationMismatchError(
             f"the calibration was fitted with a stylometric model fitted on another corpus ({made_for}); a"
             f" stylometric model is refitted on each corpus ({here} here), so fit a calibration on this one"

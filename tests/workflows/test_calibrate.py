@@ -81,3 +81,20 @@ def test_size_aware_calibration_is_fitted_across_account_sizes(model, posts):
     p = calibrator.predict([0.5, 0.5], sizes=([1, high], [1, high]))
     assert p[0] != pytest.approx(p[1])
     assert info["all_negative_pairs"]["n"] == 180
+
+
+def test_a_calibration_is_refused_for_another_model_in_one_line(model, posts):
+    """The audit's B56: a calibration recorded its model's fingerprint but was applied to any model."""
+    from authorid.workflows.common import CalibrationMismatchError, check_calibration_model
+
+    own = fit_calibration(model, posts, seed=0)
+    check_calibration_model(own, model)  # its own model: accepted
+    style = load_model("style")
+    with pytest.raises(CalibrationMismatchError, match=r"fitted for model 'stylometric' \(fingerprint "):
+        check_calibration_model(own, style)
+    check_calibration_model(own, style, force=True)  # --force applies it anyway
+    refitted = load_model("stylometric", fit_corpus=posts.select(range(100)))
+    with pytest.raises(CalibrationMismatchError, match="a stylometric model is refitted on each corpus"):
+        check_calibration_model(own, refitted)
+    with pytest.raises(CalibrationMismatchError, match=r"fitted for model 'style'"):
+        check_calibration_model(style.calibration, refitted)
