@@ -85,6 +85,9 @@ def test_habits_of_ngrams():
     assert habit_kind("of the", "word") == "function"
     assert habit_kind("tmrw", "word") == "word"
     assert habit_kind("URL>", "char") == "leak" and habit_kind("< URL >", "word") == "leak"
+    # pieces of a mask token with the writer's punctuation around them (PAN's Enron `<NAME/>` placeholder)
+    assert habit_kind(". <N", "char") == habit_kind("/>,", "char") == habit_kind("AME/", "char") == "leak"
+    assert "leak" not in (habit_kind(". I", "char"), habit_kind("e, ", "char"), habit_kind("<3", "char"))
     params = {"char_ngrams": [1, 2], "char_buckets": 2**10, "word_ngrams": [1, 1], "word_buckets": 2**10}
     params |= {"lowercase_words": False}
     terms = account_terms(params, ["ab ab"], ["ab"])

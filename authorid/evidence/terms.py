@@ -95,13 +95,19 @@ def habit_kind(gram: str, block: str) -> str:
 
 
 def _touches_mask(gram: str) -> bool:
-    """True when a character n-gram is a piece of a mask token (`URL>`, `<EMA`, ...), not of the writer's text."""
+    """True when a character n-gram is a piece of a mask token (`URL>`, `<EMA`, `. <N`, `/>,`), not of the
+    writer's text: it lies inside a mask, holds one, ends with a mask's first two or more characters or starts
+    with its last two or more."""
     core = gram.strip()
-    return (
-        len(core) >= 2
-        and any(core in mask or mask in core for mask in MASKS)
-        and any(c.isupper() for c in core)
-    )
+    if len(core) < 2:
+        return False
+    for mask in MASKS:
+        if core in mask and any(c.isupper() for c in core) or mask in core:
+            return True
+        edges = range(2, min(len(core), len(mask)) + 1)
+        if any(core.endswith(mask[:n]) or core.startswith(mask[-n:]) for n in edges) and not core.isalnum():
+            return True
+    return False
 
 
 def highlight_pattern(term: Term) -> re.Pattern:

@@ -189,7 +189,10 @@ def _corpus_pairs(vectors: np.ndarray, similarity: float, seed: int) -> dict:
     sims = (sample @ sample.T)[np.triu_indices(len(rows), k=1)]
     if len(sims) == 0:
         return {"accounts": int(len(rows)), "pairs": 0, "percentile": None}
-    counts, edges = np.histogram(sims, bins=30, range=(min(-0.2, sims.min()), max(1.0, sims.max())))
+    # the range the pairs and this pair span (n-gram cosines sit near 0: a fixed [-1, 1] would squash them)
+    low, high = min(float(sims.min()), similarity), max(float(sims.max()), similarity)
+    pad = max(0.05 * (high - low), 0.01)
+    counts, edges = np.histogram(sims, bins=30, range=(low - pad, high + pad))
     return {
         "accounts": int(len(rows)),
         "pairs": int(len(sims)),
