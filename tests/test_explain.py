@@ -150,3 +150,29 @@ def load_model_style():
     from authorid.model import load_model
 
     return load_model("style")
+
+
+def test_score_and_cluster_reasons_never_show_an_identifier(tmp_path):
+    """`score --explain` and `cluster --explain` read the corpus raw; their reasons come from it cleaned."""
+    from authorid.model import load_model
+    from authorid.workflows.cluster import cluster
+    from authorid.workflows.score import score
+
+    raw = _posts(
+        {
+            "carol": ["mail me at carol.smith@example.org or see https://example.org/carol", "see you"],
+            "dave": ["write to carol.smith@example.org, details at https://example.org/carol", "bye"],
+        }
+    )
+    style = load_model("style")
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("account_a,account_b\ncarol,dave\nalice,bob\n")
+    scored, _, _ = score(
+        style, raw, pairs=pairs, out=tmp_path / "s.csv", calibration=style.calibration, explain=True
+    )
+    reasons = [row["reason"] for row in scored]
+    outputs = cluster(style, raw, out=tmp_path / "c", threshold=0.0, explain=True)
+    reasons += [p.reason for c in outputs.report.multi_account for p in c.evidence]
+    assert len(reasons) > 2 and all(reasons)
+    for identifier in ("carol", "org", "https", "@"):  # pieces of the address and the link
+        assert not any(identifier in reason for reason in reasons), identifier

@@ -25,7 +25,8 @@ REASON_HABITS = 5
 
 
 def pair_reasons(model, posts, pairs: list[tuple[str, str]], *, top: int = REASON_HABITS) -> list[str]:
-    """A compact reason per account pair of `posts` (cleaned canonical posts; `model` a StyleModel): its `top`
+    """A compact reason per account pair of `posts` (canonical posts, cleaned as `ingest` cleans them so no
+    identifier is ever shown; `model` a StyleModel): its `top`
     strongest shared habits, as `'lol' (word choice or spelling) +0.0123; ...`, each with its exact
     contribution to the similarity. For a model whose similarity does not split over features (a transformer)
     the reason says so. The vectors, and so the n-gram model's centre, are those of every account of `posts`,
@@ -55,6 +56,9 @@ def pair_reasons(model, posts, pairs: list[tuple[str, str]], *, top: int = REASO
         vectors = model.embed_groups(texts, groups, len(account_ids))
     reasons = []
     for a, b in pairs:
+        if a not in position or b not in position:
+            reasons.append("no usable post (every post is empty after cleaning)")
+            continue
         i, j = position[a], position[b]
         own = [own_of.get(i, []), own_of.get(j, [])]
         if model.kind == "ngram":

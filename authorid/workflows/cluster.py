@@ -8,6 +8,7 @@ from pathlib import Path
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
+from authorid.data.clean import clean
 from authorid.evidence.habits import pair_reasons
 from authorid.model import StyleModel
 from authorid.vectors import AccountVectors
@@ -87,5 +88,6 @@ def explain_clusters(model: StyleModel, posts, report: ClusterReport) -> None:
     """Each evidence pair of the multi-account clusters gets its strongest shared habits (`reason`); the full
     evidence of a pair is `authorid explain MODEL CORPUS A B`."""
     pairs = [pair for cluster in report.multi_account for pair in cluster.evidence]
-    for pair, reason in zip(pairs, pair_reasons(model, posts, [(p.a, p.b) for p in pairs]), strict=True):
+    cleaned, _ = clean(posts)  # identifiers masked: a shared address is never shown as a habit
+    for pair, reason in zip(pairs, pair_reasons(model, cleaned, [(p.a, p.b) for p in pairs]), strict=True):
         pair.reason = reason

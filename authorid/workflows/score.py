@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+from authorid.data.clean import clean
 from authorid.errors import InputError
 from authorid.evidence.habits import pair_reasons
 from authorid.io import atomic_write_text
@@ -120,6 +121,7 @@ def score(
     scored = score_pairs(vectors, rows, calibration)
     if explain:
         pairs_read = [(r["account_a"], r["account_b"]) for r in rows]
-        for row, reason in zip(scored, pair_reasons(model, posts, pairs_read), strict=True):
+        cleaned, _ = clean(posts)  # identifiers masked: a shared address is never shown as a habit
+        for row, reason in zip(scored, pair_reasons(model, cleaned, pairs_read), strict=True):
             row["reason"] = reason
     return scored, skipped, write_scores(out, header, scored)
