@@ -149,6 +149,13 @@ def link_command(
         ),
     ] = None,
     vectors: VectorsOption = None,
+    explain_with: Annotated[
+        str | None,
+        typer.Option(
+            help="The corpus the index was built from (an index keeps no texts): each query's best candidate"
+            " row gets a reason, the pair's 5 strongest shared habits.",
+        ),
+    ] = None,
     overwrite: OverwriteOption = False,
     force: ForceOption = False,
     json: JsonOption = False,
@@ -173,6 +180,9 @@ def link_command(
         posts, _ = read_corpus(
             query_corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to link"
         )
+    enrolled = None
+    if explain_with is not None:
+        enrolled, _ = read_corpus(explain_with, map=map, preset=preset, on_error=on_error, quiet=json)
     links, n_queries = link_accounts(
         index,
         posts,
@@ -182,6 +192,7 @@ def link_command(
         vectors=vectors,
         force=force,
         progress=True,
+        explain_with=enrolled,
     )
     written = (
         write_links(out, links) if out is not None else None

@@ -6,9 +6,13 @@ import csv
 import io
 from pathlib import Path
 
+from authorid.data.arrow import read_columns
+from authorid.data.clean import clean
+from authorid.evidence.habits import pair_reasons
 from authorid.index import COLUMNS, Links, link
 from authorid.index.opening import index_calibration, open_index
 from authorid.io import atomic_write_text
+from authorid.schema import posts_from_records
 from authorid.workflows.common import check_calibration_model, load_calibration, load_vectors
 
 
@@ -22,13 +26,20 @@ def link_accounts(
     vectors: Path | None = None,
     force: bool = False,
     progress: bool = False,
+    explain_with=None,
 ) -> tuple[Links, int]:
     """Embed the accounts of `posts` with the index's model (or read them from a `vectors` file the model
     wrote) and link each; (links, number of queries).
 
     `calibration`: a calibration.json (default: the index's, else the model's; none: scores are cosines); one
     made for another model is refused unless `force`.
+    `explain_with`: the posts the index was built from (it keeps no texts): each query's best candidate row
+    gets a `reason`, the pair's strongest shared habits (`evidence.habits.pair_reasons`; needs `posts`).
     """
+    if explain_with is not None and posts is None:
+        raise ValueError(
+            "--explain-with needs the query corpus (the reasons are read from the accounts' posts)"
+        )
     vector_index, model = open_index(index)
     if calibration is not None:
         calibrator = load_calibration(calibration)
@@ -39,13 +50,37 @@ def link_accounts(
         queries = load_vectors(vectors, model, force=force)
     else:
         queries = model.embed_accounts(posts, progress=progress)
-    return link(vector_index, queries, k=k, calibration=calibrator, threshold=threshold), len(queries)
+    links = link(vector_index, queries, k=k, calibration=calibrator, threshold=threshold)
+    if explain_with is not None:
+        add_reasons(model, links, posts, explain_with)
+    return links, len(queries)
+
+
+def add_reasons(model, links: Links, queries, enrolled) -> None:
+    """A `reason` on each query's best candidate row (the others get ""), read from the query and enrolled
+    posts cleaned as `ingest` cleans them (identifiers masked). The model is the index's, centred on its
+    enrolled accounts, so the contributions are those of the similarity `link` reported."""
+    records = []
+    for posts in (queries, enrolled):
+        columns = read_columns(posts, ["account_id", "text"])
+        for account, text in zip(
+            *(columns.column(c).to_pylist() for c in ("account_id", "text")), strict=True
+        ):
+            records.append({"post_id": str(len(records)), "account_id": account, "text": text})
+    cleaned, _ = clean(posts_from_records(records))
+    best = [row for row in links.rows if row["rank"] == 1]
+    reasons = pair_reasons(model, cleaned, [(row["query_account"], row["account_id"]) for row in best])
+    for row in links.rows:
+        row["reason"] = ""
+    for row, reason in zip(best, reasons, strict=True):
+        row["reason"] = reason
 
 
 def write_links(out: str | Path, links: Links) -> Path:
     """Every candidate row of `links` as CSV (columns `authorid.index.COLUMNS`)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
+    extra = ["reason"] if links.rows and "reason" in links.rows[0] else []
+    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS) + extra, lineterminator="\n")
     writer.writeheader()
     writer.writerows(links.rows)
     return atomic_write_text(out, buffer.getvalue())

@@ -124,6 +124,21 @@ def test_link_finds_enrolled_authors_and_says_unknown(index_folder, corpora, tmp
     assert f"links: {out}" in result.output and "unknown" in result.output
 
 
+def test_link_explain_with_gives_each_best_candidate_its_shared_habits(index_folder, corpora, tmp_path):
+    out = tmp_path / "links.csv"
+    args = ["link", str(index_folder), str(corpora["query"]), "-k", "2", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--explain-with", str(corpora["enrol"])])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    best = [r for r in rows if r["rank"] == "1"]
+    assert len(best) == 25 and all(r["reason"] for r in best)
+    assert all(r["reason"] == "" for r in rows if r["rank"] != "1")
+    # each habit carries its exact contribution; together they never exceed the pair's cosine
+    for row in best:
+        contributions = [float(h.rsplit(" ", 1)[1]) for h in row["reason"].split("; ")]
+        assert all(c > 0 for c in contributions) and sum(contributions) <= float(row["cosine"]) + 1e-6
+
+
 def test_add_enrols_more_then_refuses_duplicates(index_folder, corpora, tmp_path):
     import shutil
 
