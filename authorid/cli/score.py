@@ -106,6 +106,13 @@ def score_command(
             "--explain", help="Add a reason column: each pair's 5 strongest shared habits (needs CORPUS)."
         ),
     ] = False,
+    prior: Annotated[
+        float | None,
+        typer.Option(
+            help="The share of same-person pairs you expect among the listed pairs (default: the share the"
+            " calibration was fitted on, usually 0.5); P(same person) is moved to it."
+        ),
+    ] = None,
     overwrite: OverwriteOption = False,
     force: ForceOption = False,
     json: JsonOption = False,
@@ -118,6 +125,8 @@ def score_command(
     from authorid.workflows.score import no_calibration_message, resolve_calibration, score  # deferred
 
     need_corpus_or_vectors(corpus, vectors)
+    if prior is not None and not 0 < prior < 1:
+        raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     if not pairs.is_file():
         raise FileNotFoundError(f"--pairs {pairs}: no such file")
     check_output_file(out, overwrite=overwrite)
@@ -140,6 +149,7 @@ def score_command(
         on_error=on_error,
         progress=True,
         explain=explain,
+        prior=prior,
     )
     counts = {d: sum(1 for r in scored if r["decision"] == d) for d in ("same", "different", "abstain")}
     lines = [

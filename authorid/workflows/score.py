@@ -12,6 +12,7 @@ from authorid.evidence.habits import pair_reasons
 from authorid.io import atomic_write_text
 from authorid.model import StyleModel
 from authorid.vectors import AccountVectors
+from authorid.verification.calibrator import Calibrator, check_prior
 from authorid.workflows.common import check_calibration_model, load_calibration
 
 SCORE_COLUMNS = ("cosine", "probability", "decision", "sizes_calibrated")
@@ -58,13 +59,18 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
     return rows, header, skipped
 
 
-def score_pairs(vectors: AccountVectors, rows: list[dict], calibration) -> list[dict]:
+def score_pairs(
+    vectors: AccountVectors, rows: list[dict], calibration, *, prior: float | None = None
+) -> list[dict]:
     """Each row with cosine, probability, decision and `sizes_calibrated`: "no" when an account has fewer or
     more posts than any account the calibration was fitted on (its P is then an extrapolation), else "yes"."""
     a, b = [r["account_a"] for r in rows], [r["account_b"] for r in rows]
     cosines = vectors.pair_cosines(a, b)
     sizes = (vectors.n_posts[vectors.positions(a)], vectors.n_posts[vectors.positions(b)]) if rows else None
-    probabilities = calibration.predict(cosines, sizes=sizes) if rows else cosines
+    if prior is not None:  # P moved to the share of same-person pairs the user expects among these pairs
+        probabilities = calibration.predict(cosines, sizes=sizes, prior=prior) if rows else cosines
+    else:
+        probabilities = calibration.predict(cosines, sizes=sizes) if rows else cosines
     decisions = calibration.decide(probabilities)
     inside = within_calibrated_sizes(vectors, a, b, calibration)
     return [
@@ -107,18 +113,26 @@ def score(
     on_error: str = "raise",
     progress: bool = False,
     explain: bool = False,
+    prior: float | None = None,
 ) -> tuple[list[dict], int, Path]:
     """Score the pairs listed in `pairs` (CSV with account_a, account_b) among the accounts of `posts` (or of
     `vectors` already embedded); returns (scored rows, pairs skipped for unknown accounts, the CSV written).
     `explain`: add a `reason` column, each pair's strongest shared habits (`explain.pair_reasons`; needs
-    `posts`)."""
+    `posts`). `prior`: the share of same-person pairs expected among the listed pairs (None: the share the
+    calibration was fitted on); P(same person) is moved to it by Bayes' rule."""
     if explain and posts is None:
         raise ValueError("--explain needs the corpus (the reasons are read from the accounts' own posts)")
     known = set(vectors.account_ids) if vectors is not None else set(posts["account_id"])
     rows, header, skipped = read_pairs(pairs, known, on_error=on_error)
     if vectors is None:
         vectors = model.embed_accounts(posts, progress=progress)
-    scored = score_pairs(vectors, rows, calibration)
+    if prior is not None:
+        check_prior(prior)
+        if not isinstance(calibration, Calibrator):
+            raise ValueError(
+                f"--prior needs a calibration of one model's cosine, not a {type(calibration).__name__}"
+            )
+    scored = score_pairs(vectors, rows, calibration, prior=prior)
     if explain:
         pairs_read = [(r["account_a"], r["account_b"]) for r in rows]
         cleaned, _ = clean(posts)  # identifiers masked: a shared address is never shown as a habit

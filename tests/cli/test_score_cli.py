@@ -158,3 +158,29 @@ def test_score_explain_adds_each_pairs_shared_habits(calibration, tmp_path):
     assert len(habits) == 5 and all(float(h.rsplit(" ", 1)[1]) > 0 for h in habits)
     # the corpus is read through ingest's cleaning: no address or link is ever shown as a habit
     assert not any(re.search(r"https?:|www\.|\w@\w", r["reason"]) for r in rows)
+
+
+def test_score_prior_moves_every_probability_by_bayes_rule(calibration, tmp_path):
+    path, _ = calibration
+    pairs = write_pairs(tmp_path / "pairs.csv", PAIRS)
+    args = ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "--calibration", str(path)]
+    plain = tmp_path / "plain.csv"
+    moved = tmp_path / "moved.csv"
+    assert runner.invoke(app, [*args, "-o", str(plain)]).exit_code == 0
+    result = runner.invoke(app, [*args, "-o", str(moved), "--prior", "0.01"])
+    assert result.exit_code == 0, result.output
+    calibrator = Calibrator.load(path)
+    before = np.array([float(r["probability"]) for r in csv.DictReader(plain.open())])
+    after = np.array([float(r["probability"]) for r in csv.DictReader(moved.open())])
+    # logit P' = logit P + logit(0.01) - logit(fit prior), where the 6 written decimals keep P's logit
+    readable = (before > 1e-4) & (before < 1 - 1e-4)
+    assert readable.sum() >= 2
+
+    def logit(p):
+        return np.log(p / (1 - p))
+
+    shift = logit(0.01) - logit(calibrator.fit_prior)
+    np.testing.assert_allclose(logit(after[readable]), logit(before[readable]) + shift, atol=1e-3)
+    assert (after <= before).all()
+    bad = runner.invoke(app, [*args, "-o", str(tmp_path / "x.csv"), "--prior", "1.5"])
+    assert bad.exit_code == 2 and "--prior must be between 0 and 1" in bad.output
