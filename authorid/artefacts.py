@@ -109,7 +109,7 @@ def write_manifest(folder: str | Path, kind: str, *, model: dict | None = None, 
         if "/." in f"/{relative}":  # temporary files of a write in progress
             continue
         size = path.stat().st_size
-        files[relative] = {"bytes": size, "sha256": _sha256(path) if size <= CHECKSUM_MAX_BYTES else None}
+        files[relative] = {"bytes": size, "sha256": file_sha256(path) if size <= CHECKSUM_MAX_BYTES else None}
     manifest = {
         "format": MANIFEST_FORMAT,
         "version": MANIFEST_VERSION,
@@ -154,14 +154,15 @@ def verify_manifest(folder: str | Path, kind: str | None = None, *, required: bo
             raise ArtefactError(
                 f"{file}: {size:,} bytes, {MANIFEST_FILE} says {expected.get('bytes'):,}; the file is damaged"
             )
-        if expected.get("sha256") and _sha256(file) != expected["sha256"]:
+        if expected.get("sha256") and file_sha256(file) != expected["sha256"]:
             raise ArtefactError(
                 f"{file}: its checksum differs from {MANIFEST_FILE}; the file is damaged or edited"
             )
     return manifest
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 1 MiB blocks (manifests and the packaged model's card list it)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -17,7 +17,6 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchlib.machine import short_description  # noqa: E402
+from benchlib.results import save_stamped  # noqa: E402
 from benchlib.settings import PROFILES, load_setting  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "explain.json"
@@ -88,11 +87,8 @@ def main() -> None:
         "index_build_seconds": round(build_seconds, 2),
         "with_index_seconds": [round(s, 2) for s in indexed],
         "with_index_median_seconds": round(float(np.median(indexed)), 2),
-        "machine": short_description(),
-        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python scripts/bench_explain.py",
     }
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    save_stamped(args.out, result, command="python scripts/bench_explain.py")
     print(json.dumps(result, indent=1))
 
 

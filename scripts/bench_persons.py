@@ -14,17 +14,15 @@ Results: benchmarks/results/persons.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchlib.machine import short_description  # noqa: E402
+from benchlib.results import save_stamped  # noqa: E402
 from benchlib.settings import PROFILES, load_setting  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "persons.json"
@@ -88,12 +86,8 @@ def main() -> None:
         "k": args.k,
         "accounts": "2,000 halves (8 newest posts each) of the 1,000 Reddit benchmark test accounts",
         "rows": rows,
-        "machine": short_description(),
-        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python scripts/bench_persons.py",
     }
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"results written to {args.out}")
+    print(f"results written to {save_stamped(args.out, result, command='python scripts/bench_persons.py')}")
 
 
 if __name__ == "__main__":

@@ -19,11 +19,9 @@ Results: benchmarks/results/sizes.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchlib.machine import short_description  # noqa: E402
+from benchlib.results import save_stamped  # noqa: E402
 from benchlib.settings import PROFILES, load_setting  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "sizes.json"
@@ -121,12 +119,8 @@ def main() -> None:
         f" other {len(posts_of) - n} test accounts)",
         "sizes": list(SIZES),
         "prior": f"1/{n}",
-        "machine": short_description(),
-        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python scripts/bench_sizes.py",
     }
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"results written to {args.out}")
+    print(f"results written to {save_stamped(args.out, results, command='python scripts/bench_sizes.py')}")
 
 
 if __name__ == "__main__":

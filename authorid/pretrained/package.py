@@ -9,12 +9,11 @@ training log and checkpoints.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 from authorid.account_hashes import TRAINING_ACCOUNTS_FILE
-from authorid.artefacts import CALIBRATION_FILE, MANIFEST_FILE, METADATA_FILE, write_manifest
+from authorid.artefacts import CALIBRATION_FILE, MANIFEST_FILE, METADATA_FILE, file_sha256, write_manifest
 from authorid.io import atomic_write_text, read_json, write_json
 from authorid.model import load_model
 
@@ -27,14 +26,6 @@ SHIPPED_FILES = (
     "training_curves.png",
 )
 CARD_FILE = "README.md"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def package_model(trained: str | Path, dest: str | Path, *, name: str, card: str, source: str) -> Path:
@@ -88,5 +79,5 @@ def checksum_table(folder: Path) -> str:
     rows = ["## Files", "", "| file | bytes | sha256 |", "|---|---|---|"]
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.name not in (CARD_FILE, MANIFEST_FILE):
-            rows.append(f"| `{path.name}` | {path.stat().st_size:,} | `{sha256(path)}` |")
+            rows.append(f"| `{path.name}` | {path.stat().st_size:,} | `{file_sha256(path)}` |")
     return "\n".join(rows)

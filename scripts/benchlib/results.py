@@ -83,3 +83,12 @@ def save_row(path: Path, setting: str, row: str, result: dict[str, Any]) -> None
         results = load_results(path)
         results["settings"][setting]["rows"][row] = result
         _write(path, results)
+
+
+def save_stamped(path: Path, result: dict[str, Any], *, command: str) -> Path:
+    """Write a single-run results file (bench_explain, bench_persons, bench_sizes, bench_pretrained) with the
+    machine, the time and the command that made it, atomically; returns the path."""
+    from benchlib.machine import short_description
+
+    _write(path, {**result, "machine": short_description(), "command": command})
+    return Path(path)
