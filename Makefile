@@ -19,9 +19,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first, pinned: a CPU wheel of exactly this version is on this machine; an unpinned torch pulls CUDA.
 	$(PY) -m pip install --quiet torch==2.13.0
-	# The benchmark peers (bitig, LambdaG) are in the test environment so their wrappers are tested too;
-	# they are an optional extra, not a runtime dependency of authorid.
-	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	# The benchmark peers (bitig, LambdaG) and Ray are in the test environment so their wrappers and the
+	# --engine ray paths are tested too; they are optional extras, not runtime dependencies of authorid.
+	$(PY) -m pip install --quiet -e ".[dev,bench,ray]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from authorid.cli.common import (
+    EngineOption,
     ForceOption,
     JsonOption,
     MapOption,
@@ -16,6 +17,7 @@ from authorid.cli.common import (
     OptionalCorpusArgument,
     OverwriteOption,
     PresetOption,
+    RayAddressOption,
     VectorsOption,
     err_console,
     need_corpus_or_vectors,
@@ -72,10 +74,13 @@ def cluster_command(
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
+    engine: EngineOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Cluster a corpus's accounts into presumed persons (no number of persons needed)."""
     from authorid.workflows.cluster import cluster  # deferred: loads torch; `--help` stays fast
     from authorid.workflows.common import (  # deferred with the workflow above
+        check_engine,
         check_output_folder,
         load_calibration,
         load_vectors,
@@ -83,6 +88,7 @@ def cluster_command(
     )
 
     need_corpus_or_vectors(corpus, vectors)
+    check_engine(engine, ray_address)
     if k < 1:
         raise ValueError(f"--k must be >= 1 neighbour, got {k}")
     if prior is not None and not 0 < prior < 1:
@@ -117,6 +123,8 @@ def cluster_command(
         seed=seed,
         progress=True,
         explain=explain,
+        engine=engine,
+        ray_address=ray_address,
     )
     report = outputs.report
     stats = report.stats

@@ -84,6 +84,23 @@ ForceOption = Annotated[
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a JSON summary on stdout instead of tables (for scripts).")
 ]
+EngineOption = Annotated[
+    Literal["local", "ray"],
+    typer.Option(
+        "--engine",
+        help="'local': run here; 'ray': embed (and build an IVF index / search the kNN graph) on a Ray cluster,"
+        ' same results (needs pip install "authorid[ray]").',
+        rich_help_panel="Where it runs",
+    ),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="A running Ray cluster (e.g. auto, ray://HOST:10001); default: start a local one for the job.",
+        rich_help_panel="Where it runs",
+    ),
+]
 VectorsOption = Annotated[
     Path | None,
     typer.Option(

@@ -9,12 +9,14 @@ import typer
 
 from authorid.cli.common import (
     CorpusArgument,
+    EngineOption,
     JsonOption,
     MapOption,
     ModelArgument,
     OnErrorOption,
     OverwriteOption,
     PresetOption,
+    RayAddressOption,
     read_corpus,
     say,
     user_errors,
@@ -35,26 +37,47 @@ def embed_command(
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
+    engine: EngineOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Embed a corpus with a style model: account vectors (default) or post vectors, as Parquet.
 
     Account vectors record the model's fingerprint: `link`, `index build`, `cluster` and `score` take them
     with --vectors instead of embedding the corpus again.
     """
-    from authorid.workflows.common import check_output_file, model_for  # deferred: loads torch
-    from authorid.workflows.embed import check_level, embed  # deferred with the workflow above
+    from authorid.workflows.common import check_engine, check_output_file, model_for  # deferred: loads torch
+    from authorid.workflows.embed import check_level, embed, parquet_ray_can_read  # deferred: as above
 
     check_level(level)  # before the (slow) reading and model loading
+    check_engine(engine, ray_address)
     if batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {batch_size}")
     check_output_file(out, overwrite=overwrite)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     style_model = model_for(model, posts)
-    path = embed(style_model, posts, out=out, level=level, batch_size=batch_size, progress=True)
+    parquet = parquet_ray_can_read(corpus, posts, mapped=bool(map or preset)) if engine == "ray" else None
+    path = embed(
+        style_model,
+        posts,
+        out=out,
+        level=level,
+        batch_size=batch_size,
+        progress=True,
+        engine=engine,
+        ray_address=ray_address,
+        parquet=parquet,
+    )
     rows = len(posts) if level == "post" else len(set(posts["account_id"]))
-    summary = {"level": level, "rows": rows, "model": style_model.identity(), "vectors": str(path)}
+    summary = {
+        "level": level,
+        "rows": rows,
+        "model": style_model.identity(),
+        "engine": engine,
+        "vectors": str(path),
+    }
     lines = [
-        f"embedded {rows:,} {level}s with {style_model.name} ({style_model.dim} dims)",
+        f"embedded {rows:,} {level}s with {style_model.name} ({style_model.dim} dims"
+        + (", on Ray)" if engine == "ray" else ")"),
         f"vectors: {path}",
     ]
     say(summary, lines, as_json=json)

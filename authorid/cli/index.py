@@ -10,6 +10,7 @@ from rich.table import Table
 
 from authorid.cli.common import (
     CorpusArgument,
+    EngineOption,
     ForceOption,
     JsonOption,
     MapOption,
@@ -18,6 +19,7 @@ from authorid.cli.common import (
     OptionalCorpusArgument,
     OverwriteOption,
     PresetOption,
+    RayAddressOption,
     VectorsOption,
     console,
     need_corpus_or_vectors,
@@ -53,9 +55,12 @@ def index_build_command(
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
+    engine: EngineOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Embed the accounts of CORPUS (or take --vectors) and build a searchable index of them."""
     from authorid.workflows.common import (  # deferred: loads torch; `--help` stays fast
+        check_engine,
         check_output_folder,
         load_calibration,
         load_vectors,
@@ -64,6 +69,7 @@ def index_build_command(
     from authorid.workflows.index import build_account_index, search_params  # deferred: as above
 
     need_corpus_or_vectors(corpus, vectors)
+    check_engine(engine, ray_address)
     params = search_params(kind, ef_search, nprobe)
     check_output_folder(out, kind="index", overwrite=overwrite)
     calibrator = load_calibration(calibration) if calibration is not None else None
@@ -85,6 +91,8 @@ def index_build_command(
         overwrite=overwrite,
         force=force,
         progress=True,
+        engine=engine,
+        ray_address=ray_address,
         **params,
     )
     lines = [
@@ -108,16 +116,22 @@ def index_add_command(
     map: MapOption = None,
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
+    engine: EngineOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Enrol the accounts of CORPUS into an existing index (same model, no rebuild; crash-safe)."""
-    from authorid.workflows.index import add_accounts  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.common import check_engine  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.index import add_accounts  # deferred: as above
 
+    check_engine(engine, ray_address)
     if on_duplicate not in ("raise", "skip"):
         raise ValueError(f"--on-duplicate must be 'raise' or 'skip', got {on_duplicate!r}")
     posts, _ = read_corpus(
         corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to enrol"
     )
-    vector_index, added, offered = add_accounts(index, posts, on_duplicate=on_duplicate, progress=True)
+    vector_index, added, offered = add_accounts(
+        index, posts, on_duplicate=on_duplicate, progress=True, engine=engine, ray_address=ray_address
+    )
     skipped = offered - added
     lines = [
         f"enrolled {added:,} new accounts, {len(vector_index):,} in all"

@@ -58,20 +58,22 @@ def cluster_accounts(
     threshold: float = 0.5,
     probability: Probability | None = None,
     seed: int = 0,
+    search: Callable[[AccountVectors, int], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> ClusterReport:
     """Group accounts into presumed persons (see the module docstring for the steps).
 
     probability: maps cosines (any shape) to calibrated P(same person), e.g. `Calibrator.predict`; when it
     takes `sizes=`, both accounts' post counts are passed (a size-aware calibration needs them); None reads
     `threshold` as a cosine threshold. k: neighbours per account in the graph. seed: Leiden's and the
-    cohesion sample's seed.
+    cohesion sample's seed. search: how the kNN graph is searched, (vectors, k) -> (cosines, positions)
+    as `authorid.index.knn.knn` returns them (default; `authorid.scaleout.knn.knn_on_ray` runs it on Ray).
     """
     _check(vectors, method, k, threshold, probability)
     weigh = _checked(probability, vectors.n_posts) if probability is not None else _identity
     timing: dict[str, float] = {}
     n = len(vectors)
     start = time.perf_counter()
-    cosines, neighbours = knn(vectors, k)
+    cosines, neighbours = (search or knn)(vectors, k)
     timing["knn_s"] = time.perf_counter() - start
 
     start = time.perf_counter()

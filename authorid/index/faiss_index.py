@@ -125,6 +125,34 @@ class FaissIndex:
         self._index = index
         self._apply_search_params()
 
+    def train(self, matrix: np.ndarray) -> None:
+        """Create the faiss index (IVF: train its cells on `matrix`, as the first `add` does) without adding."""
+        if self._index is not None:
+            raise VectorIndexError("the index is already trained")
+        self._create(as_matrix(matrix, self.dim))
+
+    def empty_copy(self) -> bytes:
+        """The trained, still empty faiss index, serialised (what a worker adds a shard of vectors to)."""
+        import faiss
+
+        if self._index is None or len(self):
+            raise VectorIndexError("empty_copy needs a trained index that holds no vectors yet")
+        return faiss.serialize_index(self._index).tobytes()
+
+    def merge_shard(self, shard: bytes, account_ids: list[str], n_posts: np.ndarray) -> None:
+        """Append a serialised IVF index made from `empty_copy` holding these accounts' vectors, in order:
+        the cells' lists then hold the same vectors in the same order as one `add` of everything."""
+        import faiss
+
+        part = faiss.deserialize_index(np.frombuffer(shard, dtype=np.uint8))
+        if part.ntotal != len(account_ids):
+            raise VectorIndexError(f"a shard holds {part.ntotal} vectors for {len(account_ids)} accounts")
+        self._index.merge_from(part, self._index.ntotal)
+        start = len(self.ids)
+        self.ids.extend(account_ids)
+        self.positions.update({a: start + i for i, a in enumerate(account_ids)})
+        self.n_posts = np.concatenate([self.n_posts, np.asarray(n_posts, dtype=np.int64)])
+
     def add(self, vectors: AccountVectors, *, on_duplicate: str = "raise") -> int:
         """Enrol `vectors` without rebuilding (IVF is trained on the first batch); returns how many were added."""
         rows = new_rows(self, vectors, on_duplicate)

@@ -56,30 +56,46 @@ def knn(
     if exact is None:
         exact = n < EXACT_BELOW
     if exact:
-        scores, positions = [], []
-        for start in range(0, n, _BLOCK):
-            block = matrix[start : start + _BLOCK] @ matrix.T
-            rows = np.arange(block.shape[0])
-            block[rows, start + rows] = -np.inf  # never its own neighbour
-            s, p = top_k(block, k)
-            scores.append(s)
-            positions.append(p)
-        return np.concatenate(scores).astype(np.float32), np.concatenate(positions).astype(np.int64)
+        return exact_rows(matrix, 0, n, k)
+    index = graph_index(matrix, k)
+    # k + 1 because each row finds itself (or an exact duplicate of itself) among its nearest.
+    scores, positions = index.search(matrix, k + 1)
+    return drop_self(scores, positions, k)
+
+
+def exact_rows(matrix: np.ndarray, start: int, stop: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`knn`'s exact answer for rows start..stop of `matrix` (searched against every row), k <= n - 1."""
+    scores, positions = [], []
+    for first in range(start, stop, _BLOCK):
+        block = matrix[first : min(first + _BLOCK, stop)] @ matrix.T
+        rows = np.arange(block.shape[0])
+        block[rows, first + rows] = -np.inf  # never its own neighbour
+        s, p = top_k(block, k)
+        scores.append(s)
+        positions.append(p)
+    if not scores:
+        return np.zeros((0, k), dtype=np.float32), np.zeros((0, k), dtype=np.int64)
+    return np.concatenate(scores).astype(np.float32), np.concatenate(positions).astype(np.int64)
+
+
+def graph_index(matrix: np.ndarray, k: int):
+    """The faiss HNSW index `knn` searches above EXACT_BELOW vectors, holding every row of `matrix`."""
     import faiss  # deferred: faiss loads OpenMP and BLAS; most callers never reach HNSW sizes
 
     index = faiss.IndexHNSWFlat(matrix.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     index.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * (k + 1))
     index.add(matrix)
-    # k + 1 because each row finds itself (or an exact duplicate of itself) among its nearest.
-    scores, positions = index.search(matrix, k + 1)
-    return _drop_self(scores, positions, k)
+    return index
 
 
-def _drop_self(scores: np.ndarray, positions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Remove each row's own position from its k + 1 results (wherever ties put it), keeping k columns."""
+def drop_self(
+    scores: np.ndarray, positions: np.ndarray, k: int, first_row: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Remove each row's own position from its k + 1 results (wherever ties put it), keeping k columns;
+    row i of the results is row first_row + i of the searched matrix."""
     n = positions.shape[0]
-    is_self = positions == np.arange(n)[:, None]
+    is_self = positions == (first_row + np.arange(n))[:, None]
     # Where self was not returned (HNSW misses, exact duplicates ranked first) drop the last column instead.
     drop = np.where(is_self.any(axis=1), np.argmax(is_self, axis=1), k)
     keep = np.ones_like(is_self)

@@ -11,6 +11,9 @@ from authorid.clustering import ClusterReport, cluster_accounts
 from authorid.data.clean import clean
 from authorid.evidence.habits import pair_reasons
 from authorid.model import StyleModel
+from authorid.scaleout import engine_session
+from authorid.scaleout.embed import embed_accounts
+from authorid.scaleout.knn import knn_on_ray
 from authorid.vectors import AccountVectors
 from authorid.verification.calibrator import check_prior, forum_prior
 from authorid.workflows.common import check_calibration_model
@@ -40,6 +43,8 @@ def cluster(
     seed: int = 0,
     progress: bool = False,
     explain: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> ClusterOutputs:
     """Embed the accounts of `posts` (or take their `vectors`), cluster them, write clusters.jsonl and
     assignments.csv into folder `out` (new, empty, or a clustering replaced with `overwrite`).
@@ -49,6 +54,8 @@ def cluster(
     prior: the share of same-person pairs among the accounts' pairs (None: 1 / (accounts - 1), each account
     having at most one other account of the same person on average); P(same person) is moved to it.
     explain: add each evidence pair's strongest shared habits (`reason`; needs `posts`).
+    engine: "local", or "ray" (the accounts are embedded and the kNN graph searched on a Ray cluster,
+    `ray_address` or a local one; the graph step runs here). The clusters are the same.
     """
     if explain and posts is None:
         raise ValueError("--explain needs the corpus (the reasons are read from the accounts' own posts)")
@@ -62,15 +69,23 @@ def cluster(
         threshold = float(calibration.threshold) if calibration is not None else 0.5
     if prior is not None:
         check_prior(prior)
-    if vectors is None:
-        vectors = model.embed_accounts(posts, progress=progress)
-    probability = None
-    if calibration is not None:
-        prior = prior if prior is not None else forum_prior(len(vectors))
-        probability = partial(calibration.predict, prior=prior)
-    report = cluster_accounts(
-        vectors, method=method, k=k, threshold=threshold, probability=probability, seed=seed
-    )
+    with engine_session(engine, ray_address) as ray:
+        if vectors is None:
+            vectors = embed_accounts(model, posts, ray=ray, progress=progress)
+        probability = None
+        if calibration is not None:
+            prior = prior if prior is not None else forum_prior(len(vectors))
+            probability = partial(calibration.predict, prior=prior)
+        search = partial(knn_on_ray, ray) if ray is not None else None
+        report = cluster_accounts(
+            vectors,
+            method=method,
+            k=k,
+            threshold=threshold,
+            probability=probability,
+            seed=seed,
+            search=search,
+        )
     report.params["prior"] = prior
     if explain:
         explain_clusters(model, posts, report)

@@ -10,11 +10,15 @@ from authorid.data.readers import read_posts
 from authorid.data.report import IngestReport
 from authorid.errors import AuthoridError
 from authorid.model import StyleModel, load_model
+from authorid.scaleout import check_engine
 from authorid.vectors import AccountVectors, VectorsFileError
 from authorid.verification import Calibrator
 
 if TYPE_CHECKING:
     import datasets
+
+
+__all__ = ["check_engine"]  # re-exported for the CLI, which imports the package through workflows only
 
 
 def read_corpus(

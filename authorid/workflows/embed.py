@@ -11,11 +11,24 @@ import pyarrow.parquet as pq
 
 from authorid.io import atomic_write
 from authorid.model import StyleModel
+from authorid.scaleout import engine_session
+from authorid.scaleout.embed import embed_accounts
 
 if TYPE_CHECKING:
     import datasets
 
 LEVELS = ("account", "post")
+
+
+def parquet_ray_can_read(corpus: str | Path, posts: datasets.Dataset, *, mapped: bool) -> Path | None:
+    """`corpus` when it is one Parquet file of canonical posts (an `authorid ingest` output) holding exactly
+    the posts read from it, so Ray Data may read it itself; else None (the posts read here go to Ray)."""
+    path = Path(corpus)
+    if mapped or path.suffix != ".parquet" or not path.is_file():
+        return None
+    schema = pq.read_schema(path)
+    canonical = {"account_id", "text"} <= set(schema.names)
+    return path if canonical and pq.ParquetFile(path).metadata.num_rows == len(posts) else None
 
 
 def check_level(level: str) -> None:
@@ -31,13 +44,25 @@ def embed(
     level: str = "account",
     batch_size: int = 64,
     progress: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+    parquet: str | Path | None = None,
 ) -> Path:
-    """Write account vectors (account_id, n_posts, vector) or post vectors (post_id, account_id, vector)."""
+    """Write account vectors (account_id, n_posts, vector) or post vectors (post_id, account_id, vector).
+
+    engine: "local" (here) or "ray" (account vectors on a Ray cluster: `ray_address`, else a local one;
+    `parquet`, the same posts as a Parquet file, lets Ray Data read them itself); the vectors are the same."""
     check_level(level)
     if len(posts) == 0:
         raise ValueError("the corpus has no posts: nothing to embed")
     if level == "account":
-        return model.embed_accounts(posts, progress=progress, batch_size=batch_size).to_parquet(out)
+        with engine_session(engine, ray_address) as ray:
+            vectors = embed_accounts(
+                model, posts, ray=ray, parquet=parquet, batch_size=batch_size, progress=progress
+            )
+        return vectors.to_parquet(out)
+    if engine != "local":
+        raise ValueError("--engine ray embeds accounts; post vectors (--level post) are embedded locally")
     vectors = np.ascontiguousarray(
         model.embed_posts(list(posts["text"]), progress=progress, batch_size=batch_size), dtype=np.float32
     )

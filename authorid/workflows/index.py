@@ -18,8 +18,12 @@ from pathlib import Path
 from authorid.artefacts import CALIBRATION_FILE, check_output_folder
 from authorid.index import VectorIndex, build_index
 from authorid.index.base import generation_folder
+from authorid.index.knn import EXACT_BELOW
 from authorid.index.opening import ENCODER_FOLDER, open_index
 from authorid.model import StyleModel
+from authorid.scaleout import engine_session
+from authorid.scaleout.embed import embed_accounts
+from authorid.scaleout.index import build_ivf_on_ray
 from authorid.vectors import AccountVectors
 from authorid.verification import Calibrator
 from authorid.workflows.common import check_calibration_model
@@ -42,20 +46,36 @@ def build_account_index(
     overwrite: bool = False,
     force: bool = False,
     progress: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
     **params,
 ) -> VectorIndex:
     """Embed `posts` with `model` (or take its `vectors`), build the index and save it into `out` with the
     model's fitted encoder and the calibration when given. `out` must be new, empty or an index (replaced with
-    `overwrite`); a calibration made for another model is refused unless `force`."""
+    `overwrite`); a calibration made for another model is refused unless `force`.
+
+    engine "ray": the accounts are embedded on Ray and an IVF index is built there (`scaleout.index`); "auto"
+    then means exact below 50k accounts, else ivf. An HNSW graph is built on one machine only."""
     out = check_output_folder(out, kind="index", overwrite=overwrite)
     if calibration is not None:
         check_calibration_model(calibration, model, force=force)
-    if vectors is None:
-        model = model.fixed_to(posts)  # an n-gram model: centred on the enrolled accounts from now on
-        vectors = model.embed_accounts(posts, progress=progress)
-    index = build_index(
-        vectors, kind=kind, model_identity=model.identity(), model_spec=model_spec_to_record(spec), **params
-    )
+    if engine == "ray" and kind == "hnsw":
+        raise ValueError("--engine ray builds ivf or exact indexes (an HNSW graph is built on one machine)")
+    with engine_session(engine, ray_address) as ray:
+        if vectors is None:
+            model = model.fixed_to(posts)  # an n-gram model: centred on the enrolled accounts from now on
+            vectors = embed_accounts(model, posts, ray=ray, progress=progress)
+        identity, recorded_spec = model.identity(), model_spec_to_record(spec)
+        if ray is not None and kind == "auto":
+            kind = "exact" if len(vectors) < EXACT_BELOW else "ivf"
+        if ray is not None and kind == "ivf":
+            index = build_ivf_on_ray(
+                ray, vectors, model_identity=identity, model_spec=recorded_spec, **params
+            )
+        else:
+            index = build_index(
+                vectors, kind=kind, model_identity=identity, model_spec=recorded_spec, **params
+            )
     index.save(out, extras=_kept_with_vectors(model, calibration))
     return index
 
@@ -86,13 +106,23 @@ def search_params(kind: str, ef_search: int | None, nprobe: int | None) -> dict:
     return params
 
 
-def add_accounts(folder: str | Path, posts, *, on_duplicate: str = "raise", progress: bool = False):
-    """Embed `posts` with the index's own model and enrol their accounts, as a new generation of the index
-    (the previous one stays whole until the new one is complete); (index, added, offered)."""
+def add_accounts(
+    folder: str | Path,
+    posts,
+    *,
+    on_duplicate: str = "raise",
+    progress: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+):
+    """Embed `posts` with the index's own model (here, or on Ray with engine "ray") and enrol their accounts,
+    as a new generation of the index (the previous one stays whole until the new one is complete);
+    (index, added, offered)."""
     folder = Path(folder)
     vector_index, model = open_index(folder)
     current = generation_folder(folder)
-    vectors = model.embed_accounts(posts, progress=progress)
+    with engine_session(engine, ray_address) as ray:
+        vectors = embed_accounts(model, posts, ray=ray, progress=progress)
     added = vector_index.add(vectors, on_duplicate=on_duplicate)
 
     def keep(generation: Path) -> None:  # the encoder and calibration travel to the new generation
