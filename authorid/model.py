@@ -7,7 +7,8 @@ A MODEL is one of
   profiles, fitted on the corpus the command is given;
 - a folder written by authorid: a trained sentence-transformers model (`modules.json`) with `authorid.json`
   and optionally `authorid_pooling/` (attention pooling) and `calibration.json`; or a saved stylometric encoder
-  (`stylometric.json`), a trained n-gram encoder (`ngram.json`), or a fused model (`fused.json`).
+  (`stylometric.json`), a trained n-gram encoder (`ngram.json`), a fused model (`fused.json`), or a compact
+  model (`projected.json`: a base model's vectors through a PCA projection, written by `authorid compress`).
 
 A StyleModel turns posts into account vectors and, when it carries a calibration, turns the cosine of two
 account vectors into a calibrated P(same person).
@@ -42,6 +43,9 @@ from authorid.encoders.fused import FusedEncoder
 from authorid.encoders.fused import read_config as read_fused_config
 from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.encoders.ngram import NgramModelError, summed_counts
+from authorid.encoders.projected import CONFIG_FILE as PROJECTED_CONFIG_FILE
+from authorid.encoders.projected import ProjectedEncoder, ProjectedModelError
+from authorid.encoders.projected import read_config as read_projected_config
 from authorid.errors import AuthoridError
 from authorid.pretrained import (
     PACKAGED_MODELS,
@@ -79,11 +83,14 @@ class StyleModel:
     @property
     def kind(self) -> str:
         """The encoder's kind: stylometric (fitted on a corpus), ngram (trained n-gram encoder), fused (several
-        encoders' vectors concatenated) or neural (transformer)."""
+        encoders' vectors concatenated), projected (a compact model: a base model's vectors through a PCA
+        projection) or neural (transformer)."""
         if isinstance(self.encoder, StylometricEncoder):
             return "stylometric"
         if isinstance(self.encoder, FusedEncoder):
             return "fused"
+        if isinstance(self.encoder, ProjectedEncoder):
+            return "projected"
         return "ngram" if isinstance(self.encoder, NgramEncoder) else "neural"
 
     @property
@@ -93,7 +100,7 @@ class StyleModel:
 
     @property
     def dim(self) -> int:
-        if self.kind in ("stylometric", "ngram", "fused"):
+        if self.kind in ("stylometric", "ngram", "fused", "projected"):
             return int(self.encoder.dim)
         return embedding_dim(self.encoder)
 
@@ -111,7 +118,15 @@ class StyleModel:
     def fixed_to(self, posts: datasets.Dataset) -> StyleModel:
         """This model with its centre fixed to the accounts of `posts`, for an n-gram model (whose vectors are
         centred on the accounts embedded together): what an index keeps, so accounts added or linked later are
-        centred like the enrolled ones. Any other model is returned as it is."""
+        centred like the enrolled ones; a compact model fixes its base so. Any other model is returned as it is."""
+        if self.kind == "projected":
+            return StyleModel(
+                name=self.name,
+                encoder=self.encoder.fixed_to(posts),
+                calibration=self.calibration,
+                metadata=self.metadata,
+                path=self.path,
+            )
         if self.kind != "ngram":
             return self
         account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
@@ -185,6 +200,11 @@ class StyleModel:
             for part, weight in zip(self.encoder.parts, self.encoder.weights, strict=True):
                 digest.update(f"{part.fingerprint()}:{weight:.12g}".encode())
             return digest.hexdigest()[:16]
+        if self.kind == "projected":  # the base's identity, then the projection itself
+            digest.update(f"projected:{self.encoder.base.fingerprint()}:{self.encoder.storage}".encode())
+            digest.update(self.encoder.projection.tobytes())
+            digest.update(self.encoder.mean.tobytes())
+            return digest.hexdigest()[:16]
         if self.kind == "stylometric":
             digest.update(json.dumps(self.encoder.params, sort_keys=True).encode())
             digest.update(json.dumps(self.encoder.feature_names()[:1000]).encode())
@@ -207,7 +227,7 @@ def _packaged(name: str) -> StyleModel:
     path = packaged_model_path(name)
     try:
         model = load_model(path)
-    except (ModelError, ArtefactError, NgramModelError) as err:
+    except (ModelError, ArtefactError, NgramModelError, ProjectedModelError) as err:
         raise PackagedModelError(f"packaged model {name!r}: {err}; {REINSTALL}") from None
     model.name = name
     return model
@@ -266,6 +286,10 @@ def load_model(
         return StyleModel(
             name=str(path), encoder=_fused(path), calibration=calibration, metadata=metadata, path=path
         )
+    if (path / PROJECTED_CONFIG_FILE).is_file():
+        return StyleModel(
+            name=str(path), encoder=_projected(path), calibration=calibration, metadata=metadata, path=path
+        )
     if (path / NGRAM_CONFIG_FILE).is_file():
         return StyleModel(
             name=str(path),
@@ -277,7 +301,7 @@ def load_model(
     if not (path / "modules.json").is_file():
         raise ModelError(
             f"model folder {path} holds no model authorid knows"
-            " (no modules.json, ngram.json, fused.json or stylometric.json)"
+            " (no modules.json, ngram.json, fused.json, projected.json or stylometric.json)"
         )
     pickled = [p.name for p in path.glob("*.bin") if not (path / "model.safetensors").is_file()]
     if pickled:  # torch's weights_only loader would refuse it too, with a hint to turn the safety off
@@ -333,6 +357,13 @@ def _fused(folder: Path) -> FusedEncoder:
         [part["weight"] for part in config["parts"]],
         [str(part.get("name") or part.get("folder") or part.get("spec")) for part in config["parts"]],
     )
+
+
+def _projected(folder: Path) -> ProjectedEncoder:
+    """The compact encoder of `folder`: its base (a packaged name, or the copy in `base/`) and its projection."""
+    base = read_projected_config(folder)["base"]
+    base_model = load_model(base["spec"]) if base.get("spec") else load_model(folder / base["folder"])
+    return ProjectedEncoder.load(folder, base_model)
 
 
 def _load_calibration(path: Path):

@@ -4,7 +4,8 @@
     .venv/bin/python scripts/make_benchmarks_md.py --check    # exit 1 when BENCHMARKS.md is out of date
 
 Nothing in BENCHMARKS.md is typed by hand: tables, machine, dates and commands come from
-benchmarks/results/{quality,speed}.json, plots are drawn from the same numbers into benchmarks/plots/.
+benchmarks/results/*.json (quality, speed, pretrained, sizes, persons, explain, million), plots are drawn
+from the same numbers into benchmarks/plots/.
 tests/test_benchmarks_md.py keeps the committed files in step with the committed JSON.
 """
 
@@ -521,6 +522,183 @@ def speed_section(speed: dict) -> list[str]:
     return out
 
 
+def _ms(point: dict | None) -> str:
+    return "–" if not point else f"{point['median_query_ms']:.2f}"
+
+
+def _index_part(index: dict, title: str) -> list[str]:
+    out: list[str] = []
+    st = index["settings"]
+    out += [
+        f"### {title}",
+        "",
+        f"`{index.get('command')}`; load average {index['machine']['load_average_at_start'][0]} at start."
+        f" {st['queries']:,} queries ({st['queries_are']}), top-{st['k']}; {st['latency']}; faiss threads"
+        f" {st['faiss_threads']}. IVF nlist = {st['ivf_nlist']}; HNSW M {st['hnsw']['m']}, efConstruction"
+        f" {st['hnsw']['ef_construction']}. Targets: median <= {st['targets']['median_ms']} ms at recall@10"
+        f" >= {st['targets']['recall@10']}. Each row: the first setting of the sweep reaching the target"
+        " recall (the whole sweep is in the JSON).",
+        "",
+        "| accounts | index | build s | memory MB | setting at recall >= target | recall@10 | median ms |"
+        " meets targets |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in index["sizes"]:
+        ex = row["exact"]
+        fast = ex["median_query_ms"] <= st["targets"]["median_ms"]
+        out.append(
+            f"| {row['n']:,} | exact (IndexFlatIP) | {ex['build_s']:.1f} | {ex['memory_mb']:,} | – | 1.000 |"
+            f" {ex['median_query_ms']:.2f} | {'yes' if fast else 'no'} |"
+        )
+        for kind in ("ivf", "hnsw"):
+            entry = row.get(kind)
+            if not entry:
+                continue
+            point = entry.get("at_target")
+            name = "nprobe" if kind == "ivf" else "ef_search"
+            params = entry["params"]
+            best = max(entry["sweep"], key=lambda p: p["recall@10"])
+            shown = point or best
+            label = (
+                f"nprobe {shown[name]} / nlist {params['nlist']}"
+                if kind == "ivf"
+                else f"efSearch {shown[name]}"
+            )
+            out.append(
+                f"| {row['n']:,} | {kind.upper()} | {entry['build_s']:.1f} | {entry['memory_mb']:,} |"
+                f" {label if point else f'not reached; best: {label}'} |"
+                f" {(point or best)['recall@10']:.3f} | {_ms(point or best)} |"
+                f" {'yes' if entry['meets_targets'] else 'no'} |"
+            )
+    largest = index["sizes"][-1]
+    graphs = [
+        (kind, largest[kind]["knn_graph"])
+        for kind in ("hnsw", "ivf")
+        if largest.get(kind, {}).get("knn_graph")
+    ]
+    if graphs:
+        out += [
+            "",
+            f"As the kNN-graph builder of clustering at {largest['n']:,} accounts (each vector's 10 nearest"
+            " others, all searched in batches; recall@10 on a seeded sample of"
+            f" {graphs[0][1]['probe_rows']:,} rows against exact):",
+            "",
+            "| index | setting | recall@10 | build s | search all s | total s |",
+            "|---|---|---|---|---|---|",
+        ]
+        for kind, graph in graphs:
+            name, value = next(iter(graph["chosen"].items()))
+            build = largest[kind]["build_s"]
+            note = f" (extrapolated from {graph['rows_timed']:,} rows)" if graph.get("extrapolated") else ""
+            out.append(
+                f"| {kind.upper()} | {name} {value} | {graph['chosen']['recall@10']:.3f} | {build:.0f} |"
+                f" {graph['search_all_s']:.0f}{note} | {build + graph['search_all_s']:.0f} |"
+            )
+    out.append("")
+    return out
+
+
+def million_section(million: dict) -> list[str]:
+    """1,000,000 accounts with the compact model: width vs quality, index latency / recall, clustering
+    (scripts/bench_million.py)."""
+    if not million:
+        return []
+    out = [
+        "## One million accounts (compact model)",
+        "",
+        f"`{million.get('command')}`, updated {million.get('updated')}; {million.get('machine')}. Every section"
+        " records its own command, machine and load average at start and end in"
+        " `benchmarks/results/million.json`; docs/scale.md explains the recipe and the choices.",
+        "",
+    ]
+    compact = million.get("compact")
+    if compact:
+        load = compact["machine"].get("load_average_at_start", ["?"])[0]
+        out += [
+            "### Compact model: width against linking quality",
+            "",
+            f"{compact['protocol']}. Projection fitted on {compact['fit']['sample']}"
+            f" ({compact['fit']['accounts']:,} accounts). Load average {load} at start.",
+            "",
+            "| model | dims | P stored as | linking MRR | R@1 | R@8 | verification AUC | variance kept |"
+            " projection MB |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for key, row in compact["rows"].items():
+            link, ver = row["metrics"]["linking"], row["metrics"].get("verification", {})
+            size = row.get("projection_bytes")
+            out.append(
+                f"| {key} | {row['dim']:,} | {row['storage']} | {link['mrr']:.4f} | {link['r@1']:.3f} |"
+                f" {link['r@8']:.3f} | {_fmt(ver.get('auc'))} | {_fmt(row.get('explained_variance'))} |"
+                f" {'–' if size is None else f'{size / 2**20:.1f}'} |"
+            )
+        out += [
+            "",
+            f"Chosen width: {compact['chosen_dim']} ({compact.get('chosen_because', '')});"
+            f" `authorid compress`'s default --dim is"
+            f" {compact['workflow_default_dim']}. A compact model embeds as its base then projects: min cosine"
+            f" {compact['embed_check_min_cosine']:.6f} between its own embedding and the projected `style`"
+            " vectors.",
+            "",
+        ]
+    vectors = million.get("vectors")
+    if vectors:
+        check = vectors["check"]
+        out += [
+            "### The 1,000,000 accounts",
+            "",
+            f"{vectors['recipe']} Embedded in {vectors['embed_seconds']:.0f} s"
+            f" ({vectors['accounts_per_second']:,.0f} accounts/s; centre {vectors['centre_seconds']:.0f} s),"
+            f" peak RSS {vectors['peak_rss_mb']:,.0f} MB; {vectors['vectors_mb']:,.0f} MB of float32 vectors"
+            f" (style's full width would take {vectors['full_width_would_take_gb']} GB). Check against"
+            f" `embed_accounts` on {check['accounts']} accounts ({check['real']} real, {check['pseudo']} pseudo):"
+            f" min cosine {check['min_cosine']:.6f}.",
+            "",
+        ]
+    for key, title in (
+        ("index", "Linking one query: exact, IVF-Flat and HNSW"),
+        ("index_wide", "Linking one query at 1M: the sweep widened to reach recall@10 0.99"),
+    ):
+        if million.get(key):
+            out += _index_part(million[key], title)
+    runs = sorted(
+        (v for k, v in million.items() if k == "cluster" or k.startswith("cluster_")), key=lambda c: c["n"]
+    )
+    if runs:
+        out += ["### Clustering", ""]
+    for cluster in runs:
+        load = cluster["machine"].get("load_average_at_start", ["?"])[0]
+        head = (
+            f"`{cluster.get('command')}`: `cluster_accounts` on {cluster['n']:,} accounts, method"
+            f" {cluster['method']}, k {cluster['k']}, cosine threshold {cluster['threshold']} (the compact model's"
+            " equal-error cosine on the Reddit verification pairs; style's calibration does not apply to its"
+            f" cosines), in a fresh process, load average {load} at start (targets at 1M: <= 600 s, <= 8,192 MB): "
+        )
+        if not cluster.get("finished", True):
+            knn = cluster.get("knn_done_after_s")
+            out += [
+                head
+                + f"**not finished after {cluster['stopped_after_s']:.0f} s** (stopped);"
+                + (
+                    f" the kNN graph was done after {knn:.0f} s."
+                    if knn
+                    else " the kNN graph was not done yet."
+                ),
+                "",
+            ]
+            continue
+        t, stats = cluster["timing"], cluster["stats"]
+        out += [
+            head
+            + f"{cluster['wall_s']:.0f} s (kNN {t.get('knn_s', 0):.0f} s, graph {t.get('graph_s', 0):.0f} s,"
+            f" clustering {t.get('cluster_s', 0):.0f} s, report {t.get('report_s', 0):.0f} s), peak RSS"
+            f" {cluster['peak_rss_mb']:,} MB; {stats['n_clusters']:,} clusters, {stats['n_multi_account']:,} of more"
+            f" than one account, largest {stats['largest_cluster']:,}.",
+            "",
+        ]
+    return out
+
+
 def render(
     quality: dict,
     speed: dict,
@@ -528,6 +706,7 @@ def render(
     persons: dict | None = None,
     explain: dict | None = None,
     sizes: dict | None = None,
+    million: dict | None = None,
 ) -> str:
     lines = [
         "# Benchmarks",
@@ -547,6 +726,7 @@ def render(
     lines += persons_section(persons or {})
     lines += explain_section(explain or {})
     lines += speed_section(speed)
+    lines += million_section(_load("million") if million is None else million)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -581,9 +761,10 @@ def main() -> None:
     args = parser.parse_args()
     quality, speed, pretrained = _load("quality"), _load("speed"), _load("pretrained")
     persons, explain, sizes = _load("persons"), _load("explain"), _load("sizes")
+    million = _load("million")
     if not args.check:
         quality_plot(quality, PLOTS / "quality.png")
-    markdown = render(quality, speed, pretrained, persons, explain, sizes)
+    markdown = render(quality, speed, pretrained, persons, explain, sizes, million)
     readme = with_readme_block(README.read_text(), readme_block(quality))
     if args.check:
         stale = [

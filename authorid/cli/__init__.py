@@ -1,7 +1,7 @@
 """The `authorid` command line. Each command module pairs a thin typer function with a plain Python function.
 
-Data: `corpora`, `ingest`. Training: `train`, `fuse`. Vectors: `embed`. Verification: `calibrate`, `score`.
-Linking: `index build|add`, `link`. Persons: `cluster`. Evidence: `explain`. Known authors: `attribute`.
+Data: `corpora`, `ingest`. Training: `train`, `fuse`, `compress`. Vectors: `embed`. Verification: `calibrate`,
+`score`. Linking: `index build|add`, `link`. Persons: `cluster`. Evidence: `explain`. Known authors: `attribute`.
 Measuring: `evaluate`, `compare`. Main job: `demo`.
 """
 
@@ -11,6 +11,7 @@ import typer
 
 from authorid.cli.attribute import attribute_command
 from authorid.cli.cluster import cluster_command
+from authorid.cli.compress import compress_command
 from authorid.cli.corpora import corpora_command
 from authorid.cli.demo import demo_command
 from authorid.cli.embed import embed_command
@@ -33,6 +34,7 @@ app.command("corpora")(corpora_command)
 app.command("ingest")(ingest_command)
 app.command("train", context_settings=CONTEXT_SETTINGS)(train_command)
 app.command("fuse")(fuse_command)
+app.command("compress")(compress_command)
 app.command("embed")(embed_command)
 app.command("calibrate")(calibrate_command)
 app.command("score")(score_command)

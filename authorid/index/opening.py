@@ -33,7 +33,10 @@ def load_index_model(folder: str | Path) -> StyleModel:
         )
     model = load_model(meta.get("model_spec") or meta["model"]["name"])
     if (current / ENCODER_FOLDER / NGRAM_CONFIG_FILE).is_file():  # the n-gram model fixed to the enrolled
-        model.encoder = NgramEncoder.load(current / ENCODER_FOLDER)
+        # (for a compact model, its n-gram base)
+        fixed = model.encoder.base if model.kind == "projected" else model
+        fixed.encoder = NgramEncoder.load(current / ENCODER_FOLDER)
+        fixed.reset_fingerprint()
         model.reset_fingerprint()
     return model
 

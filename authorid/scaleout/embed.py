@@ -172,7 +172,7 @@ def _assemble(
         raise AuthoridError("the posts Ray read differ from the corpus's: the accounts' post counts differ")
     if model.kind == "ngram":
         encoder = model.encoder
-        rows = encoder.vectors_of(rows, has_text, encoder.centre_for(rows, has_text))
+        rows = encoder.vectors_of(rows, has_text, encoder.centre_for(rows, has_text), out=rows)
     vectors = AccountVectors(account_ids=list(account_ids), vectors=rows, n_posts=n_posts)
     vectors.model = model.identity()
     return vectors

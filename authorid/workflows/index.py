@@ -86,8 +86,9 @@ def _kept_with_vectors(model: StyleModel, calibration: Calibrator | None):
 
     def write(generation: Path) -> None:
         fitted_here = model.kind == "stylometric" and model.path is None
-        if fitted_here or (model.kind == "ngram" and model.encoder.params["centre"] == "fixed"):
-            model.encoder.save(generation / ENCODER_FOLDER)
+        ngram = model.encoder.base if model.kind == "projected" else model  # a compact model's base
+        if fitted_here or (ngram.kind == "ngram" and ngram.encoder.params["centre"] == "fixed"):
+            ngram.encoder.save(generation / ENCODER_FOLDER)
         if calibration is not None:
             calibration.save(generation / CALIBRATION_FILE)
 
