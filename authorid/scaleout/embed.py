@@ -66,9 +66,10 @@ def embed_accounts_on_ray(
 ) -> AccountVectors:
     """Account vectors of `posts` (columns account_id, text) computed on the connected Ray cluster.
 
-    parquet: the same posts as a Parquet file (an `authorid ingest` output): Ray Data reads it itself, so the
-    texts never pass through this process. shards: how many groups of accounts (default: one per
-    SHARD_POSTS posts, at least two per CPU of the cluster)."""
+    parquet: the same posts as a Parquet file (an `authorid ingest` output): Ray Data reads it itself (on a real
+    cluster, on the nodes), so the texts are not copied from this process into Ray's object store; this
+    process reads only what it needs for the order of the accounts. shards: how many groups of accounts
+    (default: one per SHARD_POSTS posts, at least two per CPU of the cluster)."""
     if model.kind not in SHARDABLE:
         raise AuthoridError(
             f"--engine ray embeds with a transformer or n-gram model; {model.name} is a {model.kind} model"
