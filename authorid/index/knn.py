@@ -44,23 +44,28 @@ def knn(
     A row is never its own neighbour. Where HNSW finds fewer than k', positions are -1 and scores -inf.
     `exact` forces exact (True) or HNSW (False) search; None picks exact below `EXACT_BELOW` vectors.
     """
-    matrix = (
-        vectors.vectors if isinstance(vectors, AccountVectors) else np.ascontiguousarray(vectors, np.float32)
-    )
+    matrix, k, exact = knn_plan(vectors, k, exact)
     n = len(matrix)
     if k < 1:
-        raise ValueError(f"k must be a positive number of neighbours, got {k}")
-    k = min(int(k), n - 1)
-    if k < 1:
         return np.zeros((n, 0), dtype=np.float32), np.zeros((n, 0), dtype=np.int64)
-    if exact is None:
-        exact = n < EXACT_BELOW
     if exact:
         return exact_rows(matrix, 0, n, k)
     index = graph_index(matrix, k)
     # k + 1 because each row finds itself (or an exact duplicate of itself) among its nearest.
     scores, positions = index.search(matrix, k + 1)
     return drop_self(scores, positions, k)
+
+
+def knn_plan(
+    vectors: AccountVectors | np.ndarray, k: int, exact: bool | None
+) -> tuple[np.ndarray, int, bool]:
+    """(float32 matrix, k' = min(k, n - 1), whether to search exactly) for `knn` and its Ray twin."""
+    matrix = (
+        vectors.vectors if isinstance(vectors, AccountVectors) else np.ascontiguousarray(vectors, np.float32)
+    )
+    if k < 1:
+        raise ValueError(f"k must be a positive number of neighbours, got {k}")
+    return matrix, min(int(k), len(matrix) - 1), len(matrix) < EXACT_BELOW if exact is None else exact
 
 
 def exact_rows(matrix: np.ndarray, start: int, stop: int, k: int) -> tuple[np.ndarray, np.ndarray]:

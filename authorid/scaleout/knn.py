@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from authorid.index.knn import EXACT_BELOW, drop_self, exact_rows, graph_index
+from authorid.index.knn import drop_self, exact_rows, graph_index, knn_plan
 from authorid.scaleout.session import cluster_cpus, row_spans
 from authorid.vectors import AccountVectors
 
@@ -21,16 +21,10 @@ def knn_on_ray(
     ray, vectors: AccountVectors | np.ndarray, k: int, *, exact: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """`authorid.index.knn.knn(vectors, k, exact=exact)`, with the searches run as Ray tasks."""
-    matrix = (
-        vectors.vectors if isinstance(vectors, AccountVectors) else np.ascontiguousarray(vectors, np.float32)
-    )
+    matrix, k, exact = knn_plan(vectors, k, exact)
     n = len(matrix)
     if k < 1:
-        raise ValueError(f"k must be a positive number of neighbours, got {k}")
-    k = min(int(k), n - 1)
-    if k < 1:
         return np.zeros((n, 0), dtype=np.float32), np.zeros((n, 0), dtype=np.int64)
-    exact = n < EXACT_BELOW if exact is None else exact
     shards = max(2 * cluster_cpus(ray), -(-n // SHARD_ROWS))
     spans = row_spans(n, shards)
     matrix_ref = ray.put(np.ascontiguousarray(matrix, dtype=np.float32))
