@@ -90,7 +90,7 @@ def cluster_accounts(
     if method == "mutual-knn":
         raw = algorithms.components(graph)
     elif method == "average":
-        raw = algorithms.group_average(vectors.vectors, graph, threshold, weigh)
+        raw = algorithms.group_average(vectors.vectors, graph, threshold, weigh, seed=seed)
     elif method == "agglomerative":
         raw = algorithms.agglomerative(vectors.vectors, graph, threshold, weigh)
     else:

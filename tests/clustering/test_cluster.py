@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from authorid.clustering import cluster_accounts
+from authorid.clustering import algorithms, cluster_accounts
+from authorid.clustering.graph import cut, knn_matrix, symmetric
 from authorid.encoders import AccountVectors
 from authorid.index import knn
 
@@ -164,3 +165,48 @@ def test_a_size_aware_probability_gets_both_accounts_post_counts():
     report = cluster_accounts(vectors, k=2, threshold=0.5, probability=probability)
     assert report.clusters[0].members == ["a", "b"]
     assert (3, 7) in seen and (7, 3) in seen and all(n in (3, 7, 11) for pair in seen for n in pair)
+
+
+def two_tight_groups_and_a_bridge(size: int) -> np.ndarray:
+    """`size` accounts within 4 degrees of the x axis, `size` within 4 degrees of the y axis, except one account
+    of each turned toward the other group: at 40 and 50 degrees those two are each other's nearest account
+    (cosine 0.985) while still within 44 degrees (cosine >= 0.72) of their own group. The two groups' mean
+    cross cosine is ~0."""
+    rng = np.random.default_rng(0)
+    angles = np.concatenate([rng.uniform(-4, 4, size), 90 + rng.uniform(-4, 4, size)])
+    angles[size - 1], angles[size] = 40.0, 50.0
+    radians = np.deg2rad(angles)
+    return np.stack([np.cos(radians), np.sin(radians), np.zeros_like(radians)], axis=1).astype(np.float32)
+
+
+def test_group_average_keeps_two_large_groups_apart_despite_a_strong_bridge():
+    """Groups of 200 exceed GROUP_AVERAGE_MEMBERS, so their checks use drawn members. The bridge and the edges
+    from its ends into their groups pass the cut, so the cut graph is one component (single linkage would call
+    all 400 one person). Group average first pairs the bridge's two ends (their edge is their mean), then that
+    pair joins one group (mean cosine ~0.70 to either) and the groups stay apart (mean cross cosine ~0)."""
+    size = 200
+    assert size > algorithms.GROUP_AVERAGE_MEMBERS
+    ids = [f"a{i}" for i in range(2 * size)]
+    vectors = AccountVectors(ids, two_tight_groups_and_a_bridge(size), np.ones(2 * size))
+    report = cluster_accounts(vectors, k=8, threshold=0.5)
+    assert report.stats["largest_component"] == 2 * size
+    found = groups(report)
+    bridge = {ids[size - 1], ids[size]}
+    assert len(found) == 2 and sorted(len(g) for g in found) == [size - 1, size + 1]
+    assert {g - bridge for g in found} == {frozenset(ids[: size - 1]), frozenset(ids[size + 1 :])}
+
+
+def test_a_group_average_check_scores_at_most_members_squared_cosines():
+    size = 300
+    matrix = two_tight_groups_and_a_bridge(size)
+    scored: list[int] = []
+
+    def probability(cosines, rows_a, rows_b):
+        scored.append(np.size(cosines))
+        return np.asarray(cosines, dtype=np.float32)
+
+    cosines, neighbours = knn(matrix, 16)  # 16: with 8, a dense run of 9 accounts can cut a group's graph in two
+    graph = cut(symmetric(knn_matrix(neighbours, cosines, len(matrix))), 0.5)
+    labels = algorithms.group_average(matrix, graph, 0.5, probability)
+    assert max(scored) == algorithms.GROUP_AVERAGE_MEMBERS**2  # the largest checks are drawn, and bounded
+    assert sorted(np.bincount(labels)[np.bincount(labels) > 0]) == [size - 1, size + 1]
