@@ -6,7 +6,7 @@ The sequence the README gives for a whole forum, each command timed from start t
 memory (`/usr/bin/time -f %M`; with --engine ray the Ray workers' memory is not in that figure):
 
     authorid ingest reddit_college -o WORK/posts.parquet
-    authorid compress style WORK/posts.parquet --dim 256 -o WORK/model      (with --compress 256)
+    authorid compress style WORK/posts.parquet --dim 256 --calibrate -o WORK/model    (with --compress 256)
     authorid embed MODEL WORK/posts.parquet -o WORK/vectors.parquet [--engine ray]
     authorid index build MODEL --vectors WORK/vectors.parquet -o WORK/index [--engine ray]
     authorid cluster MODEL --vectors WORK/vectors.parquet -o WORK/clusters [--engine ray]
@@ -75,7 +75,15 @@ def main() -> None:
     if args.compress:
         model = str(work / "model")
         steps["compress"] = step(
-            "compress", "style", str(posts), "--dim", str(args.compress), "-o", model, "--overwrite"
+            "compress",
+            "style",
+            str(posts),
+            "--dim",
+            str(args.compress),
+            "--calibrate",  # the compact model's own calibration: cluster then decides at the forum prior
+            "-o",
+            model,
+            "--overwrite",
         )
     steps["embed"] = step("embed", model, str(posts), "-o", str(vectors), "--overwrite", *engine)
     steps["index"] = step(

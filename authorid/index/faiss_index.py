@@ -3,11 +3,14 @@
 - "hnsw": `IndexHNSWFlat(d, M, METRIC_INNER_PRODUCT)` (Malkov & Yashunin 2018). No training; vectors can be
   added at any time. `ef_search` (faiss efSearch) trades recall for speed at query time.
 - "ivf": `IndexIVFFlat` over a flat inner-product quantiser with `nlist` k-means cells (Jégou et al. 2011),
-  trained on the first vectors enrolled (nlist defaults to ~4·sqrt(n), at least 39 training points per cell
-  as faiss recommends). `nprobe` cells are scanned per query; by default one cell in 8 (at least 16), fixed
-  when the cells are trained. A constant nprobe loses recall as nlist grows with the collection: 16 of 1,264
-  cells found 0.67 of the exact top 10 on 100k Reddit accounts, one in 8 finds 0.95 at ~5x exact's speed
-  (BENCHMARKS.md, scale).
+  trained on the first vectors enrolled (nlist defaults to 2·sqrt(n), at least 39 training points per cell
+  as faiss recommends). `nprobe` cells are scanned per query; by default one cell in 4 (at least 16), fixed
+  when the cells are trained. Measured on Reddit-grown compact vectors (BENCHMARKS.md, one million
+  accounts): 128 of 632 cells found 0.992 of the exact top 10 at 100k accounts in 1.7 ms, 512 of 2,000 found
+  0.994 at 1M; a constant nprobe loses recall as nlist grows (16 of 1,264 cells found 0.67 at 100k).
+- Growth: the cells are trained once. Enrolling more (`add`) keeps the share of the space each query scans,
+  so recall holds, but every cell grows, and so does each query's time; past GROWTH_LIMIT times the trained
+  size a rebuild (more cells) is advised (`needs_rebuild`).
 
 faiss numbers vectors 0, 1, ... in enrolment order; `ids[i]` is the account of faiss id i.
 """
@@ -36,9 +39,18 @@ INDEX_FILE = "index.faiss"
 KINDS = ("hnsw", "ivf")
 
 
+#: An IVF index holding more than this many times the vectors its cells were trained on should be rebuilt.
+GROWTH_LIMIT = 4
+
+
+def default_nlist(n: int) -> int:
+    """IVF cells for `n` training vectors: 2·sqrt(n), with at least 39 vectors per cell (faiss's minimum)."""
+    return max(1, min(int(2 * math.sqrt(n)), n // 39))
+
+
 def default_nprobe(nlist: int) -> int:
-    """IVF cells scanned per query when none is asked for: one in 8, at least 16 (all, for small indexes)."""
-    return min(nlist, max(16, nlist // 8))
+    """IVF cells scanned per query when none is asked for: one in 4, at least 16 (all, for small indexes)."""
+    return min(nlist, max(16, nlist // 4))
 
 
 class FaissIndex:
@@ -54,6 +66,7 @@ class FaissIndex:
         ef_search: int = 64,
         nlist: int | None = None,
         nprobe: int | None = None,
+        trained_on: int | None = None,
     ) -> None:
         if kind not in KINDS:
             raise VectorIndexError(f"unknown faiss index kind {kind!r}; valid: {', '.join(KINDS)}")
@@ -67,6 +80,7 @@ class FaissIndex:
             "ef_search": ef_search,
             "nlist": nlist,
             "nprobe": nprobe,
+            "trained_on": trained_on,  # IVF: how many vectors the cells were trained on
         }
         self.ids: list[str] = []
         self.n_posts = np.zeros(0, dtype=np.int64)
@@ -96,6 +110,12 @@ class FaissIndex:
         self.params["nprobe"] = int(value)
         self._apply_search_params()
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """Whether an IVF index has grown past GROWTH_LIMIT times the vectors its cells were trained on."""
+        trained_on = self.params.get("trained_on")
+        return self.kind == "ivf" and bool(trained_on) and len(self) > GROWTH_LIMIT * trained_on
+
     def _apply_search_params(self) -> None:
         if self._index is None:
             return
@@ -111,10 +131,9 @@ class FaissIndex:
             index = faiss.IndexHNSWFlat(self.dim, int(self.params["m"]), faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = int(self.params["ef_construction"])
         else:
-            nlist = self.params["nlist"] or max(
-                1, min(int(4 * math.sqrt(len(training))), len(training) // 39)
-            )
+            nlist = self.params["nlist"] or default_nlist(len(training))
             self.params["nlist"] = int(nlist)
+            self.params["trained_on"] = len(training)
             if self.params["nprobe"] is None:
                 self.params["nprobe"] = default_nprobe(int(nlist))
             quantiser = faiss.IndexFlatIP(self.dim)

@@ -12,13 +12,15 @@ The reloaded model's identity must match the one recorded, else a one-line error
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
 from authorid.artefacts import CALIBRATION_FILE, check_output_folder
 from authorid.index import VectorIndex, build_index
 from authorid.index.base import generation_folder
-from authorid.index.knn import EXACT_BELOW
+from authorid.index.build import chosen_kind
+from authorid.index.faiss_index import GROWTH_LIMIT
 from authorid.index.opening import ENCODER_FOLDER, open_index
 from authorid.model import StyleModel
 from authorid.scaleout import engine_session
@@ -27,6 +29,8 @@ from authorid.scaleout.index import build_ivf_on_ray
 from authorid.vectors import AccountVectors
 from authorid.verification import Calibrator
 from authorid.workflows.common import check_calibration_model
+
+logger = logging.getLogger(__name__)
 
 
 def model_spec_to_record(spec: str) -> str:
@@ -54,8 +58,8 @@ def build_account_index(
     model's fitted encoder and the calibration when given. `out` must be new, empty or an index (replaced with
     `overwrite`); a calibration made for another model is refused unless `force`.
 
-    engine "ray": the accounts are embedded on Ray and an IVF index is built there (`scaleout.index`); "auto"
-    then means exact below 50k accounts, else ivf. An HNSW graph is built on one machine only."""
+    engine "ray": the accounts are embedded on Ray and an IVF index is built there (`scaleout.index`). An HNSW
+    graph is built on one machine only."""
     out = check_output_folder(out, kind="index", overwrite=overwrite)
     if calibration is not None:
         check_calibration_model(calibration, model, force=force)
@@ -66,9 +70,7 @@ def build_account_index(
             model = model.fixed_to(posts)  # an n-gram model: centred on the enrolled accounts from now on
             vectors = embed_accounts(model, posts, ray=ray, progress=progress)
         identity, recorded_spec = model.identity(), model_spec_to_record(spec)
-        if ray is not None and kind == "auto":
-            kind = "exact" if len(vectors) < EXACT_BELOW else "ivf"
-        if ray is not None and kind == "ivf":
+        if ray is not None and chosen_kind(kind, len(vectors)) == "ivf":
             index = build_ivf_on_ray(
                 ray, vectors, model_identity=identity, model_spec=recorded_spec, **params
             )
@@ -135,4 +137,13 @@ def add_accounts(
                 shutil.copy2(source, generation / name)
 
     vector_index.save(folder, extras=keep)
+    if getattr(vector_index, "needs_rebuild", False):
+        logger.warning(
+            "%s: the index now holds %s accounts, more than %d times the %s its IVF cells were trained on;"
+            " queries slow down as cells grow: rebuild it with `authorid index build`",
+            folder,
+            f"{len(vector_index):,}",
+            GROWTH_LIMIT,
+            f"{vector_index.params['trained_on']:,}",
+        )
     return vector_index, added, len(vectors)

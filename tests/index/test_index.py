@@ -60,13 +60,27 @@ def test_ivf_recall_grows_with_nprobe():
 
 
 def test_ivf_default_nprobe_scales_with_the_cells_and_is_saved(tmp_path):
-    from authorid.index.faiss_index import default_nprobe
+    from authorid.index.faiss_index import default_nlist, default_nprobe
 
-    assert [default_nprobe(n) for n in (10, 16, 100, 256, 1264)] == [10, 16, 16, 32, 158]
+    assert [default_nprobe(n) for n in (10, 16, 100, 256, 632, 2000)] == [10, 16, 25, 64, 158, 500]
+    assert [default_nlist(n) for n in (1000, 100_000, 1_000_000)] == [25, 632, 2000]
     index = build_index(clustered(2000), kind="ivf", model_identity=IDENTITY)
     assert index.params["nlist"] == 51 and index.nprobe == index.params["nprobe"] == 16
     assert build_index(clustered(2000), kind="ivf", model_identity=IDENTITY, nprobe=3).nprobe == 3
     assert load_index(index.save(tmp_path / "ivf")).nprobe == 16
+
+
+def test_an_ivf_index_grown_past_four_times_its_training_asks_for_a_rebuild(tmp_path):
+    from authorid.index.faiss_index import GROWTH_LIMIT
+
+    index = build_index(clustered(200), kind="ivf", model_identity=IDENTITY)
+    assert index.params["trained_on"] == 200 and not index.needs_rebuild
+    index.add(clustered(GROWTH_LIMIT * 200 - 200, seed=3, prefix="b"))
+    assert len(index) == GROWTH_LIMIT * 200 and not index.needs_rebuild
+    index.add(clustered(1, seed=4, prefix="c"))
+    assert index.needs_rebuild
+    assert load_index(index.save(tmp_path / "ivf")).needs_rebuild  # the trained size is saved with it
+    assert not build_index(clustered(2000), kind="hnsw", model_identity=IDENTITY).needs_rebuild
 
 
 @pytest.mark.parametrize("kind", ["exact", "hnsw"])
