@@ -39,7 +39,7 @@ def compress_command(
         bool,
         typer.Option(
             "--calibrate/--no-calibrate",
-            help="Also fit a calibration of the compact model on CORPUS (cosine -> P(same person)).",
+            help="Also fit a calibration of the compact model on its sampled accounts (cosine -> P(same person)).",
         ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the account sample and the randomized SVD.")] = 0,

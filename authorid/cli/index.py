@@ -41,7 +41,7 @@ def index_build_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Index folder to write.")],
     corpus: OptionalCorpusArgument = None,
     kind: Annotated[
-        str, typer.Option(help="'auto' (exact below 50k accounts, else hnsw), 'exact', 'hnsw', 'ivf'.")
+        str, typer.Option(help="'auto' (exact below 50k accounts, else ivf), 'exact', 'hnsw', 'ivf'.")
     ] = "auto",
     ef_search: Annotated[int | None, typer.Option(help="HNSW efSearch (recall vs speed).")] = None,
     nprobe: Annotated[int | None, typer.Option(help="IVF cells scanned per query.")] = None,

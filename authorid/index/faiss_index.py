@@ -63,7 +63,7 @@ class FaissIndex:
         model_spec: str | None = None,
         m: int = 32,
         ef_construction: int = 80,
-        ef_search: int = 64,
+        ef_search: int = 512,  # recall@10 0.993 at 100k Reddit-grown accounts (64: 0.943), docs/scale.md
         nlist: int | None = None,
         nprobe: int | None = None,
         trained_on: int | None = None,

@@ -9,8 +9,8 @@ account is normalize(P (u - m)) of the base's vector u (`authorid.encoders.proje
 The folder is self-contained: `projected.json` + `projected.safetensors`, and the base as a name (`style`,
 `minilm`: they ship with authorid) or copied into `base/`. It records the accounts P was fitted on with the
 base's own training accounts (`training_accounts.json`, salted hashes), so `evaluate` leaves both out. With
-`calibrate`, a calibration of its own is fitted on the corpus (the base's does not apply: the compact model's
-cosines are not the base's). Fit P on accounts you will not evaluate on.
+`calibrate`, a calibration of its own is fitted on the sampled accounts (the base's does not apply: the
+compact model's cosines are not the base's). Fit P on accounts you will not evaluate on.
 """
 
 from __future__ import annotations
@@ -115,8 +115,8 @@ def compress(
     out = check_output_folder(out, kind="model", overwrite=overwrite)
     base = model_for(model, posts)
     spec = model.name if isinstance(model, StyleModel) else str(model)
+    sample = sample_accounts(posts, max_accounts=max_accounts, min_posts=min_posts, seed=seed)
     if vectors is None:
-        sample = sample_accounts(posts, max_accounts=max_accounts, min_posts=min_posts, seed=seed)
         vectors = base.embed_accounts(sample, progress=progress)
     elif (vectors.model or {}).get("fingerprint") not in (None, base.fingerprint()):
         raise ValueError(
@@ -147,7 +147,9 @@ def compress(
     write_json(out / METADATA_FILE, compact.metadata)
     _write_fit_accounts(base, vectors.account_ids, out)
     if calibrate:
-        compact.calibration = fit_calibration(compact, posts, seed=seed)
+        # On the sampled accounts, not the whole corpus: pairs of 20k accounts are plenty for a calibration,
+        # and the whole Reddit dump's halves would need ~15 GB of base vectors on the way.
+        compact.calibration = fit_calibration(compact, sample, seed=seed)
         compact.calibration.save(out / CALIBRATION_FILE)
     write_manifest(out, "model", model=compact.identity())
     return CompressResult(
