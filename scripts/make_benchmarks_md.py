@@ -699,6 +699,107 @@ def million_section(million: dict) -> list[str]:
     return out
 
 
+def ray_section(ray: dict, dump: dict) -> list[str]:
+    """--engine local against ray on the same input (scripts/bench_ray.py), and the whole Reddit dump end to end
+    with the product's commands (scripts/bench_dump.py)."""
+    out: list[str] = []
+    if ray:
+        seconds, ratio, equal = ray["seconds"], ray["ratio_ray_to_local"], ray["equal"]
+        out += [
+            "## Ray against the local engine",
+            "",
+            f"`{ray['command']}`, updated {ray.get('updated')}: the product's commands on {ray['posts']:,} Reddit"
+            f" posts ({ray['accounts']:,} accounts, {ray['dim']:,} dims); {ray['machine']} at the end, load"
+            f" {ray['machine_at_start'].get('load_average_at_start', ['?'])[0]} at start.",
+            "",
+            "| step | local | ray | ray / local |",
+            "|---|---|---|---|",
+            f"| embed | {seconds['embed_local']:.1f} s | {seconds['embed_ray']:.1f} s | {ratio['embed']:.2f} |",
+            f"| embed, 2 simulated Ray nodes | {seconds['embed_local']:.1f} s | {seconds['embed_ray_2_nodes']:.1f} s"
+            f" | {ratio['embed_2_nodes']:.2f} |",
+            f"| index build (IVF) | {seconds['index_ivf_local']:.1f} s | {seconds['index_ivf_ray']:.1f} s |"
+            f" {ratio['index_ivf']:.2f} |",
+            f"| cluster | {seconds['cluster_local']:.1f} s | {seconds['cluster_ray']:.1f} s | {ratio['cluster']:.2f} |",
+            "",
+            f"Outputs: vectors max difference {max(equal['vectors_max_abs_difference'].values())}, IVF links"
+            f" identical {equal['ivf_links_identical_share']:.0%}, cluster assignments identical:"
+            f" {equal['cluster_assignments_identical']}.",
+            "",
+        ]
+    if dump:
+        out += [
+            "## The whole Reddit dump, end to end",
+            "",
+            "Each command of the sequence timed from start to exit with its peak resident memory (`/usr/bin/time`;"
+            " with Ray the workers' memory is not in that figure). Target: <= 15 minutes on 2 cores.",
+            "",
+        ]
+        engines = [e for e in ("local", "ray") if e in dump]
+        steps = list(dict.fromkeys(k for e in engines for k in dump[e]["steps"]))
+        out += [
+            "| step | " + " | ".join(engines) + " |",
+            "|---|" + "---|" * len(engines),
+        ]
+        for name in steps:
+            cells = []
+            for engine in engines:
+                step = dump[engine]["steps"].get(name)
+                cells.append("–" if step is None else f"{step['seconds']:.1f} s, {step['peak_mb']:,} MB")
+            out.append(f"| {name} | " + " | ".join(cells) + " |")
+        out.append(
+            "| **total** | "
+            + " | ".join(
+                f"**{dump[e]['total_seconds']:.1f} s**, peak {dump[e]['peak_mb']:,} MB" for e in engines
+            )
+            + " |"
+        )
+        out.append("")
+        for engine in engines:
+            run = dump[engine]
+            load = run["machine_at_start"].get("load_average_at_start", ["?"])[0]
+            summary = run["steps"].get("cluster", {}).get("summary", {})
+            stats, params = summary.get("stats", {}), summary.get("params", {})
+            found = (
+                f"; cluster (P >= {params.get('threshold')} at prior {params.get('prior') or 0:.2g}) found"
+                f" {stats['n_multi_account']:,} groups of more than one account (largest {stats['largest_cluster']:,})"
+                if "n_multi_account" in stats
+                else ""
+            )
+            out.append(f"- {engine}: `{run['command']}`, load {load} at start, model {run['model']}{found}.")
+        if len(engines) == 2:
+            ratio = dump["ray"]["total_seconds"] / dump["local"]["total_seconds"]
+            out.append(f"- ray / local wall time: **{ratio:.2f}x** (target <= 1.3x).")
+        out.append("")
+    return out
+
+
+def newuser_section(newuser: dict) -> list[str]:
+    """Issue 15's new-user checks with `authorid calibrate` and `authorid score` (scripts/bench_newuser.py)."""
+    if not newuser:
+        return []
+    accounts, targets = newuser["accounts"], newuser["targets"]
+    out = [
+        "## A new user's same-person decisions",
+        "",
+        f"`{newuser['command']}`; {newuser['machine']}. Held-out Reddit benchmark accounts:"
+        f" {accounts['different']} different users (all their pairs), {accounts['halves']} other users cut in two"
+        f" halves by time (their same-user pairs), each model calibrated by `authorid calibrate` on the other"
+        f" {accounts['calibration']}. Targets: at most {targets['different_share_same_max']:.0%} of the"
+        f' different-user pairs called "same", at least {targets["halves_share_same_min"]:.0%} of the same-user'
+        " pairs.",
+        "",
+        "| model | different users called same | same user's halves called same | abstained (diff / same) | meets |",
+        "|---|---|---|---|---|",
+    ]
+    for model, row in newuser["models"].items():
+        d, h = row["different"], row["halves"]
+        out.append(
+            f"| {model} | {d['same']} of {d['pairs']} ({d['share_same']:.1%}) | {h['same']} of {h['pairs']}"
+            f" ({h['share_same']:.1%}) | {d['abstain']} / {h['abstain']} | {'yes' if row['meets_targets'] else 'no'} |"
+        )
+    return out + [""]
+
+
 def render(
     quality: dict,
     speed: dict,
@@ -727,6 +828,8 @@ def render(
     lines += explain_section(explain or {})
     lines += speed_section(speed)
     lines += million_section(_load("million") if million is None else million)
+    lines += ray_section(_load("ray"), _load("dump"))
+    lines += newuser_section(_load("newuser"))
     return "\n".join(lines).rstrip() + "\n"
 
 
