@@ -303,8 +303,13 @@ class NgramEncoder(nn.Module):
     def centre_for(self, raw: np.ndarray, has_text: np.ndarray) -> np.ndarray:
         """The centre these groups are embedded with: their own mean when `centre` is "corpus" and at least
         MIN_CENTRE_GROUPS have text, else the stored one (trained part, then sketch part)."""
-        if self.params["centre"] == "corpus" and has_text.sum() >= MIN_CENTRE_GROUPS:
-            return raw[has_text].mean(0, dtype=np.float64).astype(np.float32)
+        return self.centre_from_sum(raw[has_text].sum(0, dtype=np.float64), int(has_text.sum()))
+
+    def centre_from_sum(self, total: np.ndarray, count: int) -> np.ndarray:
+        """`centre_for` from the sum (float64) of the raw rows that have text and their count: what shards
+        computed apart (`authorid.scaleout.embed`) add up to."""
+        if self.params["centre"] == "corpus" and count >= MIN_CENTRE_GROUPS:
+            return (np.asarray(total, dtype=np.float64) / count).astype(np.float32)
         return torch.cat([self.centre_trained, self.centre_sketch]).float().cpu().numpy()
 
     @torch.no_grad()

@@ -34,8 +34,16 @@ if TYPE_CHECKING:
 #: amortises the encoder's set-up.
 SHARD_POSTS = 20_000
 #: Kinds whose account rows a shard can compute alone (a stylometric model is fitted on the whole corpus; a
-#: fused model would need each part's own finishing step).
+#: fused model would need each part's own finishing step). A projected (compact) model is shardable when its
+#: base is.
 SHARDABLE = ("neural", "ngram")
+
+
+def _ngram_base(model: StyleModel) -> StyleModel | None:
+    """The n-gram model whose centre must be applied after every shard is back: the model itself, or the base
+    of a compact model; None when there is none."""
+    inner = model.encoder.base if model.kind == "projected" else model
+    return inner if inner.kind == "ngram" else None
 
 
 def embed_accounts(
@@ -70,7 +78,8 @@ def embed_accounts_on_ray(
     cluster, on the nodes), so the texts are not copied from this process into Ray's object store; this
     process reads only what it needs for the order of the accounts. shards: how many groups of accounts
     (default: one per SHARD_POSTS posts, at least two per CPU of the cluster)."""
-    if model.kind not in SHARDABLE:
+    inner = model.encoder.base if model.kind == "projected" else model
+    if inner.kind not in SHARDABLE:
         raise AuthoridError(
             f"--engine ray embeds with a transformer or n-gram model; {model.name} is a {model.kind} model"
             " (fitted on, or finished over, the whole corpus): use --engine local"
@@ -97,9 +106,12 @@ def embed_accounts_on_ray(
             num_cpus=1,
         )
     )
-    parts = [ray.get(ref) for ref in rows.to_arrow_refs()]
-    table = pa.concat_tables([part for part in parts if part.num_rows])
-    return _assemble(model, table, account_ids, np.bincount(groups, minlength=len(account_ids)))
+    n_posts = np.bincount(groups, minlength=len(account_ids))
+    refs = rows.to_arrow_refs()
+    if model.kind == "projected" and _ngram_base(model) is not None:
+        return _assemble_projected(ray, model, refs, account_ids, n_posts)
+    table = pa.concat_tables([part for part in (ray.get(ref) for ref in refs) if part.num_rows])
+    return _assemble(model, table, account_ids, n_posts)
 
 
 def _data_context(ray, show_progress: bool) -> None:
@@ -135,8 +147,9 @@ class ShardEmbedder:
     def __call__(self, shard: pa.Table) -> pa.Table:
         account_ids, groups = group_by_first_appearance(shard.column("account_id").to_pylist())
         texts = shard.column("text").to_pylist()
-        if self.model.kind == "ngram":
-            encoder = self.model.encoder
+        ngram = _ngram_base(self.model)
+        if ngram is not None:  # the full-width rows before centring: the centre needs every shard
+            encoder = ngram.encoder
             summed = summed_counts(encoder.counts(texts, jobs=1), groups, len(account_ids))
             rows, has_text = encoder.raw_paths(summed)
         else:
@@ -177,3 +190,50 @@ def _assemble(
     vectors = AccountVectors(account_ids=list(account_ids), vectors=rows, n_posts=n_posts)
     vectors.model = model.identity()
     return vectors
+
+
+def _assemble_projected(
+    ray, model: StyleModel, refs: list, account_ids: list[str], n_posts: np.ndarray
+) -> AccountVectors:
+    """A compact model over an n-gram base: the shards' full-width rows are read twice from Ray's object
+    store, once to sum them into the base's centre, then shard by shard to centre, finish and project them, so
+    all accounts' full-width rows (7.5 GB on the Reddit dump) are never held here at once."""
+    base = _ngram_base(model).encoder
+    position = {a: i for i, a in enumerate(account_ids)}
+    total, count, seen = np.zeros(base.dim, dtype=np.float64), 0, 0
+    for ref in refs:
+        part = ray.get(ref)
+        if not part.num_rows:
+            continue
+        has_text = part.column("has_text").to_numpy()
+        total += _rows(part)[has_text].sum(0, dtype=np.float64)
+        count += int(has_text.sum())
+        seen += part.num_rows
+    if seen != len(account_ids):
+        raise AuthoridError(f"Ray returned {seen} accounts where the corpus has {len(account_ids)}")
+    centre = base.centre_from_sum(total, count)
+    out = np.zeros((len(account_ids), model.dim), dtype=np.float32)
+    for ref in refs:
+        part = ray.get(ref)
+        if not part.num_rows:
+            continue
+        ids = part.column("account_id").to_pylist()
+        if any(a not in position for a in ids):
+            raise AuthoridError("Ray returned accounts that are not in the corpus")
+        take = np.fromiter((position[a] for a in ids), dtype=np.int64, count=len(ids))
+        if not np.array_equal(part.column("n_posts").to_numpy(), n_posts[take]):
+            raise AuthoridError(
+                "the posts Ray read differ from the corpus's: the accounts' post counts differ"
+            )
+        has_text = part.column("has_text").to_numpy()
+        rows = np.array(_rows(part))  # a writable copy of this shard only
+        out[take] = model.encoder.project(base.vectors_of(rows, has_text, centre, out=rows))
+    vectors = AccountVectors(account_ids=list(account_ids), vectors=out, n_posts=n_posts)
+    vectors.model = model.identity()
+    return vectors
+
+
+def _rows(part: pa.Table) -> np.ndarray:
+    """A shard's `row` column as an (accounts, width) float32 array (read-only: Arrow's memory)."""
+    flat = part.column("row").combine_chunks().flatten().to_numpy()
+    return flat.reshape(part.num_rows, -1)

@@ -56,6 +56,23 @@ def test_ray_embeds_the_same_account_vectors_as_local(ray_cluster, reddit_posts,
     assert np.abs(from_file.vectors - local.vectors).max() < 1e-5
 
 
+def test_ray_embeds_the_same_vectors_as_local_with_a_compact_model(
+    ray_cluster, reddit_posts, style, tmp_path
+):
+    """A compact model over `style`: the shards send full-width rows, centred on their sum and projected shard
+    by shard here (`_assemble_projected`), equal to embedding locally."""
+    from authorid.workflows.compress import compress
+
+    compact = compress(
+        style, reddit_posts, out=tmp_path / "compact", dim=32, max_accounts=200, min_posts=2
+    ).model
+    local = compact.embed_accounts(reddit_posts)
+    on_ray = embed_accounts_on_ray(ray_cluster, compact, reddit_posts, shards=4)
+    assert on_ray.account_ids == local.account_ids and on_ray.vectors.shape == (len(local), 32)
+    assert np.abs(on_ray.vectors - local.vectors).max() < 1e-4
+    assert on_ray.model == local.model
+
+
 def test_a_model_fitted_on_the_whole_corpus_is_refused_with_one_line(ray_cluster, enron_posts):
     fitted = load_model("stylometric", fit_corpus=enron_posts)
     with pytest.raises(ValueError, match="stylometric model .* use --engine local"):
