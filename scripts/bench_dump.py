@@ -11,7 +11,8 @@ memory (`/usr/bin/time -f %M`; with --engine ray the Ray workers' memory is not 
     authorid index build MODEL --vectors WORK/vectors.parquet -o WORK/index [--engine ray]
     authorid cluster MODEL --vectors WORK/vectors.parquet -o WORK/clusters [--engine ray]
 
-Results: one entry per engine in benchmarks/results/dump.json (machine, load, seconds and peak MB per step).
+Results: one entry per engine in benchmarks/results/dump.json (machine, load, seconds and peak MB per step),
+and, once both engines have run, how far apart their account vectors are (`--compare-only` recomputes it).
 """
 
 from __future__ import annotations
@@ -58,13 +59,41 @@ def step(*args: str) -> dict:
     return result
 
 
+def vectors_difference(work: Path) -> dict | None:
+    """The largest absolute difference between the local and ray runs' account vectors (same accounts, same
+    order), when both runs' vectors files exist."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    paths = [work / engine / "vectors.parquet" for engine in ("local", "ray")]
+    if not all(p.is_file() for p in paths):
+        return None
+    local, ray = (pq.read_table(p) for p in paths)
+    same_accounts = local.column("account_id").to_pylist() == ray.column("account_id").to_pylist()
+    a, b = (np.stack(t.column("vector").to_numpy(zero_copy_only=False)) for t in (local, ray))
+    return {
+        "accounts": local.num_rows,
+        "same_accounts_in_order": same_accounts,
+        "max_abs_difference": float(np.abs(a - b).max()) if same_accounts else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engine", choices=("local", "ray"), default="local")
     parser.add_argument("--compress", type=int, default=256, help="compact model dims (0: embed with style)")
     parser.add_argument("--work", type=Path, default=REPO / "runs" / "dump")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--compare-only", action="store_true", help="only compare the two engines' vectors already written"
+    )
     args = parser.parse_args()
+    if args.compare_only:
+        everything = load_results(args.out)
+        everything["vectors_local_vs_ray"] = vectors_difference(args.work)
+        atomic_write_text(args.out, json.dumps(everything, indent=1) + "\n")
+        print(everything["vectors_local_vs_ray"])
+        return
     work = args.work / args.engine
     work.mkdir(parents=True, exist_ok=True)
     stamp = machine()
@@ -113,6 +142,7 @@ def main() -> None:
     }
     everything = load_results(args.out)  # one entry per engine, the other kept
     everything[args.engine] = result
+    everything["vectors_local_vs_ray"] = vectors_difference(args.work)
     atomic_write_text(args.out, json.dumps(everything, indent=1) + "\n")
     print(f"total {result['total_seconds']} s, peak {result['peak_mb']} MB; results: {args.out}")
 

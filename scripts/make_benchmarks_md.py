@@ -769,6 +769,12 @@ def ray_section(ray: dict, dump: dict) -> list[str]:
         if len(engines) == 2:
             ratio = dump["ray"]["total_seconds"] / dump["local"]["total_seconds"]
             out.append(f"- ray / local wall time: **{ratio:.2f}x** (target <= 1.3x).")
+        compared = dump.get("vectors_local_vs_ray")
+        if compared:
+            out.append(
+                f"- The two engines' account vectors ({compared['accounts']:,} accounts, same order:"
+                f" {compared['same_accounts_in_order']}): max absolute difference {compared['max_abs_difference']}."
+            )
         out.append("")
     return out
 
@@ -783,20 +789,26 @@ def newuser_section(newuser: dict) -> list[str]:
         "",
         f"`{newuser['command']}`; {newuser['machine']}. Held-out Reddit benchmark accounts:"
         f" {accounts['different']} different users (all their pairs), {accounts['halves']} other users cut in two"
-        f" halves by time (their same-user pairs), each model calibrated by `authorid calibrate` on the other"
-        f" {accounts['calibration']}. Targets: at most {targets['different_share_same_max']:.0%} of the"
+        f" halves by time (their same-user pairs), each model calibrated by `authorid calibrate` on"
+        f" {accounts['calibration']} other accounts. Targets: at most {targets['different_share_same_max']:.0%} of the"
         f' different-user pairs called "same", at least {targets["halves_share_same_min"]:.0%} of the same-user'
         " pairs.",
         "",
-        "| model | different users called same | same user's halves called same | abstained (diff / same) | meets |",
+        "| model | prior | different users called same | same user's halves called same | meets |",
         "|---|---|---|---|---|",
     ]
     for model, row in newuser["models"].items():
-        d, h = row["different"], row["halves"]
-        out.append(
-            f"| {model} | {d['same']} of {d['pairs']} ({d['share_same']:.1%}) | {h['same']} of {h['pairs']}"
-            f" ({h['share_same']:.1%}) | {d['abstain']} / {h['abstain']} | {'yes' if row['meets_targets'] else 'no'} |"
-        )
+        for prior_name, label in (
+            ("calibration_prior", "the calibration's own"),
+            ("listing_prior", "1/(n-1)"),
+        ):
+            part = row[prior_name]
+            d, h = part["different"], part["halves"]
+            prior = label if d["prior"] is None else f"{label}: {d['prior']:.4f} / {h['prior']:.4f}"
+            out.append(
+                f"| {model} | {prior} | {d['same']} of {d['pairs']} ({d['share_same']:.1%}) | {h['same']} of"
+                f" {h['pairs']} ({h['share_same']:.1%}) | {'yes' if part['meets_targets'] else 'no'} |"
+            )
     return out + [""]
 
 
