@@ -39,10 +39,15 @@ SHARD_POSTS = 20_000
 SHARDABLE = ("neural", "ngram")
 
 
+def _embedding_model(model: StyleModel) -> StyleModel:
+    """The model that turns posts into vectors: the model itself, or the base of a compact (projected) model."""
+    return model.encoder.base if model.kind == "projected" else model
+
+
 def _ngram_base(model: StyleModel) -> StyleModel | None:
     """The n-gram model whose centre must be applied after every shard is back: the model itself, or the base
     of a compact model; None when there is none."""
-    inner = model.encoder.base if model.kind == "projected" else model
+    inner = _embedding_model(model)
     return inner if inner.kind == "ngram" else None
 
 
@@ -78,10 +83,10 @@ def embed_accounts_on_ray(
     cluster, on the nodes), so the texts are not copied from this process into Ray's object store; this
     process reads only what it needs for the order of the accounts. shards: how many groups of accounts
     (default: one per SHARD_POSTS posts, at least two per CPU of the cluster)."""
-    inner = model.encoder.base if model.kind == "projected" else model
+    inner = _embedding_model(model)
     if inner.kind not in SHARDABLE:
         raise AuthoridError(
-            f"--engine ray embeds with a transformer or n-gram model; {model.name} is a {model.kind} model"
+            f"--engine ray embeds with a transformer or n-gram model; {inner.name} is a {inner.kind} model"
             " (fitted on, or finished over, the whole corpus): use --engine local"
         )
     account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
