@@ -121,7 +121,7 @@ def index_add_command(
 ) -> None:
     """Enrol the accounts of CORPUS into an existing index (same model, no rebuild; crash-safe)."""
     from authorid.workflows.common import check_engine  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.index import add_accounts  # deferred: as above
+    from authorid.workflows.index import GROWTH_LIMIT, add_accounts  # deferred: as above
 
     check_engine(engine, ray_address)
     if on_duplicate not in ("raise", "skip"):
@@ -133,13 +133,26 @@ def index_add_command(
         index, posts, on_duplicate=on_duplicate, progress=True, engine=engine, ray_address=ray_address
     )
     skipped = offered - added
+    needs_rebuild = bool(getattr(vector_index, "needs_rebuild", False))  # an exact index never does
     lines = [
         f"enrolled {added:,} new accounts, {len(vector_index):,} in all"
         + (f" ({skipped:,} already enrolled, skipped)" if skipped else ""),
         f"index: {index}",
     ]
+    if needs_rebuild:
+        lines.append(
+            f"note: the index holds {len(vector_index):,} accounts, more than {GROWTH_LIMIT} times the"
+            f" {vector_index.params['trained_on']:,} its IVF cells were trained on; queries slow down as the"
+            " cells fill: rebuild it with `authorid index build`"
+        )
     say(
-        {"added": added, "skipped": skipped, "accounts": len(vector_index), "index": str(index)},
+        {
+            "added": added,
+            "skipped": skipped,
+            "accounts": len(vector_index),
+            "needs_rebuild": needs_rebuild,
+            "index": str(index),
+        },
         lines,
         as_json=json,
     )

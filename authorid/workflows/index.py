@@ -12,7 +12,6 @@ The reloaded model's identity must match the one recorded, else a one-line error
 
 from __future__ import annotations
 
-import logging
 import shutil
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from authorid.artefacts import CALIBRATION_FILE, check_output_folder
 from authorid.index import VectorIndex, build_index
 from authorid.index.base import generation_folder
 from authorid.index.build import chosen_kind
-from authorid.index.faiss_index import GROWTH_LIMIT
+from authorid.index.faiss_index import GROWTH_LIMIT  # noqa: F401  (the CLI's rebuild note names it)
 from authorid.index.opening import ENCODER_FOLDER, open_index
 from authorid.model import StyleModel
 from authorid.scaleout import engine_session
@@ -29,8 +28,6 @@ from authorid.scaleout.index import build_ivf_on_ray
 from authorid.vectors import AccountVectors
 from authorid.verification import Calibrator
 from authorid.workflows.common import check_calibration_model
-
-logger = logging.getLogger(__name__)
 
 
 def model_spec_to_record(spec: str) -> str:
@@ -120,7 +117,8 @@ def add_accounts(
 ):
     """Embed `posts` with the index's own model (here, or on Ray with engine "ray") and enrol their accounts,
     as a new generation of the index (the previous one stays whole until the new one is complete);
-    (index, added, offered)."""
+    (index, added, offered). An IVF index grown past GROWTH_LIMIT times its trained size says so in
+    `index.needs_rebuild`."""
     folder = Path(folder)
     vector_index, model = open_index(folder)
     current = generation_folder(folder)
@@ -137,13 +135,4 @@ def add_accounts(
                 shutil.copy2(source, generation / name)
 
     vector_index.save(folder, extras=keep)
-    if getattr(vector_index, "needs_rebuild", False):
-        logger.warning(
-            "%s: the index now holds %s accounts, more than %d times the %s its IVF cells were trained on;"
-            " queries slow down as cells grow: rebuild it with `authorid index build`",
-            folder,
-            f"{len(vector_index):,}",
-            GROWTH_LIMIT,
-            f"{vector_index.params['trained_on']:,}",
-        )
     return vector_index, added, len(vectors)

@@ -165,3 +165,21 @@ def test_link_an_empty_query_corpus_is_a_clear_error(index_folder, corpora):
 def test_link_on_a_folder_that_is_no_index(tmp_path, corpora):
     result = runner.invoke(app, ["link", str(tmp_path), str(corpora["query"])])
     assert result.exit_code == 2 and "is not an authorid index (no index.json)" in result.output
+
+
+def test_add_past_four_times_an_ivf_index_trained_size_says_to_rebuild(corpora, tmp_path):
+    """IVF cells trained on 5 accounts; enrolling 30 more makes 35 > 4 x 5: the accounts are enrolled and the
+    user is told to rebuild (queries slow down as the cells fill)."""
+    folder = tmp_path / "ivf"
+    built = runner.invoke(
+        app, ["index", "build", "style", str(corpora["more"]), "-o", str(folder), "--kind", "ivf"]
+    )
+    assert built.exit_code == 0, built.output
+    assert json.loads((folder / "index.json").read_text())["params"]["trained_on"] == 5
+    result = runner.invoke(app, ["index", "add", str(folder), str(corpora["enrol"])])
+    assert result.exit_code == 0, result.output
+    assert "enrolled 30 new accounts, 35 in all" in result.output
+    assert "more than 4 times the 5 its IVF cells were trained on" in result.output
+    assert "rebuild it with `authorid index build`" in result.output
+    quiet = runner.invoke(app, ["index", "add", str(folder), str(corpora["query"]), "--json"])
+    assert quiet.exit_code == 0 and json.loads(quiet.stdout)["needs_rebuild"] is True

@@ -205,7 +205,9 @@ def test_a_group_average_check_scores_at_most_members_squared_cosines():
         scored.append(np.size(cosines))
         return np.asarray(cosines, dtype=np.float32)
 
-    cosines, neighbours = knn(matrix, 16)  # 16: with 8, a dense run of 9 accounts can cut a group's graph in two
+    cosines, neighbours = knn(
+        matrix, 16
+    )  # 16: with 8, a dense run of 9 accounts can cut a group's graph in two
     graph = cut(symmetric(knn_matrix(neighbours, cosines, len(matrix))), 0.5)
     labels = algorithms.group_average(matrix, graph, 0.5, probability)
     assert max(scored) == algorithms.GROUP_AVERAGE_MEMBERS**2  # the largest checks are drawn, and bounded
