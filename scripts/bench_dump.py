@@ -20,42 +20,32 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchlib.commands import run_authorid  # noqa: E402
 from benchlib.machine import machine, short_description  # noqa: E402
 from benchlib.results import load_results  # noqa: E402
 
 from authorid.io import atomic_write_text  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "dump.json"
-AUTHORID = str(REPO / ".venv" / "bin" / "authorid")
 
 
 def step(*args: str) -> dict:
     """Run one `authorid` command under /usr/bin/time: its seconds and peak resident MB."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        ["/usr/bin/time", "-f", "peak_kb=%M", AUTHORID, *args], capture_output=True, text=True
-    )
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"authorid {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    peak_kb = int(done.stderr.rsplit("peak_kb=", 1)[1].split()[0])
-    print(f"{seconds:7.1f} s {peak_kb / 1024:8.0f} MB  authorid {' '.join(args)}", flush=True)
+    run = run_authorid(*args, peak=True)
     result = {
         "command": "authorid " + " ".join(args),
-        "seconds": round(seconds, 1),
-        "peak_mb": round(peak_kb / 1024),
+        "seconds": round(run.seconds, 1),
+        "peak_mb": run.peak_mb,
     }
     if "--json" in args:  # the command's own summary (cluster: how many persons it found)
-        result["summary"] = json.loads(done.stdout)
+        result["summary"] = run.summary()
     return result
 
 

@@ -118,24 +118,30 @@ class Corpus:
 # ------------------------------------------------------------------------------------------------ compact
 
 
+def reddit_benchmark(seed: int):
+    """(the Reddit setting, its linking task) of bench_quality's `cpu` protocol: what both the compact rows
+    and the clustering threshold are measured on."""
+    from benchlib.scoring import linking_task
+    from benchlib.settings import PROFILES, load_setting
+
+    profile = PROFILES["cpu"]
+    setting = load_setting("reddit", profile, QUALITY_CACHE, seed=seed)
+    task = linking_task(
+        setting.test, min_posts=profile.reddit_min_posts, max_posts=profile.reddit_posts_per_half, seed=seed
+    )
+    return setting, task
+
+
 def run_compact(args, style, corpus: Corpus) -> dict:
     """Linking quality of style against compact models of each width, on the Reddit cpu protocol."""
-    from benchlib.scoring import linking_metrics, linking_task
-    from benchlib.settings import PROFILES, load_setting
+    from benchlib.scoring import linking_metrics
 
     from authorid.encoders.ngram import summed_counts
     from authorid.evaluation.protocols import PostEmbeddings, VectorScorer
     from authorid.vectors import AccountVectors, group_by_first_appearance
     from authorid.workflows.compress import DEFAULT_DIM, compress, sampled_rows
 
-    profile = PROFILES["cpu"]
-    setting = load_setting("reddit", profile, QUALITY_CACHE, seed=args.seed)
-    task = linking_task(
-        setting.test,
-        min_posts=profile.reddit_min_posts,
-        max_posts=profile.reddit_posts_per_half,
-        seed=args.seed,
-    )
+    setting, task = reddit_benchmark(args.seed)
     started = time.perf_counter()
     full = PostEmbeddings(style, task.chosen.posts).accounts()
     rows = {
@@ -638,19 +644,10 @@ def equal_error_threshold(args, compact) -> dict:
     """The compact model's cosine at which false accepts equal false rejects on the Reddit benchmark's
     verification pairs (balanced same / different-person halves of the 1,000 test accounts): the clustering
     threshold when no calibration applies."""
-    from benchlib.scoring import linking_task
-    from benchlib.settings import PROFILES, load_setting
 
     from authorid.evaluation.protocols import PostEmbeddings, VectorScorer
 
-    profile = PROFILES["cpu"]
-    setting = load_setting("reddit", profile, QUALITY_CACHE, seed=args.seed)
-    task = linking_task(
-        setting.test,
-        min_posts=profile.reddit_min_posts,
-        max_posts=profile.reddit_posts_per_half,
-        seed=args.seed,
-    )
+    _, task = reddit_benchmark(args.seed)
     scorer = VectorScorer(PostEmbeddings(compact, task.chosen.posts).accounts())
     cosines = np.concatenate([scorer.pair_scores(a, b) for a, b, _ in task.pairs])
     labels = np.concatenate([y for _, _, y in task.pairs]).astype(bool)

@@ -25,7 +25,6 @@ import csv
 import itertools
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,19 +35,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchlib.commands import run_authorid  # noqa: E402
 from benchlib.results import save_stamped  # noqa: E402
 from benchlib.settings import PROFILES, load_setting  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "newuser.json"
-AUTHORID = str(REPO / ".venv" / "bin" / "authorid")
 N_DIFFERENT, N_HALVES = 40, 200
 
 
 def authorid(*args: str) -> dict:
-    done = subprocess.run([AUTHORID, *args, "--json"], capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"authorid {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout)
+    """The `--json` summary of `authorid ARGS`."""
+    return run_authorid(*args, "--json", echo=False).summary()
 
 
 def write_jsonl(path: Path, records: list[dict]) -> None:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,22 +27,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchlib.commands import run_authorid  # noqa: E402
 from benchlib.machine import machine  # noqa: E402
 from benchlib.results import save_stamped  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "ray.json"
-AUTHORID = str(REPO / ".venv" / "bin" / "authorid")
 
 
 def timed(*args: str) -> float:
     """Seconds one `authorid` command takes; stops the benchmark with its output when it fails."""
-    start = time.perf_counter()
-    done = subprocess.run([AUTHORID, *args], capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"authorid {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    print(f"{seconds:7.1f} s  authorid {' '.join(args)}", flush=True)
-    return round(seconds, 2)
+    return round(run_authorid(*args).seconds, 2)
 
 
 def main() -> None:
