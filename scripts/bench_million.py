@@ -470,7 +470,11 @@ def run_size(args, compact, matrix, index_rows, queries, n: int, largest: bool) 
         if kind not in args.kinds.split(","):
             continue
         params = (
-            {"nlist": int(round(args.nlist_factor * np.sqrt(n))), "nprobe": sweep[0]}
+            {
+                "nlist": int(round(args.nlist_factor * np.sqrt(n))),
+                "nprobe": sweep[0],
+                "storage": args.ivf_storage,
+            }
             if kind == "ivf"
             else {"m": args.hnsw_m, "ef_construction": args.hnsw_ef_construction, "ef_search": sweep[0]}
         )
@@ -618,9 +622,18 @@ def cluster_one(args) -> None:
         )
         return out
 
-    clustering.knn = timed_knn
+    graph: list = []
+
+    def kept_knn(*a, **kw):  # keeps the graph to measure its recall once the timed run is over
+        out = timed_knn(*a, **kw)
+        graph.append(out[1])
+        return out
+
+    clustering.knn = kept_knn
     report = cluster_accounts(vectors, method="average", k=K, threshold=args.threshold)
     wall = time.perf_counter() - started
+    peak = peak_rss_mb()
+    graph_recall = knn_graph_recall(vectors.vectors, graph[0], args.threshold, args.knn_probe, args.seed)
     print(
         json.dumps(
             {
@@ -631,13 +644,43 @@ def cluster_one(args) -> None:
                 "threshold_on": report.params["threshold_on"],
                 "wall_s": round(wall, 1),
                 "rss_before_mb": round(before),
-                "peak_rss_mb": round(peak_rss_mb()),
+                "peak_rss_mb": round(peak),
                 "timing": {k: round(v, 1) for k, v in report.timing.items()},
+                "knn_graph_recall": graph_recall,
                 "stats": report.stats,
                 "exact_knn": report.params["exact_knn"],
             }
         )
     )
+
+
+def knn_graph_recall(
+    matrix: np.ndarray, neighbours: np.ndarray, threshold: float, probes: int, seed: int
+) -> dict:
+    """How much of the exact kNN graph the clustering's graph holds, on a seeded sample of rows: recall@10,
+    and the recall of the exact edges at or above the clustering threshold (the ones it can use)."""
+    import faiss
+
+    rows = np.sort(
+        np.random.default_rng([seed, 21]).choice(len(matrix), min(probes, len(matrix)), replace=False)
+    )
+    exact = faiss.IndexFlatIP(matrix.shape[1])
+    exact.add(np.ascontiguousarray(matrix))
+    scores, truth = exact.search(np.ascontiguousarray(matrix[rows]), K + 1)
+    found = hits = above = above_found = 0
+    for row, row_scores, row_truth in zip(rows, scores, truth, strict=True):
+        pairs = [(p, s) for p, s in zip(row_truth, row_scores, strict=True) if p != row][:K]
+        got = set(neighbours[row].tolist())
+        hits += sum(p in got for p, _ in pairs)
+        found += len(pairs)
+        above += sum(s >= threshold for _, s in pairs)
+        above_found += sum(s >= threshold and p in got for p, s in pairs)
+    return {
+        "rows": len(rows),
+        "recall@10": round(hits / max(found, 1), 4),
+        "edges_above_threshold": int(above),
+        "recall_above_threshold": round(above_found / max(above, 1), 4),
+    }
 
 
 def equal_error_threshold(args, compact) -> dict:
@@ -688,6 +731,8 @@ def run_cluster(args, compact) -> dict:
         str(args.threshold),
         "--seed",
         str(args.seed),
+        "--knn-probe",
+        str(args.knn_probe),
     ]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     try:
@@ -752,6 +797,9 @@ def parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("index")
     g.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     g.add_argument("--nlist-factor", type=float, default=2.0)
+    g.add_argument(
+        "--ivf-storage", default="float16", choices=["float16", "float32"], help="IVF cells' vectors"
+    )
     g.add_argument("--nprobes", type=int, nargs="+", default=[8, 16, 32, 64, 128, 256])
     g.add_argument("--ef-searches", type=int, nargs="+", default=[32, 64, 128, 256, 512])
     g.add_argument("--hnsw-m", type=int, default=32)

@@ -564,8 +564,10 @@ def _index_part(index: dict, title: str) -> list[str]:
                 if kind == "ivf"
                 else f"efSearch {shown[name]}"
             )
+            # IVF cells stored float32 before the `storage` setting existed (and float16 since)
+            shown_kind = f"IVF, {params.get('storage', 'float32')} cells" if kind == "ivf" else "HNSW"
             out.append(
-                f"| {row['n']:,} | {kind.upper()} | {entry['build_s']:.1f} | {entry['memory_mb']:,} |"
+                f"| {row['n']:,} | {shown_kind} | {entry['build_s']:.1f} | {entry['memory_mb']:,} |"
                 f" {label if point else f'not reached; best: {label}'} |"
                 f" {(point or best)['recall@10']:.3f} | {_ms(point or best)} |"
                 f" {'yes' if entry['meets_targets'] else 'no'} |"
@@ -658,6 +660,10 @@ def million_section(million: dict) -> list[str]:
     for key, title in (
         ("index", "Linking one query: exact, IVF-Flat and HNSW"),
         ("index_wide", "Linking one query at 1M: the sweep widened to reach recall@10 0.99"),
+        (
+            "index_fp16",
+            "Linking one query: IVF with float16 cells, one query split over the threads (the default)",
+        ),
     ):
         if million.get(key):
             out += _index_part(million[key], title)
@@ -693,10 +699,21 @@ def million_section(million: dict) -> list[str]:
             + f"{cluster['wall_s']:.0f} s (kNN {t.get('knn_s', 0):.0f} s, graph {t.get('graph_s', 0):.0f} s,"
             f" clustering {t.get('cluster_s', 0):.0f} s, report {t.get('report_s', 0):.0f} s), peak RSS"
             f" {cluster['peak_rss_mb']:,} MB; {stats['n_clusters']:,} clusters, {stats['n_multi_account']:,} of more"
-            f" than one account, largest {stats['largest_cluster']:,}.",
+            f" than one account, largest {stats['largest_cluster']:,}." + _graph_recall(cluster),
             "",
         ]
     return out
+
+
+def _graph_recall(cluster: dict) -> str:
+    recall = cluster.get("knn_graph_recall")
+    if not recall:
+        return ""
+    return (
+        f" Its kNN graph holds {recall['recall@10']:.3f} of the exact 10 nearest of {recall['rows']:,} seeded rows,"
+        f" and {recall['recall_above_threshold']:.3f} of the {recall['edges_above_threshold']:,} exact edges at or"
+        " above the threshold."
+    )
 
 
 def ray_section(ray: dict, dump: dict) -> list[str]:

@@ -1,7 +1,7 @@
 """`cluster_accounts`: find the persons behind accounts without being told how many.
 
 1. kNN graph: each account's k nearest accounts by cosine (`authorid.index.knn`: exact search for small n,
-   faiss HNSW for large n).
+   faiss IVF searched cell by cell for large n).
 2. Edge weights: P(same person) = `probability(cosine)` from a calibration; with no calibration the cosine
    itself, and then `threshold` is read as a cosine threshold (so 0.5 means cosine >= 0.5, not 50%).
 3. Cut: drop edges below `threshold`, the decision threshold.

@@ -1,9 +1,9 @@
 """Index: exact or approximate (faiss) inner-product search over account vectors; enrolment; linking.
 
 - `VectorIndex` (base.py): the protocol, `len`, `add`, `search(query_vectors, k) -> (scores, ids)`, `save`.
-- `ExactIndex` (exact.py): numpy matmul; `FaissIndex` (faiss_index.py): HNSW or IVF-Flat.
+- `ExactIndex` (exact.py): numpy matmul; `FaissIndex` (faiss_index.py): HNSW or IVF (float16 cells).
 - `build_index`, `load_index` (build.py): choose by size, load with an identity check.
-- `knn`, `top_k` (knn.py): each vector's nearest others (exact or HNSW), top-k of a score matrix.
+- `knn`, `top_k` (knn.py): each vector's nearest others (exact, or IVF cell by cell), top-k of a score matrix.
 - `link`, `Links` (link.py): top-k enrolled accounts per query, calibrated, `unknown` when none passes.
 """
 

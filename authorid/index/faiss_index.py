@@ -1,13 +1,18 @@
-"""`FaissIndex`: approximate inner-product search with faiss, HNSW or IVF-Flat, for large collections.
+"""`FaissIndex`: approximate inner-product search with faiss, HNSW or IVF, for large collections.
 
 - "hnsw": `IndexHNSWFlat(d, M, METRIC_INNER_PRODUCT)` (Malkov & Yashunin 2018). No training; vectors can be
   added at any time. `ef_search` (faiss efSearch) trades recall for speed at query time.
-- "ivf": `IndexIVFFlat` over a flat inner-product quantiser with `nlist` k-means cells (Jégou et al. 2011),
+- "ivf": an IVF index over a flat inner-product quantiser with `nlist` k-means cells (Jégou et al. 2011),
   trained on the first vectors enrolled (nlist defaults to 2·sqrt(n), at least 39 training points per cell
   as faiss recommends). `nprobe` cells are scanned per query; by default one cell in 4 (at least 16), fixed
   when the cells are trained. Measured on Reddit-grown compact vectors (BENCHMARKS.md, one million
   accounts): 128 of 632 cells found 0.992 of the exact top 10 at 100k accounts in 1.7 ms, 512 of 2,000 found
   0.994 at 1M; a constant nprobe loses recall as nlist grows (16 of 1,264 cells found 0.67 at 100k).
+  The cells store the vectors as float16 (`storage`, faiss `IndexIVFScalarQuantizer` QT_fp16): a scan is
+  bound by the memory it reads, so half the bytes make it faster, and the index is half the size; a cosine
+  comes back within 2e-4 of the float32 one (the 1M benchmark vectors). A query alone is split over
+  faiss's threads by cell (`parallel_mode` 1); a batch is split by query. Together, at 1M accounts: 7.0 ms
+  at nprobe 512 (recall 0.993), against 22 ms with float32 cells and one thread a query (docs/scale.md).
 - Growth: the cells are trained once. Enrolling more (`add`) keeps the share of the space each query scans,
   so recall holds, but every cell grows, and so does each query's time; past GROWTH_LIMIT times the trained
   size a rebuild (more cells) is advised (`needs_rebuild`).
@@ -17,7 +22,6 @@ faiss numbers vectors 0, 1, ... in enrolment order; `ids[i]` is the account of f
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,20 +36,18 @@ from authorid.index.base import (
     read_ids,
     save_generation,
 )
+from authorid.index.knn import default_nlist
 from authorid.io import atomic_write
 from authorid.vectors import AccountVectors
 
 INDEX_FILE = "index.faiss"
 KINDS = ("hnsw", "ivf")
+#: How an IVF index's cells store the vectors.
+STORAGES = ("float16", "float32")
 
 
 #: An IVF index holding more than this many times the vectors its cells were trained on should be rebuilt.
 GROWTH_LIMIT = 4
-
-
-def default_nlist(n: int) -> int:
-    """IVF cells for `n` training vectors: 2·sqrt(n), with at least 39 vectors per cell (faiss's minimum)."""
-    return max(1, min(int(2 * math.sqrt(n)), n // 39))
 
 
 def default_nprobe(nlist: int) -> int:
@@ -67,9 +69,12 @@ class FaissIndex:
         nlist: int | None = None,
         nprobe: int | None = None,
         trained_on: int | None = None,
+        storage: str = "float16",
     ) -> None:
         if kind not in KINDS:
             raise VectorIndexError(f"unknown faiss index kind {kind!r}; valid: {', '.join(KINDS)}")
+        if storage not in STORAGES:
+            raise VectorIndexError(f"unknown vector storage {storage!r}; valid: {', '.join(STORAGES)}")
         self.kind = kind
         self.dim = int(dim)
         self.model_identity = dict(model_identity)
@@ -81,6 +86,7 @@ class FaissIndex:
             "nlist": nlist,
             "nprobe": nprobe,
             "trained_on": trained_on,  # IVF: how many vectors the cells were trained on
+            "storage": storage,  # IVF: how the cells store the vectors
         }
         self.ids: list[str] = []
         self.n_posts = np.zeros(0, dtype=np.int64)
@@ -137,7 +143,12 @@ class FaissIndex:
             if self.params["nprobe"] is None:
                 self.params["nprobe"] = default_nprobe(int(nlist))
             quantiser = faiss.IndexFlatIP(self.dim)
-            index = faiss.IndexIVFFlat(quantiser, self.dim, int(nlist), faiss.METRIC_INNER_PRODUCT)
+            if self.params["storage"] == "float16":
+                index = faiss.IndexIVFScalarQuantizer(
+                    quantiser, self.dim, int(nlist), faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+                )
+            else:
+                index = faiss.IndexIVFFlat(quantiser, self.dim, int(nlist), faiss.METRIC_INNER_PRODUCT)
             index.train(training)
             # The IVF index points at the quantiser without owning it: keep it alive beside the index.
             self._quantiser = quantiser
@@ -196,6 +207,11 @@ class FaissIndex:
             return np.full((len(queries), 0), -np.inf, dtype=np.float32), np.empty(
                 (len(queries), 0), dtype=object
             )
+        if self.kind == "ivf":
+            import faiss
+
+            # Fewer queries than threads: split each query's cells over the threads, else the queries.
+            self._index.parallel_mode = int(len(queries) < faiss.omp_get_max_threads())
         scores, positions = self._index.search(queries, k)
         return scores, ids_matrix(self.ids, positions)
 
@@ -245,6 +261,8 @@ class FaissIndex:
                 f"{folder / INDEX_FILE} holds {index._index.ntotal} vectors of dimension {index._index.d}; "
                 f"index.json says {len(ids)} of dimension {index.dim}"
             )
+        if index.kind == "ivf":  # indexes saved before `storage` existed stored float32
+            index.params["storage"] = "float32" if isinstance(index._index, faiss.IndexIVFFlat) else "float16"
         index.ids = ids
         index.positions = {a: i for i, a in enumerate(ids)}
         index.n_posts = n_posts

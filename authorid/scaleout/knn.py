@@ -1,7 +1,7 @@
 """The clustering kNN graph on Ray: the same neighbours as `authorid.index.knn.knn`, searched in shards.
 
 The vectors go once into Ray's object store (workers read them without a copy). Below EXACT_BELOW vectors
-each task scores its rows against all (exact, as `knn`); above, the HNSW graph `knn` would search is built
+each task scores its rows against all (exact, as `knn`); above, the IVF index `knn` would search is built
 once here and each task searches its rows in a copy of it, so the neighbours are the ones `knn` finds.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from authorid.index.knn import drop_self, exact_rows, graph_index, knn_plan
+from authorid.index.knn import exact_rows, graph_index, graph_rows, knn_plan
 from authorid.scaleout.session import cluster_cpus, row_spans
 from authorid.vectors import AccountVectors
 
@@ -34,7 +34,7 @@ def knn_on_ray(
     else:
         import faiss
 
-        graph = ray.put(faiss.serialize_index(graph_index(matrix, k)))
+        graph = ray.put(faiss.serialize_index(graph_index(matrix)))
         task = ray.remote(_graph_shard)
         refs = [task.remote(graph, matrix_ref, start, stop, k) for start, stop in spans]
     parts = ray.get(refs)
@@ -49,6 +49,4 @@ def _graph_shard(graph: np.ndarray, matrix: np.ndarray, start: int, stop: int, k
     import faiss
 
     faiss.omp_set_num_threads(1)  # one CPU per task: Ray runs as many tasks as the cluster has CPUs
-    index = faiss.deserialize_index(graph)
-    scores, positions = index.search(np.ascontiguousarray(matrix[start:stop]), k + 1)
-    return drop_self(scores, positions, k, first_row=start)
+    return graph_rows(faiss.deserialize_index(graph), matrix[start:stop], start, k)

@@ -109,7 +109,7 @@ def test_knn_excludes_self_and_sorts_by_cosine():
     assert cosines[0] == pytest.approx(np.cos(np.deg2rad([10, 30])), abs=1e-6)
 
 
-def test_hnsw_knn_agrees_with_exact_on_small_data():
+def test_approximate_knn_agrees_with_exact_on_small_data():
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(300, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -212,3 +212,32 @@ def test_a_group_average_check_scores_at_most_members_squared_cosines():
     labels = algorithms.group_average(matrix, graph, 0.5, probability)
     assert max(scored) == algorithms.GROUP_AVERAGE_MEMBERS**2  # the largest checks are drawn, and bounded
     assert sorted(np.bincount(labels)[np.bincount(labels) > 0]) == [size - 1, size + 1]
+
+
+def test_a_group_that_absorbs_single_accounts_one_by_one_keeps_a_uniform_diverse_sample():
+    rng = np.random.default_rng(0)
+    rows, size = np.arange(10), 10
+    for new in range(10, 5000):  # a giant group growing the way it does at a low threshold
+        rows = algorithms._merged_sample(rows, size, np.array([new]), 1, rng)
+        size += 1
+    assert len(rows) == algorithms.GROUP_AVERAGE_MEMBERS and rows.max() < 5000
+    assert len(set(rows.tolist())) >= 55  # 64 draws from 5,000 members: a few repeats, no collapse
+    assert abs(rows.mean() / 5000 - 0.5) < 0.12  # uniform over the members, not the first ones kept
+
+
+def test_two_large_groups_share_the_merged_sample_by_size():
+    rng = np.random.default_rng(1)
+    shares = []
+    for _ in range(200):
+        a = rng.integers(0, 1000, size=64)  # samples of a group of 1,000 and one of 3,000
+        b = rng.integers(1000, 4000, size=64)
+        merged = algorithms._merged_sample(a, 1000, b, 3000, rng)
+        shares.append(np.mean(merged >= 1000))
+    assert abs(np.mean(shares) - 0.75) < 0.02
+    small = algorithms._merged_sample(np.arange(5), 5, np.arange(5, 9), 4, rng)
+    assert small.tolist() == list(range(9))  # small groups are compared on every member
+
+
+def test_a_rejected_pair_is_checked_again_after_any_growth_while_exact_and_after_a_64th_once_sampled():
+    assert [algorithms._outgrown(size) for size in (1, 10, 64)] == [1, 10, 64]  # every pair compared: exact
+    assert algorithms._outgrown(640) == 650 and algorithms._outgrown(6400) == 6500

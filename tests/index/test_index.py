@@ -50,13 +50,39 @@ def test_faiss_recall_against_exact_search(kind):
 def test_ivf_recall_grows_with_nprobe():
     vectors, queries = clustered(2000), clustered(100, seed=1, prefix="q")
     _, truth = build_index(vectors, kind="exact", model_identity=IDENTITY).search(queries, 10)
-    index = build_index(vectors, kind="ivf", model_identity=IDENTITY, nprobe=1)
+    index = build_index(vectors, kind="ivf", model_identity=IDENTITY, nprobe=1, storage="float32")
     recalls = []
     for nprobe in (1, index.params["nlist"]):
         index.nprobe = nprobe
         _, found = index.search(queries, 10)
         recalls.append(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
     assert recalls[1] == 1.0 and recalls[0] < recalls[1]  # scanning every cell is exact
+
+
+def test_float16_cells_find_what_exact_search_finds_but_near_ties():
+    vectors, queries = clustered(2000), clustered(100, seed=1, prefix="q")
+    exact_scores, truth = build_index(vectors, kind="exact", model_identity=IDENTITY).search(queries, 10)
+    index = build_index(vectors, kind="ivf", model_identity=IDENTITY)
+    assert index.params["storage"] == "float16"
+    index.nprobe = index.params["nlist"]  # every cell: what is left is float16's rounding
+    scores, found = index.search(queries, 10)
+    np.testing.assert_allclose(scores, exact_scores, atol=1e-3)
+    brute = queries.vectors @ vectors.vectors.T
+    position = {a: i for i, a in enumerate(vectors.account_ids)}
+    for row, (t, f) in enumerate(zip(truth, found, strict=True)):
+        for missed in set(f) - set(t):  # a neighbour exact search ranked 11th or below is a near tie
+            assert brute[row, position[missed]] >= exact_scores[row, -1] - 1e-3
+    assert np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]) >= 0.99
+
+
+def test_an_ivf_index_saved_with_float32_cells_loads_as_float32(tmp_path):
+    index = build_index(clustered(500), kind="ivf", model_identity=IDENTITY, storage="float32")
+    index.save(tmp_path / "ivf")
+    meta_file = tmp_path / "ivf" / "index.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["params"]["storage"]  # as an index saved before the setting existed
+    meta_file.write_text(json.dumps(meta))
+    assert load_index(tmp_path / "ivf", model_identity=IDENTITY).params["storage"] == "float32"
 
 
 def test_ivf_default_nprobe_scales_with_the_cells_and_is_saved(tmp_path):
@@ -173,3 +199,16 @@ def test_ids_matrix_maps_positions_to_ids_and_misses_to_none():
     out = ids_matrix(ids, np.array([[2, 0], [1, -1]]))
     assert out.dtype == object and out.tolist() == [["c", "a"], ["b", None]]
     assert ids_matrix(ids, np.empty((4, 0), dtype=np.int64)).shape == (4, 0)
+
+
+def test_the_approximate_knn_graph_probes_some_cells_keeps_recall_and_prints_nothing(capsys):
+    from authorid.index.knn import graph_index
+
+    vectors = clustered(3000, dim=32)
+    index = graph_index(vectors.vectors)
+    assert index.nprobe < index.nlist  # a real probe, not a full scan
+    _, exact = knn(vectors, 10, exact=True)
+    _, approximate = knn(vectors, 10, exact=False)
+    assert not (approximate == np.arange(3000)[:, None]).any()  # never its own neighbour
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, approximate, strict=True)]) >= 0.9
+    assert capsys.readouterr().out == ""  # faiss's batch search reports progress on stdout: kept off it
