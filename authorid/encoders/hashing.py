@@ -3,11 +3,17 @@
 scikit-learn's `HashingVectorizer` maps each n-gram to a bucket with MurmurHash3 (fixed seed), so no
 vocabulary is stored and the same n-gram lands in the same bucket in every process (Python's `hash` is
 salted per process). One block of buckets per kind of n-gram: character n-grams first, then word n-grams.
+
+Character n-grams are four in five of a post's n-grams, and `HashingVectorizer` makes each one a Python string
+before hashing it (about 0.6 ms a post). `char_ngram_counts` gives the same buckets from numpy arrays instead:
+the posts' UTF-8 bytes, every n-gram's byte span, and MurmurHash3 computed over all spans of one byte length at
+once. A test holds it equal to `HashingVectorizer` on real posts of every script.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +25,9 @@ from sklearn.feature_extraction.text import HashingVectorizer
 WORD_PATTERN = r"(?u)\w+|[^\w\s]"
 #: Posts counted per task; inputs of more than one chunk are spread over processes.
 CHUNK_POSTS = 10_000
+#: What `HashingVectorizer`'s char analyzer does before cutting n-grams: a run of two or more white-space
+#: characters becomes one space (a single newline or tab stays as it is).
+WHITE_SPACE_RUN = re.compile(r"\s\s+")
 
 
 def vectorizers(params: dict) -> list[HashingVectorizer]:
@@ -73,7 +82,71 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
 def _count_chunk(args: tuple[dict, list[str]]) -> sp.csr_matrix:
     params, texts = args
     texts = [t if t.isascii() else _encodable(t) for t in texts]
-    return sp.hstack([v.transform(texts) for v in vectorizers(params)], format="csr", dtype=np.float32)
+    blocks = [char_ngram_counts(texts, params["char_ngrams"], params["char_buckets"])]
+    blocks += [v.transform(texts) for v in vectorizers(params)[1:]]
+    return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+
+def char_ngram_counts(texts: Sequence[str], ngram_range: Sequence[int], buckets: int) -> sp.csr_matrix:
+    """Hashed character n-gram counts per text, bucket for bucket what `HashingVectorizer(analyzer="char",
+    lowercase=False, alternate_sign=False, norm=None)` gives: CSR float32 (len(texts), buckets), indices
+    sorted. Texts must encode to UTF-8 (`_encodable`)."""
+    texts = [WHITE_SPACE_RUN.sub(" ", t) for t in texts]
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    joined = "".join(texts)
+    # The byte offset where each character starts (and one past the end), from its code point's UTF-8 length.
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+    starts = np.concatenate([[0], np.cumsum(widths)])
+    data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    text_of = np.repeat(np.arange(len(texts)), lengths)
+    text_end = np.cumsum(lengths)[text_of]
+    rows, columns = [], []
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        first = np.flatnonzero(np.arange(len(points)) + n <= text_end)  # n-grams inside one text
+        begin, size = starts[first], starts[first + n] - starts[first]
+        for width in np.unique(size):
+            of_width = np.flatnonzero(size == width)
+            keys = data[begin[of_width, None] + np.arange(width)]
+            rows.append(text_of[first[of_width]])
+            columns.append(np.abs(murmurhash3_32_rows(keys).view(np.int32).astype(np.int64)) % buckets)
+    rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    counts = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=(len(texts), buckets), dtype=np.float32
+    )
+    counts.sum_duplicates()  # also sorts the indices
+    return counts
+
+
+def murmurhash3_32_rows(keys: np.ndarray) -> np.ndarray:
+    """MurmurHash3 (x86, 32-bit, seed 0) of each row of a uint8 array (n, width): uint32 (n,), the hash
+    scikit-learn's `murmurhash3_32` gives the same bytes (as unsigned)."""
+    n, width = keys.shape
+    c1, c2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+    h = np.zeros(n, dtype=np.uint32)
+    body = width // 4 * 4
+    if body:
+        blocks = np.ascontiguousarray(keys[:, :body]).view("<u4")  # little-endian 4-byte blocks
+        for i in range(blocks.shape[1]):
+            h ^= _rotl(blocks[:, i] * c1, 15) * c2
+            h = _rotl(h, 13) * np.uint32(5) + np.uint32(0xE6546B64)
+    if width > body:
+        tail = np.zeros(n, dtype=np.uint32)
+        for i in reversed(range(width - body)):
+            tail ^= keys[:, body + i].astype(np.uint32) << np.uint32(8 * i)
+        h ^= _rotl(tail * c1, 15) * c2
+    h ^= np.uint32(width)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
 
 
 def _encodable(text: str) -> str:

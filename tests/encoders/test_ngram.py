@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
 from authorid.encoders import NgramEncoder, NgramModelError
-from authorid.encoders.hashing import count_ngrams
+from authorid.encoders.hashing import char_ngram_counts, count_ngrams, murmurhash3_32_rows
 from authorid.encoders.ngram import summed_counts
 
 #: Small enough to reason about by hand: unigram characters, no words, 64 buckets, an 8-dim table, a 16-wide
@@ -76,6 +77,57 @@ def test_the_hash_is_the_same_in_another_process_with_another_hash_seed():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     indices, data = json.loads(out.stdout)
     assert indices == here.indices.tolist() and data == here.data.tolist()
+
+
+#: Texts that stress the byte arithmetic: white-space runs (collapsed) and lone newlines and tabs (kept), every
+#: UTF-8 width (1 to 4 bytes), combining marks, and texts shorter than the longest n-gram.
+AWKWARD_TEXTS = [
+    "",
+    "a",
+    " ",
+    "ab",
+    "\t\t x\n y  z",
+    "ab\r\n\r\ncd",
+    "naïve café — “quoted” …",
+    "中文字符 ok",
+    "😀😀 emoji 🇫🇷",
+    "e\u0301",
+    "Ωμέγα\u00a0\u00a0nbsp",
+    "x" * 5000,
+]
+
+
+@pytest.mark.parametrize(
+    ("ngram_range", "buckets"), [((1, 4), 2**18), ((2, 5), 1000), ((1, 1), 7), ((3, 3), 2**20)]
+)
+def test_character_ngrams_land_in_the_buckets_of_scikit_learns_hashing_vectorizer(
+    reddit_posts, enron_posts, ngram_range, buckets
+):
+    texts = list(reddit_posts["text"]) + list(enron_posts["text"][:300]) + AWKWARD_TEXTS
+    reference = HashingVectorizer(
+        analyzer="char",
+        ngram_range=ngram_range,
+        n_features=buckets,
+        lowercase=False,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    ).transform(texts)
+    reference.sort_indices()
+    ours = char_ngram_counts(texts, ngram_range, buckets)
+    assert sum(not t.isascii() for t in texts) > 50  # the multi-byte paths are exercised, not only ASCII
+    assert ours.has_sorted_indices and ours.dtype == np.float32
+    np.testing.assert_array_equal(ours.indptr, reference.indptr)
+    np.testing.assert_array_equal(ours.indices, reference.indices)
+    np.testing.assert_array_equal(ours.data, reference.data)
+
+
+def test_the_vectorised_murmurhash_is_scikit_learns_for_every_key_length():
+    rng = np.random.default_rng(0)
+    for width in range(1, 18):
+        keys = rng.integers(0, 256, size=(50, width), dtype=np.uint8)
+        expected = [murmurhash3_32(bytes(k), seed=0, positive=True) for k in keys]
+        assert murmurhash3_32_rows(keys).tolist() == expected
 
 
 def test_only_the_rows_of_the_ngrams_in_the_batch_get_gradients():
