@@ -71,6 +71,22 @@ def test_the_projection_is_pca_of_the_base_vectors_centred_as_the_base_centres(c
     np.testing.assert_allclose(gram, np.eye(16), atol=2e-3)
 
 
+def test_a_compact_model_over_ngrams_embeds_chunk_by_chunk_as_it_would_at_once(compact, posts, monkeypatch):
+    """The projection is applied per chunk of accounts (never every account's 16,512-d vector at once); with
+    chunks of 7 accounts the vectors are those of projecting all the base's vectors together."""
+    import authorid.encoders.ngram as ngram
+
+    model = load_model(compact.path)
+    at_once = model.encoder.project(load_model("style").embed_accounts(posts).vectors)
+    monkeypatch.setattr(ngram, "EMBED_CHUNK_GROUPS", 7)
+    calls = []
+    project = model.encoder.project
+    monkeypatch.setattr(model.encoder, "project", lambda rows: calls.append(len(rows)) or project(rows))
+    chunked = model.embed_accounts(posts).vectors
+    assert calls == [7] * 5 + [5]
+    np.testing.assert_allclose(chunked, at_once, atol=1e-6)
+
+
 def test_fixed_to_centres_later_accounts_like_the_enrolled_ones(compact, posts):
     model = load_model(compact.path)
     everyone = model.embed_accounts(posts)

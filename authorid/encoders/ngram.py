@@ -40,7 +40,7 @@ import copy
 import json
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -272,20 +272,49 @@ class NgramEncoder(nn.Module):
         )
 
     @torch.no_grad()
-    def embed_groups(self, texts: Sequence[str], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    def embed_groups(
+        self,
+        texts: Sequence[str],
+        groups: np.ndarray,
+        n_groups: int,
+        *,
+        then: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> np.ndarray:
         """One unit vector per group of posts, from the group's summed counts: float32 (n_groups, dim). Centred
         on these groups' own mean when `centre` is "corpus" and there are MIN_CENTRE_GROUPS or more with text;
-        otherwise on the stored mean. A group without any n-gram gets a zero vector (never NaN)."""
+        otherwise on the stored mean. A group without any n-gram gets a zero vector (never NaN). `then`: see
+        `embed_summed`."""
         self._require_fitted()
         summed = summed_counts(self.counts(texts), np.asarray(groups, dtype=np.int64), n_groups)
-        return self.embed_summed(summed)
+        return self.embed_summed(summed, then=then)
 
     @torch.no_grad()
-    def embed_summed(self, summed: sp.csr_matrix) -> np.ndarray:
-        """`embed_groups` for groups' summed counts (rows of `summed_counts`)."""
-        raw, has_text = self.raw_paths(summed)
-        # In place: a second (accounts x dim) array is 7.5 GB for the 114k accounts of the Reddit dump.
-        return self.vectors_of(raw, has_text, self.centre_for(raw, has_text), out=raw)
+    def embed_summed(
+        self, summed: sp.csr_matrix, *, then: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> np.ndarray:
+        """`embed_groups` for groups' summed counts (rows of `summed_counts`). With `then` (a compact model's
+        projection), `then(vectors)` computed chunk by chunk, so that the full-width vectors of every group
+        (7.5 GB for the 114k accounts of the Reddit dump) are never held at once: the paths are computed twice,
+        once to sum the centre and once to finish each chunk, with the same chunks, so the same vectors."""
+        if then is None:
+            raw, has_text = self.raw_paths(summed)
+            # In place: a second (accounts x dim) array is 7.5 GB for the Reddit dump's accounts.
+            return self.vectors_of(raw, has_text, self.centre_for(raw, has_text), out=raw)
+        chunks = [
+            slice(start, start + EMBED_CHUNK_GROUPS)
+            for start in range(0, summed.shape[0], EMBED_CHUNK_GROUPS)
+        ]
+        total, count = np.zeros(self.dim, dtype=np.float64), 0
+        for rows in chunks:
+            raw, has_text = self.raw_paths(summed[rows])
+            total += (raw if has_text.all() else raw[has_text]).sum(0, dtype=np.float64)
+            count += int(has_text.sum())
+        centre = self.centre_from_sum(total, count)
+        parts = []
+        for rows in chunks:
+            raw, has_text = self.raw_paths(summed[rows])
+            parts.append(then(self.vectors_of(raw, has_text, centre, out=raw)))
+        return np.concatenate(parts) if parts else then(np.zeros((0, self.dim), dtype=np.float32))
 
     @torch.no_grad()
     def raw_paths(self, summed: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:

@@ -118,7 +118,10 @@ class ProjectedEncoder:
         return out
 
     def embed_groups(self, texts: Sequence[str], groups: np.ndarray, n_groups: int) -> np.ndarray:
-        """One unit vector per group of posts: the base's group vector, projected."""
+        """One unit vector per group of posts: the base's group vector, projected (over an n-gram base, chunk by
+        chunk: `NgramEncoder.embed_summed`)."""
+        if getattr(self.base, "kind", None) == "ngram":
+            return self.base.encoder.embed_groups(list(texts), groups, n_groups, then=self.project)
         return self.project(self.base.embed_groups(list(texts), groups, n_groups))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
