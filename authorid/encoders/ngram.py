@@ -307,7 +307,7 @@ class NgramEncoder(nn.Module):
         total, count = np.zeros(self.dim, dtype=np.float64), 0
         for rows in chunks:
             raw, has_text = self.raw_paths(summed[rows])
-            total += (raw if has_text.all() else raw[has_text]).sum(0, dtype=np.float64)
+            total += _sum_of_rows_with_text(raw, has_text)
             count += int(has_text.sum())
         centre = self.centre_from_sum(total, count)
         parts = []
@@ -334,12 +334,7 @@ class NgramEncoder(nn.Module):
     def centre_for(self, raw: np.ndarray, has_text: np.ndarray) -> np.ndarray:
         """The centre these groups are embedded with: their own mean when `centre` is "corpus" and at least
         MIN_CENTRE_GROUPS have text, else the stored one (trained part, then sketch part)."""
-        total = np.zeros(raw.shape[1], dtype=np.float64)
-        for start in range(0, len(raw), EMBED_CHUNK_GROUPS):  # no copy of `raw` (7.5 GB on the Reddit dump)
-            chunk = raw[start : start + EMBED_CHUNK_GROUPS]
-            keep = has_text[start : start + EMBED_CHUNK_GROUPS]
-            total += (chunk if keep.all() else chunk[keep]).sum(0, dtype=np.float64)
-        return self.centre_from_sum(total, int(has_text.sum()))
+        return self.centre_from_sum(_sum_of_rows_with_text(raw, has_text), int(has_text.sum()))
 
     def centre_from_sum(self, total: np.ndarray, count: int) -> np.ndarray:
         """`centre_for` from the sum (float64) of the raw rows that have text and their count: what shards
@@ -476,6 +471,16 @@ class NgramEncoder(nn.Module):
     def _require_fitted(self) -> None:
         if not self.fitted:
             raise ValueError("the NgramEncoder has no idf yet; call fit(texts) or NgramEncoder.load")
+
+
+def _sum_of_rows_with_text(raw: np.ndarray, has_text: np.ndarray) -> np.ndarray:
+    """The float64 sum of the rows of `raw` that have text, EMBED_CHUNK_GROUPS rows at a time: never a copy of
+    `raw` (7.5 GB on the Reddit dump), and the same additions whether `raw` is every group or one chunk."""
+    total = np.zeros(raw.shape[1], dtype=np.float64)
+    for start in range(0, len(raw), EMBED_CHUNK_GROUPS):
+        chunk, keep = raw[start : start + EMBED_CHUNK_GROUPS], has_text[start : start + EMBED_CHUNK_GROUPS]
+        total += (chunk if keep.all() else chunk[keep]).sum(0, dtype=np.float64)
+    return total
 
 
 def summed_counts(counts: sp.csr_matrix, groups: np.ndarray, n_groups: int) -> sp.csr_matrix:
