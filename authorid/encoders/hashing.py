@@ -74,13 +74,32 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
         )
     else:
         parts = [_count_chunk((params, chunk)) for chunk in chunks]
-    out = sp.vstack(parts, format="csr", dtype=np.float32)
+    return _stacked(parts, sum(params[k] for k in ("char_buckets", "word_buckets")))
+
+
+def _stacked(parts: list[sp.csr_matrix], width: int) -> sp.csr_matrix:
+    """The chunks' rows one under the other, each array joined while the chunks' copies of the others are
+    already let go: about 1.5x the counts' size at the peak, where `sp.vstack` takes 2-3x (5 GB for the
+    Reddit training pool's 236M non-zeros)."""
+    rows = sum(part.shape[0] for part in parts)
+    nnz = sum(part.nnz for part in parts)
+    index_type = np.int32 if max(nnz, width) < np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(rows + 1, dtype=index_type)
+    np.cumsum(np.concatenate([np.diff(part.indptr) for part in parts] or [[]]), out=indptr[1:])
+    data = [part.data for part in parts]
+    indices = [part.indices for part in parts]
+    parts.clear()
+    data = np.concatenate(data or [[]]).astype(np.float32, copy=False)
+    indices = np.concatenate(indices or [[]]).astype(index_type, copy=False)
+    out = sp.csr_matrix((data, indices, indptr), shape=(rows, width))
     out.sort_indices()
     return out
 
 
 def _count_chunk(args: tuple[dict, list[str]]) -> sp.csr_matrix:
     params, texts = args
+    if not texts:  # HashingVectorizer cannot transform an empty list
+        return sp.csr_matrix((0, params["char_buckets"] + params["word_buckets"]), dtype=np.float32)
     texts = [t if t.isascii() else _encodable(t) for t in texts]
     blocks = [char_ngram_counts(texts, params["char_ngrams"], params["char_buckets"])]
     blocks += [v.transform(texts) for v in vectorizers(params)[1:]]
