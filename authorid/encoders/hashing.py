@@ -78,9 +78,9 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
 
 
 def _stacked(parts: list[sp.csr_matrix], width: int) -> sp.csr_matrix:
-    """The chunks' rows one under the other, each array joined while the chunks' copies of the others are
-    already let go: about 1.5x the counts' size at the peak, where `sp.vstack` takes 2-3x (5 GB for the
-    Reddit training pool's 236M non-zeros)."""
+    """The chunks' rows one under the other, each array joined after the chunks' references to it are let go,
+    and no float32 copy afterwards (`sp.vstack` makes one): counting 517,799 Reddit posts peaked at 6.29 GB
+    this way, 6.65 GB with `sp.vstack`."""
     rows = sum(part.shape[0] for part in parts)
     nnz = sum(part.nnz for part in parts)
     index_type = np.int32 if max(nnz, width) < np.iinfo(np.int32).max else np.int64
@@ -102,7 +102,7 @@ def _count_chunk(args: tuple[dict, list[str]]) -> sp.csr_matrix:
         return sp.csr_matrix((0, params["char_buckets"] + params["word_buckets"]), dtype=np.float32)
     texts = [t if t.isascii() else _encodable(t) for t in texts]
     blocks = [char_ngram_counts(texts, params["char_ngrams"], params["char_buckets"])]
-    blocks += [v.transform(texts) for v in vectorizers(params)[1:]]
+    blocks += [v.transform(texts) for v in vectorizers(params)[1:]]  # the word block, if any
     return sp.hstack(blocks, format="csr", dtype=np.float32)
 
 

@@ -353,15 +353,16 @@ class NgramEncoder(nn.Module):
         centre = np.asarray(centre, dtype=np.float32)
         out = np.zeros_like(raw) if out is None else out
         # `_combine` in numpy, in place, chunk by chunk: the same vectors with one pass over memory per step.
-        weights = [(0, p["dim"], 1.0), (p["dim"], self.dim, 1.0)]
+        # (first column, end column, weight) of the trained path and of the sketch; an empty one is skipped.
+        paths = [(0, p["dim"], 1.0), (p["dim"], self.dim, 1.0)]
         if p["dim"] and p["sketch_dim"]:
-            weights = [(0, p["dim"], math.sqrt(p["mix"])), (p["dim"], self.dim, math.sqrt(1 - p["mix"]))]
+            paths = [(0, p["dim"], math.sqrt(p["mix"])), (p["dim"], self.dim, math.sqrt(1 - p["mix"]))]
         for start in range(0, len(raw), EMBED_CHUNK_GROUPS):
             chunk = out[start : start + EMBED_CHUNK_GROUPS]
             if out is not raw:
                 chunk[:] = raw[start : start + EMBED_CHUNK_GROUPS]
             chunk -= centre
-            for first, stop, weight in weights:
+            for first, stop, weight in paths:
                 if stop > first:
                     part = chunk[:, first:stop]
                     # In float64: a float32 sum of 16k squares is off by ~1e-6, which `explain`'s exact
