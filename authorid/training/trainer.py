@@ -505,7 +505,7 @@ def build_ngram_encoder(cfg: TrainConfig, posts) -> tuple[NgramEncoder, sp.csr_m
             if sample is None or n <= sample
             else np.sort(np.random.default_rng([cfg.run.seed, 5]).choice(n, size=sample, replace=False))
         )
-        encoder.fit(counts=counts[rows])
+        encoder.fit(counts=counts, rows=rows)
     logger.info(
         "n-gram counts of %d training posts (%d non-zeros) in %.1f s",
         counts.shape[0],

@@ -15,7 +15,7 @@ import torch
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
-from authorid.encoders import NgramEncoder, NgramModelError
+from authorid.encoders import NgramEncoder, NgramModelError, hashing
 from authorid.encoders.hashing import char_ngram_counts, count_ngrams, murmurhash3_32_rows
 from authorid.encoders.ngram import summed_counts
 
@@ -128,6 +128,31 @@ def test_the_vectorised_murmurhash_is_scikit_learns_for_every_key_length():
         keys = rng.integers(0, 256, size=(50, width), dtype=np.uint8)
         expected = [murmurhash3_32(bytes(k), seed=0, positive=True) for k in keys]
         assert murmurhash3_32_rows(keys).tolist() == expected
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_counts_cut_into_chunks_are_joined_row_for_row(monkeypatch, reddit_posts, jobs):
+    texts = list(reddit_posts["text"][:500]) + AWKWARD_TEXTS
+    params = NgramEncoder(**SMALL).params  # char and word blocks
+    whole = count_ngrams(params, texts)
+    monkeypatch.setattr(hashing, "CHUNK_POSTS", 37)  # 14 chunks, the last one short
+    chunked = count_ngrams(params, texts, jobs=jobs)
+    assert chunked.shape == whole.shape and chunked.has_sorted_indices and chunked.dtype == np.float32
+    np.testing.assert_array_equal(chunked.indptr, whole.indptr)
+    np.testing.assert_array_equal(chunked.indices, whole.indices)
+    np.testing.assert_array_equal(chunked.data, whole.data)
+
+
+def test_fitting_on_a_sample_of_rows_equals_fitting_on_a_copy_of_them(reddit_posts):
+    encoder = NgramEncoder(**SMALL)
+    counts = encoder.counts(list(reddit_posts["text"][:600]))
+    rows = np.sort(np.random.default_rng(3).choice(600, size=250, replace=False))
+    on_rows = NgramEncoder(**SMALL).fit(counts=counts, rows=rows)
+    on_copy = NgramEncoder(**SMALL).fit(counts=counts[rows])
+    on_all = NgramEncoder(**SMALL).fit(counts=counts)
+    torch.testing.assert_close(on_rows.idf, on_copy.idf, rtol=0, atol=0)
+    torch.testing.assert_close(on_rows.centre_sketch, on_copy.centre_sketch, rtol=1e-6, atol=1e-7)
+    assert not torch.equal(on_rows.idf, on_all.idf)  # the sample is what was fitted, not the whole corpus
 
 
 def test_only_the_rows_of_the_ngrams_in_the_batch_get_gradients():
