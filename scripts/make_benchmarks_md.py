@@ -339,6 +339,40 @@ def pretrained_section(pretrained: dict) -> list[str]:
     return [*out, ""]
 
 
+def train_pool_section(train_pool: dict) -> list[str]:
+    """Training the default model on Reddit's whole training pool: time and peak memory
+    (scripts/bench_train_pool.py)."""
+    if not train_pool:
+        return []
+    r, t = train_pool["results"], train_pool["targets"]
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "missed"
+
+    tree_ok = r["peak_rss_process_tree_mb"] <= t["peak_mb"]
+    largest_ok = r["peak_rss_largest_process_mb"] <= t["peak_mb"]
+    return [
+        "## Training the default model on the whole Reddit pool",
+        "",
+        f"`{train_pool.get('command')}`, updated {train_pool.get('updated')};"
+        f" {_machine_of({'machine': train_pool.get('machine_at_start', {})})}. {train_pool.get('description')}",
+        "",
+        "| training posts | count non-zeros | featurise s | train s | featurise + train s | steps"
+        " | peak RSS, largest process | peak RSS, process tree | whole script s |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {r['training_posts']:,} | {r['count_nonzeros']:,} | {r['featurise_s']:.1f} | {r['train_s']:.1f} |"
+        f" {r['featurise_plus_train_s']:.1f} | {r['steps']:,} | {r['peak_rss_largest_process_mb']:,} MB |"
+        f" {r['peak_rss_process_tree_mb']:,} MB (at {r['peak_rss_process_tree_at_s']:.0f} s) |"
+        f" {r['script_wall_s']:.0f} |",
+        "",
+        f"Targets (issue 13): featurise + train <= {t['featurise_plus_train_s']} s:"
+        f" {met(r['featurise_plus_train_s'] <= t['featurise_plus_train_s'])}; peak <= {t['peak_mb']:,} MB:"
+        f" {met(largest_ok)} for the largest process, {met(tree_ok)} for the process tree (the script and its"
+        " n-gram counting workers together).",
+        "",
+    ]
+
+
 def persons_section(persons: dict) -> list[str]:
     """Clustering held-out Reddit accounts into persons, every method (scripts/bench_persons.py)."""
     if not persons:
@@ -852,6 +886,7 @@ def render(
         lines += ["## Headline", "", *headline(quality), ""]
     lines += quality_section(quality)
     lines += pretrained_section(pretrained or {})
+    lines += train_pool_section(_load("train_pool"))
     lines += sizes_section(sizes or {})
     lines += persons_section(persons or {})
     lines += explain_section(explain or {})

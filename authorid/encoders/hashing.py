@@ -12,22 +12,30 @@ once. A test holds it equal to `HashingVectorizer` on real posts of every script
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
+from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.feature_extraction.text import HashingVectorizer
 
 #: Words and single punctuation marks: "don't!!" -> "don", "'", "t", "!", "!" (punctuation habits are style).
 WORD_PATTERN = r"(?u)\w+|[^\w\s]"
-#: Posts counted per task; inputs of more than one chunk are spread over processes.
-CHUNK_POSTS = 10_000
+#: Posts counted per task; inputs of more than one chunk are spread over processes. A worker's peak grows with
+#: its chunk (60,000 Reddit posts: 0.55 GB a worker with chunks of 5,000, 0.9 GB with 10,000, at the same speed).
+CHUNK_POSTS = 5_000
 #: What `HashingVectorizer`'s char analyzer does before cutting n-grams: a run of two or more white-space
 #: characters becomes one space (a single newline or tab stays as it is).
 WHITE_SPACE_RUN = re.compile(r"\s\s+")
+#: glibc, whose `malloc_trim` gives freed heap pages back (`_give_back_freed_memory`); None elsewhere.
+try:
+    _LIBC = ctypes.CDLL("libc.so.6")
+    _LIBC.malloc_trim  # noqa: B018 (glibc only: musl and macOS have no malloc_trim)
+except (OSError, AttributeError):
+    _LIBC = None
 
 
 def vectorizers(params: dict) -> list[HashingVectorizer]:
@@ -59,8 +67,10 @@ def vectorizers(params: dict) -> list[HashingVectorizer]:
 def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None) -> sp.csr_matrix:
     """Hashed n-gram counts per post: CSR float32 (len(texts), char_buckets + word_buckets), indices sorted.
 
-    Inputs larger than CHUNK_POSTS are counted in chunks on `jobs` worker processes (default: the CPUs), run by
-    joblib's loky backend: fresh processes (safe beside torch's threads) that do not re-run the caller's script.
+    Inputs larger than CHUNK_POSTS are counted in chunks on `jobs` worker processes (default: the CPUs) of a
+    pool made for this call, loky's (vendored by joblib): fresh processes, safe beside torch's threads, that do
+    not re-run the caller's script. They exit when the counting ends: an idle worker still holds ~0.45 GB (its
+    imports and a heap it does not give back), beside every post's counts in the caller.
     """
     texts = list(texts)
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
@@ -69,9 +79,8 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
     chunks = [texts[i : i + CHUNK_POSTS] for i in range(0, len(texts), CHUNK_POSTS)] or [[]]
     jobs = min(jobs or os.cpu_count() or 1, len(chunks))
     if jobs > 1:
-        parts = Parallel(n_jobs=jobs, backend="loky")(
-            delayed(_count_chunk)((params, chunk)) for chunk in chunks
-        )
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            parts = list(pool.map(_count_chunk, [(params, chunk) for chunk in chunks]))
     else:
         parts = [_count_chunk((params, chunk)) for chunk in chunks]
     return _stacked(parts, sum(params[k] for k in ("char_buckets", "word_buckets")))
@@ -98,9 +107,18 @@ def _stacked(parts: list[sp.csr_matrix], width: int) -> sp.csr_matrix:
         indices[at : at + size] = part.indices
         row, at = row + n, at + size
         del part  # the list held the only other reference: the chunk's arrays go back now
+        _give_back_freed_memory()
     out = sp.csr_matrix((data, indices, indptr), shape=(rows, width))
     out.sort_indices()
     return out
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap's free pages to the system (glibc's `malloc_trim`; elsewhere nothing). A chunk's arrays
+    (a few MB to 30 MB) live in the heap, and glibc keeps their pages once freed: without this, joining the
+    counts of 150,000 Reddit posts (0.7 GB) peaked 0.65 GB higher, as if no chunk had been let go."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _count_chunk(args: tuple[dict, list[str]]) -> sp.csr_matrix:
