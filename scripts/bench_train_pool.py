@@ -130,11 +130,12 @@ def main() -> None:
             "steps": training["steps"],
             "posts_seen": training["posts_seen"],
             "script_wall_s": round(wall, 1),
-            "peak_rss_largest_process_mb": round(largest_mb),
-            "peak_rss_process_tree_mb": round(watcher.peak_mb),
+            "peak_rss_largest_process_mib": round(largest_mb),
+            "peak_rss_process_tree_mib": round(watcher.peak_mb),
             "peak_rss_process_tree_at_s": round(watcher.peak_at_s, 1),
         },
-        "targets": {"featurise_plus_train_s": 600, "peak_mb": 6144},
+        # issue 13: <= 10 minutes and <= 6 GB, read as 10^9 bytes (5,722 MiB), the stricter of the two readings
+        "targets": {"featurise_plus_train_s": 600, "peak_mib": 5722},
         "machine_at_start": started_on,
     }
     path = save_stamped(args.out, result, command="python scripts/bench_train_pool.py")
