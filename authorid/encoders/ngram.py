@@ -68,7 +68,7 @@ MIN_CENTRE_GROUPS = 20
 NORM_EPS = 1e-12
 #: Posts per pseudo-group when the stored mean is fitted on posts without accounts (`fit`).
 CENTRE_POSTS_PER_GROUP = 8
-#: Posts whose n-grams are counted at a time when fitting the idf (a bounded copy of their counts).
+#: Posts whose document frequencies are tallied at a time when fitting the idf (a bounded copy of their counts).
 FIT_CHUNK_POSTS = 20_000
 
 

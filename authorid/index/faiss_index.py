@@ -4,15 +4,16 @@
   added at any time. `ef_search` (faiss efSearch) trades recall for speed at query time.
 - "ivf": an IVF index over a flat inner-product quantiser with `nlist` k-means cells (Jégou et al. 2011),
   trained on the first vectors enrolled (nlist defaults to 2·sqrt(n), at least 39 training points per cell
-  as faiss recommends). `nprobe` cells are scanned per query; by default one cell in 4 (at least 16), fixed
-  when the cells are trained. Measured on Reddit-grown compact vectors (BENCHMARKS.md, one million
+  as faiss recommends). `nprobe` cells are scanned per query; by default PROBE_SHARE of them (at least
+  16), fixed when the cells are trained. Measured on Reddit-grown compact vectors (BENCHMARKS.md, one million
   accounts): 128 of 632 cells found 0.992 of the exact top 10 at 100k accounts in 1.7 ms, 512 of 2,000 found
   0.994 at 1M; a constant nprobe loses recall as nlist grows (16 of 1,264 cells found 0.67 at 100k).
   The cells store the vectors as float16 (`storage`, faiss `IndexIVFScalarQuantizer` QT_fp16): a scan is
   bound by the memory it reads, so half the bytes make it faster, and the index is half the size; a cosine
   comes back within 2e-4 of the float32 one (the 1M benchmark vectors). A query alone is split over
   faiss's threads by cell (`parallel_mode` 1); a batch is split by query. Together, at 1M accounts: 7.0 ms
-  at nprobe 512 (recall 0.993), against 22 ms with float32 cells and one thread a query (docs/scale.md).
+  at nprobe 512 (recall 0.993), against 22 ms with float32 cells and one thread a query; the default 352 of
+  2,000 cells: recall 0.991 in 4.2 ms (docs/scale.md).
 - Growth: the cells are trained once. Enrolling more (`add`) keeps the share of the space each query scans,
   so recall holds, but every cell grows, and so does each query's time; past GROWTH_LIMIT times the trained
   size a rebuild (more cells) is advised (`needs_rebuild`).
@@ -50,9 +51,16 @@ STORAGES = ("float16", "float32")
 GROWTH_LIMIT = 4
 
 
+#: Share of an IVF index's cells scanned per query by default. The share that reaches recall@10 0.99 was the
+#: same at 100k and 1M accounts (Reddit-grown compact vectors, ties counted as found): 352 of 2,000 cells gave
+#: 0.9906 at 1M in 4.2 ms on 2 cores, 128 of 632 gave 0.9927 at 100k (BENCHMARKS.md, docs/scale.md).
+PROBE_SHARE = 0.176
+
+
 def default_nprobe(nlist: int) -> int:
-    """IVF cells scanned per query when none is asked for: one in 4, at least 16 (all, for small indexes)."""
-    return min(nlist, max(16, nlist // 4))
+    """IVF cells scanned per query when none is asked for: PROBE_SHARE of them, at least 16 (all, for small
+    indexes)."""
+    return min(nlist, max(16, round(nlist * PROBE_SHARE)))
 
 
 class FaissIndex:

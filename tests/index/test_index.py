@@ -88,7 +88,7 @@ def test_an_ivf_index_saved_with_float32_cells_loads_as_float32(tmp_path):
 def test_ivf_default_nprobe_scales_with_the_cells_and_is_saved(tmp_path):
     from authorid.index.faiss_index import default_nlist, default_nprobe
 
-    assert [default_nprobe(n) for n in (10, 16, 100, 256, 632, 2000)] == [10, 16, 25, 64, 158, 500]
+    assert [default_nprobe(n) for n in (10, 16, 100, 256, 632, 2000)] == [10, 16, 18, 45, 111, 352]
     assert [default_nlist(n) for n in (1000, 100_000, 1_000_000)] == [25, 632, 2000]
     index = build_index(clustered(2000), kind="ivf", model_identity=IDENTITY)
     assert index.params["nlist"] == 51 and index.nprobe == index.params["nprobe"] == 16
