@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import time
 from pathlib import Path
 
 import numpy as np
-from benchlib.machine import machine
+from benchlib.machine import machine, rss_mb
 
 from authorid.encoders import AccountVectors
 from authorid.index import build_index
@@ -40,14 +39,6 @@ def synthetic(
         block = block + 0.6 * rng.standard_normal(size=block.shape, dtype=np.float32)
         vectors[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return vectors, centres
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def median_latency_ms(index, queries: np.ndarray, k: int = 10) -> float:

@@ -44,7 +44,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
-from benchlib.machine import machine  # noqa: E402
+from benchlib.machine import machine, rss_mb  # noqa: E402
 from benchlib.results import load_results, save_stamped  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,13 +55,6 @@ SECTIONS = ("compact", "vectors", "index", "cluster")
 POSTS_PER_PSEUDO = 8
 K = 10
 logger = logging.getLogger("bench_million")
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def peak_rss_mb() -> float:

@@ -26,23 +26,13 @@ import threading
 import time
 from pathlib import Path
 
-from benchlib.machine import machine
+from benchlib.machine import machine, rss_mb
 from benchlib.results import save_stamped
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "train_pool.json"
 COUNTS_LINE = re.compile(r"n-gram counts of (\d+) training posts \((\d+) non-zeros\) in ([\d.]+) s")
 POLL_S = 0.25
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return 0.0
 
 
 def _tree(pid: int) -> list[int]:
@@ -69,7 +59,7 @@ class TreeWatcher(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            total = sum(_rss_mb(p) for p in _tree(self.pid))
+            total = sum(rss_mb(p) for p in _tree(self.pid))
             if total > self.peak_mb:
                 self.peak_mb, self.peak_at_s = total, time.perf_counter() - self.started
             self.done.wait(POLL_S)

@@ -185,11 +185,7 @@ class NgramEncoder(nn.Module):
         self.idf.copy_(torch.from_numpy(idf.astype(np.float32)))
         self.fitted = True
         groups = np.arange(len(rows)) // CENTRE_POSTS_PER_GROUP
-        membership = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (groups, rows)),
-            shape=(int(groups[-1]) + 1, counts.shape[0]),
-        )
-        self.fit_centre((membership @ counts).tocsr())
+        self.fit_centre(summed_counts(counts, groups, int(groups[-1]) + 1, rows=rows))
         return self
 
     @torch.no_grad()
@@ -503,11 +499,18 @@ def _sum_of_rows_with_text(raw: np.ndarray, has_text: np.ndarray) -> np.ndarray:
     return total
 
 
-def summed_counts(counts: sp.csr_matrix, groups: np.ndarray, n_groups: int) -> sp.csr_matrix:
-    """Row g = the sum of the counts of the posts in group g (`groups[i]` is post i's group): CSR."""
+def summed_counts(
+    counts: sp.csr_matrix, groups: np.ndarray, n_groups: int, *, rows: np.ndarray | None = None
+) -> sp.csr_matrix:
+    """Row g = the sum of the counts of the posts in group g (`groups[i]` is post i's group): CSR. With `rows`,
+    `groups[i]` is the group of post `rows[i]` and the other posts are left out, without copying `counts`."""
+    if rows is None:
+        if len(groups) != counts.shape[0]:
+            raise ValueError(f"{len(groups)} groups given for {counts.shape[0]} posts")
+        rows = np.arange(len(groups))
     membership = sp.csr_matrix(
-        (np.ones(len(groups), dtype=np.float32), (groups, np.arange(len(groups)))),
-        shape=(n_groups, len(groups)),
+        (np.ones(len(groups), dtype=np.float32), (groups, rows)),
+        shape=(n_groups, counts.shape[0]),
     )
     return (membership @ counts).tocsr()
 

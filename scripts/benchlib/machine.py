@@ -80,3 +80,18 @@ def short_description() -> str:
     gpu = f", {info['gpu']}" if info.get("gpu") else ", no GPU"
     load = os.getloadavg()[0]
     return f"{info['cores_usable']} cores {info['cpu']}, {info['memory_gib']} GiB{gpu}, load {load:.1f}"
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process now (VmRSS), MiB; 0 for a process that is gone. Without /proc (not Linux),
+    this process's peak (ru_maxrss) is the nearest figure there is."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        if pid == "self":
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return 0.0
