@@ -122,7 +122,12 @@ def score_command(
 ) -> None:
     """Calibrated P(same person) and a decision (same / different / abstain) for each account pair."""
     from authorid.workflows.common import check_output_file, load_vectors, model_for  # deferred: loads torch
-    from authorid.workflows.score import no_calibration_message, resolve_calibration, score  # deferred
+    from authorid.workflows.score import (  # deferred
+        carries_calibration,
+        no_calibration_message,
+        resolve_calibration,
+        score,
+    )
 
     need_corpus_or_vectors(corpus, vectors)
     if prior is not None and not 0 < prior < 1:
@@ -131,7 +136,7 @@ def score_command(
         raise FileNotFoundError(f"--pairs {pairs}: no such file")
     check_output_file(out, overwrite=overwrite)
     hint = f"{model} {corpus or 'CORPUS'}"
-    if calibration is None and not Path(model).is_dir():  # only a model folder can carry a calibration
+    if calibration is None and not carries_calibration(model):  # said before reading anything
         raise ValueError(no_calibration_message(model, hint))
     posts = None
     if corpus is not None:

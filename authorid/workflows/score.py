@@ -11,6 +11,7 @@ from authorid.errors import InputError
 from authorid.evidence.habits import pair_reasons
 from authorid.io import atomic_write_text
 from authorid.model import StyleModel
+from authorid.pretrained import is_packaged
 from authorid.vectors import AccountVectors
 from authorid.verification.calibrator import Calibrator, check_prior
 from authorid.workflows.common import check_calibration_model, load_calibration
@@ -28,6 +29,11 @@ def resolve_calibration(calibration: Path | None, model: StyleModel, *, hint: st
     if model.calibration is not None:
         return model.calibration
     raise ValueError(no_calibration_message(model.name, hint))
+
+
+def carries_calibration(spec: str) -> bool:
+    """Whether MODEL can carry its own calibration: a model folder, or a packaged model (one that ships)."""
+    return Path(spec).is_dir() or is_packaged(spec)
 
 
 def no_calibration_message(model: str, hint: str) -> str:

@@ -184,3 +184,18 @@ def test_score_prior_moves_every_probability_by_bayes_rule(calibration, tmp_path
     assert (after <= before).all()
     bad = runner.invoke(app, [*args, "-o", str(tmp_path / "x.csv"), "--prior", "1.5"])
     assert bad.exit_code == 2 and "--prior must be between 0 and 1" in bad.output
+
+
+def test_score_with_a_packaged_model_uses_its_shipped_calibration(tmp_path):
+    """`style` ships a calibration.json: `score style` without --calibration uses it (it was refused as if the
+    model carried none)."""
+    from authorid.model import load_model
+
+    pairs = write_pairs(tmp_path / "pairs.csv", PAIRS[:2])
+    out = tmp_path / "scores.csv"
+    result = runner.invoke(app, ["score", "style", "enron_demo", "--pairs", str(pairs), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    shipped = load_model("style").calibration
+    cosines = np.array([float(r["cosine"]) for r in rows])
+    np.testing.assert_allclose([float(r["probability"]) for r in rows], shipped.predict(cosines), atol=2e-6)
