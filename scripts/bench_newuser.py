@@ -35,23 +35,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchlib.commands import run_authorid  # noqa: E402
+from benchlib.commands import authorid_json as authorid  # noqa: E402
+from benchlib.commands import write_jsonl  # noqa: E402
 from benchlib.results import save_stamped  # noqa: E402
 from benchlib.settings import PROFILES, load_setting  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "newuser.json"
 N_DIFFERENT, N_HALVES = 40, 200
-
-
-def authorid(*args: str) -> dict:
-    """The `--json` summary of `authorid ARGS`."""
-    return run_authorid(*args, "--json", echo=False).summary()
-
-
-def write_jsonl(path: Path, records: list[dict]) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for record in records:
-            f.write(json.dumps(record) + "\n")
 
 
 def write_pairs(path: Path, pairs: list[tuple[str, str]]) -> None:

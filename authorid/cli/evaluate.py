@@ -130,8 +130,8 @@ def evaluate_command(
     console.print(f"report:  {run['outputs']['report']}", soft_wrap=True)
 
 
-_HEADLINE_KEYS = {"mrr", "pool_size", "auc", "eer", "ece", "overall", "bcubed_f1", "ari", "n_pred", "accuracy",
-                  "macro_f1", "auroc_known_vs_unknown"}  # fmt: skip
+_HEADLINE_KEYS = {"mrr", "pool_size", "auc", "eer", "ece", "ece_floor", "overall", "bcubed_f1", "ari", "n_pred",
+                  "accuracy", "macro_f1", "auroc_known_vs_unknown"}  # fmt: skip
 
 
 def _ks(text: str | None) -> tuple[int, ...] | None:

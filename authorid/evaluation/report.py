@@ -112,6 +112,8 @@ _HEADLINES = {
         ("verification", "auc", "ROC AUC"),
         ("verification", "eer", "EER"),
         ("verification", "ece", "ECE"),
+        # what a perfectly calibrated verifier would score on as many pairs: an ECE near it is sampling noise
+        ("verification", "ece_floor", "ECE if perfectly calibrated"),
         ("verification", "overall", "PAN overall"),
     ],
     "clustering": [

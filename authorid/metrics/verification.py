@@ -25,7 +25,9 @@ __all__ = [
     "ReliabilityCurve",
     "brier_complement",
     "brier_score",
+    "EceNoiseFloor",
     "c_at_1",
+    "ece_noise_floor",
     "eer",
     "expected_calibration_error",
     "f1",
@@ -162,8 +164,9 @@ def verification_metrics(scores: ArrayLike, labels: ArrayLike) -> dict[str, floa
     """All PAN verification metrics plus EER, ECE and counts.
 
     Keys: ``auc, c@1, f1, f_05_u, brier`` (the complement, as PAN reports it), ``overall`` (their mean),
-    ``brier_score`` (the plain mean squared error), ``eer``, ``ece``, ``n_pairs``, ``n_positive``,
-    ``n_non_answers``. Unlike PAN the values are not rounded.
+    ``brier_score`` (the plain mean squared error), ``eer``, ``ece``, ``ece_floor`` / ``ece_floor_high`` (the
+    ECE a perfectly calibrated verifier would show on as many pairs: :func:`ece_noise_floor`), ``n_pairs``,
+    ``n_positive``, ``n_non_answers``. Unlike PAN the values are not rounded.
     """
     values, truth = _scores_and_labels(scores, labels, unit_interval=True)
     pan = {
@@ -179,6 +182,7 @@ def verification_metrics(scores: ArrayLike, labels: ArrayLike) -> dict[str, floa
         "brier_score": brier_score(values, truth),
         "eer": eer(values, truth),
         "ece": expected_calibration_error(values, truth),
+        **ece_noise_floor(values).to_dict(),
         "n_pairs": int(values.size),
         "n_positive": int(truth.sum()),
         "n_non_answers": int((values == NON_ANSWER).sum()),
@@ -241,3 +245,53 @@ def expected_calibration_error(probs: ArrayLike, labels: ArrayLike, n_bins: int 
     curve = reliability_curve(probs, labels, n_bins)
     gaps = np.abs(curve.fraction_positive - curve.mean_probability)
     return float(np.sum(curve.count * gaps) / np.sum(curve.count))
+
+
+#: Label draws behind `ece_noise_floor`: enough for its mean to move by < 0.001 between seeds at 2,000 pairs.
+FLOOR_DRAWS = 200
+
+
+@dataclass(frozen=True)
+class EceNoiseFloor:
+    """The ECE of a perfectly calibrated verifier on these pairs: its mean over label draws (``mean``) and the
+    95th percentile (``high``); an observed ECE below ``high`` cannot be told from perfect calibration."""
+
+    mean: float
+    high: float
+    draws: int
+
+    def to_dict(self) -> dict[str, float]:
+        return {"ece_floor": self.mean, "ece_floor_high": self.high}
+
+
+def ece_noise_floor(
+    probs: ArrayLike, n_bins: int = 15, *, draws: int = FLOOR_DRAWS, seed: int = 0
+) -> EceNoiseFloor:
+    """What ECE a *perfectly calibrated* verifier shows on as many pairs, with these probabilities.
+
+    ECE is measured on a finite sample, so even a verifier whose P is exactly the true chance scores above 0:
+    each bin's share of same-person pairs deviates from its mean P by sampling noise, about
+    sqrt(p (1 - p) / n_b), and ECE adds up those deviations' sizes. Here each pair's label is drawn
+    `draws` times as Bernoulli(its own P) -- the world in which the probabilities are exactly right -- and the
+    ECE of every draw computed with the bins of :func:`expected_calibration_error`. Seeded, so exact for a
+    given seed. A target ECE below the floor's mean is one that a perfect calibration misses more often than
+    it meets it (on the Reddit benchmark's 2,000 pairs the floor is about 0.02: BENCHMARKS.md).
+    """
+    _check_n_bins(n_bins)
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    values = np.asarray(probs, dtype=np.float64).reshape(-1)
+    if values.size == 0:
+        raise ValueError("probs is empty")
+    if np.isnan(values).any() or values.min() < 0.0 or values.max() > 1.0:
+        raise ValueError("probs must lie in [0, 1] and contain no NaN")
+    bins = np.minimum((values * n_bins).astype(np.int64), n_bins - 1)
+    count = np.bincount(bins, minlength=n_bins)
+    mean_probability = np.bincount(bins, weights=values, minlength=n_bins)
+    filled = count > 0
+    rng = np.random.default_rng(seed)
+    errors = np.empty(draws)
+    for draw in range(draws):
+        positives = np.bincount(bins, weights=rng.random(values.size) < values, minlength=n_bins)
+        errors[draw] = np.abs(positives - mean_probability)[filled].sum() / values.size
+    return EceNoiseFloor(mean=float(errors.mean()), high=float(np.quantile(errors, 0.95)), draws=int(draws))

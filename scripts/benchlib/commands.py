@@ -37,3 +37,15 @@ def run_authorid(*args: str, peak: bool = False, echo: bool = True) -> Run:
         memory = f" {peak_mb:8,} MB" if peak_mb is not None else ""
         print(f"{seconds:7.1f} s{memory}  authorid {' '.join(args)}", flush=True)
     return Run(seconds=seconds, stdout=done.stdout, peak_mb=peak_mb)
+
+
+def authorid_json(*args: str) -> dict:
+    """The `--json` summary of `authorid ARGS` (run quietly: no timing line)."""
+    return run_authorid(*args, "--json", echo=False).summary()
+
+
+def write_jsonl(path: Path, records) -> None:
+    """A corpus file for a command: one JSON record per line."""
+    with path.open("w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record) + "\n")

@@ -198,3 +198,57 @@ def test_matches_a_problem_by_problem_reference_with_many_non_answers():
 
 def test_boolean_labels_equal_integer_labels():
     assert verification_metrics(SCORES, LABELS.astype(bool)) == verification_metrics(SCORES, LABELS)
+
+
+def test_ece_noise_floor_of_one_bin_equals_the_binomial_mean_absolute_deviation():
+    """n pairs all at P = 0.3 fall in one bin, so a perfect verifier's ECE is |Binomial(n, 0.3) / n - 0.3|:
+    its mean is known exactly, and 200 seeded draws must land within four standard errors of it."""
+    from scipy.stats import binom
+
+    from authorid.metrics import ece_noise_floor
+
+    n, p = 50, 0.3
+    k = np.arange(n + 1)
+    exact = float(np.sum(binom.pmf(k, n, p) * np.abs(k / n - p)))
+    spread = float(np.sqrt(np.sum(binom.pmf(k, n, p) * (np.abs(k / n - p) - exact) ** 2)))
+    floor = ece_noise_floor(np.full(n, p), draws=200, seed=3)
+    assert abs(floor.mean - exact) < 4 * spread / np.sqrt(200)
+    assert floor.high >= floor.mean
+    assert ece_noise_floor(np.full(n, p), draws=200, seed=3) == floor  # seeded: the same every time
+
+
+def test_ece_noise_floor_is_zero_for_certain_answers_and_half_for_one_coin():
+    from authorid.metrics import ece_noise_floor
+
+    certain = ece_noise_floor(np.array([0.0, 1.0, 1.0, 0.0]))
+    assert (certain.mean, certain.high) == (0.0, 0.0)
+    coin = ece_noise_floor(np.array([0.5]))  # one pair at 0.5: |label - 0.5| is 0.5 whatever the label
+    assert (coin.mean, coin.high) == (0.5, 0.5)
+
+
+def test_ece_noise_floor_shrinks_with_more_pairs_and_is_in_the_metrics():
+    from authorid.metrics import ece_noise_floor
+
+    rng = np.random.default_rng(0)
+    small, large = ece_noise_floor(rng.random(200)), ece_noise_floor(rng.random(20_000))
+    assert large.mean < small.mean / 5  # noise falls as 1/sqrt(n): 100x the pairs, 1/10 the floor
+    metrics = verification_metrics(SCORES, LABELS)
+    assert metrics["ece_floor"] == ece_noise_floor(SCORES).mean
+    assert metrics["ece_floor_high"] == ece_noise_floor(SCORES).high
+
+
+@pytest.mark.parametrize(
+    "probs, kwargs, message",
+    [
+        (np.array([0.2, 1.2]), {}, "must lie in"),
+        (np.array([0.2, np.nan]), {}, "must lie in"),
+        (np.array([]), {}, "empty"),
+        (np.array([0.2]), {"draws": 0}, "draws must be a positive integer"),
+        (np.array([0.2]), {"n_bins": 0}, "n_bins"),
+    ],
+)
+def test_ece_noise_floor_bad_input_raises(probs, kwargs, message):
+    from authorid.metrics import ece_noise_floor
+
+    with pytest.raises(ValueError, match=message):
+        ece_noise_floor(probs, **kwargs)
