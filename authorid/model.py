@@ -2,7 +2,9 @@
 
 A MODEL is one of
 - `style`: the pretrained n-gram style model that ships with authorid (`authorid.pretrained`);
-- `minilm`: the untuned semantic encoder (all-MiniLM-L6-v2, bundled);
+- `minilm`: the untuned semantic encoder (all-MiniLM-L6-v2, bundled), its account vectors centred
+  (`authorid.encoders.centre`: without it, two different people look more alike the more posts they have);
+  `minilm:raw`: the same encoder with its account vectors as pooled;
 - `stylometric` (or `stylometric:DIM`, e.g. `stylometric:512` for SVD-reduced vectors): char n-gram TF-IDF
   profiles, fitted on the corpus the command is given;
 - a folder written by authorid: a trained sentence-transformers model (`modules.json`) with `authorid.json`
@@ -38,6 +40,7 @@ from authorid.encoders import (
     embedding_dim,
     load_pooling,
 )
+from authorid.encoders.centre import AccountCentre, CentreError
 from authorid.encoders.fused import CONFIG_FILE as FUSED_CONFIG_FILE
 from authorid.encoders.fused import FusedEncoder
 from authorid.encoders.fused import read_config as read_fused_config
@@ -48,6 +51,7 @@ from authorid.encoders.projected import ProjectedEncoder, ProjectedModelError
 from authorid.encoders.projected import read_config as read_projected_config
 from authorid.errors import AuthoridError
 from authorid.pretrained import (
+    MINILM_CENTRE_FOLDER,
     PACKAGED_MODELS,
     REINSTALL,
     PackagedModelError,
@@ -75,6 +79,9 @@ class StyleModel:
     name: str
     encoder: Any  # SentenceTransformer | StylometricEncoder
     pooling: Any = None  # AttentionPooling | None (None: normalised mean of post vectors)
+    #: AccountCentre | None: a transformer model whose account vectors are centred (`minilm`; see
+    #: authorid/encoders/centre.py); None: account vectors as pooled
+    centre: Any = None
     calibration: Any = None  # authorid.verification calibrator with .predict(similarities) -> probabilities
     metadata: dict = field(default_factory=dict)
     path: Path | None = None
@@ -112,13 +119,39 @@ class StyleModel:
         vectors = embed_accounts(
             self.encoder, posts, pooling=self.pooling or "mean", batch_size=batch_size, progress=progress
         )
+        return self.centred_vectors(vectors)
+
+    def centred_vectors(self, vectors: AccountVectors) -> AccountVectors:
+        """Account vectors pooled by this model's encoder, finished as this model finishes them (centred when it
+        has a centre), carrying its identity: what `embed_accounts` returns, also for rows computed elsewhere
+        (on Ray, uncentred, since the centre needs every account)."""
+        if self.centre is not None:
+            vectors.vectors = self.centre.apply(vectors.vectors)
         vectors.model = self.identity()
         return vectors
 
+    def uncentred(self) -> StyleModel:
+        """This model without its centre (its account vectors as pooled)."""
+        return StyleModel(
+            name=self.name,
+            encoder=self.encoder,
+            pooling=self.pooling,
+            calibration=self.calibration,
+            metadata=self.metadata,
+            path=self.path,
+        )
+
+    def with_centre(self, centre) -> StyleModel:
+        """This model centring its account vectors with `centre` (an AccountCentre)."""
+        model = self.uncentred()
+        model.centre = centre
+        return model
+
     def fixed_to(self, posts: datasets.Dataset) -> StyleModel:
-        """This model with its centre fixed to the accounts of `posts`, for an n-gram model (whose vectors are
-        centred on the accounts embedded together): what an index keeps, so accounts added or linked later are
-        centred like the enrolled ones; a compact model fixes its base so. Any other model is returned as it is."""
+        """This model with its centre fixed to the accounts of `posts`, for an n-gram model or a centred
+        transformer model (whose vectors are centred on the accounts embedded together): what an index keeps, so
+        accounts added or linked later are centred like the enrolled ones; a compact model fixes its base so. Any
+        other model is returned as it is."""
         if self.kind == "projected":
             return StyleModel(
                 name=self.name,
@@ -127,6 +160,8 @@ class StyleModel:
                 metadata=self.metadata,
                 path=self.path,
             )
+        if self.centre is not None and self.centre.mode == "corpus":
+            return self.with_centre(self.centre.fixed_to(self.uncentred().embed_accounts(posts).vectors))
         if self.kind != "ngram":
             return self
         account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
@@ -154,7 +189,7 @@ class StyleModel:
     ) -> np.ndarray:
         """One vector per group of posts, pooled as this model pools an account (`encoders.embed_groups`);
         `post_vectors` are reused when given (a neural model then embeds nothing)."""
-        return embed_groups(
+        vectors = embed_groups(
             self.encoder,
             texts,
             groups,
@@ -163,6 +198,7 @@ class StyleModel:
             post_vectors=post_vectors,
             progress=progress,
         )
+        return vectors if self.centre is None else self.centre.apply(vectors)
 
     def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Cosine similarity of (normalised) vectors, row by row; a and b are (d,) or (n, d)."""
@@ -214,11 +250,27 @@ class StyleModel:
             for name, tensor in sorted(self.encoder.state_dict().items()):
                 digest.update(name.encode())
                 digest.update(tensor.detach().cpu().float().numpy().tobytes())
+        if self.centre is not None:
+            digest.update(b"centre:" + self.centre.fingerprint_bytes())
         if self.pooling is not None:
             for name, tensor in sorted(self.pooling.state_dict().items()):
                 digest.update(name.encode())
                 digest.update(tensor.detach().cpu().float().numpy().tobytes())
         return digest.hexdigest()[:16]
+
+
+#: The untuned MiniLM with its account vectors as pooled (not centred): what `minilm` was before issue 15.
+RAW_MINILM = "minilm:raw"
+
+
+def minilm_centre(dim: int) -> AccountCentre:
+    """The centre `minilm` uses for fewer than MIN_CENTRE_GROUPS accounts, shipped with authorid
+    (authorid/pretrained/minilm_centre/, made by scripts/make_minilm_centre.py); a damaged or missing file is
+    named, with how to reinstall."""
+    try:
+        return AccountCentre.load(MINILM_CENTRE_FOLDER, dim=dim)
+    except CentreError as err:
+        raise PackagedModelError(f"model 'minilm': {err}; {REINSTALL}") from None
 
 
 def _packaged(name: str) -> StyleModel:
@@ -262,15 +314,18 @@ def load_model(
         if fit_corpus is None:
             raise ModelError("model 'stylometric' is fitted on a corpus; none was given")
         return StyleModel(name=text, encoder=StylometricEncoder(dim=dim).fit(fit_corpus))
-    if text == "minilm":
-        return StyleModel(
-            name="minilm", encoder=build_style_encoder("minilm", max_seq_length=max_seq_length, device=device)
-        )
+    if text in ("minilm", RAW_MINILM):
+        encoder = build_style_encoder("minilm", max_seq_length=max_seq_length, device=device)
+        if text == RAW_MINILM:
+            return StyleModel(name=RAW_MINILM, encoder=encoder)
+        return StyleModel(name="minilm", encoder=encoder, centre=minilm_centre(embedding_dim(encoder)))
     if is_packaged(text):
         return _packaged(text)
     path = Path(text).expanduser()
     if not path.is_dir():
-        known = ", ".join(f"'{name}'" for name in (*PACKAGED_MODELS, "minilm", "stylometric[:DIM]"))
+        known = ", ".join(
+            f"'{name}'" for name in (*PACKAGED_MODELS, "minilm", RAW_MINILM, "stylometric[:DIM]")
+        )
         raise ModelError(
             f"model {text!r}: not a known name ({known}) nor a model folder (no such folder {path})"
         )

@@ -1,6 +1,6 @@
 """The pretrained `style` model on corpora it never saw, beside the baselines, in one run.
 
-    .venv/bin/python scripts/bench_pretrained.py [--rows style,char-ngram,stylometric,minilm] [--model style]
+    .venv/bin/python scripts/bench_pretrained.py [--rows style,char-ngram,stylometric,minilm,minilm:raw] [--model style]
 
 For each corpus (Reuters C50, Blog10, Blog50, Enron; none of them trained on), every row is scored with the
 product's own protocols, as `authorid evaluate MODEL CORPUS --protocol sybil,verification` would: the sybil
@@ -31,7 +31,7 @@ from benchlib.peers import CharNgramLinking  # noqa: E402
 from benchlib.settings import blog_ranks, ingested  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "pretrained.json"
-ROWS = ("style", "char-ngram", "stylometric", "minilm")
+ROWS = ("style", "char-ngram", "stylometric", "minilm", "minilm:raw")
 #: corpus -> (preset, bloggers' top rank or None, protocol settings). Halves are capped so that the task is
 #: not trivial: C50's 50 texts per half would make every method perfect, so 2 texts per half; Blog halves keep
 #: their 20 most recent posts; Enron authors with >= 4 e-mails, 8 per half at most.

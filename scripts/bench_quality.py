@@ -71,6 +71,7 @@ def rows_for(setting: str, profile: Profile) -> list[str]:
         return [
             *PEER_ROWS,
             "stylometric",
+            "minilm:raw",
             "minilm",
             "style",
             *tuned,
@@ -215,8 +216,8 @@ def linking_row(row: str, setting: SettingData, task, profile: Profile, work: Pa
             # Fitting the vocabulary needs no labels; it sees the evaluated texts (transductive, as the peers).
             model = load_model("stylometric", fit_corpus=task.chosen.posts)
             budget["training"] = "none (vocabulary and idf of the evaluated texts)"
-        elif row == "minilm":
-            model = load_model("minilm")
+        elif row in ("minilm", "minilm:raw"):
+            model = load_model(row)  # `minilm` centres its account vectors; `minilm:raw` keeps them as pooled
             budget["training"] = "none (pretrained all-MiniLM-L6-v2)"
         elif row == "style":
             model = load_model("style")

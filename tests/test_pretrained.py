@@ -134,7 +134,8 @@ def test_a_damaged_packaged_file_is_named_with_how_to_reinstall(tmp_path, monkey
 
 def test_an_unknown_model_name_lists_the_known_ones():
     with pytest.raises(
-        ModelError, match=r"'styl': not a known name \('style', 'minilm', 'stylometric\[:DIM\]'\)"
+        ModelError,
+        match=r"'styl': not a known name \('style', 'minilm', 'minilm:raw', 'stylometric\[:DIM\]'\)",
     ):
         load_model("styl")
 
@@ -160,3 +161,19 @@ def test_an_index_centres_accounts_linked_later_like_the_enrolled_ones(style, en
     alone = model.embed_accounts(one)
     scores, ids = index.search(alone.vectors, k=1)
     assert ids[0][0] == alone.account_ids[0] and scores[0][0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_damaged_minilm_centre_is_named_with_how_to_reinstall(tmp_path, monkeypatch):
+    import authorid.model as model_module
+    from authorid.encoders.centre import WEIGHTS_FILE
+    from authorid.pretrained import MINILM_CENTRE_FOLDER
+
+    copy = tmp_path / "minilm_centre"
+    shutil.copytree(MINILM_CENTRE_FOLDER, copy)
+    (copy / WEIGHTS_FILE).write_bytes((copy / WEIGHTS_FILE).read_bytes()[:100])
+    monkeypatch.setattr(model_module, "MINILM_CENTRE_FOLDER", copy)
+    with pytest.raises(
+        PackagedModelError, match=r"model 'minilm': .*centre\.safetensors.*reinstall authorid"
+    ):
+        load_model("minilm")
+    assert load_model("minilm:raw").centre is None  # the raw encoder needs no centre

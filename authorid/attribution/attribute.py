@@ -68,7 +68,11 @@ def attribute(
 
     if level == "text":
         ids = [str(i) for i in texts["post_id"]]
-        queries = _normalised(model.embed_posts(list(texts["text"]), progress=progress))
+        posts = list(texts["text"])
+        if method == "centroid":  # each text an account of one post, finished (centred) as the profiles are
+            queries = model.embed_groups(posts, np.arange(len(posts)), len(posts), progress=progress)
+        else:  # the classifiers are fitted on post vectors
+            queries = _normalised(model.embed_posts(posts, progress=progress))
         true_authors = [str(a) for a in texts["account_id"]]
         query_posts = np.ones(len(ids), dtype=np.int64)
     else:

@@ -1,7 +1,8 @@
 """Opening an index folder with the model it was built with: `open_index(folder)` -> (index, model).
 
 The model is the one recorded in the index (its saved encoder: a stylometric model fitted on the enrolled
-corpus, or an n-gram model whose centre was fixed to the enrolled accounts; else its MODEL spec), and its
+corpus, or an n-gram model whose centre was fixed to the enrolled accounts; else its MODEL spec, with the centre
+fixed to the enrolled accounts for a centred transformer model such as `minilm`), and its
 identity is checked against the index's, so vectors of another model are never searched in it.
 """
 
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from authorid.artefacts import CALIBRATION_FILE
 from authorid.encoders import NgramEncoder, StylometricEncoder
+from authorid.encoders.centre import CONFIG_FILE as CENTRE_CONFIG_FILE
+from authorid.encoders.centre import AccountCentre
 from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.index.base import generation_folder, read_meta
 from authorid.index.build import load_index
@@ -36,6 +39,13 @@ def load_index_model(folder: str | Path) -> StyleModel:
         # (for a compact model, its n-gram base)
         fixed = model.encoder.base if model.kind == "projected" else model
         fixed.encoder = NgramEncoder.load(current / ENCODER_FOLDER)
+        fixed.reset_fingerprint()
+        model.reset_fingerprint()
+    elif (
+        current / ENCODER_FOLDER / CENTRE_CONFIG_FILE
+    ).is_file():  # a centred transformer model's fixed centre
+        fixed = model.encoder.base if model.kind == "projected" else model
+        fixed.centre = AccountCentre.load(current / ENCODER_FOLDER, dim=fixed.dim)
         fixed.reset_fingerprint()
         model.reset_fingerprint()
     return model

@@ -17,6 +17,8 @@ FOLDER = Path(__file__).resolve().parent
 PACKAGED_MODELS = {
     "style": "the pretrained n-gram style model (reddit_college; see authorid/pretrained/style/README.md)",
 }
+#: The stored centre of `minilm`'s account vectors (authorid/encoders/centre.py; README.md in the folder).
+MINILM_CENTRE_FOLDER = FOLDER / "minilm_centre"
 REINSTALL = "reinstall authorid (`pip install --force-reinstall .` in its source folder, or `make setup`)"
 
 

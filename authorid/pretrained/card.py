@@ -15,6 +15,7 @@ QUALITY_ROWS = {
     "char-ngram": "char 4-gram TF-IDF (PAN baseline)",
     "stylometric": "`stylometric` (untrained profile)",
     "minilm": "`minilm` (untuned MiniLM)",
+    "minilm:raw": "`minilm:raw` (the same, account vectors not centred)",
 }
 
 

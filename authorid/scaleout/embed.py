@@ -51,6 +51,12 @@ def _ngram_base(model: StyleModel) -> StyleModel | None:
     return inner if inner.kind == "ngram" else None
 
 
+def _centres_on_corpus(model: StyleModel) -> bool:
+    """A transformer model whose account vectors are centred on the mean of those embedded together."""
+    centre = getattr(model, "centre", None)
+    return centre is not None and centre.mode == "corpus"
+
+
 def embed_accounts(
     model: StyleModel,
     posts: datasets.Dataset,
@@ -89,6 +95,23 @@ def embed_accounts_on_ray(
             f"--engine ray embeds with a transformer or n-gram model; {inner.name} is a {inner.kind} model"
             " (fitted on, or finished over, the whole corpus): use --engine local"
         )
+    if _centres_on_corpus(inner):
+        if inner is not model:
+            raise AuthoridError(
+                f"--engine ray: the compact model {model.name} projects a transformer model centred on the whole"
+                " corpus; use --engine local"
+            )
+        # The centre is the mean of every account: the shards pool, this process centres.
+        raw = embed_accounts_on_ray(
+            ray,
+            model.uncentred(),
+            posts,
+            parquet=parquet,
+            shards=shards,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        return model.centred_vectors(raw)
     account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
     if not account_ids:
         raise ValueError("the corpus has no posts: nothing to embed")

@@ -48,7 +48,7 @@ DEFAULT_MIN_POSTS = 8
 #: Accounts of that sample `--calibrate` fits the compact model's calibration on.
 CALIBRATION_ACCOUNTS = 2_000
 #: Bundled models a compact folder refers to by name instead of copying their weights.
-BUNDLED = ("minilm",)
+BUNDLED = ("minilm", "minilm:raw")
 
 
 @dataclass

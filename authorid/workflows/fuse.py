@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 #: Weights of the first model's cosine tried (a = w_A^2; the second gets 1 - a).
 WEIGHT_GRID = tuple(round(a, 2) for a in np.linspace(0.0, 1.0, 21))
 #: Bundled models a fused folder refers to by name instead of copying their weights.
-BUNDLED = ("minilm",)
+BUNDLED = ("minilm", "minilm:raw")
 
 
 @dataclass

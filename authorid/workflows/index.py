@@ -63,7 +63,13 @@ def build_account_index(
     if engine == "ray" and kind == "hnsw":
         raise ValueError("--engine ray builds ivf or exact indexes (an HNSW graph is built on one machine)")
     with engine_session(engine, ray_address) as ray:
-        if vectors is None:
+        if vectors is None and model.centre is not None:
+            # a centred transformer model: the enrolled accounts are embedded once, as pooled; their centre is
+            # kept, so accounts added or linked later are centred alike
+            pooled = embed_accounts(model.uncentred(), posts, ray=ray, progress=progress)
+            model = model.with_centre(model.centre.fixed_to(pooled.vectors))
+            vectors = model.centred_vectors(pooled)
+        elif vectors is None:
             model = model.fixed_to(posts)  # an n-gram model: centred on the enrolled accounts from now on
             vectors = embed_accounts(model, posts, ray=ray, progress=progress)
         identity, recorded_spec = model.identity(), model_spec_to_record(spec)
@@ -85,9 +91,13 @@ def _kept_with_vectors(model: StyleModel, calibration: Calibrator | None):
 
     def write(generation: Path) -> None:
         fitted_here = model.kind == "stylometric" and model.path is None
-        ngram = model.encoder.base if model.kind == "projected" else model  # a compact model's base
-        if fitted_here or (ngram.kind == "ngram" and ngram.encoder.params["centre"] == "fixed"):
-            ngram.encoder.save(generation / ENCODER_FOLDER)
+        inner = model.encoder.base if model.kind == "projected" else model  # a compact model's base
+        if fitted_here or (inner.kind == "ngram" and inner.encoder.params["centre"] == "fixed"):
+            inner.encoder.save(generation / ENCODER_FOLDER)
+        elif (
+            inner.centre is not None and inner.centre.mode == "fixed"
+        ):  # a centred transformer model's centre
+            inner.centre.save(generation / ENCODER_FOLDER)
         if calibration is not None:
             calibration.save(generation / CALIBRATION_FILE)
 

@@ -55,7 +55,7 @@ def test_rows_keep_the_benchmarks_table_order_not_the_order_they_finished():
     setting = _setting("linking", {"supcon": _linking(0.3), "minilm": _linking(0.1)})
     setting["rows_order"] = ["minilm", "supcon"]
     table = md.linking_table(setting)
-    assert table[2].startswith("| all-MiniLM-L6-v2, untuned |") and table[3].startswith(
+    assert table[2].startswith("| all-MiniLM-L6-v2, untuned (`minilm`) |") and table[3].startswith(
         "| MiniLM fine-tuned, supcon |"
     )
 

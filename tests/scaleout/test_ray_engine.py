@@ -56,6 +56,19 @@ def test_ray_embeds_the_same_account_vectors_as_local(ray_cluster, reddit_posts,
     assert np.abs(from_file.vectors - local.vectors).max() < 1e-5
 
 
+def test_ray_centres_a_transformer_model_over_every_shard_together(ray_cluster, reddit_posts):
+    """`minilm` centres the accounts embedded together on their mean: the shards pool, the mean is taken
+    over all of them here, so the vectors equal embedding locally (a mean per shard would not)."""
+    minilm = load_model("minilm", max_seq_length=32)
+    posts = reddit_posts.select(range(600))
+    local = minilm.embed_accounts(posts)
+    assert len(local) >= 20  # the corpus' own mean, not the stored one
+    on_ray = embed_accounts_on_ray(ray_cluster, minilm, posts, shards=3)
+    assert on_ray.account_ids == local.account_ids
+    assert np.abs(on_ray.vectors - local.vectors).max() < 1e-4
+    assert on_ray.model == local.model
+
+
 def test_ray_embeds_the_same_vectors_as_local_with_a_compact_model(
     ray_cluster, reddit_posts, style, tmp_path
 ):
