@@ -25,7 +25,8 @@ beside the calibrations a user can have, all through the product's commands and 
   (`authorid.metrics.ece_noise_floor`: labels drawn from the probabilities themselves), its mean and 95th
   percentile.
 
-The vectors come from `authorid embed MODEL halves.jsonl`, the scores from `authorid score --vectors --pairs`.
+The vectors come from `authorid embed MODEL halves.jsonl`, the scores from `authorid score --vectors --pairs
+--prior 0.5` (the share of same-person pairs among the benchmark's pairs; `calibrate` fits at a forum's share).
 Results: benchmarks/results/ece.json (BENCHMARKS.md, "How low can ECE go on the Reddit benchmark").
 """
 
@@ -162,11 +163,14 @@ def main() -> None:
     vectors = args.work / f"{args.model}-halves.parquet"
     authorid("embed", args.model, str(halves_file), "-o", str(vectors), "--overwrite")
 
+    # P at the share of same-person pairs among the scored pairs (a calibration is fitted at a forum's share)
+    share = f"{labels.mean():.6g}"
+
     def scored(name: str, *calibration: str) -> tuple[np.ndarray, np.ndarray]:
         out = args.work / f"{args.model}-{name}.csv"
         authorid(
             "score", args.model, "--vectors", str(vectors), "--pairs", str(pairs_file), *calibration,
-            "-o", str(out), "--overwrite",
+            "--prior", share, "-o", str(out), "--overwrite",
         )  # fmt: skip
         return read_scores(out)
 

@@ -20,13 +20,16 @@ def make_pairs(
     n_pairs: int | None = None,
     seed: int = 0,
     hard_negatives: Mapping[str, set[str]] | None = None,
+    negatives_per_positive: int = 1,
 ) -> tuple[list[str], list[str], np.ndarray]:
-    """(accounts a, accounts b, labels): balanced same-person (1) / different-person (0) account pairs.
+    """(accounts a, accounts b, labels): same-person (1) / different-person (0) account pairs.
 
     Positives are drawn from all unordered pairs of accounts of one person (all of them when `n_pairs` is
-    None, else n_pairs // 2 at random); there are as many negatives, without repeats. `hard_negatives` maps an
-    account to accounts of other persons active in the same threads or forum: such pairs are used first, and
-    random different-person pairs fill the rest. Pairs come shuffled; the same seed gives the same pairs.
+    None, else n_pairs // 2 at random); `negatives_per_positive` times as many negatives (1: balanced), without
+    repeats, or as many as exist when fewer do (at least as many as positives). `hard_negatives` maps an
+    account to accounts of other persons active in the same threads or forum: up to one such pair per positive
+    is used first, and random different-person pairs fill the rest. Pairs come shuffled; the same seed gives
+    the same pairs.
     Raises ValueError when no person has two accounts or there is only one person.
     """
     rng = np.random.default_rng(seed)
@@ -49,9 +52,15 @@ def make_pairs(
     chosen = rng.choice(len(positives), size=n_positive, replace=False)
     positives = [positives[i] for i in np.sort(chosen)]
 
+    if int(negatives_per_positive) < 1:
+        raise ValueError(f"negatives_per_positive must be at least 1, got {negatives_per_positive}")
+    wanted = n_positive * int(negatives_per_positive)
+    if negatives_per_positive > 1:  # never more than exist
+        wanted = min(wanted, _different_person_pairs(accounts_of))
+    # at most one hard negative per positive, as in balanced pairs: the rest are pairs as a forum draws them
     negatives = _hard_negatives(person_of, hard_negatives, rng, n_positive) if hard_negatives else []
     n_hard = len(negatives)
-    negatives += _random_negatives(accounts, person_of, rng, n_positive - n_hard, set(negatives))
+    negatives += _random_negatives(accounts, person_of, rng, wanted - n_hard, set(negatives))
     if len(negatives) < n_positive:
         raise ValueError(
             f"only {len(negatives)} different-person pairs exist for {n_positive} same-person pairs"
@@ -62,6 +71,12 @@ def make_pairs(
     labels = np.array([1] * len(positives) + [0] * len(negatives), dtype=np.int64)
     order = rng.permutation(len(pairs))
     return [pairs[i][0] for i in order], [pairs[i][1] for i in order], labels[order]
+
+
+def _different_person_pairs(accounts_of: Mapping[str, list[str]]) -> int:
+    """How many unordered pairs of accounts belong to two different persons."""
+    sizes = np.array([len(group) for group in accounts_of.values()], dtype=np.int64)
+    return int((sizes.sum() ** 2 - (sizes**2).sum()) // 2)
 
 
 def _hard_negatives(

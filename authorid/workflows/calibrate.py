@@ -1,8 +1,12 @@
 """`calibrate`: fit a model's calibration (cosine -> P(same person)) on labelled account pairs of a corpus.
 
 Where the pairs come from (`authorid.verification.labelled_accounts`): the corpus' `person_id` when some
-person has two accounts, else every account cut into two sybil halves. Hard negatives are accounts of other
-persons active in the same threads. The calibration is fitted on half of the pairs and its operating point
+person has two accounts, else every account cut into two sybil halves. Each same-person pair comes with
+NEGATIVES_PER_POSITIVE different-person pairs (as many as exist when fewer do), up to one of them a hard
+negative (an account of another person active in the same threads): in a forum almost every pair is two
+different people, so P(same person) is calibrated at that share (about 1/31, recorded as `fit_prior`; `score
+--prior` moves it). A calibration fitted on balanced pairs called 25% of 780 pairs of different Reddit users
+"same" with `minilm` (issue 15). The calibration is fitted on half of the pairs and its operating point
 (threshold at a target false-positive rate, c@1 abstain band) chosen on the other half
 (`authorid.verification.calibrate_pairs`). The false-positive rate at that threshold is then measured again
 over every different-person pair of the labelled accounts (the sampled pairs are few), each rate with its 95%
@@ -42,6 +46,10 @@ if TYPE_CHECKING:
     import datasets
 
 
+#: Different-person pairs per same-person pair in every calibration's fit (see the module docstring).
+NEGATIVES_PER_POSITIVE = 30
+
+
 def fit_calibration(
     model: StyleModel,
     posts: datasets.Dataset,
@@ -57,7 +65,13 @@ def fit_calibration(
     vectors = model.embed_accounts(labelled)
     person_of = person_of_accounts(labelled)
     hard = hard_negatives_of(labelled)
-    a, b, labels = make_pairs(person_of, n_pairs=n_pairs, seed=seed, hard_negatives=hard)
+    a, b, labels = make_pairs(
+        person_of,
+        n_pairs=n_pairs,
+        seed=seed,
+        hard_negatives=hard,
+        negatives_per_positive=NEGATIVES_PER_POSITIVE,
+    )
     if Calibrator(method).needs_sizes:
         cosines, labels, sizes = sized_pairs(model, labelled, person_of, seed=seed)
         calibrator = calibrate_pairs(
@@ -97,9 +111,8 @@ def fit_calibration(
 
 #: Post counts each (pseudo-)account is cut to for a size-aware calibration (those it has enough posts for).
 FIT_SIZES = (1, 2, 5, 10, 20, 50)
-#: Persons whose accounts are cut (a seeded sample beyond this), and different-person pairs per same-person pair:
-#: in a forum almost every pair is two different people, so the fit sees many of them.
-SIZED_PERSONS, NEGATIVES_PER_POSITIVE = 600, 30
+#: Persons whose accounts are cut (a seeded sample beyond this).
+SIZED_PERSONS = 600
 PAIR_CHUNK = 4096
 
 

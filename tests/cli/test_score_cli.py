@@ -54,15 +54,17 @@ def test_calibrate_records_what_it_did(calibration):
     assert data["method"] == "platt" and data["params"]["coef"] > 0
     info = data["info"]
     assert (info["pairs_from"], info["accounts"], info["persons"]) == ("sybil k=2 by=random", 80, 40)
+    # 40 same-person pairs, each with 30 different-person pairs, cut in two stratified halves
     assert (info["pairs_fit"], info["pairs_held_out"], info["target_fpr"], info["abstain_rule"]) == (
-        40,
-        40,
+        620,
+        620,
         0.05,
         "c@1",
     )
+    assert info["fit_prior"] == pytest.approx(40 / 1240)  # P(same person) is calibrated at that share
     assert info["held_out"]["fpr"] <= 0.05
     assert info["model_spec"] == "stylometric"
-    assert f"calibration: {path}" in output and "platt calibration on 40 pairs" in output
+    assert f"calibration: {path}" in output and "platt calibration on 620 pairs" in output
 
 
 def test_calibrate_needs_an_output_for_a_named_model():

@@ -187,7 +187,8 @@ def test_verification_uses_the_models_own_calibration(stylometric, enron):
     calibration = Calibrator("platt").fit(np.array([0.1, 0.2, 0.5, 0.6]), np.array([0, 0, 1, 1]))
     calibrated = StyleModel(name="calibrated", encoder=stylometric.encoder, calibration=calibration)
     result = verification_protocol(calibrated, enron, accounts=8, seed=0)
-    assert result.settings["calibration"] == "the model's own calibration"
+    # P at the share of same-person pairs among the evaluated pairs (balanced), not at the calibration's own
+    assert result.settings["calibration"] == "the model's own calibration, at the pairs' prior 0.500"
 
 
 def test_hard_negatives_need_threads_or_forums(stylometric, enron):

@@ -1,4 +1,4 @@
-"""make_pairs: balanced, seeded, hard negatives first."""
+"""make_pairs: balanced or many negatives per positive, seeded, hard negatives first."""
 
 import numpy as np
 import pytest
@@ -45,3 +45,14 @@ def test_no_same_person_pairs_is_an_error():
         make_pairs({"a": "1", "b": "2"})
     with pytest.raises(ValueError, match="at least 2 persons"):
         make_pairs({"a": "1", "b": "1"})
+
+
+def test_many_negatives_per_positive_and_never_more_than_exist():
+    # 15 accounts: 105 pairs, 9 of them same-person, so 96 different-person pairs exist
+    a, b, labels = make_pairs(PERSON_OF, seed=0, negatives_per_positive=3)
+    assert labels.sum() == 9 and (labels == 0).sum() == 27
+    assert all((PERSON_OF[x] == PERSON_OF[y]) == bool(y_) for x, y, y_ in zip(a, b, labels, strict=True))
+    a, b, labels = make_pairs(PERSON_OF, seed=0, negatives_per_positive=30)  # 270 wanted: all 96 taken
+    assert (labels == 0).sum() == 96 and len({frozenset(p) for p in zip(a, b, strict=True)}) == 105
+    with pytest.raises(ValueError, match="negatives_per_positive must be at least 1"):
+        make_pairs(PERSON_OF, negatives_per_positive=0)

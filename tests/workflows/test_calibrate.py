@@ -27,12 +27,14 @@ def test_sybil_pseudo_accounts_when_no_person_is_known(model, posts):
     calibrator = fit_calibration(model, posts, target_fpr=0.1, abstain="c@1", seed=0)
     info = calibrator.info
     assert (info["pairs_from"], info["accounts"], info["persons"]) == ("sybil k=2 by=random", 20, 10)
-    assert (info["pairs_fit"], info["pairs_held_out"], info["same_person_pairs"]) == (10, 10, 10)
+    # 10 same-person pairs; 30 different-person pairs each would be 300, but only 190 - 10 = 180 exist: all
+    assert (info["pairs_fit"], info["pairs_held_out"], info["same_person_pairs"]) == (95, 95, 10)
+    assert info["fit_prior"] == pytest.approx(10 / 190)
     assert info["held_out"]["fpr"] <= 0.1
     assert info["model"] == model.identity()
     # the held-out rates come with their intervals and counts, and are too few to trust: a warning says so
-    assert info["held_out"]["fpr_interval"]["n"] == 5 and info["held_out"]["tpr_interval"]["n"] == 5
-    assert info["warnings"] and "from 5 different-person pairs" in info["warnings"][0]
+    assert info["held_out"]["fpr_interval"]["n"] == 90 and info["held_out"]["tpr_interval"]["n"] == 5
+    assert info["warnings"] and "from 90 different-person pairs" in info["warnings"][0]
     # the FPR is measured again over every different-person pair of the 20 pseudo-accounts: 190 - 10 pairs
     everyone = info["all_negative_pairs"]
     assert (everyone["accounts"], everyone["n"]) == (20, 180)

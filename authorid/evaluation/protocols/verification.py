@@ -34,6 +34,7 @@ from authorid.evaluation.protocols.pairs import (
 from authorid.evaluation.protocols.scoring import Subject, calibration_of, scorer_for
 from authorid.metrics.rates import rate_with_interval, small_sample_warning
 from authorid.metrics.verification import eer, reliability_curve, roc_auc, verification_metrics
+from authorid.verification import Calibrator
 from authorid.verification.decisions import decide
 
 
@@ -65,10 +66,13 @@ def verification_protocol(
 
     own = calibration_of(subject)
     if own is not None:
-        calibration = "the model's own calibration"
         posts = account_sizes(chosen.posts)
+        # P moved to the share of same-person pairs among these pairs (a calibration is fitted at a forum's)
+        share = float(np.mean(np.concatenate([y for _, y in per_fold])))
+        at = {"prior": share} if isinstance(own, Calibrator) else {}
+        calibration = "the model's own calibration" + (f", at the pairs' prior {share:.3f}" if at else "")
         probabilities = [
-            own.predict(c, sizes=([posts[x] for x in a], [posts[x] for x in b]))
+            own.predict(c, sizes=([posts[x] for x in a], [posts[x] for x in b]), **at)
             for (c, _), (a, b, _) in zip(per_fold, pairs, strict=True)
         ]
     else:
