@@ -41,9 +41,8 @@ def load_index_model(folder: str | Path) -> StyleModel:
         fixed.encoder = NgramEncoder.load(current / ENCODER_FOLDER)
         fixed.reset_fingerprint()
         model.reset_fingerprint()
-    elif (
-        current / ENCODER_FOLDER / CENTRE_CONFIG_FILE
-    ).is_file():  # a centred transformer model's fixed centre
+    elif (current / ENCODER_FOLDER / CENTRE_CONFIG_FILE).is_file():
+        # a centred transformer model (for a compact model, its base), its centre fixed to the enrolled
         fixed = model.encoder.base if model.kind == "projected" else model
         fixed.centre = AccountCentre.load(current / ENCODER_FOLDER, dim=fixed.dim)
         fixed.reset_fingerprint()

@@ -94,10 +94,8 @@ def _kept_with_vectors(model: StyleModel, calibration: Calibrator | None):
         inner = model.encoder.base if model.kind == "projected" else model  # a compact model's base
         if fitted_here or (inner.kind == "ngram" and inner.encoder.params["centre"] == "fixed"):
             inner.encoder.save(generation / ENCODER_FOLDER)
-        elif (
-            inner.centre is not None and inner.centre.mode == "fixed"
-        ):  # a centred transformer model's centre
-            inner.centre.save(generation / ENCODER_FOLDER)
+        elif inner.centre is not None and inner.centre.mode == "fixed":
+            inner.centre.save(generation / ENCODER_FOLDER)  # a centred transformer model's enrolled centre
         if calibration is not None:
             calibration.save(generation / CALIBRATION_FILE)
 
