@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument(
         "--priors",
-        default="",
+        default="0.003,0.01,0.03,0.1",
         help="also run the default method at these priors (comma-separated; default prior: 1 / (n - 1))",
     )
     parser.add_argument("--k", type=int, default=10)
@@ -87,7 +87,8 @@ def main() -> None:
         "accounts": "2,000 halves (8 newest posts each) of the 1,000 Reddit benchmark test accounts",
         "rows": rows,
     }
-    print(f"results written to {save_stamped(args.out, result, command='python scripts/bench_persons.py')}")
+    command = f"python scripts/bench_persons.py --priors {args.priors}"
+    print(f"results written to {save_stamped(args.out, result, command=command)}")
 
 
 if __name__ == "__main__":
