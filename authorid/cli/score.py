@@ -157,12 +157,17 @@ def score_command(
         prior=prior,
     )
     counts = {d: sum(1 for r in scored if r["decision"] == d) for d in ("same", "different", "abstain")}
+    # the share of same-person pairs every P assumes: --prior, else the one the calibration was fitted at
+    assumed = prior if prior is not None else getattr(calibrator, "fit_prior", None)
     lines = [
         f"scored {len(scored):,} pairs: {counts['same']} same, {counts['different']} different, "
         f"{counts['abstain']} abstain"
         + (f" ({skipped} pairs with unknown accounts skipped)" if skipped else ""),
         f"scores: {out}",
     ]
+    if assumed is not None:
+        source = "--prior" if prior is not None else "the calibration's own; --prior changes it"
+        lines.insert(1, f"P(same person) assumes a share of {assumed:.3g} same-person pairs ({source})")
     outside = sum(1 for r in scored if r["sizes_calibrated"] == "no")
     if outside:
         low, high = calibrator.info["account_posts"]
@@ -177,6 +182,7 @@ def score_command(
             "decisions": counts,
             "skipped": skipped,
             "outside_calibrated_sizes": outside,
+            "prior": assumed,
             "scores": str(out),
         },
         lines,

@@ -201,3 +201,5 @@ def test_score_with_a_packaged_model_uses_its_shipped_calibration(tmp_path):
     shipped = load_model("style").calibration
     cosines = np.array([float(r["cosine"]) for r in rows])
     np.testing.assert_allclose([float(r["probability"]) for r in rows], shipped.predict(cosines), atol=2e-6)
+    # every P assumes the share of same-person pairs the calibration was fitted at: the output says which
+    assert f"P(same person) assumes a share of {shipped.fit_prior:.3g} same-person pairs" in result.output
