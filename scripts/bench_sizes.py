@@ -120,7 +120,12 @@ def main() -> None:
         "sizes": list(SIZES),
         "prior": f"1/{n}",
     }
-    print(f"results written to {save_stamped(args.out, results, command='python scripts/bench_sizes.py')}")
+    command = "python scripts/bench_sizes.py" + (
+        ""
+        if (args.model, args.methods) == ("style", "own,platt,platt-sizes")
+        else f" --model {args.model} --methods {args.methods} --out {os.path.relpath(args.out.resolve(), REPO)}"
+    )
+    print(f"results written to {save_stamped(args.out, results, command=command)}")
 
 
 if __name__ == "__main__":

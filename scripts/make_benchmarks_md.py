@@ -452,6 +452,38 @@ def sizes_section(sizes: dict) -> list[str]:
     return [*out, ""]
 
 
+def drift_section(runs: dict[str, dict]) -> list[str]:
+    """Does the cosine of two different people drift with their account sizes? Per model, from bench_sizes'
+    runs (the same accounts and cuts for each model)."""
+    runs = {name: run for name, run in runs.items() if run.get("calibrations")}
+    if not runs:
+        return []
+    commands = "; ".join(f"`{run['command']}`" for run in runs.values())
+    first = next(iter(runs.values()))
+    out = [
+        "## Do scores drift with account size?",
+        "",
+        f"{commands}; {first.get('machine')}. {first.get('accounts')}; side A of each account its oldest posts,"
+        " side B its newest, each cut to 2-20 posts. Per pairing of sizes: the median cosine of different-person"
+        " pairs and of same-person pairs, and AUC. Mean-pooled transformer vectors as they are (`minilm:raw`)"
+        " make strangers look more alike the more posts each has; `minilm` centres them"
+        " (authorid/encoders/centre.py).",
+        "",
+        "| A x B posts | " + " | ".join(f"`{name}`: different / same, AUC" for name in runs) + " |",
+        "|---|" + "---|" * len(runs),
+    ]
+    pairings = {name: next(iter(run["calibrations"].values()))["pairings"] for name, run in runs.items()}
+    for pairing in next(iter(pairings.values())):
+        cells = []
+        for name in runs:
+            r = pairings[name][pairing]
+            cells.append(
+                f"{r['different_median_cosine']:.3f} / {r['same_median_cosine']:.3f}, {r['auc']:.3f}"
+            )
+        out.append(f"| {pairing} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
 def explain_section(explain: dict) -> list[str]:
     if not explain:
         return []
@@ -944,6 +976,13 @@ def render(
     lines += pretrained_section(pretrained or {})
     lines += train_pool_section(_load("train_pool"))
     lines += sizes_section(sizes or {})
+    lines += drift_section(
+        {
+            "minilm:raw": _load("sizes_minilm_raw"),
+            "minilm": _load("sizes_minilm"),
+            "style": sizes if sizes is not None else _load("sizes"),
+        }
+    )
     lines += persons_section(persons or {})
     lines += explain_section(explain or {})
     lines += speed_section(speed)
