@@ -101,6 +101,12 @@ class StyleModel:
         return "ngram" if isinstance(self.encoder, NgramEncoder) else "neural"
 
     @property
+    def centres_on_corpus(self) -> bool:
+        """True for a transformer model whose account vectors are centred on the mean of the accounts embedded
+        together (so that mean needs every account, and an index fixes it)."""
+        return self.centre is not None and self.centre.mode == "corpus"
+
+    @property
     def pools_counts(self) -> bool:
         """True when a group of posts is pooled by summing n-gram counts (no post vectors to reuse)."""
         return counts_ngrams(self.encoder)
@@ -160,7 +166,7 @@ class StyleModel:
                 metadata=self.metadata,
                 path=self.path,
             )
-        if self.centre is not None and self.centre.mode == "corpus":
+        if self.centres_on_corpus:
             return self.with_centre(self.centre.fixed_to(self.uncentred().embed_accounts(posts).vectors))
         if self.kind != "ngram":
             return self

@@ -50,7 +50,7 @@ from benchlib.commands import authorid_json as authorid  # noqa: E402
 from benchlib.commands import write_jsonl  # noqa: E402
 from benchlib.results import save_stamped  # noqa: E402
 from benchlib.scoring import linking_task  # noqa: E402
-from benchlib.settings import PROFILES, load_setting  # noqa: E402
+from benchlib.settings import PROFILES, load_setting, sampled_accounts  # noqa: E402
 
 from authorid.evaluation.protocols import cross_fitted_calibrators  # noqa: E402
 from authorid.metrics import ece_noise_floor, expected_calibration_error, verification_metrics  # noqa: E402
@@ -64,15 +64,9 @@ def calibration_corpus(train, n_accounts: int, min_posts: int, per_half: int, se
     """`n_accounts` seeded training-pool accounts with >= `min_posts` posts, cut as the benchmark cuts its test
     accounts: in two halves by time, each half its `per_half` newest posts. `authorid calibrate` cuts the kept
     posts in two by time again, which gives back exactly these halves."""
-    table = train.select_columns(["post_id", "account_id", "text", "created_at"]).to_pandas()
-    table = table.sort_values(["account_id", "created_at", "post_id"])
-    sizes = table.groupby("account_id").size()
-    eligible = np.array(sorted(sizes[sizes >= min_posts].index))
-    chosen = set(
-        np.random.default_rng(seed).choice(eligible, size=min(n_accounts, eligible.size), replace=False)
-    )
+    chosen = sampled_accounts(train, n_accounts, min_posts, seed)
     records = []
-    for account, posts in table[table["account_id"].isin(chosen)].groupby("account_id", sort=True):
+    for account, posts in chosen.groupby("account_id", sort=True):
         middle = len(posts) // 2
         kept = [
             *posts.iloc[:middle].tail(per_half).itertuples(),

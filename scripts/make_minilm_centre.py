@@ -15,13 +15,11 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchlib.settings import PROFILES, load_setting  # noqa: E402
+from benchlib.settings import PROFILES, load_setting, sampled_accounts  # noqa: E402
 
 from authorid.encoders.centre import AccountCentre  # noqa: E402
 from authorid.model import RAW_MINILM, load_model  # noqa: E402
@@ -41,13 +39,11 @@ def main() -> None:
     args = parser.parse_args()
 
     train = load_setting("reddit", PROFILES["cpu"], args.cache, seed=args.seed).train
-    table = train.select_columns(["post_id", "account_id", "text", "created_at"]).to_pandas()
-    table = table.sort_values(["account_id", "created_at", "post_id"])
-    sizes = table.groupby("account_id").size()
-    eligible = np.array(sorted(sizes[sizes >= MIN_POSTS].index))
-    rng = np.random.default_rng(args.seed)
-    chosen = set(rng.choice(eligible, size=min(args.accounts, eligible.size), replace=False))
-    kept = table[table["account_id"].isin(chosen)].groupby("account_id").tail(args.max_posts)
+    kept = (
+        sampled_accounts(train, args.accounts, MIN_POSTS, args.seed)
+        .groupby("account_id")
+        .tail(args.max_posts)
+    )
     posts = posts_from_records(
         [
             {"post_id": str(r.post_id), "account_id": str(r.account_id), "text": r.text}

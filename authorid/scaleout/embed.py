@@ -51,12 +51,6 @@ def _ngram_base(model: StyleModel) -> StyleModel | None:
     return inner if inner.kind == "ngram" else None
 
 
-def _centres_on_corpus(model: StyleModel) -> bool:
-    """A transformer model whose account vectors are centred on the mean of those embedded together."""
-    centre = getattr(model, "centre", None)
-    return centre is not None and centre.mode == "corpus"
-
-
 def embed_accounts(
     model: StyleModel,
     posts: datasets.Dataset,
@@ -95,7 +89,7 @@ def embed_accounts_on_ray(
             f"--engine ray embeds with a transformer or n-gram model; {inner.name} is a {inner.kind} model"
             " (fitted on, or finished over, the whole corpus): use --engine local"
         )
-    if _centres_on_corpus(inner):
+    if inner.centres_on_corpus:
         if inner is not model:
             raise AuthoridError(
                 f"--engine ray: the compact model {model.name} projects a transformer model centred on the whole"

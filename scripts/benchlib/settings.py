@@ -270,3 +270,16 @@ def load_setting(name: str, profile: Profile, cache: Path, seed: int = 0) -> Set
     if name in ("blog10", "blog50"):
         return blog(profile, cache, int(name[4:]), seed)
     raise ValueError(f"unknown setting {name!r}; choose from {', '.join(SETTINGS)}")
+
+
+def sampled_accounts(posts: datasets.Dataset, n_accounts: int, min_posts: int, seed: int):
+    """The posts (pandas: post_id, account_id, text, created_at) of `n_accounts` seeded accounts with at least
+    `min_posts` posts, sorted by account, then oldest first: the pool samples bench_ece calibrates on and
+    make_minilm_centre averages."""
+    table = posts.select_columns(["post_id", "account_id", "text", "created_at"]).to_pandas()
+    table = table.sort_values(["account_id", "created_at", "post_id"])
+    sizes = table.groupby("account_id").size()
+    eligible = np.array(sorted(sizes[sizes >= min_posts].index))
+    rng = np.random.default_rng(seed)
+    chosen = set(rng.choice(eligible, size=min(n_accounts, eligible.size), replace=False))
+    return table[table["account_id"].isin(chosen)]
