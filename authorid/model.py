@@ -211,8 +211,9 @@ class StyleModel:
         return np.sum(np.atleast_2d(a) * np.atleast_2d(b), axis=-1)
 
     def score(self, a: np.ndarray, b: np.ndarray, *, sizes=None) -> np.ndarray | float:
-        """Calibrated P(same person) for account vectors a, b (rows); `sizes` = (posts behind a, posts behind b)
-        for a size-aware calibration. Raises if the model is not calibrated."""
+        """Calibrated P(same person) for account vectors a, b (rows); `sizes` = (posts behind a, posts behind b,
+        characters behind a, characters behind b) for a size-aware calibration (`AccountVectors.pair_sizes`).
+        Raises if the model is not calibrated."""
         if self.calibration is None:
             raise ModelError(
                 f"model {self.name} has no calibration: fit one with `authorid calibrate` (or pass --calibrate-on)"

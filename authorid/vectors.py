@@ -1,4 +1,4 @@
-"""`AccountVectors`: one L2-normalised vector per account, with its post count, saved as Parquet.
+"""`AccountVectors`: one L2-normalised vector per account, with its post and character counts, saved as Parquet.
 
 The one container every stage passes account vectors in: encoders make them, the index enrols them,
 clustering and evaluation read them. `rows`, `subset` and `pair_cosines` are the ways to pick vectors by
@@ -33,14 +33,19 @@ class VectorsFileError(AuthoridError):
 
 @dataclass
 class AccountVectors:
-    """Account vectors in a fixed order: `vectors[i]` belongs to `account_ids[i]`, built from `n_posts[i]` posts.
+    """Account vectors in a fixed order: `vectors[i]` belongs to `account_ids[i]`, built from `n_posts[i]` posts
+    of `n_chars[i]` characters in all.
 
-    `vectors` is float32 (n, d) with L2-normalised rows, so a dot product is a cosine similarity.
+    `vectors` is float32 (n, d) with L2-normalised rows, so a dot product is a cosine similarity. The counts say
+    how much text is behind each vector, which a size-aware calibration reads (`pair_sizes`): two posts of
+    "Thanks :)" and "😂" are not the evidence two 300-character posts are. `n_chars` is None when unknown
+    (vectors files written before it was recorded).
     """
 
     account_ids: list[str]
     vectors: np.ndarray
     n_posts: np.ndarray
+    n_chars: np.ndarray | None = None
     #: the identity of the model that made them (`StyleModel.identity()`), kept in the Parquet file
     model: dict | None = field(default=None, compare=False)
     _positions: dict[str, int] = field(init=False, repr=False, compare=False)
@@ -55,6 +60,10 @@ class AccountVectors:
                 f"AccountVectors needs {n} ids, an (n, d) vector array and n post counts; got vectors "
                 f"{self.vectors.shape} and n_posts {self.n_posts.shape}"
             )
+        if self.n_chars is not None:
+            self.n_chars = np.asarray(self.n_chars, dtype=np.int64)
+            if self.n_chars.shape != (n,):
+                raise ValueError(f"AccountVectors needs {n} character counts; got {self.n_chars.shape}")
         self._positions = {a: i for i, a in enumerate(self.account_ids)}
         if len(self._positions) != n:
             raise ValueError("AccountVectors account_ids are not unique")
@@ -95,9 +104,17 @@ class AccountVectors:
         return self.vectors[self.positions(account_ids)]
 
     def subset(self, account_ids: Sequence[str]) -> AccountVectors:
-        """A new AccountVectors holding only `account_ids`, in that order (with their post counts)."""
+        """A new AccountVectors holding only `account_ids`, in that order (with their post and character counts)."""
         rows = self.positions(account_ids)
-        return AccountVectors(list(account_ids), self.vectors[rows], self.n_posts[rows], model=self.model)
+        chars = None if self.n_chars is None else self.n_chars[rows]
+        return AccountVectors(
+            list(account_ids), self.vectors[rows], self.n_posts[rows], chars, model=self.model
+        )
+
+    def pair_sizes(self, rows_a: np.ndarray, rows_b: np.ndarray) -> tuple:
+        """What a size-aware calibration reads of pairs of rows (`Calibrator.predict(sizes=...)`): (posts_a,
+        posts_b, chars_a, chars_b), or (posts_a, posts_b) when the character counts are unknown."""
+        return pair_sizes(self, rows_a, self, rows_b)
 
     def pair_cosines(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
         """Cosine of each pair (a[i], b[i]), float64 (rows are L2-normalised, so a dot product)."""
@@ -108,17 +125,19 @@ class AccountVectors:
         return np.einsum("ij,ij->i", self.rows(a), self.rows(b)).astype(np.float64)
 
     def to_parquet(self, path: str | Path) -> Path:
-        """Write columns account_id (string), n_posts (int64), vector (list<float32>) atomically; the model's
-        identity goes into the file's metadata (key `authorid`), so a reader can check what made them."""
+        """Write columns account_id (string), n_posts (int64), n_chars (int64, when known), vector
+        (list<float32>) atomically; the model's identity goes into the file's metadata (key `authorid`), so a
+        reader can check what made them."""
         flat = pa.array(self.vectors.reshape(-1), type=pa.float32())
         offsets = pa.array(np.arange(len(self) + 1, dtype=np.int32) * self.dim)
-        table = pa.table(
-            {
-                "account_id": pa.array(self.account_ids, type=pa.string()),
-                "n_posts": pa.array(self.n_posts, type=pa.int64()),
-                "vector": pa.ListArray.from_arrays(offsets, flat, type=pa.list_(pa.float32())),
-            }
-        )
+        columns = {
+            "account_id": pa.array(self.account_ids, type=pa.string()),
+            "n_posts": pa.array(self.n_posts, type=pa.int64()),
+        }
+        if self.n_chars is not None:
+            columns["n_chars"] = pa.array(self.n_chars, type=pa.int64())
+        columns["vector"] = pa.ListArray.from_arrays(offsets, flat, type=pa.list_(pa.float32()))
+        table = pa.table(columns)
         record = {"format": VECTORS_FORMAT, "level": "account", "dim": self.dim, "model": self.model}
         table = table.replace_schema_metadata({METADATA_KEY: json.dumps(record)})
         return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
@@ -128,7 +147,12 @@ class AccountVectors:
         """The account vectors `to_parquet` (`authorid embed`) wrote; one line naming the file otherwise."""
         path = Path(path)
         try:
-            table = pq.read_table(path, columns=["account_id", "n_posts", "vector"])
+            table = pq.read_table(path)
+            missing = [c for c in ("account_id", "n_posts", "vector") if c not in table.column_names]
+            if missing:
+                raise VectorsFileError(
+                    f"{path}: not account vectors written by `authorid embed` (no column {', '.join(missing)})"
+                )
         except FileNotFoundError:
             raise VectorsFileError(f"{path}: no such file") from None
         except (OSError, pa.ArrowException) as err:
@@ -148,10 +172,28 @@ class AccountVectors:
                 account_ids=table.column("account_id").to_pylist(),
                 vectors=values.reshape(n, dim),
                 n_posts=table.column("n_posts").to_numpy(),
+                n_chars=table.column("n_chars").to_numpy() if "n_chars" in table.column_names else None,
                 model=record.get("model"),
             )
         except ValueError as err:
             raise VectorsFileError(f"{path}: {err}") from None
+
+
+def pair_sizes(first: AccountVectors, rows_a, second: AccountVectors, rows_b) -> tuple:
+    """(posts_a, posts_b, chars_a, chars_b) of pairs (row `rows_a[i]` of `first`, row `rows_b[i]` of `second`),
+    or (posts_a, posts_b) when either side's character counts are unknown: `Calibrator.predict`'s `sizes`."""
+    posts = (first.n_posts[rows_a], second.n_posts[rows_b])
+    if first.n_chars is None or second.n_chars is None:
+        return posts
+    return (*posts, first.n_chars[rows_a], second.n_chars[rows_b])
+
+
+def characters_per_group(texts: Sequence[str], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Characters of each group's texts together (int64, one per group): `AccountVectors.n_chars`."""
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.float64, count=len(texts))
+    return np.rint(
+        np.bincount(np.asarray(groups, dtype=np.int64), weights=lengths, minlength=n_groups)
+    ).astype(np.int64)
 
 
 def group_by_first_appearance(account_ids: list[str]) -> tuple[list[str], np.ndarray]:

@@ -185,7 +185,7 @@ def main() -> None:
                 if fold_of_person.get(person_of[a]) == f
             ),
         )
-    for method in ("platt", "isotonic"):
+    for method in ("platt", "isotonic", "platt-sizes"):
         probabilities = np.empty_like(cosines)
         pairs_fit = []
         for f in (0, 1):
@@ -210,7 +210,9 @@ def main() -> None:
             calibration_pairs=pairs_fit,
         )
     fitted = args.work / f"{args.model}-training-platt.json"
-    info = authorid("calibrate", args.model, str(calibration_file), "-o", str(fitted), "--overwrite")
+    info = authorid(
+        "calibrate", args.model, str(calibration_file), "--method", "platt", "-o", str(fitted), "--overwrite"
+    )
     _, probabilities = scored("training-platt", "--calibration", str(fitted))
     rows["calibrate platt on training accounts"] = summary(
         probabilities,

@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=REPO / "runs" / "bench_quality" / "cache")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--calibration-accounts", type=int, default=300)
+    parser.add_argument("--method", default=None, help="calibrate's --method (default: calibrate's own)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 
@@ -119,7 +120,13 @@ def main() -> None:
         start = time.perf_counter()
         calibration = args.work / f"{model}-calibration.json"
         fitted = authorid(
-            "calibrate", model, str(files["calibration"]), "-o", str(calibration), "--overwrite"
+            "calibrate",
+            model,
+            str(files["calibration"]),
+            "-o",
+            str(calibration),
+            "--overwrite",
+            *(["--method", args.method] if args.method else []),
         )
         row: dict = {
             "calibration": {k: fitted.get(k) for k in ("method", "threshold", "prior") if k in fitted}
@@ -158,7 +165,10 @@ def main() -> None:
         row["seconds"] = round(time.perf_counter() - start, 1)
         print(model, json.dumps(row), flush=True)
         results["models"][model] = row
-    save_stamped(args.out, results, command=f"python scripts/bench_newuser.py --models {args.models}")
+    command = f"python scripts/bench_newuser.py --models {args.models}"
+    if args.method:
+        command += f" --method {args.method} --out {os.path.relpath(args.out.resolve(), REPO)}"
+    save_stamped(args.out, results, command=command)
     print(f"results: {args.out}")
 
 

@@ -401,8 +401,30 @@ def persons_section(persons: dict) -> list[str]:
     return [*out, ""]
 
 
-def sizes_section(sizes: dict) -> list[str]:
-    """Calibrated P at every pairing of account sizes, per calibration method (scripts/bench_sizes.py)."""
+def _sizes_summary(method: str, entry: dict) -> str:
+    """One method's line: pairs given P >= 0.5, how many the P's expect to be one person against how many are,
+    and in how many pairings the share's 95% interval reaches within 0.05 of the mean P."""
+    pairings = entry["pairings"].values()
+    with_pairs = [r for r in pairings if r["flagged"]]
+    consistent = sum(1 for r in with_pairs if r.get("consistent_with_target"))
+    within = sum(1 for r in with_pairs if abs(r["flagged_same_share"] - r["flagged_mean_p"]) <= 0.05)
+    pooled = entry.get("pooled") or {}
+    expected = (
+        f" (their P's expect {pooled['expected_same']:.0f} of them to be the same person; {pooled['same']} are)"
+        if pooled
+        else ""
+    )
+    return (
+        f"- `{method}` ({entry['fitted_on']}): {sum(r['flagged'] for r in pairings):,} pairs given P >= 0.5"
+        f"{expected}; of the {len(with_pairs)} pairings with any, the share's 95% interval reaches within 0.05 of"
+        f" the mean P in {consistent} and the share itself is within 0.05 in {within}; ECE over all pairs, mean"
+        f" of the pairings {np.mean([r['ece'] for r in pairings]):.4f}."
+    )
+
+
+def sizes_section(sizes: dict, together: dict | None = None, minilm: dict | None = None) -> list[str]:
+    """Calibrated P at every pairing of account sizes, per calibration method (scripts/bench_sizes.py); the
+    same accounts embedded as one corpus (`--embedding together`) and under `minilm` summarised below it."""
     calibrations = sizes.get("calibrations") or {}
     if not calibrations:
         return []
@@ -412,22 +434,14 @@ def sizes_section(sizes: dict) -> list[str]:
         "",
         f"`{sizes.get('command')}`, updated {sizes.get('updated')}; {sizes.get('machine')}. Model"
         f" `{sizes.get('model')}`; {sizes.get('accounts')}. Side A of each account its oldest posts, side B its"
-        f" newest, cut to {', '.join(map(str, sizes.get('sizes', [])))} posts; all A x B pairs of a pairing"
-        f" scored at their true prior {sizes.get('prior')}. Per method: pairs given P >= 0.5, their mean P and"
-        " the share truly the same person (the target: within 0.05 of the mean P).",
+        f" newest, cut to {', '.join(map(str, sizes.get('sizes', [])))} posts, each side at each size embedded"
+        f" on its own; all A x B pairs of a pairing scored at their true prior {sizes.get('prior')} (a"
+        " size-aware calibration reads both sides' post and character counts). Per method: pairs given"
+        " P >= 0.5, their mean P and the share truly the same person (the target: within 0.05 of the mean P);"
+        " x marks a pairing whose share's 95% Wilson interval stays further than 0.05 from the mean P.",
         "",
+        *(_sizes_summary(method, calibrations[method]) for method in methods),
     ]
-    for method in methods:
-        entry = calibrations[method]
-        flagged = [r for r in entry["pairings"].values() if r["flagged"] >= 5]
-        gaps = [r["flagged_same_share"] - r["flagged_mean_p"] for r in flagged]
-        worst = f"{max(gaps, key=abs):+.3f}" if gaps else "n/a"
-        out.append(
-            f"- `{method}` ({entry['fitted_on']}): {sum(r['flagged'] for r in entry['pairings'].values()):,} pairs"
-            f" given P >= 0.5 in all; over the {len(flagged)} pairings with at least 5 of them, mean |share - P|"
-            f" {np.mean(np.abs(gaps)) if gaps else float('nan'):.3f}, worst {worst}; ECE over all pairs, mean of"
-            f" the pairings {np.mean([r['ece'] for r in entry['pairings'].values()]):.4f}."
-        )
     head = [
         "A x B posts",
         "median cosine same / different",
@@ -443,12 +457,30 @@ def sizes_section(sizes: dict) -> list[str]:
         ]
         for method in methods:
             r = calibrations[method]["pairings"][pairing]
+            mark = " x" if r.get("consistent_with_target") is False else ""
             cells.append(
-                f"{r['flagged']}, {r['flagged_mean_p']:.2f}, {r['flagged_same_share']:.2f}"
+                f"{r['flagged']}, {r['flagged_mean_p']:.2f}, {r['flagged_same_share']:.2f}{mark}"
                 if r["flagged"]
                 else "0"
             )
         out.append("| " + " | ".join(cells) + " |")
+    if minilm and minilm.get("calibrations"):
+        out += [
+            "",
+            f"The same accounts and cuts under `{minilm.get('model')}` (`{minilm.get('command')}`, updated"
+            f" {minilm.get('updated')}; {minilm.get('machine')}):",
+            "",
+            *(_sizes_summary(method, entry) for method, entry in minilm["calibrations"].items()),
+        ]
+    if together and together.get("calibrations"):
+        out += [
+            "",
+            f"The same accounts and cuts embedded as one corpus, as `authorid embed` embeds a forum of mixed"
+            f" sizes (`{together.get('command')}`, updated {together.get('updated')};"
+            f" {together.get('machine')}):",
+            "",
+            *(_sizes_summary(method, entry) for method, entry in together["calibrations"].items()),
+        ]
     return [*out, ""]
 
 
@@ -467,7 +499,10 @@ def drift_section(runs: dict[str, dict]) -> list[str]:
         " side B its newest, each cut to 2-20 posts. Per pairing of sizes: the median cosine of different-person"
         " pairs and of same-person pairs, and AUC. Mean-pooled transformer vectors as they are (`minilm:raw`)"
         " make strangers look more alike the more posts each has; `minilm` centres them"
-        " (authorid/encoders/centre.py).",
+        " (authorid/encoders/centre.py). Each side at each size is embedded on its own, so each is centred on"
+        " accounts of its own size; `style, one corpus` embeds all 8 sides together, as `authorid embed` would a"
+        " forum of mixed sizes, and one mean over all sizes leaves a drift a size-blind calibration misreads"
+        ' ("Calibration at every account size").',
         "",
         "| A x B posts | " + " | ".join(f"`{name}`: different / same, AUC" for name in runs) + " |",
         "|---|" + "---|" * len(runs),
@@ -898,10 +933,11 @@ def newuser_section(newuser: dict) -> list[str]:
         f' different-user pairs called "same", at least {targets["halves_share_same_min"]:.0%} of the same-user'
         " pairs.",
         "",
-        "| model | prior | different users called same | same user's halves called same | meets |",
-        "|---|---|---|---|---|",
+        "| model | calibration | prior | different users called same | same user's halves called same | meets |",
+        "|---|---|---|---|---|---|",
     ]
     for model, row in newuser["models"].items():
+        method = (row.get("calibration") or {}).get("method", "")
         for prior_name, label in (
             ("calibration_prior", "the calibration's own"),
             ("listing_prior", "1/(n-1)"),
@@ -910,7 +946,7 @@ def newuser_section(newuser: dict) -> list[str]:
             d, h = part["different"], part["halves"]
             prior = label if d["prior"] is None else f"{label}: {d['prior']:.4f} / {h['prior']:.4f}"
             out.append(
-                f"| {model} | {prior} | {d['same']} of {d['pairs']} ({d['share_same']:.1%}) | {h['same']} of"
+                f"| {model} | {method} | {prior} | {d['same']} of {d['pairs']} ({d['share_same']:.1%}) | {h['same']} of"
                 f" {h['pairs']} ({h['share_same']:.1%}) | {'yes' if part['meets_targets'] else 'no'} |"
             )
     return out + [""]
@@ -975,12 +1011,13 @@ def render(
     lines += quality_section(quality)
     lines += pretrained_section(pretrained or {})
     lines += train_pool_section(_load("train_pool"))
-    lines += sizes_section(sizes or {})
+    lines += sizes_section(sizes or {}, _load("sizes_together"), _load("sizes_minilm"))
     lines += drift_section(
         {
             "minilm:raw": _load("sizes_minilm_raw"),
             "minilm": _load("sizes_minilm"),
             "style": sizes if sizes is not None else _load("sizes"),
+            "style, one corpus": _load("sizes_together"),
         }
     )
     lines += persons_section(persons or {})

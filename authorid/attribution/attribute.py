@@ -75,18 +75,21 @@ def attribute(
             queries = _normalised(model.embed_posts(posts, progress=progress))
         true_authors = [str(a) for a in texts["account_id"]]
         query_posts = np.ones(len(ids), dtype=np.int64)
+        query_chars = np.array([len(t) for t in posts], dtype=np.int64)
     else:
         account_vectors = model.embed_accounts(texts, progress=progress)
         ids, queries = list(account_vectors.account_ids), account_vectors.vectors
         true_authors = list(ids)
-        query_posts = account_vectors.n_posts
+        query_posts, query_chars = account_vectors.n_posts, account_vectors.n_chars
 
     if method == "centroid":
         profiles = model.embed_accounts(known, progress=progress)
         authors = list(profiles.account_ids)
         scores = queries @ profiles.vectors.T
         if calibration is not None:
-            sizes = (query_posts[:, None], profiles.n_posts[None, :])
+            sizes: tuple = (query_posts[:, None], profiles.n_posts[None, :])
+            if query_chars is not None and profiles.n_chars is not None:
+                sizes += (query_chars[:, None], profiles.n_chars[None, :])
             probabilities = np.asarray(calibration.predict(scores, sizes=sizes), dtype=np.float64).reshape(
                 scores.shape
             )

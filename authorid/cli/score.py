@@ -42,10 +42,10 @@ def calibrate_command(
     method: Annotated[
         str,
         typer.Option(
-            help="'platt' (logistic on the cosine), 'isotonic', or 'platt-sizes' (the cosine and both accounts'"
-            " post counts: fitted on accounts cut to 1-50 posts, holds at every account size)."
+            help="'platt-sizes' (the cosine and both accounts' post and character counts: fitted on accounts cut"
+            " to 1-50 posts, holds at every account size), 'platt' (logistic on the cosine alone) or 'isotonic'."
         ),
-    ] = "platt",
+    ] = "platt-sizes",  # workflows.calibrate.DEFAULT_METHOD, not imported here: `--help` stays fast
     target_fpr: Annotated[
         float | None,
         typer.Option(help="Choose the threshold for this false-positive rate on held-out pairs."),
@@ -110,7 +110,7 @@ def score_command(
         float | None,
         typer.Option(
             help="The share of same-person pairs you expect among the listed pairs (default: the share the"
-            " calibration was fitted on, usually 0.5); P(same person) is moved to it."
+            " calibration was fitted on, about 1/31 with `authorid calibrate`); P(same person) is moved to it."
         ),
     ] = None,
     overwrite: OverwriteOption = False,
@@ -171,10 +171,12 @@ def score_command(
     outside = sum(1 for r in scored if r["sizes_calibrated"] == "no")
     if outside:
         low, high = calibrator.info["account_posts"]
+        chars = calibrator.info.get("account_chars")
+        sizes = f"{low}-{high} posts" + (f", {chars[0]:,}-{chars[1]:,} characters" if chars else "")
         lines.insert(
             1,
-            f"warning: {outside:,} pairs have an account with fewer than {low} or more than {high} posts, the"
-            " sizes the calibration was fitted on: their probability is extrapolated (column sizes_calibrated)",
+            f"warning: {outside:,} pairs have an account outside the sizes the calibration was fitted on"
+            f" ({sizes}): their probability is extrapolated (column sizes_calibrated)",
         )
     say(
         {

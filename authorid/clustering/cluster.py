@@ -64,13 +64,14 @@ def cluster_accounts(
     """Group accounts into presumed persons (see the module docstring for the steps).
 
     probability: maps cosines (any shape) to calibrated P(same person), e.g. `Calibrator.predict`; when it
-    takes `sizes=`, both accounts' post counts are passed (a size-aware calibration needs them); None reads
-    `threshold` as a cosine threshold. k: neighbours per account in the graph. seed: Leiden's and the
-    cohesion sample's seed. search: how the kNN graph is searched, (vectors, k) -> (cosines, positions)
-    as `authorid.index.knn.knn` returns them (default; `authorid.scaleout.knn.knn_on_ray` runs it on Ray).
+    takes `sizes=`, both accounts' post and character counts are passed (`AccountVectors.pair_sizes`: a
+    size-aware calibration needs them); None reads `threshold` as a cosine threshold. k: neighbours per
+    account in the graph. seed: Leiden's and the cohesion sample's seed. search: how the kNN graph is
+    searched, (vectors, k) -> (cosines, positions) as `authorid.index.knn.knn` returns them (default;
+    `authorid.scaleout.knn.knn_on_ray` runs it on Ray).
     """
     _check(vectors, method, k, threshold, probability)
-    weigh = _checked(probability, vectors.n_posts) if probability is not None else _identity
+    weigh = _checked(probability, vectors) if probability is not None else _identity
     timing: dict[str, float] = {}
     n = len(vectors)
     start = time.perf_counter()
@@ -157,12 +158,12 @@ def _identity(cosines: np.ndarray, rows_a=None, rows_b=None) -> np.ndarray:
     return np.asarray(cosines, dtype=np.float32)
 
 
-def _checked(probability: Probability, n_posts: np.ndarray) -> Weigh:
+def _checked(probability: Probability, vectors: AccountVectors) -> Weigh:
     sized = _takes_sizes(probability)
 
     def weigh(cosines: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
         if sized:
-            p = probability(cosines, sizes=(n_posts[rows_a], n_posts[rows_b]))
+            p = probability(cosines, sizes=vectors.pair_sizes(rows_a, rows_b))
         else:
             p = probability(cosines)
         out = np.asarray(p, dtype=np.float32).reshape(np.shape(cosines))
@@ -176,7 +177,8 @@ def _checked(probability: Probability, n_posts: np.ndarray) -> Weigh:
 
 
 def _takes_sizes(probability: Probability) -> bool:
-    """Whether `probability` accepts the accounts' post counts (`sizes=`, as `Calibrator.predict` does)."""
+    """Whether `probability` accepts the accounts' post and character counts (`sizes=`, as `Calibrator.predict`
+    does)."""
     try:
         parameters = inspect.signature(probability).parameters
     except (TypeError, ValueError):  # a builtin without a signature

@@ -7,7 +7,7 @@
 - `NgramEncoder` (ngram.py): the default `style` model's encoder, hashed char and word n-gram counts per post
   (hashing.py) summed per account, tf-idf weighted, then a trained table and a fixed random sketch.
 - `StylometricEncoder` (stylometric.py): char n-gram TF-IDF profiles with optional spaCy features.
-- `AccountVectors` (authorid.vectors): account ids + L2-normalised vectors + post counts, Parquet I/O.
+- `AccountVectors` (authorid.vectors): account ids + L2-normalised vectors + post and character counts, Parquet I/O.
 
 Names load lazily: the worker processes that count n-grams import `authorid.encoders.hashing`, and with it
 this package, and should not pay for torch and transformers (590 MB each) that they never use.

@@ -26,7 +26,7 @@ from sentence_transformers import SentenceTransformer
 from authorid.encoders.build import Transformer, embedding_dim
 from authorid.encoders.pooling import AttentionPooling, mean_pool, normalize_rows
 from authorid.progress import counting_progress
-from authorid.vectors import AccountVectors, group_by_first_appearance
+from authorid.vectors import AccountVectors, characters_per_group, group_by_first_appearance
 
 if TYPE_CHECKING:
     import datasets
@@ -133,9 +133,10 @@ def embed_accounts(
         if column not in posts.column_names:
             raise ValueError(f"posts lack the {column!r} column (have {', '.join(posts.column_names)})")
     account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
+    texts = list(posts["text"])
     vectors = embed_groups(
         model,
-        list(posts["text"]),
+        texts,
         groups,
         len(account_ids),
         pooling=pooling,
@@ -144,7 +145,8 @@ def embed_accounts(
         progress=progress,
     )
     n_posts = np.bincount(groups, minlength=len(account_ids))
-    return AccountVectors(account_ids=account_ids, vectors=vectors, n_posts=n_posts)
+    n_chars = characters_per_group(texts, groups, len(account_ids))
+    return AccountVectors(account_ids=account_ids, vectors=vectors, n_posts=n_posts, n_chars=n_chars)
 
 
 def _can_pretokenize(model: SentenceTransformer) -> bool:

@@ -34,7 +34,7 @@ from sklearn.preprocessing import normalize
 
 from authorid.encoders.spacy_features import FUNCTION_WORDS, function_words_and_pos
 from authorid.io import atomic_write, atomic_write_text
-from authorid.vectors import AccountVectors, group_by_first_appearance
+from authorid.vectors import AccountVectors, characters_per_group, group_by_first_appearance
 
 if TYPE_CHECKING:
     import datasets
@@ -249,10 +249,12 @@ class StylometricEncoder:
     def embed_accounts(self, posts: datasets.Dataset) -> AccountVectors:
         """One vector per account (order of first post): the profile of its summed post counts."""
         account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
+        texts = _texts_of(posts)
         return AccountVectors(
             account_ids=account_ids,
-            vectors=self.embed_groups(_texts_of(posts), groups, len(account_ids)),
+            vectors=self.embed_groups(texts, groups, len(account_ids)),
             n_posts=np.bincount(groups, minlength=len(account_ids)),
+            n_chars=characters_per_group(texts, groups, len(account_ids)),
         )
 
     def save(self, path: str | Path) -> Path:

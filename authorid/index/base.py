@@ -4,7 +4,8 @@ A saved index is a folder holding `index.json` and one *generation* folder, `gen
 - `index.json`: format, version, kind, dim, count, the model identity (name, kind, dim, fingerprint), the
   MODEL spec the vectors came from, the kind's search parameters, and which generation is current, with the
   size of each of its files;
-- `gen-N/ids.parquet`: account_id and n_posts, in enrolment order (row i is the index's vector i);
+- `gen-N/ids.parquet`: account_id, n_posts and n_chars (-1 where not recorded), in enrolment order (row i is
+  the index's vector i);
 - `gen-N/vectors.npy` (exact; numpy, allow_pickle=False) or `gen-N/index.faiss` (faiss.write_index); and what
   the caller keeps with the vectors (the model's fitted encoder, the calibration).
 
@@ -50,6 +51,10 @@ class VectorIndex(Protocol):
     kind: str
     dim: int
     ids: list[str]
+    #: row of each enrolled account id, and its post and character counts (UNKNOWN_CHARS where not recorded)
+    positions: dict[str, int]
+    n_posts: np.ndarray
+    n_chars: np.ndarray
     model_identity: dict
 
     def __len__(self) -> int: ...
@@ -130,6 +135,7 @@ def save_generation(
         {
             "account_id": pa.array(index.ids, type=pa.string()),
             "n_posts": pa.array(index.n_posts, type=pa.int64()),
+            "n_chars": pa.array(index.n_chars, type=pa.int64()),
         }
     )
     atomic_write(target / IDS_FILE, lambda tmp: pq.write_table(table, tmp))
@@ -207,7 +213,19 @@ def read_meta(folder: Path) -> dict:
     return meta
 
 
-def read_ids(folder: Path, count: int) -> tuple[list[str], np.ndarray]:
+#: An enrolled account's character count when its vectors did not record one (indexes built before they did).
+UNKNOWN_CHARS = -1
+
+
+def enrolled_chars(vectors, rows: np.ndarray) -> np.ndarray:
+    """The character counts of `vectors`' rows as an index keeps them: UNKNOWN_CHARS where not recorded."""
+    if vectors.n_chars is None:
+        return np.full(len(rows), UNKNOWN_CHARS, dtype=np.int64)
+    return np.asarray(vectors.n_chars[rows], dtype=np.int64)
+
+
+def read_ids(folder: Path, count: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(account ids, post counts, character counts: UNKNOWN_CHARS where the index did not record them)."""
     try:
         table = pq.read_table(folder / IDS_FILE)
     except (OSError, pa.ArrowException) as err:
@@ -216,7 +234,12 @@ def read_ids(folder: Path, count: int) -> tuple[list[str], np.ndarray]:
         raise VectorIndexError(
             f"{folder / IDS_FILE} lists {table.num_rows} accounts, index.json says {count}"
         )
-    return table.column("account_id").to_pylist(), table.column("n_posts").to_numpy()
+    chars = (
+        table.column("n_chars").to_numpy()
+        if "n_chars" in table.column_names
+        else np.full(table.num_rows, UNKNOWN_CHARS, dtype=np.int64)
+    )
+    return table.column("account_id").to_pylist(), table.column("n_posts").to_numpy(), chars
 
 
 def check_identity(built_with: dict, expected: dict | None, where: str) -> None:

@@ -15,6 +15,7 @@ from authorid.index.base import (
     VectorIndexError,
     as_matrix,
     check_k,
+    enrolled_chars,
     ids_matrix,
     new_rows,
     read_ids,
@@ -39,6 +40,7 @@ class ExactIndex:
         self.model_spec = model_spec
         self.ids: list[str] = []
         self.n_posts = np.zeros(0, dtype=np.int64)
+        self.n_chars = np.zeros(0, dtype=np.int64)
         self.positions: dict[str, int] = {}
         self._vectors = np.zeros((0, self.dim), dtype=np.float32)
 
@@ -60,14 +62,17 @@ class ExactIndex:
         if rows.size:
             matrix = as_matrix(vectors.vectors[rows], self.dim)
             self._vectors = np.concatenate([self._vectors, matrix])
-            self._enrol([vectors.account_ids[i] for i in rows], vectors.n_posts[rows])
+            self._enrol(
+                [vectors.account_ids[i] for i in rows], vectors.n_posts[rows], enrolled_chars(vectors, rows)
+            )
         return int(rows.size)
 
-    def _enrol(self, ids: list[str], n_posts: np.ndarray) -> None:
+    def _enrol(self, ids: list[str], n_posts: np.ndarray, n_chars: np.ndarray) -> None:
         start = len(self.ids)
         self.ids.extend(ids)
         self.positions.update({a: start + i for i, a in enumerate(ids)})
         self.n_posts = np.concatenate([self.n_posts, np.asarray(n_posts, dtype=np.int64)])
+        self.n_chars = np.concatenate([self.n_chars, np.asarray(n_chars, dtype=np.int64)])
 
     def search(self, query_vectors: AccountVectors | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids), each (n_queries, min(k, len(index))), best first."""
@@ -102,7 +107,7 @@ class ExactIndex:
             raise VectorIndexError(
                 f"{folder / VECTORS_FILE}: unreadable ({err}); rebuild the index"
             ) from None
-        ids, n_posts = read_ids(folder, meta["count"])
+        ids, n_posts, n_chars = read_ids(folder, meta["count"])
         if vectors.shape != (len(ids), index.dim):
             raise VectorIndexError(
                 f"{folder / VECTORS_FILE} has shape {vectors.shape}, expected ({len(ids)}, {index.dim})"
@@ -114,7 +119,7 @@ class ExactIndex:
                 f" {ids[rows[0]]!r}): damaged; rebuild the index"
             )
         index._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index._enrol(ids, n_posts)
+        index._enrol(ids, n_posts, n_chars)
         return index
 
 

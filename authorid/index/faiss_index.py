@@ -32,6 +32,7 @@ from authorid.index.base import (
     VectorIndexError,
     as_matrix,
     check_k,
+    enrolled_chars,
     ids_matrix,
     new_rows,
     read_ids,
@@ -98,6 +99,7 @@ class FaissIndex:
         }
         self.ids: list[str] = []
         self.n_posts = np.zeros(0, dtype=np.int64)
+        self.n_chars = np.zeros(0, dtype=np.int64)
         self.positions: dict[str, int] = {}
         self._index = None
 
@@ -177,7 +179,9 @@ class FaissIndex:
             raise VectorIndexError("empty_copy needs a trained index that holds no vectors yet")
         return faiss.serialize_index(self._index).tobytes()
 
-    def merge_shard(self, shard: bytes, account_ids: list[str], n_posts: np.ndarray) -> None:
+    def merge_shard(
+        self, shard: bytes, account_ids: list[str], n_posts: np.ndarray, n_chars: np.ndarray
+    ) -> None:
         """Append a serialised IVF index made from `empty_copy` holding these accounts' vectors, in order:
         the cells' lists then hold the same vectors in the same order as one `add` of everything."""
         import faiss
@@ -190,6 +194,7 @@ class FaissIndex:
         self.ids.extend(account_ids)
         self.positions.update({a: start + i for i, a in enumerate(account_ids)})
         self.n_posts = np.concatenate([self.n_posts, np.asarray(n_posts, dtype=np.int64)])
+        self.n_chars = np.concatenate([self.n_chars, np.asarray(n_chars, dtype=np.int64)])
 
     def add(self, vectors: AccountVectors, *, on_duplicate: str = "raise") -> int:
         """Enrol `vectors` without rebuilding (IVF is trained on the first batch); returns how many were added."""
@@ -205,6 +210,7 @@ class FaissIndex:
         self.ids.extend(new_ids)
         self.positions.update({a: start + i for i, a in enumerate(new_ids)})
         self.n_posts = np.concatenate([self.n_posts, vectors.n_posts[rows]])
+        self.n_chars = np.concatenate([self.n_chars, enrolled_chars(vectors, rows)])
         return int(rows.size)
 
     def search(self, query_vectors: AccountVectors | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +269,7 @@ class FaissIndex:
             index._index = faiss.read_index(str(folder / INDEX_FILE))
         except RuntimeError as err:  # faiss reports a damaged file as a RuntimeError
             raise VectorIndexError(f"{folder / INDEX_FILE}: unreadable ({err}); rebuild the index") from None
-        ids, n_posts = read_ids(folder, meta["count"])
+        ids, n_posts, n_chars = read_ids(folder, meta["count"])
         if index._index.ntotal != len(ids) or index._index.d != index.dim:
             raise VectorIndexError(
                 f"{folder / INDEX_FILE} holds {index._index.ntotal} vectors of dimension {index._index.d}; "
@@ -274,5 +280,6 @@ class FaissIndex:
         index.ids = ids
         index.positions = {a: i for i, a in enumerate(ids)}
         index.n_posts = n_posts
+        index.n_chars = n_chars
         index._apply_search_params()
         return index

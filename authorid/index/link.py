@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from authorid.index.base import VectorIndex, VectorIndexError
+from authorid.index.base import UNKNOWN_CHARS, VectorIndex, VectorIndexError
 from authorid.vectors import AccountVectors
 
 UNKNOWN = "unknown"
@@ -54,18 +54,26 @@ def link(
     if len(index) == 0:
         raise VectorIndexError("the index holds no accounts")
     scores, ids = index.search(queries, k)
-    # post counts of the enrolled accounts, for a size-aware calibration
+    # a size-aware calibration reads both accounts' post and character counts
     sized = calibration is not None and getattr(calibration, "needs_sizes", False)
-    enrolled_posts = dict(zip(index.ids, np.asarray(index.n_posts).tolist(), strict=True)) if sized else {}
+    query_chars = queries.n_chars if queries.n_chars is not None else np.full(len(queries), UNKNOWN_CHARS)
     rows = []
-    for query, query_posts, query_scores, query_ids in zip(
-        queries.account_ids, queries.n_posts, scores, ids, strict=True
+    for row, (query, query_scores, query_ids) in enumerate(
+        zip(queries.account_ids, scores, ids, strict=True)
     ):
         found = np.array([i is not None for i in query_ids], dtype=bool)
         cosines = np.asarray(query_scores, dtype=np.float64)[found]
         candidates = [i for i in query_ids if i is not None]
         if calibration is not None:
-            sizes = (query_posts, np.array([enrolled_posts[c] for c in candidates])) if sized else None
+            sizes = None
+            if sized:
+                enrolled = np.fromiter((index.positions[c] for c in candidates), dtype=np.int64)
+                sizes = (
+                    queries.n_posts[row],
+                    index.n_posts[enrolled],
+                    query_chars[row],
+                    index.n_chars[enrolled],
+                )
             probabilities = calibration.predict(cosines, sizes=sizes) if len(cosines) else np.zeros(0)
             if threshold is None:
                 decisions = list(calibration.decide(probabilities))

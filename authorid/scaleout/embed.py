@@ -25,7 +25,7 @@ from authorid.encoders.ngram import summed_counts
 from authorid.errors import AuthoridError
 from authorid.model import StyleModel
 from authorid.scaleout.session import cluster_cpus
-from authorid.vectors import AccountVectors, group_by_first_appearance
+from authorid.vectors import AccountVectors, characters_per_group, group_by_first_appearance
 
 if TYPE_CHECKING:
     import datasets
@@ -182,6 +182,7 @@ class ShardEmbedder:
             {
                 "account_id": pa.array(account_ids, type=pa.string()),
                 "n_posts": pa.array(np.bincount(groups, minlength=len(account_ids)).astype(np.int64)),
+                "n_chars": pa.array(characters_per_group(texts, groups, len(account_ids))),
                 "has_text": pa.array(has_text),
                 "row": pa.FixedSizeListArray.from_arrays(pa.array(rows.reshape(-1)), rows.shape[1]),
             }
@@ -209,7 +210,8 @@ def _assemble(
     if model.kind == "ngram":
         encoder = model.encoder
         rows = encoder.vectors_of(rows, has_text, encoder.centre_for(rows, has_text), out=rows)
-    vectors = AccountVectors(account_ids=list(account_ids), vectors=rows, n_posts=n_posts)
+    n_chars = table.column("n_chars").to_numpy()[take]
+    vectors = AccountVectors(account_ids=list(account_ids), vectors=rows, n_posts=n_posts, n_chars=n_chars)
     vectors.model = model.identity()
     return vectors
 
@@ -235,6 +237,7 @@ def _assemble_projected(
         raise AuthoridError(f"Ray returned {seen} accounts where the corpus has {len(account_ids)}")
     centre = base.centre_from_sum(total, count)
     out = np.zeros((len(account_ids), model.dim), dtype=np.float32)
+    n_chars = np.zeros(len(account_ids), dtype=np.int64)
     for ref in refs:
         part = ray.get(ref)
         if not part.num_rows:
@@ -248,9 +251,10 @@ def _assemble_projected(
                 "the posts Ray read differ from the corpus's: the accounts' post counts differ"
             )
         has_text = part.column("has_text").to_numpy()
+        n_chars[take] = part.column("n_chars").to_numpy()
         rows = np.array(_rows(part))  # a writable copy of this shard only
         out[take] = model.encoder.project(base.vectors_of(rows, has_text, centre, out=rows))
-    vectors = AccountVectors(account_ids=list(account_ids), vectors=out, n_posts=n_posts)
+    vectors = AccountVectors(account_ids=list(account_ids), vectors=out, n_posts=n_posts, n_chars=n_chars)
     vectors.model = model.identity()
     return vectors
 

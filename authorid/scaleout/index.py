@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from authorid.index.base import VectorIndexError, as_matrix, new_rows
+from authorid.index.base import VectorIndexError, as_matrix, enrolled_chars, new_rows
 from authorid.index.faiss_index import FaissIndex
 from authorid.scaleout.session import cluster_cpus, row_spans
 from authorid.vectors import AccountVectors
@@ -47,7 +47,13 @@ def build_ivf_on_ray(
     task = ray.remote(_add_shard)
     refs = [task.remote(empty, matrix_ref, start, stop) for start, stop in spans]
     for (start, stop), ref in zip(spans, refs, strict=True):
-        index.merge_shard(ray.get(ref), vectors.account_ids[start:stop], vectors.n_posts[start:stop])
+        rows = np.arange(start, stop)
+        index.merge_shard(
+            ray.get(ref),
+            vectors.account_ids[start:stop],
+            vectors.n_posts[rows],
+            enrolled_chars(vectors, rows),
+        )
     return index
 
 

@@ -118,7 +118,7 @@ def explain(
         "similarity": similarity,
         "corpus_pairs": _corpus_pairs(vectors if enrolled is None else enrolled, similarity, seed),
         "centre": "the index's enrolled accounts" if enrolled is not None else "the corpus' accounts",
-        **_verdict(model, similarity, (len(own[0]), len(own[1]))),
+        **_verdict(model, similarity, _pair_sizes(own)),
     }
     if contributions is not None and model.kind == "ngram":
         evidence |= ngram_evidence(model, contributions, own, top)
@@ -157,12 +157,17 @@ def _similarity(model, texts, groups, n_accounts, pair) -> tuple[Contributions |
     return None, vectors
 
 
-def _verdict(model, similarity: float, posts: tuple[int, int]) -> dict:
-    """P(same person) of the pair (its post counts `posts` for a size-aware calibration) and the decision."""
+def _pair_sizes(own) -> tuple[int, int, int, int]:
+    """(posts_a, posts_b, chars_a, chars_b) of the two accounts' posts: what a size-aware calibration reads."""
+    return (len(own[0]), len(own[1]), sum(len(t) for t in own[0]), sum(len(t) for t in own[1]))
+
+
+def _verdict(model, similarity: float, sizes: tuple[int, ...]) -> dict:
+    """P(same person) of the pair (`sizes` for a size-aware calibration) and the decision."""
     calibration = model.calibration
     if calibration is None:
         return {"probability": None, "decision": "unscored", "calibration": None}
-    probability = float(calibration.predict(np.array([similarity]), sizes=posts)[0])
+    probability = float(calibration.predict(np.array([similarity]), sizes=sizes)[0])
     band = getattr(calibration, "abstain_band", None)
     return {
         "probability": probability,

@@ -6,6 +6,8 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
+
 from authorid.data.clean import clean
 from authorid.errors import InputError
 from authorid.evidence.habits import pair_reasons
@@ -72,7 +74,7 @@ def score_pairs(
     more posts than any account the calibration was fitted on (its P is then an extrapolation), else "yes"."""
     a, b = [r["account_a"] for r in rows], [r["account_b"] for r in rows]
     cosines = vectors.pair_cosines(a, b)
-    sizes = (vectors.n_posts[vectors.positions(a)], vectors.n_posts[vectors.positions(b)]) if rows else None
+    sizes = vectors.pair_sizes(vectors.positions(a), vectors.positions(b)) if rows else None
     if prior is not None:  # P moved to the share of same-person pairs the user expects among these pairs
         probabilities = calibration.predict(cosines, sizes=sizes, prior=prior) if rows else cosines
     else:
@@ -86,17 +88,21 @@ def score_pairs(
 
 
 def within_calibrated_sizes(vectors: AccountVectors, a: list[str], b: list[str], calibration) -> list[str]:
-    """ "yes"/"no" per pair: both accounts' post counts inside the calibration's `account_posts` range ("yes"
-    for every pair when the calibration does not record one: fitted before it was recorded)."""
-    seen = calibration.info.get("account_posts")
-    if not seen or not a:
-        return ["yes"] * len(a)
-    posts = dict(zip(vectors.account_ids, vectors.n_posts.tolist(), strict=True))
-    low, high = seen
-    return [
-        "yes" if low <= posts[x] <= high and low <= posts[y] <= high else "no"
-        for x, y in zip(a, b, strict=True)
-    ]
+    """ "yes"/"no" per pair: both accounts' post counts inside the calibration's `account_posts` range, and
+    their character counts inside its `account_chars` range when it records one ("yes" for every pair when the
+    calibration records neither: fitted before they were recorded)."""
+    if not a:
+        return []
+    inside = np.ones(len(a), dtype=bool)
+    rows_a, rows_b = vectors.positions(a), vectors.positions(b)
+    for key, counts in (("account_posts", vectors.n_posts), ("account_chars", vectors.n_chars)):
+        seen = calibration.info.get(key)
+        if not seen or counts is None:
+            continue
+        low, high = seen
+        for rows in (rows_a, rows_b):
+            inside &= (counts[rows] >= low) & (counts[rows] <= high)
+    return ["yes" if i else "no" for i in inside]
 
 
 def write_scores(out: Path, header: list[str], scored: list[dict]) -> Path:

@@ -31,6 +31,8 @@ def calibration(tmp_path_factory):
             "enron_demo",
             "-o",
             str(out),
+            "--method",
+            "platt",
             "--target-fpr",
             "0.05",
             "--abstain",
@@ -39,6 +41,27 @@ def calibration(tmp_path_factory):
     )
     assert result.exit_code == 0, result.output
     return out, result.output
+
+
+def test_calibrate_reads_account_sizes_by_default(tmp_path):
+    import inspect
+
+    from authorid.workflows.calibrate import DEFAULT_METHOD
+
+    assert (
+        inspect.signature(calibrate_command).parameters["method"].default == DEFAULT_METHOD == "platt-sizes"
+    )
+    out = tmp_path / "calibration.json"
+    result = runner.invoke(app, ["calibrate", "stylometric", "enron_demo", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["method"] == "platt-sizes" and len(data["params"]["coef"]) == 32
+    info = data["info"]
+    assert info["pairs_from"] == "sybil k=2 by=random, each cut to 1/2/5/10/20/50 posts and whole"
+    # the halves (24 e-mails an author, cut in two) are cut to 1, 2, 5 and 10 e-mails and taken whole (12)
+    assert info["account_posts"] == [1, 12]
+    assert info["account_chars"][0] < info["account_chars"][1]
+    assert "platt-sizes calibration on" in result.output
 
 
 def write_pairs(path, pairs):
@@ -111,18 +134,27 @@ def test_score_adds_probability_and_decision(calibration, tmp_path):
     assert f"scores: {out}" in result.output
     # fitted on sybil halves (fewer posts each), applied to whole accounts: the sizes it never saw are flagged
     low, high = calibrator.info["account_posts"]
-    posts = {a: n for a, n in zip(*np.unique(_demo_accounts(), return_counts=True), strict=True)}
-    expected = ["yes" if all(low <= posts[x] <= high for x in pair) else "no" for pair in PAIRS]
+    fewest, most = calibrator.info["account_chars"]
+    accounts, texts = _demo_accounts()
+    posts = {a: accounts.count(a) for a in set(accounts)}
+    chars = {a: sum(len(t) for b, t in zip(accounts, texts, strict=True) if b == a) for a in set(accounts)}
+    expected = [
+        "yes" if all(low <= posts[x] <= high and fewest <= chars[x] <= most for x in pair) else "no"
+        for pair in PAIRS
+    ]
     assert [r["sizes_calibrated"] for r in rows] == expected and "no" in expected
-    assert f"warning: {expected.count('no')} pairs have an account with fewer than {low}" in result.output
+    assert (
+        f"warning: {expected.count('no')} pairs have an account outside the sizes the calibration was fitted on"
+        f" ({low}-{high} posts, {fewest:,}-{most:,} characters)" in result.output
+    )
 
 
-def _demo_accounts() -> list[str]:
-    from authorid.data.clean import clean
-    from authorid.data.readers import read_posts
+def _demo_accounts() -> tuple[list[str], list[str]]:
+    """Each post's account and text as the commands read enron_demo."""
+    from authorid.cli.common import read_corpus
 
-    posts, _ = clean(read_posts("enron_demo")[0])
-    return list(posts["account_id"])
+    posts, _ = read_corpus("enron_demo", map=None, preset=None, on_error="raise", quiet=True)
+    return list(posts["account_id"]), list(posts["text"])
 
 
 def test_score_names_the_line_of_an_unknown_account(calibration, tmp_path):
@@ -200,6 +232,17 @@ def test_score_with_a_packaged_model_uses_its_shipped_calibration(tmp_path):
     rows = list(csv.DictReader(out.open()))
     shipped = load_model("style").calibration
     cosines = np.array([float(r["cosine"]) for r in rows])
-    np.testing.assert_allclose([float(r["probability"]) for r in rows], shipped.predict(cosines), atol=2e-6)
+    # the shipped calibration reads both accounts' post and character counts (`platt-sizes`)
+    accounts, texts = _demo_accounts()
+    posts = {a: accounts.count(a) for a in set(accounts)}
+    chars = {a: sum(len(t) for b, t in zip(accounts, texts, strict=True) if b == a) for a in set(accounts)}
+    sizes = tuple(
+        np.array([count[r[side]] for r in rows])
+        for count in (posts, chars)
+        for side in ("account_a", "account_b")
+    )
+    np.testing.assert_allclose(
+        [float(r["probability"]) for r in rows], shipped.predict(cosines, sizes=sizes), atol=2e-6
+    )
     # every P assumes the share of same-person pairs the calibration was fitted at: the output says which
     assert f"P(same person) assumes a share of {shipped.fit_prior:.3g} same-person pairs" in result.output

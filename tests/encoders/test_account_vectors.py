@@ -10,11 +10,12 @@ import pytest
 from authorid.encoders import AccountVectors, group_by_first_appearance
 
 
-def _vectors():
+def _vectors(n_chars=None):
     return AccountVectors(
         account_ids=["alice", "bob", "carol"],
         vectors=np.array([[0.6, 0.8, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]),
         n_posts=np.array([4, 1, 2]),
+        n_chars=n_chars,
     )
 
 
@@ -56,3 +57,41 @@ def test_invalid_contents_are_rejected(ids, vectors, n_posts, message):
 def test_group_by_first_appearance():
     ids, groups = group_by_first_appearance(["carol", "alice", "carol", "bob"])
     assert ids == ["carol", "alice", "bob"] and groups.tolist() == [0, 1, 0, 2]
+
+
+def test_character_counts_travel_with_the_vectors(tmp_path):
+    vectors = _vectors(n_chars=np.array([120, 9, 40]))
+    path = vectors.to_parquet(tmp_path / "accounts.parquet")
+    assert pq.read_schema(path).names == ["account_id", "n_posts", "n_chars", "vector"]
+    loaded = AccountVectors.from_parquet(path)
+    assert loaded.n_chars.tolist() == [120, 9, 40]
+    assert loaded.subset(["carol", "alice"]).n_chars.tolist() == [40, 120]
+    # what a size-aware calibration reads of pairs (alice, bob) and (carol, alice)
+    posts_a, posts_b, chars_a, chars_b = vectors.pair_sizes(np.array([0, 2]), np.array([1, 0]))
+    assert (posts_a.tolist(), posts_b.tolist(), chars_a.tolist(), chars_b.tolist()) == (
+        [4, 2],
+        [1, 4],
+        [120, 40],
+        [9, 120],
+    )
+    # a file written before characters were recorded: loaded, counts unknown, pairs give post counts only
+    old = _vectors()
+    assert AccountVectors.from_parquet(old.to_parquet(tmp_path / "old.parquet")).n_chars is None
+    assert len(old.pair_sizes(np.array([0]), np.array([1]))) == 2
+    with pytest.raises(ValueError, match="needs 3 character counts"):
+        _vectors(n_chars=np.array([1, 2]))
+
+
+def test_embedded_accounts_count_their_characters_on_real_e_mails():
+    from authorid.data.readers import read_posts
+    from authorid.model import load_model
+    from authorid.schema import posts_from_records
+
+    demo, _ = read_posts("enron_demo")
+    rows = [r for r in demo if r["account_id"] in set(demo.unique("account_id")[:4])]
+    posts = posts_from_records([{k: r[k] for k in ("post_id", "account_id", "text")} for r in rows])
+    expected = {}
+    for row in rows:
+        expected[row["account_id"]] = expected.get(row["account_id"], 0) + len(row["text"])
+    vectors = load_model("stylometric", fit_corpus=posts).embed_accounts(posts)
+    assert dict(zip(vectors.account_ids, vectors.n_chars.tolist(), strict=True)) == expected

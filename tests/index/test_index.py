@@ -124,6 +124,7 @@ def test_add_enrols_without_rebuilding_and_refuses_duplicates(kind):
 @pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
 def test_save_load_round_trip(kind, tmp_path):
     vectors = clustered(500)
+    vectors.n_chars = np.arange(500, dtype=np.int64) * 7  # what a size-aware calibration reads when linking
     index = build_index(vectors, kind=kind, model_identity=IDENTITY, model_spec="minilm")
     scores, ids = index.search(vectors.vectors[:20], 5)
     index.save(tmp_path / "idx")
@@ -140,6 +141,16 @@ def test_save_load_round_trip(kind, tmp_path):
     again_scores, again_ids = loaded.search(vectors.vectors[:20], 5)
     assert np.array_equal(again_ids, ids) and np.allclose(again_scores, scores)
     assert loaded.ids == vectors.account_ids
+    assert loaded.n_chars.tolist() == vectors.n_chars.tolist() and loaded.n_posts.tolist() == [1] * 500
+
+
+def test_an_index_of_vectors_without_character_counts_records_them_as_unknown(tmp_path):
+    from authorid.index.base import UNKNOWN_CHARS
+
+    index = build_index(clustered(50), kind="exact", model_identity=IDENTITY)
+    index.add(clustered(10, prefix="new"))
+    loaded = load_index(index.save(tmp_path / "idx"), model_identity=IDENTITY)
+    assert loaded.n_chars.tolist() == [UNKNOWN_CHARS] * 60
 
 
 def test_loading_with_another_model_is_a_one_line_error(tmp_path):

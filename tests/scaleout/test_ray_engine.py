@@ -46,7 +46,7 @@ def test_ray_embeds_the_same_account_vectors_as_local(ray_cluster, reddit_posts,
     local = style.embed_accounts(reddit_posts)
     on_ray = embed_accounts_on_ray(ray_cluster, style, reddit_posts, shards=5)
     assert on_ray.account_ids == local.account_ids  # the local order: each account's first post
-    assert np.array_equal(on_ray.n_posts, local.n_posts)
+    assert np.array_equal(on_ray.n_posts, local.n_posts) and np.array_equal(on_ray.n_chars, local.n_chars)
     assert np.abs(on_ray.vectors - local.vectors).max() < 1e-5
     assert on_ray.model == local.model
     # Ray Data reading the Parquet file itself gives the same vectors.

@@ -135,7 +135,10 @@ def test_output_folder_loads_everywhere(tmp_path, tiny_base, demo_posts):
     loaded = load_model(out)
     assert loaded.pooling is not None and loaded.metadata["task"] == "open-world"
     assert (out / "calibration.json").is_file() and loaded.calibration is not None  # fitted on validation
-    assert 0 <= loaded.score(np.ones(32) / np.sqrt(32), np.ones(32) / np.sqrt(32)) <= 1
+    # the calibration reads the two accounts' sizes (posts, then characters), as every command passes them
+    assert loaded.calibration.method == "platt-sizes"
+    unit = np.ones(32) / np.sqrt(32)
+    assert 0 <= loaded.score(unit, unit, sizes=(8, 8, 1200, 1200)) <= 1
     assert loaded.fingerprint() == model.fingerprint()
     texts = list(demo_posts.select(range(5))["text"])
     plain = SentenceTransformer(str(out), local_files_only=True)

@@ -1,5 +1,6 @@
 """Calibrator: monotone probabilities, exact JSON round trip, decisions, and the operating point rules."""
 
+import copy
 import json
 
 import numpy as np
@@ -124,20 +125,22 @@ def test_a_prior_moves_the_odds_by_bayes_rule():
 
 def _sized_pairs(seed: int = 0):
     """Pairs as a style model gives them (bench_sizes, Reddit): different-person cosines near 0 at any size,
-    same-person cosines rising with the posts behind them (0.05 at 2 posts a side, 0.2 at 20)."""
+    same-person cosines rising with the posts behind them (0.05 at 2 posts a side, 0.2 at 20); 150 characters
+    a post."""
     rng = np.random.default_rng(seed)
     sizes = rng.choice([2, 5, 10, 20], size=(4000, 2))
     label = (rng.random(4000) < 0.2).astype(int)
     signal = 0.05 * np.log2(np.minimum(sizes[:, 0], sizes[:, 1]))
     cosine = rng.normal(0.0, 0.04, 4000) + label * signal
-    return cosine, label, (sizes[:, 0], sizes[:, 1])
+    return cosine, label, (sizes[:, 0], sizes[:, 1], 150 * sizes[:, 0], 150 * sizes[:, 1])
 
 
 def test_platt_sizes_reads_a_cosine_by_the_posts_behind_it():
     cosine, label, sizes = _sized_pairs()
     calibrator = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes)
     assert calibrator.needs_sizes and calibrator.params["posts_range"] == [2.0, 20.0]
-    small, large = calibrator.predict([0.1, 0.1], sizes=([2, 20], [2, 20]))
+    assert calibrator.params["chars_range"] == [300.0, 3000.0] and len(calibrator.params["coef"]) == 32
+    small, large = calibrator.predict([0.1, 0.1], sizes=([2, 20], [2, 20], [300, 3000], [300, 3000]))
     # 0.1 is far above what two 2-post accounts of one person reach (0.05): strong evidence there; at 20 posts
     # a side the same person reaches 0.2, so 0.1 is weaker evidence than at 2 (and the plain Platt can't tell)
     assert small > large
@@ -158,11 +161,14 @@ def test_platt_sizes_clips_sizes_to_what_it_saw_and_round_trips(tmp_path):
     calibrator = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes)
     # 200 posts a side is read as 20, the most it was fitted on (no extrapolation of the quadratic)
     np.testing.assert_allclose(
-        calibrator.predict([0.1], sizes=([200], [200])), calibrator.predict([0.1], sizes=([20], [20]))
+        calibrator.predict([0.1], sizes=([200], [200], [30000], [30000])),
+        calibrator.predict([0.1], sizes=([20], [20], [3000], [3000])),
     )
     # sizes broadcast against a matrix of cosines, as clustering passes them
-    matrix = calibrator.predict(np.full((2, 3), 0.1), sizes=(np.array([[2], [20]]), np.array([[2, 5, 20]])))
-    assert matrix.shape == (6,) and matrix[0] == pytest.approx(calibrator.predict([0.1], sizes=([2], [2]))[0])
+    column, row = np.array([[2], [20]]), np.array([[2, 5, 20]])
+    matrix = calibrator.predict(np.full((2, 3), 0.1), sizes=(column, row, 150 * column, 150 * row))
+    assert matrix.shape == (6,)
+    assert matrix[0] == pytest.approx(calibrator.predict([0.1], sizes=([2], [2], [300], [300]))[0])
     loaded = Calibrator.load(calibrator.save(tmp_path / "calibration.json"))
     np.testing.assert_array_equal(
         loaded.predict(cosine, sizes=sizes), calibrator.predict(cosine, sizes=sizes)
@@ -171,12 +177,61 @@ def test_platt_sizes_clips_sizes_to_what_it_saw_and_round_trips(tmp_path):
 
 def test_platt_sizes_without_sizes_says_what_it_needs():
     cosine, label, sizes = _sized_pairs()
-    with pytest.raises(CalibrationError, match="needs both accounts' post counts"):
+    with pytest.raises(CalibrationError, match="needs both accounts' post and character counts"):
         Calibrator("platt-sizes").fit(cosine, label)
     calibrator = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes)
-    with pytest.raises(CalibrationError, match="needs both accounts' post counts"):
+    with pytest.raises(CalibrationError, match="needs both accounts' post and character counts"):
         calibrator.predict([0.1])
-    broken = calibrator.to_dict()
-    broken["params"]["coef"] = [1.0, 2.0]
-    with pytest.raises(CalibrationError, match="coef must be a list of 8 numbers"):
-        Calibrator.from_dict(broken)
+    with pytest.raises(CalibrationError, match="got 3 arrays"):
+        calibrator.predict([0.1], sizes=([2], [2], [100]))
+    # vectors (or an index) that do not record characters: refused in one line, never guessed
+    with pytest.raises(CalibrationError, match="do not record: .* embed \\(or index\\) again"):
+        calibrator.predict([0.1], sizes=([2], [2]))
+    with pytest.raises(CalibrationError, match="do not record:"):
+        calibrator.predict([0.1], sizes=([2], [2], [-1], [300]))
+    for field, value, message in (
+        ("coef", [1.0, 2.0], "coef must be a list of 32 numbers"),
+        ("scale", [0.0] * 32, "scale must be positive"),
+        ("chars_range", [1.0], "chars_range must be \\[min, max\\]"),
+    ):
+        broken = copy.deepcopy(calibrator.to_dict())
+        broken["params"][field] = value
+        with pytest.raises(CalibrationError, match=message):
+            Calibrator.from_dict(broken)
+    old = copy.deepcopy(calibrator.to_dict())  # written by an older authorid: posts only, 8 coefficients
+    old["params"] = {"coef": [0.0] * 8, "intercept": 0.0, "posts_range": [1.0, 50.0]}
+    with pytest.raises(CalibrationError, match="platt-sizes calibration lacks mean, scale, chars_range"):
+        Calibrator.from_dict(old)
+
+
+def _pairs_with_stock_phrases(seed: int = 0):
+    """Pairs where what a cosine means depends on the characters behind it, as among Reddit's short accounts:
+    two different people's few-character accounts ("Thanks :)", "😂") often meet at a high cosine, long ones
+    never do; the post counts are the same at every length, so only the characters tell them apart."""
+    rng = np.random.default_rng(seed)
+    n = 6000
+    posts = rng.choice([2, 5], size=(n, 2))
+    chars = np.exp(rng.uniform(np.log(20), np.log(5000), size=(n, 2))).round()
+    label = (rng.random(n) < 0.1).astype(int)
+    spread = 0.02 + 0.25 * np.sqrt(20 / chars.min(axis=1))  # short accounts scatter widely
+    cosine = rng.normal(0.0, spread) + label * 0.15
+    return cosine, label, (posts[:, 0], posts[:, 1], chars[:, 0], chars[:, 1])
+
+
+def test_platt_sizes_reads_the_characters_behind_a_cosine():
+    cosine, label, sizes = _pairs_with_stock_phrases()
+    calibrator = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes)
+    # one cosine of 0.2 between two 2-post accounts: little evidence at 30 characters, much at 3,000
+    short, long = calibrator.predict([0.2, 0.2], sizes=([2, 2], [2, 2], [30, 3000], [30, 3000]))
+    assert short < 0.5 < long
+    # a calibration blind to characters (the same ones at every pair) fits worse on new pairs
+    blind = Calibrator("platt-sizes").fit(cosine, label, sizes=(*sizes[:2], 300, 300))
+    test_cosine, test_label, test_sizes = _pairs_with_stock_phrases(seed=1)
+
+    def log_loss(p):
+        p = np.clip(p, 1e-9, 1 - 1e-9)
+        return -np.mean(test_label * np.log(p) + (1 - test_label) * np.log(1 - p))
+
+    assert log_loss(calibrator.predict(test_cosine, sizes=test_sizes)) < log_loss(
+        blind.predict(test_cosine, sizes=(*test_sizes[:2], 300, 300))
+    )

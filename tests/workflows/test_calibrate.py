@@ -24,7 +24,7 @@ def model(posts):
 
 
 def test_sybil_pseudo_accounts_when_no_person_is_known(model, posts):
-    calibrator = fit_calibration(model, posts, target_fpr=0.1, abstain="c@1", seed=0)
+    calibrator = fit_calibration(model, posts, method="platt", target_fpr=0.1, abstain="c@1", seed=0)
     info = calibrator.info
     assert (info["pairs_from"], info["accounts"], info["persons"]) == ("sybil k=2 by=random", 20, 10)
     # 10 same-person pairs; 30 different-person pairs each would be 300, but only 190 - 10 = 180 exist: all
@@ -39,6 +39,9 @@ def test_sybil_pseudo_accounts_when_no_person_is_known(model, posts):
     everyone = info["all_negative_pairs"]
     assert (everyone["accounts"], everyone["n"]) == (20, 180)
     assert everyone["interval"][0] <= everyone["rate"] <= everyone["interval"][1]
+    # and the TPR over the 10 same-person pairs of the same whole accounts, which the precision is implied from
+    same = info["all_same_person_pairs"]
+    assert (same["accounts"], same["n"]) == (20, 10)
     assert info["implied_precision"]["prior"] == pytest.approx(1 / 19)
     p = calibrator.predict(np.linspace(-1, 1, 11))
     assert np.all(np.diff(p) >= 0)
@@ -74,13 +77,21 @@ def test_fusion_fits_two_cosines_and_round_trips(model, posts, tmp_path):
 def test_size_aware_calibration_is_fitted_across_account_sizes(model, posts):
     calibrator = fit_calibration(model, posts, method="platt-sizes", seed=0)
     info = calibrator.info
-    assert info["pairs_from"] == "sybil k=2 by=random, each cut to 1/2/5/10/20/50 posts"
+    assert info["pairs_from"] == "sybil k=2 by=random, each cut to 1/2/5/10/20/50 posts and whole"
     # the 20 sybil halves have 6-19 posts (enron_demo: 24 e-mails per author, cut in two at random)
     low, high = info["account_posts"]
     assert low == 1 and 10 <= high < 50 and calibrator.params["posts_range"] == [float(low), float(high)]
+    # and the characters behind them: the shortest cut is one e-mail, the longest a whole half's e-mails
+    fewest, most = info["account_chars"]
+    assert (
+        calibrator.params["chars_range"] == [float(fewest), float(most)]
+        and len(calibrator.params["coef"]) == 32
+    )
+    lengths = [len(t) for t in posts["text"]]
+    assert min(lengths) <= fewest <= max(lengths) < most <= sum(lengths)
     # many different-person pairs per same-person pair, as in a forum
     assert info["fit_prior"] < 0.1
-    p = calibrator.predict([0.5, 0.5], sizes=([1, high], [1, high]))
+    p = calibrator.predict([0.5, 0.5], sizes=([1, high], [1, high], [fewest, most], [fewest, most]))
     assert p[0] != pytest.approx(p[1])
     assert info["all_negative_pairs"]["n"] == 180
 
@@ -100,3 +111,35 @@ def test_a_calibration_is_refused_for_another_model_in_one_line(model, posts):
         check_calibration_model(own, refitted)
     with pytest.raises(CalibrationMismatchError, match=r"fitted for model 'style'"):
         check_calibration_model(style.calibration, refitted)
+
+
+def test_a_size_aware_calibration_reads_each_pairs_sizes_when_linking_and_clustering(model, posts, tmp_path):
+    """link (over a saved and reloaded index) and cluster pass each pair's own post and character counts."""
+    from authorid.clustering import cluster_accounts
+    from authorid.index import build_index, link, load_index
+
+    calibrator = fit_calibration(model, posts, method="platt-sizes", seed=0)
+    halves = posts.map(lambda row, i: {"account_id": f"{row['account_id']}/{i % 2}"}, with_indices=True)
+    enrolled = model.embed_accounts(halves.filter(lambda row: row["account_id"].endswith("/0")))
+    queries = model.embed_accounts(halves.filter(lambda row: row["account_id"].endswith("/1")))
+    index = build_index(enrolled, kind="exact", model_identity=model.identity())
+    index = load_index(index.save(tmp_path / "idx"), model_identity=model.identity())
+    rows = link(index, queries, k=3, calibration=calibrator).rows
+    for row in rows:
+        q, e = queries.index_of(row["query_account"]), enrolled.index_of(row["account_id"])
+        sizes = (queries.n_posts[q], enrolled.n_posts[e], queries.n_chars[q], enrolled.n_chars[e])
+        assert row["probability"] == pytest.approx(
+            calibrator.predict([row["cosine"]], sizes=sizes)[0], abs=1e-5
+        )
+    # the two halves of one account differ in characters, so their P's differ at one cosine
+    assert len({round(r["probability"], 6) for r in rows}) > len(rows) // 2
+    both = model.embed_accounts(halves)
+    seen = []
+
+    def probability(cosines, sizes):
+        seen.append(sizes)
+        return calibrator.predict(cosines, sizes=sizes)
+
+    cluster_accounts(both, probability=probability, threshold=0.5, k=5)
+    assert seen and all(len(sizes) == 4 for sizes in seen)
+    assert set(np.concatenate([sizes[2] for sizes in seen]).tolist()) <= set(both.n_chars.tolist())

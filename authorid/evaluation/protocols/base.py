@@ -83,6 +83,16 @@ def account_sizes(posts: datasets.Dataset) -> dict[str, int]:
     return {row["values"]: int(row["counts"]) for row in counts}
 
 
+def account_characters(posts: datasets.Dataset) -> dict[str, int]:
+    """Characters per account, all its posts together (Arrow's utf8_length: code points, as Python's len)."""
+    table = read_columns(posts, ["account_id", "text"])
+    lengths = pa.table(
+        {"account_id": table.column("account_id"), "chars": pc.utf8_length(table.column("text"))}
+    )
+    grouped = lengths.group_by("account_id").aggregate([("chars", "sum")])
+    return dict(zip(grouped["account_id"].to_pylist(), grouped["chars_sum"].to_pylist(), strict=True))
+
+
 def sample_eligible_accounts(
     posts: datasets.Dataset, *, accounts: int | None, min_posts: int, seed: int, least: int = 2
 ) -> tuple[list[str], dict[str, int]]:

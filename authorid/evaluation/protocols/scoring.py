@@ -19,7 +19,7 @@ import numpy as np
 
 from authorid.data.arrow import read_columns
 from authorid.metrics.ranking import ranks_of_true
-from authorid.vectors import AccountVectors
+from authorid.vectors import AccountVectors, characters_per_group
 
 if TYPE_CHECKING:
     import datasets
@@ -131,10 +131,9 @@ class PostEmbeddings:
         groups = np.repeat(np.arange(len(names)), n_posts)
         texts = self.texts
         post_vectors = None if self.model.pools_counts else self.post_vectors()[flat]
-        vectors = self.model.embed_groups(
-            [texts[i] for i in flat], groups, len(names), post_vectors=post_vectors
-        )
-        return AccountVectors(names, vectors, n_posts)
+        group_texts = [texts[i] for i in flat]
+        vectors = self.model.embed_groups(group_texts, groups, len(names), post_vectors=post_vectors)
+        return AccountVectors(names, vectors, n_posts, characters_per_group(group_texts, groups, len(names)))
 
     def accounts(self) -> AccountVectors:
         """One vector per account of the posts, accounts sorted by id (computed once)."""

@@ -22,6 +22,7 @@ import numpy as np
 from authorid.evaluation.protocols.base import (
     DEFAULT_MIN_POSTS,
     ProtocolResult,
+    account_characters,
     account_sizes,
     evaluation_set,
 )
@@ -66,13 +67,22 @@ def verification_protocol(
 
     own = calibration_of(subject)
     if own is not None:
-        posts = account_sizes(chosen.posts)
+        posts, chars = account_sizes(chosen.posts), account_characters(chosen.posts)
         # P moved to the share of same-person pairs among these pairs (a calibration is fitted at a forum's)
         share = float(np.mean(np.concatenate([y for _, y in per_fold])))
         at = {"prior": share} if isinstance(own, Calibrator) else {}
         calibration = "the model's own calibration" + (f", at the pairs' prior {share:.3f}" if at else "")
         probabilities = [
-            own.predict(c, sizes=([posts[x] for x in a], [posts[x] for x in b]), **at)
+            own.predict(
+                c,
+                sizes=(
+                    [posts[x] for x in a],
+                    [posts[x] for x in b],
+                    [chars[x] for x in a],
+                    [chars[x] for x in b],
+                ),
+                **at,
+            )
             for (c, _), (a, b, _) in zip(per_fold, pairs, strict=True)
         ]
     else:
