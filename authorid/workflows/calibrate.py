@@ -73,7 +73,16 @@ def fit_calibration(
 ) -> Calibrator:
     """A Calibrator for `model` fitted on account pairs of `posts` (see the module docstring)."""
     labelled, source = labelled_accounts(posts, seed=seed)
-    vectors = model.embed_accounts(labelled)
+    sized = Calibrator(method).needs_sizes
+    if sized and model.centres_on_corpus:
+        # The cuts are centred on the whole accounts' mean (`sized_pairs`): a centred transformer model pools
+        # the accounts once for both, as `index build` does.
+        pooled = model.uncentred().embed_accounts(labelled)
+        fixed = model.with_centre(model.centre.fixed_to(pooled.vectors))
+        vectors = fixed.centred_vectors(pooled)
+    else:
+        vectors = model.embed_accounts(labelled)
+        fixed = model.fixed_to(labelled) if sized else model
     person_of = person_of_accounts(labelled)
     hard = hard_negatives_of(labelled)
     a, b, labels = make_pairs(
@@ -83,8 +92,8 @@ def fit_calibration(
         hard_negatives=hard,
         negatives_per_positive=NEGATIVES_PER_POSITIVE,
     )
-    if Calibrator(method).needs_sizes:
-        cosines, labels, sizes = sized_pairs(model, labelled, person_of, seed=seed)
+    if sized:
+        cosines, labels, sizes = sized_pairs(fixed, labelled, person_of, seed=seed)
         calibrator = calibrate_pairs(
             cosines, labels, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed, sizes=sizes
         )
@@ -111,7 +120,7 @@ def fit_calibration(
             "hard_negative_pairs": int(
                 sum(1 for x, y, lab in zip(a, b, labels, strict=True) if lab == 0 and y in hard.get(x, ()))
             )
-            if not calibrator.needs_sizes
+            if not sized
             else 0,
             "model": model.identity(),
             # the account sizes the calibration saw: `score` flags pairs with an account outside them
@@ -143,12 +152,12 @@ def sized_pairs(
     NEGATIVES_PER_POSITIVE random accounts of other persons give the negatives, cut as the positive's second
     account is (to the same s, or whole).
 
-    The cuts are centred on the mean of the whole accounts (`StyleModel.fixed_to`), as the accounts of a corpus
-    like this one are when it is embedded: centred on the mean of the cuts themselves (1-post cuts and all), an
-    8-post account's cosines differ from what `embed` gives it among 8-post accounts, and the calibration missed
-    by 0.06 ECE on the Reddit benchmark's 8-post halves (bench_ece.py)."""
+    `model` must be fixed to the whole accounts (`StyleModel.fixed_to(labelled)`), so the cuts are centred on
+    their mean, as the accounts of a corpus like this one are when it is embedded: centred on the mean of the
+    cuts themselves (1-post cuts and all), an 8-post account's cosines differ from what `embed` gives it among
+    8-post accounts, and the calibration missed by 0.06 ECE on the Reddit benchmark's 8-post halves
+    (bench_ece.py)."""
     rng = np.random.default_rng(seed)
-    model = model.fixed_to(labelled)
     table = labelled.select_columns(["account_id", "text"]).to_pandas()
     texts_of = table.groupby("account_id", sort=True)["text"].agg(list).to_dict()
     persons = sorted(set(person_of.values()))
