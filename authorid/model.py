@@ -132,7 +132,7 @@ class StyleModel:
         has a centre), carrying its identity: what `embed_accounts` returns, also for rows computed elsewhere
         (on Ray, uncentred, since the centre needs every account)."""
         if self.centre is not None:
-            vectors.vectors = self.centre.apply(vectors.vectors)
+            vectors.vectors = self.centre.apply(vectors.vectors, vectors.n_posts)
         vectors.model = self.identity()
         return vectors
 
@@ -167,14 +167,15 @@ class StyleModel:
                 path=self.path,
             )
         if self.centres_on_corpus:
-            return self.with_centre(self.centre.fixed_to(self.uncentred().embed_accounts(posts).vectors))
+            pooled = self.uncentred().embed_accounts(posts)
+            return self.with_centre(self.centre.fixed_to(pooled.vectors, pooled.n_posts))
         if self.kind != "ngram":
             return self
         account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
         summed = summed_counts(self.encoder.counts(list(posts["text"])), groups, len(account_ids))
         return StyleModel(
             name=self.name,
-            encoder=self.encoder.fixed_to(summed),
+            encoder=self.encoder.fixed_to(summed, np.bincount(groups, minlength=len(account_ids))),
             calibration=self.calibration,
             metadata=self.metadata,
             path=self.path,
@@ -204,7 +205,9 @@ class StyleModel:
             post_vectors=post_vectors,
             progress=progress,
         )
-        return vectors if self.centre is None else self.centre.apply(vectors)
+        if self.centre is None:
+            return vectors
+        return self.centre.apply(vectors, np.bincount(np.asarray(groups, dtype=np.int64), minlength=n_groups))
 
     def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Cosine similarity of (normalised) vectors, row by row; a and b are (d,) or (n, d)."""
@@ -257,6 +260,8 @@ class StyleModel:
             for name, tensor in sorted(self.encoder.state_dict().items()):
                 digest.update(name.encode())
                 digest.update(tensor.detach().cpu().float().numpy().tobytes())
+            if getattr(self.encoder, "sized_centre", None) is not None:
+                digest.update(b"sized_centre:" + self.encoder.sized_centre.fingerprint_bytes())
         if self.centre is not None:
             digest.update(b"centre:" + self.centre.fingerprint_bytes())
         if self.pooling is not None:

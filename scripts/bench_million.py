@@ -167,7 +167,9 @@ def run_compact(args, style, corpus: Corpus) -> dict:
     started = time.perf_counter()
     fit_vectors = AccountVectors(
         ids,
-        style.encoder.embed_summed(summed_counts(corpus.counts[chosen], groups, len(ids))),
+        style.encoder.embed_summed(
+            summed_counts(corpus.counts[chosen], groups, len(ids)), np.bincount(groups, minlength=len(ids))
+        ),
         np.bincount(groups, minlength=len(ids)),
         model=style.identity(),
     )
@@ -289,7 +291,8 @@ def run_vectors(args, style, corpus: Corpus, compact) -> dict:
     pseudo = draw_pseudo(rng, corpus.counts.shape[0], n_pseudo, POSTS_PER_PSEUDO)
 
     started = time.perf_counter()
-    fixed = style.encoder.fixed_to(corpus.summed(np.arange(n_real)))  # StyleModel.fixed_to's centre
+    # StyleModel.fixed_to's centre: by the real accounts' post counts
+    fixed = style.encoder.fixed_to(corpus.summed(np.arange(n_real)), corpus.n_posts)
     centre_seconds = round(time.perf_counter() - started, 1)
     gc.collect()
     base = StyleModel(name="style", encoder=fixed)
@@ -299,13 +302,16 @@ def run_vectors(args, style, corpus: Corpus, compact) -> dict:
     for start in range(0, total, args.chunk):
         stop = min(start + args.chunk, total)
         real = np.arange(start, min(stop, n_real))
-        parts = []
+        parts, sizes = [], []
         if len(real):
             parts.append(corpus.summed(real))
+            sizes.append(corpus.n_posts[real])
         if stop > n_real:
-            parts.append(corpus.summed_posts(pseudo[max(start, n_real) - n_real : stop - n_real]))
+            chunk_pseudo = pseudo[max(start, n_real) - n_real : stop - n_real]
+            parts.append(corpus.summed_posts(chunk_pseudo))
+            sizes.append(np.full(len(chunk_pseudo), chunk_pseudo.shape[1]))
         summed = sp.vstack(parts, format="csr") if len(parts) > 1 else parts[0]
-        out[start:stop] = model.encoder.project(fixed.embed_summed(summed))
+        out[start:stop] = model.encoder.project(fixed.embed_summed(summed, np.concatenate(sizes)))
         del summed, parts
         if (start // args.chunk) % 10 == 0:
             elapsed = time.perf_counter() - started

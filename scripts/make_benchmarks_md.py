@@ -422,9 +422,11 @@ def _sizes_summary(method: str, entry: dict) -> str:
     )
 
 
-def sizes_section(sizes: dict, together: dict | None = None, minilm: dict | None = None) -> list[str]:
+def sizes_section(
+    sizes: dict, together: dict | None = None, minilm: dict | None = None, minilm_together: dict | None = None
+) -> list[str]:
     """Calibrated P at every pairing of account sizes, per calibration method (scripts/bench_sizes.py); the
-    same accounts embedded as one corpus (`--embedding together`) and under `minilm` summarised below it."""
+    same accounts under `minilm` and embedded as one corpus (`--embedding together`) summarised below it."""
     calibrations = sizes.get("calibrations") or {}
     if not calibrations:
         return []
@@ -472,15 +474,16 @@ def sizes_section(sizes: dict, together: dict | None = None, minilm: dict | None
             "",
             *(_sizes_summary(method, entry) for method, entry in minilm["calibrations"].items()),
         ]
-    if together and together.get("calibrations"):
-        out += [
-            "",
-            f"The same accounts and cuts embedded as one corpus, as `authorid embed` embeds a forum of mixed"
-            f" sizes (`{together.get('command')}`, updated {together.get('updated')};"
-            f" {together.get('machine')}):",
-            "",
-            *(_sizes_summary(method, entry) for method, entry in together["calibrations"].items()),
-        ]
+    for run in (together, minilm_together):
+        if run and run.get("calibrations"):
+            out += [
+                "",
+                f"The same accounts and cuts embedded as one corpus under `{run.get('model')}`, as `authorid embed`"
+                f" embeds a forum of mixed sizes (`{run.get('command')}`, updated {run.get('updated')};"
+                f" {run.get('machine')}):",
+                "",
+                *(_sizes_summary(method, entry) for method, entry in run["calibrations"].items()),
+            ]
     return [*out, ""]
 
 
@@ -501,8 +504,9 @@ def drift_section(runs: dict[str, dict]) -> list[str]:
         " make strangers look more alike the more posts each has; `minilm` centres them"
         " (authorid/encoders/centre.py). Each side at each size is embedded on its own, so each is centred on"
         " accounts of its own size; `style, one corpus` embeds all 8 sides together, as `authorid embed` would a"
-        " forum of mixed sizes, and one mean over all sizes leaves a drift a size-blind calibration misreads"
-        ' ("Calibration at every account size").',
+        " forum of mixed sizes: each account is centred at its own post count"
+        " (authorid/encoders/size_centre.py; with one mean for all sizes, until stop 27, that column drifted from"
+        " +0.046 at 2x2 to -0.050 at 2x20).",
         "",
         "| A x B posts | " + " | ".join(f"`{name}`: different / same, AUC" for name in runs) + " |",
         "|---|" + "---|" * len(runs),
@@ -721,6 +725,21 @@ def _index_part(index: dict, title: str) -> list[str]:
     return out
 
 
+#: When account vectors began to be centred at each account's post count (stop 27,
+#: authorid/encoders/size_centre.py): results of mixed-size corpora measured before differ a little.
+SIZE_CENTRE_SINCE = "2026-12-04T20:20"
+
+
+def _before_size_centre(section: dict) -> str:
+    """A caveat for a section of mixed-size accounts measured before SIZE_CENTRE_SINCE (or undated)."""
+    if str(section.get("updated") or "") >= SIZE_CENTRE_SINCE:
+        return ""
+    return (
+        " Measured before accounts were centred at their post count (stop 27); its accounts differ in size, so"
+        " its vectors (not its timings) would differ a little now."
+    )
+
+
 def million_section(million: dict) -> list[str]:
     """1,000,000 accounts with the compact model: width vs quality, index latency / recall, clustering
     (scripts/bench_million.py)."""
@@ -731,7 +750,8 @@ def million_section(million: dict) -> list[str]:
         "",
         f"`{million.get('command')}`, updated {million.get('updated')}; {million.get('machine')}. Every section"
         " records its own command, machine and load average at start and end in"
-        " `benchmarks/results/million.json`; docs/scale.md explains the recipe and the choices.",
+        " `benchmarks/results/million.json`; docs/scale.md explains the recipe and the choices."
+        + _before_size_centre(million),
         "",
     ]
     compact = million.get("compact")
@@ -849,7 +869,8 @@ def ray_section(ray: dict, dump: dict) -> list[str]:
             "",
             f"`{ray['command']}`, updated {ray.get('updated')}: the product's commands on {ray['posts']:,} Reddit"
             f" posts ({ray['accounts']:,} accounts, {ray['dim']:,} dims); {ray['machine']} at the end, load"
-            f" {ray['machine_at_start'].get('load_average_at_start', ['?'])[0]} at start.",
+            f" {ray['machine_at_start'].get('load_average_at_start', ['?'])[0]} at start."
+            + _before_size_centre(ray),
             "",
             "| step | local | ray | ray / local |",
             "|---|---|---|---|",
@@ -870,7 +891,8 @@ def ray_section(ray: dict, dump: dict) -> list[str]:
             "## The whole Reddit dump, end to end",
             "",
             "Each command of the sequence timed from start to exit with its peak resident memory (`/usr/bin/time`;"
-            " with Ray the workers' memory is not in that figure). Target: <= 15 minutes on 2 cores.",
+            " with Ray the workers' memory is not in that figure). Target: <= 15 minutes on 2 cores."
+            + _before_size_centre(dump),
             "",
         ]
         engines = [e for e in ("local", "ray") if e in dump]
@@ -1011,13 +1033,16 @@ def render(
     lines += quality_section(quality)
     lines += pretrained_section(pretrained or {})
     lines += train_pool_section(_load("train_pool"))
-    lines += sizes_section(sizes or {}, _load("sizes_together"), _load("sizes_minilm"))
+    lines += sizes_section(
+        sizes or {}, _load("sizes_together"), _load("sizes_minilm"), _load("sizes_minilm_together")
+    )
     lines += drift_section(
         {
             "minilm:raw": _load("sizes_minilm_raw"),
             "minilm": _load("sizes_minilm"),
             "style": sizes if sizes is not None else _load("sizes"),
             "style, one corpus": _load("sizes_together"),
+            "minilm, one corpus": _load("sizes_minilm_together"),
         }
     )
     lines += persons_section(persons or {})

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from authorid.data.clean import clean
 from authorid.encoders import NgramEncoder
 from authorid.encoders.ngram import summed_counts
+from authorid.encoders.size_centre import SizeCentre
 from authorid.evidence.decompose import ngram_contributions
 from authorid.evidence.terms import account_terms, bucket_of, habit_kind
 from authorid.model import StyleModel
@@ -33,14 +34,17 @@ def _posts(extra: dict[str, list[str]] | None = None):
 
 
 def test_the_contributions_of_a_hand_made_pair_sum_to_its_similarity():
-    """Two tiny accounts, unigram characters only: the split over buckets is exact, bucket by bucket."""
+    """Two tiny accounts (of 2 posts and 1), unigram characters only, each centred at its own post count: the
+    split over buckets is exact, bucket by bucket."""
     encoder = NgramEncoder(
         char_ngrams=[1, 1], char_buckets=64, word_buckets=0, dim=4, sketch_dim=8, centre="fixed"
     ).fit(["aab", "abc", "bcd", "cdd"])
     summed = summed_counts(encoder.counts(["aab", "ab", "bc"]), np.array([0, 0, 1]), 2)
-    centre = np.concatenate([encoder.centre_trained.numpy(), encoder.centre_sketch.numpy()])
-    result = ngram_contributions(encoder, summed, centre)
-    vectors = encoder.embed_summed(summed)
+    stored = np.concatenate([encoder.centre_trained.numpy(), encoder.centre_sketch.numpy()])
+    encoder.sized_centre = SizeCentre([0.0, 1.0], [stored, 0.5 * stored])  # 1 post: stored; 2 posts: half
+    n_posts = np.array([2, 1])
+    result = ngram_contributions(encoder, summed, encoder.stored_centre().rows(n_posts))
+    vectors = encoder.embed_summed(summed, n_posts)
     assert result.similarity == pytest.approx(float(vectors[0] @ vectors[1]), abs=1e-6)
     assert result.total() == pytest.approx(result.similarity, abs=1e-6)
     # features: the buckets of a, b (A) and b, c (B): nothing else contributes

@@ -27,8 +27,9 @@ n-grams matter), the trained table adds what the sketch misses. Subtracting the 
 account shares (the language itself), which the cosine of raw profiles is dominated by: centring is the
 largest single gain. The mean is the *corpus'* (the groups embedded together, when there are at least
 MIN_CENTRE_GROUPS of them, and `centre` is "corpus") or the one stored in the model (the training corpus',
-or the one `fit_centre` set). In training it is the batch's. Both paths are linear in x, so a score splits
-exactly into per-n-gram contributions (`contributions`).
+or the one `fit_centre` set), and it depends on each group's post count (`authorid.encoders.size_centre`:
+what 2-post accounts share is not what 20-post accounts share). In training it is the batch's. Both paths are
+linear in x, so a score splits exactly into per-n-gram contributions (`contributions`).
 
 Saved as `ngram.json` (settings) + `ngram.safetensors` (idf, W as int8 rows with a per-row scale or float32,
 g, the stored means); no pickle.
@@ -50,6 +51,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from authorid.encoders.hashing import count_ngrams
+from authorid.encoders.size_centre import MIN_CENTRE_GROUPS, CentreSums, SizeCentre
 from authorid.errors import AuthoridError
 from authorid.io import atomic_write, atomic_write_text
 
@@ -61,9 +63,6 @@ FORMAT = "authorid.ngram"
 FORMAT_VERSION = 2
 #: Groups projected at once by `embed_groups` (a chunk's sketch is dense: groups x sketch_dim floats).
 EMBED_CHUNK_GROUPS = 2048
-#: Fewest groups whose own mean centres them (fewer: the model's stored mean); a mean of a handful of
-#: accounts is mostly those accounts, and subtracting it would erase what they share with each other.
-MIN_CENTRE_GROUPS = 20
 #: The smallest norm a path's output is divided by (`torch.nn.functional.normalize`'s eps).
 NORM_EPS = 1e-12
 #: Posts per pseudo-group when the stored mean is fitted on posts without accounts (`fit`).
@@ -109,7 +108,8 @@ class NgramEncoder(nn.Module):
     width; 0: none), table_rows (rows of W; 0: one per bucket), init_scale (W's random start, per column
     init_scale / sqrt(dim)), sketch_dim (0: none), sketch_weights (learn g), mix / train_mix (the trained
     path's share of the cosine when scoring / training), centre ("corpus": groups embedded together are centred
-    on their own mean; "fixed": always on the stored mean), table_storage (int8 | float32 on disk), seed.
+    on their own mean; "fixed": always on the stored mean; both by post count), table_storage (int8 | float32 on
+    disk), seed.
     """
 
     counts_ngrams = True
@@ -140,6 +140,8 @@ class NgramEncoder(nn.Module):
                     self.table.weight.mul_(p["init_scale"] / math.sqrt(p["dim"]))
         self.register_buffer("centre_trained", torch.zeros(p["dim"]))
         self.register_buffer("centre_sketch", torch.zeros(p["sketch_dim"]))
+        #: The stored centre by post count (`fit_centre` with post counts; None: the plain mean above).
+        self.sized_centre: SizeCentre | None = None
         if p["sketch_dim"]:
             rng = np.random.default_rng([p["seed"], 17])
             columns = rng.integers(0, p["sketch_dim"], size=self.n_features)
@@ -189,29 +191,38 @@ class NgramEncoder(nn.Module):
         return self
 
     @torch.no_grad()
-    def fit_centre(self, summed: sp.csr_matrix) -> NgramEncoder:
+    def fit_centre(self, summed: sp.csr_matrix, n_posts: np.ndarray | None = None) -> NgramEncoder:
         """Store the mean of both paths over these groups' summed counts (rows without n-grams are left out):
-        the centre of groups embedded on their own, or of every group when `centre` is "fixed"."""
+        the centre of groups embedded on their own, or of every group when `centre` is "fixed". With the
+        groups' post counts, the stored centre is a curve over post counts (`SizeCentre`), else one mean."""
         self._require_fitted()
-        summed = summed[np.diff(summed.indptr) > 0]
-        if summed.shape[0] == 0:
-            raise ValueError("cannot centre an NgramEncoder on groups without any n-gram")
-        sums = [torch.zeros(self.params["dim"]), torch.zeros(self.params["sketch_dim"])]
+        sums = CentreSums(self.dim)
+        sizes = np.ones(summed.shape[0], dtype=np.int64) if n_posts is None else np.asarray(n_posts)
         for start in range(0, summed.shape[0], EMBED_CHUNK_GROUPS):
-            paths = self._paths(self.profiles(summed[start : start + EMBED_CHUNK_GROUPS]))
-            for total, part in zip(sums, paths, strict=True):
-                if part is not None:
-                    total += part.sum(0).float()
-        self.centre_trained.copy_(sums[0] / summed.shape[0])
-        self.centre_sketch.copy_(sums[1] / summed.shape[0])
+            rows = slice(start, start + EMBED_CHUNK_GROUPS)
+            raw, has_text = self.raw_paths(summed[rows])
+            sums.add(raw, sizes[rows], has_text)
+        if sums.count == 0:
+            raise ValueError("cannot centre an NgramEncoder on groups without any n-gram")
+        mean = torch.from_numpy(sums.mean())
+        self.centre_trained.copy_(mean[: self.params["dim"]])
+        self.centre_sketch.copy_(mean[self.params["dim"] :])
+        self.sized_centre = None if n_posts is None else sums.centre()
         return self
 
-    def fixed_to(self, summed: sp.csr_matrix) -> NgramEncoder:
-        """A copy of this encoder whose stored mean is these groups' and that always centres on it (what an
-        index keeps, so accounts added or linked later are centred like the enrolled ones)."""
+    def fixed_to(self, summed: sp.csr_matrix, n_posts: np.ndarray) -> NgramEncoder:
+        """A copy of this encoder whose stored centre is these groups' (by their post counts `n_posts`) and that
+        always centres on it (what an index keeps, so accounts added or linked later are centred like the
+        enrolled ones)."""
         adapted = copy.deepcopy(self).eval()
         adapted.params["centre"] = "fixed"
-        return adapted.fit_centre(summed)
+        return adapted.fit_centre(summed, n_posts)
+
+    def stored_centre(self) -> SizeCentre:
+        """The centre stored in the model (by post count when it was fitted so)."""
+        if self.sized_centre is not None:
+            return self.sized_centre
+        return SizeCentre.constant(torch.cat([self.centre_trained, self.centre_sketch]).float().cpu().numpy())
 
     def profiles(self, summed: sp.csr_matrix) -> sp.csr_matrix:
         """The profile x of each row of summed counts (see the module docstring): CSR float32, unit rows."""
@@ -296,39 +307,44 @@ class NgramEncoder(nn.Module):
         then: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> np.ndarray:
         """One unit vector per group of posts, from the group's summed counts: float32 (n_groups, dim). Centred
-        on these groups' own mean when `centre` is "corpus" and there are MIN_CENTRE_GROUPS or more with text;
-        otherwise on the stored mean. A group without any n-gram gets a zero vector (never NaN). `then`: see
-        `embed_summed`."""
+        on these groups' own centre (by post count) when `centre` is "corpus" and there are MIN_CENTRE_GROUPS or
+        more with text; otherwise on the stored one. A group without any n-gram gets a zero vector (never NaN).
+        `then`: see `embed_summed`."""
         self._require_fitted()
-        summed = summed_counts(self.counts(texts), np.asarray(groups, dtype=np.int64), n_groups)
-        return self.embed_summed(summed, then=then)
+        groups = np.asarray(groups, dtype=np.int64)
+        summed = summed_counts(self.counts(texts), groups, n_groups)
+        return self.embed_summed(summed, np.bincount(groups, minlength=n_groups), then=then)
 
     @torch.no_grad()
     def embed_summed(
-        self, summed: sp.csr_matrix, *, then: Callable[[np.ndarray], np.ndarray] | None = None
+        self,
+        summed: sp.csr_matrix,
+        n_posts: np.ndarray,
+        *,
+        then: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> np.ndarray:
-        """`embed_groups` for groups' summed counts (rows of `summed_counts`). With `then` (a compact model's
-        projection), `then(vectors)` computed chunk by chunk, so that the full-width vectors of every group
-        (7.5 GB for the 114k accounts of the Reddit dump) are never held at once: the paths are computed twice,
-        once to sum the centre and once to finish each chunk, with the same chunks, so the same vectors."""
+        """`embed_groups` for groups' summed counts (rows of `summed_counts`) of `n_posts` posts each. With
+        `then` (a compact model's projection), `then(vectors)` computed chunk by chunk, so that the full-width
+        vectors of every group (7.5 GB for the 114k accounts of the Reddit dump) are never held at once: the paths
+        are computed twice, once to sum the centre and once to finish each chunk, with the same chunks, so the
+        same vectors."""
         if then is None:
             raw, has_text = self.raw_paths(summed)
             # In place: a second (accounts x dim) array is 7.5 GB for the Reddit dump's accounts.
-            return self.vectors_of(raw, has_text, self.centre_for(raw, has_text), out=raw)
+            return self.vectors_of(raw, has_text, self.centre_for(raw, has_text, n_posts), n_posts, out=raw)
         chunks = [
             slice(start, start + EMBED_CHUNK_GROUPS)
             for start in range(0, summed.shape[0], EMBED_CHUNK_GROUPS)
         ]
-        total, count = np.zeros(self.dim, dtype=np.float64), 0
+        sums = CentreSums(self.dim)
         for rows in chunks:
             raw, has_text = self.raw_paths(summed[rows])
-            total += _sum_of_rows_with_text(raw, has_text)
-            count += int(has_text.sum())
-        centre = self.centre_from_sum(total, count)
+            sums.add(raw, n_posts[rows], has_text)
+        centre = self.centre_from_sums(sums)
         parts = []
         for rows in chunks:
             raw, has_text = self.raw_paths(summed[rows])
-            parts.append(then(self.vectors_of(raw, has_text, centre, out=raw)))
+            parts.append(then(self.vectors_of(raw, has_text, centre, n_posts[rows], out=raw)))
         return np.concatenate(parts) if parts else then(np.zeros((0, self.dim), dtype=np.float32))
 
     @torch.no_grad()
@@ -346,26 +362,34 @@ class NgramEncoder(nn.Module):
                 raw[start:stop, p["dim"] :] = b.float().cpu().numpy()
         return raw, np.diff(summed.indptr) > 0
 
-    def centre_for(self, raw: np.ndarray, has_text: np.ndarray) -> np.ndarray:
-        """The centre these groups are embedded with: their own mean when `centre` is "corpus" and at least
-        MIN_CENTRE_GROUPS have text, else the stored one (trained part, then sketch part)."""
-        return self.centre_from_sum(_sum_of_rows_with_text(raw, has_text), int(has_text.sum()))
+    def centre_for(self, raw: np.ndarray, has_text: np.ndarray, n_posts: np.ndarray) -> SizeCentre:
+        """The centre these groups (of `n_posts` posts each) are embedded with: their own, by post count, when
+        `centre` is "corpus" and at least MIN_CENTRE_GROUPS have text, else the stored one (both: trained part,
+        then sketch part)."""
+        return self.centre_from_sums(CentreSums(self.dim).add(raw, n_posts, has_text))
 
-    def centre_from_sum(self, total: np.ndarray, count: int) -> np.ndarray:
-        """`centre_for` from the sum (float64) of the raw rows that have text and their count: what shards
-        computed apart (`authorid.scaleout.embed`) add up to."""
-        if self.params["centre"] == "corpus" and count >= MIN_CENTRE_GROUPS:
-            return (np.asarray(total, dtype=np.float64) / count).astype(np.float32)
-        return torch.cat([self.centre_trained, self.centre_sketch]).float().cpu().numpy()
+    def centre_from_sums(self, sums: CentreSums) -> SizeCentre:
+        """`centre_for` from the sums of the raw rows: what shards computed apart (`authorid.scaleout.embed`)
+        add up to."""
+        if self.params["centre"] == "corpus" and sums.count >= MIN_CENTRE_GROUPS:
+            return sums.centre()
+        return self.stored_centre()
 
     @torch.no_grad()
     def vectors_of(
-        self, raw: np.ndarray, has_text: np.ndarray, centre: np.ndarray, *, out: np.ndarray | None = None
+        self,
+        raw: np.ndarray,
+        has_text: np.ndarray,
+        centre: SizeCentre,
+        n_posts: np.ndarray,
+        *,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Unit vectors of raw path outputs centred on `centre`; zero for groups without any n-gram. `out`
-        (may be `raw` itself: each chunk is read before it is written) receives them."""
+        """Unit vectors of raw path outputs of groups of `n_posts` posts, centred on `centre` at their sizes; zero
+        for groups without any n-gram. `out` (may be `raw` itself: each chunk is read before it is written)
+        receives them."""
         p = self.params
-        centre = np.asarray(centre, dtype=np.float32)
+        n_posts = np.asarray(n_posts)
         out = np.zeros_like(raw) if out is None else out
         # `_combine` in numpy, in place, chunk by chunk: the same vectors with one pass over memory per step.
         # (first column, end column, weight) of the trained path and of the sketch; an empty one is skipped.
@@ -376,7 +400,7 @@ class NgramEncoder(nn.Module):
             chunk = out[start : start + EMBED_CHUNK_GROUPS]
             if out is not raw:
                 chunk[:] = raw[start : start + EMBED_CHUNK_GROUPS]
-            chunk -= centre
+            centre.subtract_from(chunk, n_posts[start : start + EMBED_CHUNK_GROUPS])
             for first, stop, weight in paths:
                 if stop > first:
                     part = chunk[:, first:stop]
@@ -407,6 +431,10 @@ class NgramEncoder(nn.Module):
             "centre_trained": self.centre_trained.detach().cpu().contiguous(),
             "centre_sketch": self.centre_sketch.detach().cpu().contiguous(),
         }
+        if self.sized_centre is not None:
+            tensors |= {
+                k: torch.from_numpy(v.copy()) for k, v in self.sized_centre.tensors("centre_").items()
+            }
         if self.params["sketch_dim"]:
             tensors["sketch_weight"] = self.sketch_weight.detach().cpu().half().contiguous()
         if self.table is not None:
@@ -464,6 +492,9 @@ class NgramEncoder(nn.Module):
                 expected |= {"table_int8": (rows, p["dim"]), "table_scale": (rows,)}
             else:
                 expected["table"] = (rows, p["dim"])
+        if "centre_positions" in tensors:  # a centre by post count (`fit_centre` with post counts)
+            knots = tuple(tensors["centre_positions"].shape)
+            expected["centre_means"] = (knots[0] if len(knots) == 1 else -1, encoder.dim)
         for name, shape in expected.items():
             found = tuple(tensors[name].shape) if name in tensors else None
             if found != shape:
@@ -474,6 +505,13 @@ class NgramEncoder(nn.Module):
             encoder.idf.copy_(tensors["idf"].float())
             encoder.centre_trained.copy_(tensors["centre_trained"].float())
             encoder.centre_sketch.copy_(tensors["centre_sketch"].float())
+            if "centre_positions" in tensors:
+                try:
+                    encoder.sized_centre = SizeCentre(
+                        tensors["centre_positions"].double().numpy(), tensors["centre_means"].float().numpy()
+                    )
+                except ValueError as err:
+                    raise NgramModelError(f"{weights_file}: {err}") from None
             if p["sketch_dim"]:
                 encoder.sketch_weight.copy_(tensors["sketch_weight"].float())
             if encoder.table is not None:
@@ -487,16 +525,6 @@ class NgramEncoder(nn.Module):
     def _require_fitted(self) -> None:
         if not self.fitted:
             raise ValueError("the NgramEncoder has no idf yet; call fit(texts) or NgramEncoder.load")
-
-
-def _sum_of_rows_with_text(raw: np.ndarray, has_text: np.ndarray) -> np.ndarray:
-    """The float64 sum of the rows of `raw` that have text, EMBED_CHUNK_GROUPS rows at a time: never a copy of
-    `raw` (7.5 GB on the Reddit dump), and the same additions whether `raw` is every group or one chunk."""
-    total = np.zeros(raw.shape[1], dtype=np.float64)
-    for start in range(0, len(raw), EMBED_CHUNK_GROUPS):
-        chunk, keep = raw[start : start + EMBED_CHUNK_GROUPS], has_text[start : start + EMBED_CHUNK_GROUPS]
-        total += (chunk if keep.all() else chunk[keep]).sum(0, dtype=np.float64)
-    return total
 
 
 def summed_counts(

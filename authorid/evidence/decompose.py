@@ -39,18 +39,21 @@ class Contributions:
 @torch.no_grad()
 def ngram_contributions(encoder, summed: sp.csr_matrix, centre: np.ndarray) -> Contributions:
     """Contributions of each bucket to the cosine of the two groups in `summed` (2 rows of summed n-gram
-    counts), their vectors centred on `centre` (the trained part, then the sketch part)."""
+    counts), their vectors centred on `centre` (the trained part, then the sketch part): one row for both, or
+    one row per group (a centre by post count, `SizeCentre.rows`)."""
     p = encoder.params
     profiles = encoder.profiles(summed)
     a, b = encoder._paths(profiles)
-    centre = torch.from_numpy(np.asarray(centre, dtype=np.float32))
-    parts = []  # (path output per side, centre, weight of the path)
+    centre = torch.from_numpy(
+        np.broadcast_to(np.atleast_2d(np.asarray(centre, dtype=np.float32)), (2, encoder.dim)).copy()
+    )
+    parts = []  # (path output per side, centre per side, weight of the path)
     if a is not None:
-        parts.append((a.float(), centre[: p["dim"]], p["mix"] if b is not None else 1.0))
+        parts.append((a.float(), centre[:, : p["dim"]], p["mix"] if b is not None else 1.0))
     if b is not None:
-        parts.append((b.float(), centre[p["dim"] :], 1 - p["mix"] if a is not None else 1.0))
+        parts.append((b.float(), centre[:, p["dim"] :], 1 - p["mix"] if a is not None else 1.0))
     sides = [_side(encoder, profiles, side, parts) for side in (0, 1)]
-    similarity = sum(weight * float(_unit(out[0] - c) @ _unit(out[1] - c)) for out, c, weight in parts)
+    similarity = sum(weight * float(_unit(out[0] - c[0]) @ _unit(out[1] - c[1])) for out, c, weight in parts)
     values: dict[int, float] = {}
     for side_values, _ in sides:
         for bucket, value in side_values.items():
@@ -69,11 +72,11 @@ def _side(encoder, profiles: sp.csr_matrix, side: int, parts) -> tuple[dict[int,
     constant = 0.0
     other = 1 - side
     for index, (out, centre, weight) in enumerate(parts):
-        own = out[side] - centre
+        own = out[side] - centre[side]
         norm = float(own.norm())
         if norm == 0:
             continue
-        target = _unit(out[other] - centre).double()
+        target = _unit(out[other] - centre[other]).double()
         trained = index == 0 and p["dim"] > 0
         if trained:
             rows = encoder.table.weight[buckets % encoder.table.num_embeddings].double()
@@ -81,7 +84,7 @@ def _side(encoder, profiles: sp.csr_matrix, side: int, parts) -> tuple[dict[int,
         else:
             sketch = encoder.sketch_sign[buckets].double() * encoder.sketch_weight[buckets].double()
             per_bucket += weight * x * sketch * target[encoder.sketch_column[buckets]] / norm
-        constant -= weight * float(centre.double() @ target) / norm
+        constant -= weight * float(centre[side].double() @ target) / norm
     return dict(zip(row.indices.tolist(), per_bucket.tolist(), strict=True)), constant
 
 

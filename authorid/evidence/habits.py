@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from authorid.data.arrow import read_columns
 from authorid.encoders.ngram import summed_counts
 from authorid.evidence.decompose import Contributions, ngram_contributions, stylometric_contributions
@@ -51,7 +53,8 @@ def pair_reasons(model, posts, pairs: list[tuple[str, str]], *, top: int = REASO
         encoder = model.encoder
         summed = summed_counts(encoder.counts(texts), groups, len(account_ids))
         raw, has_text = encoder.raw_paths(summed)
-        centre = encoder.centre_for(raw, has_text)
+        n_posts = np.bincount(groups, minlength=len(account_ids))
+        centre = encoder.centre_for(raw, has_text, n_posts)
     else:
         vectors = model.embed_groups(texts, groups, len(account_ids))
     reasons = []
@@ -62,7 +65,8 @@ def pair_reasons(model, posts, pairs: list[tuple[str, str]], *, top: int = REASO
         i, j = position[a], position[b]
         own = [own_of.get(i, []), own_of.get(j, [])]
         if model.kind == "ngram":
-            found = ngram_evidence(model, ngram_contributions(encoder, summed[[i, j]], centre), own, top)
+            contributions = ngram_contributions(encoder, summed[[i, j]], centre.rows(n_posts[[i, j]]))
+            found = ngram_evidence(model, contributions, own, top)
         else:
             found = stylometric_evidence(model, stylometric_contributions(vectors[i], vectors[j]), own, top)
         shared = found["shared"][:top]

@@ -6,7 +6,7 @@ The generic sections (intended and out-of-scope use, risks, training details, va
 
 from __future__ import annotations
 
-from authorid.encoders.ngram import MIN_CENTRE_GROUPS
+from authorid.encoders.size_centre import MIN_CENTRE_GROUPS
 from authorid.training.card import model_card
 
 #: Rows of the measured-quality table, in order, with their labels.
@@ -72,9 +72,9 @@ and word n-gram encoder trained on Reddit to tell writers apart by style. It shi
 - **Genre shift**: e-mail, news and blogs differ from Reddit comments; it still beats the baselines on
   them (table below), but by less, and its scores are not comparable across genres.
 - **Shared or taken-over accounts**, templates, quotes and copied text make different people look alike.
-- **Few accounts at once**: vectors are centred on the mean of the accounts embedded together; alone (fewer
-  than {MIN_CENTRE_GROUPS} accounts) they are centred on the training mean, which fits Reddit better than other
-  genres. An index fixes the mean of the accounts it enrols.
+- **Few accounts at once**: vectors are centred on the mean of the accounts embedded together, taken at each
+  account's post count; alone (fewer than {MIN_CENTRE_GROUPS} accounts) they are centred on the training mean,
+  which fits Reddit better than other genres. An index fixes the centre of the accounts it enrols.
 
 ## Measured quality (never trained on these corpora)
 Linking MRR (sybil protocol: each account cut in two halves; a half ranks the other halves) / verification

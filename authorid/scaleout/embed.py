@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from authorid.encoders.ngram import summed_counts
+from authorid.encoders.size_centre import CentreSums
 from authorid.errors import AuthoridError
 from authorid.model import StyleModel
 from authorid.scaleout.session import cluster_cpus
@@ -209,7 +210,9 @@ def _assemble(
         raise AuthoridError("the posts Ray read differ from the corpus's: the accounts' post counts differ")
     if model.kind == "ngram":
         encoder = model.encoder
-        rows = encoder.vectors_of(rows, has_text, encoder.centre_for(rows, has_text), out=rows)
+        rows = encoder.vectors_of(
+            rows, has_text, encoder.centre_for(rows, has_text, n_posts), n_posts, out=rows
+        )
     n_chars = table.column("n_chars").to_numpy()[take]
     vectors = AccountVectors(account_ids=list(account_ids), vectors=rows, n_posts=n_posts, n_chars=n_chars)
     vectors.model = model.identity()
@@ -224,18 +227,16 @@ def _assemble_projected(
     all accounts' full-width rows (7.5 GB on the Reddit dump) are never held here at once."""
     base = _ngram_base(model).encoder
     position = {a: i for i, a in enumerate(account_ids)}
-    total, count, seen = np.zeros(base.dim, dtype=np.float64), 0, 0
+    sums, seen = CentreSums(base.dim), 0
     for ref in refs:
         part = ray.get(ref)
         if not part.num_rows:
             continue
-        has_text = part.column("has_text").to_numpy()
-        total += _rows(part)[has_text].sum(0, dtype=np.float64)
-        count += int(has_text.sum())
+        sums.add(_rows(part), part.column("n_posts").to_numpy(), part.column("has_text").to_numpy())
         seen += part.num_rows
     if seen != len(account_ids):
         raise AuthoridError(f"Ray returned {seen} accounts where the corpus has {len(account_ids)}")
-    centre = base.centre_from_sum(total, count)
+    centre = base.centre_from_sums(sums)
     out = np.zeros((len(account_ids), model.dim), dtype=np.float32)
     n_chars = np.zeros(len(account_ids), dtype=np.int64)
     for ref in refs:
@@ -253,7 +254,7 @@ def _assemble_projected(
         has_text = part.column("has_text").to_numpy()
         n_chars[take] = part.column("n_chars").to_numpy()
         rows = np.array(_rows(part))  # a writable copy of this shard only
-        out[take] = model.encoder.project(base.vectors_of(rows, has_text, centre, out=rows))
+        out[take] = model.encoder.project(base.vectors_of(rows, has_text, centre, n_posts[take], out=rows))
     vectors = AccountVectors(account_ids=list(account_ids), vectors=out, n_posts=n_posts, n_chars=n_chars)
     vectors.model = model.identity()
     return vectors

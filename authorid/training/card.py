@@ -24,8 +24,8 @@ def _what_it_is(meta: dict, what: str) -> str:
         return f"""A hashed character and word n-gram encoder trained by [authorid](https://github.com/) so that the
 cosine of two accounts' vectors reflects **writing style**; it {what}. An account's vector is built
 from the tf-idf profile of its posts' summed n-gram counts: a trained projection of it and a sketch of it
-with learned per-n-gram weights, both centred on the mean of the accounts embedded together (or on the
-training accounts' mean, for a few accounts alone). Load it with
+with learned per-n-gram weights, both centred on the mean of the accounts embedded together, taken at each
+account's post count (or on the training accounts' mean, for a few accounts alone). Load it with
 `authorid.model.load_model("<this folder>")` for account vectors and, when `calibration.json` is present,
 calibrated P(same person)."""
     return f"""A sentence-transformers model fine-tuned by [authorid](https://github.com/) to map posts to vectors whose

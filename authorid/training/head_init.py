@@ -60,7 +60,8 @@ def class_centroids(
     if (
         counts is not None
     ):  # the n-gram encoder: each centroid is the vector of the chosen posts' summed counts
-        return encoder.embed_summed(summed_counts(counts[rows], labels[rows], len(accounts)))
+        summed = summed_counts(counts[rows], labels[rows], len(accounts))
+        return encoder.embed_summed(summed, np.bincount(labels[rows], minlength=len(accounts)))
     texts = list(posts.select(rows)["text"])
     return embed_groups(encoder, texts, labels[rows], len(accounts), batch_size=batch_size)
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from authorid.artefacts import CALIBRATION_FILE
 from authorid.data.splits import sybil_split
+from authorid.evaluation.protocols.scoring import PostEmbeddings
 from authorid.metrics.rates import (
     format_rate,
     implied_precision,
@@ -55,8 +56,8 @@ NEGATIVES_PER_POSITIVE = 30
 #: The method `calibrate` (and every calibration authorid fits: train's export, compress, fuse) uses unless
 #: told otherwise: the one that reads both accounts' post and character counts, because a forum's accounts
 #: differ in size. On 300 held-out Reddit accounts cut to 2-20 posts a side, size-blind "platt" gave P >= 0.5
-#: to 23 pairs of 2-post accounts of which 3 were one person (P 0.69); "platt-sizes" gives none there, and over
-#: all 16 pairings its P's promise 270 same-person pairs among 377 where 295 are (BENCHMARKS.md, "Calibration
+#: to 29 pairs of 2-post accounts of which 4 were one person (P 0.70); "platt-sizes" gives none there, and over
+#: all 16 pairings its P's promise 328 same-person pairs among 463 where 355 are (BENCHMARKS.md, "Calibration
 #: at every account size").
 DEFAULT_METHOD = "platt-sizes"
 
@@ -74,15 +75,7 @@ def fit_calibration(
     """A Calibrator for `model` fitted on account pairs of `posts` (see the module docstring)."""
     labelled, source = labelled_accounts(posts, seed=seed)
     sized = Calibrator(method).needs_sizes
-    if sized and model.centres_on_corpus:
-        # The cuts are centred on the whole accounts' mean (`sized_pairs`): a centred transformer model pools
-        # the accounts once for both, as `index build` does.
-        pooled = model.uncentred().embed_accounts(labelled)
-        fixed = model.with_centre(model.centre.fixed_to(pooled.vectors))
-        vectors = fixed.centred_vectors(pooled)
-    else:
-        vectors = model.embed_accounts(labelled)
-        fixed = model.fixed_to(labelled) if sized else model
+    vectors = model.embed_accounts(labelled)
     person_of = person_of_accounts(labelled)
     hard = hard_negatives_of(labelled)
     a, b, labels = make_pairs(
@@ -93,7 +86,7 @@ def fit_calibration(
         negatives_per_positive=NEGATIVES_PER_POSITIVE,
     )
     if sized:
-        cosines, labels, sizes = sized_pairs(fixed, labelled, person_of, seed=seed)
+        cosines, labels, sizes = sized_pairs(model, labelled, person_of, seed=seed)
         calibrator = calibrate_pairs(
             cosines, labels, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed, sizes=sizes
         )
@@ -152,11 +145,11 @@ def sized_pairs(
     NEGATIVES_PER_POSITIVE random accounts of other persons give the negatives, cut as the positive's second
     account is (to the same s, or whole).
 
-    `model` must be fixed to the whole accounts (`StyleModel.fixed_to(labelled)`), so the cuts are centred on
-    their mean, as the accounts of a corpus like this one are when it is embedded: centred on the mean of the
-    cuts themselves (1-post cuts and all), an 8-post account's cosines differ from what `embed` gives it among
-    8-post accounts, and the calibration missed by 0.06 ECE on the Reddit benchmark's 8-post halves
-    (bench_ece.py)."""
+    The cuts are embedded together, so each is centred on the centre of the cuts of its own post count
+    (`authorid.encoders.size_centre`), as an account of that size is in any corpus: the cosines do not depend on
+    how many cuts of each size there are. (With one mean for all sizes they did: centred on the mean of the cuts,
+    1-post cuts and all, an 8-post account's cosines differed from what `embed` gives it among 8-post accounts,
+    and the calibration missed by 0.06 ECE on the Reddit benchmark's 8-post halves, bench_ece.py.)"""
     rng = np.random.default_rng(seed)
     table = labelled.select_columns(["account_id", "text"]).to_pandas()
     texts_of = table.groupby("account_id", sort=True)["text"].agg(list).to_dict()
@@ -169,13 +162,15 @@ def sized_pairs(
     cuts_of = {
         a: [(s, s) for s in FIT_SIZES if s < len(texts_of[a])] + [(WHOLE, len(texts_of[a]))] for a in accounts
     }
-    records = [
-        {"post_id": f"{a}\x1f{s}\x1f{i}", "account_id": f"{a}\x1f{s}", "text": text}
-        for a in accounts
-        for _, s in cuts_of[a]
-        for i, text in enumerate(texts_of[a][:s])
-    ]
-    embedded = model.embed_accounts(posts_from_records(records))
+    # Every post once; a cut pools the first s posts of its account (a transformer model embeds each post once,
+    # not once per cut it is in: 2.5x fewer posts for accounts of 60 posts), all cuts in one corpus.
+    first_row, records = {}, []
+    for a in accounts:
+        first_row[a] = len(records)
+        records += [{"post_id": f"{a}\x1f{i}", "account_id": a, "text": t} for i, t in enumerate(texts_of[a])]
+    names = [f"{a}\x1f{s}" for a in accounts for _, s in cuts_of[a]]
+    rows = [first_row[a] + np.arange(s) for a in accounts for _, s in cuts_of[a]]
+    embedded = PostEmbeddings(model, posts_from_records(records)).pool(names, rows)
     position = {key: i for i, key in enumerate(embedded.account_ids)}
     unit = embedded.vectors / np.maximum(np.linalg.norm(embedded.vectors, axis=1, keepdims=True), 1e-12)
     by_kind: dict = {}  # kind -> [(account, posts)]

@@ -148,9 +148,10 @@ def _similarity(model, texts, groups, n_accounts, pair) -> tuple[Contributions |
         encoder = model.encoder
         summed = summed_counts(encoder.counts(texts), groups, n_accounts)
         raw, has_text = encoder.raw_paths(summed)
-        centre = encoder.centre_for(raw, has_text)
-        vectors = encoder.vectors_of(raw, has_text, centre)
-        return ngram_contributions(encoder, summed[pair], centre), vectors
+        n_posts = np.bincount(groups, minlength=n_accounts)
+        centre = encoder.centre_for(raw, has_text, n_posts)
+        vectors = encoder.vectors_of(raw, has_text, centre, n_posts)
+        return ngram_contributions(encoder, summed[pair], centre.rows(n_posts[list(pair)])), vectors
     vectors = model.embed_groups(texts, groups, n_accounts)
     if model.kind == "stylometric" and model.encoder.params.get("dim") is None:
         return stylometric_contributions(vectors[pair[0]], vectors[pair[1]]), vectors

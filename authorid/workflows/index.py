@@ -67,7 +67,7 @@ def build_account_index(
             # a centred transformer model: the enrolled accounts are embedded once, as pooled; their centre is
             # kept, so accounts added or linked later are centred alike
             pooled = embed_accounts(model.uncentred(), posts, ray=ray, progress=progress)
-            model = model.with_centre(model.centre.fixed_to(pooled.vectors))
+            model = model.with_centre(model.centre.fixed_to(pooled.vectors, pooled.n_posts))
             vectors = model.centred_vectors(pooled)
         elif vectors is None:
             model = model.fixed_to(posts)  # an n-gram model: centred on the enrolled accounts from now on

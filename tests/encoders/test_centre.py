@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from authorid.encoders.centre import CONFIG_FILE, WEIGHTS_FILE, AccountCentre, CentreError
-from authorid.encoders.ngram import MIN_CENTRE_GROUPS
+from authorid.encoders.size_centre import MIN_CENTRE_GROUPS
 
 
 def _unit(rows) -> np.ndarray:
@@ -20,36 +20,61 @@ def test_a_few_accounts_are_centred_on_the_stored_centre_by_hand():
     centre = AccountCentre(np.array([0.6, 0.0], dtype=np.float32))
     vectors = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 0.0]], dtype=np.float32)
     # (1, 0) - (0.6, 0) = (0.4, 0) -> (1, 0); (0.6, 0.8) - (0.6, 0) = (0, 0.8) -> (0, 1); a zero row stays zero
-    np.testing.assert_allclose(centre.apply(vectors), [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], atol=1e-7)
+    np.testing.assert_allclose(
+        centre.apply(vectors, [1, 5, 2]), [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], atol=1e-7
+    )
 
 
 def test_enough_accounts_are_centred_on_their_own_mean():
     rng = np.random.default_rng(0)
     vectors = _unit(rng.normal(size=(MIN_CENTRE_GROUPS, 5)) + 3.0)  # a large shared component
+    sizes = np.full(MIN_CENTRE_GROUPS, 8)  # one size: one knot, the plain mean
     stored = AccountCentre(np.zeros(5, dtype=np.float32))
     expected = _unit(vectors - vectors.mean(0))
-    np.testing.assert_allclose(stored.apply(vectors), expected, atol=1e-6)
+    np.testing.assert_allclose(stored.apply(vectors, sizes), expected, atol=1e-6)
     # one account fewer: the stored centre (zero here, so the vectors come back as they were)
-    np.testing.assert_allclose(stored.apply(vectors[:-1]), vectors[:-1], atol=1e-6)
+    np.testing.assert_allclose(stored.apply(vectors[:-1], sizes[:-1]), vectors[:-1], atol=1e-6)
     # a fixed centre is used whatever the number of accounts
-    fixed = stored.fixed_to(vectors)
-    assert fixed.mode == "fixed"
-    np.testing.assert_allclose(fixed.stored, vectors.mean(0), atol=1e-6)
-    np.testing.assert_allclose(fixed.apply(vectors[:3]), _unit(vectors[:3] - vectors.mean(0)), atol=1e-6)
+    fixed = stored.fixed_to(vectors, sizes)
+    assert fixed.mode == "fixed" and fixed.stored.is_constant
+    np.testing.assert_allclose(fixed.stored.means[0], vectors.mean(0), atol=1e-6)
+    np.testing.assert_allclose(
+        fixed.apply(vectors[:3], sizes[:3]), _unit(vectors[:3] - vectors.mean(0)), atol=1e-6
+    )
+
+
+def test_accounts_of_two_sizes_are_centred_on_their_own_sizes_mean_and_the_curve_is_saved(tmp_path):
+    """40 accounts of 1 post and 40 of 4: two knots (1 and 4 posts); each account is centred on its size's mean,
+    a 2-post account halfway (log2) between them; a fixed centre keeps the curve through save and load."""
+    rng = np.random.default_rng(3)
+    small = _unit(rng.normal(size=(2 * MIN_CENTRE_GROUPS, 4)) + [2.0, 0, 0, 0])
+    large = _unit(rng.normal(size=(2 * MIN_CENTRE_GROUPS, 4)) + [0, 3.0, 0, 0])
+    vectors, sizes = np.vstack([small, large]), np.repeat([1, 4], 2 * MIN_CENTRE_GROUPS)
+    centre = AccountCentre(np.zeros(4, dtype=np.float32))
+    expected = np.vstack([_unit(small - small.mean(0)), _unit(large - large.mean(0))])
+    np.testing.assert_allclose(centre.apply(vectors, sizes), expected, atol=1e-6)
+    fixed = centre.fixed_to(vectors, sizes)
+    np.testing.assert_allclose(fixed.stored.positions, [0.0, 2.0])
+    between = (small.mean(0) + large.mean(0)) / 2
+    np.testing.assert_allclose(fixed.apply(vectors[:1], [2]), _unit(vectors[:1] - between), atol=1e-6)
+    fixed.save(tmp_path)
+    loaded = AccountCentre.load(tmp_path, dim=4)
+    assert loaded.mode == "fixed" and loaded.fingerprint_bytes() == fixed.fingerprint_bytes()
+    np.testing.assert_allclose(loaded.apply(vectors, sizes), fixed.apply(vectors, sizes), atol=1e-7)
 
 
 def test_fit_save_and_load_round_trip_and_refusals(tmp_path):
     vectors = _unit(np.random.default_rng(1).normal(size=(30, 4)))
     centre = AccountCentre.fit(np.vstack([vectors, np.zeros((1, 4))]), fitted_on="thirty accounts")
-    np.testing.assert_allclose(centre.stored, vectors.mean(0), atol=1e-6)  # the zero row is left out
+    np.testing.assert_allclose(centre.stored.means[0], vectors.mean(0), atol=1e-6)  # the zero row is left out
     centre.save(tmp_path)
     loaded = AccountCentre.load(tmp_path, dim=4)
     assert (loaded.mode, loaded.fitted_on) == ("corpus", "thirty accounts")
-    np.testing.assert_array_equal(loaded.stored, centre.stored)
+    np.testing.assert_array_equal(loaded.stored.means, centre.stored.means)
     with pytest.raises(CentreError, match="width 4 for vectors of width 384"):
         AccountCentre.load(tmp_path, dim=384)
     with pytest.raises(CentreError, match="vectors of width 3 for a centre of width 4"):
-        loaded.apply(np.ones((2, 3)))
+        loaded.apply(np.ones((2, 3)), [1, 1])
     (tmp_path / WEIGHTS_FILE).write_bytes(b"not safetensors")
     with pytest.raises(CentreError, match="damaged"):
         AccountCentre.load(tmp_path)
@@ -97,7 +122,7 @@ def test_minilm_centres_what_minilm_raw_pools(minilm_models, demo_posts, demo_ve
     few = demo_posts.filter(lambda row: row["account_id"] in set(pooled.account_ids[:3]))
     np.testing.assert_allclose(
         centred.embed_accounts(few).vectors,
-        _unit(raw.embed_accounts(few).vectors - centred.centre.stored),
+        _unit(raw.embed_accounts(few).vectors - centred.centre.stored.means[0]),
         atol=1e-5,
     )
 
@@ -126,7 +151,7 @@ def test_an_index_keeps_the_centre_of_its_enrolled_accounts(
     index = build_account_index(centred, "minilm", demo_posts, tmp_path / "idx", kind="exact")
     _, model = open_index(tmp_path / "idx")
     assert model.centre is not None and model.centre.mode == "fixed"
-    np.testing.assert_allclose(model.centre.stored, pooled.vectors.mean(0), atol=1e-5)
+    np.testing.assert_allclose(model.centre.stored.means[0], pooled.vectors.mean(0), atol=1e-5)
     first = enrolled.account_ids[0]
     np.testing.assert_allclose(index.vectors[index.positions[first]], enrolled.vectors[0], atol=1e-5)
     # one account linked later is centred as it was when enrolled

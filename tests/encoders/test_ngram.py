@@ -272,6 +272,43 @@ def test_groups_are_centred_on_their_own_mean_when_there_are_enough_else_on_the_
     np.testing.assert_allclose(encoder.embed_groups(texts[:20], groups[:20], 10), own[:10], atol=1e-5)
 
 
+def test_groups_of_two_sizes_are_centred_by_size_and_an_index_keeps_the_curve(tmp_path, reddit_texts):
+    """40 one-post groups and 40 four-post groups: each centred on the mean of its own size (two knots); fixed to
+    them, a later group of 2 posts is centred halfway between (log2), and the curve survives save and load."""
+    encoder = trained_like(NgramEncoder(**SMALL, table_storage="float32").fit(reddit_texts)).eval()
+    with torch.no_grad():  # stored as float16 on disk: start from values float16 holds exactly
+        encoder.sketch_weight.copy_(encoder.sketch_weight.half().float())
+    texts = reddit_texts[:200]
+    groups = np.r_[np.arange(40), 40 + np.arange(160) // 4]
+    sizes = np.bincount(groups)
+    summed = summed_counts(encoder.counts(texts), groups, 80)
+    raw, _ = encoder.raw_paths(summed)
+
+    def by_hand(rows, centres):
+        d = SMALL["dim"]
+        a, b = rows[:, :d] - centres[:, :d], rows[:, d:] - centres[:, d:]
+        a /= np.linalg.norm(a, axis=1, keepdims=True)
+        b /= np.linalg.norm(b, axis=1, keepdims=True)
+        return np.hstack([math.sqrt(0.1) * a, math.sqrt(0.9) * b])
+
+    means = np.stack([raw[:40].mean(0), raw[40:].mean(0)])
+    own = encoder.embed_groups(texts, groups, 80)
+    np.testing.assert_allclose(own, by_hand(raw, means[(sizes == 4).astype(int)]), atol=1e-5)
+    fixed = encoder.fixed_to(summed, sizes)
+    np.testing.assert_allclose(fixed.sized_centre.positions, [0.0, 2.0])
+    later = summed_counts(encoder.counts(texts[:2]), np.zeros(2, dtype=np.int64), 1)
+    later_raw, _ = encoder.raw_paths(later)
+    expected = by_hand(later_raw, means.mean(0, keepdims=True))
+    np.testing.assert_allclose(
+        fixed.embed_groups(texts[:2], np.zeros(2, dtype=np.int64), 1), expected, atol=1e-5
+    )
+    loaded = NgramEncoder.load(fixed.save(tmp_path / "fixed"))
+    np.testing.assert_allclose(loaded.sized_centre.means, fixed.sized_centre.means)
+    np.testing.assert_allclose(
+        loaded.embed_groups(texts, groups, 80), fixed.embed_groups(texts, groups, 80), atol=1e-6
+    )
+
+
 def test_settings_outside_their_range_are_one_line_errors():
     with pytest.raises(NgramModelError, match="char_ngrams must be"):
         NgramEncoder(char_ngrams=[3, 1])

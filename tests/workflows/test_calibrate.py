@@ -143,3 +143,22 @@ def test_a_size_aware_calibration_reads_each_pairs_sizes_when_linking_and_cluste
     cluster_accounts(both, probability=probability, threshold=0.5, k=5)
     assert seen and all(len(sizes) == 4 for sizes in seen)
     assert set(np.concatenate([sizes[2] for sizes in seen]).tolist()) <= set(both.n_chars.tolist())
+
+
+def test_a_transformer_model_embeds_each_post_once_for_all_its_cuts(posts, monkeypatch):
+    """sized_pairs pools every cut (1, 2, 5, ... posts and whole) from post vectors computed once: the 240 posts
+    of the 10 authors' 20 halves are embedded once, not once per cut they are in (about 2.5 times as many)."""
+    from authorid.model import StyleModel
+
+    minilm = load_model("minilm")
+    embedded: list[int] = []
+    original = StyleModel.embed_posts
+
+    def counting(self, texts, **kwargs):
+        embedded.append(len(texts))
+        return original(self, texts, **kwargs)
+
+    monkeypatch.setattr(StyleModel, "embed_posts", counting)
+    calibrator = fit_calibration(minilm, posts, method="platt-sizes", seed=0)
+    assert embedded == [posts.num_rows]
+    assert calibrator.info["account_posts"][0] == 1 and len(calibrator.params["coef"]) == 32
