@@ -33,10 +33,9 @@ MIN_CENTRE_GROUPS = 20
 MIN_KNOT_GROUPS = MIN_CENTRE_GROUPS
 #: The last knot: 2**16 = 65,536 posts (bigger accounts are centred as that size).
 MAX_KNOT = 16
-#: Rows handled at once (a chunk's interpolated centres are chunk x dim floats).
-CHUNK_ROWS = 2048
-#: Rows summed at once, in float64 (256 x 16,512 x 8 bytes = 34 MB for `style`).
-SUM_ROWS = 256
+#: Rows handled at once: their interpolated centres are 1,024 x 16,512 float32 (68 MB) for `style`, whatever the
+#: number of accounts.
+BLOCK_ROWS = 1024
 
 
 def _binning(n_posts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -76,28 +75,35 @@ class SizeCentre:
     def is_constant(self) -> bool:
         return len(self.positions) == 1
 
-    def rows(self, n_posts: np.ndarray) -> np.ndarray:
-        """The centre of each account of these post counts: float32 (n, dim)."""
+    def weights(self, n_posts: np.ndarray) -> np.ndarray:
+        """Each account's interpolation weights over the knots: float32 (n, knots), two non-zeros a row."""
         n_posts = np.asarray(n_posts)
+        out = np.zeros((len(n_posts), len(self.positions)), dtype=np.float32)
         if self.is_constant:
-            return np.broadcast_to(self.means[0], (len(n_posts), self.dim))
-        position = np.clip(
-            np.log2(np.maximum(n_posts.astype(np.float64), 1.0)), self.positions[0], self.positions[-1]
-        )
+            out[:, 0] = 1.0
+            return out
+        position = np.log2(np.maximum(n_posts.astype(np.float64), 1.0))
+        position = np.clip(position, self.positions[0], self.positions[-1])
         left = np.clip(
             np.searchsorted(self.positions, position, side="right") - 1, 0, len(self.positions) - 2
         )
-        span = self.positions[left + 1] - self.positions[left]
-        upper = ((position - self.positions[left]) / span).astype(np.float32)[:, None]
-        return (1 - upper) * self.means[left] + upper * self.means[left + 1]
+        upper = (position - self.positions[left]) / (self.positions[left + 1] - self.positions[left])
+        every = np.arange(len(n_posts))
+        out[every, left] = 1.0 - upper
+        out[every, left + 1] = upper
+        return out
+
+    def rows(self, n_posts: np.ndarray) -> np.ndarray:
+        """The centre of each account of these post counts: float32 (n, dim)."""
+        return self.weights(n_posts) @ self.means
 
     def subtract_from(self, rows: np.ndarray, n_posts: np.ndarray) -> None:
-        """rows -= the centre at each row's post count, in place, CHUNK_ROWS rows at a time."""
+        """rows -= the centre at each row's post count, in place, BLOCK_ROWS rows at a time."""
         if self.is_constant:
             rows -= self.means[0]
             return
-        for start in range(0, len(rows), CHUNK_ROWS):
-            rows[start : start + CHUNK_ROWS] -= self.rows(n_posts[start : start + CHUNK_ROWS])
+        for start in range(0, len(rows), BLOCK_ROWS):
+            rows[start : start + BLOCK_ROWS] -= self.rows(n_posts[start : start + BLOCK_ROWS])
 
     def fingerprint_bytes(self) -> bytes:
         return self.positions.tobytes() + self.means.tobytes()
@@ -117,22 +123,22 @@ class CentreSums:
         self.count = 0
 
     def add(self, rows: np.ndarray, n_posts: np.ndarray, has_text: np.ndarray) -> CentreSums:
-        """Add these rows (those with text), SUM_ROWS at a time (never a copy of all of them)."""
+        """Add these rows (those with text), BLOCK_ROWS at a time (never a copy of them): each block's
+        binning weights (knots x rows) times the block, in float32, summed into float64 totals."""
         lower, upper, share = _binning(n_posts)
-        for start in range(0, len(rows), SUM_ROWS):
-            chunk = slice(start, start + SUM_ROWS)
-            keep = np.asarray(has_text[chunk], dtype=bool)
+        has_text = np.asarray(has_text, dtype=bool)
+        for start in range(0, len(rows), BLOCK_ROWS):
+            chunk = slice(start, start + BLOCK_ROWS)
+            keep = has_text[chunk]
             if not keep.any():
                 continue
-            block = np.asarray(rows[chunk], dtype=np.float64)[keep]
-            for knots, weight in (
-                (lower[chunk][keep], 1.0 - share[chunk][keep]),
-                (upper[chunk][keep], share[chunk][keep]),
-            ):
-                np.add.at(self.weights, knots, weight)
-                for knot in np.unique(knots):
-                    here = knots == knot
-                    self.totals[knot] += weight[here] @ block[here]
+            every = np.arange(len(keep))
+            weights = np.zeros((MAX_KNOT + 1, len(keep)), dtype=np.float32)
+            np.add.at(weights, (lower[chunk], every), np.where(keep, 1.0 - share[chunk], 0.0))
+            np.add.at(weights, (upper[chunk], every), np.where(keep, share[chunk], 0.0))
+            used = np.flatnonzero(weights.any(axis=1))
+            self.totals[used] += weights[used] @ np.asarray(rows[chunk], dtype=np.float32)
+            self.weights += weights.sum(axis=1, dtype=np.float64)
             self.count += int(keep.sum())
         return self
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from authorid.artefacts import CALIBRATION_FILE
+from authorid.data.arrow import read_columns
 from authorid.data.splits import sybil_split
 from authorid.evaluation.protocols.scoring import PostEmbeddings
 from authorid.metrics.rates import (
@@ -35,7 +36,6 @@ from authorid.metrics.rates import (
     small_sample_warning,
 )
 from authorid.model import StyleModel
-from authorid.schema import posts_from_records
 from authorid.vectors import AccountVectors
 from authorid.verification import (
     CalibrationError,
@@ -75,7 +75,9 @@ def fit_calibration(
     """A Calibrator for `model` fitted on account pairs of `posts` (see the module docstring)."""
     labelled, source = labelled_accounts(posts, seed=seed)
     sized = Calibrator(method).needs_sizes
-    vectors = model.embed_accounts(labelled)
+    # Each post is embedded once, for the whole accounts and for every cut of them (`sized_pairs`).
+    embeddings = PostEmbeddings(model, labelled)
+    vectors = embeddings.accounts()
     person_of = person_of_accounts(labelled)
     hard = hard_negatives_of(labelled)
     a, b, labels = make_pairs(
@@ -86,7 +88,7 @@ def fit_calibration(
         negatives_per_positive=NEGATIVES_PER_POSITIVE,
     )
     if sized:
-        cosines, labels, sizes = sized_pairs(model, labelled, person_of, seed=seed)
+        cosines, labels, sizes = sized_pairs(embeddings, person_of, seed=seed)
         calibrator = calibrate_pairs(
             cosines, labels, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed, sizes=sizes
         )
@@ -136,9 +138,10 @@ PAIR_CHUNK = 4096
 
 
 def sized_pairs(
-    model: StyleModel, labelled: datasets.Dataset, person_of: dict[str, str], *, seed: int = 0
+    embeddings: PostEmbeddings, person_of: dict[str, str], *, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """(cosines, labels, (posts_a, posts_b, chars_a, chars_b)) of pairs across the whole range of account sizes.
+    """(cosines, labels, (posts_a, posts_b, chars_a, chars_b)) of pairs across the whole range of account sizes,
+    from the labelled accounts' posts embedded once (`embeddings`, whose posts are the labelled accounts').
 
     Every labelled account is cut to its first s posts for each s of FIT_SIZES below its size, and taken whole;
     each same-person pair of accounts gives a positive for every pairing of their cuts, and
@@ -151,26 +154,24 @@ def sized_pairs(
     1-post cuts and all, an 8-post account's cosines differed from what `embed` gives it among 8-post accounts,
     and the calibration missed by 0.06 ECE on the Reddit benchmark's 8-post halves, bench_ece.py.)"""
     rng = np.random.default_rng(seed)
-    table = labelled.select_columns(["account_id", "text"]).to_pandas()
-    texts_of = table.groupby("account_id", sort=True)["text"].agg(list).to_dict()
+    ids = np.asarray(read_columns(embeddings.posts, ["account_id"]).column(0).to_pylist(), dtype=object)
+    order = np.argsort(ids, kind="stable")  # each account's rows, in the order of its posts
+    names, starts = np.unique(ids[order], return_index=True)
+    rows_of = dict(zip(names.tolist(), np.split(order, starts[1:]), strict=True))
     persons = sorted(set(person_of.values()))
     if len(persons) > SIZED_PERSONS:
         persons = rng.choice(persons, SIZED_PERSONS, replace=False).tolist()
     kept = set(persons)
-    accounts = [a for a in texts_of if person_of[a] in kept]
+    accounts = [a for a in rows_of if person_of[a] in kept]
     # an account's cuts: (kind, posts), the kind being the cut size or WHOLE
     cuts_of = {
-        a: [(s, s) for s in FIT_SIZES if s < len(texts_of[a])] + [(WHOLE, len(texts_of[a]))] for a in accounts
+        a: [(s, s) for s in FIT_SIZES if s < len(rows_of[a])] + [(WHOLE, len(rows_of[a]))] for a in accounts
     }
-    # Every post once; a cut pools the first s posts of its account (a transformer model embeds each post once,
-    # not once per cut it is in: 2.5x fewer posts for accounts of 60 posts), all cuts in one corpus.
-    first_row, records = {}, []
-    for a in accounts:
-        first_row[a] = len(records)
-        records += [{"post_id": f"{a}\x1f{i}", "account_id": a, "text": t} for i, t in enumerate(texts_of[a])]
-    names = [f"{a}\x1f{s}" for a in accounts for _, s in cuts_of[a]]
-    rows = [first_row[a] + np.arange(s) for a in accounts for _, s in cuts_of[a]]
-    embedded = PostEmbeddings(model, posts_from_records(records)).pool(names, rows)
+    # A cut pools the first s posts of its account from the post vectors computed once (a transformer model
+    # does not embed a post again for every cut it is in: 2.5x as many posts for accounts of 60 posts); all
+    # cuts are embedded as one corpus.
+    keys = [f"{a}\x1f{s}" for a in accounts for _, s in cuts_of[a]]
+    embedded = embeddings.pool(keys, [rows_of[a][:s] for a in accounts for _, s in cuts_of[a]])
     position = {key: i for i, key in enumerate(embedded.account_ids)}
     unit = embedded.vectors / np.maximum(np.linalg.norm(embedded.vectors, axis=1, keepdims=True), 1e-12)
     by_kind: dict = {}  # kind -> [(account, posts)]

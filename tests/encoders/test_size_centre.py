@@ -50,7 +50,7 @@ def test_knots_need_enough_accounts_else_the_plain_mean():
     assert CentreSums(3).add(rows, sizes, has_text).count == len(rows) - 1
 
 
-def test_sums_of_shards_merge_into_the_sums_of_the_whole():
+def test_sums_of_shards_merge_into_the_sums_of_the_whole_and_the_mean_is_exact():
     rng = np.random.default_rng(1)
     rows, sizes = rng.normal(size=(5000, 6)), rng.integers(1, 300, size=5000)
     has_text = rng.random(5000) > 0.05
@@ -58,10 +58,12 @@ def test_sums_of_shards_merge_into_the_sums_of_the_whole():
     merged = CentreSums(6)
     for part in np.array_split(np.arange(5000), 7):
         merged.merge(CentreSums(6).add(rows[part], sizes[part], has_text[part]))
-    np.testing.assert_allclose(merged.totals, whole.totals, rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(merged.weights, whole.weights, rtol=1e-12)
+    # each block is summed in float32 (then added in float64): equal to float32 rounding
+    np.testing.assert_allclose(merged.totals, whole.totals, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(merged.weights, whole.weights, rtol=1e-6)
     assert merged.count == whole.count == int(has_text.sum())
     np.testing.assert_allclose(merged.centre().means, whole.centre().means, atol=1e-6)
+    np.testing.assert_allclose(whole.mean(), rows[has_text].mean(0), atol=1e-6)
 
 
 def _different_person_medians(vectors: np.ndarray, n: int) -> dict[str, float]:

@@ -146,8 +146,9 @@ def test_a_size_aware_calibration_reads_each_pairs_sizes_when_linking_and_cluste
 
 
 def test_a_transformer_model_embeds_each_post_once_for_all_its_cuts(posts, monkeypatch):
-    """sized_pairs pools every cut (1, 2, 5, ... posts and whole) from post vectors computed once: the 240 posts
-    of the 10 authors' 20 halves are embedded once, not once per cut they are in (about 2.5 times as many)."""
+    """fit_calibration pools the whole accounts and every cut of them (1, 2, 5, ... posts and whole) from post
+    vectors computed once: the 240 posts of the 10 authors' 20 halves are embedded once, not once for the
+    accounts and again for every cut they are in (about 3.5 times as many)."""
     from authorid.model import StyleModel
 
     minilm = load_model("minilm")
