@@ -19,7 +19,8 @@ the drift too but cost the Reddit benchmark's MRR 0.417 -> 0.41: how long a pers
 their style, how many they have posted is not. A corpus whose accounts all have about the same number of posts
 (the benchmark's 8-post halves) gets one knot: the plain mean, as before.
 
-The sums behind the knots add up over shards (`CentreSums.merge`), so Ray computes the same centre.
+The sums behind the knots add up over shards (`CentreSums.merge`), so Ray computes the same centre (to float32
+rounding: each block of rows is summed in float32).
 """
 
 from __future__ import annotations
