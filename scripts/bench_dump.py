@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,6 +128,7 @@ def main() -> None:
         if not args.compress
         else f"style compressed to {args.compress} dims by `authorid compress`",
         "steps": steps,
+        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
         "total_seconds": round(sum(s["seconds"] for s in steps.values()), 1),
         "peak_mb": max(s["peak_mb"] for s in steps.values()),
     }

@@ -732,12 +732,16 @@ SIZE_CENTRE_SINCE = "2026-12-04T20:20"
 
 def _before_size_centre(section: dict) -> str:
     """A caveat for a section of mixed-size accounts measured before SIZE_CENTRE_SINCE (or undated)."""
-    if str(section.get("updated") or "") >= SIZE_CENTRE_SINCE:
+    if _updated(section) >= SIZE_CENTRE_SINCE:
         return ""
     return (
         " Measured before accounts were centred at their post count (stop 27); its accounts differ in size, so"
         " its vectors (not its timings) would differ a little now."
     )
+
+
+def _updated(section: dict) -> str:
+    return str(section.get("updated") or "")
 
 
 def million_section(million: dict) -> list[str]:
@@ -892,7 +896,9 @@ def ray_section(ray: dict, dump: dict) -> list[str]:
             "",
             "Each command of the sequence timed from start to exit with its peak resident memory (`/usr/bin/time`;"
             " with Ray the workers' memory is not in that figure). Target: <= 15 minutes on 2 cores."
-            + _before_size_centre(dump),
+            + _before_size_centre(
+                min((dump[e] for e in ("local", "ray") if e in dump), key=_updated, default={})
+            ),
             "",
         ]
         engines = [e for e in ("local", "ray") if e in dump]
