@@ -39,11 +39,24 @@ MAX_KNOT = 16
 BLOCK_ROWS = 1024
 
 
-def _binning(n_posts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lower knot, upper knot, weight of the upper) of each account: linear binning of log2(posts)."""
-    position = np.clip(np.log2(np.maximum(np.asarray(n_posts, dtype=np.float64), 1.0)), 0.0, float(MAX_KNOT))
-    lower = np.minimum(np.floor(position).astype(np.int64), MAX_KNOT)
-    return lower, np.minimum(lower + 1, MAX_KNOT), position - lower
+#: Every knot a CentreSums may fill: log2(posts) = 0, 1, ..., MAX_KNOT.
+KNOTS = np.arange(MAX_KNOT + 1, dtype=np.float64)
+
+
+def hat_weights(positions: np.ndarray, n_posts: np.ndarray) -> np.ndarray:
+    """Each account's weights over knots at log2(posts) = `positions` (ascending, at least two): float32 (n,
+    knots), the two knots around its log2(posts) sharing 1 linearly, clamped beyond the first and last. Over
+    KNOTS this is the linear binning a CentreSums fills its knots with (12 posts: 0.42 to 8, 0.58 to 16); over
+    a SizeCentre's knots, the interpolation that centres an account."""
+    position = np.log2(np.maximum(np.asarray(n_posts, dtype=np.float64), 1.0))
+    position = np.clip(position, positions[0], positions[-1])
+    left = np.clip(np.searchsorted(positions, position, side="right") - 1, 0, len(positions) - 2)
+    upper = (position - positions[left]) / (positions[left + 1] - positions[left])
+    out = np.zeros((len(position), len(positions)), dtype=np.float32)
+    every = np.arange(len(position))
+    out[every, left] = 1.0 - upper
+    out[every, left + 1] = upper
+    return out
 
 
 class SizeCentre:
@@ -78,21 +91,9 @@ class SizeCentre:
 
     def weights(self, n_posts: np.ndarray) -> np.ndarray:
         """Each account's interpolation weights over the knots: float32 (n, knots), two non-zeros a row."""
-        n_posts = np.asarray(n_posts)
-        out = np.zeros((len(n_posts), len(self.positions)), dtype=np.float32)
         if self.is_constant:
-            out[:, 0] = 1.0
-            return out
-        position = np.log2(np.maximum(n_posts.astype(np.float64), 1.0))
-        position = np.clip(position, self.positions[0], self.positions[-1])
-        left = np.clip(
-            np.searchsorted(self.positions, position, side="right") - 1, 0, len(self.positions) - 2
-        )
-        upper = (position - self.positions[left]) / (self.positions[left + 1] - self.positions[left])
-        every = np.arange(len(n_posts))
-        out[every, left] = 1.0 - upper
-        out[every, left + 1] = upper
-        return out
+            return np.ones((len(n_posts), 1), dtype=np.float32)
+        return hat_weights(self.positions, n_posts)
 
     def rows(self, n_posts: np.ndarray) -> np.ndarray:
         """The centre of each account of these post counts: float32 (n, dim)."""
@@ -126,17 +127,13 @@ class CentreSums:
     def add(self, rows: np.ndarray, n_posts: np.ndarray, has_text: np.ndarray) -> CentreSums:
         """Add these rows (those with text), BLOCK_ROWS at a time (never a copy of them): each block's
         binning weights (knots x rows) times the block, in float32, summed into float64 totals."""
-        lower, upper, share = _binning(n_posts)
-        has_text = np.asarray(has_text, dtype=bool)
+        n_posts, has_text = np.asarray(n_posts), np.asarray(has_text, dtype=bool)
         for start in range(0, len(rows), BLOCK_ROWS):
             chunk = slice(start, start + BLOCK_ROWS)
             keep = has_text[chunk]
             if not keep.any():
                 continue
-            every = np.arange(len(keep))
-            weights = np.zeros((MAX_KNOT + 1, len(keep)), dtype=np.float32)
-            np.add.at(weights, (lower[chunk], every), np.where(keep, 1.0 - share[chunk], 0.0))
-            np.add.at(weights, (upper[chunk], every), np.where(keep, share[chunk], 0.0))
+            weights = (hat_weights(KNOTS, n_posts[chunk]) * keep[:, None]).T  # knots x rows
             used = np.flatnonzero(weights.any(axis=1))
             self.totals[used] += weights[used] @ np.asarray(rows[chunk], dtype=np.float32)
             self.weights += weights.sum(axis=1, dtype=np.float64)

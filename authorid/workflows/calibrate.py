@@ -79,14 +79,7 @@ def fit_calibration(
     embeddings = PostEmbeddings(model, labelled)
     vectors = embeddings.accounts()
     person_of = person_of_accounts(labelled)
-    hard = hard_negatives_of(labelled)
-    a, b, labels = make_pairs(
-        person_of,
-        n_pairs=n_pairs,
-        seed=seed,
-        hard_negatives=hard,
-        negatives_per_positive=NEGATIVES_PER_POSITIVE,
-    )
+    hard_pairs = 0  # size-aware pairs are drawn at random (`sized_pairs`)
     if sized:
         cosines, labels, sizes = sized_pairs(embeddings, person_of, seed=seed)
         calibrator = calibrate_pairs(
@@ -96,6 +89,17 @@ def fit_calibration(
         chars_seen = [int(min(n.min() for n in sizes[2:])), int(max(n.max() for n in sizes[2:]))]
         pairs_from = f"{source}, each cut to {'/'.join(map(str, FIT_SIZES))} posts and whole"
     else:
+        hard = hard_negatives_of(labelled)
+        a, b, labels = make_pairs(
+            person_of,
+            n_pairs=n_pairs,
+            seed=seed,
+            hard_negatives=hard,
+            negatives_per_positive=NEGATIVES_PER_POSITIVE,
+        )
+        hard_pairs = sum(
+            1 for x, y, lab in zip(a, b, labels, strict=True) if lab == 0 and y in hard.get(x, ())
+        )
         calibrator = calibrate_pairs(
             vectors.pair_cosines(a, b),
             labels,
@@ -112,11 +116,7 @@ def fit_calibration(
             "pairs_from": pairs_from,
             "accounts": len(vectors),
             "persons": len(set(person_of.values())),
-            "hard_negative_pairs": int(
-                sum(1 for x, y, lab in zip(a, b, labels, strict=True) if lab == 0 and y in hard.get(x, ()))
-            )
-            if not sized
-            else 0,
+            "hard_negative_pairs": int(hard_pairs),
             "model": model.identity(),
             # the account sizes the calibration saw: `score` flags pairs with an account outside them
             "account_posts": posts_seen,

@@ -8,15 +8,18 @@ import numpy as np
 import pytest
 
 from authorid.encoders.ngram import summed_counts
-from authorid.encoders.size_centre import MIN_KNOT_GROUPS, CentreSums, SizeCentre, _binning
+from authorid.encoders.size_centre import KNOTS, MIN_KNOT_GROUPS, CentreSums, SizeCentre, hat_weights
 
 
 def test_an_account_is_binned_between_the_powers_of_two_around_its_post_count():
-    lower, upper, share = _binning(np.array([1, 2, 12, 0, 10**6]))
+    weights = hat_weights(KNOTS, np.array([1, 2, 12, 0, 10**6]))
+    lower = [int(np.flatnonzero(row)[0]) for row in weights]
+    upper = [int(np.flatnonzero(row)[-1]) for row in weights]
     np.testing.assert_array_equal(lower, [0, 1, 3, 0, 16])  # 0 posts read as 1; 10**6 as the last knot
-    np.testing.assert_array_equal(upper, [1, 2, 4, 1, 16])
+    np.testing.assert_array_equal(upper, [0, 1, 4, 0, 16])
     # log2(12) = 3.585: 0.415 of it to the knot at 8 posts, 0.585 to the one at 16
-    np.testing.assert_allclose(share, [0.0, 0.0, np.log2(12) - 3, 0.0, 0.0])
+    np.testing.assert_allclose(weights[2, [3, 4]], [4 - np.log2(12), np.log2(12) - 3], atol=1e-6)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-6)
 
 
 def test_the_centre_is_interpolated_in_log2_posts_between_knots_and_clamped_beyond():
