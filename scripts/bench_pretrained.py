@@ -74,6 +74,7 @@ def run_row(row: str, model_spec: str, posts, settings: dict, seed: int) -> dict
         verification = verification_protocol(char_ngram_subject, posts, seed=seed, **settings)
         result = {
             "sybil": sybil.metrics["linking"],
+            "sybil_hubness": sybil.metrics.get("linking_hubness"),
             "verification": verification.metrics["verification"],
             "accounts": sybil.settings["accounts"],
         }
@@ -83,6 +84,7 @@ def run_row(row: str, model_spec: str, posts, settings: dict, seed: int) -> dict
         protocols = run["protocols"]
         result = {
             "sybil": protocols["sybil"]["metrics"]["linking"],
+            "sybil_hubness": protocols["sybil"]["metrics"].get("linking_hubness"),
             "verification": protocols["verification"]["metrics"]["verification"],
             "accounts": protocols["sybil"]["settings"]["accounts"],
             "model": run["model"],

@@ -96,6 +96,12 @@ IMPRINTED_NOTE = (
     " the rows without it start from a random head, as the papers do."
 )
 
+HUBNESS_NOTE = (
+    "*MRR, hubness-corrected*: the same scores, each candidate's less half its mean score with its 10 nearest"
+    " other candidates (CSLS; `authorid/index/hubness.py`), which is how `authorid link` ranks; – for rows"
+    " measured before it existed (stop 28)."
+)
+
 
 def _kept_untrained(row: dict) -> bool:
     b = row.get("budget", {})
@@ -146,6 +152,7 @@ def linking_table(setting: dict) -> list[str]:
     head = [
         "row",
         "MRR",
+        "MRR, hubness-corrected",
         "R@1",
         "R@8",
         "AUC",
@@ -166,7 +173,9 @@ def linking_table(setting: dict) -> list[str]:
         name += UNTRAINED_MARK if _kept_untrained(row) else ""
         cells = [
             name,
-            *(_fmt(link.get(k)) for k in ("mrr", "r@1", "r@8")),
+            _fmt(link.get("mrr")),
+            _fmt(row["metrics"].get("linking_hubness", {}).get("mrr")),
+            *(_fmt(link.get(k)) for k in ("r@1", "r@8")),
             *(_fmt(ver.get(k)) for k in ("auc", "eer", "c@1", "f_05_u", "brier_score", "ece")),
             *_budget(row),
         ]
@@ -196,7 +205,11 @@ def _best(setting: dict, metric: tuple[str, str], peers: bool) -> tuple[str, flo
 
 
 HEADLINE_METRICS = {
-    "linking": ((("linking", "mrr"), "linking MRR"), (("verification", "auc"), "verification AUC")),
+    "linking": (
+        (("linking", "mrr"), "linking MRR"),
+        (("linking_hubness", "mrr"), "linking MRR as `authorid link` ranks (hubness-corrected)"),
+        (("verification", "auc"), "verification AUC"),
+    ),
     "attribution": ((("attribution", "accuracy"), "accuracy"),),
 }
 
@@ -296,6 +309,8 @@ def quality_section(quality: dict) -> list[str]:
             out += ["", UNTRAINED_NOTE]
         if any(k.endswith("+imprinted") for k, _ in _ordered(setting)):
             out += ["", IMPRINTED_NOTE]
+        if setting["kind"] == "linking":
+            out += ["", HUBNESS_NOTE]
         out += ["", f"Machine: {_machines(_ordered(setting))}.", ""]
         notes = [
             f"- {_name(k, setting['kind'])}: {r['budget']['training']}"
@@ -338,7 +353,58 @@ def pretrained_section(pretrained: dict) -> list[str]:
             r = entry["rows"].get(row)
             cells.append("–" if r is None else f"{r['sybil']['mrr']:.3f} / {r['verification']['auc']:.3f}")
         out.append(f"| {corpus} | {entry.get('accounts')} | {halves} | " + " | ".join(cells) + " |")
+    out += [
+        "",
+        "Linking MRR as `authorid link` ranks, hubness-corrected (cosine less half the candidate's density among"
+        " the other candidates, `authorid/index/hubness.py`); not applied below 50 candidates; – where not"
+        " measured:",
+        "",
+        "| corpus | " + " | ".join(PRETRAINED_ROWS.values()) + " |",
+        "|---|" + "---|" * len(PRETRAINED_ROWS),
+    ]
+    for corpus, entry in pretrained.get("corpora", {}).items():
+        if not any((r or {}).get("sybil_hubness") for r in entry["rows"].values()):
+            continue
+        cells = [
+            _fmt(((entry["rows"].get(row) or {}).get("sybil_hubness") or {}).get("mrr"))
+            for row in PRETRAINED_ROWS
+        ]
+        out.append(f"| {corpus} | " + " | ".join(cells) + " |")
     return [*out, ""]
+
+
+def link_cost_section(link: dict) -> list[str]:
+    """What ranking with the hubness correction costs `authorid link` (scripts/bench_link.py)."""
+    if not link:
+        return []
+    batch = link["batch"]
+    out = [
+        "## What the hubness correction costs `authorid link`",
+        "",
+        f"`{link['command']}`, updated {link['updated']}; {link['machine']}. `link` reads each of a query's top"
+        f" {link['rerank_depth']} candidates' density from the index (its {link['k']} nearest other enrolled"
+        " accounts: one search per distinct candidate), so the cost grows with the queries. Synthetic"
+        " gaussian-cluster vectors; one query: median of"
+        f" {link['single_queries']} queries linked one at a time; batch: {batch:,} queries in one call:",
+        "",
+        "| index | accounts x dims | one query, by cosine | one query, corrected | ratio |"
+        f" {batch:,} queries, by cosine | {batch:,} queries, corrected |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in link["rows"]:
+        plain, corrected = row["cosine"], row["hubness"]
+        out.append(
+            f"| {row['kind']} | {row['n']:,} x {row['dim']:,} | {plain['median_query_ms']:.1f} ms |"
+            f" {corrected['median_query_ms']:.1f} ms | {row['query_ratio']:.0f}x | {plain[f'batch_{batch}_s']:.1f} s |"
+            f" {corrected[f'batch_{batch}_s']:.1f} s |"
+        )
+    out += [
+        "",
+        "`authorid link --no-hubness` ranks by cosine alone, for bulk linking where the order of near candidates"
+        " matters less than time.",
+        "",
+    ]
+    return out
 
 
 def train_pool_section(train_pool: dict) -> list[str]:
@@ -1038,6 +1104,7 @@ def render(
         lines += ["## Headline", "", *headline(quality), ""]
     lines += quality_section(quality)
     lines += pretrained_section(pretrained or {})
+    lines += link_cost_section(_load("link"))
     lines += train_pool_section(_load("train_pool"))
     lines += sizes_section(
         sizes or {}, _load("sizes_together"), _load("sizes_minilm"), _load("sizes_minilm_together")

@@ -176,6 +176,13 @@ def link_command(
         ),
     ] = None,
     vectors: VectorsOption = None,
+    hubness: Annotated[
+        bool,
+        typer.Option(
+            help="Rank candidates by cosine less half their neighbourhood density (CSLS), so accounts close to"
+            " everyone do not crowd every list; --no-hubness ranks by cosine.",
+        ),
+    ] = True,
     explain_with: Annotated[
         str | None,
         typer.Option(
@@ -220,6 +227,7 @@ def link_command(
         force=force,
         progress=True,
         explain_with=enrolled,
+        hubness=hubness,
     )
     written = (
         write_links(out, links) if out is not None else None
@@ -230,6 +238,7 @@ def link_command(
         "linked": linked,
         "unknown": links.n_unknown(),
         "calibrated": links.calibrated,
+        "ranked_by": "hubness-corrected cosine" if links.hubness else "cosine",
         "links": str(written) if written else None,
         "best": {row["query_account"]: row for row in links.rows if row["rank"] == 1},
     }
@@ -249,6 +258,10 @@ def link_command(
         f"linked {linked:,} of {n_queries:,} query accounts; {links.n_unknown():,} unknown"
         + ("" if links.calibrated else " (no calibration: scores are cosines)")
     ]
+    if links.hubness:
+        lines.append(
+            "candidates ranked by cosine less half their neighbourhood density (--no-hubness: by cosine)"
+        )
     if written is not None:
         lines.append(f"links: {written}")
     say(summary, lines, as_json=False)

@@ -106,6 +106,8 @@ _HEADLINES = {
         ("linking", "r@1", "R@1"),
         ("linking", "r@8", "R@8"),
         ("linking", "pool_size", "pool"),
+        # ranked as `authorid link` ranks: cosine less half the candidate's neighbourhood density
+        ("linking_hubness", "mrr", "MRR, hubness-corrected"),
         ("episodes", "mrr", "episode MRR"),
     ],
     "verification": [

@@ -56,6 +56,10 @@ class ExactIndex:
         rows = np.random.default_rng(seed).permutation(len(self))[:n]
         return self._vectors[np.sort(rows)]
 
+    def vectors_at(self, rows: np.ndarray) -> np.ndarray:
+        """The enrolled vectors at `rows`."""
+        return self._vectors[np.asarray(rows, dtype=np.int64)]
+
     def add(self, vectors: AccountVectors, *, on_duplicate: str = "raise") -> int:
         """Enrol `vectors`; returns how many were added (duplicates skipped with on_duplicate="skip")."""
         rows = new_rows(self, vectors, on_duplicate)

@@ -231,15 +231,18 @@ class FaissIndex:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """A seeded sample of at most `n` enrolled vectors (read back from the faiss index)."""
+        return self.vectors_at(np.sort(np.random.default_rng(seed).permutation(len(self))[:n]))
+
+    def vectors_at(self, rows: np.ndarray) -> np.ndarray:
+        """The enrolled vectors at `rows` (read back from the faiss index)."""
         import faiss
 
-        rows = np.sort(np.random.default_rng(seed).permutation(len(self))[:n])
         if self.kind == "ivf":
             faiss.extract_index_ivf(self._index).make_direct_map()
         return (
-            np.stack([self._index.reconstruct(int(r)) for r in rows])
+            np.stack([self._index.reconstruct(int(r)) for r in rows]).astype(np.float32)
             if len(rows)
-            else np.zeros((0, self.dim))
+            else np.zeros((0, self.dim), dtype=np.float32)
         )
 
     def save(self, folder: str | Path, *, extras: Callable[[Path], None] | None = None) -> Path:

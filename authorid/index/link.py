@@ -6,6 +6,10 @@ is the score and passes when it exceeds `threshold`; with neither, nothing is de
 ranked (decision "unscored") and no query is linked, since a raw cosine says nothing about P(same person). A
 query's `link` is its best passing candidate, or "unknown" when none passes: the author may be nobody
 enrolled.
+
+Candidates are ranked by `score`: the cosine less half the candidate's neighbourhood density
+(`authorid.index.hubness`), so an account close to everyone does not crowd every query's list; with
+`hubness=False`, or fewer than `hubness.MIN_POOL` enrolled accounts, `score` is the cosine.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from authorid.index import hubness as hub
 from authorid.index.base import UNKNOWN_CHARS, VectorIndex, VectorIndexError
 from authorid.vectors import AccountVectors
 
 UNKNOWN = "unknown"
-COLUMNS = ("query_account", "rank", "account_id", "cosine", "probability", "decision", "link")
+COLUMNS = ("query_account", "rank", "account_id", "score", "cosine", "probability", "decision", "link")
 
 
 @dataclass
@@ -27,6 +32,8 @@ class Links:
 
     rows: list[dict]
     calibrated: bool
+    #: whether candidates were ranked with the hubness correction
+    hubness: bool = False
 
     @property
     def answers(self) -> dict[str, str]:
@@ -44,16 +51,23 @@ def link(
     k: int = 10,
     calibration=None,
     threshold: float | None = None,
+    hubness: bool = True,
 ) -> Links:
     """Search `queries` in `index` and decide for each (see the module docstring).
 
     `threshold` overrides the calibration's threshold (on probabilities) or sets one on cosines.
+    `hubness`: rank by the hubness-corrected score (when the index holds at least `hubness.MIN_POOL`
+    accounts) rather than by the cosine.
     """
     if len(queries) == 0:
         raise VectorIndexError("no query accounts: the query corpus is empty")
     if len(index) == 0:
         raise VectorIndexError("the index holds no accounts")
-    scores, ids = index.search(queries, k)
+    hubness = hubness and hub.applies(len(index))
+    scores, ids = index.search(queries, max(k, hub.RERANK_DEPTH) if hubness else k)
+    ranking = scores
+    if hubness:
+        scores, ids, ranking = _reranked(index, scores, ids, k)
     # a size-aware calibration reads both accounts' post and character counts
     sized = calibration is not None and getattr(calibration, "needs_sizes", False)
     query_chars = queries.n_chars if queries.n_chars is not None else np.full(len(queries), UNKNOWN_CHARS)
@@ -63,6 +77,7 @@ def link(
     ):
         found = np.array([i is not None for i in query_ids], dtype=bool)
         cosines = np.asarray(query_scores, dtype=np.float64)[found]
+        ranked_by = np.asarray(ranking[row], dtype=np.float64)[found]
         candidates = [i for i in query_ids if i is not None]
         if calibration is not None:
             sizes = None
@@ -86,18 +101,31 @@ def link(
             probabilities = [None] * len(cosines)
             decisions = ["same" if c > threshold else "different" for c in cosines]
         best = next((c for c, d in zip(candidates, decisions, strict=True) if d == "same"), UNKNOWN)
-        for rank, (candidate, cosine, p, decision) in enumerate(
-            zip(candidates, cosines, probabilities, decisions, strict=True), start=1
+        for rank, (candidate, score, cosine, p, decision) in enumerate(
+            zip(candidates, ranked_by, cosines, probabilities, decisions, strict=True), start=1
         ):
             rows.append(
                 {
                     "query_account": query,
                     "rank": rank,
                     "account_id": candidate,
+                    "score": round(float(score), 6),
                     "cosine": round(float(cosine), 6),
                     "probability": None if p is None else round(float(p), 6),
                     "decision": decision,
                     "link": best,
                 }
             )
-    return Links(rows=rows, calibrated=calibration is not None)
+    return Links(rows=rows, calibrated=calibration is not None, hubness=hubness)
+
+
+def _reranked(index: VectorIndex, scores: np.ndarray, ids: np.ndarray, k: int):
+    """(cosines, ids, corrected scores) of each query's top k candidates by the corrected score, read from
+    its top `RERANK_DEPTH` by cosine; ties keep the cosine order."""
+    found = ids != None  # noqa: E711 (an object array: faiss's missing neighbours are None)
+    densities = hub.index_densities(index, ids[found].tolist())
+    density = np.zeros(ids.shape)
+    density[found] = [densities[i] for i in ids[found].tolist()]
+    ranking = np.where(found, hub.corrected(scores, density), -np.inf)
+    order = np.argsort(-ranking, axis=1, kind="stable")[:, :k]
+    return tuple(np.take_along_axis(np.asarray(a), order, axis=1) for a in (scores, ids, ranking))

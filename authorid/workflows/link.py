@@ -27,6 +27,7 @@ def link_accounts(
     force: bool = False,
     progress: bool = False,
     explain_with=None,
+    hubness: bool = True,
 ) -> tuple[Links, int]:
     """Embed the accounts of `posts` with the index's model (or read them from a `vectors` file the model
     wrote) and link each; (links, number of queries).
@@ -35,6 +36,7 @@ def link_accounts(
     made for another model is refused unless `force`.
     `explain_with`: the posts the index was built from (it keeps no texts): each query's best candidate row
     gets a `reason`, the pair's strongest shared habits (`evidence.habits.pair_reasons`; needs `posts`).
+    `hubness`: rank candidates with the hubness correction (`authorid.index.link`).
     """
     if explain_with is not None and posts is None:
         raise ValueError(
@@ -50,7 +52,7 @@ def link_accounts(
         queries = load_vectors(vectors, model, force=force)
     else:
         queries = model.embed_accounts(posts, progress=progress)
-    links = link(vector_index, queries, k=k, calibration=calibrator, threshold=threshold)
+    links = link(vector_index, queries, k=k, calibration=calibrator, threshold=threshold, hubness=hubness)
     if explain_with is not None:
         add_reasons(model, links, posts, explain_with)
     return links, len(queries)

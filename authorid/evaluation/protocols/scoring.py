@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from authorid.data.arrow import read_columns
+from authorid.index import hubness as hub
 from authorid.metrics.ranking import ranks_of_true
 from authorid.vectors import AccountVectors, characters_per_group
 
@@ -81,19 +82,30 @@ def calibration_of(subject: Subject):
 
 
 def linking_ranks(
-    scorer: Scorer | AccountVectors, queries: Sequence[str], candidates: Sequence[str]
+    scorer: Scorer | AccountVectors,
+    queries: Sequence[str],
+    candidates: Sequence[str],
+    *,
+    hubness: bool = False,
 ) -> np.ndarray:
     """1-based rank of candidates[i] among all candidates for queries[i] (the scorer's score_matrix, or the
-    cosine of account vectors)."""
+    cosine of account vectors). `hubness`: ranked by the score less half each candidate's density among the
+    other candidates (`authorid.index.hubness`, what `authorid link` ranks by), the pool permitting."""
     if isinstance(scorer, AccountVectors):
         scorer = VectorScorer(scorer)
+    candidates = list(candidates)
+    density = 0.0
+    if hubness and hub.applies(len(candidates)):
+        density = hub.pool_densities(
+            lambda start, stop: scorer.score_matrix(candidates[start:stop], candidates),
+            len(candidates),
+            chunk=RANK_CHUNK,
+        )
     ranks = []
     for start in range(0, len(queries), RANK_CHUNK):
         stop = min(start + RANK_CHUNK, len(queries))
-        scores = np.asarray(
-            scorer.score_matrix(list(queries[start:stop]), list(candidates)), dtype=np.float64
-        )
-        ranks.append(ranks_of_true(scores, np.arange(start, stop)))
+        scores = np.asarray(scorer.score_matrix(list(queries[start:stop]), candidates), dtype=np.float64)
+        ranks.append(ranks_of_true(hub.corrected(scores, density), np.arange(start, stop)))
     return np.concatenate(ranks) if ranks else np.zeros(0, dtype=np.int64)
 
 

@@ -8,6 +8,10 @@ Episode retrieval (Rivera-Soto et al. 2021, LUAR): every account's posts are cut
 (`authorid.data.episodes.episodes_for_evaluation`, seeded); each episode queries every other episode, and the
 relevant ones are those of the same person. Pool = episodes - 1.
 
+Linking is ranked twice: by cosine (`linking`), and as `authorid link` ranks, by the cosine less half each
+candidate's density among the other candidates (`linking_hubness`, `authorid.index.hubness`; pools of at least
+`hubness.MIN_POOL` candidates).
+
 Ranks are 1-based with pessimistic ties (`authorid.metrics.ranking`); R@k counts rank <= k.
 """
 
@@ -34,6 +38,7 @@ from authorid.evaluation.protocols.scoring import (
     linking_ranks,
     scorer_for,
 )
+from authorid.index import hubness as hub
 from authorid.metrics.ranking import mean_reciprocal_rank, ranks_of_true, recall_at_k
 from authorid.vectors import AccountVectors
 
@@ -122,11 +127,16 @@ def sybil_protocol(
     if not scorer.supports_ranking:
         raise ProtocolError("the sybil protocol ranks candidates: the scorer needs score_matrix")
     linking = linking_ranks(scorer, queries, candidates)
+    corrected = (
+        linking_ranks(scorer, queries, candidates, hubness=True) if hub.applies(len(candidates)) else None
+    )
     embedded = time.perf_counter()
 
     persons = [chosen.person_of[a] for a in chosen.posts["account_id"]]
     episodes = episodes_for_evaluation(persons, episode_posts, seed, min_episodes=2)
     metrics: dict[str, Any] = {"linking": _ranking_summary(linking, len(candidates), ks)}
+    if corrected is not None:  # what `authorid link` ranks by (`authorid.index.hubness`)
+        metrics["linking_hubness"] = _ranking_summary(corrected, len(candidates), ks) | {"k": hub.K}
     plot_data: dict[str, Any] = {
         "linking_ranks": linking,
         "scores": pair_scores(scorer, queries, candidates),
