@@ -17,7 +17,7 @@ decision. Below MIN_POOL enrolled accounts it is not applied: ten neighbours wou
 the density would measure the pool, not the candidate.
 
 Measured on the Reddit benchmark (1,000 held-out accounts, halves of 8 posts), the packaged `style` model:
-MRR 0.417 by cosine, 0.447 corrected (K = 10; K = 5..20 within 0.003); BENCHMARKS.md has the rows.
+MRR 0.417 by cosine, 0.446 corrected (K = 10; K = 5..20 within 0.003); BENCHMARKS.md has the rows.
 """
 
 from __future__ import annotations
