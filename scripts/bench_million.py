@@ -270,8 +270,15 @@ def draw_pseudo(rng: np.random.Generator, n_posts: int, n: int, width: int) -> n
         rows[repeated] = rng.integers(0, n_posts, size=(len(repeated), width), dtype=np.int64)
 
 
+#: The recipe of the cached vectors, in their file names: a model's fingerprint does not change when the code
+#: that centres its vectors does, so a cache made by an older recipe must not be read. 2: centred by post count
+#: (`authorid/encoders/size_centre.py`, stop 27); the caches before had one mean.
+VECTORS_RECIPE = 2
+
+
 def vectors_paths(fingerprint: str, total: int) -> tuple[Path, Path]:
-    return WORK / f"vectors-{fingerprint}-{total}.npy", WORK / f"vectors-{fingerprint}-{total}.json"
+    stem = f"vectors-{fingerprint}-{total}-r{VECTORS_RECIPE}"
+    return WORK / f"{stem}.npy", WORK / f"{stem}.json"
 
 
 def run_vectors(args, style, corpus: Corpus, compact) -> dict:
