@@ -57,7 +57,8 @@ def main() -> None:
         import authorid
 
         setting = load_setting("reddit", PROFILES["cpu"], args.work / "cache")
-        overrides = {"ngram.counts_cache": str(args.work / "ngram-counts")}
+        # The packaged model's own setting: the default sketch_lr became 3e-3 after it shipped (stop 28).
+        overrides = {"ngram.counts_cache": str(args.work / "ngram-counts"), "ngram.sketch_lr": 1e-2}
         if args.seconds is not None:
             overrides["run.max_seconds"] = args.seconds
         if args.steps is not None:
