@@ -30,6 +30,7 @@ from authorid.evaluation.protocols import (
     linking_ranks,
     person_folds,
 )
+from authorid.index import hubness
 from authorid.metrics import accuracy, macro_f1, mean_reciprocal_rank, recall_at_k, verification_metrics
 from authorid.verification import FusionCalibrator
 
@@ -123,15 +124,16 @@ def _ranking(ranks: np.ndarray, pool: int) -> dict[str, float]:
 
 def linking_metrics(scorer: Any, task: LinkingTask, *, pairs=None) -> dict[str, Any]:
     """Linking (MRR, R@1, R@8 of each first half among all second halves; by score, and hubness-corrected as
-    `authorid link` ranks) and verification (PAN metrics, EER,
-    ECE on cross-fitted Platt probabilities) for one scorer on `task`. `pairs`: a subset of the task's pairs
-    (the pair-only peers score a sample)."""
+    `authorid link` ranks where the pool allows) and verification (PAN metrics, EER, ECE on cross-fitted Platt
+    probabilities) for one scorer on `task`. `pairs`: a subset of the task's pairs (the pair-only peers score a
+    sample)."""
     out: dict[str, Any] = {}
     if scorer.supports_ranking:
         out["linking"] = _ranking(linking_ranks(scorer, task.queries, task.candidates), len(task.candidates))
-        # as `authorid link` ranks (authorid.index.hubness): same scorer, candidates discounted by density
-        corrected = linking_ranks(scorer, task.queries, task.candidates, hubness=True)
-        out["linking_hubness"] = _ranking(corrected, len(task.candidates))
+        if hubness.applies(len(task.candidates)):
+            # as `authorid link` ranks (authorid.index.hubness): same scorer, candidates discounted by density
+            corrected = linking_ranks(scorer, task.queries, task.candidates, hubness=True)
+            out["linking_hubness"] = _ranking(corrected, len(task.candidates))
     per_fold = [
         (np.asarray(scorer.pair_scores(a, b), dtype=np.float64), y) for a, b, y in (pairs or task.pairs)
     ]
