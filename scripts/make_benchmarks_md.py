@@ -353,8 +353,19 @@ def pretrained_section(pretrained: dict) -> list[str]:
             r = entry["rows"].get(row)
             cells.append("–" if r is None else f"{r['sybil']['mrr']:.3f} / {r['verification']['auc']:.3f}")
         out.append(f"| {corpus} | {entry.get('accounts')} | {halves} | " + " | ".join(cells) + " |")
-    out += [
-        "",
+    return [*out, "", *_pretrained_hubness_table(pretrained)]
+
+
+def _pretrained_hubness_table(pretrained: dict) -> list[str]:
+    """The corrected MRR per corpus and row (`sybil_hubness`), for the corpora that have one (>= 50 accounts)."""
+    corrected = {
+        corpus: {row: (r or {}).get("sybil_hubness") for row, r in entry["rows"].items()}
+        for corpus, entry in pretrained.get("corpora", {}).items()
+    }
+    corrected = {corpus: rows for corpus, rows in corrected.items() if any(rows.values())}
+    if not corrected:
+        return []
+    out = [
         "Linking MRR as `authorid link` ranks, hubness-corrected (cosine less half the candidate's density among"
         " the other candidates, `authorid/index/hubness.py`); not applied below 50 candidates; – where not"
         " measured:",
@@ -362,13 +373,8 @@ def pretrained_section(pretrained: dict) -> list[str]:
         "| corpus | " + " | ".join(PRETRAINED_ROWS.values()) + " |",
         "|---|" + "---|" * len(PRETRAINED_ROWS),
     ]
-    for corpus, entry in pretrained.get("corpora", {}).items():
-        if not any((r or {}).get("sybil_hubness") for r in entry["rows"].values()):
-            continue
-        cells = [
-            _fmt(((entry["rows"].get(row) or {}).get("sybil_hubness") or {}).get("mrr"))
-            for row in PRETRAINED_ROWS
-        ]
+    for corpus, rows in corrected.items():
+        cells = [_fmt((rows.get(row) or {}).get("mrr")) for row in PRETRAINED_ROWS]
         out.append(f"| {corpus} | " + " | ".join(cells) + " |")
     return [*out, ""]
 

@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from authorid.index.knn import top_k
+
 #: Neighbours behind a candidate's density (CSLS uses 10).
 K = 10
 #: Share of the density subtracted (CSLS's 1/2).
@@ -44,11 +46,9 @@ def applies(pool_size: int) -> bool:
 def top_k_mean(scores: np.ndarray, k: int = K) -> np.ndarray:
     """Mean of each row's k largest scores (the row's own entry must already be excluded, e.g. -inf)."""
     scores = np.asarray(scores, dtype=np.float64)
-    k = min(int(k), scores.shape[1])
-    if k < 1:
+    if min(int(k), scores.shape[1]) < 1:
         raise ValueError("a density needs at least one other account in the pool")
-    top = np.partition(scores, scores.shape[1] - k, axis=1)[:, scores.shape[1] - k :]
-    return top.mean(axis=1)
+    return top_k(scores, int(k))[0].mean(axis=1)
 
 
 def pool_densities(
