@@ -26,8 +26,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from authorid.index.knn import top_k
-
 #: Neighbours behind a candidate's density (CSLS uses 10).
 K = 10
 #: Share of the density subtracted (CSLS's 1/2).
@@ -45,10 +43,13 @@ def applies(pool_size: int) -> bool:
 
 def top_k_mean(scores: np.ndarray, k: int = K) -> np.ndarray:
     """Mean of each row's k largest scores (the row's own entry must already be excluded, e.g. -inf)."""
+    # Only the mean of the top k is needed, not their order: one partition (knn.top_k also sorts them, and
+    # importing it would lengthen the protocols' import chain past the architecture test's limit).
     scores = np.asarray(scores, dtype=np.float64)
-    if min(int(k), scores.shape[1]) < 1:
+    k = min(int(k), scores.shape[1])
+    if k < 1:
         raise ValueError("a density needs at least one other account in the pool")
-    return top_k(scores, int(k))[0].mean(axis=1)
+    return np.partition(scores, scores.shape[1] - k, axis=1)[:, scores.shape[1] - k :].mean(axis=1)
 
 
 def pool_densities(
