@@ -8,12 +8,18 @@ in two halves by time, each half its 8 newest posts: 2,000 pseudo-accounts of 1,
 through the product's clustering protocol (`authorid evaluate MODEL CORPUS --protocol clustering --method M
 --max-posts 8`) at the calibrated decision threshold P >= 0.5. Reported: pairwise precision / recall, B-cubed
 precision / recall / F1, the number of clusters and the largest one (the truth's largest group is 2).
+
+`--calibrate-on-training N` adds the default method with a calibration a user fits, `authorid calibrate MODEL
+CORPUS` on N Reddit training-pool accounts cut as the benchmark cuts (scripts/bench_ece.py's
+`calibration_corpus`), read twice: its cosine fit alone, and its cohort fit (what `authorid cluster` reads in a
+pool this size; `authorid/verification/cohort.py`).
 Results: benchmarks/results/persons.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 from pathlib import Path
@@ -39,6 +45,27 @@ KEYS = (
 )
 
 
+def calibrated_on_training(model: str, setting, accounts: int, work: Path):
+    """`authorid calibrate MODEL` (its default method) on `accounts` training-pool accounts cut as the
+    benchmark cuts its test accounts; the Calibrator it wrote."""
+    from bench_ece import calibration_corpus
+    from benchlib.commands import authorid_json, write_jsonl
+
+    from authorid.verification import Calibrator
+
+    work.mkdir(parents=True, exist_ok=True)
+    corpus, out = work / "calibration.jsonl", work / f"{model}-calibration.json"
+    profile = PROFILES["cpu"]
+    write_jsonl(
+        corpus,
+        calibration_corpus(
+            setting.train, accounts, profile.reddit_min_posts, profile.reddit_posts_per_half, 0
+        ),
+    )
+    authorid_json("calibrate", model, str(corpus), "-o", str(out), "--overwrite")
+    return Calibrator.load(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="style")
@@ -50,6 +77,13 @@ def main() -> None:
         help="also run the default method at these priors (comma-separated; default prior: 1 / (n - 1))",
     )
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument(
+        "--calibrate-on-training",
+        type=int,
+        default=0,
+        help="also run the default method with `authorid calibrate` fitted on this many training accounts",
+    )
+    parser.add_argument("--work", type=Path, default=REPO / "runs" / "persons")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--cache", type=Path, default=REPO / "runs" / "bench_quality" / "cache")
     args = parser.parse_args()
@@ -60,10 +94,20 @@ def main() -> None:
     setting = load_setting("reddit", PROFILES["cpu"], args.cache)
     model = load_model(args.model)
     rows = {}
-    runs = [(method, None) for method in args.methods.split(",")]
-    runs += [("average", float(p)) for p in args.priors.split(",") if p]
-    for method, prior in runs:
+    runs = [(method, None, None) for method in args.methods.split(",")]
+    runs += [("average", float(p), None) for p in args.priors.split(",") if p]
+    if args.calibrate_on_training:
+        fitted = calibrated_on_training(args.model, setting, args.calibrate_on_training, args.work)
+        cosine_fit = copy.copy(fitted)
+        cosine_fit.cohort = None
+        runs += [("average", None, ("cosine", cosine_fit)), ("average", None, ("cohort", fitted))]
+    shipped = model.calibration
+    for method, prior, calibration in runs:
         name = method if prior is None else f"{method}@prior={prior:g}"
+        model.calibration = shipped
+        if calibration is not None:
+            name = f"{method}, calibrate on training ({calibration[0]} fit)"
+            model.calibration = calibration[1]
         print(f"{name} ...", file=sys.stderr, flush=True)
         run = evaluate(
             model,
@@ -79,6 +123,7 @@ def main() -> None:
         metrics = entry["metrics"]["clustering"]
         rows[name] = {key: metrics.get(key) for key in (*KEYS, "largest_cluster", "largest_true_group")}
         rows[name]["prior"] = entry["settings"]["prior"]
+        rows[name]["calibration"] = entry["settings"]["calibration"]
         print(f"  {rows[name]}", file=sys.stderr, flush=True)
     result = {
         "model": args.model,
@@ -87,7 +132,9 @@ def main() -> None:
         "accounts": "2,000 halves (8 newest posts each) of the 1,000 Reddit benchmark test accounts",
         "rows": rows,
     }
-    command = f"python scripts/bench_persons.py --priors {args.priors}"
+    command = f"python scripts/bench_persons.py --priors {args.priors}" + (
+        f" --calibrate-on-training {args.calibrate_on_training}" if args.calibrate_on_training else ""
+    )
     print(f"results written to {save_stamped(args.out, result, command=command)}")
 
 

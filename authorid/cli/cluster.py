@@ -134,6 +134,11 @@ def cluster_command(
             f"warning: the largest cluster holds {stats['largest_cluster']:,} of {stats['n_accounts']:,} accounts:"
             " likely chaining; raise --threshold or lower --k"
         )
+    if report.params.get("scores") == "cohort-normalised":
+        lines.append(
+            "edges read the calibration's cohort fit: each cosine less its accounts' excess closeness to"
+            " everyone here"
+        )
     lines += [f"clusters:    {outputs.clusters_path}", f"assignments: {outputs.assignments_path}"]
     summary = {
         "stats": stats,

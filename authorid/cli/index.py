@@ -239,6 +239,7 @@ def link_command(
         "unknown": links.n_unknown(),
         "calibrated": links.calibrated,
         "ranked_by": "hubness-corrected cosine" if links.hubness else "cosine",
+        "probability_from": None if not links.calibrated else "cohort_score" if links.cohort else "cosine",
         "links": str(written) if written else None,
         "best": {row["query_account"]: row for row in links.rows if row["rank"] == 1},
     }
@@ -261,6 +262,11 @@ def link_command(
     if links.hubness:
         lines.append(
             "candidates ranked by cosine less half their neighbourhood density (--no-hubness: by cosine)"
+        )
+    if links.cohort:
+        lines.append(
+            "P(same person) read from each cosine less both accounts' excess closeness to the enrolled accounts"
+            " (column cohort_score)"
         )
     if written is not None:
         lines.append(f"links: {written}")

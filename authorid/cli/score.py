@@ -168,6 +168,13 @@ def score_command(
     if assumed is not None:
         source = "--prior" if prior is not None else "the calibration's own; --prior changes it"
         lines.insert(1, f"P(same person) assumes a share of {assumed:.3g} same-person pairs ({source})")
+    scored_on = "cohort-normalised" if any(r["cohort_score"] for r in scored) else "cosine"
+    if scored_on == "cohort-normalised":
+        lines.insert(
+            1,
+            "P(same person) read from each cosine less its accounts' excess closeness to everyone in this"
+            " corpus (column cohort_score)",
+        )
     outside = sum(1 for r in scored if r["sizes_calibrated"] == "no")
     if outside:
         low, high = calibrator.info["account_posts"]
@@ -185,6 +192,7 @@ def score_command(
             "skipped": skipped,
             "outside_calibrated_sizes": outside,
             "prior": assumed,
+            "scored_on": scored_on,
             "scores": str(out),
         },
         lines,

@@ -2,7 +2,8 @@
 
 1. kNN graph: each account's k nearest accounts by cosine (`authorid.index.knn`: exact search for small n,
    faiss IVF searched cell by cell for large n).
-2. Edge weights: P(same person) = `probability(cosine)` from a calibration; with no calibration the cosine
+2. Edge weights: P(same person) = `probability(cosine)` from a calibration (or, with `cohort_normalised`, of the
+   cosine less its pair's cohort shift, `authorid.verification.cohort`); with no calibration the cosine
    itself, and then `threshold` is read as a cosine threshold (so 0.5 means cosine >= 0.5, not 50%).
 3. Cut: drop edges below `threshold`, the decision threshold.
 4. One of
@@ -35,6 +36,7 @@ from authorid.clustering.graph import cut, knn_matrix, mutual, symmetric
 from authorid.clustering.report import Cluster, ClusterReport, EvidencePair
 from authorid.index.knn import EXACT_BELOW, knn
 from authorid.vectors import AccountVectors
+from authorid.verification import cohort
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ def cluster_accounts(
     probability: Probability | None = None,
     seed: int = 0,
     search: Callable[[AccountVectors, int], tuple[np.ndarray, np.ndarray]] | None = None,
+    cohort_normalised: bool = False,
 ) -> ClusterReport:
     """Group accounts into presumed persons (see the module docstring for the steps).
 
@@ -68,14 +71,25 @@ def cluster_accounts(
     size-aware calibration needs them); None reads `threshold` as a cosine threshold. k: neighbours per
     account in the graph. seed: Leiden's and the cohesion sample's seed. search: how the kNN graph is
     searched, (vectors, k) -> (cosines, positions) as `authorid.index.knn.knn` returns them (default;
-    `authorid.scaleout.knn.knn_on_ray` runs it on Ray).
+    `authorid.scaleout.knn.knn_on_ray` runs it on Ray). cohort_normalised: `probability` reads
+    cohort-normalised scores (a calibration's cohort fit, `Calibrator.for_pool`): each cosine less its pair's
+    shift in this pool's cohort, whose densities are read from the kNN graph (`authorid.verification.cohort`;
+    at least `cohort.MIN_POOL` accounts).
     """
     _check(vectors, method, k, threshold, probability)
-    weigh = _checked(probability, vectors) if probability is not None else _identity
+    if cohort_normalised and (probability is None or not cohort.applies(len(vectors))):
+        raise ValueError(
+            f"cohort-normalised scores need a calibration and at least {cohort.MIN_POOL} accounts"
+            f" ({len(vectors)} given)"
+        )
     timing: dict[str, float] = {}
     n = len(vectors)
     start = time.perf_counter()
-    cosines, neighbours = (search or knn)(vectors, k)
+    # a cohort's densities read each account's K nearest: the graph keeps the first k of them
+    cosines, neighbours = (search or knn)(vectors, max(k, cohort.K) if cohort_normalised else k)
+    pool = cohort.Cohort.of_neighbours(cosines) if cohort_normalised else None
+    cosines, neighbours = cosines[:, :k], neighbours[:, :k]
+    weigh = _checked(probability, vectors, pool) if probability is not None else _identity
     timing["knn_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -127,6 +141,7 @@ def cluster_accounts(
         "k": k,
         "threshold": threshold,
         "threshold_on": "probability" if probability is not None else "cosine",
+        "scores": "cohort-normalised" if cohort_normalised else "cosine",
         "seed": seed,
         "exact_knn": n < EXACT_BELOW,
     }
@@ -158,10 +173,12 @@ def _identity(cosines: np.ndarray, rows_a=None, rows_b=None) -> np.ndarray:
     return np.asarray(cosines, dtype=np.float32)
 
 
-def _checked(probability: Probability, vectors: AccountVectors) -> Weigh:
+def _checked(probability: Probability, vectors: AccountVectors, pool: cohort.Cohort | None) -> Weigh:
     sized = _takes_sizes(probability)
 
     def weigh(cosines: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+        if pool is not None:
+            cosines = cohort.normalised(cosines, pool.shift(rows_a, rows_b))
         if sized:
             p = probability(cosines, sizes=vectors.pair_sizes(rows_a, rows_b))
         else:

@@ -22,48 +22,20 @@ MRR 0.417 by cosine, 0.446 corrected (K = 10; K = 5..20 within 0.003); BENCHMARK
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-#: Neighbours behind a candidate's density (CSLS uses 10).
-K = 10
+from authorid.verification import cohort
+
+#: Neighbours behind a candidate's density, and the smallest pool corrected (shared with verification's cohort).
+K, MIN_POOL = cohort.K, cohort.MIN_POOL
 #: Share of the density subtracted (CSLS's 1/2).
 WEIGHT = 0.5
-#: The smallest pool corrected: K neighbours are then at most a fifth of it.
-MIN_POOL = 5 * K
 #: Candidates read by cosine before `link` re-orders them (a density moves a score by at most WEIGHT).
 RERANK_DEPTH = 100
 
-
-def applies(pool_size: int) -> bool:
-    """Whether a pool of `pool_size` enrolled accounts is corrected."""
-    return int(pool_size) >= MIN_POOL
-
-
-def top_k_mean(scores: np.ndarray, k: int = K) -> np.ndarray:
-    """Mean of each row's k largest scores (the row's own entry must already be excluded, e.g. -inf)."""
-    # Only the mean of the top k is needed, not their order: one partition (knn.top_k also sorts them, and
-    # importing it would lengthen the protocols' import chain past the architecture test's limit).
-    scores = np.asarray(scores, dtype=np.float64)
-    k = min(int(k), scores.shape[1])
-    if k < 1:
-        raise ValueError("a density needs at least one other account in the pool")
-    return np.partition(scores, scores.shape[1] - k, axis=1)[:, scores.shape[1] - k :].mean(axis=1)
-
-
-def pool_densities(
-    score_rows: Callable[[int, int], np.ndarray], n: int, *, k: int = K, chunk: int = 1024
-) -> np.ndarray:
-    """Density of each of `n` pooled accounts: `score_rows(start, stop)` returns the (stop - start, n) scores
-    of accounts start..stop-1 against the whole pool; each account's score against itself is excluded."""
-    out = np.empty(n, dtype=np.float64)
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        scores = np.array(score_rows(start, stop), dtype=np.float64)
-        scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        out[start:stop] = top_k_mean(scores, k)
-    return out
+applies, top_k_mean, pool_densities = cohort.applies, cohort.top_k_mean, cohort.pool_densities
 
 
 def index_densities(index, account_ids: Sequence[str], *, k: int = K) -> dict[str, float]:
@@ -81,6 +53,26 @@ def index_densities(index, account_ids: Sequence[str], *, k: int = K) -> dict[st
         ]
         out[account] = float(np.mean(others[:k])) if others else 0.0
     return out
+
+
+#: Enrolled accounts whose densities estimate an index's median density (`median_density`).
+MEDIAN_SAMPLE = 500
+
+
+def median_density(index, *, sample: int = MEDIAN_SAMPLE, seed: int = 0) -> float:
+    """The median density of the index's enrolled accounts, from a seeded sample of `sample` of them (all when
+    fewer): what a cohort-normalised score is centred on. Kept on the index object while its size stays the
+    same, so a second `link` call on one loaded index does not search the sample again."""
+    cached = getattr(index, "_median_density", None)
+    if cached is not None and cached[0] == len(index):
+        return cached[1]
+    enrolled = list(index.positions)
+    if len(enrolled) > sample:
+        chosen = np.random.default_rng(seed).choice(len(enrolled), sample, replace=False)
+        enrolled = [enrolled[i] for i in sorted(chosen)]
+    value = float(np.median(list(index_densities(index, enrolled).values())))
+    index._median_density = (len(index), value)
+    return value
 
 
 def corrected(cosines: np.ndarray, densities: np.ndarray) -> np.ndarray:

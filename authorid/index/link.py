@@ -10,6 +10,11 @@ enrolled.
 Candidates are ranked by `score`: the cosine less half the candidate's neighbourhood density
 (`authorid.index.hubness`), so an account close to everyone does not crowd every query's list; with
 `hubness=False`, or fewer than `hubness.MIN_POOL` enrolled accounts, `score` is the cosine.
+
+A calibration with a cohort fit (`authorid.verification.cohort`) is read through that fit when the index holds
+at least `cohort.MIN_POOL` accounts: each pair's `cohort_score` is its cosine less the excess densities of the
+query (its K nearest enrolled accounts other than itself, read from its own search) and of the candidate over
+the index's median density (`hubness.median_density`, from a seeded sample of enrolled accounts).
 """
 
 from __future__ import annotations
@@ -21,9 +26,20 @@ import numpy as np
 from authorid.index import hubness as hub
 from authorid.index.base import UNKNOWN_CHARS, VectorIndex, VectorIndexError
 from authorid.vectors import AccountVectors
+from authorid.verification import cohort
 
 UNKNOWN = "unknown"
-COLUMNS = ("query_account", "rank", "account_id", "score", "cosine", "probability", "decision", "link")
+COLUMNS = (
+    "query_account",
+    "rank",
+    "account_id",
+    "score",
+    "cosine",
+    "cohort_score",
+    "probability",
+    "decision",
+    "link",
+)
 
 
 @dataclass
@@ -34,6 +50,8 @@ class Links:
     calibrated: bool
     #: whether candidates were ranked with the hubness correction
     hubness: bool = False
+    #: whether P(same person) was read from the calibration's cohort fit (column cohort_score)
+    cohort: bool = False
 
     @property
     def answers(self) -> dict[str, str]:
@@ -64,10 +82,20 @@ def link(
     if len(index) == 0:
         raise VectorIndexError("the index holds no accounts")
     hubness = hubness and hub.applies(len(index))
-    scores, ids = index.search(queries, max(k, hub.RERANK_DEPTH) if hubness else k)
-    ranking = scores
+    if calibration is not None:
+        calibration = calibration.for_pool(
+            len(index)
+        )  # its cohort fit, when it has one and the index is large
+    normalised = calibration is not None and calibration.reads_cohort
+    depth = max(k, hub.RERANK_DEPTH) if hubness else k
+    scores, ids = index.search(queries, max(depth, hub.K + 1) if normalised else depth)
+    densities = hub.index_densities(index, ids[ids != None].tolist()) if hubness or normalised else {}  # noqa: E711
+    query_excess = _query_excess(queries, scores, ids, hub.median_density(index)) if normalised else None
     if hubness:
-        scores, ids, ranking = _reranked(index, scores, ids, k)
+        scores, ids, ranking = _reranked(scores, ids, k, densities)
+    else:
+        scores, ids = scores[:, :k], ids[:, :k]
+        ranking = scores
     # a size-aware calibration reads both accounts' post and character counts
     sized = calibration is not None and getattr(calibration, "needs_sizes", False)
     query_chars = queries.n_chars if queries.n_chars is not None else np.full(len(queries), UNKNOWN_CHARS)
@@ -89,7 +117,12 @@ def link(
                     query_chars[row],
                     index.n_chars[enrolled],
                 )
-            probabilities = calibration.predict(cosines, sizes=sizes) if len(cosines) else np.zeros(0)
+            if normalised:
+                excess = np.array([densities[c] for c in candidates]) - hub.median_density(index)
+                read = cohort.normalised(cosines, (query_excess[row] + excess) / 2)
+            else:
+                read = cosines
+            probabilities = calibration.predict(read, sizes=sizes) if len(cosines) else np.zeros(0)
             if threshold is None:
                 decisions = list(calibration.decide(probabilities))
             else:
@@ -101,8 +134,10 @@ def link(
             probabilities = [None] * len(cosines)
             decisions = ["same" if c > threshold else "different" for c in cosines]
         best = next((c for c, d in zip(candidates, decisions, strict=True) if d == "same"), UNKNOWN)
-        for rank, (candidate, score, cosine, p, decision) in enumerate(
-            zip(candidates, ranked_by, cosines, probabilities, decisions, strict=True), start=1
+        normalised_scores = read if normalised else [None] * len(cosines)
+        for rank, (candidate, score, cosine, n, p, decision) in enumerate(
+            zip(candidates, ranked_by, cosines, normalised_scores, probabilities, decisions, strict=True),
+            start=1,
         ):
             rows.append(
                 {
@@ -111,21 +146,33 @@ def link(
                     "account_id": candidate,
                     "score": round(float(score), 6),
                     "cosine": round(float(cosine), 6),
+                    "cohort_score": None if n is None else round(float(n), 6),
                     "probability": None if p is None else round(float(p), 6),
                     "decision": decision,
                     "link": best,
                 }
             )
-    return Links(rows=rows, calibrated=calibration is not None, hubness=hubness)
+    return Links(rows=rows, calibrated=calibration is not None, hubness=hubness, cohort=normalised)
 
 
-def _reranked(index: VectorIndex, scores: np.ndarray, ids: np.ndarray, k: int):
+def _reranked(scores: np.ndarray, ids: np.ndarray, k: int, densities: dict[str, float]):
     """(cosines, ids, corrected scores) of each query's top k candidates by the corrected score, read from
-    its top `RERANK_DEPTH` by cosine; ties keep the cosine order."""
+    its top `RERANK_DEPTH` by cosine; ties keep the cosine order. `densities`: each candidate's in the index."""
     found = ids != None  # noqa: E711 (an object array: faiss's missing neighbours are None)
-    densities = hub.index_densities(index, ids[found].tolist())
     density = np.zeros(ids.shape)
     density[found] = [densities[i] for i in ids[found].tolist()]
     ranking = np.where(found, hub.corrected(scores, density), -np.inf)
     order = np.argsort(-ranking, axis=1, kind="stable")[:, :k]
     return tuple(np.take_along_axis(np.asarray(a), order, axis=1) for a in (scores, ids, ranking))
+
+
+def _query_excess(queries: AccountVectors, scores: np.ndarray, ids: np.ndarray, median: float) -> np.ndarray:
+    """Each query's density among the enrolled accounts (its K nearest, itself left out when it is enrolled too)
+    less the index's median density."""
+    out = np.empty(len(queries))
+    for row, query in enumerate(queries.account_ids):
+        others = [
+            float(s) for s, i in zip(scores[row], ids[row], strict=True) if i is not None and i != query
+        ]
+        out[row] = float(np.mean(others[: hub.K])) if others else median
+    return out - median

@@ -6,6 +6,8 @@ Pure functions and objects over similarities and labels; fitting a calibration f
 - `Calibrator` (calibrator.py): cosine -> probability, Platt or isotonic, plain JSON.
 - `FusionCalibrator` (fusion.py): logistic regression on two cosines (e.g. neural + stylometric).
 - `make_pairs`, `co_active_accounts` (pairs.py): balanced, seeded same/different-person pairs.
+- `cohort` (cohort.py): cosines normalised against the pool's other accounts, which a calibration's cohort fit
+  reads.
 - `calibrate_pairs` (operating_point.py): fit on half of the pairs, choose the operating point on the rest.
 - `decide`, `threshold_at_fpr`, `c_at_1_band` (decisions.py): probabilities -> same | different | abstain.
 """

@@ -26,6 +26,10 @@ Three methods, all fitted on labelled account pairs (1 = same person):
   `intercept`, the standardisation `mean` and `scale` (32 each), `posts_range` and `chars_range`. `predict`
   needs `sizes=(posts_a, posts_b, chars_a, chars_b)` (`AccountVectors.pair_sizes`).
 
+A calibration may carry a second fit of the same method, `cohort`, on cohort-normalised scores (the cosine less
+each account's excess density in its pool, `authorid.verification.cohort`); `for_pool` says which fit reads
+a pool's pairs. Saved as a nested calibration under "cohort".
+
 Predictions are computed from the saved numbers alone (np.interp for isotonic, the logistic for Platt), so a
 JSON round trip gives identical probabilities. The operating point (`threshold`, `abstain_band`) and what the
 calibration was fitted on (`info`) travel in the same JSON file. Never pickled.
@@ -43,6 +47,7 @@ from scipy.special import expit, logit
 
 from authorid.errors import AuthoridError
 from authorid.io import atomic_write_text
+from authorid.verification import cohort as cohort_scores
 from authorid.verification.decisions import decide
 
 FORMAT = "authorid.calibration"
@@ -114,6 +119,21 @@ class DecisionMixin:
 
     threshold: float
     abstain_band: tuple[float, float] | None
+    info: dict
+    #: The same method fitted on cohort-normalised scores (`authorid.verification.cohort`), or None.
+    cohort = None
+
+    def for_pool(self, pool_size: int) -> DecisionMixin:
+        """The fit that reads the pairs of a pool of `pool_size` accounts: the cohort fit when the pool is large
+        enough for a cohort (`cohort_scores.MIN_POOL`) and this calibration has one, else this, the cosine fit."""
+        if self.cohort is not None and cohort_scores.applies(pool_size):
+            return self.cohort
+        return self
+
+    @property
+    def reads_cohort(self) -> bool:
+        """Whether this fit reads cohort-normalised scores (`authorid.verification.cohort`) rather than cosines."""
+        return self.info.get("score") == "cohort"
 
     def decide(self, probabilities: ArrayLike) -> np.ndarray:
         """ "same" (p > threshold) | "different" | "abstain" (low <= p <= high) per probability."""
@@ -207,6 +227,7 @@ class Calibrator(DecisionMixin):
         self.abstain_band = None
         #: What the calibration was fitted on and how its operating point was chosen (free-form, JSON-able).
         self.info: dict[str, Any] = {}
+        self.cohort: Calibrator | None = None
 
     @property
     def is_fitted(self) -> bool:
@@ -333,6 +354,7 @@ class Calibrator(DecisionMixin):
             "params": self.params,
             **self._operating_point(),
             "info": self.info,
+            **({"cohort": self.cohort.to_dict()} if self.cohort is not None else {}),
         }
 
     @classmethod
@@ -389,6 +411,15 @@ class Calibrator(DecisionMixin):
             calibrator.params = {"x_thresholds": xs, "y_thresholds": ys}
         calibrator._set_operating_point(d)
         calibrator.info = dict(d.get("info") or {})
+        if d.get("cohort") is not None:
+            try:
+                calibrator.cohort = cls.from_dict(d["cohort"])
+            except CalibrationError as exc:
+                raise CalibrationError(f"cohort: {exc}") from None
+            if calibrator.cohort.method != method:
+                raise CalibrationError(
+                    f"cohort: a {calibrator.cohort.method} fit in a {method} calibration (both must be one method)"
+                )
         return calibrator
 
     def __repr__(self) -> str:

@@ -43,6 +43,7 @@ from authorid.verification import (
     FusionCalibrator,
     calibrate_pairs,
     co_active_accounts,
+    cohort,
     make_pairs,
 )
 from authorid.verification.calibrator import forum_prior
@@ -79,12 +80,10 @@ def fit_calibration(
     embeddings = PostEmbeddings(model, labelled)
     vectors = embeddings.accounts()
     person_of = person_of_accounts(labelled)
+    whole_cohort = cohort.of_vectors(vectors.vectors)  # None below cohort.MIN_POOL accounts
     hard_pairs = 0  # size-aware pairs are drawn at random (`sized_pairs`)
     if sized:
-        cosines, labels, sizes = sized_pairs(embeddings, person_of, seed=seed)
-        calibrator = calibrate_pairs(
-            cosines, labels, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed, sizes=sizes
-        )
+        cosines, labels, sizes, shift = sized_pairs(embeddings, person_of, seed=seed)
         posts_seen = [int(min(n.min() for n in sizes[:2])), int(max(n.max() for n in sizes[:2]))]
         chars_seen = [int(min(n.min() for n in sizes[2:])), int(max(n.max() for n in sizes[2:]))]
         pairs_from = f"{source}, each cut to {'/'.join(map(str, FIT_SIZES))} posts and whole"
@@ -100,30 +99,37 @@ def fit_calibration(
         hard_pairs = sum(
             1 for x, y, lab in zip(a, b, labels, strict=True) if lab == 0 and y in hard.get(x, ())
         )
-        calibrator = calibrate_pairs(
-            vectors.pair_cosines(a, b),
-            labels,
-            method=method,
-            target_fpr=target_fpr,
-            abstain=abstain,
-            seed=seed,
-        )
+        cosines, sizes = vectors.pair_cosines(a, b), None
+        if whole_cohort is not None:
+            shift = whole_cohort.shift(vectors.positions(a), vectors.positions(b))
         posts_seen = [int(vectors.n_posts.min()), int(vectors.n_posts.max())]
         chars_seen = [int(vectors.n_chars.min()), int(vectors.n_chars.max())]
         pairs_from = source
-    calibrator.info.update(
-        {
-            "pairs_from": pairs_from,
-            "accounts": len(vectors),
-            "persons": len(set(person_of.values())),
-            "hard_negative_pairs": int(hard_pairs),
-            "model": model.identity(),
-            # the account sizes the calibration saw: `score` flags pairs with an account outside them
-            "account_posts": posts_seen,
-            "account_chars": chars_seen,
-        }
-    )
-    calibrator.info.update(honest_operating_point(calibrator, vectors, person_of, seed=seed))
+    settings = {"method": method, "target_fpr": target_fpr, "abstain": abstain, "seed": seed, "sizes": sizes}
+    calibrator = calibrate_pairs(cosines, labels, **settings)
+    # The same method on cohort-normalised scores, for pools of accounts (`authorid.verification.cohort`); the
+    # same seed cuts the pairs into the same fit and held-out halves.
+    fits = [(calibrator, None)]
+    if whole_cohort is not None:
+        calibrator.cohort = calibrate_pairs(cohort.normalised(cosines, shift), labels, **settings)
+        calibrator.cohort.info.update(
+            {"score": "cohort", "k": cohort.K, "pool": len(vectors), "median_density": whole_cohort.median}
+        )
+        fits.append((calibrator.cohort, whole_cohort))
+    for fit, pool in fits:
+        fit.info.update(
+            {
+                "pairs_from": pairs_from,
+                "accounts": len(vectors),
+                "persons": len(set(person_of.values())),
+                "hard_negative_pairs": int(hard_pairs),
+                "model": model.identity(),
+                # the account sizes the calibration saw: `score` flags pairs with an account outside them
+                "account_posts": posts_seen,
+                "account_chars": chars_seen,
+            }
+        )
+        fit.info.update(honest_operating_point(fit, vectors, person_of, seed=seed, pool=pool))
     return calibrator
 
 
@@ -139,9 +145,10 @@ PAIR_CHUNK = 4096
 
 def sized_pairs(
     embeddings: PostEmbeddings, person_of: dict[str, str], *, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """(cosines, labels, (posts_a, posts_b, chars_a, chars_b)) of pairs across the whole range of account sizes,
-    from the labelled accounts' posts embedded once (`embeddings`, whose posts are the labelled accounts').
+) -> tuple[np.ndarray, np.ndarray, tuple, np.ndarray]:
+    """(cosines, labels, (posts_a, posts_b, chars_a, chars_b), cohort shifts) of pairs across the whole range of
+    account sizes, from the labelled accounts' posts embedded once (`embeddings`, whose posts are the labelled
+    accounts').
 
     Every labelled account is cut to its first s posts for each s of FIT_SIZES below its size, and taken whole;
     each same-person pair of accounts gives a positive for every pairing of their cuts, and
@@ -152,7 +159,11 @@ def sized_pairs(
     (`authorid.encoders.size_centre`), as an account of that size is in any corpus: the cosines do not depend on
     how many cuts of each size there are. (With one mean for all sizes they did: centred on the mean of the cuts,
     1-post cuts and all, an 8-post account's cosines differed from what `embed` gives it among 8-post accounts,
-    and the calibration missed by 0.06 ECE on the Reddit benchmark's 8-post halves, bench_ece.py.)"""
+    and the calibration missed by 0.06 ECE on the Reddit benchmark's 8-post halves, bench_ece.py.)
+
+    Cohort shifts (`authorid.verification.cohort`; zeros below its MIN_POOL accounts): each cut's density is
+    measured against the whole accounts other than its own, the pool an account of any size meets in a forum,
+    and taken in excess of the whole accounts' median density among themselves."""
     rng = np.random.default_rng(seed)
     ids = np.asarray(read_columns(embeddings.posts, ["account_id"]).column(0).to_pylist(), dtype=object)
     order = np.argsort(ids, kind="stable")  # each account's rows, in the order of its posts
@@ -204,7 +215,35 @@ def sized_pairs(
             for i in range(0, len(rows_a), PAIR_CHUNK)
         ]
     )
-    return cosines, np.asarray(labels, dtype=np.int64), embedded.pair_sizes(rows_a, rows_b)
+    excess = _cut_excess(
+        unit, [key.split("\x1f")[0] for key in embedded.account_ids], accounts, cuts_of, position
+    )
+    shift = (excess[rows_a] + excess[rows_b]) / 2
+    return cosines, np.asarray(labels, dtype=np.int64), embedded.pair_sizes(rows_a, rows_b), shift
+
+
+def _cut_excess(
+    unit: np.ndarray, owner: list[str], accounts: list[str], cuts_of: dict, position: dict
+) -> np.ndarray:
+    """Each cut's density against the whole accounts other than its own, less the whole accounts' median
+    density among themselves (`sized_pairs`); zeros when the whole accounts are too few for a cohort."""
+    if not cohort.applies(len(accounts)):
+        return np.zeros(len(unit))
+    wholes = np.array([position[f"{a}\x1f{cuts_of[a][-1][1]}"] for a in accounts])
+    whole_of = {a: i for i, a in enumerate(accounts)}
+    columns = np.array([whole_of[a] for a in owner])  # each cut's own whole account, masked from its pool
+    matrix = unit[wholes].astype(np.float32)
+    densities = cohort.pool_densities(
+        lambda start, stop: _masked(unit[start:stop].astype(np.float32) @ matrix.T, columns[start:stop]),
+        len(unit),
+        diagonal=False,
+    )
+    return cohort.Cohort.of_densities(densities, reference=densities[wholes]).excess
+
+
+def _masked(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    scores[np.arange(len(scores)), columns] = -np.inf
+    return scores
 
 
 #: Accounts whose different-person pairs all measure the false-positive rate (a seeded sample beyond this).
@@ -212,14 +251,20 @@ ALL_PAIRS_ACCOUNTS = 2000
 
 
 def honest_operating_point(
-    calibrator: Calibrator, vectors: AccountVectors, person_of: dict[str, str], *, seed: int = 0
+    calibrator: Calibrator,
+    vectors: AccountVectors,
+    person_of: dict[str, str],
+    *,
+    seed: int = 0,
+    pool: cohort.Cohort | None = None,
 ) -> dict:
     """{"all_negative_pairs", "all_same_person_pairs", "implied_precision", "warnings"}: the FPR at
     `calibrator`'s threshold over every different-person pair of the whole accounts (of a seeded sample of
     ALL_PAIRS_ACCOUNTS beyond that) and the TPR over every same-person pair of them, the precision those two
     imply at the forum prior, and a warning when the held-out rates rest on few pairs. Both rates come from the
     same whole accounts: a size-aware calibration's held-out pairs are cuts of 1-50 posts, whose TPR is not the
-    whole accounts' (`style` on the demo corpus: 0.18 against 0.63)."""
+    whole accounts' (`style` on the demo corpus: 0.18 against 0.63). `pool`: the whole accounts' cohort, whose
+    shifts the (cohort-normalised) `calibrator` reads."""
     rows = np.arange(len(vectors))
     if len(rows) > ALL_PAIRS_ACCOUNTS:
         rows = np.sort(np.random.default_rng(seed).choice(rows, ALL_PAIRS_ACCOUNTS, replace=False))
@@ -235,7 +280,10 @@ def honest_operating_point(
         ("all_same_person_pairs", persons[first] == persons[second]),
     ):
         a, b = rows[first[chosen]], rows[second[chosen]]
-        p = calibrator.predict(similarities[first[chosen], second[chosen]], sizes=vectors.pair_sizes(a, b))
+        scores = similarities[first[chosen], second[chosen]]
+        if pool is not None:
+            scores = cohort.normalised(scores, pool.shift(a, b))
+        p = calibrator.predict(scores, sizes=vectors.pair_sizes(a, b))
         called_same = int((calibrator.decide(p) == "same").sum()) if len(p) else 0
         rates[key] = {"accounts": int(len(rows)), **rate_with_interval(called_same, int(chosen.sum()))}
     held = calibrator.info["held_out"]
@@ -358,4 +406,18 @@ def calibration_summary(calibrator: Calibrator) -> list[str]:
         + (f" different-person pairs, TPR {format_rate(same)} same-person pairs" if same else "")
         + f"; at the forum prior {implied['prior']:.2g} a 'same' is right {precision} of the time",
         *(f"warning: {w}" for w in info["warnings"]),
+        *_cohort_summary(calibrator.cohort),
+    ]
+
+
+def _cohort_summary(fit: Calibrator | None) -> list[str]:
+    """What `calibrate` prints of the cohort-normalised fit (none when the corpus had too few accounts)."""
+    if fit is None:
+        return [f"  no cohort-normalised fit: it needs at least {cohort.MIN_POOL} accounts"]
+    info = fit.info
+    everyone, same = info["all_negative_pairs"], info["all_same_person_pairs"]
+    return [
+        f"  cohort-normalised fit (read by `score` and `cluster` in pools of >= {cohort.MIN_POOL} accounts):"
+        f" held-out AUC {info['held_out']['auc']:.3f}, threshold {fit.threshold:.3f}; over all pairs FPR"
+        f" {format_rate(everyone)}, TPR {format_rate(same)}",
     ]

@@ -65,8 +65,6 @@ def cluster(
     if calibration is not None:
         check_calibration_model(calibration, model, force=force)
     calibration = calibration if calibration is not None else model.calibration
-    if threshold is None:
-        threshold = float(calibration.threshold) if calibration is not None else 0.5
     if prior is not None:
         check_prior(prior)
     with engine_session(engine, ray_address) as ray:
@@ -74,8 +72,12 @@ def cluster(
             vectors = embed_accounts(model, posts, ray=ray, progress=progress)
         probability = None
         if calibration is not None:
+            # the calibration's cohort-normalised fit when it has one and the accounts are enough for a cohort
+            calibration = calibration.for_pool(len(vectors))
             prior = prior if prior is not None else forum_prior(len(vectors))
             probability = partial(calibration.predict, prior=prior)
+        if threshold is None:
+            threshold = float(calibration.threshold) if calibration is not None else 0.5
         search = partial(knn_on_ray, ray) if ray is not None else None
         report = cluster_accounts(
             vectors,
@@ -85,6 +87,7 @@ def cluster(
             probability=probability,
             seed=seed,
             search=search,
+            cohort_normalised=calibration is not None and calibration.reads_cohort,
         )
     report.params["prior"] = prior
     if explain:

@@ -11,14 +11,18 @@ import numpy as np
 from authorid.data.clean import clean
 from authorid.errors import InputError
 from authorid.evidence.habits import pair_reasons
+from authorid.index.knn import knn
 from authorid.io import atomic_write_text
 from authorid.model import StyleModel
 from authorid.pretrained import is_packaged
 from authorid.vectors import AccountVectors
+from authorid.verification import cohort
 from authorid.verification.calibrator import Calibrator, check_prior
 from authorid.workflows.common import check_calibration_model, load_calibration
 
-SCORE_COLUMNS = ("cosine", "probability", "decision", "sizes_calibrated")
+#: cohort_score: the cosine less its pair's cohort shift, what a calibration's cohort fit reads (empty where the
+#: cosine fit was used: a calibration without one, or fewer accounts than a cohort needs).
+SCORE_COLUMNS = ("cosine", "cohort_score", "probability", "decision", "sizes_calibrated")
 
 
 def resolve_calibration(calibration: Path | None, model: StyleModel, *, hint: str, force: bool = False):
@@ -70,21 +74,43 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
 def score_pairs(
     vectors: AccountVectors, rows: list[dict], calibration, *, prior: float | None = None
 ) -> list[dict]:
-    """Each row with cosine, probability, decision and `sizes_calibrated`: "no" when an account has fewer or
-    more posts than any account the calibration was fitted on (its P is then an extrapolation), else "yes"."""
+    """Each row with cosine, cohort_score, probability, decision and `sizes_calibrated`: "no" when an account has
+    fewer or more posts than any account the calibration was fitted on (its P is then an extrapolation), else
+    "yes". The accounts of `vectors` are the pool: with at least `cohort.MIN_POOL` of them, a calibration's
+    cohort fit reads each pair's cosine less its shift in their cohort (`authorid.verification.cohort`)."""
     a, b = [r["account_a"] for r in rows], [r["account_b"] for r in rows]
     cosines = vectors.pair_cosines(a, b)
-    sizes = vectors.pair_sizes(vectors.positions(a), vectors.positions(b)) if rows else None
+    rows_a, rows_b = vectors.positions(a), vectors.positions(b)
+    sizes = vectors.pair_sizes(rows_a, rows_b) if rows else None
+    fit = calibration.for_pool(len(vectors))
+    scores, shown = cosines, [""] * len(rows)
+    if fit.reads_cohort and rows:
+        scores = cohort.normalised(cosines, pool_cohort(vectors).shift(rows_a, rows_b))
+        shown = [f"{s:.6f}" for s in scores]
     if prior is not None:  # P moved to the share of same-person pairs the user expects among these pairs
-        probabilities = calibration.predict(cosines, sizes=sizes, prior=prior) if rows else cosines
+        probabilities = fit.predict(scores, sizes=sizes, prior=prior) if rows else cosines
     else:
-        probabilities = calibration.predict(cosines, sizes=sizes) if rows else cosines
-    decisions = calibration.decide(probabilities)
+        probabilities = fit.predict(scores, sizes=sizes) if rows else cosines
+    decisions = fit.decide(probabilities)
     inside = within_calibrated_sizes(vectors, a, b, calibration)
     return [
-        {**row, "cosine": f"{c:.6f}", "probability": f"{p:.6f}", "decision": d, "sizes_calibrated": i}
-        for row, c, p, d, i in zip(rows, cosines, probabilities, decisions, inside, strict=True)
+        {
+            **row,
+            "cosine": f"{c:.6f}",
+            "cohort_score": n,
+            "probability": f"{p:.6f}",
+            "decision": d,
+            "sizes_calibrated": i,
+        }
+        for row, c, n, p, d, i in zip(rows, cosines, shown, probabilities, decisions, inside, strict=True)
     ]
+
+
+def pool_cohort(vectors: AccountVectors) -> cohort.Cohort:
+    """The cohort of a pool of accounts, its densities read from each account's K nearest others
+    (`authorid.index.knn`: exact below its EXACT_BELOW accounts, approximate above)."""
+    cosines, _ = knn(vectors, cohort.K)
+    return cohort.Cohort.of_neighbours(cosines)
 
 
 def within_calibrated_sizes(vectors: AccountVectors, a: list[str], b: list[str], calibration) -> list[str]:

@@ -64,8 +64,13 @@ def clustering_protocol(
     folds = person_folds(chosen.person_of, seed)
     own = calibration_of(subject)
     prior = prior if prior is not None else forum_prior(len(chosen.person_of))
+    normalised = False
     if own is not None:
-        calibration = f"the model's own calibration at prior {prior:.3g}"
+        own = own.for_pool(len(chosen.person_of))  # its cohort fit, when it has one (as `authorid cluster`)
+        normalised = own.reads_cohort
+        calibration = f"the model's own calibration at prior {prior:.3g}" + (
+            ", cohort-normalised" if normalised else ""
+        )
         groups = [(sorted(chosen.person_of), partial(own.predict, prior=prior))]
     else:
         calibration = (
@@ -92,6 +97,7 @@ def clustering_protocol(
             threshold=threshold,
             probability=probability,
             seed=seed,
+            cohort_normalised=normalised,
         )
         ids += report.account_ids
         labels.append(np.asarray(report.labels) + offset)

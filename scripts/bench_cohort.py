@@ -1,0 +1,152 @@
+"""Cohort-normalised scores against plain cosines, under one calibration fitted by the product (issue 15).
+
+    .venv/bin/python scripts/bench_cohort.py [--model style]
+
+The persons of the 1,000 Reddit benchmark test accounts (never trained on; `scripts/bench_quality.py`'s split)
+are cut into two seeded folds of 500. `fit_calibration`, what `authorid calibrate MODEL CORPUS` runs, is fitted
+on fold A's accounts (it cuts them into sybil halves and sizes itself) and holds two fits of one method: on
+cosines, and on cohort-normalised scores (`authorid/verification/cohort.py`). Fold B's accounts are cut into
+two halves by time, each its 8 newest posts: 1,000 pseudo-accounts of 500 persons, the pool. Then, with each fit:
+- verification: every pair of the pool (499,500 pairs, 500 of one person) at the forum prior 1/999, each pair
+  scored as `authorid score` scores it (`authorid.workflows.score.score_pairs`): AUC, the pairs given
+  P >= 0.5 with their mean P and the share truly one person, recall at precision 0.9 and ECE;
+- clustering: the product's clustering protocol (`authorid cluster`'s path: the "average" method at P >= 0.5,
+  k = 10) at the forum prior and at 3 and 10 times it.
+Results: benchmarks/results/cohort.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from benchlib.results import save_stamped  # noqa: E402
+from benchlib.settings import PROFILES, load_setting  # noqa: E402
+
+OUT = REPO / "benchmarks" / "results" / "cohort.json"
+PRIOR_FACTORS = (1, 3, 10)
+KEYS = ("pairwise_precision", "pairwise_recall", "bcubed_precision", "bcubed_recall", "bcubed_f1")
+
+
+def verification_row(vectors, person_of: dict, fit, prior: float) -> dict:
+    """Every pair of the pool scored as `authorid score` scores it with `fit` forced (its kind of score)."""
+    from sklearn.metrics import roc_auc_score
+
+    from authorid.metrics import expected_calibration_error
+    from authorid.workflows.score import score_pairs
+
+    ids = list(vectors.account_ids)
+    first, second = np.triu_indices(len(ids), k=1)
+    rows = [{"account_a": ids[i], "account_b": ids[j]} for i, j in zip(first, second, strict=True)]
+    scored = score_pairs(vectors, rows, _only(fit), prior=prior)
+    p = np.array([float(r["probability"]) for r in scored])
+    persons = np.array([person_of[a] for a in ids], dtype=object)
+    y = (persons[first] == persons[second]).astype(int)
+    order = np.argsort(-p, kind="stable")
+    hits = np.cumsum(y[order])
+    precise = np.flatnonzero(hits / np.arange(1, len(p) + 1) >= 0.9)
+    called = p >= 0.5
+    return {
+        "pairs": int(len(p)),
+        "same_person_pairs": int(y.sum()),
+        "auc": float(roc_auc_score(y, p)),
+        "ece": float(expected_calibration_error(p, y)),
+        "given_p_0_5": int(called.sum()),
+        "their_mean_p": float(p[called].mean()) if called.any() else None,
+        "their_share_same": float(y[called].mean()) if called.any() else None,
+        "recall_at_precision_0_9": float(hits[precise.max()] / y.sum()) if len(precise) else 0.0,
+    }
+
+
+def _only(fit):
+    """A calibration holding `fit` alone: its cosine fit, or its cohort fit as the calibration's cohort."""
+    if not fit.reads_cohort:
+        out = copy.copy(fit)
+        out.cohort = None
+        return out
+    holder = copy.copy(fit)  # for_pool(pool) then returns the cohort fit itself
+    holder.info = {}
+    holder.cohort = fit
+    return holder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="style")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--cache", type=Path, default=REPO / "runs" / "bench_quality" / "cache")
+    args = parser.parse_args()
+
+    from authorid.evaluation.protocols.base import evaluation_set
+    from authorid.model import load_model
+    from authorid.workflows.calibrate import fit_calibration
+    from authorid.workflows.evaluate import evaluate
+
+    setting = load_setting("reddit", PROFILES["cpu"], args.cache)
+    model = load_model(args.model)
+    test = setting.test
+    accounts = sorted(set(test["account_id"]))
+    folds = np.random.default_rng(15).permutation(len(accounts))
+    fold_a = {accounts[i] for i in folds[: len(accounts) // 2]}
+    posts_a = test.filter(lambda r: r["account_id"] in fold_a)
+    posts_b = test.filter(lambda r: r["account_id"] not in fold_a)
+    print(f"calibrating on {len(fold_a)} accounts ...", file=sys.stderr, flush=True)
+    calibration = fit_calibration(model, posts_a, seed=0)
+    fits = {"cosine": calibration, "cohort": calibration.cohort}
+
+    max_posts = PROFILES["cpu"].reddit_posts_per_half
+    chosen = evaluation_set(posts_b, max_posts=max_posts, seed=0)
+    vectors = model.embed_accounts(chosen.posts)
+    prior = 1 / (len(vectors) - 1)
+    rows: dict = {"verification": {}, "clustering": {}}
+    for name, fit in fits.items():
+        rows["verification"][name] = verification_row(vectors, chosen.person_of, fit, prior)
+        print(f"  verification {name}: {rows['verification'][name]}", file=sys.stderr, flush=True)
+        model.calibration = _only(fit)
+        for factor in PRIOR_FACTORS:
+            run = evaluate(
+                model,
+                posts_b,
+                protocol="clustering",
+                max_posts=max_posts,
+                prior=factor * prior,
+                include_training_accounts=True,  # the test accounts: none is a training account
+            )
+            metrics = run["protocols"]["clustering"]["metrics"]["clustering"]
+            entry = {key: metrics.get(key) for key in (*KEYS, "largest_cluster")}
+            entry |= {
+                "prior": factor * prior,
+                "calibration": run["protocols"]["clustering"]["settings"]["calibration"],
+            }
+            rows["clustering"][f"{name}@{factor}x"] = entry
+            print(f"  clustering {name} x{factor}: {entry}", file=sys.stderr, flush=True)
+    result = {
+        "model": args.model,
+        "calibration": {
+            "accounts": calibration.info["accounts"],
+            "pairs_from": calibration.info["pairs_from"],
+            "method": calibration.method,
+            "cohort_pool": calibration.cohort.info["pool"],
+        },
+        "pool": {
+            "pseudo_accounts": len(vectors),
+            "persons": len(set(chosen.person_of.values())),
+            "prior": prior,
+        },
+        "rows": rows,
+    }
+    command = f"python scripts/bench_cohort.py --model {args.model}"
+    print(f"results written to {save_stamped(args.out, result, command=command)}")
+
+
+if __name__ == "__main__":
+    main()

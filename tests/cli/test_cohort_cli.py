@@ -1,0 +1,110 @@
+"""`authorid calibrate`, `score` and `cluster` with a calibration's cohort fit, end to end through CliRunner: the
+packaged `style` model calibrated on enron_demo (80 sybil halves), then its e-mails cut into 80 half-accounts
+(a pool large enough for a cohort) or kept as the 40 authors (too few: the cosine fit)."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from authorid.cli.cluster import cluster_command
+from authorid.cli.score import calibrate_command, score_command
+from authorid.data.readers import read_posts
+from authorid.verification import Calibrator
+
+app = typer.Typer()
+app.command("calibrate")(calibrate_command)
+app.command("score")(score_command)
+app.command("cluster")(cluster_command)
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def calibration(tmp_path_factory) -> Calibrator:
+    out = tmp_path_factory.mktemp("cal") / "calibration.json"
+    result = runner.invoke(app, ["calibrate", "style", "enron_demo", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "cohort-normalised fit (read by `score` and `cluster` in pools of >= 50 accounts)" in result.output
+    return Calibrator.load(out)
+
+
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory):
+    """enron_demo's e-mails, each author's cut into two half-accounts by the parity of their order: 80 accounts."""
+    posts, _ = read_posts("enron_demo")
+    folder = tmp_path_factory.mktemp("halves")
+    seen: dict[str, int] = {}
+    with (folder / "halves.jsonl").open("w", encoding="utf-8") as f:
+        for row in posts:
+            i = seen[row["account_id"]] = seen.get(row["account_id"], -1) + 1
+            record = {
+                "post_id": row["post_id"],
+                "account_id": f"{row['account_id']}/{i % 2}",
+                "text": row["text"],
+            }
+            f.write(json.dumps(record) + "\n")
+    authors = sorted(seen)
+    with (folder / "pairs.csv").open("w", encoding="utf-8") as f:
+        f.write("account_a,account_b\n")
+        f.writelines(f"{a}/0,{a}/1\n{a}/0,{b}/1\n" for a, b in zip(authors, authors[1:], strict=False))
+    return folder
+
+
+def test_calibrate_writes_a_cohort_fit_beside_the_cosine_fit(calibration):
+    fit = calibration.cohort
+    assert fit is not None and fit.reads_cohort and fit.method == calibration.method
+    assert (fit.info["pool"], fit.info["accounts"]) == (80, 80)
+
+
+def test_score_reads_the_cohort_fit_in_a_pool_of_80_accounts(calibration, halves, tmp_path):
+    out = tmp_path / "scores.csv"
+    calibration.save(tmp_path / "cal.json")
+    result = runner.invoke(
+        app,
+        ["score", "style", str(halves / "halves.jsonl"), "--pairs", str(halves / "pairs.csv"), "--calibration",
+         str(tmp_path / "cal.json"), "-o", str(out), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scored_on"] == "cohort-normalised"
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 78 and all(r["cohort_score"] for r in rows)  # 39 same-author pairs, 39 others
+    # P is the cohort fit's at each pair's score and sizes
+    scores = np.array([float(r["cohort_score"]) for r in rows])
+    cosines = np.array([float(r["cosine"]) for r in rows])
+    assert not np.allclose(scores, cosines, atol=1e-4)  # every account's closeness to the others moved it
+    same = np.array([r["account_a"].split("/")[0] == r["account_b"].split("/")[0] for r in rows])
+    assert scores[same].mean() > scores[~same].mean()
+    assert [r["decision"] for r in rows] == list(
+        calibration.cohort.decide([float(r["probability"]) for r in rows])
+    )
+
+
+def test_score_reads_the_cosine_fit_among_40_accounts(calibration, tmp_path):
+    calibration.save(tmp_path / "cal.json")
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("account_a,account_b\n183141,194257\n", encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    result = runner.invoke(
+        app,
+        ["score", "style", "enron_demo", "--pairs", str(pairs), "--calibration", str(tmp_path / "cal.json"),
+         "-o", str(out), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scored_on"] == "cosine"
+    assert next(csv.DictReader(out.open(encoding="utf-8")))["cohort_score"] == ""
+
+
+def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
+    calibration.save(tmp_path / "cal.json")
+    out = tmp_path / "clusters"
+    result = runner.invoke(
+        app,
+        ["cluster", "style", str(halves / "halves.jsonl"), "--calibration", str(tmp_path / "cal.json"),
+         "-o", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "edges read the calibration's cohort fit" in result.output
+    assert json.loads((out / "authorid-manifest.json").read_text())["params"]["scores"] == "cohort-normalised"

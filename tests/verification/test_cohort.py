@@ -1,0 +1,154 @@
+"""Cohort normalisation (authorid.verification.cohort): exact values on hand-made pools, the calibration that
+carries a cohort fit, and the verbs that read it (`score`, `cluster`)."""
+
+import numpy as np
+import pytest
+
+from authorid.clustering import cluster_accounts
+from authorid.vectors import AccountVectors
+from authorid.verification import CalibrationError, Calibrator, cohort
+from authorid.workflows.score import score_pairs
+
+N = 60  # the hub pool: a hub, e0 (its one strong link), a true pair e1/e1', and 56 plain accounts
+
+
+def _hub_pool() -> AccountVectors:
+    """Unit vectors: e0..e57 orthogonal, e1' at cosine 0.9 with e1, and a hub h = 0.5 e0 + sqrt(0.75) u, u the
+    normalised sum of e1..e57 (cosine 0.5 with e0, sqrt(0.75 / 57) with each e_i)."""
+    dim = N
+    basis = np.eye(dim)
+    plain = [basis[i] for i in range(58)]
+    twin = 0.9 * basis[1] + np.sqrt(1 - 0.81) * basis[58]
+    u = basis[1:58].sum(axis=0) / np.sqrt(57)
+    hub = 0.5 * basis[0] + np.sqrt(0.75) * u
+    ids = [f"e{i}" for i in range(58)] + ["e1'", "hub"]
+    vectors = np.stack([*plain, twin, hub]).astype(np.float32)
+    return AccountVectors(ids, vectors, np.full(N, 8), np.full(N, 800))
+
+
+def test_density_excess_and_score_on_a_hand_made_pool():
+    pool = cohort.Cohort.of_densities(np.array([0.1, 0.2, 0.3, 0.6]))
+    assert pool.median == pytest.approx(0.25)
+    assert pool.excess.tolist() == pytest.approx([-0.15, -0.05, 0.05, 0.35])
+    assert pool.shift(np.array([0, 3]), np.array([3, 3])).tolist() == pytest.approx([0.1, 0.35])
+    assert cohort.normalised(np.array([0.5, 0.5]), np.array([0.1, 0.35])).tolist() == pytest.approx(
+        [0.4, 0.15]
+    )
+    # from kNN rows, best first: the first K count; a row with fewer neighbours (-inf) averages what it has
+    rows = np.array([[0.5] * 10 + [0.4], [0.3, 0.1] + [-np.inf] * 9])
+    assert cohort.Cohort.of_neighbours(rows).excess.tolist() == pytest.approx([0.15, -0.15])
+    # a reference pool sets the median (a calibration's cuts are measured against its whole accounts)
+    assert cohort.Cohort.of_densities(np.array([0.2]), reference=np.array([0.1, 0.3, 0.5])).excess == [
+        pytest.approx(-0.1)
+    ]
+
+
+def test_the_hub_pool_densities_are_exact():
+    vectors = _hub_pool()
+    pool = cohort.of_vectors(vectors.vectors)
+    link = np.sqrt(0.75 / 57)  # the hub's cosine with each e_i, i >= 1
+    positions = vectors.positions(["e0", "e1", "e2", "hub"])
+    densities = pool.excess[positions] + pool.median
+    assert densities.tolist() == pytest.approx(
+        [0.5 / 10, (0.9 + link) / 10, link / 10, (0.5 + 9 * link) / 10], abs=1e-6
+    )
+    assert pool.median == pytest.approx(link / 10, abs=1e-6)  # most accounts are plain
+    assert cohort.of_vectors(vectors.vectors[: cohort.MIN_POOL - 1]) is None  # too few for a cohort
+
+
+def _calibration(with_cohort: bool) -> Calibrator:
+    """A hand-set Platt fit, p = 1 / (1 + exp(-40 (s - 0.45))), on cosines and (the same numbers) on scores."""
+    calibration = Calibrator("platt")
+    calibration.params = {"coef": 40.0, "intercept": -18.0}
+    if with_cohort:
+        calibration.cohort = Calibrator.from_dict(calibration.to_dict())
+        calibration.cohort.info = {"score": "cohort", "k": cohort.K}
+    return calibration
+
+
+def test_a_calibration_carries_its_cohort_fit_through_json():
+    calibration = _calibration(with_cohort=True)
+    loaded = Calibrator.from_dict(calibration.to_dict())
+    assert loaded.to_dict() == calibration.to_dict() and loaded.cohort.reads_cohort
+    assert loaded.for_pool(cohort.MIN_POOL) is loaded.cohort
+    assert loaded.for_pool(cohort.MIN_POOL - 1) is loaded  # too few accounts: the cosine fit
+    plain = _calibration(with_cohort=False)
+    assert plain.for_pool(1000) is plain and not plain.reads_cohort
+    data = calibration.to_dict()
+    data["cohort"]["method"] = "isotonic"
+    data["cohort"]["params"] = {"x_thresholds": [0.0, 1.0], "y_thresholds": [0.0, 1.0]}
+    with pytest.raises(CalibrationError, match="cohort: a isotonic fit in a platt calibration"):
+        Calibrator.from_dict(data)
+    data["cohort"] = {"format": "x"}
+    with pytest.raises(CalibrationError, match="^cohort: not an authorid calibration"):
+        Calibrator.from_dict(data)
+
+
+def test_score_reads_the_cohort_fit_in_a_pool_and_the_cosine_fit_below_one():
+    vectors = _hub_pool()
+    rows = [{"account_a": "hub", "account_b": "e0"}, {"account_a": "e1", "account_b": "e1'"}]
+    link = np.sqrt(0.75 / 57)
+    median = link / 10
+    shift_hub = ((0.5 + 9 * link) / 10 - median + 0.5 / 10 - median) / 2
+    shift_twin = ((0.9 + link) / 10 + (0.9 + 0.9 * link) / 10) / 2 - median  # e1' meets the hub at 0.9 link
+    scored = score_pairs(vectors, rows, _calibration(with_cohort=True))
+    assert [float(r["cohort_score"]) for r in scored] == pytest.approx(
+        [0.5 - shift_hub, 0.9 - shift_twin], abs=1e-5
+    )
+    # the hub's one strong link falls below the fit's 0.45 once its closeness to everyone is taken off
+    assert [r["decision"] for r in scored] == ["different", "same"]
+    # the cosine fit reads the raw cosines: the hub's link passes
+    plain = score_pairs(vectors, rows, _calibration(with_cohort=False))
+    assert [r["cohort_score"] for r in plain] == ["", ""] and [r["decision"] for r in plain] == [
+        "same",
+        "same",
+    ]
+    # below MIN_POOL accounts there is no cohort, and the cosine fit is read
+    small = vectors.subset([*vectors.account_ids[: cohort.MIN_POOL - 3], "e1'", "hub"])
+    assert [r["cohort_score"] for r in score_pairs(small, rows, _calibration(with_cohort=True))] == ["", ""]
+
+
+def test_cluster_keeps_a_hub_apart_from_its_one_strong_link_with_cohort_scores():
+    vectors = _hub_pool()
+    step = _calibration(with_cohort=True).cohort.predict  # P >= 0.5 exactly where the score reaches 0.45
+
+    def groups(report) -> set[frozenset]:
+        return {frozenset(c.members) for c in report.clusters if c.size > 1}
+
+    plain = cluster_accounts(vectors, probability=step, threshold=0.5)
+    assert groups(plain) == {frozenset({"hub", "e0"}), frozenset({"e1", "e1'"})}
+    normalised = cluster_accounts(vectors, probability=step, threshold=0.5, cohort_normalised=True)
+    assert groups(normalised) == {frozenset({"e1", "e1'"})}
+    assert normalised.params["scores"] == "cohort-normalised"
+    with pytest.raises(ValueError, match="at least 50 accounts"):
+        cluster_accounts(vectors.subset(vectors.account_ids[:49]), probability=step, cohort_normalised=True)
+
+
+def test_link_reads_the_cohort_fit_with_each_querys_own_density():
+    from authorid.index import build_index, link
+
+    pool = _hub_pool()
+    enrolled = pool.subset([a for a in pool.account_ids if a != "e1'"])  # 59 accounts
+    index = build_index(enrolled, kind="exact", model_identity={"name": "hand-made"})
+    link_ = np.sqrt(0.75 / 57)
+    median = link_ / 10  # e1..e57 each meet only the hub; e1's twin is not enrolled
+    queries = pool.subset(["e1'", "e0"])
+    rows = link(index, queries, k=2, calibration=_calibration(with_cohort=True), hubness=False).rows
+    first = {r["query_account"]: r for r in rows if r["rank"] == 1}
+    # e1' (not enrolled) meets e1 at 0.9 and the hub at 0.9 x link; e1's density is link / 10
+    twin = 0.9 - (((0.9 + 0.9 * link_) / 10 - median) + (link_ / 10 - median)) / 2
+    assert first["e1'"]["account_id"] == "e1" and first["e1'"]["cohort_score"] == pytest.approx(
+        twin, abs=1e-5
+    )
+    # e0 is enrolled: its first candidate is itself, left out of its own density (the hub at 0.5 is all it meets)
+    assert first["e0"]["account_id"] == "e0"
+    hub_row = next(r for r in rows if r["query_account"] == "e0" and r["account_id"] == "hub")
+    hub_score = 0.5 - ((0.5 / 10 - median) + ((0.5 + 9 * link_) / 10 - median)) / 2
+    assert hub_row["cohort_score"] == pytest.approx(hub_score, abs=1e-5)
+    fit = _calibration(with_cohort=True).cohort
+    assert hub_row["probability"] == pytest.approx(float(fit.predict([hub_score])[0]), abs=1e-5)
+    assert hub_row["decision"] == "different" and first["e1'"]["decision"] == "same"
+    plain = link(index, queries, k=2, calibration=_calibration(with_cohort=False), hubness=False).rows
+    assert all(r["cohort_score"] is None for r in plain)
+    plain_hub = next(r for r in plain if r["query_account"] == "e0" and r["account_id"] == "hub")
+    assert plain_hub["decision"] == "same"  # its cosine, 0.5, passes the fit's 0.45
