@@ -15,6 +15,9 @@ recorded (`score` flags pairs outside them). The false-positive and true-positiv
 then measured again over every pair of the whole labelled accounts (the sampled pairs are few, or cuts), each
 rate with its 95% interval and pair count, and with the precision they imply at the forum prior
 1/(accounts - 1).
+With at least `cohort.MIN_POOL` labelled accounts, the same method is fitted again, on the same pairs, on
+cohort-normalised scores (`Calibrator.cohort`; `authorid.verification.cohort`), which `score`, `cluster` and
+`link` read in pools of that size.
 `fit_fusion` does the same for two models' cosines at once.
 """
 
