@@ -17,6 +17,10 @@ their mean P and the share truly the same person, with its 95% Wilson interval (
 within 0.05 of the mean P; with a handful of such pairs only the interval says anything). Per method, pooled
 over all pairings: the pairs given P >= 0.5, how many of them the P's expect to be the same person (their sum)
 and how many are.
+
+`M+cohort` reads method M's cohort-normalised fit (`authorid.verification.cohort`; `calibrate` fits it beside
+the cosine fit), each pair's cosine less its shift in the pool of the pairing's two sides (2N accounts, each
+person's other account among them, as in a forum), as `authorid score` reads it in a pool of 50 or more.
 Results: benchmarks/results/sizes.json.
 """
 
@@ -39,12 +43,13 @@ from benchlib.settings import PROFILES, load_setting  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "sizes.json"
 SIZES = (2, 5, 10, 20)
+DEFAULT_METHODS = "own,platt,platt-sizes,platt-sizes+cohort"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="style")
-    parser.add_argument("--methods", default="own,platt,platt-sizes")
+    parser.add_argument("--methods", default=DEFAULT_METHODS)
     parser.add_argument("--accounts", type=int, default=300)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
@@ -61,6 +66,7 @@ def main() -> None:
     from authorid.metrics.rates import rate_with_interval
     from authorid.model import load_model
     from authorid.schema import posts_from_records
+    from authorid.verification import cohort
     from authorid.workflows.calibrate import fit_calibration
 
     test = load_setting("reddit", PROFILES["cpu"], args.cache).test
@@ -105,12 +111,16 @@ def main() -> None:
 
     results = {"calibrations": {}}
     truth = np.eye(n, dtype=bool)
+    fitted: dict = {}
     for method in args.methods.split(","):
         started = time.perf_counter()
+        base, _, reads = method.partition("+")
         if method == "own":
             calibration = model.calibration
         else:
-            calibration = fit_calibration(model, calibration_corpus, method=method, seed=0)
+            if base not in fitted:
+                fitted[base] = fit_calibration(model, calibration_corpus, method=base, seed=0)
+            calibration = fitted[base].cohort if reads == "cohort" else fitted[base]
         fit_seconds = time.perf_counter() - started
         print(f"{method} ({fit_seconds:.0f} s to fit) ...", file=sys.stderr, flush=True)
         rows = {}
@@ -119,7 +129,11 @@ def main() -> None:
             for size_b in SIZES:
                 cosines = sides["A", size_a] @ sides["B", size_b].T
                 sizes = (size_a, size_b, chars["A", size_a][:, None], chars["B", size_b][None, :])
-                p = calibration.predict(cosines, prior=1.0 / n, sizes=sizes)
+                scores = cosines
+                if reads == "cohort":
+                    pool = cohort.of_vectors(np.vstack([sides["A", size_a], sides["B", size_b]]))
+                    scores = cohort.normalised(cosines, (pool.excess[:n, None] + pool.excess[None, n:]) / 2)
+                p = calibration.predict(scores, prior=1.0 / n, sizes=sizes)
                 y = truth.ravel().astype(int)
                 flagged = p >= 0.5
                 share = rate_with_interval(int(y[flagged].sum()), int(flagged.sum()))
@@ -130,7 +144,7 @@ def main() -> None:
                 rows[f"{size_a}x{size_b}"] = {
                     "same_median_cosine": round(float(np.median(cosines[truth])), 4),
                     "different_median_cosine": round(float(np.median(cosines[~truth])), 4),
-                    "auc": round(roc_auc(cosines.ravel(), y), 4),
+                    "auc": round(roc_auc(scores.ravel(), y), 4),
                     "ece": round(expected_calibration_error(p, y), 5),
                     "flagged": int(flagged.sum()),
                     "flagged_mean_p": round(float(p[flagged].mean()), 4) if flagged.any() else None,
@@ -147,7 +161,7 @@ def main() -> None:
         results["calibrations"][method] = {
             "fitted_on": "the model's shipped calibration"
             if method == "own"
-            else calibration.info["pairs_from"],
+            else calibration.info["pairs_from"] + (", its cohort fit" if reads == "cohort" else ""),
             "fit_seconds": round(fit_seconds, 1),
             "pooled": pooled | {"expected_same": round(pooled["expected_same"], 1)},
             "pairings": rows,
@@ -162,7 +176,7 @@ def main() -> None:
     }
     command = "python scripts/bench_sizes.py" + (
         ""
-        if (args.model, args.methods, args.embedding) == ("style", "own,platt,platt-sizes", "per-size")
+        if (args.model, args.methods, args.embedding) == ("style", DEFAULT_METHODS, "per-size")
         else f" --model {args.model} --methods {args.methods} --embedding {args.embedding}"
         f" --out {os.path.relpath(args.out.resolve(), REPO)}"
     )
