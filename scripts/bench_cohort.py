@@ -11,7 +11,12 @@ two halves by time, each its 8 newest posts: 1,000 pseudo-accounts of 500 person
   scored as `authorid score` scores it (`authorid.workflows.score.score_pairs`): AUC, the pairs given
   P >= 0.5 with their mean P and the share truly one person, recall at precision 0.9 and ECE;
 - clustering: the product's clustering protocol (`authorid cluster`'s path: the "average" method at P >= 0.5,
-  k = 10) at the forum prior and at 3 and 10 times it.
+  k = 10) at the forum prior and at 3 and 10 times it;
+- linking: each person's older half (`#0`) linked against an exact index of the 500 newer halves
+  (`authorid.index.link`, `authorid link`'s path: hubness-ranked top 10, the link the best candidate called
+  "same"), with P at `link`'s default prior (1/500: one of the enrolled accounts is the query's person's) and at
+  the calibration's own (about 1/31, `link`'s default until stop 29): how many queries get a link, how many of
+  those are right, and the links' mean P.
 Results: benchmarks/results/cohort.json.
 """
 
@@ -67,6 +72,31 @@ def verification_row(vectors, person_of: dict, fit, prior: float) -> dict:
     }
 
 
+def linking_row(vectors, person_of: dict, fit, prior: float | None) -> dict:
+    """Older halves linked against an index of the newer halves, as `authorid link` links them (`prior` None:
+    link's default)."""
+    from authorid.index import build_index, link
+
+    queries = vectors.subset([a for a in vectors.account_ids if a.endswith("#0")])
+    enrolled = vectors.subset([a for a in vectors.account_ids if a.endswith("#1")])
+    index = build_index(enrolled, kind="exact", model_identity={"name": "bench_cohort"})
+    links = link(index, queries, k=10, calibration=_only(fit), prior=prior)
+    answers = {q: a for q, a in links.answers.items() if a != "unknown"}
+    right = sum(1 for q, a in answers.items() if person_of[q] == person_of[a])
+    chosen = [r["probability"] for r in links.rows if answers.get(r["query_account"]) == r["account_id"]]
+    return {
+        "queries": len(queries),
+        "enrolled": len(enrolled),
+        "prior": links.prior,
+        "linked": len(answers),
+        "right": right,
+        "precision": right / len(answers) if answers else None,
+        "recall": right / len(queries),
+        "mean_p": float(np.mean(chosen)) if chosen else None,
+        "probability_from": "cohort_score" if links.cohort else "cosine",
+    }
+
+
 def _only(fit):
     """A calibration holding `fit` alone: its cosine fit, or its cohort fit as the calibration's cohort."""
     if not fit.reads_cohort:
@@ -107,10 +137,14 @@ def main() -> None:
     chosen = evaluation_set(posts_b, max_posts=max_posts, seed=0)
     vectors = model.embed_accounts(chosen.posts)
     prior = 1 / (len(vectors) - 1)
-    rows: dict = {"verification": {}, "clustering": {}}
+    rows: dict = {"verification": {}, "clustering": {}, "linking": {}}
     for name, fit in fits.items():
         rows["verification"][name] = verification_row(vectors, chosen.person_of, fit, prior)
         print(f"  verification {name}: {rows['verification'][name]}", file=sys.stderr, flush=True)
+        for label, link_prior in (("link's default", None), ("the calibration's own", fit.fit_prior)):
+            key = f"{name}@{label}"
+            rows["linking"][key] = linking_row(vectors, chosen.person_of, fit, link_prior)
+            print(f"  linking {key}: {rows['linking'][key]}", file=sys.stderr, flush=True)
         model.calibration = _only(fit)
         for factor in PRIOR_FACTORS:
             run = evaluate(

@@ -1107,6 +1107,23 @@ def cohort_section(cohort: dict) -> list[str]:
             *(_fmt(r.get(k)) for k in ("bcubed_recall", "bcubed_f1", "largest_cluster")),
         ]
         out.append("| " + " | ".join(cells) + " |")
+    if rows.get("linking"):
+        out += [
+            "",
+            "Linked as `authorid link` links (each person's older half against an exact index of the newer halves,"
+            ' candidates ranked with the hubness correction, the link the best candidate called "same"), P at'
+            " `link`'s default prior, one in the enrolled accounts, and at the calibration's own (`link`'s default"
+            " until stop 29):",
+            "",
+            "| scores | prior | queries | linked | right | precision | recall | links' mean P |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name, r in rows["linking"].items():
+            scores, _, label = name.partition("@")
+            out.append(
+                f"| {scores} | {label}: {r['prior']:.3g} | {r['queries']} | {r['linked']} | {r['right']} |"
+                f" {_fmt(r['precision'])} | {_fmt(r['recall'])} | {_fmt(r['mean_p'])} |"
+            )
     return [*out, ""]
 
 

@@ -175,6 +175,13 @@ def link_command(
             help="Link only above this (probability when calibrated, else cosine); default: the calibration's."
         ),
     ] = None,
+    prior: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of same-person pairs among a query's pairs with the enrolled accounts, which every"
+            " P(same person) assumes; default: 1/(enrolled accounts), one account of its person among them.",
+        ),
+    ] = None,
     vectors: VectorsOption = None,
     hubness: Annotated[
         bool,
@@ -207,6 +214,8 @@ def link_command(
         raise ValueError(f"-k must be >= 1 candidate, got {k}")
     if threshold is not None and not -1 <= threshold <= 1:
         raise ValueError(f"--threshold is a probability or a cosine and must lie in [-1, 1], got {threshold}")
+    if prior is not None and not 0 < prior < 1:
+        raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     if out is not None:
         check_output_file(out, overwrite=overwrite)
     posts = None
@@ -228,6 +237,7 @@ def link_command(
         progress=True,
         explain_with=enrolled,
         hubness=hubness,
+        prior=prior,
     )
     written = (
         write_links(out, links) if out is not None else None
@@ -240,6 +250,7 @@ def link_command(
         "calibrated": links.calibrated,
         "ranked_by": "hubness-corrected cosine" if links.hubness else "cosine",
         "probability_from": None if not links.calibrated else "cohort_score" if links.cohort else "cosine",
+        "prior": links.prior,
         "links": str(written) if written else None,
         "best": {row["query_account"]: row for row in links.rows if row["rank"] == 1},
     }
@@ -262,6 +273,12 @@ def link_command(
     if links.hubness:
         lines.append(
             "candidates ranked by cosine less half their neighbourhood density (--no-hubness: by cosine)"
+        )
+    if links.prior is not None:
+        lines.append(
+            f"P(same person) assumes a share of {links.prior:.3g} same-person pairs among a query's pairs with"
+            " the enrolled accounts"
+            + (" (--prior)" if prior is not None else " (one of them its person's; --prior changes it)")
         )
     if links.cohort:
         lines.append(

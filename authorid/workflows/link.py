@@ -28,6 +28,7 @@ def link_accounts(
     progress: bool = False,
     explain_with=None,
     hubness: bool = True,
+    prior: float | None = None,
 ) -> tuple[Links, int]:
     """Embed the accounts of `posts` with the index's model (or read them from a `vectors` file the model
     wrote) and link each; (links, number of queries).
@@ -36,7 +37,8 @@ def link_accounts(
     made for another model is refused unless `force`.
     `explain_with`: the posts the index was built from (it keeps no texts): each query's best candidate row
     gets a `reason`, the pair's strongest shared habits (`evidence.habits.pair_reasons`; needs `posts`).
-    `hubness`: rank candidates with the hubness correction (`authorid.index.link`).
+    `hubness`: rank candidates with the hubness correction (`authorid.index.link`). `prior`: the share of
+    same-person pairs every P assumes (None: 1 / enrolled accounts, `authorid.index.link.default_prior`).
     """
     if explain_with is not None and posts is None:
         raise ValueError(
@@ -52,7 +54,9 @@ def link_accounts(
         queries = load_vectors(vectors, model, force=force)
     else:
         queries = model.embed_accounts(posts, progress=progress)
-    links = link(vector_index, queries, k=k, calibration=calibrator, threshold=threshold, hubness=hubness)
+    links = link(
+        vector_index, queries, k=k, calibration=calibrator, threshold=threshold, hubness=hubness, prior=prior
+    )
     if explain_with is not None:
         add_reasons(model, links, posts, explain_with)
     return links, len(queries)

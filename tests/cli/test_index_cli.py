@@ -68,8 +68,9 @@ def index_folder(corpora):
             "version": 1,
             "method": "platt",
             "params": {"coef": 50.0, "intercept": -21.0},
+            "info": {"fit_prior": 1 / 30},
         }
-    )  # P(same) > 0.5 exactly when the cosine is above 0.42
+    )  # P(same) > 0.5 exactly when the cosine is above 0.42, at link's default prior for 30 enrolled: 1/30
     calibration.save(corpora["folder"] / "calibration.json")
     out = corpora["folder"] / "idx"
     result = runner.invoke(
@@ -122,6 +123,7 @@ def test_link_finds_enrolled_authors_and_says_unknown(index_folder, corpora, tmp
     assert (correct, unknown_strangers) == (CORRECT, STRANGERS_UNKNOWN)
     assert all(r["decision"] == ("same" if float(r["probability"]) > 0.5 else "different") for r in rows)
     assert f"links: {out}" in result.output and "unknown" in result.output
+    assert "P(same person) assumes a share of 0.0333 same-person pairs" in " ".join(result.output.split())
 
 
 def test_link_explain_with_gives_each_best_candidate_its_shared_habits(index_folder, corpora, tmp_path):
@@ -183,3 +185,21 @@ def test_add_past_four_times_an_ivf_index_trained_size_says_to_rebuild(corpora, 
     assert "rebuild it with `authorid index build`" in result.output
     quiet = runner.invoke(app, ["index", "add", str(folder), str(corpora["query"]), "--json"])
     assert quiet.exit_code == 0 and json.loads(quiet.stdout)["needs_rebuild"] is True
+
+
+def test_link_prior_is_stated_checked_and_moves_every_probability(index_folder, corpora):
+    def linked(*options):
+        result = runner.invoke(
+            app, ["link", str(index_folder), str(corpora["query"]), "-k", "1", "--json", *options]
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    default, balanced = linked(), linked("--prior", "0.5")
+    assert default["prior"] == pytest.approx(1 / 30) and balanced["prior"] == 0.5
+    # the calibration was fitted at 1/30: at 0.5 every P rises, by Bayes' rule, and more queries link
+    for query, row in default["best"].items():
+        assert balanced["best"][query]["probability"] > row["probability"]
+    assert balanced["linked"] > default["linked"]
+    result = runner.invoke(app, ["link", str(index_folder), str(corpora["query"]), "--prior", "1.5"])
+    assert result.exit_code != 0 and "--prior must be between 0 and 1 (exclusive), got 1.5" in result.output

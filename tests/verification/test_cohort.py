@@ -57,12 +57,14 @@ def test_the_hub_pool_densities_are_exact():
 
 
 def _calibration(with_cohort: bool) -> Calibrator:
-    """A hand-set Platt fit, p = 1 / (1 + exp(-40 (s - 0.45))), on cosines and (the same numbers) on scores."""
+    """A hand-set Platt fit, p = 1 / (1 + exp(-40 (s - 0.45))), on cosines and (the same numbers) on scores,
+    recorded as fitted at the prior 1/59 (`link`'s default for the 59 accounts its test enrols: P unmoved)."""
     calibration = Calibrator("platt")
     calibration.params = {"coef": 40.0, "intercept": -18.0}
+    calibration.info = {"fit_prior": 1 / 59}
     if with_cohort:
         calibration.cohort = Calibrator.from_dict(calibration.to_dict())
-        calibration.cohort.info = {"score": "cohort", "k": cohort.K}
+        calibration.cohort.info = {"score": "cohort", "k": cohort.K, "fit_prior": 1 / 59}
     return calibration
 
 
@@ -146,7 +148,8 @@ def test_link_reads_the_cohort_fit_with_each_querys_own_density():
     hub_score = 0.5 - ((0.5 / 10 - median) + ((0.5 + 9 * link_) / 10 - median)) / 2
     assert hub_row["cohort_score"] == pytest.approx(hub_score, abs=1e-5)
     fit = _calibration(with_cohort=True).cohort
-    assert hub_row["probability"] == pytest.approx(float(fit.predict([hub_score])[0]), abs=1e-5)
+    # P at link's default prior, one account of the query's person among the 59 enrolled
+    assert hub_row["probability"] == pytest.approx(float(fit.predict([hub_score], prior=1 / 59)[0]), abs=1e-5)
     assert hub_row["decision"] == "different" and first["e1'"]["decision"] == "same"
     plain = link(index, queries, k=2, calibration=_calibration(with_cohort=False), hubness=False).rows
     assert all(r["cohort_score"] is None for r in plain)

@@ -128,8 +128,8 @@ def test_a_size_aware_calibration_reads_each_pairs_sizes_when_linking_and_cluste
     for row in rows:
         q, e = queries.index_of(row["query_account"]), enrolled.index_of(row["account_id"])
         sizes = (queries.n_posts[q], enrolled.n_posts[e], queries.n_chars[q], enrolled.n_chars[e])
-        assert row["probability"] == pytest.approx(
-            calibrator.predict([row["cosine"]], sizes=sizes)[0], abs=1e-5
+        assert row["probability"] == pytest.approx(  # at link's default prior: 1 / enrolled accounts
+            calibrator.predict([row["cosine"]], sizes=sizes, prior=1 / len(enrolled))[0], abs=1e-5
         )
     # the two halves of one account differ in characters, so their P's differ at one cosine
     assert len({round(r["probability"], 6) for r in rows}) > len(rows) // 2
