@@ -50,6 +50,7 @@ from authorid.verification import (
     make_pairs,
 )
 from authorid.verification.calibrator import forum_prior
+from authorid.workflows.common import pool_cohort
 
 if TYPE_CHECKING:
     import datasets
@@ -83,7 +84,7 @@ def fit_calibration(
     embeddings = PostEmbeddings(model, labelled)
     vectors = embeddings.accounts()
     person_of = person_of_accounts(labelled)
-    whole_cohort = cohort.of_vectors(vectors.vectors)  # None below cohort.MIN_POOL accounts
+    whole_cohort = pool_cohort(vectors)  # None below cohort.MIN_POOL accounts
     hard_pairs = 0  # size-aware pairs are drawn at random (`sized_pairs`)
     if sized:
         cosines, labels, sizes, shift = sized_pairs(embeddings, person_of, seed=seed)

@@ -9,10 +9,11 @@ from authorid import artefacts
 from authorid.data.readers import read_posts
 from authorid.data.report import IngestReport
 from authorid.errors import AuthoridError
+from authorid.index.knn import knn
 from authorid.model import StyleModel, load_model
 from authorid.scaleout import check_engine
 from authorid.vectors import AccountVectors, VectorsFileError
-from authorid.verification import Calibrator
+from authorid.verification import Calibrator, cohort
 
 if TYPE_CHECKING:
     import datasets
@@ -116,3 +117,13 @@ def check_output_file(path: str | Path, *, overwrite: bool, option: str = "--out
 def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option: str = "--out") -> Path:
     """`authorid.artefacts.check_output_folder`, for the CLI (which imports workflows only)."""
     return artefacts.check_output_folder(path, kind=kind, overwrite=overwrite, option=option)
+
+
+def pool_cohort(vectors: AccountVectors) -> cohort.Cohort | None:
+    """The cohort of a pool of accounts (`authorid.verification.cohort`), its densities read from each account's
+    K nearest others (`authorid.index.knn`: exact below its EXACT_BELOW accounts, approximate above, so a pool of
+    a million accounts costs a kNN graph, not a million squared cosines); None below `cohort.MIN_POOL`."""
+    if not cohort.applies(len(vectors)):
+        return None
+    cosines, _ = knn(vectors, cohort.K)
+    return cohort.Cohort.of_neighbours(cosines)

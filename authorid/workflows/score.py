@@ -11,14 +11,13 @@ import numpy as np
 from authorid.data.clean import clean
 from authorid.errors import InputError
 from authorid.evidence.habits import pair_reasons
-from authorid.index.knn import knn
 from authorid.io import atomic_write_text
 from authorid.model import StyleModel
 from authorid.pretrained import is_packaged
 from authorid.vectors import AccountVectors
 from authorid.verification import cohort
 from authorid.verification.calibrator import Calibrator, check_prior
-from authorid.workflows.common import check_calibration_model, load_calibration
+from authorid.workflows.common import check_calibration_model, load_calibration, pool_cohort
 
 #: cohort_score: the cosine less its pair's cohort shift, what a calibration's cohort fit reads (empty where the
 #: cosine fit was used: a calibration without one, or fewer accounts than a cohort needs).
@@ -104,13 +103,6 @@ def score_pairs(
         }
         for row, c, n, p, d, i in zip(rows, cosines, shown, probabilities, decisions, inside, strict=True)
     ]
-
-
-def pool_cohort(vectors: AccountVectors) -> cohort.Cohort:
-    """The cohort of a pool of accounts, its densities read from each account's K nearest others
-    (`authorid.index.knn`: exact below its EXACT_BELOW accounts, approximate above)."""
-    cosines, _ = knn(vectors, cohort.K)
-    return cohort.Cohort.of_neighbours(cosines)
 
 
 def within_calibrated_sizes(vectors: AccountVectors, a: list[str], b: list[str], calibration) -> list[str]:
