@@ -421,7 +421,7 @@ def _cohort_summary(fit: Calibrator | None) -> list[str]:
     info = fit.info
     everyone, same = info["all_negative_pairs"], info["all_same_person_pairs"]
     return [
-        f"  cohort-normalised fit (read by `score` and `cluster` in pools of >= {cohort.MIN_POOL} accounts):"
+        f"  cohort-normalised fit (read by `score`, `cluster` and `link` in pools of >= {cohort.MIN_POOL} accounts):"
         f" held-out AUC {info['held_out']['auc']:.3f}, threshold {fit.threshold:.3f}; over all pairs FPR"
         f" {format_rate(everyone)}, TPR {format_rate(same)}",
     ]

@@ -27,7 +27,10 @@ def calibration(tmp_path_factory) -> Calibrator:
     out = tmp_path_factory.mktemp("cal") / "calibration.json"
     result = runner.invoke(app, ["calibrate", "style", "enron_demo", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "cohort-normalised fit (read by `score` and `cluster` in pools of >= 50 accounts)" in result.output
+    assert (
+        "cohort-normalised fit (read by `score`, `cluster` and `link` in pools of >= 50 accounts)"
+        in result.output
+    )
     return Calibrator.load(out)
 
 

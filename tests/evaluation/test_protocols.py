@@ -245,3 +245,33 @@ def test_attribution_uses_the_corpus_split_column(stylometric):
     assert (result.settings["train_posts"], result.settings["test_posts"]) == (9, 6)
     assert result.metrics["closed_set"]["accuracy"] == 1.0  # each author's vocabulary is its own
     assert "open_set" not in result.metrics
+
+
+def test_verification_reads_the_cohort_fit_of_a_calibration_that_has_one(reddit_posts):
+    """As `authorid score` does: with >= 50 evaluated accounts, a calibration's cohort fit reads each pair's
+    cosine less its cohort shift among them; without a cohort fit, the cosine fit reads the cosines."""
+    import copy
+
+    from authorid.evaluation.protocols import verification_protocol
+    from authorid.model import load_model
+    from authorid.verification import Calibrator
+
+    calibration = Calibrator("platt")
+    calibration.params = {"coef": 20.0, "intercept": -3.0}
+    calibration.cohort = Calibrator.from_dict(calibration.to_dict())
+    calibration.cohort.info = {"score": "cohort"}
+    plain = copy.copy(calibration)
+    plain.cohort = None
+    model = copy.copy(
+        load_model("style")
+    )  # the packaged model object is shared: its copy gets the calibration
+    runs = {}
+    for name, fit in (("cohort", calibration), ("cosine", plain)):
+        model.calibration = fit
+        runs[name] = verification_protocol(model, reddit_posts, min_posts=6, seed=0)
+    assert runs["cohort"].settings["evaluated_accounts"] >= 50
+    assert "its cohort fit" in runs["cohort"].settings["calibration"]
+    assert "cohort" not in runs["cosine"].settings["calibration"]
+    # the same pairs and cosines, read two ways: the same fit's numbers give other probabilities
+    assert runs["cohort"].metrics["cosine"] == runs["cosine"].metrics["cosine"]
+    assert runs["cohort"].metrics["verification"]["auc"] != runs["cosine"].metrics["verification"]["auc"]

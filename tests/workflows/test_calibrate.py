@@ -185,5 +185,5 @@ def test_a_calibration_of_enough_accounts_carries_a_cohort_fit(model, posts, red
     assert normalised["all_same_person_pairs"]["rate"] > plain["all_same_person_pairs"]["rate"]
     assert normalised["all_negative_pairs"]["rate"] <= plain["all_negative_pairs"]["rate"]
     assert calibration_summary(calibrator)[-1].startswith(
-        "  cohort-normalised fit (read by `score` and `cluster`"
+        "  cohort-normalised fit (read by `score`, `cluster` and `link`"
     )

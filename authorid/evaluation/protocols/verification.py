@@ -3,7 +3,9 @@
 The subject is a StyleModel (cosines of its account vectors) or any scorer (its pair scores).
 Pairs: `authorid.verification.make_pairs` over the evaluation set (every same-person pair, as many
 different-person pairs; with `hard_negatives`, different persons active in the same threads, or forums, first).
-Probabilities: the model's own calibration when it has one. Otherwise cross-fitting: the persons are cut at
+Probabilities: the model's own calibration when it has one (its cohort fit, reading each pair's cosine less its
+cohort shift among the evaluated accounts, when it has one and they are 50 or more, as `authorid score` reads
+it). Otherwise cross-fitting: the persons are cut at
 random (seeded) into two folds, pairs are made within each fold, and each fold's pairs are scored by a Platt
 calibration (`authorid.verification.Calibrator`) fitted on the other fold's pairs, so no pair is scored by a
 calibration that saw it or its accounts.
@@ -35,7 +37,7 @@ from authorid.evaluation.protocols.pairs import (
 from authorid.evaluation.protocols.scoring import Subject, calibration_of, scorer_for
 from authorid.metrics.rates import rate_with_interval, small_sample_warning
 from authorid.metrics.verification import eer, reliability_curve, roc_auc, verification_metrics
-from authorid.verification import Calibrator
+from authorid.verification import Calibrator, cohort
 from authorid.verification.decisions import decide
 
 
@@ -66,12 +68,18 @@ def verification_protocol(
     embedded = time.perf_counter()
 
     own = calibration_of(subject)
+    read = [c for c, _ in per_fold]  # what the calibration reads: cosines, or cohort-normalised scores
     if own is not None:
+        own, read = _read_in_pool(own, scorer, pairs, read)
         posts, chars = account_sizes(chosen.posts), account_characters(chosen.posts)
         # P moved to the share of same-person pairs among these pairs (a calibration is fitted at a forum's)
         share = float(np.mean(np.concatenate([y for _, y in per_fold])))
         at = {"prior": share} if isinstance(own, Calibrator) else {}
-        calibration = "the model's own calibration" + (f", at the pairs' prior {share:.3f}" if at else "")
+        calibration = (
+            "the model's own calibration"
+            + (", its cohort fit" if own.reads_cohort else "")
+            + (f", at the pairs' prior {share:.3f}" if at else "")
+        )
         probabilities = [
             own.predict(
                 c,
@@ -83,7 +91,7 @@ def verification_protocol(
                 ),
                 **at,
             )
-            for (c, _), (a, b, _) in zip(per_fold, pairs, strict=True)
+            for c, (a, b, _) in zip(read, pairs, strict=True)
         ]
     else:
         calibration = "cross-fitted Platt: each fold of persons scored by a calibration fitted on the other"
@@ -119,6 +127,21 @@ def verification_protocol(
         "total": finished - started,
     }
     return ProtocolResult("verification", metrics, settings, manifest, plot_data, timing)
+
+
+def _read_in_pool(own, scorer, pairs, cosines: list[np.ndarray]):
+    """(the calibration's fit for this pool, what it reads per fold): its cohort fit and each pair's cosine less
+    its cohort shift among the evaluated accounts when it has one and they are enough (as `authorid score` reads
+    it, `authorid.verification.cohort`), else the calibration itself and the cosines."""
+    vectors = getattr(scorer, "vectors", None)
+    fit = own.for_pool(len(vectors)) if vectors is not None else own
+    if not fit.reads_cohort:
+        return own, cosines
+    pool = cohort.of_vectors(vectors.vectors)
+    return fit, [
+        cohort.normalised(c, pool.shift(vectors.positions(a), vectors.positions(b)))
+        for c, (a, b, _) in zip(cosines, pairs, strict=True)
+    ]
 
 
 def operating_point(probabilities: np.ndarray, labels: np.ndarray, calibration: Any) -> dict:
