@@ -52,7 +52,7 @@ def verification_row(vectors, person_of: dict, fit, prior: float) -> dict:
     ids = list(vectors.account_ids)
     first, second = np.triu_indices(len(ids), k=1)
     rows = [{"account_a": ids[i], "account_b": ids[j]} for i, j in zip(first, second, strict=True)]
-    scored = score_pairs(vectors, rows, _only(fit), prior=prior)
+    scored = score_pairs(vectors, rows, only(fit), prior=prior)
     p = np.array([float(r["probability"]) for r in scored])
     persons = np.array([person_of[a] for a in ids], dtype=object)
     y = (persons[first] == persons[second]).astype(int)
@@ -80,7 +80,7 @@ def linking_row(vectors, person_of: dict, fit, prior: float | None) -> dict:
     queries = vectors.subset([a for a in vectors.account_ids if a.endswith("#0")])
     enrolled = vectors.subset([a for a in vectors.account_ids if a.endswith("#1")])
     index = build_index(enrolled, kind="exact", model_identity={"name": "bench_cohort"})
-    links = link(index, queries, k=10, calibration=_only(fit), prior=prior)
+    links = link(index, queries, k=10, calibration=only(fit), prior=prior)
     answers = {q: a for q, a in links.answers.items() if a != "unknown"}
     right = sum(1 for q, a in answers.items() if person_of[q] == person_of[a])
     chosen = [r["probability"] for r in links.rows if answers.get(r["query_account"]) == r["account_id"]]
@@ -97,7 +97,7 @@ def linking_row(vectors, person_of: dict, fit, prior: float | None) -> dict:
     }
 
 
-def _only(fit):
+def only(fit):
     """A calibration holding `fit` alone: its cosine fit, or its cohort fit as the calibration's cohort."""
     if not fit.reads_cohort:
         out = copy.copy(fit)
@@ -145,7 +145,7 @@ def main() -> None:
             key = f"{name}@{label}"
             rows["linking"][key] = linking_row(vectors, chosen.person_of, fit, link_prior)
             print(f"  linking {key}: {rows['linking'][key]}", file=sys.stderr, flush=True)
-        model.calibration = _only(fit)
+        model.calibration = only(fit)
         for factor in PRIOR_FACTORS:
             run = evaluate(
                 model,

@@ -19,7 +19,6 @@ Results: benchmarks/results/persons.json.
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import sys
 from pathlib import Path
@@ -97,10 +96,13 @@ def main() -> None:
     runs = [(method, None, None) for method in args.methods.split(",")]
     runs += [("average", float(p), None) for p in args.priors.split(",") if p]
     if args.calibrate_on_training:
+        from bench_cohort import only  # the calibration holding one of its fits
+
         fitted = calibrated_on_training(args.model, setting, args.calibrate_on_training, args.work)
-        cosine_fit = copy.copy(fitted)
-        cosine_fit.cohort = None
-        runs += [("average", None, ("cosine", cosine_fit)), ("average", None, ("cohort", fitted))]
+        runs += [
+            ("average", None, ("cosine", only(fitted))),
+            ("average", None, ("cohort", only(fitted.cohort))),
+        ]
     shipped = model.calibration
     for method, prior, calibration in runs:
         name = method if prior is None else f"{method}@prior={prior:g}"

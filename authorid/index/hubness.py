@@ -46,12 +46,20 @@ def index_densities(index, account_ids: Sequence[str], *, k: int = K) -> dict[st
         return {}
     rows = np.fromiter((index.positions[a] for a in unique), dtype=np.int64, count=len(unique))
     scores, ids = index.search(index.vectors_at(rows), k + 1)
-    out = {}
-    for account, row_scores, row_ids in zip(unique, scores, ids, strict=True):
-        others = [
-            float(s) for s, i in zip(row_scores, row_ids, strict=True) if i is not None and i != account
-        ]
-        out[account] = float(np.mean(others[:k])) if others else 0.0
+    densities = searched_densities(unique, scores, ids, k=k)
+    return dict(zip(unique, np.nan_to_num(densities, nan=0.0).tolist(), strict=True))
+
+
+def searched_densities(
+    owners: Sequence[str], scores: np.ndarray, ids: np.ndarray, *, k: int = K
+) -> np.ndarray:
+    """Each search row's density: the mean of its first k scores (best first) whose id is neither missing nor
+    the row's own account (`owners[i]`, which finds itself when it is enrolled); NaN for a row with none."""
+    out = np.full(len(owners), np.nan)
+    for row, (owner, row_scores, row_ids) in enumerate(zip(owners, scores, ids, strict=True)):
+        others = [float(s) for s, i in zip(row_scores, row_ids, strict=True) if i is not None and i != owner]
+        if others:
+            out[row] = float(np.mean(others[:k]))
     return out
 
 

@@ -98,7 +98,11 @@ def link(
     depth = max(k, hub.RERANK_DEPTH) if hubness else k
     scores, ids = index.search(queries, max(depth, hub.K + 1) if normalised else depth)
     densities = hub.index_densities(index, ids[ids != None].tolist()) if hubness or normalised else {}  # noqa: E711
-    query_excess = _query_excess(queries, scores, ids, hub.median_density(index)) if normalised else None
+    if normalised:  # each query's density among the enrolled accounts, from its own search, over the median
+        median = hub.median_density(index)
+        query_excess = (
+            np.nan_to_num(hub.searched_densities(queries.account_ids, scores, ids), nan=median) - median
+        )
     if hubness:
         scores, ids, ranking = _reranked(scores, ids, k, densities)
     else:
@@ -126,7 +130,7 @@ def link(
                     index.n_chars[enrolled],
                 )
             if normalised:
-                excess = np.array([densities[c] for c in candidates]) - hub.median_density(index)
+                excess = np.array([densities[c] for c in candidates]) - median
                 read = cohort.normalised(cosines, (query_excess[row] + excess) / 2)
             else:
                 read = cosines
@@ -189,15 +193,3 @@ def _reranked(scores: np.ndarray, ids: np.ndarray, k: int, densities: dict[str, 
     ranking = np.where(found, hub.corrected(scores, density), -np.inf)
     order = np.argsort(-ranking, axis=1, kind="stable")[:, :k]
     return tuple(np.take_along_axis(np.asarray(a), order, axis=1) for a in (scores, ids, ranking))
-
-
-def _query_excess(queries: AccountVectors, scores: np.ndarray, ids: np.ndarray, median: float) -> np.ndarray:
-    """Each query's density among the enrolled accounts (its K nearest, itself left out when it is enrolled too)
-    less the index's median density."""
-    out = np.empty(len(queries))
-    for row, query in enumerate(queries.account_ids):
-        others = [
-            float(s) for s, i in zip(scores[row], ids[row], strict=True) if i is not None and i != query
-        ]
-        out[row] = float(np.mean(others[: hub.K])) if others else median
-    return out - median
