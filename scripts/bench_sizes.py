@@ -19,8 +19,9 @@ over all pairings: the pairs given P >= 0.5, how many of them the P's expect to 
 and how many are.
 
 `M+cohort` reads method M's cohort-normalised fit (`authorid.verification.cohort`; `calibrate` fits it beside
-the cosine fit), each pair's cosine less its shift in the pool of the pairing's two sides (2N accounts, each
-person's other account among them, as in a forum), as `authorid score` reads it in a pool of 50 or more.
+the cosine fit; `own+cohort`: the shipped calibration's), each pair's cosine less its shift in the pool of the
+pairing's two sides (2N accounts, each person's other account among them, as in a forum), as `authorid score`
+reads it in a pool of 50 or more.
 Results: benchmarks/results/sizes.json.
 """
 
@@ -43,7 +44,7 @@ from benchlib.settings import PROFILES, load_setting  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "sizes.json"
 SIZES = (2, 5, 10, 20)
-DEFAULT_METHODS = "own,platt,platt-sizes,platt-sizes+cohort"
+DEFAULT_METHODS = "own,own+cohort,platt,platt-sizes,platt-sizes+cohort"
 
 
 def main() -> None:
@@ -115,8 +116,10 @@ def main() -> None:
     for method in args.methods.split(","):
         started = time.perf_counter()
         base, _, reads = method.partition("+")
-        if method == "own":
-            calibration = model.calibration
+        if base == "own":
+            calibration = model.calibration.cohort if reads == "cohort" else model.calibration
+            if calibration is None:
+                raise SystemExit(f"{method}: the model's calibration has no cohort fit")
         else:
             if base not in fitted:
                 fitted[base] = fit_calibration(model, calibration_corpus, method=base, seed=0)
@@ -159,8 +162,8 @@ def main() -> None:
                 }
                 print(f"  {size_a}x{size_b}: {rows[f'{size_a}x{size_b}']}", file=sys.stderr, flush=True)
         results["calibrations"][method] = {
-            "fitted_on": "the model's shipped calibration"
-            if method == "own"
+            "fitted_on": "the model's shipped calibration" + (", its cohort fit" if reads == "cohort" else "")
+            if base == "own"
             else calibration.info["pairs_from"] + (", its cohort fit" if reads == "cohort" else ""),
             "fit_seconds": round(fit_seconds, 1),
             "pooled": pooled | {"expected_same": round(pooled["expected_same"], 1)},

@@ -76,7 +76,22 @@ def test_no_local_path_ships():
             continue
         local = [s for s in strings(read_json(path)) if s.startswith(("/", "~")) or "runs/" in s]
         assert not local, (path.name, local)
-    assert read_json(STYLE / "calibration.json")["info"]["model"]["name"] == "style"
+    calibration = read_json(STYLE / "calibration.json")
+    assert calibration["info"]["model"]["name"] == calibration["cohort"]["info"]["model"]["name"] == "style"
+
+
+def test_the_shipped_calibration_is_this_model_s_with_a_cohort_fit_for_pools(style):
+    """Both fits name this model's fingerprint; pools of 50+ accounts read the cohort fit, smaller ones the
+    cosine fit (`scripts/train_default_model.py --recalibrate` fitted both on the run's 400 validation halves)."""
+    calibration = style.calibration
+    fingerprint = style.identity()["fingerprint"]
+    assert (
+        calibration.info["model"]["fingerprint"]
+        == calibration.cohort.info["model"]["fingerprint"]
+        == fingerprint
+    )
+    assert calibration.cohort.info["pool"] == calibration.info["accounts"] == 400
+    assert calibration.for_pool(50) is calibration.cohort and calibration.for_pool(49) is calibration
 
 
 def test_no_user_name_ships_only_salted_hashes(reddit_posts):

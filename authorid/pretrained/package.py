@@ -67,10 +67,13 @@ def scrubbed_metadata(meta: dict, *, source: str) -> dict:
 
 
 def scrubbed_calibration(calibration: dict, name: str) -> dict:
-    """`calibration.json` naming the model by its packaged name, not the folder it was trained in."""
+    """`calibration.json` naming the model by its packaged name, not the folder it was trained in (its cohort
+    fit's too)."""
     info = calibration.get("info", {})
     if isinstance(info.get("model"), dict):
         calibration = {**calibration, "info": {**info, "model": {**info["model"], "name": name}}}
+    if isinstance(calibration.get("cohort"), dict):
+        calibration = {**calibration, "cohort": scrubbed_calibration(calibration["cohort"], name)}
     return calibration
 
 
