@@ -40,6 +40,15 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def save_npy(path: Path, array) -> None:
+    """`array` (numpy) as .npy at exactly `path`, no pickles: np.save appends .npy to names without it, so write
+    through a file object to keep an atomic write's temporary name."""
+    import numpy as np  # here: the rest of this module writes text and JSON, and loads without numpy
+
+    with open(path, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+
+
 def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
@@ -50,7 +59,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 def json_default(value: Any) -> Any:
     """`json.dumps(default=...)` hook: numpy scalars and arrays as Python numbers and lists, paths as text."""
-    import numpy as np
+    import numpy as np  # here: the rest of this module writes text and JSON, and loads without numpy
 
     if isinstance(value, np.integer | np.bool_):
         return value.item()

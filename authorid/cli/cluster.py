@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from authorid.cli.common import (
+    CALIBRATE_HINT,
     EngineOption,
     ForceOption,
     JsonOption,
@@ -23,6 +24,7 @@ from authorid.cli.common import (
     need_corpus_or_vectors,
     read_corpus,
     say,
+    styled,
     user_errors,
 )
 
@@ -104,8 +106,12 @@ def cluster_command(
     account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
     if calibrator is None and style_model.calibration is None and not json:
         err_console.print(
-            "[yellow]warning:[/yellow] no calibration (pass --calibration or a calibrated model): edges are "
-            f"raw cosines and --threshold {0.5 if threshold is None else threshold} is a cosine, not a probability",
+            styled(
+                "warning:",
+                "yellow",
+                " no calibration (pass --calibration or a calibrated model): edges are raw cosines and"
+                f" --threshold {0.5 if threshold is None else threshold} is a cosine, not a probability",
+            ),
             soft_wrap=True,
         )
     outputs = cluster(
@@ -134,11 +140,28 @@ def cluster_command(
             f"warning: the largest cluster holds {stats['largest_cluster']:,} of {stats['n_accounts']:,} accounts:"
             " likely chaining; raise --threshold or lower --k"
         )
-    if report.params.get("scores") == "cohort-normalised":
+    used = calibrator if calibrator is not None else style_model.calibration
+    if used is not None:  # what an edge means: the calibration, its fit, the prior and the threshold
+        params = report.params
+        source = f"--calibration {calibration}" if calibration is not None else "the model's own calibration"
+        assumed = "--prior" if prior is not None else "1/(accounts - 1); --prior changes it"
         lines.append(
-            "edges read the calibration's cohort fit: each cosine less its accounts' excess closeness to"
-            " everyone here"
+            f"edges: P(same person) > {params['threshold']:g} at a prior of {params['prior']:.3g} ({assumed}),"
+            f" from {source}"
         )
+        if params.get("outside_calibrated_sizes"):
+            lines.append(
+                f"warning: {params['outside_calibrated_sizes']:,} of {stats['n_accounts']:,} accounts lie outside the"
+                f" sizes the calibration was fitted on ({used.sizes_seen()}): their edges' P is extrapolated"
+                f"{CALIBRATE_HINT}"
+            )
+        if params.get("scores") == "cohort-normalised":
+            lines.append(
+                "edges read the calibration's cohort fit: each cosine less its accounts' excess closeness to"
+                " everyone here"
+            )
+        else:
+            lines.append(used.cosine_fit_reason(stats["n_accounts"]))
     lines += [f"clusters:    {outputs.clusters_path}", f"assignments: {outputs.assignments_path}"]
     summary = {
         "stats": stats,

@@ -13,11 +13,24 @@ from typing import Annotated, Literal, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from authorid.progress import quiet_when_logged
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# No console markup: account ids, paths and messages are printed as written (Reddit's "[deleted]", a path with
+# brackets, "[min, max]" in an error); styled prefixes are rich Text (`styled`).
+console = Console(stderr=False, highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
+
+
+#: Said after a warning that pairs lie outside the account sizes a calibration was fitted on.
+CALIBRATE_HINT = "; `authorid calibrate` on accounts like these fits one that saw them"
+
+
+def styled(label: str, style: str, rest: str = "") -> Text:
+    """`label` in `style`, then `rest` as written."""
+    return Text.assemble((label, style), rest)
+
 
 F = TypeVar("F", bound=Callable)
 
@@ -49,8 +62,8 @@ OnErrorOption = Annotated[
 ModelArgument = Annotated[
     str,
     typer.Argument(
-        help="'minilm' (the untuned default), 'stylometric[:DIM]' (fitted on the corpus the command reads), "
-        "or a model folder written by authorid."
+        help="'style' (the packaged pretrained model), 'minilm' (MiniLM, untuned), 'stylometric[:DIM]' (fitted"
+        " on the corpus the command reads), or a model folder written by authorid."
     ),
 ]
 CorpusArgument = Annotated[
@@ -89,7 +102,7 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         help="'local': run here; 'ray': embed (and build an IVF index / search the kNN graph) on a Ray cluster,"
-        ' same results (needs pip install "authorid[ray]").',
+        ' same results (needs pip install "authorid\\[ray]").',
         rich_help_panel="Where it runs",
     ),
 ]
@@ -133,15 +146,15 @@ def user_errors(command: F) -> F:
         except (ValueError, OSError, EOFError) as exc:
             if os.environ.get("AUTHORID_DEBUG"):
                 raise
-            err_console.print(f"[bold red]error:[/bold red] {one_line(exc)}", soft_wrap=True)
+            err_console.print(styled("error:", "bold red", f" {one_line(exc)}"), soft_wrap=True)
             raise typer.Exit(2) from None
         except MemoryError:
             err_console.print(
-                "[bold red]error:[/bold red] out of memory; try a smaller batch size or --limit"
+                styled("error:", "bold red", " out of memory; try a smaller batch size or --limit")
             )
             raise typer.Exit(3) from None
         except KeyboardInterrupt:
-            err_console.print("[yellow]interrupted[/yellow]")
+            err_console.print(styled("interrupted", "yellow"))
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -153,7 +166,7 @@ def say(summary: dict, lines: list[str], *, as_json: bool) -> None:
         console.print_json(json.dumps(summary, default=str))
         return
     for line in lines:
-        console.print(line, soft_wrap=True, markup=False)
+        console.print(line, soft_wrap=True)
 
 
 def need_corpus_or_vectors(corpus: str | None, vectors: Path | None) -> None:
@@ -198,11 +211,12 @@ def read_corpus(
     )
     out = err_console  # what was read is a progress note: stdout keeps the results (tables, JSON)
     mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
-    out.print(f"[dim]columns:[/dim] {mapping}", soft_wrap=True)
+    out.print(styled("columns:", "dim", f" {mapping}"), soft_wrap=True)
     skipped = report.read.get("skipped_errors", 0)
-    out.print(
+    read = Text(
         f"read {report.posts_out:,} posts of {report.accounts_out:,} accounts from {', '.join(report.sources)}"
-        + (f" ([yellow]{skipped:,} malformed records skipped[/yellow])" if skipped else ""),
-        soft_wrap=True,
     )
+    if skipped:
+        read.append_text(Text.assemble(" (", (f"{skipped:,} malformed records skipped", "yellow"), ")"))
+    out.print(read, soft_wrap=True)
     return posts, report

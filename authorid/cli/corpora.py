@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
 from authorid.cli.common import console, user_errors
 
@@ -20,6 +21,6 @@ def corpora_command() -> None:
     for preset in corpora():
         columns = ", ".join(f"{s}->{t}" for s, t in preset.columns.items() if s != t)
         names = preset.name + (f" ({', '.join(preset.aliases)})" if preset.aliases else "")
-        where = str(preset.path) if preset.path else "[red]not found[/red]"
+        where = Text(str(preset.path)) if preset.path else Text("not found", style="red")
         table.add_row(names, preset.description, columns, where)
     console.print(table)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from authorid.cli.common import (
     CorpusArgument,
@@ -125,7 +126,7 @@ def evaluate_command(
             for key, value in values.items()
             if key in _HEADLINE_KEYS or key.startswith("r@")
         )
-        console.print(f"[bold]{name}[/bold]: {headline}", soft_wrap=True)
+        console.print(Text.assemble((name, "bold"), f": {headline}"), soft_wrap=True)
     console.print(f"metrics: {run['outputs']['metrics']}", soft_wrap=True)
     console.print(f"report:  {run['outputs']['report']}", soft_wrap=True)
 

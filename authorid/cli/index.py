@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from authorid.cli.common import (
+    CALIBRATE_HINT,
     CorpusArgument,
     EngineOption,
     ForceOption,
@@ -251,6 +252,8 @@ def link_command(
         "ranked_by": "hubness-corrected cosine" if links.hubness else "cosine",
         "probability_from": None if not links.calibrated else "cohort_score" if links.cohort else "cosine",
         "prior": links.prior,
+        "enrolled": links.enrolled,
+        "outside_calibrated_sizes": links.outside_sizes,
         "links": str(written) if written else None,
         "best": {row["query_account"]: row for row in links.rows if row["rank"] == 1},
     }
@@ -260,7 +263,7 @@ def link_command(
     table = Table(
         title=f"top candidate per query ({'calibrated P(same person)' if links.calibrated else 'cosine'})"
     )
-    for column in ("query", "best candidate", "score", "link"):
+    for column in ("query", "best candidate", "P(same)" if links.calibrated else "cosine", "link"):
         table.add_column(column, overflow="fold")
     for row in (r for r in links.rows if r["rank"] == 1):
         score = row["probability"] if links.calibrated else row["cosine"]
@@ -274,6 +277,8 @@ def link_command(
         lines.append(
             "candidates ranked by cosine less half their neighbourhood density (--no-hubness: by cosine)"
         )
+    elif links.hubness_reason:
+        lines.append(links.hubness_reason)
     if links.prior is not None:
         lines.append(
             f"P(same person) assumes a share of {links.prior:.3g} same-person pairs among a query's pairs with"
@@ -284,6 +289,14 @@ def link_command(
         lines.append(
             "P(same person) read from each cosine less both accounts' excess closeness to the enrolled accounts"
             " (column cohort_score)"
+        )
+    elif links.cosine_fit_reason:
+        lines.append(links.cosine_fit_reason)
+    if links.outside_sizes:
+        lines.append(
+            f"warning: {links.outside_sizes:,} queries' best candidate pairs have an account outside the sizes the"
+            f" calibration was fitted on ({links.sizes_seen}): their P is extrapolated (column sizes_calibrated)"
+            f"{CALIBRATE_HINT}"
         )
     if written is not None:
         lines.append(f"links: {written}")

@@ -16,6 +16,7 @@ from authorid.cli.common import (
     PresetOption,
     console,
     say,
+    styled,
     user_errors,
 )
 
@@ -96,10 +97,10 @@ def ingest_command(
         summary = {**report.to_dict(), "posts": str(result.posts_path), "report": str(result.report_path)}
         say(summary, [], as_json=True)
         return
-    console.print(f"[dim]columns:[/dim] {mapping}", soft_wrap=True)
+    console.print(styled("columns:", "dim", f" {mapping}"), soft_wrap=True)
     console.print(report.to_rich_table())
     for message in report.errors[:5]:
-        console.print(f"[yellow]skipped:[/yellow] {message}", soft_wrap=True)
+        console.print(styled("skipped:", "yellow", f" {message}"), soft_wrap=True)
     for message in report.warnings[:5]:
-        console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
+        console.print(styled("warning:", "yellow", f" {message}"), soft_wrap=True)
     say({}, [f"posts:  {result.posts_path}", f"report: {result.report_path}"], as_json=False)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from authorid.cli.common import (
+    CALIBRATE_HINT,
     CorpusArgument,
     ForceOption,
     JsonOption,
@@ -121,7 +122,12 @@ def score_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Calibrated P(same person) and a decision (same / different / abstain) for each account pair."""
-    from authorid.workflows.common import check_output_file, load_vectors, model_for  # deferred: loads torch
+    from authorid.workflows.common import (  # deferred: loads torch
+        check_output_file,
+        load_calibration,
+        load_vectors,
+        model_for,
+    )
     from authorid.workflows.score import (  # deferred
         carries_calibration,
         no_calibration_message,
@@ -138,9 +144,11 @@ def score_command(
     hint = f"{model} {corpus or 'CORPUS'}"
     if calibration is None and not carries_calibration(model):  # said before reading anything
         raise ValueError(no_calibration_message(model, hint))
+    if calibration is not None:
+        load_calibration(calibration)  # a damaged file is said before the corpus is read
     posts = None
     if corpus is not None:
-        posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
+        posts, report = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     style_model = model_for(model, posts)
     calibrator = resolve_calibration(calibration, style_model, hint=hint, force=force)
     account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
@@ -175,15 +183,18 @@ def score_command(
             "P(same person) read from each cosine less its accounts' excess closeness to everyone in this"
             " corpus (column cohort_score)",
         )
+    elif scored:  # say why not: a small pool, or a calibration without a cohort fit
+        pool = len(account_vectors) if account_vectors is not None else report.accounts_out
+        reason = calibrator.cosine_fit_reason(pool)
+        if reason:
+            lines.insert(1, reason)
     outside = sum(1 for r in scored if r["sizes_calibrated"] == "no")
     if outside:
-        low, high = calibrator.info["account_posts"]
-        chars = calibrator.info.get("account_chars")
-        sizes = f"{low}-{high} posts" + (f", {chars[0]:,}-{chars[1]:,} characters" if chars else "")
         lines.insert(
             1,
             f"warning: {outside:,} pairs have an account outside the sizes the calibration was fitted on"
-            f" ({sizes}): their probability is extrapolated (column sizes_calibrated)",
+            f" ({calibrator.sizes_seen()}): their probability is extrapolated (column sizes_calibrated)"
+            f"{CALIBRATE_HINT}",
         )
     say(
         {

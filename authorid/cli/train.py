@@ -22,6 +22,7 @@ from authorid.cli.common import (
     console,
     err_console,
     say,
+    styled,
     user_errors,
 )
 from authorid.config import parse_overrides
@@ -112,7 +113,11 @@ def train_command(
         )
     except KeyboardInterrupt:
         err_console.print(
-            f"[yellow]interrupted[/yellow]; continue from the last checkpoint: authorid train --resume --out {out}",
+            styled(
+                "interrupted",
+                "yellow",
+                f"; continue from the last checkpoint: authorid train --resume --out {out}",
+            ),
             soft_wrap=True,
         )
         raise typer.Exit(130) from None

@@ -92,6 +92,7 @@ class IngestReport:
     def to_rich_table(self):
         """A rich Table for the terminal: one row per count, grouped."""
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title="Ingest report", show_header=True, header_style="bold")
         table.add_column("stage")
@@ -101,6 +102,7 @@ class IngestReport:
             for key, n in counts.items():
                 table.add_row(stage, key.replace("_", " "), f"{n:,}")
         if self.posts_out is not None:
-            table.add_row("[bold]kept[/bold]", "posts", f"[bold]{self.posts_out:,}[/bold]")
-            table.add_row("[bold]kept[/bold]", "accounts", f"[bold]{self.accounts_out:,}[/bold]")
+            kept = Text("kept", style="bold")
+            table.add_row(kept, "posts", Text(f"{self.posts_out:,}", style="bold"))
+            table.add_row(kept, "accounts", Text(f"{self.accounts_out:,}", style="bold"))
         return table

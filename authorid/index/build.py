@@ -65,4 +65,7 @@ def load_index(folder: str | Path, *, model_identity: dict | None = None) -> Vec
     meta = read_meta(folder)
     check_identity(meta["model"], model_identity, str(folder))
     loader = ExactIndex if meta["kind"] == "exact" else FaissIndex
-    return loader.load_from(generation_folder(folder, meta), meta)
+    current = generation_folder(folder, meta)
+    index = loader.load_from(current, meta)
+    index.folder = current  # where the enrolled accounts' densities are kept (`hubness.index_densities`)
+    return index

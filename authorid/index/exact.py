@@ -22,7 +22,7 @@ from authorid.index.base import (
     save_generation,
 )
 from authorid.index.knn import top_k
-from authorid.io import atomic_write
+from authorid.io import atomic_write, save_npy
 from authorid.vectors import AccountVectors
 
 VECTORS_FILE = "vectors.npy"
@@ -97,7 +97,7 @@ class ExactIndex:
         """A new generation of `folder` (see `base.save_generation`); `extras(gen)` writes files kept with it."""
 
         def write_vectors(target: Path) -> None:
-            atomic_write(target / VECTORS_FILE, lambda tmp: _save_npy(tmp, self._vectors))
+            atomic_write(target / VECTORS_FILE, lambda tmp: save_npy(tmp, self._vectors))
 
         return save_generation(folder, self, write_vectors, {}, extras=extras)
 
@@ -125,9 +125,3 @@ class ExactIndex:
         index._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         index._enrol(ids, n_posts, n_chars)
         return index
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    # np.save appends .npy to names without it; write through a file object to keep the temporary name.
-    with open(path, "wb") as handle:
-        np.save(handle, array, allow_pickle=False)

@@ -18,15 +18,27 @@ the density would measure the pool, not the candidate.
 
 Measured on the Reddit benchmark (1,000 held-out accounts, halves of 8 posts), the packaged `style` model:
 MRR 0.417 by cosine, 0.446 corrected (K = 10; K = 5..20 within 0.003); BENCHMARKS.md has the rows.
+
+An enrolled account's density depends on the enrolled accounts alone, so it is computed once per index content:
+`index_densities` keeps the densities found so far on the index object while its size holds (an index only
+grows), and, for an index loaded from a folder (`load_index` sets `index.folder`), in that generation's
+DENSITY_FILE (NaN where not computed yet), written back after each call that computed new ones. The next `link`
+on the same index reads them instead of searching again; `index add` writes a new generation, which starts
+without one. Writing it is best effort: a read-only index is searched as before.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
+from authorid.io import atomic_write, save_npy
 from authorid.verification import cohort
+
+logger = logging.getLogger(__name__)
 
 #: Neighbours behind a candidate's density, and the smallest pool corrected (shared with verification's cohort).
 K, MIN_POOL = cohort.K, cohort.MIN_POOL
@@ -40,14 +52,59 @@ applies, top_k_mean, pool_densities = cohort.applies, cohort.top_k_mean, cohort.
 
 def index_densities(index, account_ids: Sequence[str], *, k: int = K) -> dict[str, float]:
     """Density of each enrolled account in `account_ids` within `index`: its K nearest other enrolled
-    accounts, found by searching the index with the account's own vector."""
+    accounts, found by searching the index with the account's own vector (once per index content: see the
+    module docstring)."""
     unique = list(dict.fromkeys(account_ids))
     if not unique:
         return {}
     rows = np.fromiter((index.positions[a] for a in unique), dtype=np.int64, count=len(unique))
-    scores, ids = index.search(index.vectors_at(rows), k + 1)
-    densities = searched_densities(unique, scores, ids, k=k)
-    return dict(zip(unique, np.nan_to_num(densities, nan=0.0).tolist(), strict=True))
+    known = _known_densities(index, k)
+    missing = rows[np.isnan(known[rows])]
+    if len(missing):
+        scores, ids = index.search(index.vectors_at(missing), k + 1)
+        owners = [index.ids[r] for r in missing.tolist()]
+        known[missing] = np.nan_to_num(searched_densities(owners, scores, ids, k=k), nan=0.0)
+        _keep_densities(index, k, known)
+    return dict(zip(unique, known[rows].tolist(), strict=True))
+
+
+def density_file(k: int) -> str:
+    """The file of an index generation holding its enrolled accounts' densities at K = k."""
+    return f"densities-k{k}.npy"
+
+
+def _known_densities(index, k: int) -> np.ndarray:
+    """The densities of the index's rows found so far, NaN where not yet: on the index object while its size
+    holds, else read from its generation folder's density file (a damaged or mis-sized file is ignored)."""
+    cached = getattr(index, "_densities", None)
+    if cached is not None and cached[0] == (len(index), k):
+        return cached[1]
+    known = np.full(len(index), np.nan)
+    folder = getattr(index, "folder", None)
+    if folder is not None and (Path(folder) / density_file(k)).is_file():
+        try:
+            saved = np.load(Path(folder) / density_file(k), allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            logger.warning(
+                "%s: unreadable (%s); densities are searched again", Path(folder) / density_file(k), err
+            )
+        else:
+            if saved.shape == known.shape and saved.dtype.kind == "f":
+                known = saved.astype(np.float64)
+    index._densities = ((len(index), k), known)
+    return known
+
+
+def _keep_densities(index, k: int, known: np.ndarray) -> None:
+    """Write the densities found so far to the index's generation folder, when it was loaded from one that
+    still exists (another process may have replaced the generation since) and can be written."""
+    folder = getattr(index, "folder", None)
+    if folder is None or not Path(folder).is_dir() or len(known) != len(index):
+        return
+    try:
+        atomic_write(Path(folder) / density_file(k), lambda tmp: save_npy(tmp, known))
+    except OSError as err:  # a read-only index: the densities stay in memory for this process
+        logger.info("densities not kept with the index (%s)", err)
 
 
 def searched_densities(

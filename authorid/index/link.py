@@ -41,6 +41,7 @@ COLUMNS = (
     "cohort_score",
     "probability",
     "decision",
+    "sizes_calibrated",
     "link",
 )
 
@@ -57,6 +58,16 @@ class Links:
     cohort: bool = False
     #: the share of same-person pairs every P assumed (None without a calibration)
     prior: float | None = None
+    #: the accounts enrolled in the index linked against
+    enrolled: int = 0
+    #: why candidates were ranked by cosine though the correction was asked for (None: it was not)
+    hubness_reason: str | None = None
+    #: why a calibrated P was read from the cosine fit rather than the cohort fit (None: it was not)
+    cosine_fit_reason: str | None = None
+    #: queries whose best candidate pair has an account outside the sizes the calibration was fitted on
+    outside_sizes: int = 0
+    #: those sizes, as a summary line says them (None without a calibration that records them)
+    sizes_seen: str | None = None
 
     @property
     def answers(self) -> dict[str, str]:
@@ -89,9 +100,17 @@ def link(
         raise VectorIndexError("no query accounts: the query corpus is empty")
     if len(index) == 0:
         raise VectorIndexError("the index holds no accounts")
-    hubness = hubness and hub.applies(len(index))
+    hubness_reason = None
+    if hubness and not hub.applies(len(index)):
+        hubness, hubness_reason = (
+            False,
+            f"candidates ranked by cosine: {len(index):,} enrolled accounts are too few for the hubness correction"
+            f" (it needs {hub.MIN_POOL})",
+        )
+    reason = None
     if calibration is not None:
         # its cohort fit, when it has one and the index is large enough for a cohort
+        reason = calibration.cosine_fit_reason(len(index))
         calibration = calibration.for_pool(len(index))
         prior = default_prior(len(index)) if prior is None else prior
     normalised = calibration is not None and calibration.reads_cohort
@@ -111,6 +130,10 @@ def link(
     # a size-aware calibration reads both accounts' post and character counts
     sized = calibration is not None and getattr(calibration, "needs_sizes", False)
     query_chars = queries.n_chars if queries.n_chars is not None else np.full(len(queries), UNKNOWN_CHARS)
+    if (
+        calibration is not None
+    ):  # a pair's P is extrapolated unless both accounts are of sizes it was fitted on
+        query_inside = calibration.within_sizes(queries.n_posts, query_chars)
     rows = []
     for row, (query, query_scores, query_ids) in enumerate(
         zip(queries.account_ids, scores, ids, strict=True)
@@ -120,9 +143,9 @@ def link(
         ranked_by = np.asarray(ranking[row], dtype=np.float64)[found]
         candidates = [i for i in query_ids if i is not None]
         if calibration is not None:
+            enrolled = np.fromiter((index.positions[c] for c in candidates), dtype=np.int64)
             sizes = None
             if sized:
-                enrolled = np.fromiter((index.positions[c] for c in candidates), dtype=np.int64)
                 sizes = (
                     queries.n_posts[row],
                     index.n_posts[enrolled],
@@ -141,16 +164,31 @@ def link(
                 decisions = list(calibration.decide(probabilities))
             else:
                 decisions = ["same" if p > threshold else "different" for p in probabilities]
+            inside = query_inside[row] & calibration.within_sizes(
+                index.n_posts[enrolled], index.n_chars[enrolled]
+            )
+            calibrated_sizes = ["yes" if i else "no" for i in inside]
         elif threshold is None:
             probabilities = [None] * len(cosines)
             decisions = ["unscored"] * len(cosines)
+            calibrated_sizes = [""] * len(cosines)
         else:
             probabilities = [None] * len(cosines)
             decisions = ["same" if c > threshold else "different" for c in cosines]
+            calibrated_sizes = [""] * len(cosines)
         best = next((c for c, d in zip(candidates, decisions, strict=True) if d == "same"), UNKNOWN)
         normalised_scores = read if normalised else [None] * len(cosines)
-        for rank, (candidate, score, cosine, n, p, decision) in enumerate(
-            zip(candidates, ranked_by, cosines, normalised_scores, probabilities, decisions, strict=True),
+        for rank, (candidate, score, cosine, n, p, decision, sized_ok) in enumerate(
+            zip(
+                candidates,
+                ranked_by,
+                cosines,
+                normalised_scores,
+                probabilities,
+                decisions,
+                calibrated_sizes,
+                strict=True,
+            ),
             start=1,
         ):
             rows.append(
@@ -163,6 +201,7 @@ def link(
                     "cohort_score": None if n is None else round(float(n), 6),
                     "probability": None if p is None else round(float(p), 6),
                     "decision": decision,
+                    "sizes_calibrated": sized_ok,
                     "link": best,
                 }
             )
@@ -173,6 +212,11 @@ def link(
         hubness=hubness,
         cohort=normalised,
         prior=prior if calibrated else None,
+        enrolled=len(index),
+        hubness_reason=hubness_reason,
+        cosine_fit_reason=reason,
+        outside_sizes=sum(1 for r in rows if r["rank"] == 1 and r["sizes_calibrated"] == "no"),
+        sizes_seen=calibration.sizes_seen() if calibrated and "account_posts" in calibration.info else None,
     )
 
 

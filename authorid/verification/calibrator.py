@@ -130,6 +130,42 @@ class DecisionMixin:
             return self.cohort
         return self
 
+    def within_sizes(self, n_posts: ArrayLike, n_chars: ArrayLike | None = None) -> np.ndarray:
+        """Per account: whether its post count, and its character count where known (not None, not negative),
+        lie inside the sizes this calibration was fitted on (`info` account_posts / account_chars); True for
+        every account when it records none. A pair's P is an extrapolation unless both accounts are inside."""
+        posts = np.atleast_1d(np.asarray(n_posts))
+        inside = np.ones(posts.shape, dtype=bool)
+        for key, counts in (("account_posts", posts), ("account_chars", n_chars)):
+            seen = self.info.get(key)
+            if not seen or counts is None:
+                continue
+            counts = np.atleast_1d(np.asarray(counts))
+            low, high = seen
+            inside &= ((counts >= low) & (counts <= high)) | (counts < 0)
+        return inside
+
+    def sizes_seen(self) -> str:
+        """The sizes this calibration was fitted on, as a summary line says them."""
+        low, high = self.info["account_posts"]
+        chars = self.info.get("account_chars")
+        return f"{low}-{high} posts" + (f", {chars[0]:,}-{chars[1]:,} characters" if chars else "")
+
+    def cosine_fit_reason(self, pool_size: int) -> str | None:
+        """Why the pairs of a pool of `pool_size` accounts are read through the cosine fit, as a summary line
+        says it; None when they are read through the cohort fit."""
+        if self.for_pool(pool_size).reads_cohort:
+            return None
+        if self.cohort is None:
+            return (
+                "P(same person) read from the cosine fit: this calibration has no cohort fit (`authorid calibrate`"
+                f" fits one on {cohort_scores.MIN_POOL} accounts or more)"
+            )
+        return (
+            f"P(same person) read from the cosine fit: {pool_size:,} accounts are too few for a cohort (it needs"
+            f" {cohort_scores.MIN_POOL}; column cohort_score left empty)"
+        )
+
     @property
     def reads_cohort(self) -> bool:
         """Whether this fit reads cohort-normalised scores (`authorid.verification.cohort`) rather than cosines."""

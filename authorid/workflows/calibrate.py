@@ -406,7 +406,8 @@ def calibration_summary(calibrator: Calibrator) -> list[str]:
         f" band {band}, c@1 {held['c@1']:.3f}",
         f"  held-out FPR {format_rate(held['fpr_interval'])} different-person pairs, TPR"
         f" {format_rate(held['tpr_interval'])} same-person pairs (95% intervals)",
-        f"  over all pairs of the {everyone['accounts']:,} whole accounts: FPR {format_rate(everyone)}"
+        f"  over all pairs of the {everyone['accounts']:,} accounts paired (uncut; {info['persons']:,} persons):"
+        f" FPR {format_rate(everyone)}"
         + (f" different-person pairs, TPR {format_rate(same)} same-person pairs" if same else "")
         + f"; at the forum prior {implied['prior']:.2g} a 'same' is right {precision} of the time",
         *(f"warning: {w}" for w in info["warnings"]),
@@ -419,9 +420,15 @@ def _cohort_summary(fit: Calibrator | None) -> list[str]:
     if fit is None:
         return [f"  no cohort-normalised fit: it needs at least {cohort.MIN_POOL} accounts"]
     info = fit.info
-    everyone, same = info["all_negative_pairs"], info["all_same_person_pairs"]
+    everyone, same, implied = (
+        info["all_negative_pairs"],
+        info["all_same_person_pairs"],
+        info["implied_precision"],
+    )
+    precision = "n/a" if implied["precision"] is None else f"{implied['precision']:.3f}"
     return [
         f"  cohort-normalised fit (read by `score`, `cluster` and `link` in pools of >= {cohort.MIN_POOL} accounts):"
         f" held-out AUC {info['held_out']['auc']:.3f}, threshold {fit.threshold:.3f}; over all pairs FPR"
-        f" {format_rate(everyone)}, TPR {format_rate(same)}",
+        f" {format_rate(everyone)}, TPR {format_rate(same)}; at the forum prior {implied['prior']:.2g} a 'same'"
+        f" is right {precision} of the time",
     ]

@@ -90,6 +90,10 @@ def cluster(
             cohort_normalised=calibration is not None and calibration.reads_cohort,
         )
     report.params["prior"] = prior
+    if calibration is not None:  # accounts whose edges' P is an extrapolation (`DecisionMixin.within_sizes`)
+        report.params["outside_calibrated_sizes"] = int(
+            (~calibration.within_sizes(vectors.n_posts, vectors.n_chars)).sum()
+        )
     if explain:
         explain_clusters(model, posts, report)
     outputs = ClusterOutputs(

@@ -6,8 +6,6 @@ import csv
 import io
 from pathlib import Path
 
-import numpy as np
-
 from authorid.data.clean import clean
 from authorid.errors import InputError
 from authorid.evidence.habits import pair_reasons
@@ -53,9 +51,15 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         header = list(reader.fieldnames or [])
+        if not header:
+            raise InputError(
+                f"{path}: empty (need a header line account_a,account_b, then one pair per line)"
+            )
         missing = [c for c in ("account_a", "account_b") if c not in header]
         if missing:
-            raise InputError(f"{path}: no column {', '.join(missing)} (need account_a, account_b)")
+            raise InputError(
+                f"{path}: no column {', '.join(missing)} (need account_a, account_b; found {', '.join(header)})"
+            )
         rows, skipped = [], 0
         for line, row in enumerate(reader, start=2):
             unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
@@ -67,6 +71,8 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
                 raise InputError(
                     f"{path} line {line}: unknown account {unknown!r} (not in the corpus; --on-error skip counts them)"
                 )
+    if not rows and not skipped:
+        raise InputError(f"{path}: no pairs, only a header line")
     return rows, header, skipped
 
 
@@ -111,16 +117,9 @@ def within_calibrated_sizes(vectors: AccountVectors, a: list[str], b: list[str],
     calibration records neither: fitted before they were recorded)."""
     if not a:
         return []
-    inside = np.ones(len(a), dtype=bool)
-    rows_a, rows_b = vectors.positions(a), vectors.positions(b)
-    for key, counts in (("account_posts", vectors.n_posts), ("account_chars", vectors.n_chars)):
-        seen = calibration.info.get(key)
-        if not seen or counts is None:
-            continue
-        low, high = seen
-        for rows in (rows_a, rows_b):
-            inside &= (counts[rows] >= low) & (counts[rows] <= high)
-    return ["yes" if i else "no" for i in inside]
+    inside = calibration.within_sizes(vectors.n_posts, vectors.n_chars)
+    pair_inside = inside[vectors.positions(a)] & inside[vectors.positions(b)]
+    return ["yes" if i else "no" for i in pair_inside]
 
 
 def write_scores(out: Path, header: list[str], scored: list[dict]) -> Path:

@@ -98,6 +98,17 @@ def test_score_reads_the_cosine_fit_among_40_accounts(calibration, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["scored_on"] == "cosine"
     assert next(csv.DictReader(out.open(encoding="utf-8")))["cohort_score"] == ""
+    # without --json the summary says why: 40 accounts are too few for a cohort
+    result = runner.invoke(
+        app,
+        ["score", "style", "enron_demo", "--pairs", str(pairs), "--calibration", str(tmp_path / "cal.json"),
+         "-o", str(out), "--overwrite"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (
+        "P(same person) read from the cosine fit: 40 accounts are too few for a cohort (it needs 50; column"
+        " cohort_score left empty)" in " ".join(result.output.split())
+    )
 
 
 def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
@@ -110,4 +121,8 @@ def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "edges read the calibration's cohort fit" in result.output
+    assert (
+        f"edges: P(same person) > 0.5 at a prior of {1 / 79:.3g} (1/(accounts - 1); --prior changes it), from"
+        f" --calibration {tmp_path / 'cal.json'}" in " ".join(result.output.split())
+    )
     assert json.loads((out / "authorid-manifest.json").read_text())["params"]["scores"] == "cohort-normalised"

@@ -123,7 +123,12 @@ def test_link_finds_enrolled_authors_and_says_unknown(index_folder, corpora, tmp
     assert (correct, unknown_strangers) == (CORRECT, STRANGERS_UNKNOWN)
     assert all(r["decision"] == ("same" if float(r["probability"]) > 0.5 else "different") for r in rows)
     assert f"links: {out}" in result.output and "unknown" in result.output
-    assert "P(same person) assumes a share of 0.0333 same-person pairs" in " ".join(result.output.split())
+    said = " ".join(result.output.split())
+    assert "P(same person) assumes a share of 0.0333 same-person pairs" in said
+    # 30 enrolled: no hubness correction, and a calibration without a cohort fit; each said in one line
+    assert "candidates ranked by cosine: 30 enrolled accounts are too few for the hubness correction" in said
+    assert "P(same person) read from the cosine fit: this calibration has no cohort fit" in said
+    assert "P(same)" in said  # the table's column holds the probability, not the ranking score
 
 
 def test_link_explain_with_gives_each_best_candidate_its_shared_habits(index_folder, corpora, tmp_path):

@@ -246,3 +246,41 @@ def test_score_with_a_packaged_model_uses_its_shipped_calibration(tmp_path):
     )
     # every P assumes the share of same-person pairs the calibration was fitted at: the output says which
     assert f"P(same person) assumes a share of {shipped.fit_prior:.3g} same-person pairs" in result.output
+
+
+def test_brackets_in_messages_and_paths_print_as_written(calibration, tmp_path):
+    """The console prints no markup: "[low, high]" in an error and a path with brackets reach the user whole."""
+    path, _ = calibration
+    broken = json.loads(path.read_text())
+    broken["abstain_band"] = [0.9, 0.1]
+    named = tmp_path / "cal[red]v2.json"
+    named.write_text(json.dumps(broken))
+    pairs = write_pairs(tmp_path / "pairs[bold].csv", PAIRS[:1])
+    args = ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "-o", str(tmp_path / "s.csv")]
+    result = runner.invoke(app, [*args, "--calibration", str(named)])
+    assert result.exit_code == 2
+    assert "abstain_band must be [low, high] with low <= high, got [0.9, 0.1]" in result.output
+    assert "cal[red]v2.json" in result.output
+    result = runner.invoke(app, [*args, "--calibration", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "scored 1 pairs" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("", "empty (need a header line account_a,account_b, then one pair per line)"),
+        ("account_a, account_b\n183141,194257\n", "no column account_b (need account_a, account_b; found"),
+        ("account_a,account_b\n", "no pairs, only a header line"),
+    ],
+)
+def test_a_pairs_file_without_pairs_is_a_one_line_error(calibration, tmp_path, content, said):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(content, encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "--calibration", str(calibration[0]),
+         "-o", str(tmp_path / "s.csv")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"error: {pairs}: {said}" in " ".join(result.output.split())

@@ -116,3 +116,105 @@ def test_on_real_reddit_halves_link_ranks_each_true_half_where_the_protocol_does
     assert [rank_of[q, c] for q, c in zip(queries, candidates, strict=True)] == expected.tolist()
     # on these accounts the correction finds more true halves first than the cosine does
     assert (expected == 1).sum() > (linking_ranks(vectors, queries, candidates) == 1).sum()
+
+
+class CountingSearches:
+    """Counts how many rows an index was searched with (to see densities read back instead of searched)."""
+
+    def __init__(self, index):
+        self.index, self.rows = index, 0
+        original = index.search
+
+        def search(vectors, k):
+            self.rows += len(np.atleast_2d(vectors.vectors if hasattr(vectors, "vectors") else vectors))
+            return original(vectors, k)
+
+        index.search = search
+
+
+def test_a_saved_index_keeps_the_densities_link_found_and_the_next_link_reads_them(tmp_path):
+    from authorid.index import load_index
+
+    enrolled, query = hub_geometry()
+    build_index(enrolled, model_identity=IDENTITY).save(tmp_path / "idx")
+    first = CountingSearches(load_index(tmp_path / "idx"))
+    before = link(first.index, query, k=3)
+    # the query's own search, then one per distinct candidate among its top RERANK_DEPTH (all 60 enrolled)
+    assert first.rows == 1 + 60
+    kept = np.load(first.index.folder / hub.density_file(hub.K), allow_pickle=False)
+    assert kept[enrolled.positions(["hub"])[0]] == pytest.approx(1 / ROOT)
+    again = CountingSearches(load_index(tmp_path / "idx"))  # another process: only the file is shared
+    after = link(again.index, query, k=3)
+    assert again.rows == 1 and after.rows == before.rows
+    # the same object answers a second call from memory
+    link(again.index, query, k=3)
+    assert again.rows == 2
+
+
+def test_index_add_starts_a_generation_without_densities_and_they_count_the_new_accounts(tmp_path):
+    from authorid.index import load_index
+
+    enrolled, query = hub_geometry()
+    plain = [i for i in range(N_PLAIN + 1) if i != 3]  # e3 enrolled later
+    build_index(enrolled.subset([enrolled.account_ids[i] for i in plain]), model_identity=IDENTITY).save(
+        tmp_path / "idx"
+    )
+    index = load_index(tmp_path / "idx")
+    assert hub.index_densities(index, ["hub"]) == pytest.approx({"hub": 1 / ROOT})
+    index.add(enrolled.subset(["e3"]))
+    index.save(tmp_path / "idx")
+    grown = load_index(tmp_path / "idx")
+    assert not (grown.folder / hub.density_file(hub.K)).exists()
+    # e0's 10 nearest others: the hub and nine plain accounts, whether e3 is among them or not
+    assert hub.index_densities(index, ["e3", "e0"]) == pytest.approx(
+        {"e3": 1 / ROOT / 10, "e0": 1 / ROOT / 10}
+    )
+    assert hub.index_densities(grown, ["e3"]) == pytest.approx({"e3": 1 / ROOT / 10})
+
+
+def test_densities_that_cannot_be_written_are_searched_again_and_the_answer_is_the_same(
+    tmp_path, monkeypatch
+):
+    from authorid.index import load_index
+
+    enrolled, query = hub_geometry()
+    build_index(enrolled, model_identity=IDENTITY).save(tmp_path / "idx")
+
+    def refuse(path, write):
+        raise PermissionError(f"{path}: read-only")
+
+    monkeypatch.setattr(hub, "atomic_write", refuse)
+    first = link(load_index(tmp_path / "idx"), query, k=3)
+    again = CountingSearches(load_index(tmp_path / "idx"))
+    assert link(again.index, query, k=3).rows == first.rows and again.rows == 1 + 60
+    # a damaged density file is ignored too
+    (again.index.folder / hub.density_file(hub.K)).write_bytes(b"not an array")
+    assert hub.index_densities(load_index(tmp_path / "idx"), ["hub"]) == pytest.approx({"hub": 1 / ROOT})
+
+
+def test_link_flags_pairs_with_an_account_outside_the_calibrated_sizes():
+    from authorid.verification import Calibrator
+
+    enrolled, query = hub_geometry()
+    enrolled.n_posts[enrolled.positions(["e0"])[0]] = 3  # the true match: inside 2-8 posts; the others have 1
+    query.n_posts[:] = 4
+    calibration = Calibrator.from_dict(
+        {
+            "format": "authorid.calibration",
+            "version": 1,
+            "method": "platt",
+            "params": {"coef": 10.0, "intercept": -3.0},
+            "info": {"fit_prior": 0.5, "account_posts": [2, 8]},
+        }
+    )
+    links = link(build_index(enrolled, model_identity=IDENTITY), query, k=3, calibration=calibration)
+    assert (links.rows[0]["account_id"], links.rows[0]["sizes_calibrated"]) == ("e0", "yes")
+    assert [r["sizes_calibrated"] for r in links.rows[1:]] == ["no", "no"]  # the hub and a plain account
+    assert (links.outside_sizes, links.sizes_seen) == (0, "2-8 posts")  # counted over each query's best pair
+    query.n_posts[:] = 9
+    assert (
+        link(
+            build_index(enrolled, model_identity=IDENTITY), query, k=3, calibration=calibration
+        ).outside_sizes
+        == 1
+    )

@@ -235,3 +235,22 @@ def test_platt_sizes_reads_the_characters_behind_a_cosine():
     assert log_loss(calibrator.predict(test_cosine, sizes=test_sizes)) < log_loss(
         blind.predict(test_cosine, sizes=(*test_sizes[:2], 300, 300))
     )
+
+
+def test_within_sizes_checks_each_accounts_posts_and_known_characters():
+    calibrator = Calibrator.from_dict(
+        {
+            "format": "authorid.calibration",
+            "version": 1,
+            "method": "platt",
+            "params": {"coef": 10.0, "intercept": -3.0},
+            "info": {"account_posts": [2, 8], "account_chars": [100, 5000]},
+        }
+    )
+    inside = calibrator.within_sizes([1, 2, 8, 9, 5, 5], [200, 200, 200, 200, -1, 6000])
+    # 1 and 9 posts are outside; -1 characters means unknown (an index made before they were recorded)
+    assert inside.tolist() == [False, True, True, False, True, False]
+    assert calibrator.within_sizes([1, 9]).tolist() == [False, False]  # no character counts: posts alone
+    assert calibrator.sizes_seen() == "2-8 posts, 100-5,000 characters"
+    unrecorded = Calibrator.from_dict({**calibrator.to_dict(), "info": {}})
+    assert unrecorded.within_sizes([1, 500], [1, 10**6]).tolist() == [True, True]
