@@ -130,9 +130,8 @@ def link(
     # a size-aware calibration reads both accounts' post and character counts
     sized = calibration is not None and getattr(calibration, "needs_sizes", False)
     query_chars = queries.n_chars if queries.n_chars is not None else np.full(len(queries), UNKNOWN_CHARS)
-    if (
-        calibration is not None
-    ):  # a pair's P is extrapolated unless both accounts are of sizes it was fitted on
+    if calibration is not None:
+        # a pair's P is extrapolated unless both accounts are of sizes the calibration was fitted on
         query_inside = calibration.within_sizes(queries.n_posts, query_chars)
     rows = []
     for row, (query, query_scores, query_ids) in enumerate(
