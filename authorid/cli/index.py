@@ -98,11 +98,13 @@ def index_build_command(
     )
     lines = [
         f"enrolled {len(index):,} accounts ({index.kind} index, {index.dim} dims, model {model})",
+        f"calibration kept with the index for `link`: {calibration}"
+        if calibration is not None
+        else "no calibration kept: `link` reads the model's own, if it has one (--calibration keeps another)",
         f"index: {out}",
     ]
-    say(
-        {"accounts": len(index), "kind": index.kind, "dim": index.dim, "index": str(out)}, lines, as_json=json
-    )
+    summary = {"accounts": len(index), "kind": index.kind, "dim": index.dim, "index": str(out)}
+    say(summary | {"calibration": str(calibration) if calibration else None}, lines, as_json=json)
 
 
 @index_app.command("add")
@@ -252,6 +254,7 @@ def link_command(
         "ranked_by": "hubness-corrected cosine" if links.hubness else "cosine",
         "probability_from": None if not links.calibrated else "cohort_score" if links.cohort else "cosine",
         "prior": links.prior,
+        "calibration": links.calibration_from,
         "enrolled": links.enrolled,
         "outside_calibrated_sizes": links.outside_sizes,
         "links": str(written) if written else None,
@@ -279,6 +282,8 @@ def link_command(
         )
     elif links.hubness_reason:
         lines.append(links.hubness_reason)
+    if links.calibration_from is not None:
+        lines.append(f"calibration: {links.calibration_from}")
     if links.prior is not None:
         lines.append(
             f"P(same person) assumes a share of {links.prior:.3g} same-person pairs among a query's pairs with"

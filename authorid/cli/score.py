@@ -188,6 +188,11 @@ def score_command(
         reason = calibrator.cosine_fit_reason(pool)
         if reason:
             lines.insert(1, reason)
+    itself = sum(1 for r in scored if r["account_a"] == r["account_b"])
+    if itself:
+        lines.insert(
+            1, f"note: {itself:,} pairs pair an account with itself (cosine 1: 'same' by construction)"
+        )
     outside = sum(1 for r in scored if r["sizes_calibrated"] == "no")
     if outside:
         lines.insert(
@@ -202,6 +207,7 @@ def score_command(
             "decisions": counts,
             "skipped": skipped,
             "outside_calibrated_sizes": outside,
+            "pairs_of_an_account_with_itself": itself,
             "prior": assumed,
             "scored_on": scored_on,
             "scores": str(out),

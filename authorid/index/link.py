@@ -68,6 +68,8 @@ class Links:
     outside_sizes: int = 0
     #: those sizes, as a summary line says them (None without a calibration that records them)
     sizes_seen: str | None = None
+    #: where the calibration came from, as `authorid link` says it (set by the workflow; None: none read)
+    calibration_from: str | None = None
 
     @property
     def answers(self) -> dict[str, str]:

@@ -56,9 +56,10 @@ def open_index(folder: str | Path):
     return load_index(folder, model_identity=model.identity()), model
 
 
-def index_calibration(folder: str | Path, model: StyleModel) -> Calibrator | None:
-    """The calibration kept in the index's current generation, else the model's, else None."""
+def index_calibration(folder: str | Path, model: StyleModel) -> tuple[Calibrator | None, str]:
+    """(calibration, where it came from): the one kept in the index's current generation, else the model's, else
+    None."""
     path = generation_folder(folder) / CALIBRATION_FILE
     if path.is_file():
-        return Calibrator.load(path)
-    return model.calibration
+        return Calibrator.load(path), f"the index's ({path})"
+    return model.calibration, f"model {model.name}'s own"

@@ -48,8 +48,9 @@ def link_accounts(
     if calibration is not None:
         calibrator = load_calibration(calibration)
         check_calibration_model(calibrator, model, force=force)
+        source = f"--calibration {calibration}"
     else:
-        calibrator = index_calibration(index, model)
+        calibrator, source = index_calibration(index, model)
     if vectors is not None:
         queries = load_vectors(vectors, model, force=force)
     else:
@@ -57,6 +58,7 @@ def link_accounts(
     links = link(
         vector_index, queries, k=k, calibration=calibrator, threshold=threshold, hubness=hubness, prior=prior
     )
+    links.calibration_from = source if calibrator is not None else None
     if explain_with is not None:
         add_reasons(model, links, posts, explain_with)
     return links, len(queries)

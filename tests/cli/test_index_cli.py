@@ -88,6 +88,8 @@ def index_folder(corpora):
     )
     assert result.exit_code == 0, result.output
     assert "enrolled 30 accounts (exact index" in result.output and f"index: {out}" in result.output
+    said = " ".join(result.output.split())
+    assert f"calibration kept with the index for `link`: {corpora['folder'] / 'calibration.json'}" in said
     return out
 
 
@@ -129,6 +131,7 @@ def test_link_finds_enrolled_authors_and_says_unknown(index_folder, corpora, tmp
     assert "candidates ranked by cosine: 30 enrolled accounts are too few for the hubness correction" in said
     assert "P(same person) read from the cosine fit: this calibration has no cohort fit" in said
     assert "P(same)" in said  # the table's column holds the probability, not the ranking score
+    assert f"calibration: the index's ({index_folder}/" in said
 
 
 def test_link_explain_with_gives_each_best_candidate_its_shared_habits(index_folder, corpora, tmp_path):
