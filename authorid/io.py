@@ -59,7 +59,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 def json_default(value: Any) -> Any:
     """`json.dumps(default=...)` hook: numpy scalars and arrays as Python numbers and lists, paths as text."""
-    import numpy as np  # here: the rest of this module writes text and JSON, and loads without numpy
+    import numpy as np
 
     if isinstance(value, np.integer | np.bool_):
         return value.item()

@@ -44,7 +44,7 @@ def accounts(matrix: np.ndarray, prefix: str) -> AccountVectors:
 def timed(index, queries: AccountVectors, hubness: bool, *, cold: bool = True) -> float:
     """Seconds for one `link` call; `cold`: with no density known (the index's cache emptied first)."""
     if cold:
-        index._densities = None
+        hub.forget_densities(index)
     start = time.perf_counter()
     link(index, queries, k=10, hubness=hubness)
     return time.perf_counter() - start

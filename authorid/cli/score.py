@@ -144,13 +144,13 @@ def score_command(
     hint = f"{model} {corpus or 'CORPUS'}"
     if calibration is None and not carries_calibration(model):  # said before reading anything
         raise ValueError(no_calibration_message(model, hint))
-    if calibration is not None:
-        load_calibration(calibration)  # a damaged file is said before the corpus is read
+    # a damaged file is said before the corpus is read
+    loaded = load_calibration(calibration) if calibration is not None else None
     posts = None
     if corpus is not None:
         posts, report = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     style_model = model_for(model, posts)
-    calibrator = resolve_calibration(calibration, style_model, hint=hint, force=force)
+    calibrator = resolve_calibration(loaded, style_model, hint=hint, force=force)
     account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
     scored, skipped, out = score(
         style_model,

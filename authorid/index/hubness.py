@@ -68,6 +68,12 @@ def index_densities(index, account_ids: Sequence[str], *, k: int = K) -> dict[st
     return dict(zip(unique, known[rows].tolist(), strict=True))
 
 
+def forget_densities(index) -> None:
+    """Drop the densities kept on the index object (not its folder's file): the next call searches again, as on a
+    freshly built index."""
+    index._densities = None
+
+
 def density_file(k: int) -> str:
     """The file of an index generation holding its enrolled accounts' densities at K = k."""
     return f"densities-k{k}.npy"

@@ -22,11 +22,11 @@ from authorid.workflows.common import check_calibration_model, load_calibration,
 SCORE_COLUMNS = ("cosine", "cohort_score", "probability", "decision", "sizes_calibrated")
 
 
-def resolve_calibration(calibration: Path | None, model: StyleModel, *, hint: str, force: bool = False):
-    """--calibration FILE (checked to be this model's unless `force`), else the model's own calibration.json;
-    a one-line error saying what to run."""
+def resolve_calibration(calibration, model: StyleModel, *, hint: str, force: bool = False):
+    """--calibration FILE, or the calibration already loaded from it (checked to be this model's unless
+    `force`), else the model's own calibration.json; a one-line error saying what to run."""
     if calibration is not None:
-        calibrator = load_calibration(calibration)
+        calibrator = calibration if hasattr(calibration, "predict") else load_calibration(calibration)
         check_calibration_model(calibrator, model, force=force)
         return calibrator
     if model.calibration is not None:

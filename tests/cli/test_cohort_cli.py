@@ -90,20 +90,14 @@ def test_score_reads_the_cosine_fit_among_40_accounts(calibration, tmp_path):
     pairs = tmp_path / "pairs.csv"
     pairs.write_text("account_a,account_b\n183141,194257\n", encoding="utf-8")
     out = tmp_path / "scores.csv"
-    result = runner.invoke(
-        app,
-        ["score", "style", "enron_demo", "--pairs", str(pairs), "--calibration", str(tmp_path / "cal.json"),
-         "-o", str(out), "--json"],
-    )  # fmt: skip
+    args = ["score", "style", "enron_demo", "--pairs", str(pairs), "--calibration", str(tmp_path / "cal.json"),
+            "-o", str(out)]  # fmt: skip
+    result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["scored_on"] == "cosine"
     assert next(csv.DictReader(out.open(encoding="utf-8")))["cohort_score"] == ""
     # without --json the summary says why: 40 accounts are too few for a cohort
-    result = runner.invoke(
-        app,
-        ["score", "style", "enron_demo", "--pairs", str(pairs), "--calibration", str(tmp_path / "cal.json"),
-         "-o", str(out), "--overwrite"],
-    )  # fmt: skip
+    result = runner.invoke(app, [*args, "--overwrite"])
     assert result.exit_code == 0, result.output
     assert (
         "P(same person) read from the cosine fit: 40 accounts are too few for a cohort (it needs 50; column"
