@@ -1,5 +1,5 @@
 """`python -m authorid ...` (also what `torchrun -m authorid` runs)."""
 
-from authorid.cli import app
+from authorid.cli import main
 
-app()
+main()

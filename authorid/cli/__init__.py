@@ -7,6 +7,9 @@ Measuring: `evaluate`, `compare`. Main job: `demo`.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+
 import typer
 
 from authorid.cli.attribute import attribute_command
@@ -46,3 +49,23 @@ app.command("attribute")(attribute_command)
 app.command("evaluate")(evaluate_command)
 app.command("compare")(compare_command)
 app.command("demo")(demo_command)
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """The `authorid` program: `app`, with a malformed command line (an option's value of the wrong type, a
+    missing argument, an unknown option) told in one line on stderr, exit status 2, as every other bad input is;
+    typer would draw it in a box under the usage text."""
+    try:
+        status = app(args=args, prog_name="authorid", standalone_mode=False)
+    except typer.Abort:
+        print("authorid: aborted", file=sys.stderr)
+        sys.exit(1)
+    except typer.TyperException as exc:  # typer's (vendored) click.ClickException: UsageError, BadParameter
+        code = getattr(exc, "exit_code", 2)
+        if type(exc).__name__ != "NoArgsIsHelpError":  # the help text is already printed; nothing to add
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else "authorid"
+            message = " ".join(exc.format_message().split())
+            print(f"{where}: {message} (see '{where} --help')", file=sys.stderr)
+        sys.exit(code)
+    sys.exit(status if isinstance(status, int) else 0)

@@ -130,6 +130,7 @@ def score_command(
     )
     from authorid.workflows.score import (  # deferred
         carries_calibration,
+        check_pairs_file,
         no_calibration_message,
         resolve_calibration,
         score,
@@ -138,8 +139,13 @@ def score_command(
     need_corpus_or_vectors(corpus, vectors)
     if prior is not None and not 0 < prior < 1:
         raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
+    if pairs is None:
+        raise ValueError(
+            "give --pairs: a CSV of the account pairs to score, with columns account_a, account_b"
+        )
     if not pairs.is_file():
         raise FileNotFoundError(f"--pairs {pairs}: no such file")
+    check_pairs_file(pairs)  # a malformed file is said before the corpus is read
     check_output_file(out, overwrite=overwrite)
     hint = f"{model} {corpus or 'CORPUS'}"
     if calibration is None and not carries_calibration(model):  # said before reading anything

@@ -231,6 +231,37 @@ def probability(value, name: str) -> float:
     return value
 
 
+def checked_info(info) -> dict:
+    """What a calibration says it was fitted on (`info`), its fields that decide a P checked: the prior the fit
+    is calibrated for, the size ranges it saw, which score it reads and its model's fingerprint. Everything else
+    in it is a record for people and is kept as written."""
+    if info is None:
+        return {}
+    if not isinstance(info, dict):
+        raise CalibrationError(f"info must be an object, got {info!r}")
+    if info.get("fit_prior") is not None:
+        prior = number(info["fit_prior"], "info.fit_prior")
+        if not 0.0 < prior < 1.0:
+            raise CalibrationError(f"info.fit_prior must lie strictly between 0 and 1, got {prior:g}")
+    for key in ("account_posts", "account_chars"):
+        seen = info.get(key)
+        if seen is None:
+            continue
+        if not isinstance(seen, list) or len(seen) != 2:
+            raise CalibrationError(f"info.{key} must be [min, max], got {seen!r}")
+        low, high = (number(v, f"info.{key}") for v in seen)
+        if low > high:
+            raise CalibrationError(f"info.{key} must be [min, max] with min <= max, got {seen!r}")
+    if info.get("score", "cosine") not in ("cosine", "cohort"):
+        raise CalibrationError(f"info.score must be 'cosine' or 'cohort', got {info['score']!r}")
+    model = info.get("model")
+    if model is not None and (
+        not isinstance(model, dict) or not isinstance(model.get("fingerprint", ""), str)
+    ):
+        raise CalibrationError(f"info.model must be an object whose fingerprint is a string, got {model!r}")
+    return dict(info)
+
+
 def check_format(d: dict, method: str | None = None) -> None:
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise CalibrationError(f"not an authorid calibration (expected format {FORMAT!r})")
@@ -416,10 +447,12 @@ class Calibrator(DecisionMixin):
         if missing:
             raise CalibrationError(f"{method} calibration lacks {', '.join(missing)}")
         if method == "isotonic" and (
-            len(params["x_thresholds"]) != len(params["y_thresholds"]) or not params["x_thresholds"]
+            not all(isinstance(params[k], list) for k in needed)
+            or len(params["x_thresholds"]) != len(params["y_thresholds"])
+            or not params["x_thresholds"]
         ):
             raise CalibrationError(
-                "isotonic x_thresholds and y_thresholds must be non-empty and of equal length"
+                "isotonic x_thresholds and y_thresholds must be non-empty lists of equal length"
             )
         if method == "platt":
             calibrator.params = {k: number(params[k], k) for k in needed}
@@ -446,7 +479,7 @@ class Calibrator(DecisionMixin):
                 raise CalibrationError("isotonic x_thresholds must be in increasing order")
             calibrator.params = {"x_thresholds": xs, "y_thresholds": ys}
         calibrator._set_operating_point(d)
-        calibrator.info = dict(d.get("info") or {})
+        calibrator.info = checked_info(d.get("info"))
         if d.get("cohort") is not None:
             try:
                 calibrator.cohort = cls.from_dict(d["cohort"])
@@ -455,6 +488,11 @@ class Calibrator(DecisionMixin):
             if calibrator.cohort.method != method:
                 raise CalibrationError(
                     f"cohort: a {calibrator.cohort.method} fit in a {method} calibration (both must be one method)"
+                )
+            if not calibrator.cohort.reads_cohort:
+                # Without it the nested fit would be applied to cohort-normalised scores as if they were cosines.
+                raise CalibrationError(
+                    "cohort: its info.score must be 'cohort' (it is the fit of cohort scores)"
                 )
         return calibrator
 

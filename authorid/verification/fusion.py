@@ -25,6 +25,7 @@ from authorid.verification.calibrator import (
     DecisionMixin,
     check_format,
     check_labels,
+    checked_info,
     number,
 )
 
@@ -108,7 +109,7 @@ class FusionCalibrator(DecisionMixin):
             "intercept": number(params["intercept"], "intercept"),
         }
         calibrator._set_operating_point(d)
-        calibrator.info = dict(d.get("info") or {})
+        calibrator.info = checked_info(d.get("info"))
         return calibrator
 
     def __repr__(self) -> str:

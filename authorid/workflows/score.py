@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from pathlib import Path
@@ -46,9 +47,20 @@ def no_calibration_message(model: str, hint: str) -> str:
     )
 
 
-def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[str], int]:
-    """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based)."""
-    with open(path, newline="", encoding="utf-8") as handle:
+@contextlib.contextmanager
+def unreadable_as_input_error(path: Path):
+    """A pairs file that is not UTF-8 text or not CSV (a NUL byte, an unclosed quote at the end) is said in one
+    line naming it, as any other malformed input."""
+    try:
+        yield
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: not a UTF-8 CSV file ({exc})") from None
+
+
+def check_pairs_file(path: Path) -> list[str]:
+    """The header of a pairs CSV, checked to name account_a and account_b and to be followed by a pair: a
+    malformed file is said in one line before a corpus is read or embedded."""
+    with open(path, newline="", encoding="utf-8") as handle, unreadable_as_input_error(path):
         reader = csv.DictReader(handle)
         header = list(reader.fieldnames or [])
         if not header:
@@ -60,8 +72,17 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
             raise InputError(
                 f"{path}: no column {', '.join(missing)} (need account_a, account_b; found {', '.join(header)})"
             )
+        if next(reader, None) is None:
+            raise InputError(f"{path}: no pairs, only a header line")
+    return header
+
+
+def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[str], int]:
+    """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based)."""
+    header = check_pairs_file(path)
+    with open(path, newline="", encoding="utf-8") as handle, unreadable_as_input_error(path):
         rows, skipped = [], 0
-        for line, row in enumerate(reader, start=2):
+        for line, row in enumerate(csv.DictReader(handle), start=2):
             unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
             if unknown is None:
                 rows.append(row)
@@ -71,8 +92,6 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
                 raise InputError(
                     f"{path} line {line}: unknown account {unknown!r} (not in the corpus; --on-error skip counts them)"
                 )
-    if not rows and not skipped:
-        raise InputError(f"{path}: no pairs, only a header line")
     return rows, header, skipped
 
 

@@ -395,3 +395,35 @@ def test_a_closed_stdout_pipe_loses_no_output(prepared, monkeypatch):
     result, _ = run(prepared, "link", "{bad}/index", "{bad}/good.jsonl", "-o", "{bad}/links68.csv")
     assert result.exit_code == 0
     assert (prepared / "links68.csv").read_text().startswith("query_account,rank,account_id")
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["score", "style", "posts.jsonl", "--prior", "abc"], "authorid score: Invalid value for '--prior':"),
+        (["cluster", "style", "posts.jsonl", "--threshold", "high"], "authorid cluster: Invalid value for"),
+        (["score"], "authorid score: Missing argument 'model'."),
+        (["link", "index", "q.jsonl", "--bogus"], "authorid link: No such option: --bogus"),
+    ],
+)
+def test_a_malformed_command_line_is_one_line_too(capsys, args, said):
+    """What typer rejects before a command runs (a value of the wrong type, a missing argument, an unknown
+    option) is said by the `authorid` program in one line on stderr with exit status 2, not in a box."""
+    from authorid.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith(said), err
+    assert err.rstrip().endswith("--help')"), err
+
+
+def test_the_program_exits_0_after_help_and_after_a_command(capsys, tmp_path):
+    from authorid.cli import main
+
+    for args in (["--help"], ["score", "--help"], ["corpora"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        assert exit_.value.code == 0, capsys.readouterr()
+    assert "Usage: authorid score" in capsys.readouterr().out

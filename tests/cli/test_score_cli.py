@@ -273,15 +273,24 @@ def test_brackets_in_messages_and_paths_print_as_written(calibration, tmp_path):
         ("", "empty (need a header line account_a,account_b, then one pair per line)"),
         ("account_a, account_b\n183141,194257\n", "no column account_b (need account_a, account_b; found"),
         ("account_a,account_b\n", "no pairs, only a header line"),
+        ("account_a,account_b\n\xe9mile,183141\n".encode("latin-1"), "not a UTF-8 CSV file ('utf-8' codec"),
     ],
 )
 def test_a_pairs_file_without_pairs_is_a_one_line_error(calibration, tmp_path, content, said):
+    """Said before the corpus is read: the corpus named here does not exist, and its error never comes."""
     pairs = tmp_path / "pairs.csv"
-    pairs.write_text(content, encoding="utf-8")
+    pairs.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     result = runner.invoke(
         app,
-        ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "--calibration", str(calibration[0]),
-         "-o", str(tmp_path / "s.csv")],
+        ["score", "stylometric", str(tmp_path / "never-read.jsonl"), "--pairs", str(pairs), "--calibration",
+         str(calibration[0]), "-o", str(tmp_path / "s.csv")],
     )  # fmt: skip
     assert result.exit_code == 2
     assert f"error: {pairs}: {said}" in " ".join(result.output.split())
+    assert len(result.output.strip().splitlines()) == 1 and "never-read" not in result.output
+
+
+def test_score_without_pairs_says_to_give_them(calibration, tmp_path):
+    result = runner.invoke(app, ["score", "stylometric", "enron_demo", "--calibration", str(calibration[0])])
+    assert result.exit_code == 2
+    assert "error: give --pairs: a CSV of the account pairs to score" in " ".join(result.output.split())

@@ -103,6 +103,10 @@ def test_user_errors_are_one_line():
         Calibrator().predict([0.3])
     with pytest.raises(CalibrationError, match="not an authorid calibration"):
         Calibrator.from_dict({"method": "platt"})
+    isotonic = Calibrator("isotonic").fit(SIMILARITIES, LABELS).to_dict()
+    isotonic["params"]["x_thresholds"] = 0.5
+    with pytest.raises(CalibrationError, match="x_thresholds and y_thresholds must be non-empty lists"):
+        Calibrator.from_dict(isotonic)
 
 
 def test_a_prior_moves_the_odds_by_bayes_rule():

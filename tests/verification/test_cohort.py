@@ -86,6 +86,36 @@ def test_a_calibration_carries_its_cohort_fit_through_json():
         Calibrator.from_dict(data)
 
 
+@pytest.mark.parametrize(
+    ("where", "field", "value", "message"),
+    [
+        ("cohort", "score", "cosine", "^cohort: its info.score must be 'cohort'"),
+        ("cohort", "fit_prior", "0.03", r"^cohort: info.fit_prior must be a finite number, got '0.03'"),
+        ("cohort", "fit_prior", 1.0, "^cohort: info.fit_prior must lie strictly between 0 and 1, got 1"),
+        (
+            "cohort",
+            "account_posts",
+            [8, 2],
+            r"^cohort: info.account_posts must be \[min, max\] with min <= max",
+        ),
+        ("top", "account_chars", "11-11595", r"^info.account_chars must be \[min, max\], got '11-11595'"),
+        ("top", "score", 3, "^info.score must be 'cosine' or 'cohort', got 3"),
+        ("top", "model", {"fingerprint": 643}, "^info.model must be an object whose fingerprint is a string"),
+    ],
+)
+def test_a_calibration_with_wrong_types_in_what_it_was_fitted_on_is_refused(where, field, value, message):
+    """The fields of `info` that decide a P (the prior, the sizes seen, the score read, the model) are checked
+    when the file is read, in the cosine fit and in its cohort fit, so a hand-edited file fails in one line."""
+    data = _calibration(with_cohort=True).to_dict()
+    (data["cohort"] if where == "cohort" else data)["info"][field] = value
+    with pytest.raises(CalibrationError, match=message):
+        Calibrator.from_dict(data)
+    data = _calibration(with_cohort=True).to_dict()
+    data["info"] = ["fit_prior", 0.03]
+    with pytest.raises(CalibrationError, match=r"^info must be an object, got \['fit_prior', 0.03\]"):
+        Calibrator.from_dict(data)
+
+
 def test_score_reads_the_cohort_fit_in_a_pool_and_the_cosine_fit_below_one():
     vectors = _hub_pool()
     rows = [{"account_a": "hub", "account_b": "e0"}, {"account_a": "e1", "account_b": "e1'"}]
