@@ -176,7 +176,7 @@ def score_command(
     lines = [
         f"scored {len(scored):,} pairs: {counts['same']} same, {counts['different']} different, "
         f"{counts['abstain']} abstain"
-        + (f" ({skipped} pairs with unknown accounts skipped)" if skipped else ""),
+        + (f" ({skipped} pairs skipped: an unknown account or a malformed line)" if skipped else ""),
         f"scores: {out}",
     ]
     if assumed is not None:

@@ -204,6 +204,10 @@ class DecisionMixin:
             raise CalibrationError(f"no calibration file {path}") from None
         except json.JSONDecodeError as exc:
             raise CalibrationError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+        except UnicodeDecodeError as exc:
+            raise CalibrationError(
+                f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})"
+            ) from None
         try:
             return cls.from_dict(data)
         except CalibrationError as exc:
@@ -250,8 +254,8 @@ def checked_info(info) -> dict:
         if not isinstance(seen, list) or len(seen) != 2:
             raise CalibrationError(f"info.{key} must be [min, max], got {seen!r}")
         low, high = (number(v, f"info.{key}") for v in seen)
-        if low > high:
-            raise CalibrationError(f"info.{key} must be [min, max] with min <= max, got {seen!r}")
+        if not 0 <= low <= high:
+            raise CalibrationError(f"info.{key} must be [min, max] with 0 <= min <= max, got {seen!r}")
     if info.get("score", "cosine") not in ("cosine", "cohort"):
         raise CalibrationError(f"info.score must be 'cosine' or 'cohort', got {info['score']!r}")
     model = info.get("model")
@@ -265,7 +269,7 @@ def checked_info(info) -> dict:
 def check_format(d: dict, method: str | None = None) -> None:
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise CalibrationError(f"not an authorid calibration (expected format {FORMAT!r})")
-    if d.get("version") != VERSION:
+    if isinstance(d.get("version"), bool) or d.get("version") != VERSION:  # true == 1 in Python
         raise CalibrationError(f"calibration version {d.get('version')!r} is not {VERSION}")
 
 
@@ -426,6 +430,34 @@ class Calibrator(DecisionMixin):
 
     @classmethod
     def from_dict(cls, d: dict) -> Calibrator:
+        calibrator = cls._fit_from_dict(d)
+        if calibrator.reads_cohort:
+            # Its P would be read from cosines as if they were cohort scores (and `score` would look for a pool).
+            raise CalibrationError(
+                "info.score is 'cohort' in the cosine fit (only the nested cohort fit reads those)"
+            )
+        if d.get("cohort") is not None:
+            try:
+                calibrator.cohort = cls._fit_from_dict(d["cohort"])
+            except CalibrationError as exc:
+                raise CalibrationError(f"cohort: {exc}") from None
+            if calibrator.cohort.method != calibrator.method:
+                raise CalibrationError(
+                    f"cohort: a {calibrator.cohort.method} fit in a {calibrator.method} calibration (both must be"
+                    " one method)"
+                )
+            if not calibrator.cohort.reads_cohort:
+                # Without it the nested fit would be applied to cohort-normalised scores as if they were cosines.
+                raise CalibrationError(
+                    "cohort: its info.score must be 'cohort' (it is the fit of cohort scores)"
+                )
+            if d["cohort"].get("cohort") is not None:
+                raise CalibrationError("cohort: a cohort fit holds no cohort fit of its own")
+        return calibrator
+
+    @classmethod
+    def _fit_from_dict(cls, d: dict) -> Calibrator:
+        """One fit (the cosine fit, or the cohort fit nested in it) from its JSON object."""
         check_format(d)
         method = d.get("method")
         if method not in METHODS and method != "fusion":
@@ -472,6 +504,10 @@ class Calibrator(DecisionMixin):
             } | {"intercept": number(params["intercept"], "intercept")}
             if any(v <= 0 for v in calibrator.params["scale"]):
                 raise CalibrationError("platt-sizes scale must be positive numbers")
+            for name in ("posts_range", "chars_range"):
+                low, high = calibrator.params[name]
+                if not 0 <= low <= high:
+                    raise CalibrationError(f"platt-sizes {name} must be [min, max] with 0 <= min <= max")
         else:
             xs = [number(v, "x_thresholds") for v in params["x_thresholds"]]
             ys = [probability(v, "y_thresholds") for v in params["y_thresholds"]]
@@ -480,20 +516,6 @@ class Calibrator(DecisionMixin):
             calibrator.params = {"x_thresholds": xs, "y_thresholds": ys}
         calibrator._set_operating_point(d)
         calibrator.info = checked_info(d.get("info"))
-        if d.get("cohort") is not None:
-            try:
-                calibrator.cohort = cls.from_dict(d["cohort"])
-            except CalibrationError as exc:
-                raise CalibrationError(f"cohort: {exc}") from None
-            if calibrator.cohort.method != method:
-                raise CalibrationError(
-                    f"cohort: a {calibrator.cohort.method} fit in a {method} calibration (both must be one method)"
-                )
-            if not calibrator.cohort.reads_cohort:
-                # Without it the nested fit would be applied to cohort-normalised scores as if they were cosines.
-                raise CalibrationError(
-                    "cohort: its info.score must be 'cohort' (it is the fit of cohort scores)"
-                )
         return calibrator
 
     def __repr__(self) -> str:

@@ -72,6 +72,12 @@ def check_pairs_file(path: Path) -> list[str]:
             raise InputError(
                 f"{path}: no column {', '.join(missing)} (need account_a, account_b; found {', '.join(header)})"
             )
+        taken = [c for c in header if c in (*SCORE_COLUMNS, "reason")]
+        if taken:
+            raise InputError(
+                f"{path}: column {', '.join(taken)} would be overwritten by score's own output"
+                f" ({', '.join(SCORE_COLUMNS)}, reason); rename it"
+            )
         if next(reader, None) is None:
             raise InputError(f"{path}: no pairs, only a header line")
     return header
@@ -82,17 +88,32 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
     header = check_pairs_file(path)
     with open(path, newline="", encoding="utf-8") as handle, unreadable_as_input_error(path):
         rows, skipped = [], 0
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
-            if unknown is None:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            fault = pair_fault(row, header, known)
+            if fault is None:
                 rows.append(row)
             elif on_error == "skip":
                 skipped += 1
             else:
                 raise InputError(
-                    f"{path} line {line}: unknown account {unknown!r} (not in the corpus; --on-error skip counts them)"
+                    f"{path} line {reader.line_num}: {fault} (--on-error skip counts such pairs)"
                 )
     return rows, header, skipped
+
+
+def pair_fault(row: dict, header: list[str], known) -> str | None:
+    """What is wrong with one row of a pairs file, or None: a field missing or one too many (csv gives None for a
+    missing field and puts extra ones under the key None), or an account not in the corpus."""
+    if None in row:
+        return f"{len(header) + len(row[None])} fields where the header has {len(header)}"
+    missing = next((c for c in header if row[c] is None), None)
+    if missing is not None:
+        return f"field {missing} is missing (the header has {len(header)} fields)"
+    unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
+    if unknown is not None:
+        return f"unknown account {unknown!r} (not in the corpus)"
+    return None
 
 
 def score_pairs(

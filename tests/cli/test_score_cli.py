@@ -158,16 +158,42 @@ def _demo_accounts() -> tuple[list[str], list[str]]:
     return list(posts["account_id"]), list(posts["text"])
 
 
-def test_score_names_the_line_of_an_unknown_account(calibration, tmp_path):
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("183141,nobody", "unknown account 'nobody' (not in the corpus)"),
+        ("265281", "field account_b is missing (the header has 2 fields)"),
+        ("183141,194257,extra,more", "4 fields where the header has 2"),
+    ],
+)
+def test_score_names_the_line_of_a_bad_pair_and_counts_it_when_skipping(calibration, tmp_path, line, said):
     path, _ = calibration
-    pairs = write_pairs(tmp_path / "pairs.csv", [PAIRS[0], ("183141", "nobody")])
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"account_a,account_b\n{','.join(PAIRS[0])}\n\n{line}\n", encoding="utf-8")
     args = ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "-o", str(tmp_path / "s.csv")]
     result = runner.invoke(app, args + ["--calibration", str(path)])
-    assert result.exit_code == 2
-    assert f"error: {pairs} line 3: unknown account 'nobody'" in result.output
+    assert result.exit_code == 2, result.output
+    assert f"error: {pairs} line 4: {said}" in " ".join(result.output.split())  # line 3 is blank
     result = runner.invoke(app, args + ["--calibration", str(path), "--on-error", "skip"])
     assert result.exit_code == 0, result.output
-    assert "scored 1 pairs" in result.output and "1 pairs with unknown accounts skipped" in result.output
+    assert "scored 1 pairs" in result.output
+    assert "(1 pairs skipped: an unknown account or a malformed line)" in " ".join(result.output.split())
+
+
+def test_a_pairs_file_with_a_column_score_writes_is_refused(calibration, tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(
+        "account_a,account_b,probability,decision\n183141,194257,my_note,keep\n", encoding="utf-8"
+    )
+    result = runner.invoke(
+        app,
+        ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "--calibration", str(calibration[0]),
+         "-o", str(tmp_path / "s.csv")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"error: {pairs}: column probability, decision would be overwritten by score's own output" in (
+        " ".join(result.output.split())
+    )
 
 
 def test_score_without_calibration_says_what_to_run(tmp_path):

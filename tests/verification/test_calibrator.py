@@ -177,6 +177,16 @@ def test_platt_sizes_clips_sizes_to_what_it_saw_and_round_trips(tmp_path):
     np.testing.assert_array_equal(
         loaded.predict(cosine, sizes=sizes), calibrator.predict(cosine, sizes=sizes)
     )
+    reversed_range = calibrator.to_dict()
+    reversed_range["params"]["posts_range"] = reversed_range["params"]["posts_range"][::-1]
+    with pytest.raises(CalibrationError, match="posts_range must be \\[min, max\\] with 0 <= min <= max"):
+        Calibrator.from_dict(reversed_range)
+    damaged = tmp_path / "damaged.json"
+    damaged.write_bytes(b"\xff\xfe{}")
+    with pytest.raises(
+        CalibrationError, match=f"^{damaged}: not a UTF-8 text file \\(invalid start byte at byte 0\\)"
+    ):
+        Calibrator.load(damaged)
 
 
 def test_platt_sizes_without_sizes_says_what_it_needs():

@@ -1,6 +1,8 @@
 """Cohort normalisation (authorid.verification.cohort): exact values on hand-made pools, the calibration that
 carries a cohort fit, and the verbs that read it (`score`, `cluster`)."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -96,8 +98,10 @@ def test_a_calibration_carries_its_cohort_fit_through_json():
             "cohort",
             "account_posts",
             [8, 2],
-            r"^cohort: info.account_posts must be \[min, max\] with min <= max",
+            r"^cohort: info.account_posts must be \[min, max\] with 0 <= min <= max",
         ),
+        ("top", "account_posts", [-5, -1], r"^info.account_posts must be \[min, max\] with 0 <= min <= max"),
+        ("top", "score", "cohort", "^info.score is 'cohort' in the cosine fit"),
         ("top", "account_chars", "11-11595", r"^info.account_chars must be \[min, max\], got '11-11595'"),
         ("top", "score", 3, "^info.score must be 'cosine' or 'cohort', got 3"),
         ("top", "model", {"fingerprint": 643}, "^info.model must be an object whose fingerprint is a string"),
@@ -109,6 +113,14 @@ def test_a_calibration_with_wrong_types_in_what_it_was_fitted_on_is_refused(wher
     data = _calibration(with_cohort=True).to_dict()
     (data["cohort"] if where == "cohort" else data)["info"][field] = value
     with pytest.raises(CalibrationError, match=message):
+        Calibrator.from_dict(data)
+    data = _calibration(with_cohort=True).to_dict()
+    data["cohort"]["cohort"] = copy.deepcopy(data["cohort"])
+    with pytest.raises(CalibrationError, match="^cohort: a cohort fit holds no cohort fit of its own"):
+        Calibrator.from_dict(data)
+    data = _calibration(with_cohort=True).to_dict()
+    data["version"] = True
+    with pytest.raises(CalibrationError, match="^calibration version True is not 1"):
         Calibrator.from_dict(data)
     data = _calibration(with_cohort=True).to_dict()
     data["info"] = ["fit_prior", 0.03]
