@@ -85,6 +85,10 @@ class StyleModel:
     calibration: Any = None  # authorid.verification calibrator with .predict(similarities) -> probabilities
     metadata: dict = field(default_factory=dict)
     path: Path | None = None
+    #: An index's model (`authorid.index.opening`): the fingerprint of the model it was built from, before its
+    #: centre was fixed to the enrolled accounts. A calibration of that model reads this one's cosines (`index
+    #: build` keeps one so), so `check_calibration_model` accepts either fingerprint.
+    fixed_from: str | None = field(default=None, repr=False, compare=False)
     _fingerprint: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -307,6 +311,12 @@ def _stylometric_spec(spec: str) -> int | None | bool:
             raise ModelError(f"model {spec!r}: expected stylometric:DIM with DIM a positive integer")
         return int(value)
     return False
+
+
+def fitted_on_corpus(spec: str | Path) -> bool:
+    """Whether MODEL names a model fitted on the corpus it reads (`stylometric[:DIM]`; a malformed DIM is a
+    ModelError), which can be loaded only once that corpus is read."""
+    return _stylometric_spec(str(spec)) is not False
 
 
 def load_model(

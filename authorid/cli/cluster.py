@@ -80,12 +80,17 @@ def cluster_command(
     ray_address: RayAddressOption = None,
 ) -> None:
     """Cluster a corpus's accounts into presumed persons (no number of persons needed)."""
-    from authorid.workflows.cluster import cluster  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.cluster import (  # deferred: loads torch; `--help` stays fast
+        check_options,
+        cluster,
+    )
     from authorid.workflows.common import (  # deferred with the workflow above
+        check_calibration_model,
         check_engine,
         check_output_folder,
         load_calibration,
         load_vectors,
+        model_before_corpus,
         model_for,
     )
 
@@ -97,12 +102,18 @@ def cluster_command(
         raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     check_output_folder(out, kind="clusters", overwrite=overwrite)
     calibrator = load_calibration(calibration) if calibration is not None else None
+    # said before the corpus is read (a model's own calibration is known only once the model is loaded: the
+    # workflow checks again before embedding)
+    check_options(method, k, threshold, calibrated=calibrator is not None)
+    early = model_before_corpus(model)
+    if calibrator is not None and not isinstance(early, str):
+        check_calibration_model(calibrator, early, force=force)
     posts = None
     if corpus is not None:
         posts, _ = read_corpus(
             corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="no accounts to cluster"
         )
-    style_model = model_for(model, posts)
+    style_model = model_for(early, posts)
     account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
     if calibrator is None and style_model.calibration is None and not json:
         err_console.print(

@@ -45,7 +45,12 @@ def embed_command(
     Account vectors record the model's fingerprint: `link`, `index build`, `cluster` and `score` take them
     with --vectors instead of embedding the corpus again.
     """
-    from authorid.workflows.common import check_engine, check_output_file, model_for  # deferred: loads torch
+    from authorid.workflows.common import (  # deferred: loads torch
+        check_engine,
+        check_output_file,
+        model_before_corpus,
+        model_for,
+    )
     from authorid.workflows.embed import check_level, embed, parquet_ray_can_read  # deferred: as above
 
     check_level(level)  # before the (slow) reading and model loading
@@ -53,8 +58,9 @@ def embed_command(
     if batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {batch_size}")
     check_output_file(out, overwrite=overwrite)
+    early = model_before_corpus(model)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
-    style_model = model_for(model, posts)
+    style_model = model_for(early, posts)
     parquet = parquet_ray_can_read(corpus, posts, mapped=bool(map or preset)) if engine == "ray" else None
     path = embed(
         style_model,

@@ -61,10 +61,12 @@ def index_build_command(
 ) -> None:
     """Embed the accounts of CORPUS (or take --vectors) and build a searchable index of them."""
     from authorid.workflows.common import (  # deferred: loads torch; `--help` stays fast
+        check_calibration_model,
         check_engine,
         check_output_folder,
         load_calibration,
         load_vectors,
+        model_before_corpus,
         model_for,
     )
     from authorid.workflows.index import build_account_index, search_params  # deferred: as above
@@ -74,12 +76,15 @@ def index_build_command(
     params = search_params(kind, ef_search, nprobe)
     check_output_folder(out, kind="index", overwrite=overwrite)
     calibrator = load_calibration(calibration) if calibration is not None else None
+    early = model_before_corpus(model)
+    if calibrator is not None and not isinstance(early, str):
+        check_calibration_model(calibrator, early, force=force)
     posts = None
     if corpus is not None:
         posts, _ = read_corpus(
             corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to enrol"
         )
-    style_model = model_for(model, posts)
+    style_model = model_for(early, posts)
     account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
     index = build_account_index(
         style_model,
@@ -210,7 +215,7 @@ def link_command(
     """Rank enrolled accounts for each query account (QUERY_CORPUS or --vectors); 'unknown' when no candidate
     passes (open set)."""
     from authorid.workflows.common import check_output_file  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.link import link_accounts, write_links  # deferred: as above
+    from authorid.workflows.link import link_accounts, open_link_target, write_links  # deferred: as above
 
     need_corpus_or_vectors(query_corpus, vectors)
     if k < 1:
@@ -221,6 +226,9 @@ def link_command(
         raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     if out is not None:
         check_output_file(out, overwrite=overwrite)
+    target = open_link_target(
+        index, calibration, threshold=threshold, force=force
+    )  # before any query is read
     posts = None
     if query_corpus is not None:
         posts, _ = read_corpus(
@@ -230,10 +238,9 @@ def link_command(
     if explain_with is not None:
         enrolled, _ = read_corpus(explain_with, map=map, preset=preset, on_error=on_error, quiet=json)
     links, n_queries = link_accounts(
-        index,
+        target,
         posts,
         k=k,
-        calibration=calibration,
         threshold=threshold,
         vectors=vectors,
         force=force,

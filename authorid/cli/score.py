@@ -65,16 +65,21 @@ def calibrate_command(
     from authorid.workflows.calibrate import (  # deferred: loads torch
         calibrate,
         calibration_summary,
+        check_calibrate_options,
         default_calibration_path,
     )
-    from authorid.workflows.common import check_output_file, model_for  # deferred with the workflow above
+    from authorid.workflows.common import (  # deferred with the workflow above
+        check_output_file,
+        model_before_corpus,
+        model_for,
+    )
 
-    if target_fpr is not None and not 0 <= target_fpr < 1:
-        raise ValueError(f"--target-fpr must be in [0, 1), got {target_fpr}")
+    check_calibrate_options(method, target_fpr, abstain, seed)
     out = check_output_file(out if out is not None else default_calibration_path(model), overwrite=overwrite)
+    early = model_before_corpus(model)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     calibrator, out = calibrate(
-        model_for(model, posts),
+        model_for(early, posts),
         posts,
         out=out,
         model_spec=model,
@@ -126,6 +131,7 @@ def score_command(
         check_output_file,
         load_calibration,
         load_vectors,
+        model_before_corpus,
         model_for,
     )
     from authorid.workflows.score import (  # deferred
@@ -152,10 +158,13 @@ def score_command(
         raise ValueError(no_calibration_message(model, hint))
     # a damaged file is said before the corpus is read
     loaded = load_calibration(calibration) if calibration is not None else None
+    early = model_before_corpus(model)
+    if not isinstance(early, str):  # a calibration for another model is said before the corpus is read
+        resolve_calibration(loaded, early, hint=hint, force=force)
     posts = None
     if corpus is not None:
         posts, report = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
-    style_model = model_for(model, posts)
+    style_model = model_for(early, posts)
     calibrator = resolve_calibration(loaded, style_model, hint=hint, force=force)
     account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
     scored, skipped, out = score(

@@ -156,15 +156,23 @@ def cluster_accounts(
 
 
 def _check(vectors: AccountVectors, method: str, k: int, threshold: float, probability) -> None:
-    if method not in METHODS:
-        raise ValueError(f"unknown clustering method {method!r}; choose one of {', '.join(METHODS)}")
+    check_options(method, k, threshold, calibrated=probability is not None)
     if len(vectors) == 0:
         raise ValueError("no accounts to cluster (the corpus is empty)")
+
+
+def check_options(method: str, k: int, threshold: float | None, *, calibrated: bool) -> None:
+    """The clustering settings, checked on their own (the CLI does so before it reads a corpus); `threshold`
+    None: the calibration's own, or 0.5."""
+    if method not in METHODS:
+        raise ValueError(f"unknown clustering method {method!r}; choose one of {', '.join(METHODS)}")
     if k < 1:
         raise ValueError(f"k must be at least 1 neighbour, got {k}")
-    if probability is not None and not 0.0 <= threshold <= 1.0:
+    if threshold is None:
+        return
+    if calibrated and not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold {threshold} is a probability with a calibration and must lie in [0, 1]")
-    if probability is None and not -1.0 <= threshold <= 1.0:
+    if not calibrated and not -1.0 <= threshold <= 1.0:
         raise ValueError(f"threshold {threshold} is a cosine without a calibration and must lie in [-1, 1]")
 
 

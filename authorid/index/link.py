@@ -80,6 +80,15 @@ class Links:
         return sum(1 for link in self.answers.values() if link == UNKNOWN)
 
 
+def check_probability_threshold(threshold: float) -> None:
+    """With a calibration `--threshold` is a probability: outside [0, 1] it would pass every candidate (or
+    none) while the output still says 'same'."""
+    if not 0 <= threshold <= 1:
+        raise ValueError(
+            f"--threshold is a probability with a calibration and must lie in [0, 1], got {threshold}"
+        )
+
+
 def link(
     index: VectorIndex,
     queries: AccountVectors,
@@ -98,6 +107,8 @@ def link(
     enrolled accounts, which every P is moved to (`Calibrator.predict`); None: 1 / (enrolled accounts), at most
     one account of the query's person among them (`default_prior`).
     """
+    if calibration is not None and threshold is not None:
+        check_probability_threshold(threshold)
     if len(queries) == 0:
         raise VectorIndexError("no query accounts: the query corpus is empty")
     if len(index) == 0:

@@ -35,6 +35,7 @@ def load_index_model(folder: str | Path) -> StyleModel:
             encoder=StylometricEncoder.load(current / ENCODER_FOLDER),
         )
     model = load_model(meta.get("model_spec") or meta["model"]["name"])
+    built_from = model.fingerprint()
     if (current / ENCODER_FOLDER / NGRAM_CONFIG_FILE).is_file():  # the n-gram model fixed to the enrolled
         # (for a compact model, its n-gram base)
         fixed = model.encoder.base if model.kind == "projected" else model
@@ -47,6 +48,8 @@ def load_index_model(folder: str | Path) -> StyleModel:
         fixed.centre = AccountCentre.load(current / ENCODER_FOLDER, dim=fixed.dim)
         fixed.reset_fingerprint()
         model.reset_fingerprint()
+    if model.fingerprint() != built_from:
+        model.fixed_from = built_from
     return model
 
 

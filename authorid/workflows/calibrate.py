@@ -49,7 +49,8 @@ from authorid.verification import (
     cohort,
     make_pairs,
 )
-from authorid.verification.calibrator import forum_prior
+from authorid.verification.calibrator import METHODS, forum_prior
+from authorid.verification.operating_point import ABSTAIN_RULES
 from authorid.workflows.common import pool_cohort
 
 if TYPE_CHECKING:
@@ -347,6 +348,22 @@ def calibrate(
     )
     calibrator.info["model_spec"] = model_spec if model_spec is not None else model.name
     return calibrator, calibrator.save(out)
+
+
+def check_calibrate_options(method: str, target_fpr: float | None, abstain: str | None, seed: int) -> None:
+    """`calibrate`'s settings, checked before a corpus is read (each in one line naming its option)."""
+    if method not in METHODS:
+        raise CalibrationError(
+            f"--method {method!r} is not a calibration method; valid: {', '.join(METHODS)}"
+        )
+    if target_fpr is not None and not 0 <= target_fpr < 1:
+        raise ValueError(f"--target-fpr must be in [0, 1), got {target_fpr}")
+    if abstain is not None and abstain not in ABSTAIN_RULES:
+        raise CalibrationError(
+            f"--abstain {abstain!r} is not an abstain rule; valid: {', '.join(ABSTAIN_RULES)}"
+        )
+    if seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {seed}")
 
 
 def default_calibration_path(model_spec: str) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
+from authorid.clustering.cluster import check_options
 from authorid.data.clean import clean
 from authorid.evidence.habits import pair_reasons
 from authorid.model import StyleModel
@@ -65,6 +66,9 @@ def cluster(
     if calibration is not None:
         check_calibration_model(calibration, model, force=force)
     calibration = calibration if calibration is not None else model.calibration
+    check_options(
+        method, k, threshold, calibrated=calibration is not None
+    )  # before the accounts are embedded
     if prior is not None:
         check_prior(prior)
     with engine_session(engine, ray_address) as ray:

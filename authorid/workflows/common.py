@@ -10,7 +10,7 @@ from authorid.data.readers import read_posts
 from authorid.data.report import IngestReport
 from authorid.errors import AuthoridError
 from authorid.index.knn import knn
-from authorid.model import StyleModel, load_model
+from authorid.model import StyleModel, fitted_on_corpus, load_model
 from authorid.scaleout import check_engine
 from authorid.vectors import AccountVectors, VectorsFileError
 from authorid.verification import Calibrator, cohort
@@ -53,6 +53,13 @@ def model_for(model: str | Path | Any, posts: datasets.Dataset | None = None) ->
     return load_model(model, fit_corpus=posts)
 
 
+def model_before_corpus(spec: str) -> StyleModel | str:
+    """MODEL loaded before any corpus is read, so a wrong name or a damaged model folder is said before a long
+    read; a model fitted on the corpus (`stylometric[:DIM]`, its form checked here) stays a spec, which
+    `model_for` fits once the corpus is read."""
+    return spec if fitted_on_corpus(spec) else load_model(spec)
+
+
 def load_calibration(path: str | Path) -> Calibrator:
     """The calibration in `path` (a --calibration FILE); a one-line error when the file is not there."""
     path = Path(path)
@@ -76,7 +83,7 @@ def check_calibration_model(calibration, model: StyleModel, *, force: bool = Fal
     if force or made_for is None:
         return
     here = model.fingerprint()
-    if made_for == here:
+    if made_for in (here, model.fixed_from):  # fixed_from: an index's model, centred on its enrolled accounts
         return
     if model.kind == "stylometric" and model.path is None and recorded.get("kind") in (None, "stylometric"):
         raise CalibrationMismatchError(

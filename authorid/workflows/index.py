@@ -103,12 +103,17 @@ def _kept_with_vectors(model: StyleModel, calibration: Calibrator | None):
 
 
 def search_params(kind: str, ef_search: int | None, nprobe: int | None) -> dict:
-    """The faiss search settings given (none for an exact index, which has nothing to tune)."""
+    """The faiss search settings given (none for an exact index, which has nothing to tune), checked with the
+    index kind before any corpus is read (faiss itself would fail an assertion on 0 only when searching)."""
+    chosen_kind(kind, 0)  # an unknown kind is said here
     params = {}
     if ef_search is not None:
         params["ef_search"] = ef_search
     if nprobe is not None:
         params["nprobe"] = nprobe
+    for name, value in params.items():
+        if value < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if params and kind == "exact":
         raise ValueError("--ef-search / --nprobe apply to faiss indexes (--kind hnsw|ivf|auto), not exact")
     return params

@@ -4,24 +4,61 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from authorid.data.arrow import read_columns
 from authorid.data.clean import clean
 from authorid.evidence.habits import pair_reasons
-from authorid.index import COLUMNS, Links, link
+from authorid.index import COLUMNS, Links, VectorIndex, link
+from authorid.index.link import check_probability_threshold
 from authorid.index.opening import index_calibration, open_index
 from authorid.io import atomic_write_text
+from authorid.model import StyleModel
 from authorid.schema import posts_from_records
+from authorid.verification import Calibrator
 from authorid.workflows.common import check_calibration_model, load_calibration, load_vectors
 
 
-def link_accounts(
+@dataclass
+class LinkTarget:
+    """An opened index folder: the index, the model it was built with, and the calibration its links read
+    (None: scores are cosines) with where it came from."""
+
+    index: VectorIndex
+    model: StyleModel
+    calibration: Calibrator | None
+    calibration_from: str
+
+
+def open_link_target(
     index: str | Path,
+    calibration: Path | None = None,
+    *,
+    threshold: float | None = None,
+    force: bool = False,
+) -> LinkTarget:
+    """Open an index folder for linking. `calibration`: a calibration.json (default: the index's, else the
+    model's; none: scores are cosines); one made for another model is refused unless `force`. `threshold`, the
+    one `link` will be given, is checked against it (a probability when calibrated). Done before any query is
+    read, so a missing index, a wrong calibration or threshold is said first."""
+    vector_index, model = open_index(index)
+    if calibration is not None:
+        calibrator = load_calibration(calibration)
+        check_calibration_model(calibrator, model, force=force)
+        source = f"--calibration {calibration}"
+    else:
+        calibrator, source = index_calibration(index, model)
+    if calibrator is not None and threshold is not None:
+        check_probability_threshold(threshold)
+    return LinkTarget(vector_index, model, calibrator, source)
+
+
+def link_accounts(
+    target: LinkTarget,
     posts,
     *,
     k: int = 10,
-    calibration: Path | None = None,
     threshold: float | None = None,
     vectors: Path | None = None,
     force: bool = False,
@@ -31,10 +68,8 @@ def link_accounts(
     prior: float | None = None,
 ) -> tuple[Links, int]:
     """Embed the accounts of `posts` with the index's model (or read them from a `vectors` file the model
-    wrote) and link each; (links, number of queries).
+    wrote) and link each in `target` (`open_link_target`); (links, number of queries).
 
-    `calibration`: a calibration.json (default: the index's, else the model's; none: scores are cosines); one
-    made for another model is refused unless `force`.
     `explain_with`: the posts the index was built from (it keeps no texts): each query's best candidate row
     gets a `reason`, the pair's strongest shared habits (`evidence.habits.pair_reasons`; needs `posts`).
     `hubness`: rank candidates with the hubness correction (`authorid.index.link`). `prior`: the share of
@@ -44,21 +79,15 @@ def link_accounts(
         raise ValueError(
             "--explain-with needs the query corpus (the reasons are read from the accounts' posts)"
         )
-    vector_index, model = open_index(index)
-    if calibration is not None:
-        calibrator = load_calibration(calibration)
-        check_calibration_model(calibrator, model, force=force)
-        source = f"--calibration {calibration}"
-    else:
-        calibrator, source = index_calibration(index, model)
+    model, calibrator = target.model, target.calibration
     if vectors is not None:
         queries = load_vectors(vectors, model, force=force)
     else:
         queries = model.embed_accounts(posts, progress=progress)
     links = link(
-        vector_index, queries, k=k, calibration=calibrator, threshold=threshold, hubness=hubness, prior=prior
+        target.index, queries, k=k, calibration=calibrator, threshold=threshold, hubness=hubness, prior=prior
     )
-    links.calibration_from = source if calibrator is not None else None
+    links.calibration_from = target.calibration_from if calibrator is not None else None
     if explain_with is not None:
         add_reasons(model, links, posts, explain_with)
     return links, len(queries)

@@ -290,6 +290,107 @@ FAULTS = [
         2,
         r"--threshold .* must lie in \[-1, 1\]",
     ),
+    # Audit of stop 31: each said before the corpus is read (absent.jsonl does not exist, and its error never comes).
+    (
+        "C03",
+        [
+            "link",
+            "{bad}/nindex",
+            "{bad}/absent.jsonl",
+            "--calibration",
+            "{bad}/cal.json",
+            "--threshold",
+            "-0.5",
+        ],
+        2,
+        r"--threshold is a probability with a calibration and must lie in \[0, 1\], got -0\.5",
+    ),
+    ("C04", ["link", "{bad}/no_index", "{bad}/absent.jsonl"], 2, r"no_index"),
+    (
+        "C05",
+        [
+            "index",
+            "build",
+            "{bad}/model",
+            "{bad}/absent.jsonl",
+            "-o",
+            "{bad}/i5",
+            "--kind",
+            "ivf",
+            "--nprobe",
+            "0",
+        ],
+        2,
+        r"--nprobe must be >= 1, got 0",
+    ),
+    (
+        "C05b",
+        ["index", "build", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/i5", "--kind", "foo"],
+        2,
+        r"unknown index kind 'foo'",
+    ),
+    (
+        "C06",
+        [
+            "cluster",
+            "{bad}/model",
+            "{bad}/absent.jsonl",
+            "-o",
+            "{bad}/c6",
+            "--calibration",
+            "{bad}/cal.json",
+            "--threshold",
+            "2",
+        ],
+        2,
+        r"threshold 2\.0 is a probability with a calibration and must lie in \[0, 1\]",
+    ),
+    (
+        "C06b",
+        ["cluster", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/c6", "--method", "kmeans"],
+        2,
+        r"unknown clustering method 'kmeans'",
+    ),
+    (
+        "C06c",
+        ["calibrate", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/c.json", "--abstain", "foo"],
+        2,
+        r"--abstain 'foo' is not an abstain rule; valid: c@1",
+    ),
+    (
+        "C07",
+        ["calibrate", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/c.json", "--method", "svm"],
+        2,
+        r"--method 'svm' is not a calibration method",
+    ),
+    (
+        "C07b",
+        ["calibrate", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/c.json", "--seed", "-1"],
+        2,
+        r"--seed must be >= 0, got -1",
+    ),
+    (
+        "C07c",
+        ["embed", "nomodel", "{bad}/absent.jsonl", "-o", "{bad}/e.parquet"],
+        2,
+        r"model 'nomodel': not a known name",
+    ),
+    (
+        "C07d",
+        [
+            "score",
+            "{bad}/model",
+            "{bad}/absent.jsonl",
+            "--pairs",
+            "{bad}/pairs.csv",
+            "--calibration",
+            "{bad}/cal_other.json",
+            "-o",
+            "{bad}/s7.csv",
+        ],
+        2,
+        r"the calibration was fitted for model .* \(fingerprint 0123456789abcdef\)",
+    ),
 ]
 
 
@@ -300,6 +401,12 @@ def prepared(bad):
     result, output = run(bad, "index", "build", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/index")
     assert result.exit_code == 0, output
     result, output = run(bad, "calibrate", "{bad}/model", "{bad}/good.jsonl", "-o", "{bad}/cal.json")
+    assert result.exit_code == 0, output
+    other = json.loads((bad / "cal.json").read_text())
+    other["info"]["model"]["fingerprint"] = "0123456789abcdef"
+    (bad / "cal_other.json").write_text(json.dumps(other))
+    # an n-gram model's index: its model is centred on the enrolled accounts (another fingerprint than the model's)
+    result, output = run(bad, "index", "build", "{bad}/model", "{bad}/good.jsonl", "-o", "{bad}/nindex")
     assert result.exit_code == 0, output
     return bad
 
@@ -369,6 +476,17 @@ def test_a_calibration_for_another_model_is_refused_unless_forced(prepared):
     assert result.exit_code == 2 and "fitted for model" in output and "--force" in output, output
     result, output = run(bad, *args, "--force")
     assert result.exit_code == 0, output
+
+
+def test_link_reads_a_calibration_of_the_model_an_index_was_built_from(prepared):
+    """An n-gram model's index keeps the model centred on its enrolled accounts, whose fingerprint differs from
+    the model's: a calibration `authorid calibrate` fitted for the model is still this index's."""
+    args = ["link", "{bad}/nindex", "{bad}/good.jsonl", "-k", "2", "-o", "{bad}/l4.csv"]
+    result, output = run(prepared, *args, "--calibration", "{bad}/cal.json")
+    assert result.exit_code == 0, output
+    assert "--calibration" in " ".join(output.split())  # the summary names the calibration read
+    result, output = run(prepared, *args, "--calibration", "{bad}/cal_other.json", "--overwrite")
+    assert result.exit_code == 2 and "fingerprint 0123456789abcdef" in output, output
 
 
 def test_vectors_from_embed_are_reused_and_checked(prepared):
