@@ -98,6 +98,8 @@ def cluster_command(
     check_engine(engine, ray_address)
     if k < 1:
         raise ValueError(f"--k must be >= 1 neighbour, got {k}")
+    if max_groups < 0:
+        raise ValueError(f"--max-groups must be >= 0, got {max_groups}")
     if prior is not None and not 0 < prior < 1:
         raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     check_output_folder(out, kind="clusters", overwrite=overwrite)

@@ -63,6 +63,8 @@ def ingest_command(
     """Read a forum dump, clean it, and write canonical posts to Parquet (report beside it)."""
     if min_chars < 0 or min_posts < 1 or (max_posts is not None and max_posts < 1):
         raise ValueError("--min-chars must be >= 0, --min-posts >= 1 and --max-posts >= 1")
+    if out.suffix.lower() != ".parquet":  # every reader takes the file by its suffix
+        raise ValueError(f"-o {out}: ingest writes Parquet; name the file .parquet")
     from authorid.workflows.ingest import CleanConfig, ingest  # deferred: `--help` stays fast
 
     config = CleanConfig(

@@ -388,6 +388,12 @@ def labelled_accounts(posts: datasets.Dataset, *, seed: int = 0) -> tuple[datase
                 return posts, "person_id"
     # A known person_id is kept: pseudo-accounts of two accounts of one person are then a same-person pair too.
     halves = sybil_split(posts, seed=seed, k=2, by="auto")
+    cut = len(set(halves.test["person_id"])) if len(halves.test) else 0
+    if cut < 2:  # one person's two halves make no different-person pair
+        raise CalibrationError(
+            f"calibrate needs at least 2 accounts with 2 posts or more (each is cut into two halves, a same-person"
+            f" pair); the corpus has {cut} of {len(set(posts['account_id']))} accounts"
+        )
     return halves.test, f"sybil k=2 by={halves.manifest.params['by']}"
 
 

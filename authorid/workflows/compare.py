@@ -17,9 +17,14 @@ def load_run(path: str | Path) -> dict:
     path = Path(path)
     file = path / METRICS_FILE if path.is_dir() else path
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+        run = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:  # ValueError: not JSON, or not UTF-8
         raise ProtocolError(f"cannot read evaluation run {file}: {err}") from err
+    if not isinstance(run, dict) or not isinstance(run.get("protocols"), dict):
+        raise ProtocolError(
+            f"{file}: not the metrics.json of an evaluation run (`authorid evaluate` writes one)"
+        )
+    return run
 
 
 def _flat_metrics(run: dict) -> dict[str, Any]:

@@ -52,11 +52,13 @@ def bad(tmp_path_factory) -> Path:
         'author,text,id\nalice,"hello there",1\nbob,"I forgot to close the quote,2\ncarol,"fine text",3\n'
         'dave,"last one",4\n'
     )
+    (folder / "first_bad.jsonl").write_text('{"author": "x", "text": "broken\n{"author": "y", "text": 1\n')
     (folder / "nul.csv").write_text("author,text\nalice,hel\x00lo\n")
     (folder / "single_account.jsonl").write_text(
         "".join(json.dumps({**r, "author": "solo"}) + "\n" for r in good[:24])
     )
     (folder / "mine.csv").write_text("precious\n")
+    (folder / "mine.parquet").write_text("precious\n")
     (folder / "afile").write_text("a file in the way\n")
     pairs = [("account_a", "account_b")] + [(good[0]["author"], good[30]["author"])]
     (folder / "pairs.csv").write_text("".join(",".join(p) + "\n" for p in pairs))
@@ -370,6 +372,31 @@ FAULTS = [
         r"--seed must be >= 0, got -1",
     ),
     (
+        "C08",
+        ["ingest", "{bad}/good.jsonl", "-o", "{bad}/posts.csv"],
+        2,
+        r"-o .*posts\.csv: ingest writes Parquet",
+    ),
+    (
+        "C09",
+        ["ingest", "{bad}/first_bad.jsonl", "-o", "{bad}/i9.parquet"],
+        2,
+        r"first_bad\.jsonl: line 1: malformed JSON .*\(no readable record to take columns from\)",
+    ),
+    (
+        "C10",
+        ["calibrate", "{bad}/model", "{bad}/single_account.jsonl", "-o", "{bad}/c10.json"],
+        2,
+        r"calibrate needs at least 2 accounts with 2 posts or more .* the corpus has 1 of 1 accounts",
+    ),
+    ("C11", ["compare", "{bad}/cal.json"], 2, r"cal\.json: not the metrics\.json of an evaluation run"),
+    (
+        "C12",
+        ["cluster", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/c12", "--max-groups", "-1"],
+        2,
+        r"--max-groups must be >= 0, got -1",
+    ),
+    (
         "C07c",
         ["embed", "nomodel", "{bad}/absent.jsonl", "-o", "{bad}/e.parquet"],
         2,
@@ -440,7 +467,7 @@ def test_outputs_are_never_overwritten_without_being_asked(prepared):
             "{bad}/mine.csv",
         ],
         ["link", "{bad}/index", "{bad}/good.jsonl", "-o", "{bad}/mine.csv"],
-        ["ingest", "{bad}/good.jsonl", "-o", "{bad}/mine.csv"],
+        ["ingest", "{bad}/good.jsonl", "-o", "{bad}/mine.parquet"],
         ["calibrate", "{bad}/model", "{bad}/good.jsonl", "-o", "{bad}/mine.csv"],
         ["cluster", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/index"],
         ["evaluate", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/model"],
@@ -450,6 +477,7 @@ def test_outputs_are_never_overwritten_without_being_asked(prepared):
         assert result.exit_code == 2, (args, output)
         assert re.search(r"exists; pass --overwrite|holds a \w+, not a|holds a index already", output), output
     assert (bad / "mine.csv").read_text() == "precious\n"
+    assert (bad / "mine.parquet").read_text() == "precious\n"
 
 
 def test_a_csv_quote_that_swallows_records_is_warned_and_nul_characters_counted(prepared):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from authorid.data.report import IngestReport
+from authorid.errors import InputError
 
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv", ".tsv")
@@ -201,10 +202,18 @@ def source_columns(path: Path) -> list[str]:
     columns: dict[str, None] = {}
     scratch = IngestReport()
     records, _ = _iter_records(path, scratch)
+    first_fault = None
     for i, record in enumerate(records):
         if record.fields is not None:
             columns.update(dict.fromkeys(record.fields))
+        elif first_fault is None:
+            first_fault = record
         if i >= _COLUMNS_PEEK_RECORDS:
             break
     records.close()
+    if not columns and first_fault is not None:
+        # Not "holds no records": say what stopped the first one from being read, where.
+        raise InputError(
+            f"{path}: {first_fault.where}: {first_fault.error} (no readable record to take columns from)"
+        )
     return list(columns)
