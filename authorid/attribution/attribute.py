@@ -60,11 +60,9 @@ def attribute(
             " author with probability 1; pass an open-set threshold (--threshold) to ask whether it wrote them"
         )
     calibration = getattr(model, "calibration", None) if method == "centroid" else None
-    if open_set_threshold is not None and (calibration is not None or method != "centroid"):
-        if not 0.0 <= open_set_threshold <= 1.0:
-            raise ValueError(
-                f"open-set threshold {open_set_threshold} is a probability here and must lie in [0, 1]"
-            )
+    check_options(
+        level=level, method=method, open_set_threshold=open_set_threshold, calibrated=calibration is not None
+    )
 
     if level == "text":
         ids = [str(i) for i in texts["post_id"]]
@@ -130,7 +128,17 @@ def attribute(
     )
 
 
-def _check(known, texts, level: str, top_k: int, method: str, temperature: float) -> None:
+def check_options(
+    *,
+    level: str = "text",
+    top_k: int = 5,
+    method: str = "centroid",
+    temperature: float = TEMPERATURE,
+    open_set_threshold: float | None = None,
+    calibrated: bool = False,
+) -> None:
+    """The settings of `attribute`, checked on their own (the CLI does so before it reads a corpus).
+    `calibrated`: the model carries a calibration, so a centroid's open-set threshold is a probability too."""
     if method not in METHODS:
         raise ValueError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
     if level not in LEVELS:
@@ -139,6 +147,15 @@ def _check(known, texts, level: str, top_k: int, method: str, temperature: float
         raise ValueError(f"top_k must be at least 1, got {top_k}")
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
+    if open_set_threshold is not None and (calibrated or method != "centroid"):
+        if not 0.0 <= open_set_threshold <= 1.0:
+            raise ValueError(
+                f"open-set threshold {open_set_threshold} is a probability here and must lie in [0, 1]"
+            )
+
+
+def _check(known, texts, level: str, top_k: int, method: str, temperature: float) -> None:
+    check_options(level=level, top_k=top_k, method=method, temperature=temperature)
     if len(known) == 0:
         raise ValueError("the known corpus is empty: there are no authors to attribute to")
     if len(texts) == 0:

@@ -50,14 +50,19 @@ def attribute_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Attribute texts to known authors (closed set, or open set with --threshold)."""
-    from authorid.workflows.attribute import attribute  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.common import check_output_file  # deferred with the workflow above
+    from authorid.workflows.attribute import attribute, check_options  # deferred: loads torch
+    from authorid.workflows.common import check_output_file, model_before_corpus  # deferred: as above
 
     if top_k < 1:
         raise ValueError(f"--top-k must be >= 1, got {top_k}")
     if threshold is not None and not -1 <= threshold <= 1:
         raise ValueError(f"--threshold is a probability or a cosine and must lie in [-1, 1], got {threshold}")
     check_output_file(out, overwrite=overwrite)
+    chosen = model_before_corpus(model)  # before the corpora are read, as every option
+    calibrated = getattr(chosen, "calibration", None) is not None
+    check_options(
+        level=level, top_k=top_k, method=method, open_set_threshold=threshold, calibrated=calibrated
+    )
     known_posts, _ = read_corpus(
         known, map=map, preset=preset, on_error=on_error, quiet=json, empty="no authors to attribute to"
     )
@@ -65,7 +70,7 @@ def attribute_command(
         texts, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to attribute"
     )
     result = attribute(
-        model,
+        chosen,
         known_posts,
         text_posts,
         level=level,

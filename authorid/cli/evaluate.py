@@ -96,6 +96,12 @@ def evaluate_command(
     ks = _ks(recall_at)
     if accounts is not None and accounts < 2:
         raise ValueError(f"--accounts must be >= 2, got {accounts}")
+    if min_posts is not None and min_posts < 1:
+        raise ValueError(f"--min-posts must be >= 1, got {min_posts}")
+    if max_posts is not None and max_posts < 1:
+        raise ValueError(f"--max-posts must be >= 1, got {max_posts}")
+    if by is not None and by not in ("time", "random", "auto"):
+        raise ValueError(f"--by must be 'time', 'random' or 'auto', got {by!r}")
     check_output_folder(out, kind="evaluation", overwrite=overwrite)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, limit=limit, quiet=json)
     run = evaluate(

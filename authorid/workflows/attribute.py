@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from authorid.attribution import AttributionResult
 from authorid.attribution import attribute as attribute_posts
+from authorid.attribution.attribute import check_options  # noqa: F401  (the CLI checks options with it)
 from authorid.workflows.common import model_for
 
 if TYPE_CHECKING:
