@@ -97,7 +97,11 @@ def score_command(
     model: ModelArgument,
     corpus: OptionalCorpusArgument = None,
     pairs: Annotated[
-        Path | None, typer.Option(help="CSV with columns account_a, account_b (others are kept).")
+        Path | None,
+        typer.Option(
+            help="CSV with columns account_a, account_b (required; other columns are kept, none named as one"
+            " score writes: cosine, cohort_score, probability, decision, sizes_calibrated, reason)."
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Where to write the scored pairs (.csv).")
