@@ -124,6 +124,28 @@ def write_manifest(folder: str | Path, kind: str, *, model: dict | None = None, 
     )
 
 
+def refresh_manifest(folder: str | Path) -> Path | None:
+    """Write the manifest of `folder` again after one of its files was replaced on purpose (a model's
+    calibration.json by `authorid calibrate`), keeping its kind, model identity and other fields; None when the
+    folder has no manifest. Without this, every later command refuses the folder as damaged."""
+    folder = Path(folder)
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ArtefactError(f"{path}: unreadable ({err})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise ArtefactError(f"{path}: not an authorid manifest")
+    kept = {
+        k: v
+        for k, v in manifest.items()
+        if k not in ("format", "version", "kind", "model", "created", "files")
+    }
+    return write_manifest(folder, str(manifest.get("kind")), model=manifest.get("model"), **kept)
+
+
 def verify_manifest(folder: str | Path, kind: str | None = None, *, required: bool = False) -> dict | None:
     """The manifest of `folder`, checked: right kind, every file present with its size and checksum. None when
     there is none and it is not `required` (folders written before manifests). ArtefactError naming the file."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from authorid.artefacts import CALIBRATION_FILE
+from authorid.artefacts import CALIBRATION_FILE, artefact_kind, refresh_manifest
 from authorid.data.arrow import read_columns
 from authorid.data.splits import sybil_split
 from authorid.evaluation.protocols.scoring import PostEmbeddings
@@ -347,7 +347,10 @@ def calibrate(
         model, posts, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed
     )
     calibrator.info["model_spec"] = model_spec if model_spec is not None else model.name
-    return calibrator, calibrator.save(out)
+    path = calibrator.save(out)
+    if artefact_kind(path.parent) == "model":  # a model folder's own calibration: its manifest lists it
+        refresh_manifest(path.parent)
+    return calibrator, path
 
 
 def check_calibrate_options(method: str, target_fpr: float | None, abstain: str | None, seed: int) -> None:

@@ -563,6 +563,22 @@ def test_link_reads_a_calibration_of_the_model_an_index_was_built_from(prepared)
     assert result.exit_code == 2 and "fingerprint 0123456789abcdef" in output, output
 
 
+def test_calibrate_into_a_model_folder_keeps_the_model_usable(prepared):
+    """`calibrate MODEL` writes MODEL/calibration.json, a file the model's manifest lists: the manifest is written
+    again, so the model is not refused as damaged afterwards (it was, at stop 30)."""
+    bad = prepared
+    shutil.copytree(bad / "model", bad / "m_cal")
+    for _ in range(2):  # the second time replaces the calibration the first wrote
+        result, output = run(bad, "calibrate", "{bad}/m_cal", "{bad}/good.jsonl", "--overwrite")
+        assert result.exit_code == 0, output
+        result, output = run(
+            bad, "embed", "{bad}/m_cal", "{bad}/good.jsonl", "-o", "{bad}/m_cal.parquet", "--overwrite"
+        )
+        assert result.exit_code == 0, output
+    manifest = json.loads((bad / "m_cal" / "authorid-manifest.json").read_text())
+    assert manifest["kind"] == "model" and "calibration.json" in manifest["files"]
+
+
 def test_vectors_from_embed_are_reused_and_checked(prepared):
     bad = prepared
     result, output = run(bad, "embed", "{bad}/model", "{bad}/good.jsonl", "-o", "{bad}/vectors.parquet")
