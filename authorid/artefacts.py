@@ -30,6 +30,9 @@ CALIBRATION_FILE = "calibration.json"
 #: A trained model's loss head (class weights), its full split manifest and its training log.
 LOSS_HEAD_FILE = "loss_head.safetensors"
 SPLIT_MANIFEST_FILE = "split_manifest.json"
+TRAIN_LOG_FILE = "train_log.jsonl"
+#: A training run's checkpoints, inside its --out folder until the model is exported.
+TRAINING_STATE_DIR = "training_state"
 #: An evaluation run folder: metrics.json (every number), report.html, manifests/<protocol>.json.
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
@@ -95,18 +98,23 @@ def artefact_kind(folder: Path) -> str | None:
     for kind, marker in (("demo", "demo.json"), ("evaluation", METRICS_FILE), ("clusters", "clusters.jsonl")):
         if (folder / marker).is_file():
             return kind
-    if any((folder / name).exists() for name in (METADATA_FILE, "modules.json", "training_state")):
+    if any((folder / name).exists() for name in (METADATA_FILE, "modules.json", TRAINING_STATE_DIR)):
         return "model"  # a finished model, or a training run's folder before its model is exported
     return None
 
 
-def write_manifest(folder: str | Path, kind: str, *, model: dict | None = None, **extra) -> Path:
-    """Write the manifest of `folder` (last): kind, format, model identity, every file's size and sha256."""
+def write_manifest(
+    folder: str | Path, kind: str, *, model: dict | None = None, leave_out: tuple[str, ...] = (), **extra
+) -> Path:
+    """Write the manifest of `folder` (last): kind, format, model identity, every file's size and sha256.
+    `leave_out`: top-level names not listed (a training run's checkpoints, removed once the manifest is written)."""
     folder = Path(folder)
     files = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_FILE):
         relative = path.relative_to(folder).as_posix()
         if "/." in f"/{relative}":  # temporary files of a write in progress
+            continue
+        if relative.split("/", 1)[0] in leave_out:
             continue
         size = path.stat().st_size
         files[relative] = {"bytes": size, "sha256": file_sha256(path) if size <= CHECKSUM_MAX_BYTES else None}
@@ -122,6 +130,14 @@ def write_manifest(folder: str | Path, kind: str, *, model: dict | None = None, 
     return atomic_write_text(
         folder / MANIFEST_FILE, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
     )
+
+
+def unfinished_training(folder: str | Path) -> bool:
+    """Whether `folder` is a training run whose model was never finished: its checkpoints or its training log
+    are there but not the manifest `authorid train` writes last (interrupted during training or export)."""
+    folder = Path(folder)
+    started = (folder / TRAINING_STATE_DIR).is_dir() or (folder / TRAIN_LOG_FILE).is_file()
+    return started and not (folder / MANIFEST_FILE).is_file()
 
 
 def refresh_manifest(folder: str | Path) -> Path | None:

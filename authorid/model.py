@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE, ArtefactError, verify_manifest
+from authorid.artefacts import (
+    CALIBRATION_FILE,
+    MANIFEST_FILE,
+    METADATA_FILE,
+    ArtefactError,
+    unfinished_training,
+    verify_manifest,
+)
 from authorid.encoders import (
     NgramEncoder,
     StylometricEncoder,
@@ -350,6 +357,11 @@ def load_model(
         )
         raise ModelError(
             f"model {text!r}: not a known name ({known}) nor a model folder (no such folder {path})"
+        )
+    if unfinished_training(path):
+        raise ModelError(
+            f"{path}: its training never finished (no {MANIFEST_FILE}, written last); continue it with `authorid"
+            f" train --resume --out {path}`, or train again with --overwrite"
         )
     verify_manifest(path, "model")  # a model written with a manifest: every file present and intact
     metadata = _read_metadata(path)

@@ -84,7 +84,7 @@ def train_command(
 
     Extra options `--section.key value` override any setting (e.g. --optim.lr 3e-5 --run.eval_every 200).
     """
-    from authorid.workflows.train import train  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.train import resume_hint, train  # deferred: loads torch; `--help` stays fast
 
     overrides = parse_overrides(ctx.args)
     reader = {"data.map": map, "data.corpus_preset": corpus_preset}
@@ -112,14 +112,7 @@ def train_command(
             progress=True if not resume else None,
         )
     except KeyboardInterrupt:
-        err_console.print(
-            styled(
-                "interrupted",
-                "yellow",
-                f"; continue from the last checkpoint: authorid train --resume --out {out}",
-            ),
-            soft_wrap=True,
-        )
+        err_console.print(styled("interrupted", "yellow", f"; {resume_hint(out)}"), soft_wrap=True)
         raise typer.Exit(130) from None
     if int(os.environ.get("RANK", "0")) == 0:
         _summary(model, as_json=json)

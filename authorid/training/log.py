@@ -6,7 +6,9 @@ import json
 import time
 from pathlib import Path
 
-LOG_FILE = "train_log.jsonl"
+from authorid.artefacts import TRAIN_LOG_FILE
+
+LOG_FILE = TRAIN_LOG_FILE
 
 
 class TrainLog:

@@ -19,11 +19,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from authorid.artefacts import TRAINING_STATE_DIR
 from authorid.io import atomic_write, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-STATE_DIR = "training_state"
+STATE_DIR = TRAINING_STATE_DIR
 STATE_FILE = "trainer_state.json"
 CONFIG_FILE = "config.json"
 

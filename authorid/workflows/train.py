@@ -17,7 +17,7 @@ from typing import Any
 
 import datasets
 
-from authorid.artefacts import CALIBRATION_FILE, check_output_folder, write_manifest
+from authorid.artefacts import CALIBRATION_FILE, MANIFEST_FILE, check_output_folder, write_manifest
 from authorid.data.arrow import read_columns
 from authorid.data.clean import clean
 from authorid.data.readers import read_posts
@@ -118,10 +118,24 @@ def train(
         ):  # the model as stored (int8 table rows), so calibration and fingerprint match it
             model.encoder = NgramEncoder.load(out)
         model.calibration = _calibrate(cfg, model, prepared, out)
+        # The manifest first, the checkpoints after: a run stopped between the two is a finished model (with
+        # leftover checkpoints), never a model with neither a manifest nor a checkpoint to resume from.
+        leave_out = () if cfg.run.keep_checkpoints else (STATE_DIR,)
+        write_manifest(out, "model", model=model.identity(), leave_out=leave_out)
         if not cfg.run.keep_checkpoints:
             shutil.rmtree(out / STATE_DIR, ignore_errors=True)
-        write_manifest(out, "model", model=model.identity())
     return model
+
+
+def resume_hint(out: str | Path) -> str:
+    """What to run after an interrupted `train --out OUT`: --resume when a usable checkpoint is there, else
+    training again (a run stopped before its first checkpoint, or after its model was finished)."""
+    out = Path(out)
+    if (out / MANIFEST_FILE).is_file():
+        return f"the model in {out} was finished"
+    if usable_checkpoint(out / STATE_DIR) is not None:
+        return f"continue from the last checkpoint: authorid train --resume --out {out}"
+    return f"no checkpoint was written yet: train again with --overwrite --out {out}"
 
 
 def _settings(
@@ -144,12 +158,15 @@ def _settings(
     if resume:
         checkpoint = usable_checkpoint(state_dir)
         if checkpoint is None:
-            what = (
-                "a finished model (its training state was removed)"
-                if (out / "modules.json").exists()
-                else "no checkpoint"
+            if (out / MANIFEST_FILE).is_file():
+                raise TrainingError(
+                    f"nothing to resume in {out}: it holds a finished model (train another with --overwrite)"
+                )
+            if not out.exists():
+                raise TrainingError(f"nothing to resume: {out} does not exist; train without --resume")
+            raise TrainingError(
+                f"nothing to resume in {out}: it holds no usable checkpoint; train again with --overwrite"
             )
-            raise TrainingError(f"nothing to resume in {out}: it holds {what}; train without --resume")
         # The saved settings win; only the step budget and the display may change on resume.
         wanted = {**(overrides or {}), **shortcuts}
         cfg = resolve_config(

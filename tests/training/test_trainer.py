@@ -10,8 +10,9 @@ import torch
 from safetensors.torch import load_file
 from tiny_model import TINY
 
+from authorid.model import ModelError, load_model
 from authorid.training import TrainingError
-from authorid.workflows.train import train
+from authorid.workflows.train import resume_hint, train
 
 torch.set_num_threads(1)
 
@@ -77,8 +78,18 @@ def test_killed_mid_epoch_and_resumed_run_ends_with_the_same_weights(
     with pytest.raises(KeyboardInterrupt):
         train(demo_posts, out=out, base=tiny_base, loss="nbc-softmax", max_steps=6, overrides=RESUME)
     monkeypatch.setattr(authorid.losses, "total_loss", real)
+    # Interrupted: the folder is a run to resume, not a model (no manifest, written last).
+    assert resume_hint(out) == f"continue from the last checkpoint: authorid train --resume --out {out}"
+    with pytest.raises(ModelError, match="its training never finished .* `authorid train --resume --out"):
+        load_model(out)
     train(demo_posts, out=out, resume=True)
     _assert_same(whole_run, _weights(out))
+    assert resume_hint(out) == f"the model in {out} was finished"
+    with pytest.raises(TrainingError, match="it holds a finished model"):
+        train(demo_posts, out=out, resume=True)
+    manifest = json.loads((out / "authorid-manifest.json").read_text())
+    assert not any(name.startswith("training_state") for name in manifest["files"])
+    load_model(out)  # a finished model loads
 
 
 def test_loss_goes_down_and_validation_runs_every_epoch(tmp_path, tiny_base, demo_posts):
@@ -175,8 +186,14 @@ def test_existing_output_needs_overwrite(tmp_path, tiny_base, demo_posts):
 
 
 def test_resume_without_checkpoint(tmp_path):
-    with pytest.raises(TrainingError, match="nothing to resume in .*: it holds no checkpoint"):
+    with pytest.raises(TrainingError, match="nothing to resume: .* does not exist; train without --resume"):
         train(out=tmp_path / "none", resume=True)
+    (tmp_path / "empty" / "training_state").mkdir(parents=True)
+    with pytest.raises(TrainingError, match="it holds no usable checkpoint; train again with --overwrite"):
+        train(out=tmp_path / "empty", resume=True)
+    assert resume_hint(tmp_path / "empty").startswith(
+        "no checkpoint was written yet: train again with --overwrite"
+    )
 
 
 def test_unknown_loss_and_base_fail_before_reading(tmp_path, tiny_base):
