@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +63,11 @@ def check_output_file(path: str | Path, *, overwrite: bool, option: str = "--out
     return path
 
 
+def _a(kind: str) -> str:
+    """'a model', 'an index': the kind with its article."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
+
+
 def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option: str = "--out") -> Path:
     """Before any work: a folder for a `kind` artefact. New or empty: fine. Holding a `kind` artefact authorid
     wrote: replaced only with `overwrite`. Anything else: refused, `overwrite` or not."""
@@ -77,9 +83,12 @@ def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option:
                 f"{option} {path} is a folder authorid did not write (no {MANIFEST_FILE}); give a new or empty folder"
             )
         if found != kind:
-            raise ArtefactError(f"{option} {path} holds a {found}, not a {kind}; give another folder")
+            raise ArtefactError(f"{option} {path} holds {_a(found)}, not {_a(kind)}; give another folder")
         if not overwrite:
-            raise ArtefactError(f"{option} {path} holds a {kind} already; pass --overwrite to replace it")
+            unfinished = kind != "index" and not (path / MANIFEST_FILE).is_file()
+            unfinished = unfinished or (kind == "index" and not (path / "index.json").is_file())
+            what = f"an unfinished {kind} (its writing stopped)" if unfinished else f"{_a(kind)} already"
+            raise ArtefactError(f"{option} {path} holds {what}; pass --overwrite to replace it")
     _writable(path, option, path)
     return path
 
@@ -94,6 +103,9 @@ def artefact_kind(folder: Path) -> str | None:
             return "damaged artefact"
     if (folder / "index.json").is_file():  # an index keeps its own manifest: index.json
         return "index"
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")] if folder.is_dir() else []
+    if entries and all(p.is_dir() and re.fullmatch(r"gen-\d+", p.name) for p in entries):
+        return "index"  # an index build stopped before its index.json, written last
     # Folders authorid wrote before manifests, recognised by what each kind always holds.
     for kind, marker in (("demo", "demo.json"), ("evaluation", METRICS_FILE), ("clusters", "clusters.jsonl")):
         if (folder / marker).is_file():
@@ -180,7 +192,7 @@ def verify_manifest(folder: str | Path, kind: str | None = None, *, required: bo
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise ArtefactError(f"{path}: not an authorid manifest")
     if kind is not None and manifest.get("kind") != kind:
-        raise ArtefactError(f"{folder} holds a {manifest.get('kind')}, not a {kind}")
+        raise ArtefactError(f"{folder} holds {_a(str(manifest.get('kind')))}, not {_a(kind)}")
     for name, expected in (manifest.get("files") or {}).items():
         file = folder / name
         if not file.is_file():

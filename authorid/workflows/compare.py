@@ -8,13 +8,15 @@ from typing import Any
 
 from rich.table import Table
 
-from authorid.artefacts import METRICS_FILE
+from authorid.artefacts import METRICS_FILE, verify_manifest
 from authorid.errors import ProtocolError
 
 
 def load_run(path: str | Path) -> dict:
     """A run's metrics.json, from the file or its folder; ProtocolError when it is not there."""
     path = Path(path)
+    if path.is_dir():
+        verify_manifest(path, "evaluation")  # every file as written (an unfinished run has no manifest)
     file = path / METRICS_FILE if path.is_dir() else path
     try:
         run = json.loads(file.read_text(encoding="utf-8"))

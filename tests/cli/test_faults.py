@@ -180,7 +180,7 @@ FAULTS = [
         "B35",
         ["index", "build", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/model"],
         2,
-        r"model holds a model, not a index",
+        r"model holds a model, not an index",
     ),
     (
         "B37",
@@ -521,7 +521,9 @@ def test_outputs_are_never_overwritten_without_being_asked(prepared):
     ):
         result, output = run(bad, *args)
         assert result.exit_code == 2, (args, output)
-        assert re.search(r"exists; pass --overwrite|holds a \w+, not a|holds a index already", output), output
+        assert re.search(r"exists; pass --overwrite|holds an? \w+, not an?|holds an index already", output), (
+            output
+        )
     assert (bad / "mine.csv").read_text() == "precious\n"
     assert (bad / "mine.parquet").read_text() == "precious\n"
 
@@ -561,6 +563,23 @@ def test_link_reads_a_calibration_of_the_model_an_index_was_built_from(prepared)
     assert "--calibration" in " ".join(output.split())  # the summary names the calibration read
     result, output = run(prepared, *args, "--calibration", "{bad}/cal_other.json", "--overwrite")
     assert result.exit_code == 2 and "fingerprint 0123456789abcdef" in output, output
+
+
+def test_an_index_build_stopped_before_its_index_json_is_replaced_with_overwrite(prepared):
+    """What an interrupted `index build` leaves (a generation folder, no index.json) is an index to replace, not
+    a folder authorid did not write."""
+    bad = prepared
+    shutil.copytree(bad / "index", bad / "i_part")
+    (bad / "i_part" / "index.json").unlink()
+    args = ["index", "build", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/i_part"]
+    result, output = run(bad, *args)
+    assert (
+        result.exit_code == 2
+        and "holds an unfinished index (its writing stopped); pass --overwrite" in " ".join(output.split())
+    ), output
+    result, output = run(bad, *args, "--overwrite")
+    assert result.exit_code == 0, output
+    assert (bad / "i_part" / "index.json").is_file()
 
 
 def test_calibrate_into_a_model_folder_keeps_the_model_usable(prepared):
