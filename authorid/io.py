@@ -5,8 +5,11 @@ An interrupted run never leaves a half-written output behind; readers see the ol
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -24,10 +27,16 @@ _FILE_MODE = 0o666 & ~_umask()
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp_path)` and rename the result onto `path`. Returns `path`."""
+    """Call `write(tmp_path)` and rename the result onto `path`. Returns `path`.
+
+    The temporary file is named after `path`, this host and this process; one left by a killed process on this
+    host (a write that never reached its rename: SIGKILL, power loss) is removed by the next write of `path`,
+    so killed runs do not fill the disk with hidden copies of large outputs."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    prefix = f".{path.name}.{socket.gethostname()}-"
+    _remove_orphans(path.parent, prefix)
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -38,6 +47,26 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         if tmp_path.exists():
             tmp_path.unlink()
     return path
+
+
+def _remove_orphans(folder: Path, prefix: str) -> None:
+    """Temporary files `prefix`PID.*.tmp in `folder` whose process is gone. Only this host's (the prefix names
+    it): on a shared file system another host's PIDs say nothing here."""
+    for orphan in folder.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = orphan.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):  # another writer removed it first
+                orphan.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def save_npy(path: Path, array) -> None:

@@ -84,7 +84,7 @@ def train_command(
 
     Extra options `--section.key value` override any setting (e.g. --optim.lr 3e-5 --run.eval_every 200).
     """
-    from authorid.workflows.train import resume_hint, train  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.train import resume_hint, resume_point, train  # deferred: loads torch
 
     overrides = parse_overrides(ctx.args)
     reader = {"data.map": map, "data.corpus_preset": corpus_preset}
@@ -95,6 +95,8 @@ def train_command(
         overrides["model.pooling"] = pooling
     if seed is not None:
         overrides["run.seed"] = seed
+    if resume and (point := resume_point(out)) is not None:
+        err_console.print(point, soft_wrap=True)
     try:
         model = train(
             corpus,

@@ -32,7 +32,7 @@ from authorid.training.arguments import DataArgs
 from authorid.training.data import TrainingData, prepare_data, sample_accounts
 from authorid.training.errors import TrainingDataError
 from authorid.training.export import export_model, run_metadata
-from authorid.training.state import CONFIG_FILE, STATE_DIR, usable_checkpoint
+from authorid.training.state import CONFIG_FILE, STATE_DIR, STATE_FILE, usable_checkpoint
 from authorid.workflows.calibrate import fit_calibration
 
 logger = logging.getLogger(__name__)
@@ -125,6 +125,20 @@ def train(
         if not cfg.run.keep_checkpoints:
             shutil.rmtree(out / STATE_DIR, ignore_errors=True)
     return model
+
+
+def resume_point(out: str | Path) -> str | None:
+    """Where `train --resume --out OUT` will continue, as a line says it; None when it has no usable checkpoint."""
+    state_logger = logging.getLogger("authorid.training.state")
+    state_logger.disabled = True  # a damaged checkpoint is warned about once, when `train` resumes
+    try:
+        checkpoint = usable_checkpoint(Path(out) / STATE_DIR)
+    finally:
+        state_logger.disabled = False
+    if checkpoint is None:
+        return None
+    step = read_json(checkpoint / STATE_FILE).get("step")
+    return f"resuming {out} from {checkpoint.name} (step {step:,})"
 
 
 def resume_hint(out: str | Path) -> str:

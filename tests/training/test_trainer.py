@@ -12,7 +12,7 @@ from tiny_model import TINY
 
 from authorid.model import ModelError, load_model
 from authorid.training import TrainingError
-from authorid.workflows.train import resume_hint, train
+from authorid.workflows.train import resume_hint, resume_point, train
 
 torch.set_num_threads(1)
 
@@ -80,6 +80,7 @@ def test_killed_mid_epoch_and_resumed_run_ends_with_the_same_weights(
     monkeypatch.setattr(authorid.losses, "total_loss", real)
     # Interrupted: the folder is a run to resume, not a model (no manifest, written last).
     assert resume_hint(out) == f"continue from the last checkpoint: authorid train --resume --out {out}"
+    assert resume_point(out) == f"resuming {out} from checkpoint_1 (step 4)"  # checkpoints at steps 2 and 4
     with pytest.raises(ModelError, match="its training never finished .* `authorid train --resume --out"):
         load_model(out)
     train(demo_posts, out=out, resume=True)
