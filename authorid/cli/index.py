@@ -226,9 +226,8 @@ def link_command(
         raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     if out is not None:
         check_output_file(out, overwrite=overwrite)
-    target = open_link_target(
-        index, calibration, threshold=threshold, force=force
-    )  # before any query is read
+    # the index, its calibration and --threshold against it, before any query is read
+    target = open_link_target(index, calibration, threshold=threshold, force=force)
     posts = None
     if query_corpus is not None:
         posts, _ = read_corpus(
