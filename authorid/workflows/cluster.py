@@ -66,9 +66,8 @@ def cluster(
     if calibration is not None:
         check_calibration_model(calibration, model, force=force)
     calibration = calibration if calibration is not None else model.calibration
-    check_options(
-        method, k, threshold, calibrated=calibration is not None
-    )  # before the accounts are embedded
+    # before the accounts are embedded
+    check_options(method, k, threshold, calibrated=calibration is not None)
     if prior is not None:
         check_prior(prior)
     with engine_session(engine, ray_address) as ray:
