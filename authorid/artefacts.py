@@ -152,6 +152,17 @@ def unfinished_training(folder: str | Path) -> bool:
     return started and not (folder / MANIFEST_FILE).is_file()
 
 
+def _read_manifest(path: Path) -> dict:
+    """A manifest file's JSON, checked to be one; ArtefactError naming the file otherwise."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ArtefactError(f"{path}: unreadable ({err})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise ArtefactError(f"{path}: not an authorid manifest")
+    return manifest
+
+
 def refresh_manifest(folder: str | Path) -> Path | None:
     """Write the manifest of `folder` again after one of its files was replaced on purpose (a model's
     calibration.json by `authorid calibrate`), keeping its kind, model identity and other fields; None when the
@@ -160,12 +171,7 @@ def refresh_manifest(folder: str | Path) -> Path | None:
     path = folder / MANIFEST_FILE
     if not path.is_file():
         return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise ArtefactError(f"{path}: unreadable ({err})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise ArtefactError(f"{path}: not an authorid manifest")
+    manifest = _read_manifest(path)
     kept = {
         k: v
         for k, v in manifest.items()
@@ -185,12 +191,7 @@ def verify_manifest(folder: str | Path, kind: str | None = None, *, required: bo
                 f"{folder}: no {MANIFEST_FILE}, so its writing never finished; write it again"
             )
         return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise ArtefactError(f"{path}: unreadable ({err})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise ArtefactError(f"{path}: not an authorid manifest")
+    manifest = _read_manifest(path)
     if kind is not None and manifest.get("kind") != kind:
         raise ArtefactError(f"{folder} holds {_a(str(manifest.get('kind')))}, not {_a(kind)}")
     for name, expected in (manifest.get("files") or {}).items():

@@ -163,13 +163,17 @@ def score_command(
     # a damaged file is said before the corpus is read
     loaded = load_calibration(calibration) if calibration is not None else None
     early = model_before_corpus(model)
-    if not isinstance(early, str):  # a calibration for another model is said before the corpus is read
-        resolve_calibration(loaded, early, hint=hint, force=force)
+    # a calibration for another model is said before the corpus is read (a stylometric model, fitted on the
+    # corpus, is checked once fitted)
+    calibrator = (
+        None if isinstance(early, str) else resolve_calibration(loaded, early, hint=hint, force=force)
+    )
     posts = None
     if corpus is not None:
         posts, report = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     style_model = model_for(early, posts)
-    calibrator = resolve_calibration(loaded, style_model, hint=hint, force=force)
+    if calibrator is None:
+        calibrator = resolve_calibration(loaded, style_model, hint=hint, force=force)
     account_vectors = load_vectors(vectors, style_model, force=force) if vectors is not None else None
     scored, skipped, out = score(
         style_model,
