@@ -40,7 +40,11 @@ class DataArgs:
     #: open-world: accounts held out for validation (0: no validation); fewer on a small corpus, so that four
     #: fifths of its accounts still train (`authorid.training.data.validation_accounts`)
     val_accounts: int = 200
-    val_posts_per_account: int | None = 64  #: open-world: seeded cap on each validation account's posts
+    #: open-world: validation accounts need at least this many posts (None: min_posts). Larger accounts let the
+    #: calibration fitted at export, on the validation accounts' every post, see the sizes it will score.
+    val_min_posts: int | None = None
+    #: open-world: seeded cap on each validation account's posts during validation (not for the calibration)
+    val_posts_per_account: int | None = 64
     val_fraction: float = 0.1  #: attribution: fraction of each author's training posts held out
     profile_posts: int = 32  #: attribution: posts per author in the validation centroids
 
@@ -184,6 +188,11 @@ class TrainConfig:
         for key, value in positive.items():
             if value < 1:
                 raise ConfigError(f"{key} must be >= 1, got {value}")
+        if self.data.val_min_posts is not None and self.data.val_min_posts < self.data.min_posts:
+            raise ConfigError(
+                f"data.val_min_posts must be >= data.min_posts ({self.data.min_posts}),"
+                f" got {self.data.val_min_posts}"
+            )
         if self.run.max_seconds is not None and self.run.max_seconds <= 0:
             raise ConfigError(f"run.max_seconds must be > 0, got {self.run.max_seconds}")
         if self.run.max_steps is not None and self.run.max_steps < 1:
@@ -242,15 +251,17 @@ PRESETS: dict[str, dict[str, Any]] = {
         "run.eval_every": 200,
         "run.checkpoint_every": 100,
     },
-    # The n-gram encoder on a whole forum dump, on CPU (what the packaged `style` model was trained with, but
-    # for ngram.sketch_lr, 1e-2 there; docs/ngram.md): every account with >= 4 posts, 256 accounts x 2
-    # disjoint episodes of <= 8 posts per step, SupCon, for 7 minutes of optimisation (the sparse table learns
-    # most in its first epoch).
+    # The n-gram encoder on a whole forum dump, on CPU (what the packaged `style` model is trained with;
+    # docs/ngram.md): every account with >= 4 posts trains, 256 accounts x 2 disjoint episodes of <= 8 posts
+    # per step, SupCon, for 7 minutes of optimisation (the sparse table learns most in its first epoch).
+    # Validation: 400 accounts of >= 20 posts, 16 of their posts each (halves of 8, as the Reddit benchmark
+    # cuts); the calibration fitted at export reads all their posts, so it sees accounts of 1 to 50+ posts.
     "ngram": {
         "model.encoder": "ngram",
         "loss.name": "supcon",
         "data.min_posts": 4,
-        "data.val_accounts": 200,
+        "data.val_accounts": 400,
+        "data.val_min_posts": 20,
         "data.val_posts_per_account": 16,
         "episodes.accounts_per_batch": 256,
         "episodes.episodes_per_account": 2,

@@ -35,6 +35,14 @@ class TrainingData:
     source: str
     fingerprint: str
     split_manifest: dict | None = None  #: the full manifest of the validation split (re-creates it)
+    #: open-world: the validation accounts with every post, where `val` caps them (`val_posts_per_account`);
+    #: the calibration fitted at export reads these, so it sees the accounts' full range of sizes
+    val_all_posts: datasets.Dataset | None = None
+
+    @property
+    def calibration_posts(self) -> datasets.Dataset | None:
+        """The posts the export's calibration is fitted on: the validation accounts, every post."""
+        return self.val_all_posts if self.val_all_posts is not None else self.val
 
 
 def sample_accounts(posts: datasets.Dataset, args: DataArgs, *, seed: int) -> datasets.Dataset:
@@ -78,6 +86,7 @@ def prepare_data(
         raise TrainingDataError(f"no account has >= {args.min_posts} posts; lower --data.min_posts")
     manifests: dict = {}
     full = None
+    val_all_posts = None
     if val is not None:
         train = posts
     elif args.task == "open-world":
@@ -91,10 +100,11 @@ def prepare_data(
                 fractions=(1.0, 0.0, 0.0),
                 val_accounts=validation_accounts(posts, args),
                 test_accounts=0,
-                min_posts=args.min_posts,
+                min_posts=_val_min_posts(args),
             )
             train, val = result.train, result.val
             if args.val_posts_per_account is not None:
+                val_all_posts = val
                 # Validation embeds every post of its accounts at each evaluation: cap them to bound its cost.
                 cap = dataclasses.replace(
                     args, min_posts=1, max_accounts=None, max_posts_per_account=args.val_posts_per_account
@@ -120,18 +130,28 @@ def prepare_data(
         source=source,
         fingerprint=fingerprint(posts),
         split_manifest=full,
+        val_all_posts=val_all_posts,
     )
 
 
 def validation_accounts(posts: datasets.Dataset, args: DataArgs) -> int:
     """How many accounts validate: `args.val_accounts`, scaled down on a small corpus so that at least four
     fifths of the eligible accounts still train (the quick preset's 50 on a 40- or 50-author corpus becomes 8 or
-    10), and never fewer than 2 (linking needs a pool). A corpus too small for that is a one-line error."""
-    eligible = int(np.count_nonzero(np.bincount(_codes(posts)) >= args.min_posts))
-    if eligible < 4:
+    10), and never fewer than 2 (linking needs a pool). A corpus too small for that is a one-line error.
+    Only accounts with >= `val_min_posts` posts may validate; the rest train."""
+    counts = np.bincount(_codes(posts))
+    trainable = int(np.count_nonzero(counts >= args.min_posts))
+    if trainable < 4:
         raise TrainingDataError(
-            f"only {eligible} accounts have >= {args.min_posts} posts: too few to train and validate on;"
+            f"only {trainable} accounts have >= {args.min_posts} posts: too few to train and validate on;"
             " lower --data.min_posts or use more data (--data.val_accounts 0 trains without validation)"
+        )
+    floor = _val_min_posts(args)
+    eligible = int(np.count_nonzero(counts >= floor))
+    if eligible < 2:
+        raise TrainingDataError(
+            f"only {eligible} accounts have >= {floor} posts (data.val_min_posts): too few to validate on;"
+            " lower --data.val_min_posts"
         )
     wanted = args.val_accounts
     chosen = min(wanted, max(2, eligible // 5))
@@ -144,6 +164,11 @@ def validation_accounts(posts: datasets.Dataset, args: DataArgs) -> int:
             wanted,
         )
     return chosen
+
+
+def _val_min_posts(args: DataArgs) -> int:
+    """The fewest posts a validation account may have."""
+    return max(args.min_posts, args.val_min_posts or args.min_posts)
 
 
 def _codes(posts: datasets.Dataset) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Any
 
 import datasets
 
+from authorid.account_hashes import write_training_accounts
 from authorid.artefacts import CALIBRATION_FILE, MANIFEST_FILE, check_output_folder, write_manifest
 from authorid.data.arrow import read_columns
 from authorid.data.clean import clean
@@ -113,6 +114,8 @@ def train(
             metadata=metadata,
             split_manifest=prepared.split_manifest,
         )
+        # Salted hashes of every account the run trained or validated on: `evaluate` leaves them out.
+        write_training_accounts(out, _accounts(prepared))
         if (
             model.kind == "ngram"
         ):  # the model as stored (int8 table rows), so calibration and fingerprint match it
@@ -274,11 +277,12 @@ def _is_ngram_model(base: str) -> bool:
 
 
 def _calibrate(cfg: TrainConfig, model: StyleModel, prepared: TrainingData, out: Path):
-    """Fit `calibration.json` on the validation accounts (open world); None when there are too few."""
+    """Fit `calibration.json` on the validation accounts, every post of them (open world); None when there
+    are too few."""
     if not cfg.run.calibrate or prepared.val is None or cfg.data.task != "open-world":
         return None
     try:
-        calibrator = fit_calibration(model, prepared.val, seed=cfg.run.seed)
+        calibrator = fit_calibration(model, prepared.calibration_posts, seed=cfg.run.seed)
     except ValueError as err:  # too few validation accounts for a calibration: the model is still fine
         logger.warning("no calibration fitted: %s", err)
         return None

@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file
 from tiny_model import TINY
 
+from authorid.account_hashes import training_accounts_mask
 from authorid.model import ModelError, load_model
 from authorid.training import TrainingError
 from authorid.workflows.train import resume_hint, resume_point, train
@@ -129,8 +130,13 @@ def test_output_folder_loads_everywhere(tmp_path, tiny_base, demo_posts):
         "train_log.jsonl",
         "README.md",
         "split_manifest.json",
+        "training_accounts.json",
     } <= names
     meta = json.loads((out / "authorid.json").read_text())
+    # Every account that trained or validated is recorded (salted), and no other.
+    accounts = sorted(set(demo_posts["account_id"]))
+    seen = training_accounts_mask(out, accounts)
+    assert seen.sum() == 40 and training_accounts_mask(out, ["not-an-author"]).tolist() == [False]
     assert meta["loss"] == {"name": "ce", "params": {}, "defaults": {"ce": {}}}
     assert meta["data"]["train_accounts"] == 32 and meta["data"]["val_accounts"] == 8
     assert meta["validation"]["primary"] == "mrr" and meta["validation"]["initial"]["pool_size"] == 8

@@ -1,0 +1,57 @@
+"""Which posts a run trains, validates and calibrates on (`authorid.training.data.prepare_data`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from authorid.config import ConfigError
+from authorid.training.arguments import DataArgs, resolve_config
+from authorid.training.data import prepare_data
+from authorid.training.errors import TrainingDataError
+
+
+def test_validation_accounts_meet_the_floor_and_the_calibration_reads_all_their_posts(reddit_posts):
+    sizes = Counter(reddit_posts["account_id"])
+    args = DataArgs(min_posts=2, val_accounts=6, val_min_posts=12, val_posts_per_account=4)
+    prepared = prepare_data(reddit_posts, args, seed=0)
+
+    validating = set(prepared.val["account_id"])
+    assert len(validating) == 6
+    assert min(sizes[a] for a in validating) >= 12
+    # Validation reads a seeded 4 posts of each; the export's calibration reads every post of the same accounts.
+    assert set(Counter(prepared.val["account_id"]).values()) == {4}
+    assert Counter(prepared.calibration_posts["account_id"]) == {a: sizes[a] for a in validating}
+    # Everything else with >= min_posts trains, the large accounts that did not validate included.
+    training = set(prepared.train["account_id"])
+    assert training == {a for a, n in sizes.items() if n >= 2} - validating
+    assert any(sizes[a] >= 12 for a in training)
+
+
+def test_without_a_floor_or_a_cap_validation_and_calibration_read_the_same_posts(reddit_posts):
+    prepared = prepare_data(
+        reddit_posts, DataArgs(min_posts=2, val_accounts=6, val_posts_per_account=None), seed=0
+    )
+    assert prepared.calibration_posts is prepared.val
+    assert min(Counter(prepared.val["account_id"]).values()) >= 2
+
+
+def test_a_floor_no_account_reaches_is_one_line(reddit_posts):
+    largest = max(Counter(reddit_posts["account_id"]).values())
+    with pytest.raises(TrainingDataError) as err:
+        prepare_data(reddit_posts, DataArgs(min_posts=2, val_min_posts=largest + 1), seed=0)
+    assert str(err.value) == (
+        f"only 0 accounts have >= {largest + 1} posts (data.val_min_posts): too few to validate on;"
+        " lower --data.val_min_posts"
+    )
+
+
+def test_a_floor_below_min_posts_is_refused():
+    with pytest.raises(ConfigError, match=r"data.val_min_posts must be >= data.min_posts \(4\), got 2"):
+        resolve_config(overrides={"data.min_posts": 4, "data.val_min_posts": 2})
+
+
+def test_the_ngram_preset_validates_on_large_accounts():
+    cfg = resolve_config(preset="ngram")
+    assert (cfg.data.val_accounts, cfg.data.val_min_posts, cfg.data.val_posts_per_account) == (400, 20, 16)
