@@ -531,10 +531,13 @@ def summed_counts(
     counts: sp.csr_matrix, groups: np.ndarray, n_groups: int, *, rows: np.ndarray | None = None
 ) -> sp.csr_matrix:
     """Row g = the sum of the counts of the posts in group g (`groups[i]` is post i's group): CSR. With `rows`,
-    `groups[i]` is the group of post `rows[i]` and the other posts are left out, without copying `counts`."""
+    `groups[i]` is the group of post `rows[i]` and the other posts are left out, without copying `counts`. When
+    each post is its own group, `counts` itself (not a copy)."""
     if rows is None:
         if len(groups) != counts.shape[0]:
             raise ValueError(f"{len(groups)} groups given for {counts.shape[0]} posts")
+        if n_groups == len(groups) and np.array_equal(groups, np.arange(n_groups)):
+            return counts  # each post its own group (`embed_texts`): the sums are the counts
         rows = np.arange(len(groups))
     membership = sp.csr_matrix(
         (np.ones(len(groups), dtype=np.float32), (groups, rows)),

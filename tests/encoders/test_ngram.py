@@ -143,6 +143,34 @@ def test_counts_cut_into_chunks_are_joined_row_for_row(monkeypatch, reddit_posts
     np.testing.assert_array_equal(chunked.data, whole.data)
 
 
+def test_counts_on_threads_are_the_counts_of_one_thread(monkeypatch, reddit_posts):
+    texts = list(reddit_posts["text"][:500]) + AWKWARD_TEXTS
+    params = NgramEncoder(**SMALL).params
+    alone = count_ngrams(params, texts, jobs=1)
+    original, sliced = hashing._count_chunk, []
+
+    def counted(args):
+        sliced.append(len(args[1]))
+        return original(args)
+
+    monkeypatch.setattr(hashing, "THREAD_POSTS", 60)
+    monkeypatch.setattr(hashing.os, "cpu_count", lambda: 3)  # three slices, the last one short
+    monkeypatch.setattr(hashing, "_count_chunk", counted)
+    threaded = count_ngrams(params, texts)
+    assert len(texts) == 512 and sorted(sliced, reverse=True) == [171, 171, 170]
+    assert threaded.shape == alone.shape and threaded.has_sorted_indices and threaded.dtype == np.float32
+    np.testing.assert_array_equal(threaded.indptr, alone.indptr)
+    np.testing.assert_array_equal(threaded.indices, alone.indices)
+    np.testing.assert_array_equal(threaded.data, alone.data)
+
+
+def test_each_post_its_own_group_sums_to_the_counts_themselves(reddit_texts):
+    counts = NgramEncoder(**SMALL).counts(reddit_texts[:50])
+    assert summed_counts(counts, np.arange(50), 50) is counts
+    shuffled = summed_counts(counts, np.arange(50)[::-1].copy(), 50)  # a permutation is not the identity
+    np.testing.assert_array_equal(shuffled.toarray(), counts.toarray()[::-1])
+
+
 def test_fitting_on_a_sample_of_rows_equals_fitting_on_a_copy_of_them(reddit_posts):
     encoder = NgramEncoder(**SMALL)
     counts = encoder.counts(list(reddit_posts["text"][:600]))
