@@ -38,6 +38,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -898,6 +899,7 @@ def main() -> None:
             else:
                 body = run_cluster(args, compact)
         body["command"] = command
+        body["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
         body["seconds"] = round(time.perf_counter() - tic, 1)
         body["machine"] = started | {"load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
         results = load_results(args.out)  # re-read: keep sections written meanwhile
