@@ -42,7 +42,7 @@ from benchlib.settings import PROFILES, load_setting  # noqa: E402
 
 from authorid.pretrained import FOLDER  # noqa: E402
 from authorid.pretrained.card import style_card  # noqa: E402
-from authorid.pretrained.package import package_model  # noqa: E402
+from authorid.pretrained.package import package_model, scrubbed_metadata  # noqa: E402
 
 SOURCE = (
     "reddit_college (Reddit threads of 8 college subreddits, 2011-2022) minus the 1,000 accounts of the"
@@ -72,8 +72,7 @@ def main() -> None:
         import authorid
 
         setting = load_setting("reddit", PROFILES["cpu"], args.work / "cache")
-        # The packaged model's own setting: the default sketch_lr became 3e-3 after it shipped (stop 28).
-        overrides = {"ngram.counts_cache": str(args.work / "ngram-counts"), "ngram.sketch_lr": 1e-2}
+        overrides = {"ngram.counts_cache": str(args.work / "ngram-counts")}
         if args.seconds is not None:
             overrides["run.max_seconds"] = args.seconds
         if args.steps is not None:
@@ -86,7 +85,8 @@ def main() -> None:
             overwrite=True,
             progress=sys.stderr.isatty(),
         )
-    meta = json.loads((trained / "authorid.json").read_text())
+    # The card names the corpus as the package does, not by the local path the run recorded.
+    meta = scrubbed_metadata(json.loads((trained / "authorid.json").read_text()), source=SOURCE)
     results = REPO / "benchmarks" / "results" / "pretrained.json"
     quality = json.loads(results.read_text()) if results.is_file() else None
     card = style_card(meta, quality=quality, command="python scripts/train_default_model.py")
@@ -111,7 +111,7 @@ def recalibrated(packaged: Path, work: Path, cache: Path) -> Path:
     meta = json.loads((work / "authorid.json").read_text())
     cfg = resolve_config(meta["config"])
     setting = load_setting("reddit", PROFILES["cpu"], cache)
-    val = prepare_data(setting.train, cfg.data, seed=cfg.run.seed).val
+    val = prepare_data(setting.train, cfg.data, seed=cfg.run.seed).calibration_posts
     accounts = sorted(set(val["account_id"]))
     missing = int((~training_accounts_mask(work, accounts)).sum())
     if missing:

@@ -163,7 +163,7 @@ def test_demo_evaluates_both_models_on_identical_queries(demo_run):
         assert linking["mrr"] > 0.4, name
         assert rerun.metrics[name]["linking"] == linking
     # The pretrained model does not depend on the training budget: its seeded figure on enron_demo is fixed.
-    assert runs[BEFORE]["protocols"]["sybil"]["metrics"]["linking"]["mrr"] == pytest.approx(0.948, abs=1e-3)
+    assert runs[BEFORE]["protocols"]["sybil"]["metrics"]["linking"]["mrr"] == pytest.approx(0.969, abs=1e-3)
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ STYLE = FOLDER / "style"
 KNOWN_TEXT = "Honestly I'd just email the professor, they're usually pretty chill about extensions lol"
 #: The first values of KNOWN_TEXT's vector (one text alone: centred on the stored training mean). Re-pin them
 #: with the printout of this test's failure when the model is retrained on purpose.
-PINNED = [0.0084, 0.00261, -0.01245, -0.02503, -0.00513, -0.04476]
+PINNED = [0.02647, -0.02288, -0.04362, 0.01361, 0.00906, 0.0191]
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,8 @@ def test_no_local_path_ships():
 
 def test_the_shipped_calibration_is_this_model_s_with_a_cohort_fit_for_pools(style):
     """Both fits name this model's fingerprint; pools of 50+ accounts read the cohort fit, smaller ones the
-    cosine fit (`scripts/train_default_model.py --recalibrate` fitted both on the run's 400 validation halves)."""
+    cosine fit. The training export fitted both on every post of the run's 400 validation persons (>= 20 posts
+    each, cut in halves), so the calibrated sizes reach past the benchmark's 8-post halves."""
     calibration = style.calibration
     fingerprint = style.identity()["fingerprint"]
     assert (
@@ -90,7 +91,9 @@ def test_the_shipped_calibration_is_this_model_s_with_a_cohort_fit_for_pools(sty
         == calibration.cohort.info["model"]["fingerprint"]
         == fingerprint
     )
-    assert calibration.cohort.info["pool"] == calibration.info["accounts"] == 400
+    assert calibration.cohort.info["pool"] == calibration.info["accounts"] == 800
+    assert calibration.info["persons"] == 400 and calibration.method == "platt-sizes"
+    assert calibration.info["account_posts"][0] == 1 and calibration.info["account_posts"][1] >= 50
     assert calibration.for_pool(50) is calibration.cohort and calibration.for_pool(49) is calibration
 
 
