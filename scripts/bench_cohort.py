@@ -9,7 +9,8 @@ cosines, and on cohort-normalised scores (`authorid/verification/cohort.py`). Fo
 two halves by time, each its 8 newest posts: 1,000 pseudo-accounts of 500 persons, the pool. Then, with each fit:
 - verification: every pair of the pool (499,500 pairs, 500 of one person) at the forum prior 1/999, each pair
   scored as `authorid score` scores it (`authorid.workflows.score.score_pairs`): AUC, the pairs given
-  P >= 0.5 with their mean P and the share truly one person, recall at precision 0.9 and ECE;
+  P >= 0.5 with their mean P and the share truly one person, recall at precision 0.9 and ECE; the same with the
+  model's own calibration (its cosine and cohort fits, fitted when it was trained), when it has one;
 - clustering: the product's clustering protocol (`authorid cluster`'s path: the "average" method at P >= 0.5,
   k = 10) at the forum prior and at 3 and 10 times it;
 - linking: each person's older half (`#0`) linked against an exact index of the 500 newer halves
@@ -123,6 +124,7 @@ def main() -> None:
 
     setting = load_setting("reddit", PROFILES["cpu"], args.cache)
     model = load_model(args.model)
+    shipped = model.calibration  # the model's own (fitted when it was trained), scored on the same pool below
     test = setting.test
     accounts = sorted(set(test["account_id"]))
     folds = np.random.default_rng(15).permutation(len(accounts))
@@ -163,6 +165,12 @@ def main() -> None:
             }
             rows["clustering"][f"{name}@{factor}x"] = entry
             print(f"  clustering {name} x{factor}: {entry}", file=sys.stderr, flush=True)
+    if shipped is not None:
+        own = {"shipped cosine": shipped, "shipped cohort": shipped.cohort}
+        for name, fit in own.items():
+            if fit is not None:
+                rows["verification"][name] = verification_row(vectors, chosen.person_of, fit, prior)
+                print(f"  verification {name}: {rows['verification'][name]}", file=sys.stderr, flush=True)
     result = {
         "model": args.model,
         "calibration": {
