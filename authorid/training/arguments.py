@@ -87,9 +87,9 @@ class NgramArgs:
     table_storage: str = "int8"  #: int8 | float32: how the exported model stores the table
     lr: float = 0.05  #: learning rate of the trained table (sparse rows)
     optimizer: str = "adagrad"  #: adagrad | sparse-adam (the table's optimiser)
-    #: Adam's learning rate of the per-bucket weights g. 3e-3 since stop 28: at 1e-2 (the packaged `style`'s)
-    #: g drifts toward Reddit; 3e-3 raised the Reddit benchmark's hubness-corrected MRR 0.447 -> 0.458 and
-    #: off-domain C50 / Blog50 (docs/ngram.md)
+    #: Adam's learning rate of the per-bucket weights g. 3e-3 since stop 28 (the packaged `style` since stop 32):
+    #: at 1e-2 g drifts toward Reddit; 3e-3 raised the Reddit benchmark's hubness-corrected MRR 0.447 -> 0.458
+    #: and off-domain C50 / Blog50 (docs/ngram.md)
     sketch_lr: float = 3e-3
     idf_posts: int | None = 200_000  #: seeded sample of training posts the idf is fitted on (None: all)
     #: folder keeping the training posts' n-gram counts between runs on the same posts (None: count each run)
