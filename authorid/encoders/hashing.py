@@ -4,10 +4,12 @@ scikit-learn's `HashingVectorizer` maps each n-gram to a bucket with MurmurHash3
 vocabulary is stored and the same n-gram lands in the same bucket in every process (Python's `hash` is
 salted per process). One block of buckets per kind of n-gram: character n-grams first, then word n-grams.
 
-Character n-grams are four in five of a post's n-grams, and `HashingVectorizer` makes each one a Python string
-before hashing it (about 0.6 ms a post). `char_ngram_counts` gives the same buckets from numpy arrays instead:
-the posts' UTF-8 bytes, every n-gram's byte span, and MurmurHash3 computed over all spans of one byte length at
-once. A test holds it equal to `HashingVectorizer` on real posts of every script.
+`HashingVectorizer` makes each n-gram a Python string before hashing it (about 0.6 ms a post for the
+character n-grams, four in five of a post's). `char_ngram_counts` and `word_ngram_counts` give the same
+buckets from numpy arrays instead: the posts' UTF-8 bytes (for words: their tokens joined by spaces, as
+scikit-learn joins an n-gram's tokens), every n-gram's byte span, MurmurHash3 over all spans at once
+(`murmurhash3_32_spans`), and one sort of (post, bucket) keys to count them. Tests hold both equal to
+`HashingVectorizer` on real posts of every script.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import numpy as np
 import scipy.sparse as sp
 from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 #: Words and single punctuation marks: "don't!!" -> "don", "'", "t", "!", "!" (punctuation habits are style).
+#: A token never holds white space (`word_ngram_counts` relies on it).
 WORD_PATTERN = r"(?u)\w+|[^\w\s]"
 #: Posts counted per task; inputs of more than one chunk are spread over processes. A worker's peak grows with
 #: its chunk (60,000 Reddit posts: 0.55 GB a worker with chunks of 5,000, 0.9 GB with 10,000, at the same speed).
@@ -141,7 +145,12 @@ def _count_chunk(args: tuple[dict, list[str]]) -> sp.csr_matrix:
         return sp.csr_matrix((0, params["char_buckets"] + params["word_buckets"]), dtype=np.float32)
     texts = [t if t.isascii() else _encodable(t) for t in texts]
     blocks = [char_ngram_counts(texts, params["char_ngrams"], params["char_buckets"])]
-    blocks += [v.transform(texts) for v in vectorizers(params)[1:]]  # the word block, if any
+    if params["word_buckets"]:
+        blocks.append(
+            word_ngram_counts(
+                texts, params["word_ngrams"], params["word_buckets"], lowercase=params["lowercase_words"]
+            )
+        )
     return sp.hstack(blocks, format="csr", dtype=np.float32)
 
 
@@ -152,54 +161,145 @@ def char_ngram_counts(texts: Sequence[str], ngram_range: Sequence[int], buckets:
     texts = [WHITE_SPACE_RUN.sub(" ", t) for t in texts]
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     joined = "".join(texts)
-    # The byte offset where each character starts (and one past the end), from its code point's UTF-8 length.
-    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
-    starts = np.concatenate([[0], np.cumsum(widths)])
-    data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    data, starts = _utf8_with_offsets(joined)
     text_of = np.repeat(np.arange(len(texts)), lengths)
     text_end = np.cumsum(lengths)[text_of]
-    rows, columns = [], []
+    keys = []  # text * buckets + bucket, for every n-gram
     for n in range(ngram_range[0], ngram_range[1] + 1):
-        first = np.flatnonzero(np.arange(len(points)) + n <= text_end)  # n-grams inside one text
-        begin, size = starts[first], starts[first + n] - starts[first]
-        for width in np.unique(size):
-            of_width = np.flatnonzero(size == width)
-            keys = data[begin[of_width, None] + np.arange(width)]
-            rows.append(text_of[first[of_width]])
-            columns.append(np.abs(murmurhash3_32_rows(keys).view(np.int32).astype(np.int64)) % buckets)
-    rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    counts = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=(len(texts), buckets), dtype=np.float32
+        first = np.flatnonzero(np.arange(len(text_of)) + n <= text_end)  # n-grams inside one text
+        begin = starts[first]
+        keys.append(
+            _keys(text_of[first], murmurhash3_32_spans(data, begin, starts[first + n] - begin), buckets)
+        )
+    return _counted(np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64), len(texts), buckets)
+
+
+def word_ngram_counts(
+    texts: Sequence[str], ngram_range: Sequence[int], buckets: int, *, lowercase: bool
+) -> sp.csr_matrix:
+    """Hashed word n-gram counts per text, bucket for bucket what `HashingVectorizer(analyzer="word",
+    token_pattern=WORD_PATTERN, lowercase=lowercase, alternate_sign=False, norm=None)` gives: CSR float32
+    (len(texts), buckets), indices sorted. Texts must encode to UTF-8 (`_encodable`).
+
+    Tokens are joined by single spaces, as scikit-learn joins an n-gram's tokens; a token holds no white space,
+    so every n-gram is then one span of that string, hashed where it lies instead of being made a string."""
+    pattern = re.compile(WORD_PATTERN)
+    tokens = [pattern.findall(t.lower() if lowercase else t) for t in texts]
+    per_text = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(texts))
+    data = np.frombuffer(" ".join(" ".join(t) for t in tokens if t).encode("utf-8"), dtype=np.uint8)
+    # Tokens hold no white space, and a space byte occurs in UTF-8 only as a space: the spaces are the cuts.
+    spaces = np.flatnonzero(data == ord(" "))
+    token_begin = np.concatenate([[0], spaces + 1]) if len(data) else spaces
+    token_end = np.concatenate([spaces, [len(data)]]) if len(data) else spaces
+    text_of = np.repeat(np.arange(len(texts)), per_text)
+    text_end = np.cumsum(per_text)[text_of]
+    keys = []
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        first = np.flatnonzero(np.arange(len(text_of)) + n <= text_end)  # n-grams inside one text
+        begin = token_begin[first]
+        size = token_end[first + n - 1] - begin
+        keys.append(_keys(text_of[first], murmurhash3_32_spans(data, begin, size), buckets))
+    return _counted(np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64), len(texts), buckets)
+
+
+def _utf8_with_offsets(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """`text`'s UTF-8 bytes (uint8) and the byte offset where each character starts, plus one past the end
+    (int64, len(text) + 1), from each code point's UTF-8 length."""
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    if len(data) == len(text):  # ASCII: a character is a byte
+        return data, np.arange(len(text) + 1, dtype=np.int64)
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+    return data, np.concatenate([[0], np.cumsum(widths)])
+
+
+def _words_at(data: np.ndarray) -> np.ndarray:
+    """The little-endian 4-byte word starting at each byte of `data` (zeros past its end): uint32 (len(data),)."""
+    padded = np.zeros(len(data) + 3, dtype=np.uint32)
+    padded[: len(data)] = data
+    words = padded[:-3].copy()
+    for i in (1, 2, 3):
+        words |= padded[i : len(data) + i] << np.uint32(8 * i)
+    return words
+
+
+def _keys(text: np.ndarray, hashes: np.ndarray, buckets: int) -> np.ndarray:
+    """`text * buckets + bucket` of each n-gram, its bucket `abs(signed hash) % buckets` as scikit-learn takes
+    it (a hash of -2**31 lands in bucket 2**31 % buckets, as there)."""
+    return text * buckets + np.abs(hashes.view(np.int32).astype(np.int64)) % buckets
+
+
+def _counted(keys: np.ndarray, rows: int, width: int) -> sp.csr_matrix:
+    """CSR float32 (rows, width) counting each `row * width + column` in `keys`, indices sorted. One sort of
+    the keys: building a COO matrix and summing its duplicates (scipy, row by row) took twice as long."""
+    keys.sort()
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if len(keys) else keys
+    counts = np.diff(np.append(starts, len(keys))).astype(np.float32)
+    row, column = np.divmod(keys[starts], width)
+    index_type = np.int32 if width <= np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=rows), out=indptr[1:])
+    return sp.csr_matrix((counts, column.astype(index_type), indptr), shape=(rows, width))
+
+
+#: MurmurHash3's constants (x86, 32-bit).
+_C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+#: The mask that keeps a tail of 0, 1, 2 or 3 bytes of a little-endian word.
+_TAIL_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=np.uint32)
+#: Spans of more 4-byte blocks than this are hashed one by one (`murmurhash3_32_spans`).
+LONG_SPAN_BLOCKS = 64
+
+
+def murmurhash3_32_spans(data: np.ndarray, begin: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """MurmurHash3 (x86, 32-bit, seed 0) of the byte spans `data[begin:begin + length]` of a uint8 array:
+    uint32, the hash scikit-learn's `murmurhash3_32` gives the same bytes (as unsigned).
+
+    Spans of every length at once: step i mixes the i-th 4-byte block of every span that has one, read as the
+    little-endian word that starts there (`_words_at`: no byte gather), then every tail, then the final mix.
+    A span of more than LONG_SPAN_BLOCKS blocks (a URL, a line of one repeated letter) would keep the loop going
+    for itself alone: it is hashed on its own by scikit-learn."""
+    words = _words_at(data)
+    begin = np.asarray(begin, dtype=np.int64)
+    length = np.asarray(length, dtype=np.int64)
+    blocks = length // 4
+    h = np.zeros(len(length), dtype=np.uint32)
+    long = np.flatnonzero(blocks > LONG_SPAN_BLOCKS)
+    active = (
+        np.flatnonzero((blocks > 0) & (blocks <= LONG_SPAN_BLOCKS)) if len(long) else np.flatnonzero(blocks)
     )
-    counts.sum_duplicates()  # also sorts the indices
-    return counts
-
-
-def murmurhash3_32_rows(keys: np.ndarray) -> np.ndarray:
-    """MurmurHash3 (x86, 32-bit, seed 0) of each row of a uint8 array (n, width): uint32 (n,), the hash
-    scikit-learn's `murmurhash3_32` gives the same bytes (as unsigned)."""
-    n, width = keys.shape
-    c1, c2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
-    h = np.zeros(n, dtype=np.uint32)
-    body = width // 4 * 4
-    if body:
-        blocks = np.ascontiguousarray(keys[:, :body]).view("<u4")  # little-endian 4-byte blocks
-        for i in range(blocks.shape[1]):
-            h ^= _rotl(blocks[:, i] * c1, 15) * c2
-            h = _rotl(h, 13) * np.uint32(5) + np.uint32(0xE6546B64)
-    if width > body:
-        tail = np.zeros(n, dtype=np.uint32)
-        for i in reversed(range(width - body)):
-            tail ^= keys[:, body + i].astype(np.uint32) << np.uint32(8 * i)
-        h ^= _rotl(tail * c1, 15) * c2
-    h ^= np.uint32(width)
+    step = 0
+    while len(active):
+        whole = len(active) == len(h)  # the common case of one block each: no scatter
+        k = words[begin + 4 * step] if whole else words[begin[active] + 4 * step]
+        k *= _C1
+        k = _rotl(k, 15)
+        k *= _C2
+        mixed = _rotl((h if whole else h[active]) ^ k, 13)
+        mixed *= np.uint32(5)
+        mixed += np.uint32(0xE6546B64)
+        if whole:
+            h = mixed
+        else:
+            h[active] = mixed
+        step += 1
+        active = active[blocks[active] > step]
+    tail = length % 4
+    has_tail = np.flatnonzero(tail)
+    if len(long):
+        has_tail = np.setdiff1d(has_tail, long, assume_unique=True)
+    k = words[begin[has_tail] + 4 * blocks[has_tail]] & _TAIL_MASKS[tail[has_tail]]
+    k *= _C1
+    k = _rotl(k, 15)
+    k *= _C2
+    h[has_tail] ^= k
+    h ^= length.astype(np.uint32)
     h ^= h >> np.uint32(16)
     h *= np.uint32(0x85EBCA6B)
     h ^= h >> np.uint32(13)
     h *= np.uint32(0xC2B2AE35)
     h ^= h >> np.uint32(16)
+    for i in long.tolist():
+        h[i] = murmurhash3_32(data[begin[i] : begin[i] + length[i]].tobytes(), seed=0, positive=True)
     return h
 
 

@@ -42,6 +42,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -262,28 +263,36 @@ class NgramEncoder(nn.Module):
             centres = [self.centre_trained, self.centre_sketch]
         return self._combine(a, b, *centres, mix=self.params["train_mix" if self.training else "mix"])
 
-    def _paths(self, profiles: sp.csr_matrix) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """(x W, S (g ∘ x)) of profile rows, uncentred; None for a path the settings leave out."""
+    def _paths(
+        self, profiles: sp.csr_matrix, *, out: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """(x W, S (g ∘ x)) of profile rows, uncentred; None for a path the settings leave out. `out`: a zeroed
+        float32 (n, dim) tensor the two paths are written into, side by side (then returned as views of it)."""
         device = self.idf.device
-        n = profiles.shape[0]
+        n, dim = profiles.shape[0], self.params["dim"]
         indices = torch.from_numpy(profiles.indices.astype(np.int64)).to(device)
         values = torch.from_numpy(profiles.data.astype(np.float32)).to(device)
         a = b = None
         if self.table is not None:
             offsets = torch.from_numpy(profiles.indptr[:-1].astype(np.int64)).to(device)
             a = self.table(indices % self.table.num_embeddings, offsets, per_sample_weights=values)
+            if out is not None:
+                out[:, :dim] = a
+                a = out[:, :dim]
         if self.params["sketch_dim"]:
             k = self.params["sketch_dim"]
+            width = k if out is None else self.dim
+            first = 0 if out is None else dim
             rows = torch.repeat_interleave(
                 torch.arange(n, device=device), torch.from_numpy(np.diff(profiles.indptr)).to(device)
             )
             weighted = values * self.sketch_sign[indices] * self.sketch_weight[indices]
-            flat = rows * k + self.sketch_column[indices]
-            b = (
-                torch.zeros(n * k, device=device, dtype=weighted.dtype)
-                .index_add(0, flat, weighted)
-                .view(n, k)
-            )
+            flat = rows * width + (self.sketch_column[indices] + first)
+            # The sketch is scattered straight into `out` when given: a second (n, k) buffer and its copy
+            # cost 17 MB of fresh pages per 256 groups.
+            target = torch.zeros(n * k, device=device, dtype=weighted.dtype) if out is None else out.view(-1)
+            target.index_add_(0, flat, weighted)
+            b = target.view(n, width)[:, first:]
         return a, b
 
     @staticmethod
@@ -355,13 +364,30 @@ class NgramEncoder(nn.Module):
         self._require_fitted()
         n_groups, p = summed.shape[0], self.params
         raw = np.zeros((n_groups, self.dim), dtype=np.float32)
-        for start in range(0, n_groups, EMBED_CHUNK_GROUPS):
-            stop = min(start + EMBED_CHUNK_GROUPS, n_groups)
-            a, b = self._paths(self.profiles(summed[start:stop]))
+        chunks = [
+            slice(start, start + EMBED_CHUNK_GROUPS) for start in range(0, n_groups, EMBED_CHUNK_GROUPS)
+        ]
+        if self.idf.device.type == "cpu":
+            # Written in place (rows of `raw` are contiguous, so a chunk is one flat tensor), chunks side by side
+            # on torch's number of threads: each chunk's numpy and torch calls let go of the GIL.
+            def project(rows: slice) -> None:
+                with torch.no_grad():
+                    self._paths(self.profiles(summed[rows]), out=torch.from_numpy(raw[rows]))
+
+            threads = min(torch.get_num_threads(), len(chunks))
+            if threads > 1:
+                with ThreadPoolExecutor(max_workers=threads) as pool:
+                    list(pool.map(project, chunks))
+            else:
+                for rows in chunks:
+                    project(rows)
+            return raw, np.diff(summed.indptr) > 0
+        for rows in chunks:
+            a, b = self._paths(self.profiles(summed[rows]))
             if a is not None:
-                raw[start:stop, : p["dim"]] = a.float().cpu().numpy()
+                raw[rows, : p["dim"]] = a.float().cpu().numpy()
             if b is not None:
-                raw[start:stop, p["dim"] :] = b.float().cpu().numpy()
+                raw[rows, p["dim"] :] = b.float().cpu().numpy()
         return raw, np.diff(summed.indptr) > 0
 
     def centre_for(self, raw: np.ndarray, has_text: np.ndarray, n_posts: np.ndarray) -> SizeCentre:

@@ -16,7 +16,13 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
 from authorid.encoders import NgramEncoder, NgramModelError, hashing
-from authorid.encoders.hashing import char_ngram_counts, count_ngrams, murmurhash3_32_rows
+from authorid.encoders.hashing import (
+    WORD_PATTERN,
+    char_ngram_counts,
+    count_ngrams,
+    murmurhash3_32_spans,
+    word_ngram_counts,
+)
 from authorid.encoders.ngram import summed_counts
 
 #: Small enough to reason about by hand: unigram characters, no words, 64 buckets, an 8-dim table, a 16-wide
@@ -122,12 +128,44 @@ def test_character_ngrams_land_in_the_buckets_of_scikit_learns_hashing_vectorize
     np.testing.assert_array_equal(ours.data, reference.data)
 
 
-def test_the_vectorised_murmurhash_is_scikit_learns_for_every_key_length():
+@pytest.mark.parametrize(
+    ("ngram_range", "buckets", "lowercase"),
+    [((1, 2), 2**18, False), ((1, 3), 1000, True), ((2, 2), 7, False)],
+)
+def test_word_ngrams_land_in_the_buckets_of_scikit_learns_hashing_vectorizer(
+    reddit_posts, enron_posts, ngram_range, buckets, lowercase
+):
+    texts = list(reddit_posts["text"]) + list(enron_posts["text"][:300]) + AWKWARD_TEXTS + ["", "one"]
+    reference = HashingVectorizer(
+        analyzer="word",
+        ngram_range=ngram_range,
+        n_features=buckets,
+        lowercase=lowercase,
+        token_pattern=WORD_PATTERN,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    ).transform(texts)
+    reference.sort_indices()
+    ours = word_ngram_counts(texts, ngram_range, buckets, lowercase=lowercase)
+    assert ours.has_sorted_indices and ours.dtype == np.float32
+    np.testing.assert_array_equal(ours.indptr, reference.indptr)
+    np.testing.assert_array_equal(ours.indices, reference.indices)
+    np.testing.assert_array_equal(ours.data, reference.data)
+
+
+def test_the_vectorised_murmurhash_is_scikit_learns_for_spans_of_every_length():
     rng = np.random.default_rng(0)
-    for width in range(1, 18):
-        keys = rng.integers(0, 256, size=(50, width), dtype=np.uint8)
-        expected = [murmurhash3_32(bytes(k), seed=0, positive=True) for k in keys]
-        assert murmurhash3_32_rows(keys).tolist() == expected
+    data = rng.integers(0, 256, size=5000, dtype=np.uint8)
+    # every length from 1 to 40 bytes, and spans past LONG_SPAN_BLOCKS blocks (hashed one by one)
+    length = np.concatenate([np.repeat(np.arange(1, 41), 20), [257, 300, 1000]])
+    begin = rng.integers(0, len(data) - length)  # a span may end at the last byte: the padding is not read
+    begin[-4] = len(data) - length[-4]
+    expected = [
+        murmurhash3_32(data[b : b + n].tobytes(), seed=0, positive=True)
+        for b, n in zip(begin, length, strict=True)
+    ]
+    assert murmurhash3_32_spans(data, begin, length).tolist() == expected
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
