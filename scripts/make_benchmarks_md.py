@@ -452,18 +452,28 @@ def train_pool_section(train_pool: dict) -> list[str]:
     ]
 
 
-def persons_section(persons: dict) -> list[str]:
-    """Clustering held-out Reddit accounts into persons, every method (scripts/bench_persons.py)."""
+def persons_section(persons: dict, validation: dict | None = None) -> list[str]:
+    """Clustering held-out Reddit accounts into persons, every method (scripts/bench_persons.py); `validation`:
+    the same on a training run's validation persons (`--validation-of`)."""
     if not persons:
         return []
+    raised = "min_precision" in persons
     head = ["method", "prior", "pairwise P", "pairwise R", "B³ P", "B³ R", "B³ F1", "clusters", "largest"]
+    if raised:
+        head[2:2] = ["threshold", "expected P"]
+    decision = (
+        f"decision P >= {persons.get('threshold')} raised, as `authorid cluster` raises it by default, to the"
+        f" lowest step whose clusters' expected pairwise precision (the mean P of the pairs they form) reaches"
+        f" {persons['min_precision']:g} (column *threshold*; *expected P*: that precision)"
+        if raised
+        else f"decision P >= {persons.get('threshold')}"
+    )
     out = [
         "## Clustering accounts into persons",
         "",
         f"`{persons.get('command')}`, updated {persons.get('updated')}; {persons.get('machine')}. Model"
-        f" `{persons.get('model')}` with its own calibration{_read_through(persons)}, decision P >="
-        f" {persons.get('threshold')}, k = {persons.get('k')}; {persons.get('accounts')} (the truth: 1,000"
-        " persons of 2 pseudo-accounts)."
+        f" `{persons.get('model')}` with its own calibration{_read_through(persons)}, {decision}, k ="
+        f" {persons.get('k')}; {persons.get('accounts')} (the truth: 1,000 persons of 2 pseudo-accounts)."
         + (
             " Rows *calibrate on training*: the model calibrated instead by `authorid calibrate` on Reddit"
             " training-pool accounts cut as the benchmark cuts (the only Reddit accounts outside these 1,000 it"
@@ -474,18 +484,33 @@ def persons_section(persons: dict) -> list[str]:
             else ""
         ),
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
+        *_persons_table(persons, head, raised),
     ]
+    if validation:
+        out += [
+            "",
+            f"The same on persons the benchmark is not measured on"
+            f" (`{validation.get('command')}`, updated {validation.get('updated')}; {validation.get('machine')}):"
+            f" {validation.get('accounts')}, each a person with 20 posts or more whom `style` validated on"
+            " and its shipped calibration was fitted on.",
+            "",
+            *_persons_table(validation, head, "min_precision" in validation),
+        ]
+    return [*out, ""]
+
+
+def _persons_table(persons: dict, head: list[str], raised: bool) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, r in persons.get("rows", {}).items():
         cells = [
             name,
             f"{r['prior']:.3g}",
+            *((f"{r['threshold_used']:g}", _fmt(r.get("expected_precision"))) if raised else ()),
             *(_fmt(r.get(k)) for k in ("pairwise_precision", "pairwise_recall", "bcubed_precision")),
             *(_fmt(r.get(k)) for k in ("bcubed_recall", "bcubed_f1", "n_pred", "largest_cluster")),
         ]
         out.append("| " + " | ".join(cells) + " |")
-    return [*out, ""]
+    return out
 
 
 def _read_through(persons: dict) -> str:
@@ -1249,7 +1274,7 @@ def render(
             "minilm, one corpus": _load("sizes_minilm_together"),
         }
     )
-    lines += persons_section(persons or {})
+    lines += persons_section(persons or {}, _load("persons_validation"))
     lines += cohort_section(_load("cohort"))
     lines += explain_section(explain or {})
     lines += speed_section(speed)
@@ -1291,6 +1316,10 @@ def main() -> None:
     args = parser.parse_args()
     quality, speed, pretrained = _load("quality"), _load("speed"), _load("pretrained")
     persons, explain, sizes = _load("persons"), _load("explain"), _load("sizes")
+    if persons and _load(
+        "persons_validation"
+    ):  # the same clustering on the training run's validation persons
+        persons = {**persons, "validation_run": _load("persons_validation")}
     million = _load("million")
     if not args.check:
         quality_plot(quality, PLOTS / "quality.png")

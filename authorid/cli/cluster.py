@@ -49,6 +49,14 @@ def cluster_command(
             "a cosine without one (default 0.5)."
         ),
     ] = None,
+    min_precision: Annotated[
+        float | None,
+        typer.Option(
+            help="With a calibration: raise the threshold until the clusters' expected pairwise precision (the"
+            " mean P of the pairs they form) reaches this. Default 0.9 when --threshold is not given; 0 turns"
+            " it off.",
+        ),
+    ] = None,
     calibration: Annotated[
         Path | None, typer.Option(help="A calibration.json (default: the model's own, if any).")
     ] = None,
@@ -107,6 +115,8 @@ def cluster_command(
     # said before the corpus is read (a model's own calibration is known only once the model is loaded: the
     # workflow checks again before embedding)
     check_options(method, k, threshold, calibrated=calibrator is not None)
+    if min_precision is not None and not 0.0 <= min_precision <= 1.0:  # needs a calibration: checked once
+        raise ValueError(f"--min-precision must lie in [0, 1], got {min_precision}")  # the model is loaded
     early = model_before_corpus(model)
     if calibrator is not None and not isinstance(early, str):
         check_calibration_model(calibrator, early, force=force)
@@ -134,6 +144,7 @@ def cluster_command(
         method=method,
         k=k,
         threshold=threshold,
+        min_precision=min_precision,
         calibration=calibrator,
         prior=prior,
         vectors=account_vectors,
@@ -162,6 +173,7 @@ def cluster_command(
             f"edges: P(same person) > {params['threshold']:g} at a prior of {params['prior']:.3g} ({assumed}),"
             f" from {source}"
         )
+        lines.append(raised_threshold_line(params, stats))
         if params.get("outside_calibrated_sizes"):
             lines.append(
                 f"warning: {params['outside_calibrated_sizes']:,} of {stats['n_accounts']:,} accounts lie outside the"
@@ -183,3 +195,26 @@ def cluster_command(
         "assignments": str(outputs.assignments_path),
     }
     say(summary, lines, as_json=json)
+
+
+def raised_threshold_line(params: dict, stats: dict) -> str:
+    """What the clusters' pairs are expected to be worth, and whether --min-precision raised the threshold."""
+    expected = stats.get("expected_pairwise_precision")
+    if expected is None:
+        return "no two accounts were grouped"
+    said = f"expected pairwise precision {expected:.3f} (the mean P of the pairs the clusters form)"
+    target = params.get("min_precision")
+    if not target:
+        return said
+    lowest = min(float(step) for step in params["thresholds_tried"])
+    if expected < target:
+        return (
+            f"warning: {said}, below --min-precision {target:g} even at the highest threshold tried"
+            f" ({params['threshold']:g})"
+        )
+    if params["threshold"] > lowest:
+        return (
+            f"threshold raised from {lowest:g} to {params['threshold']:g} to reach --min-precision {target:g}:"
+            f" {said}; --min-precision 0 keeps {lowest:g}"
+        )
+    return f"{said}, at least --min-precision {target:g} without raising the threshold"

@@ -61,6 +61,17 @@ class Cluster:
         }
 
 
+def expected_precision(clusters: list[Cluster]) -> float | None:
+    """The share of the same-person pairs `clusters` form that their P expects to be right: every cluster's
+    cohesion (its pairs' mean P) weighted by its number of pairs. It needs no truth, and it is what pairwise
+    precision comes to when P is calibrated. None without a cluster of 2 or more, or without P (cohesion
+    None)."""
+    pairs = [(c.size * (c.size - 1) / 2, c.cohesion) for c in clusters if c.size > 1]
+    if not pairs or any(cohesion is None for _, cohesion in pairs):
+        return None
+    return float(sum(n * cohesion for n, cohesion in pairs) / sum(n for n, _ in pairs))
+
+
 @dataclass
 class ClusterReport:
     """The result of `cluster_accounts`.
@@ -81,6 +92,11 @@ class ClusterReport:
     @property
     def multi_account(self) -> list[Cluster]:
         return [c for c in self.clusters if c.size > 1]
+
+    @property
+    def expected_precision(self) -> float | None:
+        """`expected_precision` of these clusters."""
+        return expected_precision(self.clusters)
 
     def to_jsonl(self, path: str | Path) -> Path:
         """One JSON object per cluster (largest first): cluster_id, size, members, cohesion, evidence."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
-from authorid.clustering.cluster import check_options
+from authorid.clustering.cluster import DEFAULT_MIN_PRECISION, check_options
 from authorid.data.clean import clean
 from authorid.evidence.habits import pair_reasons
 from authorid.model import StyleModel
@@ -36,6 +36,7 @@ def cluster(
     method: str = "average",
     k: int = 10,
     threshold: float | None = None,
+    min_precision: float | None = None,
     calibration=None,
     prior: float | None = None,
     vectors: AccountVectors | None = None,
@@ -52,6 +53,9 @@ def cluster(
 
     calibration: a Calibrator (checked to be `model`'s unless `force`; default the model's own; else none, and
     the threshold is a cosine). threshold: None means the calibration's own threshold, or 0.5 without one.
+    min_precision: the threshold is raised until the clusters' expected pairwise precision reaches it
+    (`cluster_accounts`); None: DEFAULT_MIN_PRECISION when the threshold is left to the calibration, not raised
+    when one is given or there is no calibration; 0 never raises it.
     prior: the share of same-person pairs among the accounts' pairs (None: 1 / (accounts - 1), each account
     having at most one other account of the same person on average); P(same person) is moved to it.
     explain: add each evidence pair's strongest shared habits (`reason`; needs `posts`).
@@ -67,7 +71,7 @@ def cluster(
         check_calibration_model(calibration, model, force=force)
     calibration = calibration if calibration is not None else model.calibration
     # before the accounts are embedded
-    check_options(method, k, threshold, calibrated=calibration is not None)
+    check_options(method, k, threshold, calibrated=calibration is not None, min_precision=min_precision)
     if prior is not None:
         check_prior(prior)
     with engine_session(engine, ray_address) as ray:
@@ -81,6 +85,8 @@ def cluster(
             probability = partial(calibration.predict, prior=prior)
         if threshold is None:
             threshold = float(calibration.threshold) if calibration is not None else 0.5
+            if min_precision is None and calibration is not None:
+                min_precision = DEFAULT_MIN_PRECISION
         search = partial(knn_on_ray, ray) if ray is not None else None
         report = cluster_accounts(
             vectors,
@@ -91,6 +97,7 @@ def cluster(
             seed=seed,
             search=search,
             cohort_normalised=calibration is not None and calibration.reads_cohort,
+            min_precision=min_precision,
         )
     report.params["prior"] = prior
     if calibration is not None:  # accounts whose edges' P is an extrapolation (`DecisionMixin.within_sizes`)

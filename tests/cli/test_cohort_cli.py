@@ -108,15 +108,31 @@ def test_score_reads_the_cosine_fit_among_40_accounts(calibration, tmp_path):
 def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
     calibration.save(tmp_path / "cal.json")
     out = tmp_path / "clusters"
-    result = runner.invoke(
-        app,
-        ["cluster", "style", str(halves / "halves.jsonl"), "--calibration", str(tmp_path / "cal.json"),
-         "-o", str(out)],
-    )  # fmt: skip
+    args = [
+        "cluster",
+        "style",
+        str(halves / "halves.jsonl"),
+        "--calibration",
+        str(tmp_path / "cal.json"),
+        "-o",
+        str(out),
+    ]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "edges read the calibration's cohort fit" in result.output
+    said = " ".join(result.output.split())
+    assert "edges read the calibration's cohort fit" in said
+    # by default the threshold is raised until the clusters' pairs are expected to be right 9 times in 10
     assert (
-        f"edges: P(same person) > 0.5 at a prior of {1 / 79:.3g} (1/(accounts - 1); --prior changes it), from"
-        f" --calibration {tmp_path / 'cal.json'}" in " ".join(result.output.split())
+        f"edges: P(same person) > 0.8 at a prior of {1 / 79:.3g} (1/(accounts - 1); --prior changes it), from"
+        f" --calibration {tmp_path / 'cal.json'}" in said
     )
+    assert (
+        "threshold raised from 0.5 to 0.8 to reach --min-precision 0.9: expected pairwise precision 0.922 (the"
+        " mean P of the pairs the clusters form); --min-precision 0 keeps 0.5" in said
+    )
+    result = runner.invoke(app, [*args, "--min-precision", "0", "--overwrite"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"edges: P(same person) > 0.5 at a prior of {1 / 79:.3g}" in said
+    assert "expected pairwise precision 0.8" in said  # lower: more pairs merged at P just above 0.5
     assert json.loads((out / "authorid-manifest.json").read_text())["params"]["scores"] == "cohort-normalised"

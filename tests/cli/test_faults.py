@@ -354,6 +354,18 @@ FAULTS = [
         r"unknown clustering method 'kmeans'",
     ),
     (
+        "C06d",
+        ["cluster", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/c6", "--min-precision", "1.5"],
+        2,
+        r"--min-precision must lie in \[0, 1\], got 1\.5",
+    ),
+    (
+        "C06e",
+        ["cluster", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/c6e", "--min-precision", "0.9"],
+        2,
+        r"min_precision needs a calibration \(P\(same person\) on every edge\)",
+    ),
+    (
         "C06c",
         ["calibrate", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/c.json", "--abstain", "foo"],
         2,

@@ -94,6 +94,38 @@ def test_probability_maps_cosines_before_the_cut():
     }
 
 
+# P = (1 + cos) / 2. a-b: cos 20 deg -> P 0.96985; c-d: cos 65 deg -> P 0.71131; every other pair P < 0.42.
+TWO_PAIRS = {"a": 0.0, "b": 20.0, "c": 120.0, "d": 185.0}
+
+
+def half_cosine(cosines):
+    return (1 + np.asarray(cosines)) / 2
+
+
+def test_min_precision_raises_the_threshold_to_the_lowest_step_whose_clusters_reach_it():
+    vectors = on_circle(TWO_PAIRS)
+    p_ab, p_cd = (1 + np.cos(np.deg2rad(20))) / 2, (1 + np.cos(np.deg2rad(65))) / 2
+    # at 0.5 both pairs merge: expected precision (p_ab + p_cd) / 2 = 0.8406 < 0.9; from 0.75 up only a-b does
+    report = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=0.9)
+    assert groups(report) == {frozenset("ab"), frozenset("c"), frozenset("d")}
+    assert report.params["threshold"] == 0.75
+    assert report.stats["expected_pairwise_precision"] == pytest.approx(p_ab, abs=1e-6)
+    # bisection over the steps: 0.5 misses, 0.99 reaches (nothing merged), then 0.75, 0.6, 0.65, 0.7
+    tried = report.params["thresholds_tried"]
+    assert list(tried) == ["0.5", "0.6", "0.65", "0.7", "0.75", "0.99"]
+    assert tried["0.5"] == pytest.approx((p_ab + p_cd) / 2, abs=1e-4) and tried["0.99"] is None
+    assert tried["0.7"] == tried["0.5"] and tried["0.75"] == pytest.approx(p_ab, abs=1e-4)
+    # a target the given threshold already reaches leaves it as it is, after one clustering
+    kept = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=0.8)
+    assert groups(kept) == {frozenset("ab"), frozenset("cd")}
+    assert kept.params["threshold"] == 0.5 and list(kept.params["thresholds_tried"]) == ["0.5"]
+    assert kept.stats["expected_pairwise_precision"] == pytest.approx((p_ab + p_cd) / 2, abs=1e-6)
+    # without min_precision nothing is raised, but the expected precision is still reported
+    plain = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine)
+    assert "min_precision" not in plain.params and plain.params["threshold"] == 0.5
+    assert plain.stats["expected_pairwise_precision"] == kept.stats["expected_pairwise_precision"]
+
+
 def test_labels_are_numbered_by_decreasing_cluster_size():
     report = cluster_accounts(on_circle(CHAIN), method="agglomerative", k=2, threshold=0.93)
     assert report.labels.tolist() == [0, 0, 1, 1, 2]
@@ -133,6 +165,8 @@ def test_a_single_account_is_its_own_cluster():
         ({"threshold": -0.1, "probability": lambda c: c}, "must lie in [0, 1]"),
         ({"threshold": 2.0}, "must lie in [-1, 1]"),
         ({"k": 0}, "k must be at least 1"),
+        ({"min_precision": 1.5, "probability": lambda c: c}, "min_precision 1.5 is a share of pairs"),
+        ({"min_precision": 0.9}, "min_precision needs a calibration"),
     ],
 )
 def test_bad_arguments_raise_one_line_errors(kwargs, message):

@@ -6,8 +6,10 @@ import csv
 import json
 
 import numpy as np
+import pytest
 
-from authorid.clustering import cluster_accounts
+from authorid.clustering import Cluster, cluster_accounts
+from authorid.clustering.report import expected_precision
 from authorid.encoders import AccountVectors
 
 
@@ -58,3 +60,14 @@ def test_summary_lists_the_largest_multi_account_groups_first():
     assert lines[2].startswith("  #1 (2 accounts cohesion 1.00): d, e")
     assert len(lines) == 3
     assert report().summary(max_groups=1).splitlines()[-1] == "  ... and 1 more groups"
+
+
+def test_expected_precision_weights_each_cluster_s_cohesion_by_its_pairs():
+    clusters = [
+        Cluster(0, ["a", "b", "c"], cohesion=0.8),  # 3 pairs
+        Cluster(1, ["d", "e"], cohesion=1.0),  # 1 pair
+        Cluster(2, ["f"]),  # no pair: no weight
+    ]
+    assert expected_precision(clusters) == pytest.approx((3 * 0.8 + 1.0) / 4)
+    assert expected_precision([Cluster(0, ["a"])]) is None  # nothing grouped: no pair to be wrong
+    assert expected_precision([Cluster(0, ["a", "b"])]) is None  # no P (clustered on cosines)

@@ -200,17 +200,26 @@ def test_hard_negatives_need_threads_or_forums(stylometric, enron):
 
 
 def test_clustering_scores_the_sybil_cut(stylometric, enron):
-    result = clustering_protocol(stylometric, enron, accounts=12, seed=0)
+    result = clustering_protocol(stylometric, enron, accounts=12, seed=0, min_precision=0.0)
     values = result.metrics["clustering"]
     assert (values["n_items"], values["n_true"]) == (24, 12)
-    # pinned for enron_demo, stylometric, seed 0, at the forum prior 1/23: 24 pseudo-accounts of 12 persons
-    # into 21 clusters (at the calibration's balanced prior they chained into 9, B-cubed F1 0.617)
+    # pinned for enron_demo, stylometric, seed 0, at the forum prior 1/23, P >= 0.5 as such: 24 pseudo-accounts
+    # of 12 persons into 21 clusters (at the calibration's balanced prior they chained into 9, B-cubed F1 0.617)
     assert values["n_pred"] == 21 and result.settings["prior"] == pytest.approx(1 / 23)
     assert values["bcubed_f1"] == pytest.approx(0.7212121212121213)
     for key in ("bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_f1", "nmi", "v_measure"):
         assert 0 <= values[key] <= 1, key
     assert int(result.plot_data["cluster_sizes"].sum()) == 24
     assert result.settings["ground_truth"].startswith("sybil cut")
+    # one of its two merged pairs is wrong (pairwise precision 0.5) where their P's expected 0.848 right; by
+    # default (`authorid cluster`'s) the first fold's threshold is raised to 0.85, where the one pair left is
+    # right (the second fold merges nothing at 0.5)
+    assert values["pairwise_precision"] == 0.5
+    assert result.settings["expected_pairwise_precision"][0] == pytest.approx(0.848, abs=5e-4)
+    default = clustering_protocol(stylometric, enron, accounts=12, seed=0)
+    assert default.settings["min_precision"] == 0.9 and default.settings["thresholds_used"] == [0.85, 0.5]
+    assert default.metrics["clustering"]["n_pred"] == 23
+    assert default.metrics["clustering"]["pairwise_precision"] == 1.0
 
 
 # ------------------------------------------------------------------------------------------------ attribution

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from authorid.clustering import cluster_accounts
+from authorid.clustering import DEFAULT_MIN_PRECISION, cluster_accounts
 from authorid.evaluation.protocols.base import (
     DEFAULT_MIN_POSTS,
     ProtocolError,
@@ -42,13 +42,16 @@ def clustering_protocol(
     method: str = "average",
     k: int = 10,
     threshold: float = 0.5,
+    min_precision: float | None = DEFAULT_MIN_PRECISION,
     prior: float | None = None,
     seed: int = 0,
     progress: bool = False,
     cache: dict | None = None,
 ) -> ProtocolResult:
     """Cluster the evaluation set's (pseudo-)accounts into persons and score the partition. P(same person) is
-    taken at `prior` (None: 1 / (pseudo-accounts - 1), as `authorid cluster` does).
+    taken at `prior` (None: 1 / (pseudo-accounts - 1), as `authorid cluster` does), and the threshold raised
+    from `threshold` until the clusters' expected pairwise precision reaches `min_precision` (None: not raised),
+    as `authorid cluster` does by default.
 
     `subject`: a StyleModel, or a function returning a `VectorScorer` (clustering needs account vectors).
     """
@@ -88,6 +91,7 @@ def clustering_protocol(
         ]
     ids: list[str] = []
     labels: list[np.ndarray] = []
+    used: list[dict] = []  # each group's clustering parameters (the threshold min_precision chose)
     offset = 0
     for members, probability in groups:
         report = cluster_accounts(
@@ -98,6 +102,10 @@ def clustering_protocol(
             probability=probability,
             seed=seed,
             cohort_normalised=normalised,
+            min_precision=min_precision,
+        )
+        used.append(
+            report.params | {"expected_pairwise_precision": report.stats["expected_pairwise_precision"]}
         )
         ids += report.account_ids
         labels.append(np.asarray(report.labels) + offset)
@@ -115,6 +123,10 @@ def clustering_protocol(
         "method": method,
         "k": int(k),
         "threshold": float(threshold),
+        "min_precision": min_precision,
+        "thresholds_used": [params["threshold"] for params in used],
+        "expected_pairwise_precision": [params["expected_pairwise_precision"] for params in used],
+        "thresholds_tried": [params.get("thresholds_tried") for params in used],
         "prior": prior,
         "calibration": calibration,
     }
