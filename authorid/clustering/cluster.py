@@ -149,19 +149,21 @@ def cluster_accounts(
         return min_precision is None or precision is None or precision >= min_precision
 
     # The lowest step that reaches the target. Fewer pairs merge as the threshold rises, so the expected
-    # precision rises with it: bisection, keeping `low` a step that misses and `high` one that reaches.
+    # precision rises with it: bisection, `low` a step that misses and `index` one that reaches (the highest
+    # step is assumed to, and clustered only if it is the answer: it is kept even when it misses). Each probe is
+    # one clustering of the same graph: at most 5 after the first, over the 11 steps.
     index = 0
     precision, chosen = expected(0)
     if not reaches(precision) and len(steps) > 1:
-        low, index = 0, len(steps) - 1
-        precision, chosen = expected(index)  # the highest step: kept when even it misses
-        while reaches(precision) and index - low > 1:
+        low, index, best = 0, len(steps) - 1, None
+        while index - low > 1:
             middle = (low + index) // 2
             middle_precision, middle_result = expected(middle)
             if reaches(middle_precision):
-                index, precision, chosen = middle, middle_precision, middle_result
+                index, best = middle, (middle_precision, middle_result)
             else:
                 low = middle
+        precision, chosen = best if best is not None else expected(index)
     union, graph, labels, clusters = chosen
     threshold = steps[index]
 

@@ -110,11 +110,15 @@ def test_min_precision_raises_the_threshold_to_the_lowest_step_whose_clusters_re
     assert groups(report) == {frozenset("ab"), frozenset("c"), frozenset("d")}
     assert report.params["threshold"] == 0.75
     assert report.stats["expected_pairwise_precision"] == pytest.approx(p_ab, abs=1e-6)
-    # bisection over the steps: 0.5 misses, 0.99 reaches (nothing merged), then 0.75, 0.6, 0.65, 0.7
+    # bisection over the steps: 0.5 misses, then 0.75 reaches, 0.6, 0.65 and 0.7 miss
     tried = report.params["thresholds_tried"]
-    assert list(tried) == ["0.5", "0.6", "0.65", "0.7", "0.75", "0.99"]
-    assert tried["0.5"] == pytest.approx((p_ab + p_cd) / 2, abs=1e-4) and tried["0.99"] is None
+    assert list(tried) == ["0.5", "0.6", "0.65", "0.7", "0.75"]
+    assert tried["0.5"] == pytest.approx((p_ab + p_cd) / 2, abs=1e-4)
     assert tried["0.7"] == tried["0.5"] and tried["0.75"] == pytest.approx(p_ab, abs=1e-4)
+    # a target no step with a merge reaches: the highest step, 0.99, where nothing merges (none wrongly)
+    strict = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=1.0)
+    assert strict.params["threshold"] == 0.99 and len(strict.clusters) == 4
+    assert strict.stats["expected_pairwise_precision"] is None
     # a target the given threshold already reaches leaves it as it is, after one clustering
     kept = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=0.8)
     assert groups(kept) == {frozenset("ab"), frozenset("cd")}
