@@ -163,8 +163,9 @@ def main() -> None:
         metrics = entry["metrics"]["clustering"]
         rows[name] = {key: metrics.get(key) for key in (*KEYS, "largest_cluster", "largest_true_group")}
         rows[name]["prior"] = entry["settings"]["prior"]
-        rows[name]["threshold_used"] = entry["settings"]["thresholds_used"][0]
-        rows[name]["expected_precision"] = entry["settings"]["expected_pairwise_precision"][0]
+        # one threshold per group clustered: the two folds of a cross-fitted calibration, else one
+        rows[name]["threshold_used"] = entry["settings"]["thresholds_used"]
+        rows[name]["expected_precision"] = entry["settings"]["expected_pairwise_precision"]
         rows[name]["calibration"] = entry["settings"]["calibration"]
         print(f"  {rows[name]}", file=sys.stderr, flush=True)
     result = {
@@ -179,7 +180,13 @@ def main() -> None:
         f" --calibrate-on-training {args.calibrate_on_training}" if args.calibrate_on_training else ""
     )
     if args.validation_of is not None:
-        command += f" --validation-of {args.validation_of} --methods {args.methods}"
+        command += f" --validation-of {args.validation_of}"
+    if args.model != "style":
+        command += f" --model {args.model}"
+    if args.methods != ",".join(METHODS):
+        command += f" --methods {args.methods}"
+    if args.out != OUT:
+        command += f" --out {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}"
     print(f"results written to {save_stamped(args.out, result, command=command)}")
 
 

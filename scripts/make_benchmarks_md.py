@@ -452,9 +452,10 @@ def train_pool_section(train_pool: dict) -> list[str]:
     ]
 
 
-def persons_section(persons: dict, validation: dict | None = None) -> list[str]:
+def persons_section(persons: dict, validation: dict | None = None, minilm: dict | None = None) -> list[str]:
     """Clustering held-out Reddit accounts into persons, every method (scripts/bench_persons.py); `validation`:
-    the same on a training run's validation persons (`--validation-of`)."""
+    the same on a training run's validation persons (`--validation-of`); `minilm`: the same halves under
+    `minilm` (`--model minilm`)."""
     if not persons:
         return []
     raised = "min_precision" in persons
@@ -496,7 +497,24 @@ def persons_section(persons: dict, validation: dict | None = None) -> list[str]:
             "",
             *_persons_table(validation, head, "min_precision" in validation),
         ]
+    if minilm:
+        out += [
+            "",
+            f"The same halves under `minilm`, untuned (`{minilm.get('command')}`, updated {minilm.get('updated')};"
+            f" {minilm.get('machine')}). It has no calibration of its own: rows *calibrate on training* read the"
+            " one `authorid calibrate` fits on Reddit training-pool accounts, which MiniLM never trained on (issue"
+            " 15's protocol for it); the rows without read `evaluate`'s cross-fitted Platt (each fold of the test"
+            " persons clustered with a calibration fitted on the other fold).",
+            "",
+            *_persons_table(minilm, head, "min_precision" in minilm),
+        ]
     return [*out, ""]
+
+
+def _thresholds(used: float | list[float]) -> str:
+    """The threshold a clustering used, or each fold's (`0.5 / 0.7`) when a cross-fitted one had two."""
+    used = used if isinstance(used, list) else [used]
+    return " / ".join(f"{t:g}" for t in used)
 
 
 def _persons_table(persons: dict, head: list[str], raised: bool) -> list[str]:
@@ -505,7 +523,7 @@ def _persons_table(persons: dict, head: list[str], raised: bool) -> list[str]:
         cells = [
             name,
             f"{r['prior']:.3g}",
-            *((f"{r['threshold_used']:g}", _fmt(r.get("expected_precision"))) if raised else ()),
+            *((_thresholds(r["threshold_used"]), _fmt(r.get("expected_precision"))) if raised else ()),
             *(_fmt(r.get(k)) for k in ("pairwise_precision", "pairwise_recall", "bcubed_precision")),
             *(_fmt(r.get(k)) for k in ("bcubed_recall", "bcubed_f1", "n_pred", "largest_cluster")),
         ]
@@ -1274,7 +1292,7 @@ def render(
             "minilm, one corpus": _load("sizes_minilm_together"),
         }
     )
-    lines += persons_section(persons or {}, _load("persons_validation"))
+    lines += persons_section(persons or {}, _load("persons_validation"), _load("persons_minilm"))
     lines += cohort_section(_load("cohort"))
     lines += explain_section(explain or {})
     lines += speed_section(speed)

@@ -115,8 +115,9 @@ def cluster_command(
     # said before the corpus is read (a model's own calibration is known only once the model is loaded: the
     # workflow checks again before embedding)
     check_options(method, k, threshold, calibrated=calibrator is not None)
-    if min_precision is not None and not 0.0 <= min_precision <= 1.0:  # needs a calibration: checked once
-        raise ValueError(f"--min-precision must lie in [0, 1], got {min_precision}")  # the model is loaded
+    # whether it has a calibration to read is checked once the model is loaded, before embedding
+    if min_precision is not None and not 0.0 <= min_precision <= 1.0:
+        raise ValueError(f"--min-precision must lie in [0, 1], got {min_precision}")
     early = model_before_corpus(model)
     if calibrator is not None and not isinstance(early, str):
         check_calibration_model(calibrator, early, force=force)

@@ -7,7 +7,7 @@
    itself, and then `threshold` is read as a cosine threshold (so 0.5 means cosine >= 0.5, not 50%).
 3. Cut: drop edges below `threshold`, the decision threshold. With `min_precision` (and a calibration), the
    threshold is raised, step by step up THRESHOLD_STEPS, to the lowest one whose clusters' expected pairwise
-   precision (`ClusterReport.expected_precision`: the mean P of the pairs they form) reaches it. P >= 0.5 is
+   precision (`report.expected_precision`: the mean P of the pairs they form) reaches it. P >= 0.5 is
    the right decision for one pair; a cluster decides for every pair of its members, and the pairs it merges at
    P just above 0.5 are wrong nearly half the time (`style` on 2,000 Reddit halves: pairwise precision 0.88 at
    P >= 0.5). The target is read off calibrated P alone, so it needs no truth and adapts to each corpus.

@@ -93,11 +93,6 @@ class ClusterReport:
     def multi_account(self) -> list[Cluster]:
         return [c for c in self.clusters if c.size > 1]
 
-    @property
-    def expected_precision(self) -> float | None:
-        """`expected_precision` of these clusters."""
-        return expected_precision(self.clusters)
-
     def to_jsonl(self, path: str | Path) -> Path:
         """One JSON object per cluster (largest first): cluster_id, size, members, cohesion, evidence."""
         lines = (json.dumps(c.to_dict(), ensure_ascii=False) for c in self.clusters)

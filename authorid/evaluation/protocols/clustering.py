@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from authorid.clustering import DEFAULT_MIN_PRECISION, cluster_accounts
+from authorid.clustering import DEFAULT_MIN_PRECISION, Cluster, cluster_accounts
+from authorid.clustering.report import expected_precision
 from authorid.evaluation.protocols.base import (
     DEFAULT_MIN_POSTS,
     ProtocolError,
@@ -92,6 +93,7 @@ def clustering_protocol(
     ids: list[str] = []
     labels: list[np.ndarray] = []
     used: list[dict] = []  # each group's clustering parameters (the threshold min_precision chose)
+    formed: list[Cluster] = []  # every group's clusters, for the expected precision of them all
     offset = 0
     for members, probability in groups:
         report = cluster_accounts(
@@ -104,9 +106,8 @@ def clustering_protocol(
             cohort_normalised=normalised,
             min_precision=min_precision,
         )
-        used.append(
-            report.params | {"expected_pairwise_precision": report.stats["expected_pairwise_precision"]}
-        )
+        used.append(report.params)
+        formed += report.clusters
         ids += report.account_ids
         labels.append(np.asarray(report.labels) + offset)
         offset += int(np.max(report.labels)) + 1
@@ -124,8 +125,8 @@ def clustering_protocol(
         "k": int(k),
         "threshold": float(threshold),
         "min_precision": min_precision,
-        "thresholds_used": [params["threshold"] for params in used],
-        "expected_pairwise_precision": [params["expected_pairwise_precision"] for params in used],
+        "thresholds_used": [params["threshold"] for params in used],  # one per group (fold) clustered
+        "expected_pairwise_precision": expected_precision(formed),
         "thresholds_tried": [params.get("thresholds_tried") for params in used],
         "prior": prior,
         "calibration": calibration,
