@@ -121,31 +121,24 @@ def main() -> None:
             f" {args.validation_of}"
         )
     rows = {}
-    runs = [(method, None, None) for method in args.methods.split(",")]
-    runs += [("average", None, "P >= 0.5")]  # the threshold as given: what --min-precision 0 does
-    runs += [("average", float(p), None) for p in args.priors.split(",") if p]
+    shipped = model.calibration
+    # (row name, method, prior (None: the forum's), calibration (None: the model's own), min_precision (None:
+    # the protocol's default, `authorid cluster`'s))
+    runs = [(method, method, None, None, None) for method in args.methods.split(",")]
+    runs += [(f"average, P >= {args.threshold:g} (--min-precision 0)", "average", None, None, 0.0)]
+    runs += [
+        (f"average@prior={float(p):g}", "average", float(p), None, None) for p in args.priors.split(",") if p
+    ]
     if args.calibrate_on_training:
         from bench_cohort import only  # the calibration holding one of its fits
 
         fitted = calibrated_on_training(args.model, setting, args.calibrate_on_training, args.work)
         runs += [
-            ("average", None, ("cosine", only(fitted))),
-            ("average", None, ("cohort", only(fitted.cohort))),
+            (f"average, calibrate on training ({fit} fit)", "average", None, only(calibration), None)
+            for fit, calibration in (("cosine", fitted), ("cohort", fitted.cohort))
         ]
-    shipped = model.calibration
-    for method, prior, calibration in runs:
-        name = method if prior is None else f"{method}@prior={prior:g}"
-        model.calibration = shipped
-        min_precision = None  # the protocol's default, cluster's
-        if calibration == "P >= 0.5":
-            name, calibration, min_precision = (
-                f"{method}, P >= {args.threshold:g} (--min-precision 0)",
-                None,
-                0.0,
-            )
-        if calibration is not None:
-            name = f"{method}, calibrate on training ({calibration[0]} fit)"
-            model.calibration = calibration[1]
+    for name, method, prior, calibration, min_precision in runs:
+        model.calibration = shipped if calibration is None else calibration
         print(f"{name} ...", file=sys.stderr, flush=True)
         run = evaluate(
             model,
@@ -157,7 +150,8 @@ def main() -> None:
             threshold=args.threshold,
             min_precision=min_precision,
             prior=prior,
-            include_training_accounts=args.validation_of is not None,  # validation accounts are listed there
+            # the model's training_accounts.json lists the accounts it validated on too
+            include_training_accounts=args.validation_of is not None,
         )
         entry = run["protocols"]["clustering"]
         metrics = entry["metrics"]["clustering"]
