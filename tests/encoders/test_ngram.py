@@ -103,6 +103,22 @@ AWKWARD_TEXTS = [
 ]
 
 
+def scikit_learns_counts(texts: list[str], **settings):
+    """`HashingVectorizer`'s raw counts (case kept unless `settings` say otherwise), indices sorted."""
+    settings = {"lowercase": False, "alternate_sign": False, "norm": None, "dtype": np.float32} | settings
+    reference = HashingVectorizer(**settings).transform(texts)
+    reference.sort_indices()
+    return reference
+
+
+def assert_same_counts(ours, reference) -> None:
+    """The same CSR matrix entry for entry, indices sorted, float32."""
+    assert ours.has_sorted_indices and ours.dtype == np.float32
+    np.testing.assert_array_equal(ours.indptr, reference.indptr)
+    np.testing.assert_array_equal(ours.indices, reference.indices)
+    np.testing.assert_array_equal(ours.data, reference.data)
+
+
 @pytest.mark.parametrize(
     ("ngram_range", "buckets"), [((1, 4), 2**18), ((2, 5), 1000), ((1, 1), 7), ((3, 3), 2**20)]
 )
@@ -110,22 +126,9 @@ def test_character_ngrams_land_in_the_buckets_of_scikit_learns_hashing_vectorize
     reddit_posts, enron_posts, ngram_range, buckets
 ):
     texts = list(reddit_posts["text"]) + list(enron_posts["text"][:300]) + AWKWARD_TEXTS
-    reference = HashingVectorizer(
-        analyzer="char",
-        ngram_range=ngram_range,
-        n_features=buckets,
-        lowercase=False,
-        alternate_sign=False,
-        norm=None,
-        dtype=np.float32,
-    ).transform(texts)
-    reference.sort_indices()
-    ours = char_ngram_counts(texts, ngram_range, buckets)
     assert sum(not t.isascii() for t in texts) > 50  # the multi-byte paths are exercised, not only ASCII
-    assert ours.has_sorted_indices and ours.dtype == np.float32
-    np.testing.assert_array_equal(ours.indptr, reference.indptr)
-    np.testing.assert_array_equal(ours.indices, reference.indices)
-    np.testing.assert_array_equal(ours.data, reference.data)
+    reference = scikit_learns_counts(texts, analyzer="char", ngram_range=ngram_range, n_features=buckets)
+    assert_same_counts(char_ngram_counts(texts, ngram_range, buckets), reference)
 
 
 @pytest.mark.parametrize(
@@ -136,22 +139,15 @@ def test_word_ngrams_land_in_the_buckets_of_scikit_learns_hashing_vectorizer(
     reddit_posts, enron_posts, ngram_range, buckets, lowercase
 ):
     texts = list(reddit_posts["text"]) + list(enron_posts["text"][:300]) + AWKWARD_TEXTS + ["", "one"]
-    reference = HashingVectorizer(
+    reference = scikit_learns_counts(
+        texts,
         analyzer="word",
         ngram_range=ngram_range,
         n_features=buckets,
         lowercase=lowercase,
         token_pattern=WORD_PATTERN,
-        alternate_sign=False,
-        norm=None,
-        dtype=np.float32,
-    ).transform(texts)
-    reference.sort_indices()
-    ours = word_ngram_counts(texts, ngram_range, buckets, lowercase=lowercase)
-    assert ours.has_sorted_indices and ours.dtype == np.float32
-    np.testing.assert_array_equal(ours.indptr, reference.indptr)
-    np.testing.assert_array_equal(ours.indices, reference.indices)
-    np.testing.assert_array_equal(ours.data, reference.data)
+    )
+    assert_same_counts(word_ngram_counts(texts, ngram_range, buckets, lowercase=lowercase), reference)
 
 
 def test_the_vectorised_murmurhash_is_scikit_learns_for_spans_of_every_length():
