@@ -22,7 +22,13 @@ and how many are.
 the cosine fit; `own+cohort`: the shipped calibration's), each pair's cosine less its shift in the pool of the
 pairing's two sides (2N accounts, each person's other account among them, as in a forum), as `authorid score`
 reads it in a pool of 50 or more.
-Results: benchmarks/results/sizes.json.
+
+`--every-account` (methods `own` and `own+cohort` only: they need no calibration corpus) evaluates at each
+pairing every test account with enough posts for both of its sides, not the first 300 with 40: all 1,000 for
+the pairings up to 10x10, the 400 with >= 40 posts at 20x20. Three times the pairs per pairing where the target
+is read, at each pairing's own true prior; each side at each size is embedded once with every account that has
+posts enough for it (the sides' size centre, `authorid/encoders/size_centre.py`, sees those accounts).
+Results: benchmarks/results/sizes.json (`--every-account`: sizes_every.json).
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ from benchlib.results import save_stamped  # noqa: E402
 from benchlib.settings import PROFILES, load_setting  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "sizes.json"
+EVERY_OUT = REPO / "benchmarks" / "results" / "sizes_every.json"
+#: The methods that read the model's own calibration, so need no calibration corpus (`--every-account`).
+OWN_METHODS = ("own", "own+cohort")
 SIZES = (2, 5, 10, 20)
 DEFAULT_METHODS = "own,own+cohort,platt,platt-sizes,platt-sizes+cohort"
 
@@ -52,7 +61,12 @@ def main() -> None:
     parser.add_argument("--model", default="style")
     parser.add_argument("--methods", default=DEFAULT_METHODS)
     parser.add_argument("--accounts", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=None, help=f"default {OUT.name} ({EVERY_OUT.name})")
+    parser.add_argument(
+        "--every-account",
+        action="store_true",
+        help="evaluate every test account with posts enough for a pairing (own and own+cohort only)",
+    )
     parser.add_argument(
         "--embedding",
         choices=("per-size", "together"),
@@ -62,6 +76,13 @@ def main() -> None:
     )
     parser.add_argument("--cache", type=Path, default=REPO / "runs" / "bench_quality" / "cache")
     args = parser.parse_args()
+    if args.every_account and args.methods == DEFAULT_METHODS:
+        args.methods = ",".join(OWN_METHODS)
+    if args.every_account and not set(args.methods.split(",")) <= set(OWN_METHODS):
+        parser.error(
+            f"--every-account evaluates {' and '.join(OWN_METHODS)} only (the others fit on test accounts)"
+        )
+    out = args.out or (EVERY_OUT if args.every_account else OUT)
 
     from authorid.metrics import expected_calibration_error, roc_auc
     from authorid.metrics.rates import rate_with_interval
@@ -79,18 +100,22 @@ def main() -> None:
     posts_of: dict[str, list[str]] = {}
     for row in order:
         posts_of.setdefault(ids[row], []).append(texts[row])  # oldest first
-    accounts = [a for a, t in posts_of.items() if len(t) >= 2 * max(SIZES)][: args.accounts]
-    evaluated = set(accounts)
-    calibration_corpus = test.filter(
-        lambda batch: [a not in evaluated for a in batch["account_id"]], batched=True
-    )
-    n = len(accounts)
+    if args.every_account:
+        accounts = [a for a, t in posts_of.items() if len(t) >= min(SIZES) + min(SIZES)]
+    else:
+        accounts = [a for a, t in posts_of.items() if len(t) >= 2 * max(SIZES)][: args.accounts]
+        evaluated = set(accounts)
+        calibration_corpus = test.filter(
+            lambda batch: [a not in evaluated for a in batch["account_id"]], batched=True
+        )
+    # The accounts each side at each size is cut from: those with posts for it and the smallest other side.
+    cut_from = {size: [a for a in accounts if len(posts_of[a]) >= size + min(SIZES)] for size in SIZES}
 
     model = load_model(args.model)
     cuts = {
         (side, size): [
             {"post_id": f"{a}/{side}{size}/{i}", "account_id": f"{a}/{side}{size}", "text": text}
-            for a in accounts
+            for a in cut_from[size]
             for i, text in enumerate(posts_of[a][:size] if side == "A" else posts_of[a][-size:])
         ]
         for side in ("A", "B")
@@ -105,13 +130,19 @@ def main() -> None:
         embedded = (
             everything if args.embedding == "together" else model.embed_accounts(posts_from_records(records))
         )
-        rows = embedded.positions([f"{a}/{side}{size}" for a in accounts])
+        rows = embedded.positions([f"{a}/{side}{size}" for a in cut_from[size]])
         vectors = embedded.vectors[rows]
-        sides[side, size] = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        chars[side, size] = embedded.n_chars[rows]
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        sides[side, size] = dict(zip(cut_from[size], unit, strict=True))
+        chars[side, size] = dict(zip(cut_from[size], embedded.n_chars[rows], strict=True))
+    # the accounts of each pairing: every account whose posts fill both of its sides
+    paired = {
+        (size_a, size_b): [a for a in accounts if len(posts_of[a]) >= size_a + size_b]
+        for size_a in SIZES
+        for size_b in SIZES
+    }
 
     results = {"calibrations": {}}
-    truth = np.eye(n, dtype=bool)
     fitted: dict = {}
     for method in args.methods.split(","):
         started = time.perf_counter()
@@ -130,11 +161,18 @@ def main() -> None:
         pooled = {"flagged": 0, "expected_same": 0.0, "same": 0}
         for size_a in SIZES:
             for size_b in SIZES:
-                cosines = sides["A", size_a] @ sides["B", size_b].T
-                sizes = (size_a, size_b, chars["A", size_a][:, None], chars["B", size_b][None, :])
+                pair_accounts = paired[size_a, size_b]
+                n = len(pair_accounts)
+                side_a = np.stack([sides["A", size_a][a] for a in pair_accounts])
+                side_b = np.stack([sides["B", size_b][a] for a in pair_accounts])
+                cosines = side_a @ side_b.T
+                chars_a = np.array([chars["A", size_a][a] for a in pair_accounts])
+                chars_b = np.array([chars["B", size_b][a] for a in pair_accounts])
+                sizes = (size_a, size_b, chars_a[:, None], chars_b[None, :])
+                truth = np.eye(n, dtype=bool)
                 scores = cosines
                 if reads == "cohort":
-                    pool = cohort.of_vectors(np.vstack([sides["A", size_a], sides["B", size_b]]))
+                    pool = cohort.of_vectors(np.vstack([side_a, side_b]))
                     scores = cohort.normalised(cosines, (pool.excess[:n, None] + pool.excess[None, n:]) / 2)
                 p = calibration.predict(scores, prior=1.0 / n, sizes=sizes)
                 y = truth.ravel().astype(int)
@@ -145,6 +183,7 @@ def main() -> None:
                 pooled["expected_same"] += float(p[flagged].sum())
                 pooled["same"] += int(y[flagged].sum())
                 rows[f"{size_a}x{size_b}"] = {
+                    "accounts": n,
                     "same_median_cosine": round(float(np.median(cosines[truth])), 4),
                     "different_median_cosine": round(float(np.median(cosines[~truth])), 4),
                     "auc": round(roc_auc(scores.ravel(), y), 4),
@@ -169,21 +208,50 @@ def main() -> None:
             "pooled": pooled | {"expected_same": round(pooled["expected_same"], 1)},
             "pairings": rows,
         }
+    if args.every_account:
+        counts = sorted({len(chosen) for chosen in paired.values()})
+        described = (
+            f"every Reddit benchmark test account with posts enough for both sides of a pairing ({counts[0]:,} to"
+            f" {counts[-1]:,} accounts a pairing)"
+        )
+        prior = "1/(the pairing's accounts)"
+    else:
+        n = len(accounts)
+        described = (
+            f"{n} Reddit benchmark test accounts with >= {2 * max(SIZES)} posts (calibrated on the"
+            f" other {len(posts_of) - n} test accounts)"
+        )
+        prior = f"1/{n}"
     results |= {
         "model": args.model,
-        "accounts": f"{n} Reddit benchmark test accounts with >= {2 * max(SIZES)} posts (calibrated on the"
-        f" other {len(posts_of) - n} test accounts)",
+        "accounts": described,
         "sizes": list(SIZES),
-        "prior": f"1/{n}",
+        "prior": prior,
         "embedding": args.embedding,
     }
-    command = "python scripts/bench_sizes.py" + (
-        ""
-        if (args.model, args.methods, args.embedding) == ("style", DEFAULT_METHODS, "per-size")
-        else f" --model {args.model} --methods {args.methods} --embedding {args.embedding}"
-        f" --out {os.path.relpath(args.out.resolve(), REPO)}"
+    default_run = (args.model, args.methods, args.embedding, out) == (
+        "style",
+        DEFAULT_METHODS,
+        "per-size",
+        OUT,
     )
-    print(f"results written to {save_stamped(args.out, results, command=command)}")
+    every_run = args.every_account and (args.model, args.methods, args.embedding, out) == (
+        "style",
+        ",".join(OWN_METHODS),
+        "per-size",
+        EVERY_OUT,
+    )
+    if default_run:
+        command = "python scripts/bench_sizes.py"
+    elif every_run:
+        command = "python scripts/bench_sizes.py --every-account"
+    else:
+        command = (
+            f"python scripts/bench_sizes.py --model {args.model} --methods {args.methods} --embedding"
+            f" {args.embedding}{' --every-account' if args.every_account else ''}"
+            f" --out {os.path.relpath(out.resolve(), REPO)}"
+        )
+    print(f"results written to {save_stamped(out, results, command=command)}")
 
 
 if __name__ == "__main__":

@@ -548,7 +548,7 @@ def _sizes_summary(method: str, entry: dict) -> str:
     within = sum(1 for r in with_pairs if abs(r["flagged_same_share"] - r["flagged_mean_p"]) <= 0.05)
     pooled = entry.get("pooled") or {}
     expected = (
-        f" (their P's expect {pooled['expected_same']:.0f} of them to be the same person; {pooled['same']} are)"
+        f" (their P's expect {pooled['expected_same']:,.0f} of them to be the same person; {pooled['same']:,} are)"
         if pooled
         else ""
     )
@@ -560,11 +560,48 @@ def _sizes_summary(method: str, entry: dict) -> str:
     )
 
 
+def _sizes_table(calibrations: dict, *, accounts: bool = False) -> list[str]:
+    """Per pairing of sizes: the median cosines and AUC, and per method the pairs given P >= 0.5, their mean P
+    and the share truly one person (x: the share's 95% interval stays further than 0.05 from the mean P);
+    `accounts`: a column of each pairing's accounts (bench_sizes --every-account)."""
+    methods = list(calibrations)
+    head = [
+        "A x B posts",
+        *(["accounts"] if accounts else []),
+        "median cosine same / different",
+        "AUC",
+        *(f"`{m}`: n, mean P, share" for m in methods),
+    ]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for pairing, first in calibrations[methods[0]]["pairings"].items():
+        cells = [
+            pairing,
+            *([f"{first['accounts']:,}"] if accounts else []),
+            f"{first['same_median_cosine']:.3f} / {first['different_median_cosine']:.3f}",
+            f"{first['auc']:.3f}",
+        ]
+        for method in methods:
+            r = calibrations[method]["pairings"][pairing]
+            mark = " x" if r.get("consistent_with_target") is False else ""
+            cells.append(
+                f"{r['flagged']}, {r['flagged_mean_p']:.2f}, {r['flagged_same_share']:.2f}{mark}"
+                if r["flagged"]
+                else "0"
+            )
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
 def sizes_section(
-    sizes: dict, together: dict | None = None, minilm: dict | None = None, minilm_together: dict | None = None
+    sizes: dict,
+    together: dict | None = None,
+    minilm: dict | None = None,
+    minilm_together: dict | None = None,
+    every: dict | None = None,
 ) -> list[str]:
     """Calibrated P at every pairing of account sizes, per calibration method (scripts/bench_sizes.py); the
-    same accounts under `minilm` and embedded as one corpus (`--embedding together`) summarised below it."""
+    shipped calibration on every test account with posts enough (`--every-account`) below it, then the same
+    accounts under `minilm` and embedded as one corpus (`--embedding together`) summarised."""
     calibrations = sizes.get("calibrations") or {}
     if not calibrations:
         return []
@@ -582,28 +619,18 @@ def sizes_section(
         "",
         *(_sizes_summary(method, calibrations[method]) for method in methods),
     ]
-    head = [
-        "A x B posts",
-        "median cosine same / different",
-        "AUC",
-        *(f"`{m}`: n, mean P, share" for m in methods),
-    ]
-    out += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for pairing, first in calibrations[methods[0]]["pairings"].items():
-        cells = [
-            pairing,
-            f"{first['same_median_cosine']:.3f} / {first['different_median_cosine']:.3f}",
-            f"{first['auc']:.3f}",
+    out += ["", *_sizes_table(calibrations)]
+    if every and every.get("calibrations"):
+        out += [
+            "",
+            f"The shipped calibration on every test account with posts enough for both sides of a pairing, not the"
+            f" first 300 with 40 (`{every.get('command')}`, updated {every.get('updated')}; {every.get('machine')}):"
+            f" {every.get('accounts')}, each pairing at its own true prior, 1/(its accounts):",
+            "",
+            *(_sizes_summary(method, entry) for method, entry in every["calibrations"].items()),
+            "",
+            *_sizes_table(every["calibrations"], accounts=True),
         ]
-        for method in methods:
-            r = calibrations[method]["pairings"][pairing]
-            mark = " x" if r.get("consistent_with_target") is False else ""
-            cells.append(
-                f"{r['flagged']}, {r['flagged_mean_p']:.2f}, {r['flagged_same_share']:.2f}{mark}"
-                if r["flagged"]
-                else "0"
-            )
-        out.append("| " + " | ".join(cells) + " |")
     if minilm and minilm.get("calibrations"):
         out += [
             "",
@@ -1281,7 +1308,11 @@ def render(
     lines += link_cost_section(_load("link"))
     lines += train_pool_section(_load("train_pool"))
     lines += sizes_section(
-        sizes or {}, _load("sizes_together"), _load("sizes_minilm"), _load("sizes_minilm_together")
+        sizes or {},
+        _load("sizes_together"),
+        _load("sizes_minilm"),
+        _load("sizes_minilm_together"),
+        _load("sizes_every"),
     )
     lines += drift_section(
         {

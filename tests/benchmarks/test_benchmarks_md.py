@@ -75,3 +75,37 @@ def test_ngram_rows_are_named_by_loss_batch_and_width():
     )
     assert md._name("ngram:ce", "attribution") == "n-gram encoder, ce"
     assert md._name("ngram-fusion:minilm") == "fused model: n-gram supcon + minilm (authorid fuse)"
+
+
+def _pairing(accounts: int, flagged: int, mean_p: float, share: float, consistent: bool) -> dict:
+    return {
+        "accounts": accounts,
+        "same_median_cosine": 0.1,
+        "different_median_cosine": -0.003,
+        "auc": 0.9,
+        "ece": 0.001,
+        "flagged": flagged,
+        "flagged_mean_p": mean_p if flagged else None,
+        "flagged_same_share": share if flagged else None,
+        "consistent_with_target": consistent if flagged else None,
+    }
+
+
+def test_every_account_sizes_run_gets_its_own_table_with_each_pairings_accounts():
+    pairings = {"2x2": _pairing(1000, 0, 0, 0, True), "20x20": _pairing(400, 50, 0.8, 0.96, False)}
+    entry = {"fitted_on": "shipped", "pooled": {"flagged": 50, "expected_same": 40.0, "same": 48}}
+    sizes = {
+        "calibrations": {"own": entry | {"pairings": {k: v | {"accounts": 300} for k, v in pairings.items()}}}
+    }
+    every = {"command": "python scripts/bench_sizes.py --every-account", "accounts": "every account"}
+    every["calibrations"] = {"own": entry | {"pairings": pairings}}
+    lines = md.sizes_section(sizes, every=every)
+    start = lines.index(
+        "| A x B posts | accounts | median cosine same / different | AUC | `own`: n, mean P, share |"
+    )
+    assert lines[start + 2 :][:2] == [
+        "| 2x2 | 1,000 | 0.100 / -0.003 | 0.900 | 0 |",
+        "| 20x20 | 400 | 0.100 / -0.003 | 0.900 | 50, 0.80, 0.96 x |",
+    ]
+    # the 300-account run's table has no accounts column
+    assert "| A x B posts | median cosine same / different | AUC | `own`: n, mean P, share |" in lines
