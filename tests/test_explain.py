@@ -180,3 +180,46 @@ def test_score_and_cluster_reasons_never_show_an_identifier(tmp_path):
     assert len(reasons) > 2 and all(reasons)
     for identifier in ("carol", "org", "https", "@"):  # pieces of the address and the link
         assert not any(identifier in reason for reason in reasons), identifier
+
+
+def test_explain_reads_a_pair_as_score_does(reddit_posts, tmp_path):
+    """In a pool large enough for a cohort, `score` reads the calibration's cohort fit: so does `explain`, so
+    the two never give one pair two verdicts (until stop 34 explain read the cosine fit)."""
+    from collections import Counter
+
+    from authorid.model import load_model
+    from authorid.workflows.score import score
+
+    style = load_model("style")
+    first, second = [account for account, _ in Counter(reddit_posts["account_id"]).most_common(2)]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"account_a,account_b\n{first},{second}\n")
+    scored, _, _ = score(
+        style, reddit_posts, pairs=pairs, out=tmp_path / "s.csv", calibration=style.calibration
+    )
+    evidence = explain(style, reddit_posts, first, second)
+    assert evidence["calibration"]["fit"] == "cohort" and evidence["calibration"]["why_cosine"] is None
+    assert evidence["similarity"] == pytest.approx(float(scored[0]["cosine"]), abs=1e-5)
+    assert evidence["cohort_score"] == pytest.approx(float(scored[0]["cohort_score"]), abs=1e-5)
+    assert evidence["probability"] == pytest.approx(float(scored[0]["probability"]), abs=1e-5)
+    assert evidence["decision"] == scored[0]["decision"]
+    sizes = tuple(evidence["accounts"][a][k] for k in ("posts", "characters") for a in (first, second))
+    cosine_fit = float(style.calibration.predict([evidence["similarity"]], sizes=sizes)[0])
+    assert abs(cosine_fit - evidence["probability"]) > 1e-3  # the cosine fit would have said otherwise
+
+
+def test_an_index_of_another_model_or_corpus_is_refused(enron_posts, tmp_path):
+    from authorid.workflows.index import build_account_index
+
+    first, second = list(dict.fromkeys(enron_posts["account_id"]))[:2]
+    build_account_index(load_model_style(), "style", enron_posts, tmp_path / "idx")
+    with pytest.raises(ExplainError, match=r"--index .*idx was built with model 'style', not 'stylometric'"):
+        explain("stylometric", enron_posts, first, second, index=tmp_path / "idx")
+    without = enron_posts.filter(lambda row: row["account_id"] != second)
+    build_account_index(load_model_style(), "style", without, tmp_path / "idx_without")
+    with pytest.raises(ExplainError, match=rf"account '{second}' is not enrolled in --index"):
+        explain("style", enron_posts, first, second, index=tmp_path / "idx_without")
+    fewer = enron_posts.filter(lambda row, i: row["account_id"] != first or i % 2 == 0, with_indices=True)
+    build_account_index(load_model_style(), "style", fewer, tmp_path / "idx_fewer")
+    with pytest.raises(ExplainError, match=rf"holds another vector for account '{first}'"):
+        explain("style", enron_posts, first, second, index=tmp_path / "idx_fewer")

@@ -20,6 +20,7 @@ from authorid.cli.common import (
     PresetOption,
     RayAddressOption,
     VectorsOption,
+    check_seed,
     err_console,
     need_corpus_or_vectors,
     read_corpus,
@@ -88,6 +89,7 @@ def cluster_command(
     ray_address: RayAddressOption = None,
 ) -> None:
     """Cluster a corpus's accounts into presumed persons (no number of persons needed)."""
+    check_seed(seed)
     from authorid.workflows.cluster import (  # deferred: loads torch; `--help` stays fast
         check_options,
         cluster,
@@ -112,15 +114,19 @@ def cluster_command(
         raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     check_output_folder(out, kind="clusters", overwrite=overwrite)
     calibrator = load_calibration(calibration) if calibration is not None else None
-    # said before the corpus is read (a model's own calibration is known only once the model is loaded: the
-    # workflow checks again before embedding)
-    check_options(method, k, threshold, calibrated=calibrator is not None)
-    # whether it has a calibration to read is checked once the model is loaded, before embedding
     if min_precision is not None and not 0.0 <= min_precision <= 1.0:
         raise ValueError(f"--min-precision must lie in [0, 1], got {min_precision}")
     early = model_before_corpus(model)
     if calibrator is not None and not isinstance(early, str):
         check_calibration_model(calibrator, early, force=force)
+    # said before the corpus is read: a model fitted on the corpus (a spec still) has no calibration of its own
+    calibrated = calibrator is not None or (not isinstance(early, str) and early.calibration is not None)
+    if min_precision is not None and not calibrated:
+        raise ValueError(
+            f"--min-precision needs a calibration (P(same person) on every edge): {model} has none; pass"
+            " --calibration, or leave --min-precision out (the threshold is then a cosine)"
+        )
+    check_options(method, k, threshold, calibrated=calibrated)
     posts = None
     if corpus is not None:
         posts, _ = read_corpus(
@@ -169,9 +175,10 @@ def cluster_command(
     if used is not None:  # what an edge means: the calibration, its fit, the prior and the threshold
         params = report.params
         source = f"--calibration {calibration}" if calibration is not None else "the model's own calibration"
-        assumed = "--prior" if prior is not None else "1/(accounts - 1); --prior changes it"
+        forum = "1/(accounts - 1)" if stats["n_accounts"] >= 3 else "1/(accounts - 1), at most 1/2"
+        assumed = "--prior" if prior is not None else f"{forum}; --prior changes it"
         lines.append(
-            f"edges: P(same person) > {params['threshold']:g} at a prior of {params['prior']:.3g} ({assumed}),"
+            f"edges: P(same person) >= {params['threshold']:g} at a prior of {params['prior']:.3g} ({assumed}),"
             f" from {source}"
         )
         lines.append(raised_threshold_line(params, stats))
@@ -201,13 +208,22 @@ def cluster_command(
 def raised_threshold_line(params: dict, stats: dict) -> str:
     """What the clusters' pairs are expected to be worth, and whether --min-precision raised the threshold."""
     expected = stats.get("expected_pairwise_precision")
-    if expected is None:
-        return "no two accounts were grouped"
-    said = f"expected pairwise precision {expected:.3f} (the mean P of the pairs the clusters form)"
     target = params.get("min_precision")
+    tried = params.get("thresholds_tried") or {}
+    if expected is None:
+        first = min(tried, key=float) if target and tried else None
+        if first is None or float(first) >= params["threshold"] or tried[first] is None:
+            return "no two accounts were grouped"
+        # the raise left nothing to group: say what the threshold it started from would have grouped
+        return (
+            f"no two accounts were grouped: the threshold was raised from {float(first):g} to"
+            f" {params['threshold']:g} to reach --min-precision {target:g} (at {float(first):g} the clusters'"
+            f" expected pairwise precision was {tried[first]:.3f}); --min-precision 0 keeps {float(first):g}"
+        )
+    said = f"expected pairwise precision {expected:.3f} (the mean P of the pairs the clusters form)"
     if not target:
         return said
-    lowest = min(float(step) for step in params["thresholds_tried"])
+    lowest = min(float(step) for step in tried)
     if expected < target:
         return (
             f"warning: {said}, below --min-precision {target:g} even at the highest threshold tried"

@@ -169,6 +169,12 @@ def say(summary: dict, lines: list[str], *, as_json: bool) -> None:
         console.print(line, soft_wrap=True)
 
 
+def check_seed(seed: int) -> None:
+    """--seed is a non-negative integer (numpy's generators refuse others, late and without naming it)."""
+    if seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {seed}")
+
+
 def need_corpus_or_vectors(corpus: str | None, vectors: Path | None) -> None:
     if (corpus is None) == (vectors is None):
         raise ValueError("give a CORPUS or --vectors (one of them)")

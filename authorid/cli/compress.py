@@ -14,6 +14,7 @@ from authorid.cli.common import (
     OnErrorOption,
     OverwriteOption,
     PresetOption,
+    check_seed,
     read_corpus,
     say,
     user_errors,
@@ -55,6 +56,7 @@ def compress_command(
     wherever a MODEL does. Fit it on accounts you will not evaluate on; with 256 dimensions a million accounts
     take 1 GB instead of style's 66 GB.
     """
+    check_seed(seed)
     from authorid.workflows.common import check_output_folder  # deferred: loads torch
     from authorid.workflows.compress import compress  # deferred with the workflow above
 

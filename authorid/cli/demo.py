@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from authorid.cli.common import console, user_errors
+from authorid.cli.common import check_seed, console, user_errors
 
 
 @user_errors
@@ -33,6 +33,7 @@ def demo_command(
     queries. OUT/report.html shows
     every step.
     """
+    check_seed(seed)
     # Before torch loads OpenMP: threads that sleep, not spin, while they wait. On cores shared with other
     # jobs, spinning threads fight those jobs and each other: a training step took 10 s instead of 3.3 s.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -46,6 +47,17 @@ def demo_command(
         progress=True,
     )
     console.print(before_after_table(result.summary))
+    validation = (result.summary.get("training") or {}).get("validation") or {}
+    if (
+        validation.get("best_step") == 0
+    ):  # the export keeps the best validation checkpoint: the pretrained one
+        console.print(
+            f"fine-tuning never beat the pretrained model on the {validation['initial'].get('n_queries', 0):.0f}"
+            " validation accounts, so the model kept (the best validation checkpoint) is the pretrained one:"
+            " its column repeats the pretrained column",
+            soft_wrap=True,
+            markup=False,
+        )
     clustering = result.summary["clustering"]
     m = clustering["metrics"]
     console.print(
@@ -55,7 +67,10 @@ def demo_command(
         f" B³ F1 {m['bcubed_f1']:.3f}, ARI {m['ari']:.3f}",
         soft_wrap=True,
     )
-    console.print(f"total {result.summary['timing_s']['total']:.0f} s", soft_wrap=True)
+    console.print(
+        f"total {result.summary['timing_s']['total']:.0f} s (the demo's steps; loading Python and torch not counted)",
+        soft_wrap=True,
+    )
     width = max(len(what) for what in result.outputs) + 1
     for what, path in result.outputs.items():
         console.print(f"{what + ':':<{width}} {path}", soft_wrap=True, markup=False)

@@ -16,6 +16,7 @@ from authorid.cli.common import (
     OnErrorOption,
     OverwriteOption,
     PresetOption,
+    check_seed,
     console,
     read_corpus,
     say,
@@ -74,6 +75,36 @@ def evaluate_command(
             help="Verification: pair persons active in the same threads first.", rich_help_panel=Protocol
         ),
     ] = False,
+    cluster_method: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-method",
+            help="Clustering: average (default), mutual-knn, agglomerative or leiden.",
+            rich_help_panel=Protocol,
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Clustering: the threshold on P(same person) it starts from (default 0.5).",
+            rich_help_panel=Protocol,
+        ),
+    ] = None,
+    min_precision: Annotated[
+        float | None,
+        typer.Option(
+            help="Clustering: raise the threshold until the clusters' expected pairwise precision reaches this"
+            " (default 0.9, as `authorid cluster`; 0 keeps --threshold).",
+            rich_help_panel=Protocol,
+        ),
+    ] = None,
+    prior: Annotated[
+        float | None,
+        typer.Option(
+            help="Clustering: share of same-person pairs (default 1 / (pseudo-accounts - 1)).",
+            rich_help_panel=Protocol,
+        ),
+    ] = None,
     include_training_accounts: Annotated[
         bool,
         typer.Option(
@@ -89,6 +120,7 @@ def evaluate_command(
     limit: Annotated[int | None, typer.Option(help="Stop reading after this many posts.")] = None,
 ) -> None:
     """Evaluate MODEL on CORPUS with the standard protocols; write metrics.json and an HTML report."""
+    check_seed(seed)
     from authorid.workflows.common import check_output_folder  # deferred: loads torch
     from authorid.workflows.evaluate import evaluate, protocol_names  # deferred with the workflow above
 
@@ -102,6 +134,24 @@ def evaluate_command(
         raise ValueError(f"--max-posts must be >= 1, got {max_posts}")
     if by is not None and by not in ("time", "random", "auto"):
         raise ValueError(f"--by must be 'time', 'random' or 'auto', got {by!r}")
+    for flag, value in (("--threshold", threshold), ("--min-precision", min_precision)):
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ValueError(f"{flag} is a probability and must lie in [0, 1], got {value}")
+    if prior is not None and not 0.0 < prior < 1.0:
+        raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
+    clustering = {
+        "method": cluster_method,
+        "threshold": threshold,
+        "min_precision": min_precision,
+        "prior": prior,
+    }
+    given = [
+        f"--{k.replace('_', '-')}" if k != "method" else "--cluster-method"
+        for k, v in clustering.items()
+        if v
+    ]
+    if given and "clustering" not in names:
+        raise ValueError(f"{', '.join(given)} set(s) the clustering protocol; add --protocol clustering")
     check_output_folder(out, kind="evaluation", overwrite=overwrite)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, limit=limit, quiet=json)
     run = evaluate(
@@ -120,25 +170,45 @@ def evaluate_command(
         by=by,
         hard_negatives=hard_negatives or None,
         ks=ks,
+        **clustering,
     )
     if json:
         say(run, [], as_json=True)
         return
     for name, entry in run["protocols"].items():
         headline = ", ".join(
-            f"{task} {key} {value:.4f}" if isinstance(value, float) else f"{task} {key} {value:,}"
+            # a task named as its protocol (clustering: clustering) is said once
+            f"{'' if task == name else task + ' '}{key} "
+            + (f"{value:.4f}" if isinstance(value, float) else f"{value:,}")
             for task, values in entry["metrics"].items()
             if task != "per_author"
             for key, value in values.items()
             if key in _HEADLINE_KEYS or key.startswith("r@")
         )
         console.print(Text.assemble((name, "bold"), f": {headline}"), soft_wrap=True)
+        if name == "clustering":
+            console.print(clustering_line(entry["settings"]), soft_wrap=True, markup=False)
     console.print(f"metrics: {run['outputs']['metrics']}", soft_wrap=True)
     console.print(f"report:  {run['outputs']['report']}", soft_wrap=True)
 
 
 _HEADLINE_KEYS = {"mrr", "pool_size", "auc", "eer", "ece", "ece_floor", "overall", "bcubed_f1", "ari", "n_pred",
-                  "accuracy", "macro_f1", "auroc_known_vs_unknown"}  # fmt: skip
+                  "pairwise_precision", "pairwise_recall", "accuracy", "macro_f1",
+                  "auroc_known_vs_unknown"}  # fmt: skip
+
+
+def clustering_line(settings: dict) -> str:
+    """The threshold the clustering protocol used (raised by --min-precision, per fold) and what it expected."""
+    used = ", ".join(f"{t:g}" for t in dict.fromkeys(settings.get("thresholds_used") or []))
+    expected = settings.get("expected_pairwise_precision")
+    line = f"  threshold used {used or settings.get('threshold_from')}"
+    if settings.get("min_precision"):
+        line += (
+            f" (raised from {settings['threshold_from']:g} to --min-precision {settings['min_precision']:g})"
+        )
+    if expected is not None:
+        line += f"; expected pairwise precision {expected:.3f}"
+    return line
 
 
 def _ks(text: str | None) -> tuple[int, ...] | None:

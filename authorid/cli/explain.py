@@ -22,6 +22,35 @@ from authorid.cli.common import (
 )
 
 
+def read_as_lines(evidence: dict) -> list[str]:
+    """How the P was read (as `score` reads the pair: the cohort or the cosine fit, at the calibration's own
+    prior) and whether cleaning changed the corpus, so a figure that differs from `score`'s says why."""
+    calibration = evidence.get("calibration")
+    lines = []
+    if calibration is not None:
+        fit = calibration.get("fit")
+        read = (
+            f"its cohort score {evidence['cohort_score']:.4f} (the cosine less the pair's excess closeness to"
+            " everyone in the pool)"
+            if fit == "cohort"
+            else "the cosine"
+        )
+        lines.append(
+            f"P(same person) read from {read} by the calibration's {fit} fit, at its own prior"
+            f" {calibration['prior']:.3g}, as `score` reads the pair"
+        )
+        if calibration.get("why_cosine"):
+            lines.append(calibration["why_cosine"])
+    cleaned = evidence.get("cleaned") or {}
+    if cleaned.get("changed") or cleaned.get("dropped"):
+        lines.append(
+            f"note: the corpus was cleaned as `ingest` cleans it ({cleaned['changed']:,} posts changed,"
+            f" {cleaned['dropped']:,} dropped; identifiers masked): `score` on the raw corpus reads it as written,"
+            " so its figures differ; `authorid ingest` it first for the same numbers"
+        )
+    return lines
+
+
 @user_errors
 def explain_command(
     model: ModelArgument,
@@ -73,12 +102,15 @@ def explain_command(
         return
     p = evidence["probability"]
     verdict = f"P(same person) {p:.3f}, decision {evidence['decision']}" if p is not None else "uncalibrated"
+    among = "the index's enrolled accounts' pairs" if index is not None else "the corpus' pairs"
     console.print(
         f"{account_a} ~ {account_b}: similarity {evidence['similarity']:.4f}, {verdict};"
-        f" higher than {evidence['corpus_pairs'].get('percentile') or 0:.2f}% of the corpus' pairs",
+        f" higher than {evidence['corpus_pairs'].get('percentile') or 0:.2f}% of {among}",
         soft_wrap=True,
         markup=False,
     )
+    for line in read_as_lines(evidence):
+        console.print(line, soft_wrap=True, markup=False)
     for entry in evidence.get("for", [])[:5]:
         grams = ", ".join(repr(n["text"]) for n in entry["ngrams"][:2])
         console.print(

@@ -14,6 +14,7 @@ from authorid.cli.common import (
     OnErrorOption,
     OverwriteOption,
     PresetOption,
+    check_seed,
     read_corpus,
     say,
     user_errors,
@@ -42,6 +43,7 @@ def fuse_command(
     CORPUS should hold accounts neither model trained on (its accounts are cut in two halves to fit the
     weights and the calibration).
     """
+    check_seed(seed)
     from authorid.workflows.common import check_output_folder  # deferred: loads torch
     from authorid.workflows.fuse import fuse  # deferred with the workflow above
 

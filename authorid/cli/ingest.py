@@ -14,6 +14,7 @@ from authorid.cli.common import (
     OnErrorOption,
     OverwriteOption,
     PresetOption,
+    check_seed,
     console,
     say,
     styled,
@@ -61,6 +62,7 @@ def ingest_command(
     json: JsonOption = False,
 ) -> None:
     """Read a forum dump, clean it, and write canonical posts to Parquet (report beside it)."""
+    check_seed(seed)
     if min_chars < 0 or min_posts < 1 or (max_posts is not None and max_posts < 1):
         raise ValueError("--min-chars must be >= 0, --min-posts >= 1 and --max-posts >= 1")
     if out.suffix.lower() != ".parquet":  # every reader takes the file by its suffix

@@ -104,7 +104,7 @@ def score_command(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Where to write the scored pairs (.csv).")
+        Path | None, typer.Option("--out", "-o", help="Where to write the scored pairs (.csv; required).")
     ] = None,
     calibration: Annotated[
         Path | None, typer.Option(help="calibration.json (default: the model folder's calibration.json).")
@@ -156,6 +156,8 @@ def score_command(
     if not pairs.is_file():
         raise FileNotFoundError(f"--pairs {pairs}: no such file")
     check_pairs_file(pairs)  # a malformed file is said before the corpus is read
+    if out is None:
+        raise ValueError("give --out/-o: the CSV file to write the scored pairs to")
     check_output_file(out, overwrite=overwrite)
     hint = f"{model} {corpus or 'CORPUS'}"
     if calibration is None and not carries_calibration(model):  # said before reading anything
@@ -210,7 +212,9 @@ def score_command(
         pool = len(account_vectors) if account_vectors is not None else report.accounts_out
         reason = calibrator.cosine_fit_reason(pool)
         if reason:
-            lines.insert(1, reason)
+            lines.insert(
+                1, reason + ("; column cohort_score left empty" if calibrator.cohort is not None else "")
+            )
     itself = sum(1 for r in scored if r["account_a"] == r["account_b"])
     if itself:
         lines.insert(

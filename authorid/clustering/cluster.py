@@ -186,8 +186,10 @@ def cluster_accounts(
             n,
             100 * clusters[0].size / n,
         )
-    if min_precision is not None and not reaches(precision):
-        logger.warning(
+    if min_precision is not None and not reaches(
+        precision
+    ):  # info: `cluster` and `evaluate` say it themselves
+        logger.info(
             "no threshold up to %g reaches an expected pairwise precision of %g (%.3f at %g)",
             THRESHOLD_STEPS[-1],
             min_precision,

@@ -148,8 +148,11 @@ def html_table(rows: dict[str, Any], header: tuple[str, str] = ("", "")) -> str:
     )
     body = "".join(
         f'<tr><td>{html.escape(str(k))}</td><td class="num">{_format(v)}</td></tr>'
+        if not isinstance(v, list)
+        else f'<tr><td>{html.escape(str(k))}</td><td class="num">{", ".join(_format(x) for x in v)}</td></tr>'
         for k, v in rows.items()
-        if not isinstance(v, dict | list)
+        if not isinstance(v, dict)
+        and not (isinstance(v, list) and any(isinstance(x, dict | list) for x in v))
     )
     return f"<table>{head}{body}</table>"
 

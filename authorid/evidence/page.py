@@ -54,10 +54,20 @@ def _verdict(evidence: dict) -> str:
         band = calibration.get("abstain_band")
         band_text = f", abstain between {band[0]:.2f} and {band[1]:.2f}" if band else ", no abstain band"
         held = calibration.get("held_out") or {}
+        score = evidence.get("cohort_score")
+        read = (
+            f"its cohort score {score:.4f} (the similarity less the two accounts' excess closeness to everyone in"
+            " the pool)"
+            if score is not None
+            else "the similarity"
+        )
+        prior = calibration.get("prior")
         verdict = (
             f"<p><b>P(same person) = {p:.3f}</b> &rarr; decision <b>{html.escape(decision)}</b>"
-            f" (threshold {calibration['threshold']:.2f}{band_text}). The calibration ({calibration.get('method')},"
-            f" fitted on {calibration.get('pairs_fit')} pairs) turns the similarity into P; on its held-out pairs"
+            f" (threshold {calibration['threshold']:.2f}{band_text}). The calibration's {calibration.get('fit', '')}"
+            f" fit ({calibration.get('method')}, fitted on {calibration.get('pairs_fit')} pairs) turns {read} into"
+            f" P{f' at its own prior {prior:.3g}' if prior is not None else ''}, as <code>authorid score</code> reads"
+            " the pair; on its held-out pairs"
             f" it had AUC {held.get('auc', float('nan')):.3f}, FPR {held.get('fpr', float('nan')):.3f},"
             f" TPR {held.get('tpr', float('nan')):.3f}.</p>"
         )

@@ -31,6 +31,7 @@ import json
 import logging
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,6 +74,9 @@ if TYPE_CHECKING:
     from authorid.training.data import TrainingData
 
 logger = logging.getLogger(__name__)
+# torch's SparseAdam builds its own sparse tensors on every step of a sparse (n-gram) table and warns that their
+# invariant checks are off: nothing a user did or can change, printed into every training run's output.
+warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled", category=UserWarning)
 
 
 class _NoRotationNotes(logging.Filter):

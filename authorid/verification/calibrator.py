@@ -163,7 +163,7 @@ class DecisionMixin:
             )
         return (
             f"P(same person) read from the cosine fit: {pool_size:,} accounts are too few for a cohort (it needs"
-            f" {cohort_scores.MIN_POOL}; column cohort_score left empty)"
+            f" {cohort_scores.MIN_POOL})"
         )
 
     @property

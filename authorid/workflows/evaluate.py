@@ -131,7 +131,8 @@ def evaluate(
     settings = {k: v for k, v in settings.items() if v is not None}
     unknown = sorted(set(settings) - set().union(*(_ACCEPTS[n] for n in names)))
     if unknown:
-        raise ProtocolError(f"unknown setting(s) {', '.join(unknown)} for protocol(s) {', '.join(names)}")
+        flags = ", ".join(f"{name} (--{name.replace('_', '-')})" for name in unknown)
+        raise ProtocolError(f"unknown setting(s) {flags} for protocol(s) {', '.join(names)}")
     started = time.perf_counter()
     style_model, fitted = _load(model, posts, seed)
     excluded = 0

@@ -28,11 +28,13 @@ from authorid.evidence.decompose import Contributions, ngram_contributions, styl
 from authorid.evidence.habits import ngram_evidence, stylometric_evidence
 from authorid.evidence.page import render_evidence
 from authorid.evidence.terms import Term, highlight_pattern
+from authorid.index import hubness
 from authorid.index.opening import open_index
 from authorid.io import atomic_write_text, write_json
-from authorid.vectors import group_by_first_appearance
+from authorid.model import fitted_on_corpus, load_model
+from authorid.vectors import AccountVectors, group_by_first_appearance
 from authorid.verification.decisions import decide
-from authorid.workflows.common import model_for
+from authorid.workflows.common import model_for, pool_cohort
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +72,17 @@ def explain(
     model, the centre of its enrolled accounts) is used, so only the pair's posts are embedded and the
     percentile is taken among the enrolled accounts: the fast path (`model` is then ignored)."""
     started = time.perf_counter()
+    cleaned = None
     if clean_first:
-        posts, _ = clean(posts)
+        posts, report = clean(posts)
+        cleaned = {"changed": int(sum(report.changed.values())), "dropped": int(sum(report.dropped.values()))}
     if out is not None:
         out = check_output_folder(out, kind="evidence", overwrite=overwrite)
-    enrolled = None
+    enrolled = vector_index = None
     if index is not None:
-        vector_index, model = open_index(index)
+        vector_index, index_model = open_index(index)
+        _check_index_model(model, index_model, index)
+        model = index_model
         enrolled = vector_index.sample(PERCENTILE_ACCOUNTS, seed)
     else:
         model = model_for(model, posts)
@@ -94,20 +100,31 @@ def explain(
     if account_a == account_b:
         raise ExplainError(f"give two different accounts (got {account_a!r} twice)")
     pair = [position[account_a], position[account_b]]
+    own_ids = (account_a, account_b)
     own = [[t for t, g in zip(texts, groups, strict=True) if g == i] for i in pair]
     for account, account_texts in zip((account_a, account_b), own, strict=True):
         if not any(t.strip() for t in account_texts):
             raise ExplainError(f"account {account!r} has no usable post (every post is empty after cleaning)")
 
-    if enrolled is not None:  # the index fixed the centre: the pair alone gives the same vectors
+    sizes = _pair_sizes(own)
+    if vector_index is not None:  # the index fixed the centre: the pair alone gives the same vectors
         texts = own[0] + own[1]
         groups = np.repeat([0, 1], [len(own[0]), len(own[1])])
         contributions, vectors = _similarity(model, texts, groups, 2, [0, 1])
         pair_vectors = vectors
+        _check_enrolled(vector_index, (account_a, account_b), pair_vectors, index)
+        similarity = float(pair_vectors[0] @ pair_vectors[1])
+        verdict = _verdict(
+            model, similarity, sizes, len(vector_index), lambda: _index_shift(vector_index, own_ids)
+        )
     else:
         contributions, vectors = _similarity(model, texts, groups, len(account_ids), pair)
         pair_vectors = vectors[pair]
-    similarity = float(pair_vectors[0] @ pair_vectors[1])
+        similarity = float(pair_vectors[0] @ pair_vectors[1])
+        n_posts = np.bincount(groups, minlength=len(account_ids))
+        n_chars = np.bincount(groups, weights=[len(t) for t in texts], minlength=len(account_ids))
+        pool = AccountVectors(account_ids, vectors, n_posts, n_chars.astype(np.int64))
+        verdict = _verdict(model, similarity, sizes, len(pool), lambda: _pool_shift(pool, pair))
     evidence: dict[str, Any] = {
         "model": model.identity(),
         "accounts": {
@@ -118,7 +135,9 @@ def explain(
         "similarity": similarity,
         "corpus_pairs": _corpus_pairs(vectors if enrolled is None else enrolled, similarity, seed),
         "centre": "the index's enrolled accounts" if enrolled is not None else "the corpus' accounts",
-        **_verdict(model, similarity, _pair_sizes(own)),
+        **verdict,
+        # posts cleaned as `ingest` cleans them (identifiers masked): `score` reads a raw corpus as written
+        "cleaned": cleaned,
     }
     if contributions is not None and model.kind == "ngram":
         evidence |= ngram_evidence(model, contributions, own, top)
@@ -163,24 +182,84 @@ def _pair_sizes(own) -> tuple[int, int, int, int]:
     return (len(own[0]), len(own[1]), sum(len(t) for t in own[0]), sum(len(t) for t in own[1]))
 
 
-def _verdict(model, similarity: float, sizes: tuple[int, ...]) -> dict:
-    """P(same person) of the pair (`sizes` for a size-aware calibration) and the decision."""
+def _verdict(model, similarity: float, sizes: tuple[int, ...], pool_size: int, shift) -> dict:
+    """P(same person) of the pair and the decision, read as `score` reads a pair of the same pool: the
+    calibration's cohort fit on the cosine less the pair's cohort shift (`shift()`) when the pool of `pool_size`
+    accounts is large enough for a cohort and the calibration has one, else its cosine fit; at the calibration's
+    own prior (`score`'s default). `sizes` for a size-aware calibration."""
     calibration = model.calibration
     if calibration is None:
         return {"probability": None, "decision": "unscored", "calibration": None}
-    probability = float(calibration.predict(np.array([similarity]), sizes=sizes)[0])
-    band = getattr(calibration, "abstain_band", None)
+    fit = calibration.for_pool(pool_size)
+    cohort_score = similarity - float(shift()) if fit.reads_cohort else None
+    read = similarity if cohort_score is None else cohort_score
+    probability = float(fit.predict(np.array([read]), sizes=sizes)[0])
+    band = getattr(fit, "abstain_band", None)
     return {
         "probability": probability,
-        "decision": str(decide(np.array([probability]), calibration.threshold, band)[0]),
+        "decision": str(decide(np.array([probability]), fit.threshold, band)[0]),
+        "cohort_score": cohort_score,
         "calibration": {
-            "threshold": float(calibration.threshold),
+            "fit": "cohort" if fit.reads_cohort else "cosine",
+            "why_cosine": calibration.cosine_fit_reason(pool_size),
+            "prior": fit.fit_prior,
+            "threshold": float(fit.threshold),
             "abstain_band": list(band) if band is not None else None,
-            "method": calibration.info.get("method"),
-            "held_out": calibration.info.get("held_out"),
-            "pairs_fit": calibration.info.get("pairs_fit"),
+            "method": fit.info.get("method"),
+            "held_out": fit.info.get("held_out"),
+            "pairs_fit": fit.info.get("pairs_fit"),
         },
     }
+
+
+def _pool_shift(pool: AccountVectors, pair: list[int]) -> float:
+    """The pair's cohort shift among the corpus' accounts, as `score` computes it (`pool_cohort`)."""
+    return float(pool_cohort(pool).shift(np.array([pair[0]]), np.array([pair[1]]))[0])
+
+
+def _index_shift(index, accounts: tuple[str, str]) -> float:
+    """The pair's cohort shift among an index's enrolled accounts, as `link` computes it: each account's
+    density among its K nearest other enrolled accounts, less the enrolled accounts' median density."""
+    densities = hubness.index_densities(index, list(accounts))
+    median = hubness.median_density(index)
+    return ((densities[accounts[0]] - median) + (densities[accounts[1]] - median)) / 2
+
+
+def _check_index_model(spec, index_model, index) -> None:
+    """Refuse an index built with another model than MODEL (it would silently explain with the index's)."""
+    built_with = index_model.identity()
+    if isinstance(spec, str) and fitted_on_corpus(spec):
+        same = index_model.kind == "stylometric"
+    else:
+        model = load_model(spec) if isinstance(spec, str | Path) else spec
+        # an n-gram index's model is centred on the enrolled accounts: the model it was fixed from is MODEL
+        same = model.fingerprint() in (index_model.fingerprint(), index_model.fixed_from)
+    if not same:
+        asked = str(spec) if isinstance(spec, str | Path) else spec.identity().get("name")
+        raise ExplainError(
+            f"--index {index} was built with model {built_with.get('name')!r}, not {asked!r}: explain with that"
+            " model, or build an index of this corpus with this one"
+        )
+
+
+#: How close an account's vector computed from the corpus must be to the one the index holds for it (cosine).
+SAME_VECTOR = 0.999
+
+
+def _check_enrolled(index, accounts: tuple[str, str], vectors: np.ndarray, path) -> None:
+    """Refuse an index that does not hold these accounts as this corpus gives them (built from another corpus)."""
+    for account, vector in zip(accounts, vectors, strict=True):
+        if account not in index.positions:
+            raise ExplainError(
+                f"account {account!r} is not enrolled in --index {path}: build the index from this corpus"
+            )
+        stored = np.asarray(index.vectors_at(np.array([index.positions[account]])), dtype=np.float64)[0]
+        norms = np.linalg.norm(stored) * np.linalg.norm(vector)
+        if norms > 0 and float(stored @ vector) / norms < SAME_VECTOR:
+            raise ExplainError(
+                f"--index {path} holds another vector for account {account!r} than this corpus gives it: the index"
+                " was built from another corpus (or other posts of it); build it from this corpus"
+            )
 
 
 def _corpus_pairs(vectors: np.ndarray, similarity: float, seed: int) -> dict:

@@ -60,7 +60,7 @@ def unreadable_as_input_error(path: Path):
 def check_pairs_file(path: Path) -> list[str]:
     """The header of a pairs CSV, checked to name account_a and account_b and to be followed by a pair: a
     malformed file is said in one line before a corpus is read or embedded."""
-    with open(path, newline="", encoding="utf-8") as handle, unreadable_as_input_error(path):
+    with open(path, newline="", encoding="utf-8-sig") as handle, unreadable_as_input_error(path):
         reader = csv.DictReader(handle)
         header = list(reader.fieldnames or [])
         if not header:
@@ -70,7 +70,8 @@ def check_pairs_file(path: Path) -> list[str]:
         missing = [c for c in ("account_a", "account_b") if c not in header]
         if missing:
             raise InputError(
-                f"{path}: no column {', '.join(missing)} (need account_a, account_b; found {', '.join(header)})"
+                f"{path}: no column {', '.join(missing)} (need account_a, account_b; found"
+                f" {', '.join(map(repr, header))})"
             )
         taken = [c for c in header if c in (*SCORE_COLUMNS, "reason")]
         if taken:
@@ -86,7 +87,7 @@ def check_pairs_file(path: Path) -> list[str]:
 def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[str], int]:
     """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based)."""
     header = check_pairs_file(path)
-    with open(path, newline="", encoding="utf-8") as handle, unreadable_as_input_error(path):
+    with open(path, newline="", encoding="utf-8-sig") as handle, unreadable_as_input_error(path):
         rows, skipped = [], 0
         reader = csv.DictReader(handle)
         for row in reader:
@@ -110,6 +111,13 @@ def pair_fault(row: dict, header: list[str], known) -> str | None:
     missing = next((c for c in header if row[c] is None), None)
     if missing is not None:
         return f"field {missing} is missing (the header has {len(header)} fields)"
+    # an account id never holds a line break: csv read the lines after an unclosed quote into this field
+    broken = next((c for c in ("account_a", "account_b") if "\n" in row[c] or "\r" in row[c]), None)
+    if broken is not None:
+        return (
+            f"field {broken} holds a line break: a quote in this pair is never closed, and the lines after it"
+            " were read into it"
+        )
     unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
     if unknown is not None:
         return f"unknown account {unknown!r} (not in the corpus)"

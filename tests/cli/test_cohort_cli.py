@@ -100,8 +100,8 @@ def test_score_reads_the_cosine_fit_among_40_accounts(calibration, tmp_path):
     result = runner.invoke(app, [*args, "--overwrite"])
     assert result.exit_code == 0, result.output
     assert (
-        "P(same person) read from the cosine fit: 40 accounts are too few for a cohort (it needs 50; column"
-        " cohort_score left empty)" in " ".join(result.output.split())
+        "P(same person) read from the cosine fit: 40 accounts are too few for a cohort (it needs 50); column"
+        " cohort_score left empty" in " ".join(result.output.split())
     )
 
 
@@ -123,7 +123,7 @@ def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
     assert "edges read the calibration's cohort fit" in said
     # by default the threshold is raised until the clusters' pairs are expected to be right 9 times in 10
     assert (
-        f"edges: P(same person) > 0.8 at a prior of {1 / 79:.3g} (1/(accounts - 1); --prior changes it), from"
+        f"edges: P(same person) >= 0.8 at a prior of {1 / 79:.3g} (1/(accounts - 1); --prior changes it), from"
         f" --calibration {tmp_path / 'cal.json'}" in said
     )
     assert (
@@ -133,6 +133,38 @@ def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
     result = runner.invoke(app, [*args, "--min-precision", "0", "--overwrite"])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert f"edges: P(same person) > 0.5 at a prior of {1 / 79:.3g}" in said
+    assert f"edges: P(same person) >= 0.5 at a prior of {1 / 79:.3g}" in said
     assert "expected pairwise precision 0.8" in said  # lower: more pairs merged at P just above 0.5
     assert json.loads((out / "authorid-manifest.json").read_text())["params"]["scores"] == "cohort-normalised"
+
+
+def test_a_threshold_raised_until_nothing_groups_says_what_it_dropped():
+    from authorid.cli.cluster import raised_threshold_line
+
+    params = {"threshold": 0.85, "min_precision": 0.9, "thresholds_tried": {"0.5": 0.8335, "0.85": None}}
+    assert raised_threshold_line(params, {"expected_pairwise_precision": None}) == (
+        "no two accounts were grouped: the threshold was raised from 0.5 to 0.85 to reach --min-precision 0.9"
+        " (at 0.5 the clusters' expected pairwise precision was 0.834); --min-precision 0 keeps 0.5"
+    )
+    # nothing grouped at the threshold it started from: nothing was dropped by the raise
+    params = {"threshold": 0.5, "min_precision": 0.9, "thresholds_tried": {"0.5": None}}
+    assert (
+        raised_threshold_line(params, {"expected_pairwise_precision": None}) == "no two accounts were grouped"
+    )
+    assert raised_threshold_line({"threshold": 0.5}, {"expected_pairwise_precision": None}) == (
+        "no two accounts were grouped"
+    )
+
+
+def test_evaluate_says_the_clustering_threshold_it_used():
+    from authorid.cli.evaluate import clustering_line
+
+    settings = {
+        "threshold_from": 0.5,
+        "min_precision": 0.9,
+        "thresholds_used": [0.75, 0.75, 0.7],
+        "expected_pairwise_precision": 0.92341,
+    }
+    assert clustering_line(settings) == (
+        "  threshold used 0.75, 0.7 (raised from 0.5 to --min-precision 0.9); expected pairwise precision 0.923"
+    )

@@ -88,3 +88,17 @@ def test_compare_of_a_missing_run_is_a_one_line_error(app, tmp_path):
     result = runner.invoke(app, ["compare", str(tmp_path / "nothing")])
     assert result.exit_code == 2
     assert result.output.startswith("error: cannot read evaluation run")
+
+
+def test_the_clustering_protocol_takes_cluster_s_options_and_says_the_threshold_it_used(app, tmp_path):
+    out = tmp_path / "clusters"
+    args = ["evaluate", "style", "enron_demo", "--protocol", "clustering", "--accounts", "20", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--min-precision", "0", "--threshold", "0.6", "--cluster-method", "leiden"])
+    assert result.exit_code == 0, result.output
+    assert "clustering: bcubed_f1 " in result.output  # the task named as its protocol is said once
+    assert "  threshold used 0.6; expected pairwise precision" in result.output
+    settings = json.loads((out / "metrics.json").read_text())["protocols"]["clustering"]["settings"]
+    assert (settings["method"], settings["threshold_from"], settings["min_precision"]) == ("leiden", 0.6, 0.0)
+    assert settings["thresholds_used"] == [0.6]
+    report = (out / "report.html").read_text()
+    assert "<td>thresholds_used</td><td class=\"num\">0.6" in report

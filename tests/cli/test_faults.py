@@ -63,6 +63,13 @@ def bad(tmp_path_factory) -> Path:
     pairs = [("account_a", "account_b")] + [(good[0]["author"], good[30]["author"])]
     (folder / "pairs.csv").write_text("".join(",".join(p) + "\n" for p in pairs))
     (folder / "pairs_unknown.csv").write_text("account_a,account_b\nnobody," + good[0]["author"] + "\n")
+    (folder / "pairs_quote.csv").write_text(
+        f'account_a,account_b\n{good[0]["author"]},"{good[30]["author"]}\n{good[1]["author"]},{good[2]["author"]}\n'
+    )
+    # Excel's "CSV UTF-8" starts with a byte-order mark
+    (folder / "pairs_bom.csv").write_text(
+        "\ufeff" + "".join(",".join(p) + "\n" for p in pairs), encoding="utf-8"
+    )
     # A trained-model stand-in: an n-gram model folder (what `train --encoder ngram` writes), and damaged copies.
     model = folder / "model"
     NgramEncoder(char_buckets=2**12, word_buckets=2**11, dim=16).fit([r["text"] for r in good]).save(model)
@@ -363,7 +370,61 @@ FAULTS = [
         "C06e",
         ["cluster", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/c6e", "--min-precision", "0.9"],
         2,
-        r"min_precision needs a calibration \(P\(same person\) on every edge\)",
+        r"--min-precision needs a calibration \(P\(same person\) on every edge\): stylometric has none",
+    ),
+    (
+        "S34a",  # score without -o: a one-line error, not a traceback
+        [
+            "score",
+            "{bad}/model",
+            "{bad}/good.jsonl",
+            "--pairs",
+            "{bad}/pairs.csv",
+            "--calibration",
+            "{bad}/cal.json",
+        ],
+        2,
+        r"give --out/-o: the CSV file to write the scored pairs to",
+    ),
+    (
+        "S34b",  # said before the corpus is read (it is absent)
+        ["cluster", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/c34", "--seed", "-1"],
+        2,
+        r"--seed must be >= 0, got -1",
+    ),
+    (
+        "S34c",
+        ["evaluate", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/e34", "--seed", "-1"],
+        2,
+        r"--seed must be >= 0, got -1",
+    ),
+    (
+        "S34d",  # the model's own calibration makes --threshold a probability, before the corpus is read
+        ["cluster", "style", "{bad}/absent.jsonl", "-o", "{bad}/c34d", "--threshold", "1.5"],
+        2,
+        r"threshold 1\.5 is a probability with a calibration and must lie in \[0, 1\]",
+    ),
+    (
+        "S34e",  # an unclosed quote in a pairs file swallows the lines after it
+        [
+            "score",
+            "{bad}/model",
+            "{bad}/good.jsonl",
+            "--pairs",
+            "{bad}/pairs_quote.csv",
+            "--calibration",
+            "{bad}/cal.json",
+            "-o",
+            "{bad}/s34e.csv",
+        ],
+        2,
+        r"pairs_quote\.csv line 3: field account_b holds a line break: a quote in this pair is never closed",
+    ),
+    (
+        "S34f",
+        ["evaluate", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/e34f", "--min-precision", "0.9"],
+        2,
+        r"--min-precision set\(s\) the clustering protocol; add --protocol clustering",
     ),
     (
         "C06c",
@@ -504,6 +565,16 @@ def test_each_fault_is_one_line_naming_the_file_and_never_a_traceback(prepared, 
     errors = [line for line in output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, output
     assert re.search(pattern, errors[0]), errors[0]
+
+
+def test_a_pairs_file_with_a_byte_order_mark_is_read(prepared):
+    result, output = run(
+        prepared,
+        *("score", "{bad}/model", "{bad}/good.jsonl", "--pairs", "{bad}/pairs_bom.csv"),
+        *("--calibration", "{bad}/cal.json", "-o", "{bad}/s_bom.csv"),
+    )
+    assert result.exit_code == 0, output
+    assert "scored 1 pairs" in output
 
 
 def test_outputs_are_never_overwritten_without_being_asked(prepared):

@@ -53,7 +53,7 @@ def test_ingest_reads_its_own_output_back(tmp_path):
     "lines, args, message",
     [
         (['{"author": "a", "text": "x"}', "{oops"], [], "bad.jsonl: line 2: malformed JSON"),
-        (['{"who": "a", "said": "x"}'], [], "no column for account_id, text; columns found: who, said"),
+        (['{"who": "a", "said": "x"}'], [], "no column for account_id, text; columns found: 'who', 'said'"),
         (['{"author": "a", "text": "x"}'], ["--map", "body"], "--map entry 'body' is not SOURCE=CANONICAL"),
         (['{"author": "a", "text": ""}'], [], "cleaning left no posts: filter 'empty' removed the last ones"),
     ],

@@ -67,13 +67,15 @@ def test_missing_required_column_lists_the_columns_that_exist(tmp_path):
     with pytest.raises(InputError) as info:
         read_posts(path)
     assert str(info.value) == (
-        f"{path}: no column for text; columns found: author, headline; name it with --map COLUMN=text"
+        f"{path}: no column for text; columns found: 'author', 'headline'; name it with --map COLUMN=text"
     )
 
 
 def test_map_naming_an_absent_column(tmp_path):
     path = write_jsonl(tmp_path / "x.jsonl", [{"author": "a", "text": "t"}])
-    with pytest.raises(InputError, match="--map names column 'body', which is absent; columns: author, text"):
+    with pytest.raises(
+        InputError, match="--map names column 'body', which is absent; columns: 'author', 'text'"
+    ):
         read_posts(path, columns="body=text")
 
 
@@ -88,6 +90,14 @@ def test_map_naming_an_absent_column(tmp_path):
 def test_bad_column_map(spec, message):
     with pytest.raises(InputError, match=message):
         parse_column_map(spec)
+
+
+def test_a_column_mapped_twice_is_refused_not_overwritten():
+    with pytest.raises(InputError) as info:
+        parse_column_map("author=account_id, author=text")
+    assert str(info.value) == (
+        "--map maps column 'author' twice (author=account_id and author=text); a column can feed one canonical column"
+    )
 
 
 def test_malformed_line_names_file_and_line_and_skip_counts_it(tmp_path, reddit_raw):
@@ -150,6 +160,100 @@ def test_csv_row_with_wrong_field_count(tmp_path):
     path.write_text("author,text\na,hello\nb,hi,extra\n")
     with pytest.raises(InputError, match=r"x.csv: line 3: 3 fields where the header has 2"):
         read_posts(path)
+
+
+@pytest.mark.parametrize("name", ["excel.csv", "excel.csv.gz", "excel.tsv"])
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path, name):
+    # Excel's "CSV UTF-8" starts the file with a BOM, which would make the first column "\ufeffauthor".
+    delimiter = "\t" if ".tsv" in name else ","
+    payload = (
+        f"\ufeffauthor{delimiter}text\r\nalice{delimiter}caf\u00e9 au lait\r\nbob{delimiter}hi\r\n".encode()
+    )
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(payload) if name.endswith(".gz") else payload)
+    posts, report = read_posts(path)
+    assert report.column_map == {"account_id": "author", "text": "text"}
+    assert posts["account_id"] == ["alice", "bob"]
+    assert posts["text"] == ["caf\u00e9 au lait", "hi"]
+
+
+def test_a_byte_order_mark_before_json_is_dropped(tmp_path):
+    lines = tmp_path / "notepad.jsonl"
+    lines.write_bytes(b'\xef\xbb\xbf{"author": "a", "text": "one"}\n{"author": "b", "text": "two"}\n')
+    array = tmp_path / "notepad.json"
+    array.write_bytes(b'\xef\xbb\xbf[{"author": "a", "text": "one"}, {"author": "b", "text": "two"}]')
+    for path in (lines, array):
+        posts, _ = read_posts(path)
+        assert posts["text"] == ["one", "two"], path.name
+
+
+def test_column_names_in_messages_are_quoted_so_stray_spaces_show(tmp_path):
+    path = tmp_path / "spaced.csv"
+    path.write_text("author, text\na,hello\n")  # a space after the comma: the second column is " text"
+    with pytest.raises(InputError) as info:
+        read_posts(path)
+    assert str(info.value) == (
+        f"{path}: no column for text; columns found: 'author', ' text'; name it with --map COLUMN=text"
+    )
+    with pytest.raises(InputError) as info:
+        read_posts(path, columns="text=text")
+    assert (
+        str(info.value) == f"{path}: --map names column 'text', which is absent; columns: 'author', ' text'"
+    )
+
+
+UNCLOSED = (
+    "a quoted field is never closed (the quote opened on this line runs to the end of the file, "
+    "so nothing after it can be read)"
+)
+
+
+def test_a_quote_never_closed_is_an_error_not_a_swallowed_file(tmp_path):
+    path = tmp_path / "open.csv"
+    path.write_text('author,text\nalice,"hello\nbob,world\n')
+    with pytest.raises(InputError) as info:
+        read_posts(path)
+    assert (
+        str(info.value)
+        == f"{path}: line 2: field 'text': {UNCLOSED} (no readable record to take columns from)"
+    )
+    # the same in skip mode: there is no record before it to read
+    with pytest.raises(InputError, match=r"open.csv: line 2: field 'text': a quoted field is never closed"):
+        read_posts(path, on_error="skip")
+
+
+def test_a_quote_never_closed_after_good_records_names_its_line_and_skip_keeps_those_before(tmp_path):
+    path = tmp_path / "late.csv.gz"
+    path.write_bytes(
+        gzip.compress(b'author,text,id\nalice,fine,1\nbob,"multi\nline",2\ncarol,"no end,3\ndave,lost,4\n')
+    )
+    with pytest.raises(InputError) as info:
+        read_posts(path)
+    assert str(info.value) == (
+        f"{path}: line 5: field 'text': {UNCLOSED} (use --on-error skip to count and skip such records)"
+    )
+    posts, report = read_posts(path, on_error="skip")
+    assert posts["text"] == ["fine", "multi\nline"]
+    assert report.read["skipped_errors"] == 1
+    assert report.errors == [f"{path}: line 5: field 'text': {UNCLOSED}"]
+
+
+def test_a_quote_never_closed_in_the_header(tmp_path):
+    path = tmp_path / "head.csv"
+    path.write_text('author,"text\nalice,hello\n')
+    with pytest.raises(InputError) as info:
+        read_posts(path)
+    assert str(info.value) == (
+        f"{path}: line 1: malformed header: {UNCLOSED} (no readable record to take columns from)"
+    )
+
+
+def test_a_closed_multi_line_field_and_a_last_line_without_newline_are_fine(tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text('author,text\nalice,"two\nlines"\nbob,"last, no newline"')
+    posts, report = read_posts(path)
+    assert posts["text"] == ["two\nlines", "last, no newline"]
+    assert not report.errors
 
 
 def test_json_array_file(tmp_path):

@@ -102,7 +102,8 @@ def test_unknown_protocol_and_setting_are_one_line_errors(enron):
         ProtocolError, match=r"^unknown protocol bogus; valid: sybil, verification, clustering"
     ):
         protocol_names("bogus")
-    with pytest.raises(ProtocolError, match=r"^unknown setting\(s\) threshold for protocol\(s\) sybil$"):
+    unknown = r"^unknown setting\(s\) threshold \(--threshold\) for protocol\(s\) sybil$"
+    with pytest.raises(ProtocolError, match=unknown):
         evaluate("stylometric", enron, protocol="sybil", threshold=0.3)
     assert protocol_names("all") == ["sybil", "verification", "clustering", "attribution"]
     assert protocol_names("sybil, attribution") == ["sybil", "attribution"]

@@ -28,6 +28,12 @@ def parse_column_map(spec: str | None) -> dict[str, str]:
             raise InputError(
                 f"--map target {target!r} is not a canonical column; canonical: {', '.join(CANONICAL_COLUMNS)}"
             )
+        if source in mapping:
+            # A dict keeps only the last: `author=account_id,author=text` would quietly lose account_id.
+            raise InputError(
+                f"--map maps column {source!r} twice ({source}={mapping[source]} and {source}={target}); "
+                "a column can feed one canonical column"
+            )
         mapping[source] = target
     targets = list(mapping.values())
     doubled = sorted({t for t in targets if targets.count(t) > 1})
@@ -46,7 +52,7 @@ def resolve_column_map(
     for source, target in explicit.items():
         if source not in available:
             raise InputError(
-                f"{path}: --map names column {source!r}, which is absent; columns: {', '.join(available)}"
+                f"{path}: --map names column {source!r}, which is absent; columns: {_names(available)}"
             )
         mapping[source] = target
     if preset is not None:
@@ -65,10 +71,15 @@ def resolve_column_map(
     missing = [c for c in REQUIRED_COLUMNS if c != "post_id" and c not in mapping.values()]
     if missing:
         raise InputError(
-            f"{path}: no column for {', '.join(missing)}; columns found: {', '.join(available) or '(none)'}; "
+            f"{path}: no column for {', '.join(missing)}; columns found: {_names(available) or '(none)'}; "
             f"name it with --map COLUMN={missing[0]}"
         )
     return mapping
+
+
+def _names(columns: list[str]) -> str:
+    """Column names quoted, so a stray space or an invisible character in one shows: 'author', ' text'."""
+    return ", ".join(repr(c) for c in columns)
 
 
 def _as_text(value: object, field: str, target: str = "") -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -20,6 +21,11 @@ CSV_SUFFIXES = (".csv", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _BATCH_ROWS = 10_000
 _COLUMNS_PEEK_RECORDS = 1_000
+_BOM = "\ufeff"
+_UNCLOSED = (
+    "a quoted field is never closed (the quote opened on this line runs to the end of the file, "
+    "so nothing after it can be read)"
+)
 csv.field_size_limit(2**31 - 1)  # forum posts can be long; the csv module's default cap is 128 KiB
 
 
@@ -74,9 +80,16 @@ def _decode(line: bytes, report: IngestReport) -> str:
         return line.decode("utf-8", errors="replace")
 
 
-def _iter_json_lines(stream, report: IngestReport) -> Iterator[_Record]:
+def _text_lines(stream, report: IngestReport) -> Iterator[str]:
+    """The stream's lines as text, without the byte-order mark that Excel ("CSV UTF-8") and Notepad put first:
+    left in, it would become part of the first column's name (an invisible "\\ufeffauthor")."""
     for number, raw_line in enumerate(stream, start=1):
-        line = _decode(raw_line, report)
+        text = _decode(raw_line, report)
+        yield text.removeprefix(_BOM) if number == 1 else text
+
+
+def _iter_json_lines(stream, report: IngestReport) -> Iterator[_Record]:
+    for number, line in enumerate(_text_lines(stream, report), start=1):
         if not line.strip():
             report.count_read("blank_lines")
             continue
@@ -93,7 +106,7 @@ def _iter_json_lines(stream, report: IngestReport) -> Iterator[_Record]:
 
 def _iter_json_array(stream, report: IngestReport) -> Iterator[_Record]:
     try:
-        records = json.loads(_decode(stream.read(), report))
+        records = json.loads(_decode(stream.read(), report).removeprefix(_BOM))
     except json.JSONDecodeError as exc:
         yield _Record(f"line {exc.lineno}", None, f"malformed JSON ({exc.msg}, column {exc.colno})")
         return
@@ -109,12 +122,14 @@ def _iter_json_array(stream, report: IngestReport) -> Iterator[_Record]:
 
 def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]:
     raw: list[str] = []  # the physical lines of the record being read, to spot a quote that swallows records
+    ended = False  # the file's last line has been read
 
     def lines():
-        for raw_line in stream:
-            text = _decode(raw_line, report)
+        nonlocal ended
+        for text in _text_lines(stream, report):
             raw.append(text)
             yield text
+        ended = True
 
     reader = csv.reader(lines(), delimiter=delimiter)
     try:
@@ -123,6 +138,11 @@ def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]
         return
     except csv.Error as exc:
         yield _Record("line 1", None, f"malformed header ({exc})")
+        return
+    if ended and raw:
+        # The csv module asks for another line only while a quoted field is open; one it got no answer to
+        # means a quote that is never closed, and the module quietly ends the record at the end of the file.
+        yield _Record("line 1", None, f"malformed header: {_UNCLOSED}")
         return
     while True:
         raw.clear()
@@ -137,6 +157,11 @@ def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]
         if not values:
             report.count_read("blank_lines")
             continue
+        if ended:  # the record asked for a line past the last one: a quoted field still open at the end
+            first = reader.line_num - len(raw) + 1
+            field = f"field {header[len(values) - 1]!r}: " if len(values) <= len(header) else ""
+            yield _Record(f"line {first}", None, f"{field}{_UNCLOSED}")
+            return
         if len(values) != len(header):
             yield _Record(where, None, f"{len(values)} fields where the header has {len(header)}")
             continue
@@ -184,7 +209,7 @@ def _iter_records(path: Path, report: IngestReport) -> tuple[Iterator[_Record], 
         with stream:
             if fmt == "json":
                 first = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
-                if first.lstrip().startswith(b"["):
+                if first.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"["):
                     yield from _iter_json_array(stream, report)
                 else:
                     yield from _iter_json_lines(stream, report)

@@ -123,7 +123,7 @@ def clustering_protocol(
     settings = chosen.settings | {
         "method": method,
         "k": int(k),
-        "threshold": float(threshold),
+        "threshold_from": float(threshold),  # raised from it to min_precision: thresholds_used
         "min_precision": min_precision,
         "thresholds_used": [params["threshold"] for params in used],  # one per group (fold) clustered
         "expected_pairwise_precision": expected_precision(formed),
