@@ -76,7 +76,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # torch's SparseAdam builds its own sparse tensors on every step of a sparse (n-gram) table and warns that their
 # invariant checks are off: nothing a user did or can change, printed into every training run's output.
-warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled", category=UserWarning)
+warnings.filterwarnings(
+    "ignore", message="Sparse invariant checks are implicitly disabled", category=UserWarning
+)
 
 
 class _NoRotationNotes(logging.Filter):

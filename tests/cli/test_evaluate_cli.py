@@ -93,7 +93,9 @@ def test_compare_of_a_missing_run_is_a_one_line_error(app, tmp_path):
 def test_the_clustering_protocol_takes_cluster_s_options_and_says_the_threshold_it_used(app, tmp_path):
     out = tmp_path / "clusters"
     args = ["evaluate", "style", "enron_demo", "--protocol", "clustering", "--accounts", "20", "-o", str(out)]
-    result = runner.invoke(app, [*args, "--min-precision", "0", "--threshold", "0.6", "--cluster-method", "leiden"])
+    result = runner.invoke(
+        app, [*args, "--min-precision", "0", "--threshold", "0.6", "--cluster-method", "leiden"]
+    )
     assert result.exit_code == 0, result.output
     assert "clustering: bcubed_f1 " in result.output  # the task named as its protocol is said once
     assert "  threshold used 0.6; expected pairwise precision" in result.output
@@ -101,4 +103,4 @@ def test_the_clustering_protocol_takes_cluster_s_options_and_says_the_threshold_
     assert (settings["method"], settings["threshold_from"], settings["min_precision"]) == ("leiden", 0.6, 0.0)
     assert settings["thresholds_used"] == [0.6]
     report = (out / "report.html").read_text()
-    assert "<td>thresholds_used</td><td class=\"num\">0.6" in report
+    assert '<td>thresholds_used</td><td class="num">0.6' in report
