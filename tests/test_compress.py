@@ -149,8 +149,10 @@ def test_a_config_that_is_not_a_compact_model_is_one_line(tmp_path, posts, ngram
 def test_bad_dimensions_are_refused(tmp_path, posts, ngram_folder):
     with pytest.raises(ValueError, match="--dim must be a positive"):
         compress(ngram_folder, posts, out=tmp_path / "a", dim=0)
-    with pytest.raises(ValueError, match="needs more than 64 accounts"):
-        compress(ngram_folder, posts, out=tmp_path / "b", dim=64, max_accounts=None)
+    with pytest.raises(ValueError, match="needs more than 48 accounts"):  # 40 enron_demo accounts
+        compress(ngram_folder, posts, out=tmp_path / "b", dim=48, max_accounts=None)
+    with pytest.raises(ValueError, match="--dim 64 must be below the model's 64 dimensions"):
+        compress(ngram_folder, posts, out=tmp_path / "b2", dim=64, max_accounts=None)
     with pytest.raises(ValueError, match="no account of the corpus has 30 or more posts"):
         compress(ngram_folder, posts, out=tmp_path / "c", dim=8, min_posts=30)
 

@@ -63,7 +63,9 @@ def compress_command(
     if dim < 1:
         raise ValueError(f"--dim must be a positive number of dimensions, got {dim}")
     if max_accounts <= dim:
-        raise ValueError(f"--max-accounts ({max_accounts}) must exceed --dim ({dim})")
+        raise ValueError(
+            f"--dim {dim} must be below --max-accounts ({max_accounts}): the accounts the projection is fitted on"
+        )
     check_output_folder(out, kind="model", overwrite=overwrite)
     posts, _ = read_corpus(
         corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to fit on"

@@ -44,18 +44,21 @@ def fuse_command(
     weights and the calibration).
     """
     check_seed(seed)
-    from authorid.workflows.common import check_output_folder  # deferred: loads torch
+    from authorid.workflows.common import check_output_folder, model_before_corpus  # deferred: loads torch
     from authorid.workflows.fuse import fuse  # deferred with the workflow above
 
     if first_weight is not None and not 0 <= first_weight <= 1:
         raise ValueError(f"--first-weight is w_A^2 and must lie in [0, 1], got {first_weight}")
+    if first == second:
+        raise ValueError(f"give two different models to fuse (got {first!r} twice)")
     check_output_folder(out, kind="model", overwrite=overwrite)
+    # a wrong name or a damaged folder is said before the corpus is read (a stylometric part stays a spec)
+    models = model_before_corpus(first), model_before_corpus(second)
     posts, _ = read_corpus(
         corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to fit on"
     )
     result = fuse(
-        first,
-        second,
+        *models,
         posts,
         out=out,
         first_weight=first_weight,

@@ -220,14 +220,16 @@ def link_command(
     need_corpus_or_vectors(query_corpus, vectors)
     if k < 1:
         raise ValueError(f"-k must be >= 1 candidate, got {k}")
-    if threshold is not None and not -1 <= threshold <= 1:
-        raise ValueError(f"--threshold is a probability or a cosine and must lie in [-1, 1], got {threshold}")
     if prior is not None and not 0 < prior < 1:
         raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     if out is not None:
         check_output_file(out, overwrite=overwrite)
-    # the index, its calibration and --threshold against it, before any query is read
+    # the index, its calibration and --threshold against it (a probability when calibrated), before any query
     target = open_link_target(index, calibration, threshold=threshold, force=force)
+    if threshold is not None and not -1 <= threshold <= 1:
+        raise ValueError(
+            f"--threshold is a cosine without a calibration and must lie in [-1, 1], got {threshold}"
+        )
     posts = None
     if query_corpus is not None:
         posts, _ = read_corpus(

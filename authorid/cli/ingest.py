@@ -63,8 +63,13 @@ def ingest_command(
 ) -> None:
     """Read a forum dump, clean it, and write canonical posts to Parquet (report beside it)."""
     check_seed(seed)
-    if min_chars < 0 or min_posts < 1 or (max_posts is not None and max_posts < 1):
-        raise ValueError("--min-chars must be >= 0, --min-posts >= 1 and --max-posts >= 1")
+    for flag, value, least in (
+        ("--min-chars", min_chars, 0),
+        ("--min-posts", min_posts, 1),
+        ("--max-posts", max_posts, 1),
+    ):
+        if value is not None and value < least:
+            raise ValueError(f"{flag} must be >= {least}, got {value}")
     if out.suffix.lower() != ".parquet":  # every reader takes the file by its suffix
         raise ValueError(f"-o {out}: ingest writes Parquet; name the file .parquet")
     from authorid.workflows.ingest import CleanConfig, ingest  # deferred: `--help` stays fast

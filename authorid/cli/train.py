@@ -19,6 +19,7 @@ from authorid.cli.common import (
     OnErrorOption,
     OverwriteOption,
     PresetOption,
+    check_seed,
     console,
     err_console,
     say,
@@ -94,6 +95,7 @@ def train_command(
     if pooling is not None:
         overrides["model.pooling"] = pooling
     if seed is not None:
+        check_seed(seed)
         overrides["run.seed"] = seed
     if resume and (point := resume_point(out)) is not None:
         err_console.print(point, soft_wrap=True)

@@ -138,9 +138,11 @@ def _relax_hint(filter_key: str, config: CleanConfig) -> str:
     return {
         "retweet": "set drop_retweets=False",
         "empty": "check the text column (all texts are empty once cleaned; strip_quotes=False keeps quotes)",
-        "too_short": f"lower min_chars (now {config.min_chars})",
+        "too_short": f"lower min_chars (`ingest --min-chars`; now {config.min_chars})",
         "duplicate_in_account": "set dedupe_within_account=False",
-        "account_below_min_posts": f"lower min_posts_per_account (now {config.min_posts_per_account})",
+        "account_below_min_posts": (
+            f"lower min_posts_per_account (`ingest --min-posts`; now {config.min_posts_per_account})"
+        ),
     }.get(filter_key, "relax the cleaning filters")
 
 

@@ -69,12 +69,27 @@ def pair_reasons(model, posts, pairs: list[tuple[str, str]], *, top: int = REASO
             found = ngram_evidence(model, contributions, own, top)
         else:
             found = stylometric_evidence(model, stylometric_contributions(vectors[i], vectors[j]), own, top)
-        shared = found["shared"][:top]
         reasons.append(
-            "; ".join(f"{e['ngrams'][0]['text']!r} ({e['habit']}) {e['contribution']:+.3g}" for e in shared)
+            "; ".join(
+                f"{text!r} ({habit}) {contribution:+.3g}"
+                for text, habit, contribution in _by_text(found["shared"])[:top]
+            )
             or "no shared habit raises the similarity"
         )
     return reasons
+
+
+def _by_text(shared: list[dict]) -> list[tuple[str, str, float]]:
+    """(n-gram, habit, contribution) per n-gram a reason shows, strongest first: features shown by the same
+    n-gram (a character n-gram and a word n-gram of one string) are summed, so no string is listed twice."""
+    merged: dict[str, list] = {}
+    for entry in shared:
+        text = entry["ngrams"][0]["text"]
+        if text in merged:
+            merged[text][1] += entry["contribution"]
+        else:
+            merged[text] = [entry["habit"], entry["contribution"]]
+    return sorted(((t, h, c) for t, (h, c) in merged.items()), key=lambda item: -item[2])
 
 
 def ngram_evidence(model, contributions: Contributions, own: list[list[str]], top: int) -> dict:

@@ -108,6 +108,12 @@ def load_vectors(path: str | Path, model: StyleModel, *, force: bool = False) ->
         raise VectorsFileError(
             f"{path}: records no model (written before authorid kept one); embed again, or pass --force"
         )
+    if made_by != model.fingerprint() and made_by == getattr(model, "fixed_from", None):
+        # an index's model centres every account on its enrolled ones; `embed` centred these on their own corpus
+        raise VectorsFileError(
+            f"{path}: embedded by {model.name!r} centred on their own corpus, while this index centres accounts on"
+            " its enrolled ones: give the query CORPUS instead of --vectors (or pass --force to use them as they are)"
+        )
     if made_by != model.fingerprint():
         raise VectorsFileError(
             f"{path}: made by model {(vectors.model or {}).get('name')!r} (fingerprint {made_by}), not by"

@@ -113,9 +113,15 @@ def compress(
     if storage not in STORAGES:
         raise ValueError(f"--storage must be one of {', '.join(STORAGES)}, got {storage!r}")
     if max_accounts is not None and max_accounts <= dim:
-        raise ValueError(f"--max-accounts ({max_accounts}) must exceed --dim ({dim})")
+        raise ValueError(
+            f"--dim {dim} must be below --max-accounts ({max_accounts}): the accounts the projection is fitted on"
+        )
     out = check_output_folder(out, kind="model", overwrite=overwrite)
     base = model_for(model, posts)
+    if dim >= base.dim:
+        raise ValueError(
+            f"--dim {dim} must be below the model's {base.dim:,} dimensions (a projection reduces them)"
+        )
     spec = model.name if isinstance(model, StyleModel) else str(model)
     sample = sample_accounts(posts, max_accounts=max_accounts, min_posts=min_posts, seed=seed)
     if vectors is None:

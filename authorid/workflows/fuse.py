@@ -9,6 +9,7 @@ wherever a MODEL does: index, link, cluster, score, evaluate, attribute.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE, check_output_folder, write_manifest
+from authorid.artefacts import (
+    CALIBRATION_FILE,
+    MANIFEST_FILE,
+    METADATA_FILE,
+    check_output_folder,
+    write_manifest,
+)
 from authorid.encoders import StylometricEncoder
 from authorid.encoders.fused import FusedEncoder
-from authorid.io import write_json
+from authorid.io import atomic_write_text, write_json
 from authorid.metrics.ranking import mean_reciprocal_rank, ranks_of_true
 from authorid.model import StyleModel
 from authorid.workflows.calibrate import fit_calibration, labelled_accounts, person_of_accounts
@@ -127,8 +134,22 @@ def _save_part(model: StyleModel, spec: str, folder: Path) -> dict:
         shutil.rmtree(folder)
     if model.path is not None:
         shutil.copytree(model.path, folder, ignore=shutil.ignore_patterns("training_state", CALIBRATION_FILE))
+        _list_only_what_was_copied(folder)
     elif isinstance(model.encoder, StylometricEncoder):
         model.encoder.save(folder)
     else:
         raise ValueError(f"cannot store part {spec!r} in a fused model: give a model folder")
     return {"folder": folder.name}
+
+
+def _list_only_what_was_copied(folder: Path) -> None:
+    """A part's copied manifest, less the files left behind (its calibration: the fused model has its own):
+    listed but absent, they would make the part, and so the fused model, read as incomplete."""
+    manifest = folder / MANIFEST_FILE
+    if not manifest.is_file():
+        return
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["files"] = {
+        name: entry for name, entry in (data.get("files") or {}).items() if (folder / name).is_file()
+    }
+    atomic_write_text(manifest, json.dumps(data, indent=1, ensure_ascii=False) + "\n")

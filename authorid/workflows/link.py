@@ -104,8 +104,15 @@ def add_reasons(model, links: Links, queries, enrolled) -> None:
             *(columns.column(c).to_pylist() for c in ("account_id", "text")), strict=True
         ):
             records.append({"post_id": str(len(records)), "account_id": account, "text": text})
-    cleaned, _ = clean(posts_from_records(records))
     best = [row for row in links.rows if row["rank"] == 1]
+    known = set(read_columns(enrolled, ["account_id"]).column(0).to_pylist())
+    absent = [row["account_id"] for row in best if row["account_id"] not in known]
+    if absent:
+        raise ValueError(
+            f"--explain-with: {len(absent):,} of the {len(best):,} best candidates are not accounts of that corpus"
+            f" (e.g. {absent[0]!r}): give the corpus the index was built from"
+        )
+    cleaned, _ = clean(posts_from_records(records))
     reasons = pair_reasons(model, cleaned, [(row["query_account"], row["account_id"]) for row in best])
     for row in links.rows:
         row["reason"] = ""

@@ -152,6 +152,8 @@ def resume_hint(out: str | Path) -> str:
         return f"the model in {out} was finished"
     if usable_checkpoint(out / STATE_DIR) is not None:
         return f"continue from the last checkpoint: authorid train --resume --out {out}"
+    if not out.is_dir() or not any(out.iterdir()):
+        return "no checkpoint was written yet: run the same command again"
     return f"no checkpoint was written yet: train again with --overwrite --out {out}"
 
 
@@ -195,7 +197,8 @@ def _settings(
         )
         return cfg, checkpoint
     if isinstance(data, str | Path):  # saved with the config, so `--resume` needs no CORPUS again
-        shortcuts["data.corpus"] = str(data)
+        # absolute when it is a path, so `--resume` finds it from any working directory (a preset stays a name)
+        shortcuts["data.corpus"] = str(Path(data).resolve()) if Path(data).exists() else str(data)
     base = shortcuts.get("model.base") or (overrides or {}).get("model.base")
     if base is not None and _is_ngram_model(base):  # `--base style`: continue training an n-gram model
         shortcuts.setdefault("model.encoder", "ngram")

@@ -45,7 +45,7 @@ def test_embed_unknown_level_is_one_line(tmp_path):
 
 @pytest.mark.parametrize("model", ["nonsense"])
 def test_embed_unknown_model_is_one_line(model, tmp_path):
-    result = runner.invoke(app, ["embed", model, "enron_demo", "-o", str(tmp_path / "x")])
+    result = runner.invoke(app, ["embed", model, "enron_demo", "-o", str(tmp_path / "x.parquet")])
     assert result.exit_code == 2 and "error: model 'nonsense'" in result.output
 
 

@@ -421,6 +421,24 @@ FAULTS = [
         r"pairs_quote\.csv line 3: field account_b holds a line break: a quote in this pair is never closed",
     ),
     (
+        "S34g",  # the vectors are Parquet whatever the name says
+        ["embed", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/v.csv"],
+        2,
+        r"-o .*v\.csv: embed writes Parquet; name the file \.parquet",
+    ),
+    (
+        "S34h",  # said before the corpus is read
+        ["fuse", "stylometric", "nosuch", "{bad}/absent.jsonl", "-o", "{bad}/f34h"],
+        2,
+        r"model 'nosuch'",
+    ),
+    (
+        "S34i",  # vectors `embed` centred on their own corpus, given to an n-gram index: the fix is named
+        ["link", "{bad}/nindex", "--vectors", "{bad}/qv.parquet", "-o", "{bad}/l34i.csv"],
+        2,
+        r"qv\.parquet: embedded by .* centred on their own corpus, .* give the query CORPUS instead of --vectors",
+    ),
+    (
         "S34f",
         ["evaluate", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/e34f", "--min-precision", "0.9"],
         2,
@@ -554,6 +572,8 @@ def prepared(bad):
     # an n-gram model's index: its model is centred on the enrolled accounts (another fingerprint than the model's)
     result, output = run(bad, "index", "build", "{bad}/model", "{bad}/good.jsonl", "-o", "{bad}/nindex")
     assert result.exit_code == 0, output
+    result, output = run(bad, "embed", "{bad}/model", "{bad}/good.jsonl", "-o", "{bad}/qv.parquet")
+    assert result.exit_code == 0, output
     return bad
 
 
@@ -583,7 +603,7 @@ def test_outputs_are_never_overwritten_without_being_asked(prepared):
     model_files = sorted(p.name for p in (bad / "model").iterdir())
     assert "index.json" not in model_files  # B35: nothing was written into the model folder
     for args in (
-        ["embed", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/mine.csv"],
+        ["embed", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/mine.parquet"],
         [
             "score",
             "{bad}/model",

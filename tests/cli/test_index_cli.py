@@ -147,6 +147,11 @@ def test_link_explain_with_gives_each_best_candidate_its_shared_habits(index_fol
     for row in best:
         contributions = [float(h.rsplit(" ", 1)[1]) for h in row["reason"].split("; ")]
         assert all(c > 0 for c in contributions) and sum(contributions) <= float(row["cosine"]) + 1e-6
+        shown = [h.rsplit(" (", 1)[0] for h in row["reason"].split("; ")]
+        assert len(shown) == len(set(shown)), row["reason"]  # one string, one entry (its features summed)
+    # a corpus the candidates are not in (the queries' own) is refused, not read as posts-less accounts
+    wrong = runner.invoke(app, [*args[:-1], str(tmp_path / "w.csv"), "--explain-with", str(corpora["query"])])
+    assert wrong.exit_code == 2 and "best candidates are not accounts of that corpus" in wrong.output
 
 
 def test_add_enrols_more_then_refuses_duplicates(index_folder, corpora, tmp_path):

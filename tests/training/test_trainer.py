@@ -201,6 +201,8 @@ def test_resume_without_checkpoint(tmp_path):
     assert resume_hint(tmp_path / "empty").startswith(
         "no checkpoint was written yet: train again with --overwrite"
     )
+    # stopped before it wrote anything: nothing to overwrite
+    assert resume_hint(tmp_path / "never") == "no checkpoint was written yet: run the same command again"
 
 
 def test_unknown_loss_and_base_fail_before_reading(tmp_path, tiny_base):

@@ -40,3 +40,23 @@ def test_a_given_weight_is_kept_and_a_bad_one_refused(tmp_path, enron_posts, ngr
     assert result.weights == pytest.approx([0.5, np.sqrt(0.75)])
     with pytest.raises(ValueError, match="must lie in \\[0, 1\\]"):
         fuse(ngram_folder, "stylometric:32", enron_posts, out=tmp_path / "g", first_weight=1.5)
+
+
+def test_a_part_with_its_own_calibration_leaves_a_usable_fused_model(tmp_path, enron_posts, ngram_folder):
+    """A calibrated model folder (its manifest lists calibration.json) as a part: the part's copy leaves its
+    calibration behind (the fused model has its own), so its manifest must not list it (until stop 34 every such
+    fused model was refused as incomplete)."""
+    import shutil
+
+    from authorid.artefacts import MANIFEST_FILE, write_manifest
+    from authorid.workflows.calibrate import fit_calibration
+
+    calibrated = tmp_path / "calibrated"
+    shutil.copytree(ngram_folder, calibrated)
+    sample = enron_posts.select(range(600))
+    fit_calibration(load_model(calibrated), sample, method="platt").save(calibrated / "calibration.json")
+    write_manifest(calibrated, "model", model=load_model(calibrated).identity())
+    fuse(calibrated, "stylometric:32", sample, out=tmp_path / "fused", seed=0, calibrate=False)
+    assert "calibration.json" not in (tmp_path / "fused" / "part0" / MANIFEST_FILE).read_text()
+    fused = load_model(tmp_path / "fused")
+    assert fused.embed_accounts(sample.select(range(50))).vectors.shape[1] == 64
