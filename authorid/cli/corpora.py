@@ -14,10 +14,11 @@ def corpora_command() -> None:
     from authorid.workflows.corpora import corpora  # deferred: `--help` stays fast
 
     table = Table(title="Corpus presets", header_style="bold")
-    table.add_column("preset")
-    table.add_column("description")
-    table.add_column("columns (source -> canonical)")
-    table.add_column("file on this machine")
+    # folded, never cut with an ellipsis: the paths and column maps are what a user copies from this table
+    table.add_column("preset", overflow="fold")
+    table.add_column("description", overflow="fold")
+    table.add_column("columns (source -> canonical)", overflow="fold")
+    table.add_column("file on this machine", overflow="fold")
     for preset in corpora():
         columns = ", ".join(f"{s}->{t}" for s, t in preset.columns.items() if s != t)
         names = preset.name + (f" ({', '.join(preset.aliases)})" if preset.aliases else "")

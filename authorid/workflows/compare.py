@@ -18,10 +18,16 @@ def load_run(path: str | Path) -> dict:
     if path.is_dir():
         verify_manifest(path, "evaluation")  # every file as written (an unfinished run has no manifest)
     file = path / METRICS_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise ProtocolError(
+            f"{file}: no such file (give an `authorid evaluate` output folder or its metrics.json)"
+        )
     try:
         run = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:  # ValueError: not JSON, or not UTF-8
-        raise ProtocolError(f"cannot read evaluation run {file}: {err}") from err
+    except (OSError, ValueError):  # ValueError: not JSON, or not UTF-8
+        raise ProtocolError(
+            f"{file}: not the metrics.json of an evaluation run (not JSON; `authorid evaluate` writes one)"
+        ) from None
     if not isinstance(run, dict) or not isinstance(run.get("protocols"), dict):
         raise ProtocolError(
             f"{file}: not the metrics.json of an evaluation run (`authorid evaluate` writes one)"

@@ -208,6 +208,8 @@ def _settings(
             "ngram"  # the n-gram encoder's own sizes (whole corpus, 256 accounts a step), not the defaults
         )
     cfg = resolve_config(config, preset=preset, overrides={**(overrides or {}), **shortcuts})
+    if out.exists() and not out.is_dir():  # the user's file is never replaced by a model folder
+        raise TrainingError(f"--out {out} is a file, not a folder: give a folder for the model")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise TrainingError(f"output folder {out} exists; pass --overwrite to replace it or --resume")

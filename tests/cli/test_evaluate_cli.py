@@ -87,7 +87,16 @@ def test_bad_recall_at_is_a_one_line_error(app, tmp_path):
 def test_compare_of_a_missing_run_is_a_one_line_error(app, tmp_path):
     result = runner.invoke(app, ["compare", str(tmp_path / "nothing")])
     assert result.exit_code == 2
-    assert result.output.startswith("error: cannot read evaluation run")
+    assert result.output.startswith(
+        f"error: {tmp_path / 'nothing'}: no such file (give an `authorid evaluate`"
+    )
+    (tmp_path / "links.csv").write_text("query_account,account_id\n")
+    result = runner.invoke(app, ["compare", str(tmp_path / "links.csv")])
+    assert result.exit_code == 2
+    assert " ".join(result.output.split()) == (
+        f"error: {tmp_path / 'links.csv'}: not the metrics.json of an evaluation run (not JSON; `authorid evaluate`"
+        " writes one)"
+    )
 
 
 def test_the_clustering_protocol_takes_cluster_s_options_and_says_the_threshold_it_used(app, tmp_path):

@@ -192,6 +192,20 @@ def test_existing_output_needs_overwrite(tmp_path, tiny_base, demo_posts):
         train(demo_posts, out=tmp_path / "out", base=tiny_base, max_steps=1, overrides=TINY)
 
 
+def test_an_output_that_is_a_file_is_refused_and_kept(tmp_path, demo_posts, tiny_base):
+    (tmp_path / "posts.jsonl").write_text("precious\n")
+    with pytest.raises(TrainingError, match=r"--out .*posts\.jsonl is a file, not a folder"):
+        train(
+            demo_posts,
+            out=tmp_path / "posts.jsonl",
+            base=tiny_base,
+            max_steps=1,
+            overrides=TINY,
+            overwrite=True,
+        )
+    assert (tmp_path / "posts.jsonl").read_text() == "precious\n"
+
+
 def test_resume_without_checkpoint(tmp_path):
     with pytest.raises(TrainingError, match="nothing to resume: .* does not exist; train without --resume"):
         train(out=tmp_path / "none", resume=True)
