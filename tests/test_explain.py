@@ -223,3 +223,15 @@ def test_an_index_of_another_model_or_corpus_is_refused(enron_posts, tmp_path):
     build_account_index(load_model_style(), "style", fewer, tmp_path / "idx_fewer")
     with pytest.raises(ExplainError, match=rf"holds another vector for account '{first}'"):
         explain("style", enron_posts, first, second, index=tmp_path / "idx_fewer")
+
+
+def test_an_index_of_the_raw_corpus_serves_explain_which_cleans_it(enron_posts, tmp_path):
+    """`index build` reads a corpus as written and `explain` cleans it (identifiers masked): the index's vectors
+    are checked against the posts as read, so cleaning never reads as another corpus."""
+    from authorid.workflows.index import build_account_index
+
+    first, second = list(dict.fromkeys(enron_posts["account_id"]))[:2]
+    build_account_index(load_model_style(), "style", enron_posts, tmp_path / "idx")
+    fast = explain("style", enron_posts, first, second, index=tmp_path / "idx", clean_first=True)
+    assert fast["cleaned"]["changed"] > 0  # the check met posts that cleaning changed
+    assert fast["decomposition"]["sum"] == pytest.approx(fast["similarity"], abs=1e-6)

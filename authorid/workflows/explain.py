@@ -72,7 +72,7 @@ def explain(
     model, the centre of its enrolled accounts) is used, so only the pair's posts are embedded and the
     percentile is taken among the enrolled accounts: the fast path (`model` is then ignored)."""
     started = time.perf_counter()
-    cleaned = None
+    cleaned, as_read = None, posts
     if clean_first:
         posts, report = clean(posts)
         cleaned = {"changed": int(sum(report.changed.values())), "dropped": int(sum(report.dropped.values()))}
@@ -112,7 +112,7 @@ def explain(
         groups = np.repeat([0, 1], [len(own[0]), len(own[1])])
         contributions, vectors = _similarity(model, texts, groups, 2, [0, 1])
         pair_vectors = vectors
-        _check_enrolled(vector_index, (account_a, account_b), pair_vectors, index)
+        _check_enrolled(vector_index, model, as_read, own_ids, index)
         similarity = float(pair_vectors[0] @ pair_vectors[1])
         verdict = _verdict(
             model, similarity, sizes, len(vector_index), lambda: _index_shift(vector_index, own_ids)
@@ -246,8 +246,15 @@ def _check_index_model(spec, index_model, index) -> None:
 SAME_VECTOR = 0.999
 
 
-def _check_enrolled(index, accounts: tuple[str, str], vectors: np.ndarray, path) -> None:
-    """Refuse an index that does not hold these accounts as this corpus gives them (built from another corpus)."""
+def _check_enrolled(index, model, posts, accounts: tuple[str, str], path) -> None:
+    """Refuse an index that does not hold these accounts as this corpus gives them (built from another corpus):
+    each account's vector from its posts as read (the index was built from them before any cleaning), against
+    the one the index holds."""
+    table = read_columns(posts, ["account_id", "text"])
+    ids, texts = table.column("account_id").to_pylist(), table.column("text").to_pylist()
+    own = [[t for t, a in zip(texts, ids, strict=True) if a == account] for account in accounts]
+    groups = np.repeat([0, 1], [len(own[0]), len(own[1])])
+    _, vectors = _similarity(model, own[0] + own[1], groups, 2, [0, 1])
     for account, vector in zip(accounts, vectors, strict=True):
         if account not in index.positions:
             raise ExplainError(
