@@ -148,7 +148,7 @@ def evaluate_command(
     given = [
         f"--{k.replace('_', '-')}" if k != "method" else "--cluster-method"
         for k, v in clustering.items()
-        if v
+        if v is not None
     ]
     if given and "clustering" not in names:
         raise ValueError(f"{', '.join(given)} set(s) the clustering protocol; add --protocol clustering")
