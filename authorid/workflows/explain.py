@@ -32,7 +32,7 @@ from authorid.index import hubness
 from authorid.index.opening import open_index
 from authorid.io import atomic_write_text, write_json
 from authorid.model import fitted_on_corpus, load_model
-from authorid.vectors import AccountVectors, group_by_first_appearance
+from authorid.vectors import AccountVectors, characters_per_group, group_by_first_appearance
 from authorid.verification.decisions import decide
 from authorid.workflows.common import model_for, pool_cohort
 
@@ -112,7 +112,9 @@ def explain(
         groups = np.repeat([0, 1], [len(own[0]), len(own[1])])
         contributions, vectors = _similarity(model, texts, groups, 2, [0, 1])
         pair_vectors = vectors
-        _check_enrolled(vector_index, model, as_read, own_ids, index)
+        # the index was built from the posts as read: checked against them (the same vectors unless cleaned)
+        read_vectors = pair_vectors if as_read is posts else _vectors_as_read(model, as_read, own_ids)
+        _check_enrolled(vector_index, own_ids, read_vectors, index)
         similarity = float(pair_vectors[0] @ pair_vectors[1])
         verdict = _verdict(
             model, similarity, sizes, len(vector_index), lambda: _index_shift(vector_index, own_ids)
@@ -122,8 +124,8 @@ def explain(
         pair_vectors = vectors[pair]
         similarity = float(pair_vectors[0] @ pair_vectors[1])
         n_posts = np.bincount(groups, minlength=len(account_ids))
-        n_chars = np.bincount(groups, weights=[len(t) for t in texts], minlength=len(account_ids))
-        pool = AccountVectors(account_ids, vectors, n_posts, n_chars.astype(np.int64))
+        n_chars = characters_per_group(texts, groups, len(account_ids))
+        pool = AccountVectors(account_ids, vectors, n_posts, n_chars)
         verdict = _verdict(model, similarity, sizes, len(pool), lambda: _pool_shift(pool, pair))
     evidence: dict[str, Any] = {
         "model": model.identity(),
@@ -246,15 +248,18 @@ def _check_index_model(spec, index_model, index) -> None:
 SAME_VECTOR = 0.999
 
 
-def _check_enrolled(index, model, posts, accounts: tuple[str, str], path) -> None:
-    """Refuse an index that does not hold these accounts as this corpus gives them (built from another corpus):
-    each account's vector from its posts as read (the index was built from them before any cleaning), against
-    the one the index holds."""
+def _vectors_as_read(model, posts, accounts: tuple[str, str]) -> np.ndarray:
+    """The two accounts' vectors from their posts before cleaning (what `index build` embedded)."""
     table = read_columns(posts, ["account_id", "text"])
     ids, texts = table.column("account_id").to_pylist(), table.column("text").to_pylist()
     own = [[t for t, a in zip(texts, ids, strict=True) if a == account] for account in accounts]
     groups = np.repeat([0, 1], [len(own[0]), len(own[1])])
-    _, vectors = _similarity(model, own[0] + own[1], groups, 2, [0, 1])
+    return _similarity(model, own[0] + own[1], groups, 2, [0, 1])[1]
+
+
+def _check_enrolled(index, accounts: tuple[str, str], vectors: np.ndarray, path) -> None:
+    """Refuse an index that does not hold these accounts as this corpus gives them (built from another corpus):
+    each account's vector `vectors` (from its posts as read), against the one the index holds."""
     for account, vector in zip(accounts, vectors, strict=True):
         if account not in index.positions:
             raise ExplainError(
