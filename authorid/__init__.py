@@ -68,6 +68,7 @@ _EXPORTS = {
     "attribute": "authorid.workflows.attribute",
     "evaluate": "authorid.workflows.evaluate",
     "explain": "authorid.workflows.explain",
+    "comparison": "authorid.workflows.compare",
     "comparison_table": "authorid.workflows.compare",
     "run_demo": "authorid.workflows.demo",
     # errors

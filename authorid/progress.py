@@ -57,9 +57,9 @@ class LogProgress:
     def __enter__(self) -> LogProgress:
         return self
 
-    def __exit__(self, *exc) -> bool:
-        for task in self.tasks:
-            self._log(task, final=True)
+    def __exit__(self, exc_type, *exc) -> bool:
+        for task in self.tasks:  # an exception (Ctrl-C, SIGTERM, an error) stopped it: not "done"
+            self._log(task, final=True, stopped=exc_type is not None)
         return False
 
     def start(self) -> None:
@@ -75,8 +75,18 @@ class LogProgress:
     def advance(self, task_id: int, advance: float = 1) -> None:
         self.update(task_id, advance=advance)
 
-    def update(self, task_id: int, *, completed: float | None = None, advance: float | None = None, **fields):
+    def update(
+        self,
+        task_id: int,
+        *,
+        completed: float | None = None,
+        advance: float | None = None,
+        total: float | None = None,
+        **fields,
+    ):
         task = self.tasks[task_id]
+        if total is not None:
+            task.total = total
         if completed is not None:
             task.completed = completed
         if advance is not None:
@@ -85,7 +95,7 @@ class LogProgress:
         if time.perf_counter() - task.logged >= self.every:
             self._log(task)
 
-    def _log(self, task: _LoggedTask, final: bool = False) -> None:
+    def _log(self, task: _LoggedTask, final: bool = False, stopped: bool = False) -> None:
         task.logged = time.perf_counter()
         elapsed = task.elapsed
         rate = (task.completed - task.started_at) / elapsed if elapsed > 0 else 0.0
@@ -96,7 +106,9 @@ class LogProgress:
         parts += [f"{k} {v}" for k, v in task.fields.items() if v not in ("-", None)]
         if task.total and rate > 0 and not final:
             parts.append(f"eta {_duration((task.total - task.completed) / rate)}")
-        parts.append(("done in " if final else "elapsed ") + _duration(elapsed))
+        parts.append(
+            ("stopped after " if stopped else "done in " if final else "elapsed ") + _duration(elapsed)
+        )
         print(", ".join(parts), file=self.stream, flush=True)
 
 

@@ -39,6 +39,11 @@ class AttributionResult:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def n_unknown(self) -> int:
+        """How many queries were left `unknown` (open set: below the threshold)."""
+        return sum(p == UNKNOWN for p in self.predicted)
+
     def accuracy(self) -> float | None:
         """Share of queries by a known author whose prediction is that author (UNKNOWN counts as wrong).
 
@@ -71,7 +76,7 @@ class AttributionResult:
 
     def summary(self) -> str:
         """A line or two for people: what was attributed, how many rejected as unknown, accuracy if known."""
-        unknown = sum(p == UNKNOWN for p in self.predicted)
+        unknown = self.n_unknown
         what = "texts" if self.level == "text" else "accounts"
         lines = [
             f"{len(self):,} {what} attributed among {len(self.authors):,} known authors "

@@ -14,6 +14,7 @@ import typer
 
 from authorid.cli.attribute import attribute_command
 from authorid.cli.cluster import cluster_command
+from authorid.cli.common import stop_on_sigterm
 from authorid.cli.compress import compress_command
 from authorid.cli.corpora import corpora_command
 from authorid.cli.demo import demo_command
@@ -54,7 +55,8 @@ app.command("demo")(demo_command)
 def main(args: Sequence[str] | None = None) -> None:
     """The `authorid` program: `app`, with a malformed command line (an option's value of the wrong type, a
     missing argument, an unknown option) told in one line on stderr, exit status 2, as every other bad input is;
-    typer would draw it in a box under the usage text."""
+    typer would draw it in a box under the usage text. SIGTERM stops a command as Ctrl-C does."""
+    stop_on_sigterm()
     try:
         status = app(args=args, prog_name="authorid", standalone_mode=False)
     except typer.Abort:

@@ -80,5 +80,13 @@ def attribute_command(
         progress=True,
     )
     path = result.to_csv(out)
-    summary = {"summary": result.summary(), "predictions": str(path), "authors": len(result.authors)}
+    summary = {
+        "summary": result.summary(),
+        "predictions": str(path),
+        "authors": len(result.authors),
+        "attributed": len(result),
+        "unknown": result.n_unknown,
+        "accuracy": result.accuracy(),  # null when no text's author is among the known ones
+        "params": result.params,
+    }
     say(summary, [result.summary(), f"predictions: {path}"], as_json=json)

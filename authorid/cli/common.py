@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -124,6 +125,31 @@ VectorsOption = Annotated[
 ]
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's stop, `timeout`, `kill`), raised where the program is, so that a long job stops as
+    it does on Ctrl-C: partial outputs cleaned up, progress told as stopped, a resume hint printed. Python's
+    default for SIGTERM ends the process at once and says nothing."""
+
+    exit_code = 128 + signal.SIGTERM
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into `Terminated` in this (main) thread; elsewhere a handler cannot be installed."""
+
+    def terminated(signum, frame):  # noqa: ARG001 - the signal module's signature
+        raise Terminated()
+
+    with contextlib.suppress(ValueError):  # not the main thread (a test runner's worker thread)
+        signal.signal(signal.SIGTERM, terminated)
+
+
+def interrupted_line(exc: KeyboardInterrupt, rest: str = "") -> tuple[Text, int]:
+    """What a command prints when it was stopped by Ctrl-C or SIGTERM, and its exit status (130 / 143)."""
+    if isinstance(exc, Terminated):
+        return styled("terminated", "yellow", rest), exc.exit_code
+    return styled("interrupted", "yellow", rest), 130
+
+
 def user_errors(command: F) -> F:
     """Run a command so that errors a user can cause print one line and exit 2, not a traceback.
 
@@ -153,9 +179,10 @@ def user_errors(command: F) -> F:
                 styled("error:", "bold red", " out of memory; try a smaller batch size or --limit")
             )
             raise typer.Exit(3) from None
-        except KeyboardInterrupt:
-            err_console.print(styled("interrupted", "yellow"))
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            line, code = interrupted_line(exc)
+            err_console.print(line)
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -5,13 +5,27 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from authorid.cli.common import console, user_errors
+from authorid.cli.common import JsonOption, console, say, user_errors
 
 
 @user_errors
-def corpora_command() -> None:
+def corpora_command(json: JsonOption = False) -> None:
     """List the corpus presets (names usable as CORPUS or --preset) and where their files are."""
     from authorid.workflows.corpora import corpora  # deferred: `--help` stays fast
+
+    if json:
+        found = [
+            {
+                "preset": preset.name,
+                "aliases": list(preset.aliases),
+                "description": preset.description,
+                "columns": preset.columns,
+                "path": None if preset.path is None else str(preset.path),
+            }
+            for preset in corpora()
+        ]
+        say({"presets": found}, [], as_json=True)
+        return
 
     table = Table(title="Corpus presets", header_style="bold")
     # folded, never cut with an ellipsis: the paths and column maps are what a user copies from this table

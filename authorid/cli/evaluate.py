@@ -18,8 +18,10 @@ from authorid.cli.common import (
     PresetOption,
     check_seed,
     console,
+    err_console,
     read_corpus,
     say,
+    styled,
     user_errors,
 )
 
@@ -226,8 +228,20 @@ def _ks(text: str | None) -> tuple[int, ...] | None:
 @user_errors
 def compare_command(
     runs: Annotated[list[Path], typer.Argument(help="Evaluation output folders (or their metrics.json).")],
+    json: JsonOption = False,
 ) -> None:
     """Print the metrics of several evaluation runs side by side."""
-    from authorid.workflows.compare import comparison_table  # deferred: `--help` stays fast
+    from authorid.workflows.compare import comparison, table_of  # deferred: `--help` stays fast
 
-    console.print(comparison_table(list(runs)))
+    compared = comparison(list(runs))
+    if json:
+        say(compared, [], as_json=True)
+    else:
+        console.print(table_of(compared))
+    differ = [name for name, same in compared["same_queries"].items() if not same]
+    if differ and len(runs) > 1:
+        said = (
+            f" the runs did not score the same queries for {', '.join(differ)}: those figures are not comparable"
+            " (evaluate each model on the same corpus with the same --seed)"
+        )
+        err_console.print(styled("warning:", "yellow", said), soft_wrap=True)

@@ -22,8 +22,8 @@ from authorid.cli.common import (
     check_seed,
     console,
     err_console,
+    interrupted_line,
     say,
-    styled,
     user_errors,
 )
 from authorid.config import parse_overrides
@@ -115,9 +115,10 @@ def train_command(
             overwrite=overwrite,
             progress=True if not resume else None,
         )
-    except KeyboardInterrupt:
-        err_console.print(styled("interrupted", "yellow", f"; {resume_hint(out)}"), soft_wrap=True)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (`stop_on_sigterm`)
+        line, code = interrupted_line(exc, f"; {resume_hint(out)}")
+        err_console.print(line, soft_wrap=True)
+        raise typer.Exit(code) from None
     if int(os.environ.get("RANK", "0")) == 0:
         _summary(model, as_json=json)
 

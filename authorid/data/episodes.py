@@ -65,6 +65,31 @@ def _group_posts(account_ids: Any) -> tuple[np.ndarray, list[np.ndarray]]:
     return names.to_numpy(zero_copy_only=False), np.split(order, bounds)
 
 
+#: Fewest accounts a batch is scaled down to on a small corpus (fewer: the sampler's error says what is missing).
+MIN_BATCH_ACCOUNTS = 4
+
+
+def batch_accounts(account_ids: Any, wanted: int, world_size: int = 1, *, min_posts: int = 2) -> int:
+    """Accounts per batch (per rank): `wanted`, scaled down on a corpus with fewer eligible accounts than
+    `wanted` x `world_size`, as `validation_accounts` scales validation, so a preset sized for a whole forum
+    (the n-gram preset's 256) trains on a few dozen accounts instead of failing; said in a warning."""
+    _, groups = _group_posts(account_ids)
+    eligible = sum(len(g) >= min_posts for g in groups)
+    fits = eligible // max(world_size, 1)
+    if wanted <= fits or fits < MIN_BATCH_ACCOUNTS:
+        return wanted
+    logger.warning(
+        "training on batches of %d accounts: episodes.accounts_per_batch %d needs %d accounts with >= %d posts,"
+        " found %d; set --episodes.accounts_per_batch to choose",
+        fits,
+        wanted,
+        wanted * max(world_size, 1),
+        min_posts,
+        eligible,
+    )
+    return fits
+
+
 class EpisodeBatchSampler(Sampler[list[Episode]]):
     """Yields batches of P accounts x K episodes of N posts, as lists of `Episode` (account-major order).
 

@@ -46,7 +46,7 @@ from transformers import get_scheduler
 from authorid import losses
 from authorid.config import to_dict
 from authorid.data.arrow import read_columns
-from authorid.data.episodes import EpisodeBatchSampler
+from authorid.data.episodes import EpisodeBatchSampler, batch_accounts
 from authorid.data.splits import fingerprint
 from authorid.encoders import AttentionPooling, NgramEncoder, build_style_encoder, embedding_dim
 from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
@@ -152,6 +152,9 @@ class _Run:
 
     def _sampler(self, prepared: TrainingData) -> EpisodeBatchSampler:
         ep = self.cfg.episodes
+        ep.accounts_per_batch = batch_accounts(  # saved with the run's settings: a resumed run uses it too
+            prepared.train, ep.accounts_per_batch, self.accelerator.num_processes
+        )
         return EpisodeBatchSampler(
             prepared.train,
             disjoint=ep.disjoint,
@@ -422,12 +425,25 @@ class _Run:
         self.bar.update(
             self.task,
             completed=state.step,
+            total=self._expected_steps(),
             loss=f"{self.sums['loss']:.4f}",
             lr=f"{lr:.2e}",
             speed=f"{speed:.1f}",
         )
         self.sums = {}
         return epoch_done
+
+    def _expected_steps(self) -> int:
+        """The steps this run will end at: max_steps, or fewer when a time budget (run.max_seconds) ends it first,
+        at the pace so far; so the bar's total and remaining time are the budget's (the n-gram preset's 100,000
+        steps would say "eta 70h" for a 7-minute run)."""
+        state, budget = self.state, self.cfg.run.max_seconds
+        if budget is None or state.train_seconds <= 0:
+            return self.total_steps
+        pace = state.step / state.train_seconds
+        return min(
+            self.total_steps, max(state.step, round(state.step + (budget - state.train_seconds) * pace))
+        )
 
     def _validation_due(self, epoch_done: bool, last: bool) -> bool:
         every = self.cfg.run.eval_every

@@ -47,26 +47,47 @@ def _flat_metrics(run: dict) -> dict[str, Any]:
     return flat
 
 
-def comparison_table(paths: list[str | Path]) -> Table:
-    """A rich table: one row per metric, one column per run; a last row says if the queries were identical."""
+def comparison(paths: list[str | Path]) -> dict[str, Any]:
+    """The runs' metrics side by side, as data: {"runs": [{"run", "model", "metrics"}], "same_queries":
+    {protocol: bool}} (a protocol whose runs scored different queries, or one that some runs lack, is False:
+    their figures are not comparable)."""
     if len(paths) < 1:
         raise ProtocolError("give at least one evaluation run folder to compare")
     runs = [load_run(p) for p in paths]
-    table = Table(title="authorid evaluation runs", show_lines=False)
-    table.add_column("metric")
-    for path, run in zip(paths, runs, strict=True):
-        table.add_column(f"{Path(path).name}\n{run.get('model', {}).get('name', '?')}", justify="right")
-    flats = [_flat_metrics(run) for run in runs]
-    keys = list(dict.fromkeys(key for flat in flats for key in flat))
-    for key in keys:
-        cells = []
-        for flat in flats:
-            value = flat.get(key)
-            cells.append("-" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:.4f}")
-        table.add_row(key, *cells)
     protocols = dict.fromkeys(name for run in runs for name in run.get("protocols", {}))
+    same = {}
     for name in protocols:
         hashes = [run.get("protocols", {}).get(name, {}).get("queries_sha256") for run in runs]
-        same = len({h for h in hashes if h}) == 1 and all(hashes)
+        same[name] = len({h for h in hashes if h}) == 1 and all(hashes)
+    return {
+        "runs": [
+            {"run": str(path), "model": run.get("model", {}).get("name", "?"), "metrics": _flat_metrics(run)}
+            for path, run in zip(paths, runs, strict=True)
+        ],
+        "same_queries": same,
+    }
+
+
+def comparison_table(paths: list[str | Path]) -> Table:
+    """A rich table of the runs: one row per metric, one column per run; a last row per protocol says if the
+    queries were identical."""
+    return table_of(comparison(paths))
+
+
+def table_of(compared: dict[str, Any]) -> Table:
+    """`comparison_table` of what `comparison` returned."""
+    table = Table(title="authorid evaluation runs", show_lines=False)
+    table.add_column("metric")
+    runs = compared["runs"]
+    for run in runs:
+        table.add_column(f"{Path(run['run']).name}\n{run['model']}", justify="right")
+    keys = list(dict.fromkeys(key for run in runs for key in run["metrics"]))
+    for key in keys:
+        cells = []
+        for run in runs:
+            value = run["metrics"].get(key)
+            cells.append("-" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:.4f}")
+        table.add_row(key, *cells)
+    for name, same in compared["same_queries"].items():
         table.add_row(f"{name} same queries", *(["yes" if same else "NO"] * len(runs)))
     return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 import typer
@@ -56,6 +57,17 @@ def test_text_level_with_an_open_set_threshold_writes_unknown(app, tmp_path):
         rows = list(csv.DictReader(fh))
     assert len(rows) == 960 and list(rows[0])[0] == "post_id"
     assert {r["predicted_author"] for r in rows} == {"unknown"}  # no e-mail has cosine 0.99 with a profile
+
+
+def test_json_gives_accuracy_and_unknown_as_numbers(app, tmp_path):
+    out = tmp_path / "predictions.csv"
+    args = ["attribute", "stylometric", "enron_demo", "--known", "enron_demo", "-o", str(out), "--json"]
+    result = runner.invoke(app, [*args, "--level", "account", "--method", "svm"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["attributed"], summary["authors"], summary["unknown"]) == (40, 40, 0)
+    assert summary["accuracy"] == 1.0
+    assert summary["params"]["method"] == "svm" and summary["params"]["svm_temperature"] > 0
 
 
 def test_an_unknown_level_is_a_one_line_error(app, tmp_path):

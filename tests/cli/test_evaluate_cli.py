@@ -54,6 +54,28 @@ def test_compare_prints_a_table(app, run_dir):
     assert "sybil linking mrr" in result.output and "sybil same queries" in result.output
 
 
+def test_compare_json_and_a_warning_when_the_queries_differ(app, run_dir, tmp_path):
+    out, _ = run_dir
+    result = runner.invoke(app, ["compare", str(out), str(out / "metrics.json"), "--json"])
+    assert result.exit_code == 0, result.output
+    compared = json.loads(result.stdout)
+    first = json.loads((out / "metrics.json").read_text())["protocols"]["sybil"]["metrics"]["linking"]
+    assert [run["metrics"]["sybil linking mrr"] for run in compared["runs"]] == [first["mrr"]] * 2
+    assert compared["same_queries"] == {"sybil": True}
+    assert "warning" not in result.output
+    other = tmp_path / "seed1"  # another seed samples other accounts
+    made = runner.invoke(
+        app, ["evaluate", "stylometric", "enron_demo", "--accounts", "8", "--seed", "1", "-o", str(other)]
+    )
+    assert made.exit_code == 0, made.output
+    result = runner.invoke(app, ["compare", str(out), str(other)])
+    assert result.exit_code == 0, result.output
+    assert " ".join(result.stderr.split()) == (
+        "warning: the runs did not score the same queries for sybil: those figures are not comparable (evaluate"
+        " each model on the same corpus with the same --seed)"
+    )
+
+
 def test_unknown_protocol_is_a_one_line_error(app, tmp_path):
     result = runner.invoke(
         app, ["evaluate", "stylometric", "enron_demo", "--protocol", "bogus", "-o", str(tmp_path)]

@@ -445,6 +445,18 @@ FAULTS = [
         r"--min-precision set\(s\) the clustering protocol; add --protocol clustering",
     ),
     (
+        "S35a",  # a transformer's size preset no longer trains an n-gram model with 16 accounts a step
+        ["train", "{bad}/good.jsonl", "--base", "style", "--preset", "quick", "-o", "{bad}/t35a"],
+        2,
+        r"--preset quick sizes a transformer fine-tune, but this run trains the n-gram encoder",
+    ),
+    (
+        "S35b",
+        ["train", "{bad}/good.jsonl", "--encoder", "transformer", "--preset", "ngram", "-o", "{bad}/t35b"],
+        2,
+        r"--preset ngram sizes the n-gram encoder, but this run trains model.encoder transformer",
+    ),
+    (
         "C06c",
         ["calibrate", "{bad}/model", "{bad}/absent.jsonl", "-o", "{bad}/c.json", "--abstain", "foo"],
         2,

@@ -21,6 +21,15 @@ def test_corpora_lists_presets_and_finds_the_bundled_demo():
     assert "enron_demo.jsonl.gz" in result.output
 
 
+def test_corpora_json_lists_each_preset_with_its_file():
+    result = runner.invoke(app, ["corpora", "--json"])
+    assert result.exit_code == 0, result.output
+    presets = {p["preset"]: p for p in json.loads(result.stdout)["presets"]}
+    assert {"enron_demo", "reddit_college", "reuters_c50", "blog50", "enron_pan11"} <= set(presets)
+    assert presets["enron_demo"]["path"].endswith("enron_demo.jsonl.gz")
+    assert presets["reuters_c50"]["columns"]["author"] == "account_id"
+
+
 def test_ingest_demo_writes_posts_and_report(tmp_path):
     out = tmp_path / "posts.parquet"
     result = runner.invoke(app, ["ingest", "enron_demo", "-o", str(out)], terminal_width=200)

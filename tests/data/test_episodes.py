@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from authorid.data.episodes import EpisodeBatchSampler, collate_episodes, episodes_for_evaluation
+from authorid.data.episodes import (
+    EpisodeBatchSampler,
+    batch_accounts,
+    collate_episodes,
+    episodes_for_evaluation,
+)
 from authorid.errors import AuthoridError
 
 
@@ -172,3 +177,15 @@ def test_sampler_and_collate_index_the_rows_of_a_selection(reddit_posts):
     assert all({rows["account_id"][i] for i in e.indices} == {e.account} for e in batch)
     texts, _ = collate_episodes(batch, part)
     assert texts == [[rows["text"][i] for i in e.indices] for e in batch]
+
+
+def test_batch_accounts_scales_a_forum_sized_batch_down_to_a_small_corpus(caplog):
+    # 10 accounts with 3 posts, 2 with 1 post (not eligible: episodes need 2 posts)
+    ids = [f"a{i}" for i in range(10) for _ in range(3)] + ["b0", "b1"]
+    assert batch_accounts(ids, 8) == 8  # fits: unchanged, no warning
+    assert not caplog.records
+    assert batch_accounts(ids, 256) == 10
+    assert "training on batches of 10 accounts: episodes.accounts_per_batch 256 needs 256" in caplog.text
+    assert batch_accounts(ids, 256, world_size=2) == 5  # per rank
+    assert batch_accounts(ids[:9], 256) == 256  # 3 eligible accounts: the sampler's own error says so
+    EpisodeBatchSampler(ids, accounts_per_batch=batch_accounts(ids, 256), posts_per_episode=1)

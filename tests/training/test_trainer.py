@@ -228,14 +228,19 @@ def test_unknown_loss_and_base_fail_before_reading(tmp_path, tiny_base):
         train("no-such-corpus", out=tmp_path / "y", base="no-such-model")
 
 
-def test_too_few_accounts_for_the_batch(tmp_path, tiny_base, demo_posts):
-    with pytest.raises(ValueError, match="need at least 64 accounts .* found 32; lower accounts_per_batch"):
-        train(
-            demo_posts,
-            out=tmp_path / "z",
-            base=tiny_base,
-            overrides={**TINY, "episodes.accounts_per_batch": 64},
-        )
+def test_a_batch_bigger_than_the_corpus_is_scaled_down_and_said(tmp_path, tiny_base, demo_posts, caplog):
+    # 40 demo accounts, 8 validate: a batch of 64 accounts becomes the 32 that train (it used to be an error, so
+    # the README's example with the n-gram preset's 256 failed on any corpus under 256 accounts)
+    model = train(
+        demo_posts,
+        out=tmp_path / "z",
+        base=tiny_base,
+        overrides={**TINY, "episodes.accounts_per_batch": 64, "run.max_steps": 1, "run.eval_every": -1},
+    )
+    assert (
+        "training on batches of 32 accounts: episodes.accounts_per_batch 64 needs 64 accounts" in caplog.text
+    )
+    assert model.metadata["episodes"]["accounts_per_batch"] == 32
 
 
 @pytest.mark.slow
