@@ -136,16 +136,59 @@ class StyleModel:
         vectors = embed_accounts(
             self.encoder, posts, pooling=self.pooling or "mean", batch_size=batch_size, progress=progress
         )
+        ngram = self.encoder.base.encoder if self.kind == "projected" else self.encoder
+        if (
+            getattr(ngram, "params", {}).get("centre") == "corpus"
+        ):  # an n-gram model, or a compact one over it
+            vectors.centre = ngram.centre_used
         return self.centred_vectors(vectors)
 
     def centred_vectors(self, vectors: AccountVectors) -> AccountVectors:
         """Account vectors pooled by this model's encoder, finished as this model finishes them (centred when it
         has a centre), carrying its identity: what `embed_accounts` returns, also for rows computed elsewhere
-        (on Ray, uncentred, since the centre needs every account)."""
+        (on Ray, uncentred, since the centre needs every account). The centre they were centred on goes with
+        them when it was these accounts' own (`AccountVectors.centre`)."""
         if self.centre is not None:
-            vectors.vectors = self.centre.apply(vectors.vectors, vectors.n_posts)
+            centre = self.centre.centre_for(vectors.vectors, vectors.n_posts)
+            vectors.vectors = self.centre.apply(vectors.vectors, vectors.n_posts, centre=centre)
+            if self.centres_on_corpus:
+                vectors.centre = centre
         vectors.model = self.identity()
         return vectors
+
+    @property
+    def centres_on_enrolled(self) -> bool:
+        """True when an index fixes this model's centre to its enrolled accounts (`fixed_to`): an n-gram model
+        centred on the accounts embedded together, a centred transformer model, or a compact model over one."""
+        if self.kind == "projected":
+            return self.encoder.base.centres_on_enrolled
+        if self.kind == "ngram":
+            return self.encoder.params["centre"] == "corpus"
+        return self.centres_on_corpus
+
+    def fixed_on(self, centre) -> StyleModel:
+        """`fixed_to` for accounts already embedded: this model always centring on `centre` (a SizeCentre), the
+        one their vectors were centred on (`AccountVectors.centre`, kept in a vectors file), so an index built
+        from the vectors centres accounts linked later as an index built from the posts would."""
+        if self.kind == "projected":
+            return StyleModel(
+                name=self.name,
+                encoder=self.encoder.with_base(self.encoder.base.fixed_on(centre)),
+                calibration=self.calibration,
+                metadata=self.metadata,
+                path=self.path,
+            )
+        if self.centre is not None:
+            return self.with_centre(AccountCentre(centre, mode="fixed", fitted_on="the enrolled accounts"))
+        if self.kind != "ngram":
+            return self
+        return StyleModel(
+            name=self.name,
+            encoder=self.encoder.fixed_on(centre),
+            calibration=self.calibration,
+            metadata=self.metadata,
+            path=self.path,
+        )
 
     def uncentred(self) -> StyleModel:
         """This model without its centre (its account vectors as pooled)."""

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -19,8 +20,14 @@ import pyarrow.parquet as pq
 from authorid.errors import AuthoridError
 from authorid.io import atomic_write
 
+if TYPE_CHECKING:
+    from authorid.encoders.size_centre import SizeCentre
+
 #: The key of the Parquet metadata that records what made a vectors file, and its format name.
 METADATA_KEY = "authorid"
+#: The keys of the centre the vectors were centred on (`AccountVectors.centre`): its knots (JSON) and its means
+#: (little-endian float32 bytes, knots x width).
+CENTRE_KEY, CENTRE_MEANS_KEY = "authorid.centre", "authorid.centre.means"
 VECTORS_FORMAT = "authorid.vectors"
 
 #: Rows must have unit norm (or be all zero: an account whose posts carry no features) within this tolerance.
@@ -52,6 +59,10 @@ class AccountVectors:
     n_chars: np.ndarray | None = None
     #: the identity of the model that made them (`StyleModel.identity()`), kept in the Parquet file
     model: dict | None = field(default=None, compare=False)
+    #: the centre they were centred on, in the model's space before normalisation, when the model centres
+    #: accounts on the ones embedded together (an n-gram model, a centred transformer model): an index built
+    #: from these vectors fixes it, so accounts linked later are centred alike (`StyleModel.fixed_on`)
+    centre: SizeCentre | None = field(default=None, compare=False, repr=False)
     _positions: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -112,7 +123,12 @@ class AccountVectors:
         rows = self.positions(account_ids)
         chars = None if self.n_chars is None else self.n_chars[rows]
         return AccountVectors(
-            list(account_ids), self.vectors[rows], self.n_posts[rows], chars, model=self.model
+            list(account_ids),
+            self.vectors[rows],
+            self.n_posts[rows],
+            chars,
+            model=self.model,
+            centre=self.centre,
         )
 
     def pair_sizes(self, rows_a: np.ndarray, rows_b: np.ndarray) -> tuple:
@@ -142,7 +158,7 @@ class AccountVectors:
     def to_parquet(self, path: str | Path) -> Path:
         """Write columns account_id (string), n_posts (int64), n_chars (int64, when known), vector
         (list<float32>) atomically; the model's identity goes into the file's metadata (key `authorid`), so a
-        reader can check what made them."""
+        reader can check what made them, and so does the centre they were centred on, when known."""
         flat = pa.array(self.vectors.reshape(-1), type=pa.float32())
         offsets = pa.array(np.arange(len(self) + 1, dtype=np.int32) * self.dim)
         columns = {
@@ -154,7 +170,12 @@ class AccountVectors:
         columns["vector"] = pa.ListArray.from_arrays(offsets, flat, type=pa.list_(pa.float32()))
         table = pa.table(columns)
         record = {"format": VECTORS_FORMAT, "level": "account", "dim": self.dim, "model": self.model}
-        table = table.replace_schema_metadata({METADATA_KEY: json.dumps(record)})
+        metadata = {METADATA_KEY: json.dumps(record)}
+        if self.centre is not None:
+            shape = list(self.centre.means.shape)
+            metadata[CENTRE_KEY] = json.dumps({"positions": self.centre.positions.tolist(), "shape": shape})
+            metadata[CENTRE_MEANS_KEY] = self.centre.means.astype("<f4").tobytes()
+        table = table.replace_schema_metadata(metadata)
         return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
     @classmethod
@@ -189,9 +210,24 @@ class AccountVectors:
                 n_posts=table.column("n_posts").to_numpy(),
                 n_chars=table.column("n_chars").to_numpy() if "n_chars" in table.column_names else None,
                 model=record.get("model"),
+                centre=_centre_of(table.schema.metadata or {}),
             )
         except ValueError as err:
             raise VectorsFileError(f"{path}: {err}") from None
+
+
+def _centre_of(metadata: dict) -> SizeCentre | None:
+    """The centre `to_parquet` kept in a file's metadata, None when it kept none; ValueError when damaged."""
+    if CENTRE_KEY.encode() not in metadata:
+        return None
+    from authorid.encoders.size_centre import SizeCentre  # deferred: the encoders package loads torch
+
+    try:
+        record = json.loads(metadata[CENTRE_KEY.encode()])
+        means = np.frombuffer(metadata[CENTRE_MEANS_KEY.encode()], dtype="<f4")
+        return SizeCentre(record["positions"], means.reshape(record["shape"]).astype(np.float32))
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"its centre ({CENTRE_KEY}) is damaged: {err}") from None
 
 
 def pair_sizes(first: AccountVectors, rows_a, second: AccountVectors, rows_b) -> tuple:

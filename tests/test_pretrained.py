@@ -181,6 +181,43 @@ def test_an_index_centres_accounts_linked_later_like_the_enrolled_ones(style, en
     assert ids[0][0] == alone.account_ids[0] and scores[0][0] == pytest.approx(1.0, abs=1e-5)
 
 
+def test_an_index_built_from_vectors_links_as_one_built_from_the_corpus(style, enron_posts, tmp_path, caplog):
+    """`embed` keeps the centre it centred the accounts on in the vectors file, and `index build --vectors`
+    fixes the model on it: accounts linked later are centred on the enrolled ones either way (before, the index
+    kept the unfixed model, which centred queries on their own corpus: 41 against 39 right on 50 queries)."""
+    from authorid.vectors import AccountVectors
+    from authorid.workflows.index import build_account_index, open_index
+
+    ids = list(dict.fromkeys(enron_posts["account_id"]))
+    enrolled = enron_posts.filter(lambda row: row["account_id"] in set(ids[:-3]))
+    queries = enron_posts.filter(
+        lambda row: row["account_id"] in set(ids[-3:])
+    )  # fewer than 20: no own centre
+    embedded = style.embed_accounts(enrolled)
+    assert embedded.centre is not None and embedded.centre.dim == style.encoder.dim
+    loaded = AccountVectors.from_parquet(embedded.to_parquet(tmp_path / "v.parquet"))
+    np.testing.assert_array_equal(loaded.centre.means, embedded.centre.means)
+    np.testing.assert_array_equal(loaded.centre.positions, embedded.centre.positions)
+    build_account_index(style, "style", enrolled, tmp_path / "from_corpus")
+    build_account_index(style, "style", enrolled, tmp_path / "from_vectors", vectors=loaded)
+    (by_corpus, corpus_model), (by_vectors, vectors_model) = (
+        open_index(tmp_path / name) for name in ("from_corpus", "from_vectors")
+    )
+    assert vectors_model.encoder.params["centre"] == "fixed"
+    assert vectors_model.fixed_from == corpus_model.fixed_from == style.fingerprint()
+    asked = [model.embed_accounts(queries) for model in (corpus_model, vectors_model)]
+    np.testing.assert_allclose(asked[0].vectors, asked[1].vectors, atol=1e-5)
+    found = [index.search(a.vectors, k=5) for index, a in zip((by_corpus, by_vectors), asked, strict=True)]
+    np.testing.assert_allclose(found[0][0], found[1][0], atol=1e-5)
+    np.testing.assert_array_equal(found[0][1], found[1][1])
+    unfixed = style.embed_accounts(queries).vectors  # what the index built from vectors used to link with
+    assert np.abs(unfixed - asked[0].vectors).max() > 1e-3
+    loaded.centre = None  # a file written before the centre was kept: built as before, and said
+    build_account_index(style, "style", enrolled, tmp_path / "old_file", vectors=loaded)
+    assert "the vectors file keeps no centre" in caplog.text
+    assert open_index(tmp_path / "old_file")[1].encoder.params["centre"] == "corpus"
+
+
 def test_a_damaged_minilm_centre_is_named_with_how_to_reinstall(tmp_path, monkeypatch):
     import authorid.model as model_module
     from authorid.encoders.centre import WEIGHTS_FILE

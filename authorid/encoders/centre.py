@@ -85,9 +85,11 @@ class AccountCentre:
             return CentreSums(vectors.shape[1]).add(vectors, n_posts, has_text).centre()
         return self.stored
 
-    def apply(self, vectors: np.ndarray, n_posts: np.ndarray) -> np.ndarray:
-        """Unit vectors of `vectors` (n, d) minus `centre_for(vectors, n_posts)` at each account's post count; an
-        all-zero row stays zero."""
+    def apply(
+        self, vectors: np.ndarray, n_posts: np.ndarray, *, centre: SizeCentre | None = None
+    ) -> np.ndarray:
+        """Unit vectors of `vectors` (n, d) minus `centre_for(vectors, n_posts)` (or `centre`, when the caller
+        has it already) at each account's post count; an all-zero row stays zero."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise CentreError(f"vectors of width {vectors.shape[-1]} for a centre of width {self.dim}")
@@ -96,7 +98,7 @@ class AccountCentre:
             raise CentreError(f"{len(n_posts)} post counts for {len(vectors)} account vectors")
         has_text = np.linalg.norm(vectors, axis=1) > 0
         centred = vectors.copy()
-        self.centre_for(vectors, n_posts).subtract_from(centred, n_posts)
+        (centre or self.centre_for(vectors, n_posts)).subtract_from(centred, n_posts)
         centred[~has_text] = 0.0
         norms = np.linalg.norm(centred, axis=1, keepdims=True)
         return np.divide(centred, norms, out=np.zeros_like(centred), where=norms > 0)

@@ -145,6 +145,8 @@ class NgramEncoder(nn.Module):
         self.register_buffer("centre_sketch", torch.zeros(p["sketch_dim"]))
         #: The stored centre by post count (`fit_centre` with post counts; None: the plain mean above).
         self.sized_centre: SizeCentre | None = None
+        #: The centre the last `embed_summed` call centred on (what a vectors file keeps for an index to fix).
+        self.centre_used: SizeCentre | None = None
         if p["sketch_dim"]:
             rng = np.random.default_rng([p["seed"], 17])
             columns = rng.integers(0, p["sketch_dim"], size=self.n_features)
@@ -220,6 +222,20 @@ class NgramEncoder(nn.Module):
         adapted = copy.deepcopy(self).eval()
         adapted.params["centre"] = "fixed"
         return adapted.fit_centre(summed, n_posts)
+
+    def fixed_on(self, centre: SizeCentre) -> NgramEncoder:
+        """`fixed_to` for groups already embedded: a copy that always centres on `centre`, the one they were
+        centred on (`centre_used`, kept in a vectors file), so an index built from their vectors centres
+        accounts added or linked later as `fixed_to` their posts would."""
+        if centre.dim != self.dim:
+            raise ValueError(f"a centre of width {centre.dim} for an n-gram encoder of width {self.dim}")
+        adapted = copy.deepcopy(self).eval()
+        adapted.params["centre"] = "fixed"
+        mean = torch.from_numpy(centre.means.mean(0))  # the plain centre; the curve below is what is used
+        adapted.centre_trained.copy_(mean[: self.params["dim"]])
+        adapted.centre_sketch.copy_(mean[self.params["dim"] :])
+        adapted.sized_centre = centre
+        return adapted
 
     def stored_centre(self) -> SizeCentre:
         """The centre stored in the model (by post count when it was fitted so)."""
@@ -341,8 +357,9 @@ class NgramEncoder(nn.Module):
         same vectors."""
         if then is None:
             raw, has_text = self.raw_paths(summed)
+            self.centre_used = self.centre_for(raw, has_text, n_posts)
             # In place: a second (accounts x dim) array is 7.5 GB for the Reddit dump's accounts.
-            return self.vectors_of(raw, has_text, self.centre_for(raw, has_text, n_posts), n_posts, out=raw)
+            return self.vectors_of(raw, has_text, self.centre_used, n_posts, out=raw)
         chunks = [
             slice(start, start + EMBED_CHUNK_GROUPS)
             for start in range(0, summed.shape[0], EMBED_CHUNK_GROUPS)
@@ -351,7 +368,7 @@ class NgramEncoder(nn.Module):
         for rows in chunks:
             raw, has_text = self.raw_paths(summed[rows])
             sums.add(raw, n_posts[rows], has_text)
-        centre = self.centre_from_sums(sums)
+        centre = self.centre_used = self.centre_from_sums(sums)
         parts = []
         for rows in chunks:
             raw, has_text = self.raw_paths(summed[rows])

@@ -208,14 +208,15 @@ def _assemble(
     has_text = table.column("has_text").to_numpy()[take]
     if not np.array_equal(table.column("n_posts").to_numpy()[take], n_posts):
         raise AuthoridError("the posts Ray read differ from the corpus's: the accounts' post counts differ")
+    centre = None
     if model.kind == "ngram":
         encoder = model.encoder
-        rows = encoder.vectors_of(
-            rows, has_text, encoder.centre_for(rows, has_text, n_posts), n_posts, out=rows
-        )
+        centre = encoder.centre_for(rows, has_text, n_posts)
+        rows = encoder.vectors_of(rows, has_text, centre, n_posts, out=rows)
     n_chars = table.column("n_chars").to_numpy()[take]
     vectors = AccountVectors(account_ids=list(account_ids), vectors=rows, n_posts=n_posts, n_chars=n_chars)
     vectors.model = model.identity()
+    vectors.centre = centre if model.centres_on_enrolled else None  # as `StyleModel.embed_accounts` keeps it
     return vectors
 
 
@@ -257,6 +258,7 @@ def _assemble_projected(
         out[take] = model.encoder.project(base.vectors_of(rows, has_text, centre, n_posts[take], out=rows))
     vectors = AccountVectors(account_ids=list(account_ids), vectors=out, n_posts=n_posts, n_chars=n_chars)
     vectors.model = model.identity()
+    vectors.centre = centre if model.centres_on_enrolled else None
     return vectors
 
 

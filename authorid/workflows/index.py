@@ -12,6 +12,7 @@ The reloaded model's identity must match the one recorded, else a one-line error
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from authorid.scaleout.index import build_ivf_on_ray
 from authorid.vectors import AccountVectors
 from authorid.verification import Calibrator
 from authorid.workflows.common import check_calibration_model
+
+logger = logging.getLogger(__name__)
 
 
 def model_spec_to_record(spec: str) -> str:
@@ -72,6 +75,8 @@ def build_account_index(
         elif vectors is None:
             model = model.fixed_to(posts)  # an n-gram model: centred on the enrolled accounts from now on
             vectors = embed_accounts(model, posts, ray=ray, progress=progress)
+        elif model.centres_on_enrolled:
+            model = _fixed_on_their_centre(model, vectors)
         identity, recorded_spec = model.identity(), model_spec_to_record(spec)
         if ray is not None and chosen_kind(kind, len(vectors)) == "ivf":
             index = build_ivf_on_ray(
@@ -83,6 +88,19 @@ def build_account_index(
             )
     index.save(out, extras=_kept_with_vectors(model, calibration))
     return index
+
+
+def _fixed_on_their_centre(model: StyleModel, vectors: AccountVectors) -> StyleModel:
+    """The model fixed on the centre `embed` centred these vectors on (kept in the vectors file), so accounts
+    linked later are centred on the enrolled ones, as an index built from the corpus centres them. A file
+    written before authorid kept the centre: the model as it is (queries centred on their own corpus), said."""
+    if vectors.centre is None:
+        logger.warning(
+            "the vectors file keeps no centre (written before authorid kept one): queries will be centred on their"
+            " own corpus, not on the enrolled accounts; embed again, or build the index from the corpus"
+        )
+        return model
+    return model.fixed_on(vectors.centre)
 
 
 def _kept_with_vectors(model: StyleModel, calibration: Calibrator | None):

@@ -41,6 +41,28 @@ def test_parquet_round_trip_with_list_of_float32_column(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["accounts.parquet"]  # no temporary file left behind
 
 
+def test_the_centre_travels_with_the_vectors_and_a_damaged_one_is_named(tmp_path):
+    from authorid.encoders.size_centre import SizeCentre
+    from authorid.vectors import CENTRE_MEANS_KEY, VectorsFileError
+
+    vectors = _vectors()
+    assert AccountVectors.from_parquet(vectors.to_parquet(tmp_path / "plain.parquet")).centre is None
+    vectors.centre = SizeCentre([0.0, 2.0], np.array([[0.1, 0.2, 0.3], [0.4, 0.5, -0.6]], dtype=np.float32))
+    path = vectors.to_parquet(tmp_path / "centred.parquet")
+    loaded = AccountVectors.from_parquet(path)
+    assert loaded.centre.positions.tolist() == [0.0, 2.0]
+    np.testing.assert_array_equal(loaded.centre.means, vectors.centre.means)
+    assert loaded.subset(["bob"]).centre is loaded.centre
+    table = pq.read_table(path)
+    metadata = dict(table.schema.metadata)
+    metadata[CENTRE_MEANS_KEY.encode()] = metadata[CENTRE_MEANS_KEY.encode()][:-4]  # a float short
+    pq.write_table(table.replace_schema_metadata(metadata), tmp_path / "damaged.parquet")
+    with pytest.raises(
+        VectorsFileError, match=r"damaged\.parquet: its centre \(authorid\.centre\) is damaged"
+    ):
+        AccountVectors.from_parquet(tmp_path / "damaged.parquet")
+
+
 @pytest.mark.parametrize(
     ("ids", "vectors", "n_posts", "message"),
     [

@@ -49,6 +49,8 @@ def test_ray_embeds_the_same_account_vectors_as_local(ray_cluster, reddit_posts,
     assert np.array_equal(on_ray.n_posts, local.n_posts) and np.array_equal(on_ray.n_chars, local.n_chars)
     assert np.abs(on_ray.vectors - local.vectors).max() < 1e-5
     assert on_ray.model == local.model
+    # the centre an index built from these vectors fixes (`index build --vectors`)
+    np.testing.assert_allclose(on_ray.centre.means, local.centre.means, atol=1e-5)
     # Ray Data reading the Parquet file itself gives the same vectors.
     path = tmp_path / "posts.parquet"
     reddit_posts.to_parquet(str(path))
@@ -67,6 +69,8 @@ def test_ray_centres_a_transformer_model_over_every_shard_together(ray_cluster, 
     assert on_ray.account_ids == local.account_ids
     assert np.abs(on_ray.vectors - local.vectors).max() < 1e-4
     assert on_ray.model == local.model
+    np.testing.assert_allclose(on_ray.centre.means, local.centre.means, atol=1e-5)
+    assert local.centre.means.shape[1] == 384  # the pooled vectors' space
 
 
 def test_ray_embeds_the_same_vectors_as_local_with_a_compact_model(
@@ -84,6 +88,8 @@ def test_ray_embeds_the_same_vectors_as_local_with_a_compact_model(
     assert on_ray.account_ids == local.account_ids and on_ray.vectors.shape == (len(local), 32)
     assert np.abs(on_ray.vectors - local.vectors).max() < 1e-4
     assert on_ray.model == local.model
+    np.testing.assert_allclose(on_ray.centre.means, local.centre.means, atol=1e-5)
+    assert local.centre.dim == style.encoder.dim  # the base's full width, before the projection
 
 
 def test_a_model_fitted_on_the_whole_corpus_is_refused_with_one_line(ray_cluster, enron_posts):
