@@ -51,10 +51,25 @@ class ArtefactError(AuthoridError):
     """An output that may not be written, or an artefact folder that is incomplete, damaged or of another kind."""
 
 
-def check_output_file(path: str | Path, *, overwrite: bool, option: str = "--out") -> Path:
+#: File formats a command writes, with the name ending it needs (`check_output_file(writes=...)`).
+FORMATS = {"CSV": ".csv", "JSON": ".json", "Parquet": ".parquet"}
+#: Name endings of files, refused as the name of an output folder (a folder called clusters.csv surprises).
+FILE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".gz", ".html", ".txt")
+
+
+def check_output_file(
+    path: str | Path, *, overwrite: bool, option: str = "--out", writes: tuple[str, str] | None = None
+) -> Path:
     """Before any work: refuse an existing file unless `overwrite`, create the parent folder, and prove the
-    folder is writable (by creating and removing a temporary file there). Returns the path."""
+    folder is writable (by creating and removing a temporary file there). Returns the path.
+
+    `writes`: (command, format) of what the command writes (a key of FORMATS), so a name promising another
+    format is refused: CSV under `links.parquet` breaks whatever reads it next."""
     path = Path(path)
+    if writes is not None:
+        command, fmt = writes
+        if path.suffix.lower() != FORMATS[fmt]:
+            raise ArtefactError(f"{option} {path}: {command} writes {fmt}; name the file {FORMATS[fmt]}")
     if path.is_dir():
         raise ArtefactError(f"{option} {path} is a folder; give a file name")
     if path.exists() and not overwrite:
@@ -76,6 +91,10 @@ def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ArtefactError(f"{option} {path} is a file; give a folder")
+    if not path.exists() and path.suffix.lower() in FILE_SUFFIXES:
+        raise ArtefactError(
+            f"{option} {path}: the {kind} output is a folder; give a folder name, not a file's"
+        )
     if path.is_dir() and any(path.iterdir()):
         found = artefact_kind(path)
         if found is None:

@@ -13,9 +13,9 @@ Methods
   the T that gives 3-fold out-of-fold decision values the least log loss). Decision values of a linear SVM
   lie within about +-1, so a plain softmax spread over 40 authors gave at most 0.13 to the best one and any
   open-set threshold above that rejected everything; T keeps the ranking and makes the best author's
-  probability about as often right as it says. An author with a single known post leaves nothing to hold
-  out, so then T = 1 (params say so). Open set: `unknown` when the best probability is below
-  `open_set_threshold`.
+  probability about as often right as it says. Authors with a single known post cannot be held out, so T is
+  fitted on the others; with fewer than two authors of two posts, T = 1 and params say it was not fitted.
+  Open set: `unknown` when the best probability is below `open_set_threshold`.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def attribute(
         true_authors = list(ids)
         query_posts, query_chars = account_vectors.n_posts, account_vectors.n_chars
 
+    svm_t = None
     if method == "centroid":
         profiles = model.embed_accounts(known, progress=progress)
         authors = list(profiles.account_ids)
@@ -127,7 +128,7 @@ def attribute(
             "top_k": k,
             "open_set_threshold": open_set_threshold,
             "open_set_on": "probability" if calibration is not None or method != "centroid" else "cosine",
-            "probabilities": "calibration" if calibration is not None else _probability_kind(method),
+            "probabilities": "calibration" if calibration is not None else _probability_kind(method, svm_t),
             "temperature": temperature if method == "centroid" and calibration is None else None,
             **({"svm_temperature": svm_t} if method == "svm" else {}),
         },
@@ -204,17 +205,21 @@ TEMPERATURE_FOLDS = 3
 
 def svm_temperature(train: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> float | None:
     """The temperature T that makes softmax(decision / T) of a LinearSVC (C = 1) a probability: the one with the
-    least log loss on out-of-fold decision values of the known posts (stratified folds). None when an author
-    has a single known post (nothing to hold out)."""
+    least log loss on out-of-fold decision values of the known posts (stratified folds) of the authors with two
+    or more (a single post cannot be held out). None when fewer than two authors have two posts."""
     from scipy.optimize import minimize_scalar
     from scipy.special import log_softmax
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.svm import LinearSVC
 
-    classes, target, counts = np.unique(labels, return_inverse=True, return_counts=True)
-    folds = int(min(TEMPERATURE_FOLDS, counts.min()))
-    if folds < 2:
+    _, target, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    # An author with one known post cannot be held out: T is fitted on the others (it is one scale for all).
+    rows_kept = counts[target] >= 2
+    if np.count_nonzero(counts >= 2) < 2:
         return None
+    train, labels = train[rows_kept], labels[rows_kept]
+    _, target, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    folds = int(min(TEMPERATURE_FOLDS, counts.min()))
     held_out = _two_columns(
         cross_val_predict(
             LinearSVC(C=1.0),
@@ -233,7 +238,9 @@ def svm_temperature(train: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> 
     return float(np.exp(best.x))
 
 
-def _probability_kind(method: str) -> str:
+def _probability_kind(method: str, svm_temperature: float | None = None) -> str:
+    if method == "svm" and svm_temperature is None:
+        return "softmax(decision), not calibrated: fewer than two known authors have two posts to hold out"
     return {
         "centroid": "softmax(cosine / T)",
         "logistic": "predict_proba",

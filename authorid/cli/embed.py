@@ -57,9 +57,8 @@ def embed_command(
     check_engine(engine, ray_address)
     if batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {batch_size}")
-    if out.suffix.lower() != ".parquet":  # `--vectors` and every reader take the file by its suffix
-        raise ValueError(f"-o {out}: embed writes Parquet; name the file .parquet")
-    check_output_file(out, overwrite=overwrite)
+    # Parquet: `--vectors` and every reader take the file by its suffix
+    check_output_file(out, overwrite=overwrite, option="-o", writes=("embed", "Parquet"))
     early = model_before_corpus(model)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     style_model = model_for(early, posts)

@@ -75,7 +75,12 @@ def calibrate_command(
     )
 
     check_calibrate_options(method, target_fpr, abstain, seed)
-    out = check_output_file(out if out is not None else default_calibration_path(model), overwrite=overwrite)
+    out = check_output_file(
+        out if out is not None else default_calibration_path(model),
+        overwrite=overwrite,
+        option="-o",
+        writes=("calibrate", "JSON"),
+    )
     early = model_before_corpus(model)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     calibrator, out = calibrate(
@@ -155,10 +160,10 @@ def score_command(
         )
     if not pairs.is_file():
         raise FileNotFoundError(f"--pairs {pairs}: no such file")
-    check_pairs_file(pairs)  # a malformed file is said before the corpus is read
+    check_pairs_file(pairs, on_error=on_error)  # a malformed file is said before the corpus is read
     if out is None:
         raise ValueError("give --out/-o: the CSV file to write the scored pairs to")
-    check_output_file(out, overwrite=overwrite)
+    check_output_file(out, overwrite=overwrite, option="-o", writes=("score", "CSV"))
     hint = f"{model} {corpus or 'CORPUS'}"
     if calibration is None and not carries_calibration(model):  # said before reading anything
         raise ValueError(no_calibration_message(model, hint))

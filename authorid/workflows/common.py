@@ -122,9 +122,11 @@ def load_vectors(path: str | Path, model: StyleModel, *, force: bool = False) ->
     return vectors
 
 
-def check_output_file(path: str | Path, *, overwrite: bool, option: str = "--out") -> Path:
+def check_output_file(
+    path: str | Path, *, overwrite: bool, option: str = "--out", writes: tuple[str, str] | None = None
+) -> Path:
     """`authorid.artefacts.check_output_file`, for the CLI (which imports workflows only)."""
-    return artefacts.check_output_file(path, overwrite=overwrite, option=option)
+    return artefacts.check_output_file(path, overwrite=overwrite, option=option, writes=writes)
 
 
 def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option: str = "--out") -> Path:

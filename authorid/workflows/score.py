@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import io
 from pathlib import Path
 
@@ -57,9 +58,10 @@ def unreadable_as_input_error(path: Path):
         raise InputError(f"{path}: not a UTF-8 CSV file ({exc})") from None
 
 
-def check_pairs_file(path: Path) -> list[str]:
+def check_pairs_file(path: Path, *, on_error: str = "raise") -> list[str]:
     """The header of a pairs CSV, checked to name account_a and account_b and to be followed by a pair: a
-    malformed file is said in one line before a corpus is read or embedded."""
+    malformed file is said in one line before a corpus is read or embedded. With on_error "raise", every row
+    is checked too (a field missing or one too many, an unclosed quote); "skip" leaves them to be counted."""
     with open(path, newline="", encoding="utf-8-sig") as handle, unreadable_as_input_error(path):
         reader = csv.DictReader(handle)
         header = list(reader.fieldnames or [])
@@ -79,14 +81,22 @@ def check_pairs_file(path: Path) -> list[str]:
                 f"{path}: column {', '.join(taken)} would be overwritten by score's own output"
                 f" ({', '.join(SCORE_COLUMNS)}, reason); rename it"
             )
-        if next(reader, None) is None:
+        first = next(reader, None)
+        if first is None:
             raise InputError(f"{path}: no pairs, only a header line")
+        if on_error == "raise":
+            for row in itertools.chain([first], reader):
+                fault = pair_fault(row, header)
+                if fault is not None:
+                    raise InputError(
+                        f"{path} line {reader.line_num}: {fault} (--on-error skip counts such pairs)"
+                    )
     return header
 
 
 def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[str], int]:
     """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based)."""
-    header = check_pairs_file(path)
+    header = check_pairs_file(path, on_error="skip")
     with open(path, newline="", encoding="utf-8-sig") as handle, unreadable_as_input_error(path):
         rows, skipped = [], 0
         reader = csv.DictReader(handle)
@@ -103,21 +113,27 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
     return rows, header, skipped
 
 
-def pair_fault(row: dict, header: list[str], known) -> str | None:
-    """What is wrong with one row of a pairs file, or None: a field missing or one too many (csv gives None for a
-    missing field and puts extra ones under the key None), or an account not in the corpus."""
-    if None in row:
-        return f"{len(header) + len(row[None])} fields where the header has {len(header)}"
-    missing = next((c for c in header if row[c] is None), None)
-    if missing is not None:
-        return f"field {missing} is missing (the header has {len(header)} fields)"
-    # an account id never holds a line break: csv read the lines after an unclosed quote into this field
-    broken = next((c for c in ("account_a", "account_b") if "\n" in row[c] or "\r" in row[c]), None)
+def pair_fault(row: dict, header: list[str], known=None) -> str | None:
+    """What is wrong with one row of a pairs file, or None: an unclosed quote, a field missing or one too many
+    (csv gives None for a missing field and puts extra ones under the key None), or an account not in the corpus
+    (`known`; None: not checked)."""
+    # an account id never holds a line break: csv read the lines after an unclosed quote into this field (said
+    # first: the fields it swallowed are then missing too)
+    broken = next(
+        (c for c in ("account_a", "account_b") if "\n" in (row[c] or "") or "\r" in (row[c] or "")), None
+    )
     if broken is not None:
         return (
             f"field {broken} holds a line break: a quote in this pair is never closed, and the lines after it"
             " were read into it"
         )
+    if None in row:
+        return f"{len(header) + len(row[None])} fields where the header has {len(header)}"
+    missing = next((c for c in header if row[c] is None), None)
+    if missing is not None:
+        return f"field {missing} is missing (the header has {len(header)} fields)"
+    if known is None:
+        return None
     unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
     if unknown is not None:
         return f"unknown account {unknown!r} (not in the corpus)"

@@ -208,6 +208,8 @@ def _settings(
         preset = (
             "ngram"  # the n-gram encoder's own sizes (whole corpus, 256 accounts a step), not the defaults
         )
+    if base is not None:
+        _check_base_fits_encoder(base, encoder or ("ngram" if preset == "ngram" else None))
     if encoder is not None:  # before the settings are checked, which would blame the preset's episodes
         _check_preset_fits_encoder(preset, encoder)
     cfg = resolve_config(config, preset=preset, overrides={**(overrides or {}), **shortcuts})
@@ -223,6 +225,24 @@ def _settings(
         if _is_main_process():
             shutil.rmtree(out)
     return cfg, None
+
+
+def _check_base_fits_encoder(base: str, encoder: str | None) -> None:
+    """A --base given belongs to one encoder: an n-gram model (style, or a folder `--encoder ngram` wrote)
+    continues as one; a transformer checkpoint cannot start an n-gram encoder, which was silently trained from
+    scratch instead."""
+    ngram_base = _is_ngram_model(base)
+    if ngram_base and encoder == "transformer":
+        raise ConfigError(
+            f"--base {base} is an n-gram model: it trains on as the n-gram encoder; drop --encoder transformer"
+            " (or give a transformer --base such as minilm)"
+        )
+    if not ngram_base and encoder == "ngram":
+        raise ConfigError(
+            f"--base {base} is not an n-gram model, and this run trains the n-gram encoder (--encoder ngram or"
+            " --preset ngram), which starts from scratch or from an n-gram model (style, or a folder"
+            " `authorid train --encoder ngram` wrote): drop --base, or drop the n-gram option to fine-tune it"
+        )
 
 
 def _check_preset_fits_encoder(preset: str | None, encoder: str) -> None:

@@ -71,13 +71,21 @@ def test_svm_probabilities_are_temperature_scaled_and_keep_the_svm_ranking(c50):
     assert sum(p == UNKNOWN for p in kept.predicted) <= len(test) // 4  # a threshold of 0.5 is usable
 
 
-def test_svm_temperature_is_none_when_an_author_has_one_known_post(c50):
+def test_svm_temperature_is_fitted_on_the_authors_with_posts_to_hold_out(c50):
+    # One author with a single known post: T is fitted on the other 7 (it used to fall back to T = 1, leaving
+    # every best author under 0.35, so --threshold 0.5 rejected every text), and its texts are still ranked.
     model, train, test = c50
     first = train["account_id"][0]
     seen: set[str] = set()
     keep = [i for i, a in enumerate(train["account_id"]) if a != first or not (a in seen or seen.add(a))]
-    result = attribute(model, train.select(keep), test.select(range(4)), method="svm")
-    assert result.params["svm_temperature"] is None
+    result = attribute(model, train.select(keep), test, method="svm")
+    assert 0.01 < result.params["svm_temperature"] < 0.5
+    assert float(np.median(result.probability)) > 0.5
+    two_authors = [i for i, a in enumerate(train["account_id"]) if a in set(train["account_id"][:1])]
+    other = next(i for i, a in enumerate(train["account_id"]) if a != first)
+    lone = attribute(model, train.select([*two_authors, other]), test.select(range(4)), method="svm")
+    assert lone.params["svm_temperature"] is None  # one author of two posts or more: nothing to fit T on
+    assert lone.params["probabilities"].startswith("softmax(decision), not calibrated")
 
 
 def test_c50_account_level_attributes_every_test_author_to_themselves(c50):

@@ -62,6 +62,8 @@ def bad(tmp_path_factory) -> Path:
     (folder / "afile").write_text("a file in the way\n")
     pairs = [("account_a", "account_b")] + [(good[0]["author"], good[30]["author"])]
     (folder / "pairs.csv").write_text("".join(",".join(p) + "\n" for p in pairs))
+    (folder / "pairs_open.csv").write_text(f'account_a,account_b\n{",".join(pairs[1])}\n"unclosed,x\n')
+    (folder / "pairs_short.csv").write_text(f"account_a,account_b\n{','.join(pairs[1])}\nonly_one\n")
     (folder / "pairs_unknown.csv").write_text("account_a,account_b\nnobody," + good[0]["author"] + "\n")
     (folder / "pairs_quote.csv").write_text(
         f'account_a,account_b\n{good[0]["author"]},"{good[30]["author"]}\n{good[1]["author"]},{good[2]["author"]}\n'
@@ -451,6 +453,84 @@ FAULTS = [
         r"--preset quick sizes a transformer fine-tune, but this run trains the n-gram encoder",
     ),
     (
+        "S35c",  # a transformer checkpoint was silently ignored: the n-gram encoder trained from scratch
+        ["train", "{bad}/good.jsonl", "--preset", "ngram", "--base", "minilm", "-o", "{bad}/t35c"],
+        2,
+        r"--base minilm is not an n-gram model, and this run trains the n-gram encoder",
+    ),
+    (
+        "S35d",  # said "unknown base 'style'"
+        ["train", "{bad}/good.jsonl", "--base", "style", "--encoder", "transformer", "-o", "{bad}/t35d"],
+        2,
+        r"--base style is an n-gram model: it trains on as the n-gram encoder; drop --encoder transformer",
+    ),
+    (
+        "S35e",  # link, score, attribute and calibrate wrote their format under any name
+        ["link", "{bad}/nindex", "{bad}/good.jsonl", "-o", "{bad}/l.parquet"],
+        2,
+        r"-o .*l\.parquet: link writes CSV; name the file \.csv",
+    ),
+    (
+        "S35f",
+        ["score", "{bad}/model", "{bad}/good.jsonl", "--pairs", "{bad}/pairs.csv", "-o", "{bad}/s.json"],
+        2,
+        r"-o .*s\.json: score writes CSV; name the file \.csv",
+    ),
+    (
+        "S35g",
+        [
+            "attribute",
+            "stylometric",
+            "{bad}/good.jsonl",
+            "--known",
+            "{bad}/good.jsonl",
+            "-o",
+            "{bad}/a.parquet",
+        ],
+        2,
+        r"-o .*a\.parquet: attribute writes CSV; name the file \.csv",
+    ),
+    (
+        "S35h",
+        ["calibrate", "{bad}/model", "{bad}/good.jsonl", "-o", "{bad}/c.csv"],
+        2,
+        r"-o .*c\.csv: calibrate writes JSON; name the file \.json",
+    ),
+    (
+        "S35i",  # cluster made a folder called clx.csv
+        ["cluster", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/clx.csv"],
+        2,
+        r"clx\.csv: the clusters output is a folder; give a folder name, not a file's",
+    ),
+    (
+        "S35j",  # an unclosed quote on the last line was told as a missing field, after the corpus was read
+        [
+            "score",
+            "{bad}/model",
+            "{bad}/absent.jsonl",
+            "--pairs",
+            "{bad}/pairs_open.csv",
+            "-o",
+            "{bad}/s35j.csv",
+        ],
+        2,
+        r"pairs_open\.csv line 3: field account_a holds a line break: a quote in this pair is never closed",
+    ),
+    (
+        "S35k",  # a short line: said before the (absent) corpus is read
+        [
+            "score",
+            "{bad}/model",
+            "{bad}/absent.jsonl",
+            "--pairs",
+            "{bad}/pairs_short.csv",
+            "-o",
+            "{bad}/s35k.csv",
+        ],
+        2,
+        r"pairs_short\.csv line 3: field account_b is missing \(the header has 2 fields\)",
+    ),
+    (
         "S35b",
         ["train", "{bad}/good.jsonl", "--encoder", "transformer", "--preset", "ngram", "-o", "{bad}/t35b"],
         2,
@@ -629,7 +709,7 @@ def test_outputs_are_never_overwritten_without_being_asked(prepared):
         ],
         ["link", "{bad}/index", "{bad}/good.jsonl", "-o", "{bad}/mine.csv"],
         ["ingest", "{bad}/good.jsonl", "-o", "{bad}/mine.parquet"],
-        ["calibrate", "{bad}/model", "{bad}/good.jsonl", "-o", "{bad}/mine.csv"],
+        ["calibrate", "{bad}/model", "{bad}/good.jsonl", "-o", "{bad}/cal.json"],
         ["cluster", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/index"],
         ["evaluate", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/model"],
         ["index", "build", "stylometric", "{bad}/good.jsonl", "-o", "{bad}/index"],

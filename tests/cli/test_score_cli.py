@@ -199,7 +199,7 @@ def test_a_pairs_file_with_a_column_score_writes_is_refused(calibration, tmp_pat
 def test_score_without_calibration_says_what_to_run(tmp_path):
     pairs = write_pairs(tmp_path / "pairs.csv", PAIRS)
     result = runner.invoke(
-        app, ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "-o", str(tmp_path / "s")]
+        app, ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "-o", str(tmp_path / "s.csv")]
     )
     assert result.exit_code == 2
     assert "run `authorid calibrate stylometric enron_demo -o calibration.json`" in result.output
