@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import itertools
 import io
+import itertools
 from pathlib import Path
 
 from authorid.data.clean import clean
