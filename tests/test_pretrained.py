@@ -167,6 +167,20 @@ def test_evaluate_leaves_out_the_accounts_style_trained_on(style, reddit_posts):
     assert run["data"]["accounts"] + run["data"]["excluded_training_accounts"] == kept["data"]["accounts"]
 
 
+def test_calibrate_leaves_out_the_accounts_style_trained_on(style, reddit_posts, tmp_path, caplog):
+    from authorid.workflows.calibrate import calibrate
+    from authorid.workflows.common import without_training_accounts
+
+    _, excluded = without_training_accounts(style, reddit_posts)
+    assert excluded > 0
+    calibrator, _ = calibrate(style, reddit_posts, out=tmp_path / "cal.json")
+    assert calibrator.info["excluded_training_accounts"] == excluded
+    assert f"left out {excluded} of " in caplog.text
+    kept, _ = calibrate(style, reddit_posts, out=tmp_path / "all.json", include_training_accounts=True)
+    assert kept.info["excluded_training_accounts"] == 0
+    assert kept.info["all_negative_pairs"]["accounts"] > calibrator.info["all_negative_pairs"]["accounts"]
+
+
 def test_an_index_centres_accounts_linked_later_like_the_enrolled_ones(style, enron_posts, tmp_path):
     """Vectors of an n-gram model are centred on the accounts embedded together: the index fixes its enrolled
     accounts' mean, so an account linked alone later gets exactly the vector it was enrolled with."""

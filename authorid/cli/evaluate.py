@@ -238,10 +238,7 @@ def compare_command(
         say(compared, [], as_json=True)
     else:
         console.print(table_of(compared))
-    differ = [name for name, same in compared["same_queries"].items() if not same]
-    if differ and len(runs) > 1:
-        said = (
-            f" the runs did not score the same queries for {', '.join(differ)}: those figures are not comparable"
-            " (evaluate each model on the same corpus with the same --seed)"
-        )
+    why = compared["why_queries_differ"]
+    if why:
+        said = f" the runs did not score the same queries, so these figures are not comparable: {'; '.join(why.values())}"
         err_console.print(styled("warning:", "yellow", said), soft_wrap=True)

@@ -55,6 +55,13 @@ def calibrate_command(
         str | None, typer.Option(help="'c@1': choose an abstain band maximising PAN's c@1.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sybil cut, the pairs and the halves.")] = 0,
+    include_training_accounts: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the accounts MODEL trained or validated on (left out by default: a calibration fitted on"
+            " them promises too much on new accounts)."
+        ),
+    ] = False,
     overwrite: OverwriteOption = False,
     json: JsonOption = False,
     map: MapOption = None,
@@ -92,6 +99,7 @@ def calibrate_command(
         target_fpr=target_fpr,
         abstain=abstain,
         seed=seed,
+        include_training_accounts=include_training_accounts,
     )
     lines = [*calibration_summary(calibrator), f"calibration: {out}"]
     say({**calibrator.to_dict(), "calibration": str(out)}, lines, as_json=json)

@@ -51,7 +51,7 @@ from authorid.verification import (
 )
 from authorid.verification.calibrator import METHODS, forum_prior
 from authorid.verification.operating_point import ABSTAIN_RULES
-from authorid.workflows.common import pool_cohort
+from authorid.workflows.common import pool_cohort, without_training_accounts
 
 if TYPE_CHECKING:
     import datasets
@@ -341,11 +341,25 @@ def calibrate(
     target_fpr: float | None = None,
     abstain: str | None = None,
     seed: int = 0,
+    include_training_accounts: bool = False,
 ) -> tuple[Calibrator, Path]:
-    """Fit `model`'s calibration on `posts` (see `fit_calibration`) and save it to `out`; (calibrator, path)."""
+    """Fit `model`'s calibration on `posts` (see `fit_calibration`) and save it to `out`; (calibrator, path).
+
+    The accounts the model trained or validated on are left out (and counted in `info`) unless
+    `include_training_accounts`: their same-person cosines are higher than a new account's, so a calibration
+    fitted on them promises too much on new ones."""
+    excluded = 0
+    if not include_training_accounts:
+        posts, excluded = without_training_accounts(model, posts)
+        if len(posts) == 0:
+            raise CalibrationError(
+                f"every account of the corpus is one {model.name} trained or validated on; calibrate on other"
+                " accounts (or pass --include-training-accounts)"
+            )
     calibrator = fit_calibration(
         model, posts, method=method, target_fpr=target_fpr, abstain=abstain, seed=seed
     )
+    calibrator.info["excluded_training_accounts"] = excluded
     calibrator.info["model_spec"] = model_spec if model_spec is not None else model.name
     path = calibrator.save(out)
     if artefact_kind(path.parent) == "model":  # a model folder's own calibration: its manifest lists it

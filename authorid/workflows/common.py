@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from authorid import artefacts
+from authorid.account_hashes import training_accounts_mask
+from authorid.data.arrow import read_columns
 from authorid.data.readers import read_posts
 from authorid.data.report import IngestReport
 from authorid.errors import AuthoridError
@@ -20,6 +25,8 @@ if TYPE_CHECKING:
 
 
 __all__ = ["check_engine"]  # re-exported for the CLI, which imports the package through workflows only
+
+logger = logging.getLogger(__name__)
 
 
 def read_corpus(
@@ -142,3 +149,23 @@ def pool_cohort(vectors: AccountVectors) -> cohort.Cohort | None:
         return None
     cosines, _ = knn(vectors, cohort.K)
     return cohort.Cohort.of_neighbours(cosines)
+
+
+def without_training_accounts(model, posts) -> tuple[Any, int]:
+    """(posts of accounts the model never trained or validated on, how many accounts were left out): what
+    `evaluate` and `calibrate` read by default, since a model knows its own accounts (their scores are
+    optimistic). The accounts are kept in the model folder as salted hashes (`training_accounts.json`)."""
+    if model.path is None:
+        return posts, 0
+    ids = read_columns(posts, ["account_id"]).column(0).to_numpy(zero_copy_only=False)
+    names, codes = np.unique(ids.astype(str), return_inverse=True)
+    seen = training_accounts_mask(model.path, names)
+    if seen is None or not seen.any():
+        return posts, 0
+    logger.warning(
+        "left out %d of %d accounts: %s trained or validated on them (--include-training-accounts keeps them)",
+        int(seen.sum()),
+        len(names),
+        model.name,
+    )
+    return posts.select(np.flatnonzero(~seen[codes])), int(seen.sum())

@@ -41,30 +41,69 @@ def _flat_metrics(run: dict) -> dict[str, Any]:
         for task, values in entry["metrics"].items():
             if task == "per_author":
                 continue
+            label = name if task == name else f"{name} {task}"  # "verification auc", not twice
             for key, value in values.items():
                 if isinstance(value, int | float) and not isinstance(value, bool):
-                    flat[f"{name} {task} {key}"] = value
+                    flat[f"{label} {key}"] = value
     return flat
+
+
+#: What `evaluate` records that decides which queries a protocol scores (besides the corpus itself).
+_QUERY_SETTINGS = (
+    "accounts",
+    "accounts_requested",
+    "min_posts",
+    "seed",
+    "cut_by",
+    "max_posts_per_account",
+    "cap",
+)
+
+
+def _why_queries_differ(name: str, runs: list[dict], labels: list[str]) -> str:
+    """Why runs scored different queries for protocol `name`: a run without it, another corpus, training
+    accounts left out, or the settings that differ (each with its values per run)."""
+    missing = [label for label, run in zip(labels, runs, strict=True) if name not in run.get("protocols", {})]
+    if missing:
+        return f"{name}: not run by {', '.join(missing)}"
+    reasons = []
+    excluded = [run.get("data", {}).get("excluded_training_accounts", 0) for run in runs]
+    if len(set(excluded)) > 1:  # the posts evaluated then differ too
+        reasons.append(
+            f"training accounts left out {' / '.join(map(str, excluded))} (each model leaves out its own)"
+        )
+    elif len({run.get("data", {}).get("fingerprint") for run in runs}) > 1:
+        reasons.append("another corpus")
+    settings = [run["protocols"][name].get("settings", {}) for run in runs]
+    for key in _QUERY_SETTINGS:
+        values = [setting.get(key) for setting in settings]
+        if len({repr(v) for v in values}) > 1:
+            reasons.append(f"{key} {' / '.join(map(str, values))}")
+    return f"{name}: {', '.join(reasons) or 'other accounts or posts'}"
 
 
 def comparison(paths: list[str | Path]) -> dict[str, Any]:
     """The runs' metrics side by side, as data: {"runs": [{"run", "model", "metrics"}], "same_queries":
-    {protocol: bool}} (a protocol whose runs scored different queries, or one that some runs lack, is False:
-    their figures are not comparable)."""
+    {protocol: bool}, "why_queries_differ": {protocol: reason}} (a protocol whose runs scored different
+    queries, or one that some runs lack, is False: their figures are not comparable; empty for one run)."""
     if len(paths) < 1:
         raise ProtocolError("give at least one evaluation run folder to compare")
     runs = [load_run(p) for p in paths]
     protocols = dict.fromkeys(name for run in runs for name in run.get("protocols", {}))
-    same = {}
+    same, why = {}, {}
+    labels = [Path(path).name for path in paths]
     for name in protocols:
         hashes = [run.get("protocols", {}).get(name, {}).get("queries_sha256") for run in runs]
         same[name] = len({h for h in hashes if h}) == 1 and all(hashes)
+        if not same[name]:
+            why[name] = _why_queries_differ(name, runs, labels)
     return {
         "runs": [
             {"run": str(path), "model": run.get("model", {}).get("name", "?"), "metrics": _flat_metrics(run)}
             for path, run in zip(paths, runs, strict=True)
         ],
-        "same_queries": same,
+        "same_queries": same if len(runs) > 1 else {},  # one run has nothing to be the same as
+        "why_queries_differ": why if len(runs) > 1 else {},
     }
 
 

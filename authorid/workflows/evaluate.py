@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from authorid.account_hashes import training_accounts_mask
 from authorid.artefacts import MANIFEST_DIR, METRICS_FILE, REPORT_FILE, check_output_folder, write_manifest
 from authorid.data.arrow import read_columns
 from authorid.data.splits import fingerprint
@@ -29,6 +28,7 @@ from authorid.evaluation.report import figures_for, render_report
 from authorid.io import atomic_write_text, dumps_json
 from authorid.model import load_model
 from authorid.versions import library_versions
+from authorid.workflows.common import without_training_accounts
 
 if TYPE_CHECKING:
     import datasets
@@ -84,24 +84,6 @@ def _load(model: Any, posts: datasets.Dataset, seed: int) -> tuple[Any, dict]:
     return load_model(model), {}
 
 
-def _without_training_accounts(model, posts: datasets.Dataset) -> tuple[datasets.Dataset, int]:
-    """(posts of accounts the model never trained or validated on, how many accounts were left out)."""
-    if model.path is None:
-        return posts, 0
-    ids = read_columns(posts, ["account_id"]).column(0).to_numpy(zero_copy_only=False)
-    names, codes = np.unique(ids.astype(str), return_inverse=True)
-    seen = training_accounts_mask(model.path, names)
-    if seen is None or not seen.any():
-        return posts, 0
-    logger.warning(
-        "left out %d of %d accounts: %s trained or validated on them (--include-training-accounts keeps them)",
-        int(seen.sum()),
-        len(names),
-        model.name,
-    )
-    return posts.select(np.flatnonzero(~seen[codes])), int(seen.sum())
-
-
 def evaluate(
     model: Any,
     posts: datasets.Dataset,
@@ -137,7 +119,7 @@ def evaluate(
     style_model, fitted = _load(model, posts, seed)
     excluded = 0
     if not include_training_accounts:
-        posts, excluded = _without_training_accounts(style_model, posts)
+        posts, excluded = without_training_accounts(style_model, posts)
     loaded = time.perf_counter()
     results: dict[str, ProtocolResult] = {}
     cache: dict = {}  # post vectors shared by protocols that evaluate the same (pseudo-)accounts

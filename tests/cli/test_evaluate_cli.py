@@ -61,6 +61,7 @@ def test_compare_json_and_a_warning_when_the_queries_differ(app, run_dir, tmp_pa
     compared = json.loads(result.stdout)
     first = json.loads((out / "metrics.json").read_text())["protocols"]["sybil"]["metrics"]["linking"]
     assert [run["metrics"]["sybil linking mrr"] for run in compared["runs"]] == [first["mrr"]] * 2
+    assert compared["why_queries_differ"] == {}
     assert compared["same_queries"] == {"sybil": True}
     assert "warning" not in result.output
     other = tmp_path / "seed1"  # another seed samples other accounts
@@ -71,9 +72,10 @@ def test_compare_json_and_a_warning_when_the_queries_differ(app, run_dir, tmp_pa
     result = runner.invoke(app, ["compare", str(out), str(other)])
     assert result.exit_code == 0, result.output
     assert " ".join(result.stderr.split()) == (
-        "warning: the runs did not score the same queries for sybil: those figures are not comparable (evaluate"
-        " each model on the same corpus with the same --seed)"
+        "warning: the runs did not score the same queries, so these figures are not comparable: sybil: seed 0 / 1"
     )
+    alone = json.loads(runner.invoke(app, ["compare", str(out), "--json"]).stdout)
+    assert alone["same_queries"] == {} and alone["why_queries_differ"] == {}  # one run: nothing to compare
 
 
 def test_unknown_protocol_is_a_one_line_error(app, tmp_path):
