@@ -240,5 +240,6 @@ def compare_command(
         console.print(table_of(compared))
     why = compared["why_queries_differ"]
     if why:
-        said = f" the runs did not score the same queries, so these figures are not comparable: {'; '.join(why.values())}"
+        reasons = "; ".join(why.values())
+        said = f" the runs did not score the same queries, so these figures are not comparable: {reasons}"
         err_console.print(styled("warning:", "yellow", said), soft_wrap=True)
