@@ -185,6 +185,11 @@ class AccountVectors:
         try:
             table = pq.read_table(path)
             missing = [c for c in ("account_id", "n_posts", "vector") if c not in table.column_names]
+            if missing and "post_id" in table.column_names:
+                raise VectorsFileError(
+                    f"{path}: post vectors (`authorid embed --level post`); this needs account vectors, what"
+                    " `authorid embed` writes by default (--level account)"
+                )
             if missing:
                 raise VectorsFileError(
                     f"{path}: not account vectors written by `authorid embed` (no column {', '.join(missing)})"

@@ -129,7 +129,7 @@ def index_add_command(
 ) -> None:
     """Enrol the accounts of CORPUS into an existing index (same model, no rebuild; crash-safe)."""
     from authorid.workflows.common import check_engine  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.index import GROWTH_LIMIT, add_accounts  # deferred: as above
+    from authorid.workflows.index import GROWTH_LIMIT, add_accounts, fixed_at_build  # deferred: as above
 
     check_engine(engine, ray_address)
     if on_duplicate not in ("raise", "skip"):
@@ -147,6 +147,12 @@ def index_add_command(
         + (f" ({skipped:,} already enrolled, skipped)" if skipped else ""),
         f"index: {index}",
     ]
+    if added and fixed_at_build(index):
+        lines.append(
+            "note: the new accounts were centred as the accounts enrolled at build time are (the model the index"
+            " keeps: their centre, or a stylometric model's vocabulary); `authorid index build` on every account"
+            " refits it to all of them"
+        )
     if needs_rebuild:
         lines.append(
             f"note: the index holds {len(vector_index):,} accounts, more than {GROWTH_LIMIT} times the"

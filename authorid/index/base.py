@@ -95,8 +95,8 @@ def new_rows(index: Any, vectors: AccountVectors, on_duplicate: str) -> np.ndarr
     if duplicate and on_duplicate == "raise":
         first = vectors.account_ids[duplicate[0]]
         raise VectorIndexError(
-            f"{len(duplicate)} account(s) already enrolled (first: {first!r}); pass on_duplicate='skip' "
-            "(CLI: --on-duplicate skip) to enrol only the new ones"
+            f"{len(duplicate)} account(s) already enrolled (first: {first!r}); pass --on-duplicate skip "
+            "(in Python, on_duplicate='skip') to enrol only the new ones"
         )
     return np.setdiff1d(np.arange(len(vectors)), duplicate)
 

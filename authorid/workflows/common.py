@@ -57,6 +57,11 @@ def model_for(model: str | Path | Any, posts: datasets.Dataset | None = None) ->
     the corpus (`stylometric`) is fitted on `posts` (no labels are used)."""
     if isinstance(model, StyleModel):
         return model
+    if posts is None and fitted_on_corpus(str(model)):
+        raise ValueError(
+            f"model {str(model)!r} is fitted on the corpus it embeds, so it needs the CORPUS: --vectors cannot"
+            " stand in for it (vectors it made of another corpus are in another vocabulary)"
+        )
     return load_model(model, fit_corpus=posts)
 
 

@@ -137,6 +137,13 @@ def search_params(kind: str, ef_search: int | None, nprobe: int | None) -> dict:
     return params
 
 
+def fixed_at_build(folder: str | Path) -> bool:
+    """True when the index keeps its model as fitted at build time (an n-gram or centred model's centre, a
+    stylometric model's vocabulary): accounts added later are embedded with it, not with one refitted to every
+    enrolled account, so a rebuild on all of them links a little differently."""
+    return (generation_folder(Path(folder)) / ENCODER_FOLDER).is_dir()
+
+
 def add_accounts(
     folder: str | Path,
     posts,

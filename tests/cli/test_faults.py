@@ -15,6 +15,8 @@ import re
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -62,6 +64,12 @@ def bad(tmp_path_factory) -> Path:
     (folder / "afile").write_text("a file in the way\n")
     pairs = [("account_a", "account_b")] + [(good[0]["author"], good[30]["author"])]
     (folder / "pairs.csv").write_text("".join(",".join(p) + "\n" for p in pairs))
+    pq.write_table(
+        pa.table(
+            {"post_id": ["p1"], "account_id": ["a"], "vector": pa.array([[1.0, 0.0]], pa.list_(pa.float32()))}
+        ),
+        folder / "post_vectors.parquet",
+    )
     (folder / "pairs_open.csv").write_text(f'account_a,account_b\n{",".join(pairs[1])}\n"unclosed,x\n')
     (folder / "pairs_short.csv").write_text(f"account_a,account_b\n{','.join(pairs[1])}\nonly_one\n")
     (folder / "pairs_unknown.csv").write_text("account_a,account_b\nnobody," + good[0]["author"] + "\n")
@@ -529,6 +537,18 @@ FAULTS = [
         ],
         2,
         r"pairs_short\.csv line 3: field account_b is missing \(the header has 2 fields\)",
+    ),
+    (
+        "S35l",  # said "not account vectors written by `authorid embed` (no column n_posts)"
+        ["cluster", "style", "--vectors", "{bad}/post_vectors.parquet", "-o", "{bad}/c35l"],
+        2,
+        r"post_vectors\.parquet: post vectors \(`authorid embed --level post`\); this needs account vectors",
+    ),
+    (
+        "S35m",  # said "model 'stylometric' is fitted on a corpus; none was given"
+        ["index", "build", "stylometric", "--vectors", "{bad}/post_vectors.parquet", "-o", "{bad}/i35m"],
+        2,
+        r"model 'stylometric' is fitted on the corpus it embeds, so it needs the CORPUS: --vectors cannot",
     ),
     (
         "S35b",

@@ -165,6 +165,7 @@ def test_add_enrols_more_then_refuses_duplicates(index_folder, corpora, tmp_path
     assert json.loads((folder / "index.json").read_text())["count"] == 35
     again = runner.invoke(app, ["index", "add", str(folder), str(corpora["more"])])
     assert again.exit_code == 2 and "5 account(s) already enrolled" in again.output
+    assert "pass --on-duplicate skip (in Python, on_duplicate='skip')" in " ".join(again.output.split())
     skipped = runner.invoke(
         app, ["index", "add", str(folder), str(corpora["more"]), "--on-duplicate", "skip"]
     )
@@ -194,6 +195,8 @@ def test_add_past_four_times_an_ivf_index_trained_size_says_to_rebuild(corpora, 
     result = runner.invoke(app, ["index", "add", str(folder), str(corpora["enrol"])])
     assert result.exit_code == 0, result.output
     assert "enrolled 30 new accounts, 35 in all" in result.output
+    # `style` keeps the centre of the 5 accounts it was built on: said, with how to refit it
+    assert "note: the new accounts were centred as the accounts enrolled at build time are" in result.output
     assert "more than 4 times the 5 its IVF cells were trained on" in result.output
     assert "rebuild it with `authorid index build`" in result.output
     quiet = runner.invoke(app, ["index", "add", str(folder), str(corpora["query"]), "--json"])

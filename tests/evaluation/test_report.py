@@ -82,6 +82,15 @@ def test_same_seed_same_metrics(enron, run_dir):
     assert again["protocols"]["sybil"]["queries_sha256"] == first["queries_sha256"]
 
 
+def test_a_pool_too_small_for_the_hubness_correction_says_so(enron, caplog):
+    run = evaluate("stylometric", enron, protocol="sybil", accounts=8, seed=0)
+    assert "linking_hubness" not in run["protocols"]["sybil"]["metrics"]
+    assert (
+        "linking_hubness not measured: the hubness correction needs 50 candidates or more, this pool has 8"
+        in (caplog.text)
+    )
+
+
 def test_compare_prints_runs_side_by_side(enron, run_dir, tmp_path):
     other = tmp_path / "seed1"
     evaluate("stylometric", enron, protocol="sybil", accounts=8, seed=1, out=other)

@@ -17,6 +17,7 @@ Ranks are 1-based with pessimistic ties (`authorid.metrics.ranking`); R@k counts
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,6 +42,8 @@ from authorid.evaluation.protocols.scoring import (
 from authorid.index import hubness as hub
 from authorid.metrics.ranking import mean_reciprocal_rank, ranks_of_true, recall_at_k
 from authorid.vectors import AccountVectors
+
+logger = logging.getLogger(__name__)
 
 #: Posts per episode: 8 gives every account with >= 16 posts two episodes (LUAR uses 16 on larger accounts).
 DEFAULT_EPISODE_POSTS = 8
@@ -137,6 +140,13 @@ def sybil_protocol(
     metrics: dict[str, Any] = {"linking": _ranking_summary(linking, len(candidates), ks)}
     if corrected is not None:  # what `authorid link` ranks by (`authorid.index.hubness`)
         metrics["linking_hubness"] = _ranking_summary(corrected, len(candidates), ks) | {"k": hub.K}
+    else:
+        logger.warning(
+            "linking_hubness not measured: the hubness correction needs %d candidates or more, this pool has %d"
+            " (`authorid link` does not apply it below that either, so it ranks as `linking`)",
+            hub.MIN_POOL,
+            len(candidates),
+        )
     plot_data: dict[str, Any] = {
         "linking_ranks": linking,
         "scores": pair_scores(scorer, queries, candidates),
