@@ -11,17 +11,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from authorid.errors import AuthoridError
+from authorid.encoders.size_centre import SizeCentre
 from authorid.io import atomic_write
-
-if TYPE_CHECKING:
-    from authorid.encoders.size_centre import SizeCentre
 
 #: The key of the Parquet metadata that records what made a vectors file, and its format name.
 METADATA_KEY = "authorid"
@@ -225,8 +222,6 @@ def _centre_of(metadata: dict) -> SizeCentre | None:
     """The centre `to_parquet` kept in a file's metadata, None when it kept none; ValueError when damaged."""
     if CENTRE_KEY.encode() not in metadata:
         return None
-    from authorid.encoders.size_centre import SizeCentre  # deferred: the encoders package loads torch
-
     try:
         record = json.loads(metadata[CENTRE_KEY.encode()])
         means = np.frombuffer(metadata[CENTRE_MEANS_KEY.encode()], dtype="<f4")
