@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from authorid.errors import AuthoridError
 from authorid.encoders.size_centre import SizeCentre
+from authorid.errors import AuthoridError
 from authorid.io import atomic_write
 
 #: The key of the Parquet metadata that records what made a vectors file, and its format name.
