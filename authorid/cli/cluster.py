@@ -102,6 +102,7 @@ def cluster_command(
         load_vectors,
         model_before_corpus,
         model_for,
+        training_accounts_in,
     )
 
     need_corpus_or_vectors(corpus, vectors)
@@ -144,6 +145,13 @@ def cluster_command(
             ),
             soft_wrap=True,
         )
+    known, accounts = training_accounts_in(style_model, posts) if posts is not None and calibrated else (0, 0)
+    if known and not json:  # P is calibrated for accounts the model never saw; its own score otherwise
+        said = (
+            f" {known:,} of {accounts:,} accounts are ones {model} trained or validated on: the P of their edges is"
+            " not calibrated (a model's own accounts score unlike new ones), so neither is the expected precision"
+        )
+        err_console.print(styled("warning:", "yellow", said), soft_wrap=True)
     outputs = cluster(
         style_model,
         posts,

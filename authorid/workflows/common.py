@@ -156,16 +156,42 @@ def pool_cohort(vectors: AccountVectors) -> cohort.Cohort | None:
     return cohort.Cohort.of_neighbours(cosines)
 
 
+def model_folders(model) -> list[Path]:
+    """The folders whose training accounts a model knows: its own, and for a fused model each part's (a part
+    folder keeps its model's `training_accounts.json`; a compact model's own file already holds its base's)."""
+    folders = [] if model.path is None else [Path(model.path)]
+    for part in getattr(model.encoder, "parts", None) or []:
+        if isinstance(part, StyleModel):
+            folders += model_folders(part)
+    return folders
+
+
+def _training_mask(model, posts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the corpus's account names, each post's index into them, whether the model knows each name)."""
+    ids = read_columns(posts, ["account_id"]).column(0).to_numpy(zero_copy_only=False)
+    names, codes = np.unique(ids.astype(str), return_inverse=True)
+    seen = np.zeros(len(names), dtype=bool)
+    for folder in model_folders(model):
+        mask = training_accounts_mask(folder, names)
+        if mask is not None:
+            seen |= mask
+    return names, codes, seen
+
+
+def training_accounts_in(model, posts) -> tuple[int, int]:
+    """(how many of the corpus's accounts the model trained or validated on, how many accounts it has): a
+    calibration's P is for accounts the model never saw; its own score differently."""
+    names, _, seen = _training_mask(model, posts)
+    return int(seen.sum()), len(names)
+
+
 def without_training_accounts(model, posts) -> tuple[Any, int]:
     """(posts of accounts the model never trained or validated on, how many accounts were left out): what
     `evaluate` and `calibrate` read by default, since a model knows its own accounts (their scores are
-    optimistic). The accounts are kept in the model folder as salted hashes (`training_accounts.json`)."""
-    if model.path is None:
-        return posts, 0
-    ids = read_columns(posts, ["account_id"]).column(0).to_numpy(zero_copy_only=False)
-    names, codes = np.unique(ids.astype(str), return_inverse=True)
-    seen = training_accounts_mask(model.path, names)
-    if seen is None or not seen.any():
+    optimistic). The accounts are kept in the model folder as salted hashes (`training_accounts.json`); a
+    fused model knows its parts' too."""
+    names, codes, seen = _training_mask(model, posts)
+    if not seen.any():
         return posts, 0
     logger.warning(
         "left out %d of %d accounts: %s trained or validated on them (--include-training-accounts keeps them)",

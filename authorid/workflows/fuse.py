@@ -5,6 +5,10 @@ sybil cut): for a = w_A² in 0, 0.05, ..., 1 the fused cosine a·cos_A + (1 - a)
 against all second halves, and the a with the best linking MRR wins (ties: the larger a, the first model).
 The fused model then gets its own calibration, fitted on the same corpus (`fit_calibration`), and works
 wherever a MODEL does: index, link, cluster, score, evaluate, attribute.
+
+Both fits read only accounts neither part trained or validated on (a part's own accounts score higher than new
+ones: the calibration would promise too much), and the fused folder records the accounts it was fitted on
+(`training_accounts.json`), so `evaluate` and `calibrate` leave them out, with each part's own.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from authorid.account_hashes import write_training_accounts
 from authorid.artefacts import (
     CALIBRATION_FILE,
     MANIFEST_FILE,
@@ -24,13 +29,14 @@ from authorid.artefacts import (
     check_output_folder,
     write_manifest,
 )
+from authorid.data.arrow import read_columns
 from authorid.encoders import StylometricEncoder
 from authorid.encoders.fused import FusedEncoder
 from authorid.io import atomic_write_text, write_json
 from authorid.metrics.ranking import mean_reciprocal_rank, ranks_of_true
 from authorid.model import StyleModel
 from authorid.workflows.calibrate import fit_calibration, labelled_accounts, person_of_accounts
-from authorid.workflows.common import model_for
+from authorid.workflows.common import model_for, without_training_accounts
 
 if TYPE_CHECKING:
     import datasets
@@ -73,6 +79,16 @@ def fuse(
         shutil.rmtree(out)
     models = [model_for(first, posts), model_for(second, posts)]
     specs = [m.name if isinstance(m, StyleModel) else str(m) for m in (first, second)]
+    # The weights and the calibration are fitted on accounts neither part trained on: a part's own accounts
+    # score higher than new ones, which would pull the weight toward it and make the calibration promise too much.
+    excluded = 0
+    for model in models:
+        posts, left_out = without_training_accounts(model, posts)
+        excluded += left_out
+    if len(posts) == 0:
+        raise ValueError(
+            "every account of the corpus is one a part trained or validated on: fuse on other accounts"
+        )
     labelled, source = labelled_accounts(posts, seed=seed)
     person_of = person_of_accounts(labelled)
     queries, candidates = _halves(person_of)
@@ -101,9 +117,17 @@ def fuse(
         "kind": "fused",
         "parts": [{"model": spec, "identity": m.identity()} for spec, m in zip(specs, models, strict=True)],
         "weights": weights,
-        "fitted_on": {"pairs_from": source, "queries": len(queries), "mrr_per_first_weight": mrr},
+        "fitted_on": {
+            "pairs_from": source,
+            "queries": len(queries),
+            "mrr_per_first_weight": mrr,
+            "excluded_training_accounts": excluded,
+        },
     }
     write_json(out / METADATA_FILE, fused.metadata)
+    # The accounts the weights and calibration were fitted on: `evaluate` and `calibrate` leave them out too
+    # (with each part's own, kept in the part folders).
+    write_training_accounts(out, dict.fromkeys(read_columns(posts, ["account_id"]).column(0).to_pylist()))
     if calibrate:
         fused.calibration = fit_calibration(fused, posts, seed=seed)
         fused.calibration.save(out / CALIBRATION_FILE)

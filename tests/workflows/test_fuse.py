@@ -60,3 +60,22 @@ def test_a_part_with_its_own_calibration_leaves_a_usable_fused_model(tmp_path, e
     assert "calibration.json" not in (tmp_path / "fused" / "part0" / MANIFEST_FILE).read_text()
     fused = load_model(tmp_path / "fused")
     assert fused.embed_accounts(sample.select(range(50))).vectors.shape[1] == 64
+
+
+def test_fusing_style_leaves_out_its_training_accounts_and_records_its_own(tmp_path, reddit_posts):
+    """The weights and the calibration are fitted on accounts `style` never trained on (on its own accounts a
+    fused model's calibration promised clusters 0.90 precise that came out 0.54), and `evaluate` then leaves
+    out both the parts' training accounts and the accounts the fusion was fitted on."""
+    from authorid.workflows.common import without_training_accounts
+    from authorid.workflows.evaluate import evaluate
+
+    style = load_model("style")
+    fresh, excluded = without_training_accounts(style, reddit_posts)
+    assert excluded > 0 and len(fresh) > 0
+    result = fuse(style, "stylometric:32", reddit_posts, out=tmp_path / "fused", seed=0, calibrate=False)
+    assert result.model.metadata["fitted_on"]["excluded_training_accounts"] == excluded
+    fused = load_model(tmp_path / "fused")
+    left, gone = without_training_accounts(fused, reddit_posts)  # style's (in part0) and the fitted ones
+    assert len(left) == 0 and gone == len(set(reddit_posts["account_id"]))
+    with pytest.raises(ValueError, match="need .* accounts"):  # nothing left to evaluate on
+        evaluate(fused, reddit_posts, protocol="sybil", min_posts=10)
