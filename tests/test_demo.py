@@ -192,6 +192,8 @@ def test_demo_clusters_the_pseudo_accounts_the_evaluation_linked(demo_run):
     assert {f"{a}#{i}" for a in set(test["account_id"]) for i in (0, 1)} == clustered
     clustering = rerun.summary["clustering"]
     assert clustering["calibrated"] and clustering["params"]["threshold_on"] == "probability"
+    # said wherever the figures are: the demo skips `authorid cluster`'s precision floor
+    assert clustering["cut"].startswith("P >= the calibration's own threshold, at its own prior, with no")
     assert clustering["true_persons"] == DEMO_TEST_ACCOUNTS
     assert clustering["accounts"] == 2 * DEMO_TEST_ACCOUNTS
     assert 0.0 <= clustering["metrics"]["bcubed_f1"] <= 1.0

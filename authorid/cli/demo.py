@@ -64,7 +64,7 @@ def demo_command(
         f"clustering (trained): {clustering['accounts']} held-out pseudo-accounts of"
         f" {clustering['true_persons']} authors -> {m['n_pred']} clusters;"
         f" {m['persons_recovered']} authors recovered exactly,"
-        f" B³ F1 {m['bcubed_f1']:.3f}, ARI {m['ari']:.3f}",
+        f" B³ F1 {m['bcubed_f1']:.3f}, ARI {m['ari']:.3f}; cut at {clustering['cut']}",
         soft_wrap=True,
     )
     console.print(

@@ -56,6 +56,14 @@ def _architecture(meta: dict) -> str:
     )
 
 
+def _splits_line(data: dict) -> str:
+    """Where the split is recorded: authorid made it (seed, counts in `authorid.json`, the full assignment in
+    `split_manifest.json`), or the caller gave the training and validation posts already split."""
+    if data.get("splits"):
+        return "Split manifests (seed and counts) are in `authorid.json`, the full split in `split_manifest.json`."
+    return "The training and validation posts were given already split; no split manifest was written."
+
+
 def model_card(meta: dict) -> str:
     """Markdown model card from the `authorid.json` metadata of the model."""
     data, loss, val, run = meta["data"], meta["loss"], meta["validation"], meta["training"]
@@ -108,7 +116,7 @@ base_model: {meta["base"]}
 - Source: `{data["source"]}` (fingerprint `{data["fingerprint"][:16]}`); {data["train_accounts"]:,} training
   accounts / {data["train_posts"]:,} posts; validation {data["val_accounts"]:,} accounts /
   {data["val_posts"]:,} posts ({"author-disjoint" if task == "open-world" else "same authors, held-out posts"}).
-- Split manifests (seed and counts) are in `authorid.json` (and `split_manifest.json`).
+- {_splits_line(data)}
 - The texts belong to their writers; the model may memorise fragments of them.
 
 ## Training

@@ -189,6 +189,7 @@ def _clustering_section(summary: dict, clusters: DemoClusters) -> str:
         "adjusted Rand index": m["ari"],
         "edge weights": "calibrated P(same person)" if c["calibrated"] else "cosine (no calibration)",
         "threshold": c["params"]["threshold"],
+        "cut": c.get("cut", "-"),
         "k (neighbours)": c["params"]["k"],
     }
     report = clusters.report

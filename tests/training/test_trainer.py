@@ -164,6 +164,7 @@ def test_output_folder_loads_everywhere(tmp_path, tiny_base, demo_posts):
     card = (out / "README.md").read_text()
     for section in ("## Intended use", "## Out-of-scope use", "## Risks for the people", "## Training data"):
         assert section in card
+    assert "the full split in `split_manifest.json`" in card  # the file it names is there (see above)
 
 
 def test_attribution_task_reports_accuracy(tmp_path, tiny_base, demo_posts):
@@ -241,6 +242,22 @@ def test_a_batch_bigger_than_the_corpus_is_scaled_down_and_said(tmp_path, tiny_b
         "training on batches of 32 accounts: episodes.accounts_per_batch 64 needs 64 accounts" in caplog.text
     )
     assert model.metadata["episodes"]["accounts_per_batch"] == 32
+
+
+def test_the_card_of_posts_given_already_split_names_no_split_manifest(tmp_path, tiny_base, demo_posts):
+    # the README's Python example gives train and val posts: the card said split_manifest.json was there
+    ids = sorted(set(demo_posts["account_id"]))
+    val_ids = set(ids[:8])
+    given = train(
+        demo_posts.filter(lambda row: row["account_id"] not in val_ids),
+        val=demo_posts.filter(lambda row: row["account_id"] in val_ids),
+        out=tmp_path / "given",
+        base=tiny_base,
+        overrides={**TINY, "run.max_steps": 1, "run.eval_every": -1},
+    )
+    card = (given.path / "README.md").read_text()
+    assert "given already split; no split manifest was written" in card
+    assert not (given.path / "split_manifest.json").exists()
 
 
 @pytest.mark.slow
