@@ -136,10 +136,9 @@ class StyleModel:
         vectors = embed_accounts(
             self.encoder, posts, pooling=self.pooling or "mean", batch_size=batch_size, progress=progress
         )
+        # An n-gram model (or a compact one over it) centred these accounts on their own centre: it goes with them.
         ngram = self.encoder.base.encoder if self.kind == "projected" else self.encoder
-        if (
-            getattr(ngram, "params", {}).get("centre") == "corpus"
-        ):  # an n-gram model, or a compact one over it
+        if getattr(ngram, "params", {}).get("centre") == "corpus":
             vectors.centre = ngram.centre_used
         return self.centred_vectors(vectors)
 
