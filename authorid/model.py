@@ -170,20 +170,19 @@ class StyleModel:
         one their vectors were centred on (`AccountVectors.centre`, kept in a vectors file), so an index built
         from the vectors centres accounts linked later as an index built from the posts would."""
         if self.kind == "projected":
-            return StyleModel(
-                name=self.name,
-                encoder=self.encoder.with_base(self.encoder.base.fixed_on(centre)),
-                calibration=self.calibration,
-                metadata=self.metadata,
-                path=self.path,
-            )
+            return self._with_encoder(self.encoder.with_base(self.encoder.base.fixed_on(centre)))
         if self.centre is not None:
             return self.with_centre(AccountCentre(centre, mode="fixed", fitted_on="the enrolled accounts"))
         if self.kind != "ngram":
             return self
+        return self._with_encoder(self.encoder.fixed_on(centre))
+
+    def _with_encoder(self, encoder) -> StyleModel:
+        """This (n-gram or compact) model with another encoder: the same name, calibration, metadata and folder
+        (what `fixed_to` and `fixed_on` return; such a model has no pooling or centre of its own)."""
         return StyleModel(
             name=self.name,
-            encoder=self.encoder.fixed_on(centre),
+            encoder=encoder,
             calibration=self.calibration,
             metadata=self.metadata,
             path=self.path,
@@ -212,13 +211,7 @@ class StyleModel:
         accounts added or linked later are centred like the enrolled ones; a compact model fixes its base so. Any
         other model is returned as it is."""
         if self.kind == "projected":
-            return StyleModel(
-                name=self.name,
-                encoder=self.encoder.fixed_to(posts),
-                calibration=self.calibration,
-                metadata=self.metadata,
-                path=self.path,
-            )
+            return self._with_encoder(self.encoder.fixed_to(posts))
         if self.centres_on_corpus:
             pooled = self.uncentred().embed_accounts(posts)
             return self.with_centre(self.centre.fixed_to(pooled.vectors, pooled.n_posts))
@@ -226,12 +219,8 @@ class StyleModel:
             return self
         account_ids, groups = group_by_first_appearance(list(posts["account_id"]))
         summed = summed_counts(self.encoder.counts(list(posts["text"])), groups, len(account_ids))
-        return StyleModel(
-            name=self.name,
-            encoder=self.encoder.fixed_to(summed, np.bincount(groups, minlength=len(account_ids))),
-            calibration=self.calibration,
-            metadata=self.metadata,
-            path=self.path,
+        return self._with_encoder(
+            self.encoder.fixed_to(summed, np.bincount(groups, minlength=len(account_ids)))
         )
 
     def embed_posts(self, texts: list[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
