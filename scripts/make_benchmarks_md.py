@@ -511,6 +511,42 @@ def persons_section(persons: dict, validation: dict | None = None, minilm: dict 
     return [*out, ""]
 
 
+def few_twins_section(few: dict) -> list[str]:
+    """`authorid cluster` where few accounts have a twin (scripts/bench_few_twins.py): the expected pairwise
+    precision it prints against the share of its pairs that are one person."""
+    if not few:
+        return []
+    big = few["big_posts"]
+    out = [
+        "## Clustering where few accounts have a twin",
+        "",
+        f"`{few['command']}`, updated {few['updated']}; {few['machine']}. The section above reads pools where every"
+        " person has two accounts; in a forum few do. Here one account in"
+        f" {few['every']} has a twin, and `authorid cluster {few['model']} POOL --prior P` runs at the true share P"
+        " of same-person pairs (defaults otherwise: P >= 0.5 raised until the expected pairwise precision reaches"
+        " 0.9). *forum*: 488 whole Reddit accounts of 16-60 posts the model never trained on, every"
+        f" {few['every']}th split into two accounts by alternate posts. *benchmark*: the clustering benchmark's own"
+        f" halves (8 newest posts each), every {few['every']}th of the 1,000 persons with both, the others with one."
+        f" Each draw gives the twins to different accounts; *big*: the pairs whose two accounts both have {big}"
+        " posts or more.",
+        "",
+        "| pool | draws | accounts | prior | pairs formed | expected pairwise precision | one person |"
+        f" big pairs (both >= {big} posts) | of them one person |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, pool in few["pools"].items():
+        draws = pool["draws"]
+        share = f"{pool['right']} ({pool['right'] / pool['pairs']:.3f})" if pool["pairs"] else "0"
+        big_share = (
+            f"{pool['big_right']} ({pool['big_right'] / pool['big_pairs']:.3f})" if pool["big_pairs"] else "–"
+        )
+        out.append(
+            f"| {name} | {len(draws)} | {draws[0]['accounts']:,} | 1/{1 / draws[0]['prior']:,.0f} | {pool['pairs']} |"
+            f" {_fmt(pool['expected_pairwise_precision'])} | {share} | {pool['big_pairs']} | {big_share} |"
+        )
+    return [*out, ""]
+
+
 def _thresholds(used: float | list[float]) -> str:
     """The threshold a clustering used, or each fold's (`0.5 / 0.7`) when a cross-fitted one had two."""
     used = used if isinstance(used, list) else [used]
@@ -1324,6 +1360,7 @@ def render(
         }
     )
     lines += persons_section(persons or {}, _load("persons_validation"), _load("persons_minilm"))
+    lines += few_twins_section(_load("few_twins"))
     lines += cohort_section(_load("cohort"))
     lines += explain_section(explain or {})
     lines += speed_section(speed)

@@ -109,3 +109,24 @@ def test_every_account_sizes_run_gets_its_own_table_with_each_pairings_accounts(
     ]
     # the 300-account run's table has no accounts column
     assert "| A x B posts | median cosine same / different | AUC | `own`: n, mean P, share |" in lines
+
+
+def test_few_twins_rows_give_each_pools_pairs_against_the_precision_cluster_promised():
+    draw = {"accounts": 537, "prior": 1 / 2937}
+    pool = {"draws": [draw, draw], "pairs": 64, "right": 43, "big_pairs": 0, "big_right": 0}
+    few = {
+        "command": "python scripts/bench_few_twins.py",
+        "updated": "2026-12-05",
+        "machine": "m",
+        "model": "style",
+        "every": 10,
+        "big_posts": 20,
+        "pools": {"forum": pool | {"expected_pairwise_precision": 0.91, "big_pairs": 32, "big_right": 13}},
+    }
+    few["pools"]["benchmark"] = pool | {"expected_pairwise_precision": None, "pairs": 0, "right": 0}
+    lines = md.few_twins_section(few)
+    assert lines[-3:-1] == [
+        "| forum | 2 | 537 | 1/2,937 | 64 | 0.910 | 43 (0.672) | 32 | 13 (0.406) |",
+        "| benchmark | 2 | 537 | 1/2,937 | 0 | – | 0 | 0 | – |",
+    ]
+    assert md.few_twins_section({}) == []
