@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
 from authorid.verification import CalibrationError, Calibrator, c_at_1_band, decide, threshold_at_fpr
 
@@ -187,6 +188,44 @@ def test_platt_sizes_clips_sizes_to_what_it_saw_and_round_trips(tmp_path):
         CalibrationError, match=f"^{damaged}: not a UTF-8 text file \\(invalid start byte at byte 0\\)"
     ):
         Calibrator.load(damaged)
+
+
+def _quadratic(intercept: float, b: float, c: float) -> Calibrator:
+    """A platt-sizes calibration whose log-odds is intercept + b·s + c·s² at every size (only the constant size
+    term's s and s² columns weighted, features unstandardised)."""
+    cosine, label, sizes = _sized_pairs()
+    saved = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes).to_dict()
+    coef = [0.0] * 32
+    coef[0], coef[1] = b, c  # columns 0 and 1: 1·s and 1·s² (the constant 1·1 is the intercept)
+    saved["params"] |= {"coef": coef, "intercept": intercept, "mean": [0.0] * 32, "scale": [1.0] * 32}
+    return Calibrator.from_dict(saved)
+
+
+def test_platt_sizes_never_gives_a_higher_cosine_less_evidence():
+    at = ([20], [20], [3000], [3000])
+    # log-odds -2 + 8s - 8s²: it rises to 0 at s = 0.5, then the quadratic would fall back to -2 at s = 1
+    peaked = _quadratic(-2.0, 8.0, -8.0)
+    p = peaked.predict([0.25, 0.5, 0.75, 1.0], sizes=at)
+    np.testing.assert_allclose(p, expit([-0.5, 0.0, 0.0, 0.0]))
+    # log-odds 4s² - 2s: its trough is at s = 0.25 (-0.25); below it the quadratic would rise to 6 at s = -1
+    troughed = _quadratic(0.0, -2.0, 4.0)
+    np.testing.assert_allclose(troughed.predict([-1.0, 0.25, 1.0], sizes=at), expit([-0.25, -0.25, 2.0]))
+    grid = np.linspace(-1, 1, 201)
+    for calibrator in (peaked, troughed):
+        assert np.all(np.diff(calibrator.predict(grid, sizes=tuple(np.full(201, n[0]) for n in at))) >= 0)
+
+
+def test_the_packaged_calibration_calls_an_exact_copy_the_same_person():
+    # audit 5: an account and a copy of its 30 posts (cosine 1.0) were called different at P 0.0007, where a
+    # cosine of 0.4 between two such accounts gives 0.9998
+    from authorid.model import load_model
+
+    calibration = load_model("style").calibration
+    at = ([20], [20], [4000], [4000])
+    for fit in (calibration, calibration.cohort):
+        high, copy_ = fit.predict([0.4, 1.0], sizes=([20, 20], [20, 20], [4000, 4000], [4000, 4000]))
+        assert copy_ >= high > 0.99
+        assert np.all(np.diff(fit.predict(np.linspace(-0.2, 1, 121), sizes=tuple(n * 121 for n in at))) >= 0)
 
 
 def test_platt_sizes_without_sizes_says_what_it_needs():
