@@ -213,3 +213,22 @@ def test_a_compact_models_calibration_is_never_fitted_on_its_bases_training_acco
     trained_only = reddit_posts.filter(lambda row: row["account_id"] not in set(fresh["account_id"]))
     with pytest.raises(ValueError, match="every sampled account is one style trained or validated on"):
         compress(style, trained_only, out=tmp_path / "d", dim=8, min_posts=2, calibrate=True, seed=0)
+
+
+def test_the_calibration_is_fitted_on_accounts_the_projection_never_saw_where_there_are_enough():
+    """Audit 5: `compress --calibrate` fitted its calibration on the accounts its folder records as the
+    model's own (the projection's sample), so `calibrate` then refused every account of that corpus."""
+    import datasets
+
+    from authorid.workflows.compress import ENOUGH_UNSAMPLED, _calibration_accounts
+
+    names = [f"user{i:03d}" for i in range(250)]  # names `style` never trained on
+    rows = [(name, f"post {j} of {name}") for name in names for j in range(8 if name < "user240" else 3)]
+    posts = datasets.Dataset.from_dict({"account_id": [r[0] for r in rows], "text": [r[1] for r in rows]})
+    style = load_model("style")
+    # 240 accounts have 8 posts; 30 of them were sampled: 210 are left, enough
+    others = _calibration_accounts(style, posts, names[:30], min_posts=8)
+    assert sorted(set(others["account_id"])) == names[30:240]
+    assert len(names[30:240]) >= ENOUGH_UNSAMPLED
+    # 50 sampled: 190 left, too few to calibrate on
+    assert _calibration_accounts(style, posts, names[:50], min_posts=8) is None

@@ -40,7 +40,8 @@ def compress_command(
         bool,
         typer.Option(
             "--calibrate/--no-calibrate",
-            help="Also fit a calibration of the compact model on its sampled accounts (cosine -> P(same person)).",
+            help="Also fit a calibration of the compact model (cosine -> P(same person)) on accounts neither the"
+            " projection nor the base was fitted on (else on the sampled ones the base never saw, with a warning).",
         ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the account sample and the randomized SVD.")] = 0,
@@ -57,6 +58,7 @@ def compress_command(
     take 1 GB instead of style's 66 GB.
     """
     check_seed(seed)
+    from authorid.workflows.calibrate import calibration_summary  # deferred with the workflow above
     from authorid.workflows.common import check_output_folder  # deferred: loads torch
     from authorid.workflows.compress import compress  # deferred with the workflow above
 
@@ -86,6 +88,7 @@ def compress_command(
     lines = [
         f"compressed {model} ({result.base_dim:,} dims) to {result.dim} dims, fitted on {result.accounts:,}"
         f" accounts: {result.explained_variance:.1%} of their variance kept",
+        *(calibration_summary(result.model.calibration) if result.model.calibration is not None else ()),
         f"model: {result.path}",
     ]
     summary = {
@@ -96,5 +99,6 @@ def compress_command(
         "accounts": result.accounts,
         "explained_variance": result.explained_variance,
         "fingerprint": result.model.fingerprint(),
+        "calibration": result.model.calibration.info if result.model.calibration is not None else None,
     }
     say(summary, lines, as_json=json)

@@ -173,11 +173,12 @@ def score_command(
         raise ValueError("give --out/-o: the CSV file to write the scored pairs to")
     check_output_file(out, overwrite=overwrite, option="-o", writes=("score", "CSV"))
     hint = f"{model} {corpus or 'CORPUS'}"
+    # a wrong model name is said first: "no calibration for model X" would send the user to calibrate it
+    early = model_before_corpus(model)
     if calibration is None and not carries_calibration(model):  # said before reading anything
         raise ValueError(no_calibration_message(model, hint))
     # a damaged file is said before the corpus is read
     loaded = load_calibration(calibration) if calibration is not None else None
-    early = model_before_corpus(model)
     # a calibration for another model is said before the corpus is read (a stylometric model, fitted on the
     # corpus, is checked once fitted)
     calibrator = (

@@ -185,18 +185,22 @@ def training_accounts_in(model, posts) -> tuple[int, int]:
     return int(seen.sum()), len(names)
 
 
-def without_training_accounts(model, posts) -> tuple[Any, int]:
+def without_training_accounts(
+    model, posts, *, keep: str | None = "--include-training-accounts"
+) -> tuple[Any, int]:
     """(posts of accounts the model never trained or validated on, how many accounts were left out): what
     `evaluate` and `calibrate` read by default, since a model knows its own accounts (their scores are
     optimistic). The accounts are kept in the model folder as salted hashes (`training_accounts.json`); a
-    fused model knows its parts' too."""
+    fused model knows its parts' too. `keep`: the option that keeps them, said in the warning (None: the
+    command has none)."""
     names, codes, seen = _training_mask(model, posts)
     if not seen.any():
         return posts, 0
     logger.warning(
-        "left out %d of %d accounts: %s trained or validated on them (--include-training-accounts keeps them)",
+        "left out %d of %d accounts: %s trained or validated on them%s",
         int(seen.sum()),
         len(names),
         model.name,
+        f" ({keep} keeps them)" if keep else "",
     )
     return posts.select(np.flatnonzero(~seen[codes])), int(seen.sum())

@@ -9,12 +9,15 @@ account is normalize(P (u - m)) of the base's vector u (`authorid.encoders.proje
 The folder is self-contained: `projected.json` + `projected.safetensors`, and the base as a name (`style`,
 `minilm`: they ship with authorid) or copied into `base/`. It records the accounts P was fitted on with the
 base's own training accounts (`training_accounts.json`, salted hashes), so `evaluate` leaves both out. With
-`calibrate`, a calibration of its own is fitted on 2,000 of the sampled accounts (the base's does not apply:
-the compact model's cosines are not the base's). Fit P on accounts you will not evaluate on.
+`calibrate`, a calibration of its own is fitted (the base's does not apply: the compact model's cosines are not
+the base's) on up to 2,000 accounts that neither P nor the base was fitted on, or, where the corpus has fewer
+than ENOUGH_UNSAMPLED of those, on the sampled accounts the base never saw, with a warning. Fit P on accounts
+you will not evaluate on.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +36,8 @@ from authorid.pretrained import is_packaged, packaged_model_path
 from authorid.vectors import AccountVectors
 from authorid.workflows.calibrate import fit_calibration
 from authorid.workflows.common import model_for, without_training_accounts
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import datasets
@@ -161,11 +166,22 @@ def compress(
         # Never on the base's own training accounts: they score higher than new ones, so a calibration fitted
         # on them promises too much (a compact `style` fitted on a Reddit sample it trained on: clusters
         # expected 0.905 precise came out 0.36).
-        fresh, _ = without_training_accounts(base, sample)
-        if len(fresh) == 0:
-            raise ValueError(
-                f"every sampled account is one {spec} trained or validated on: calibrate on other accounts"
-                " (compress without --calibrate, then `authorid calibrate` on held-out accounts)"
+        # Nor, where the corpus has enough others, on the accounts the projection was fitted on: the folder
+        # records them as the model's own (below), so `calibrate` and `evaluate` leave them out too.
+        fresh = _calibration_accounts(base, posts, vectors.account_ids, min_posts=min_posts)
+        if fresh is None:
+            fresh, _ = without_training_accounts(base, sample, keep=None)
+            if len(fresh) == 0:
+                raise ValueError(
+                    f"every sampled account is one {spec} trained or validated on: calibrate on other accounts"
+                    " (compress without --calibrate, then `authorid calibrate` on held-out accounts)"
+                )
+            logger.warning(
+                "the calibration is fitted on accounts the projection was fitted on (the corpus has fewer than"
+                " %d others with %d posts or more): its P may promise too much for new accounts; `authorid"
+                " calibrate` on held-out accounts fits one that does not",
+                ENOUGH_UNSAMPLED,
+                min_posts,
             )
         few = sample_accounts(fresh, max_accounts=CALIBRATION_ACCOUNTS, min_posts=min_posts, seed=seed)
         compact.calibration = fit_calibration(compact, few, seed=seed)
@@ -179,6 +195,23 @@ def compress(
         accounts=len(vectors),
         path=out,
     )
+
+
+#: Accounts outside the projection's sample (and the base's training accounts) enough to calibrate on.
+ENOUGH_UNSAMPLED = 200
+
+
+def _calibration_accounts(base: StyleModel, posts, sampled, *, min_posts: int):
+    """The posts of the corpus's accounts with `min_posts` posts or more that neither the projection (`sampled`)
+    nor the base were fitted on, or None when there are fewer than ENOUGH_UNSAMPLED of them."""
+    ids = np.asarray(read_columns(posts, ["account_id"]).column(0).to_numpy(zero_copy_only=False)).astype(str)
+    names, codes, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    keep = (counts >= min_posts) & ~np.isin(names, np.asarray(list(sampled), dtype=str))
+    if keep.sum() < ENOUGH_UNSAMPLED:
+        return None
+    others, _ = without_training_accounts(base, posts.select(np.flatnonzero(keep[codes])), keep=None)
+    left = len(set(read_columns(others, ["account_id"]).column(0).to_pylist())) if len(others) else 0
+    return others if left >= ENOUGH_UNSAMPLED else None
 
 
 def _save_base(model: StyleModel, spec: str, folder: Path) -> dict:

@@ -83,7 +83,7 @@ def fuse(
     # score higher than new ones, which would pull the weight toward it and make the calibration promise too much.
     excluded = 0
     for model in models:
-        posts, left_out = without_training_accounts(model, posts)
+        posts, left_out = without_training_accounts(model, posts, keep=None)
         excluded += left_out
     if len(posts) == 0:
         raise ValueError(

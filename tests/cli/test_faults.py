@@ -652,6 +652,13 @@ FAULTS = [
         r"model 'nomodel': not a known name",
     ),
     (
+        # audit 5: a mistyped model was told to calibrate itself ("no calibration for model 'nomodel'")
+        "A5-4",
+        ["score", "nomodel", "{bad}/absent.jsonl", "--pairs", "{bad}/pairs.csv", "-o", "{bad}/s5.csv"],
+        2,
+        r"model 'nomodel': not a known name",
+    ),
+    (
         "C07d",
         [
             "score",
