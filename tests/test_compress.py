@@ -232,3 +232,14 @@ def test_the_calibration_is_fitted_on_accounts_the_projection_never_saw_where_th
     assert len(names[30:240]) >= ENOUGH_UNSAMPLED
     # 50 sampled: 190 left, too few to calibrate on
     assert _calibration_accounts(style, posts, names[:50], min_posts=8) is None
+
+
+def test_too_few_accounts_for_the_width_are_counted_as_min_posts_counts_them(tmp_path, posts):
+    # audit 5: "needs more than 256 accounts with text, the corpus has 164" of a 300-account corpus (164 had
+    # --min-posts 8 posts), said after every account was embedded
+    sampled = sum(1 for n in np.unique(posts["account_id"], return_counts=True)[1] if n >= 8)
+    with pytest.raises(
+        ValueError,
+        match=f"more than 64 accounts with 8 posts or more \\(--min-posts\\); the corpus has {sampled}:",
+    ):
+        compress("style", posts, out=tmp_path / "m", dim=64, seed=0)

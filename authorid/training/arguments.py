@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from authorid.config import ConfigError, apply_overrides, from_dict, load_toml
+from authorid.data.presets import get_preset
 
 TASKS = ("open-world", "attribution")
 ENCODERS = ("transformer", "ngram")
@@ -298,7 +299,14 @@ def resolve_config(
 ) -> TrainConfig:
     """Defaults, then the preset, then the config (file, dict or object), then dotted `overrides`."""
     if preset is not None and preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+        try:
+            get_preset(preset)
+        except ValueError:
+            raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}") from None
+        raise ConfigError(
+            f"{preset!r} is a corpus preset: `train` reads it with --corpus-preset {preset} (its --preset names a"
+            f" training preset: {', '.join(PRESETS)})"
+        )
     base = apply_overrides(TrainConfig(), PRESETS[preset]) if preset else TrainConfig()
     if isinstance(config, str | Path):
         config = load_toml(config)

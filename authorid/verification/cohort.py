@@ -14,10 +14,11 @@ halves under `style`, 0.158 among 1,000). Below MIN_POOL accounts there is no co
 most of the pool.
 
 A calibration reads one kind of score: `Calibrator.cohort` is the same method fitted on these scores
-(`authorid calibrate` fits both), used where a pool is at hand (`score`, `cluster`); the cosine fit serves
-everything else (`link`, `verify` of two texts). Measured on 1,000 held-out Reddit persons (2 halves each,
-`style`), a Platt fit on one fold applied to the other at the forum prior: AUC 0.9555 -> 0.9689, and
-clustering's pairwise precision 0.73 -> 0.95 at pairwise recall 0.066 -> 0.076 (docs/calibration.md).
+(`authorid calibrate` fits both), used where a pool is at hand (`score`, `cluster`, `link`, `explain`); the
+cosine fit serves everything else (pools under MIN_POOL accounts, `attribute`). Measured on 1,000 held-out
+Reddit persons (2 halves each, `style`), a Platt fit on one fold applied to the other at the forum prior: AUC
+0.9555 -> 0.9689, and clustering's pairwise precision 0.73 -> 0.95 at pairwise recall 0.066 -> 0.076
+(docs/calibration.md).
 
 `authorid.index.hubness` ranks `link`'s candidates with the one-sided form of the same correction and reads its
 densities from here.

@@ -129,6 +129,12 @@ def compress(
         )
     spec = model.name if isinstance(model, StyleModel) else str(model)
     sample = sample_accounts(posts, max_accounts=max_accounts, min_posts=min_posts, seed=seed)
+    sampled = len(set(read_columns(sample, ["account_id"]).column(0).to_pylist()))
+    if vectors is None and sampled <= dim:  # said before the accounts are embedded
+        raise ValueError(
+            f"fitting {dim} dimensions needs more than {dim} accounts with {min_posts} posts or more (--min-posts);"
+            f" the corpus has {sampled}: lower --dim or --min-posts"
+        )
     if vectors is None:
         vectors = base.embed_accounts(sample, progress=progress)
     elif (vectors.model or {}).get("fingerprint") not in (None, base.fingerprint()):

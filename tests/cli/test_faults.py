@@ -659,6 +659,13 @@ FAULTS = [
         r"model 'nomodel': not a known name",
     ),
     (
+        # audit 5: "unknown preset 'reddit_college'", though the README offers --preset NAME for every corpus
+        "A5-6",
+        ["train", "{bad}/absent.jsonl", "--preset", "reddit_college", "-o", "{bad}/t6"],
+        2,
+        r"'reddit_college' is a corpus preset: `train` reads it with --corpus-preset reddit_college",
+    ),
+    (
         "C07d",
         [
             "score",
