@@ -159,6 +159,7 @@ def user_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         quiet_when_logged()
+        _malformed_skipped.clear()
         try:
             return command(*args, **kwargs)
         except typer.Exit:
@@ -187,9 +188,17 @@ def user_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+#: Malformed records `--on-error skip` skipped in each corpus this command read (`read_corpus`): `say` gives
+#: their count in a --json summary too, which would otherwise lose what stderr said.
+_malformed_skipped: list[int] = []
+
+
 def say(summary: dict, lines: list[str], *, as_json: bool) -> None:
-    """The end of a command: `lines` for a person, or `summary` as one JSON object for a script (`--json`)."""
+    """The end of a command: `lines` for a person, or `summary` as one JSON object for a script (`--json`;
+    with `malformed_records_skipped` when the command read a corpus)."""
     if as_json:
+        if _malformed_skipped:
+            summary = {**summary, "malformed_records_skipped": sum(_malformed_skipped)}
         console.print_json(json.dumps(summary, default=str))
         return
     for line in lines:
@@ -246,6 +255,7 @@ def read_corpus(
     mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
     out.print(styled("columns:", "dim", f" {mapping}"), soft_wrap=True)
     skipped = report.read.get("skipped_errors", 0)
+    _malformed_skipped.append(int(skipped))
     read = Text(
         f"read {report.posts_out:,} posts of {report.accounts_out:,} accounts from {', '.join(report.sources)}"
     )

@@ -92,3 +92,22 @@ def test_on_error_skip_counts_and_reports(tmp_path):
     assert "line 2: malformed JSON" in result.output
     report = json.loads((tmp_path / "o.report.json").read_text())
     assert report["read"]["skipped_errors"] == 1 and report["posts_out"] == 2
+
+
+def test_a_json_summary_counts_the_malformed_records_skipped(tmp_path):
+    # audit 5: stderr said "(5 malformed records skipped)" but the --json summaries of embed, link and index
+    # build did not, so a script lost the count --on-error skip is there to report
+    path = tmp_path / "bad.jsonl"
+    path.write_text(
+        '{"author": "a", "text": "hello there"}\n{oops\n{"author": "b", "text": "hi there"}\n[1, 2\n'
+        '{"author": "a", "text": "and again"}\n'
+    )
+    args = ["embed", "style", str(path), "--on-error", "skip", "--json", "-o"]
+    result = runner.invoke(app, [*args, str(tmp_path / "v.parquet")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["malformed_records_skipped"] == 2
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text('{"author": "a", "text": "hello there"}\n{"author": "b", "text": "hi there"}\n')
+    result = runner.invoke(app, ["embed", "style", str(clean), "--json", "-o", str(tmp_path / "w.parquet")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["malformed_records_skipped"] == 0  # counted per command, not carried over
