@@ -145,7 +145,10 @@ def cluster_command(
             ),
             soft_wrap=True,
         )
-    known, accounts = training_accounts_in(style_model, posts) if posts is not None and calibrated else (0, 0)
+    known, accounts = (0, 0)
+    if calibrated:  # a vectors file names its accounts as a corpus does
+        ids = account_vectors.account_ids if posts is None else None
+        known, accounts = training_accounts_in(style_model, posts, account_ids=ids)
     if known and not json:  # P is calibrated for accounts the model never saw; its own score otherwise
         said = (
             f" {known:,} of {accounts:,} accounts are ones {model} trained or validated on: the P of their edges is"

@@ -166,10 +166,12 @@ def model_folders(model) -> list[Path]:
     return folders
 
 
-def _training_mask(model, posts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(the corpus's account names, each post's index into them, whether the model knows each name)."""
-    ids = read_columns(posts, ["account_id"]).column(0).to_numpy(zero_copy_only=False)
-    names, codes = np.unique(ids.astype(str), return_inverse=True)
+def _training_mask(model, posts=None, ids=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the account names of `posts` (or `ids`), each post's (id's) index into them, whether the model knows
+    each name)."""
+    if ids is None:
+        ids = read_columns(posts, ["account_id"]).column(0).to_numpy(zero_copy_only=False)
+    names, codes = np.unique(np.asarray(ids).astype(str), return_inverse=True)
     seen = np.zeros(len(names), dtype=bool)
     for folder in model_folders(model):
         mask = training_accounts_mask(folder, names)
@@ -178,10 +180,11 @@ def _training_mask(model, posts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return names, codes, seen
 
 
-def training_accounts_in(model, posts) -> tuple[int, int]:
-    """(how many of the corpus's accounts the model trained or validated on, how many accounts it has): a
-    calibration's P is for accounts the model never saw; its own score differently."""
-    names, _, seen = _training_mask(model, posts)
+def training_accounts_in(model, posts=None, *, account_ids=None) -> tuple[int, int]:
+    """(how many of the corpus's accounts (or of `account_ids`, e.g. a vectors file's) the model trained or
+    validated on, how many accounts there are): a calibration's P is for accounts the model never saw; its own
+    score differently."""
+    names, _, seen = _training_mask(model, posts, account_ids)
     return int(seen.sum()), len(names)
 
 
