@@ -266,7 +266,9 @@ def test_cluster_warns_when_the_corpus_holds_the_models_training_accounts(style,
     assert f"warning: {known:,} of {accounts:,} accounts are ones style trained or validated on" in said
     # audit 5: the same accounts as a vectors file were clustered without a word
     vectors = style.embed_accounts(reddit_posts).to_parquet(tmp_path / "v.parquet")
-    result = CliRunner().invoke(app, ["cluster", "style", "--vectors", str(vectors), "-o", str(tmp_path / "cv")])
+    result = CliRunner().invoke(
+        app, ["cluster", "style", "--vectors", str(vectors), "-o", str(tmp_path / "cv")]
+    )
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert f"warning: {known:,} of {accounts:,} accounts are ones style trained or validated on" in said

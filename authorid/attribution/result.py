@@ -79,8 +79,8 @@ class AttributionResult:
         unknown = self.n_unknown
         what = "texts" if self.level == "text" else "accounts"
         lines = [
-            f"{len(self):,} {what} attributed among {len(self.authors):,} known authors "
-            f"({self.params.get('method', '?')}); {unknown:,} left unknown"
+            f"{len(self):,} {what} read: {len(self) - unknown:,} attributed among {len(self.authors):,} known"
+            f" authors ({self.params.get('method', '?')}), {unknown:,} left unknown"
         ]
         accuracy = self.accuracy()
         if accuracy is not None:

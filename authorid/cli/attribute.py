@@ -84,7 +84,8 @@ def attribute_command(
         "summary": result.summary(),
         "predictions": str(path),
         "authors": len(result.authors),
-        "attributed": len(result),
+        "texts": len(result),  # texts or accounts, by --level
+        "attributed": len(result) - result.n_unknown,
         "unknown": result.n_unknown,
         "accuracy": result.accuracy(),  # null when no text's author is among the known ones
         "params": result.params,

@@ -37,7 +37,9 @@ def test_account_level_attribution_of_the_known_corpus_finds_every_author(app, t
     ]
     result = runner.invoke(app, [*args, "--top-k", "3"])
     assert result.exit_code == 0, result.output
-    assert "40 accounts attributed among 40 known authors (centroid); 0 left unknown" in result.output
+    assert (
+        "40 accounts read: 40 attributed among 40 known authors (centroid), 0 left unknown" in result.output
+    )
     assert "accuracy on accounts by known authors: 1.000" in result.output
     assert f"predictions: {out}" in result.output.replace("\n", "")
     with out.open() as fh:
@@ -53,6 +55,8 @@ def test_text_level_with_an_open_set_threshold_writes_unknown(app, tmp_path):
     args = ["attribute", "stylometric", "enron_demo", "--known", "enron_demo", "-o", str(out)]
     result = runner.invoke(app, [*args, "--threshold", "0.99"])
     assert result.exit_code == 0, result.output
+    # audit 5: it said "960 texts attributed ...; 960 left unknown", counting what it read as attributed
+    assert "960 texts read: 0 attributed among 40 known authors (centroid), 960 left unknown" in result.output
     with out.open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 960 and list(rows[0])[0] == "post_id"
@@ -65,7 +69,12 @@ def test_json_gives_accuracy_and_unknown_as_numbers(app, tmp_path):
     result = runner.invoke(app, [*args, "--level", "account", "--method", "svm"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert (summary["attributed"], summary["authors"], summary["unknown"]) == (40, 40, 0)
+    assert (summary["texts"], summary["attributed"], summary["authors"], summary["unknown"]) == (
+        40,
+        40,
+        40,
+        0,
+    )
     assert summary["accuracy"] == 1.0
     assert summary["params"]["method"] == "svm" and summary["params"]["svm_temperature"] > 0
 

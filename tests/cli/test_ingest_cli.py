@@ -110,4 +110,6 @@ def test_a_json_summary_counts_the_malformed_records_skipped(tmp_path):
     clean.write_text('{"author": "a", "text": "hello there"}\n{"author": "b", "text": "hi there"}\n')
     result = runner.invoke(app, ["embed", "style", str(clean), "--json", "-o", str(tmp_path / "w.parquet")])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["malformed_records_skipped"] == 0  # counted per command, not carried over
+    assert (
+        json.loads(result.stdout)["malformed_records_skipped"] == 0
+    )  # counted per command, not carried over
