@@ -211,7 +211,15 @@ def main() -> None:
         )
     fitted = args.work / f"{args.model}-training-platt.json"
     info = authorid(
-        "calibrate", args.model, str(calibration_file), "--method", "platt", "-o", str(fitted), "--overwrite"
+        "calibrate",
+        args.model,
+        str(calibration_file),
+        "--method",
+        "platt",
+        "-o",
+        str(fitted),
+        "--overwrite",
+        "--include-training-accounts",  # the row's point: calibrate left them out by default from stop 35 on
     )
     _, probabilities = scored("training-platt", "--calibration", str(fitted))
     rows["calibrate platt on training accounts"] = summary(

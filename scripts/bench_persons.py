@@ -69,7 +69,10 @@ def calibrated_on_training(model: str, setting, accounts: int, work: Path):
             setting.train, accounts, profile.reddit_min_posts, profile.reddit_posts_per_half, 0
         ),
     )
-    authorid_json("calibrate", model, str(corpus), "-o", str(out), "--overwrite")
+    # the model trained on these accounts (that is the rows' point): calibrate leaves them out unless told
+    authorid_json(
+        "calibrate", model, str(corpus), "-o", str(out), "--overwrite", "--include-training-accounts"
+    )
     return Calibrator.load(out)
 
 
