@@ -240,9 +240,32 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Folders the output checks created (the top one of each new chain), so that a command that then fails can
+#: take back those it left empty (`remove_empty_outputs`): a failed `compress` left its empty model folder.
+_created: list[Path] = []
+
+
+def forget_created_outputs() -> None:
+    """Start a command: no output folder created yet."""
+    _created.clear()
+
+
+def remove_empty_outputs() -> None:
+    """After a failed command: remove each folder the output checks created that still holds no file."""
+    while _created:
+        top = _created.pop()
+        if top.is_dir() and not any(p.is_file() or p.is_symlink() for p in top.rglob("*")):
+            for folder in sorted((p for p in top.rglob("*") if p.is_dir()), reverse=True):
+                folder.rmdir()
+            top.rmdir()
+
+
 def _writable(folder: Path, option: str, target: Path) -> None:
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        if missing:
+            _created.append(missing[-1])
         fd, probe = tempfile.mkstemp(prefix=".authorid-write-check.", dir=folder)
         os.close(fd)
         os.unlink(probe)

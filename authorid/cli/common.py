@@ -160,9 +160,13 @@ def user_errors(command: F) -> F:
     def wrapper(*args, **kwargs):
         quiet_when_logged()
         _malformed_skipped.clear()
+        failed = True
         try:
-            return command(*args, **kwargs)
-        except typer.Exit:
+            result = command(*args, **kwargs)
+            failed = False
+            return result
+        except typer.Exit as exit_:
+            failed = bool(exit_.exit_code)
             raise
         except BrokenPipeError:
             # `authorid ... | head`: the reader has what it wanted. Outputs were written before printing; point
@@ -184,6 +188,11 @@ def user_errors(command: F) -> F:
             line, code = interrupted_line(exc)
             err_console.print(line)
             raise typer.Exit(code) from None
+        finally:
+            # a failed command takes back the empty output folders its checks created (a rerun needs none)
+            from authorid.workflows.common import settle_outputs  # deferred: loads the workflows
+
+            settle_outputs(failed)
 
     return wrapper  # type: ignore[return-value]
 

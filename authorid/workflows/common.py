@@ -141,6 +141,15 @@ def check_output_file(
     return artefacts.check_output_file(path, overwrite=overwrite, option=option, writes=writes)
 
 
+def settle_outputs(failed: bool) -> None:
+    """After a command: a failed one takes back the output folders its checks created and left empty
+    (`authorid.artefacts.remove_empty_outputs`); a finished one keeps them."""
+    if failed:
+        artefacts.remove_empty_outputs()
+    else:
+        artefacts.forget_created_outputs()
+
+
 def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option: str = "--out") -> Path:
     """`authorid.artefacts.check_output_folder`, for the CLI (which imports workflows only)."""
     return artefacts.check_output_folder(path, kind=kind, overwrite=overwrite, option=option)

@@ -883,3 +883,16 @@ def test_the_program_exits_0_after_help_and_after_a_command(capsys, tmp_path):
             main(args)
         assert exit_.value.code == 0, capsys.readouterr()
     assert "Usage: authorid score" in capsys.readouterr().out
+
+
+def test_a_failed_command_takes_back_the_empty_folders_it_created(tmp_path):
+    # audit 5: a failed `compress` left its empty model folder behind
+    new = tmp_path / "new" / "model"
+    args = ["compress", "style", "enron_demo", "--dim", "64", "-o"]
+    result = runner.invoke(app, [*args, str(new)])
+    assert result.exit_code == 2 and "more than 64 accounts with 8 posts or more" in result.output
+    assert not (tmp_path / "new").exists()  # the chain it made, gone
+    kept = tmp_path / "mine"
+    kept.mkdir()
+    assert runner.invoke(app, [*args, str(kept)]).exit_code == 2
+    assert kept.is_dir()  # a folder the user made stays
