@@ -10,7 +10,11 @@ precision it printed:
 
 - `forum`: the Reddit accounts with 16-60 posts that MODEL never trained on (its `training_accounts.json`),
   shuffled (seed 0), the first 300 left aside and the next 488 kept, each whole; of every `--every`-th one,
-  the alternate posts become a second account `NAME#1`, its twin. Accounts keep their natural sizes (8-60 posts).
+  the alternate posts become a second account `NAME#1`, its twin. Accounts keep their natural sizes (8-60 posts),
+  so a twin (a half) is smaller than most accounts: among pairs of two accounts of 20 posts or more the share of
+  twins is about a third of the pool's.
+- `forum-halves`: the same accounts, each cut to its alternate posts (one half, chosen seeded, for the accounts
+  without a twin; both for the others): every account a half, so twins are sized as the rest.
 - `benchmark`: the 1,000 Reddit benchmark test persons cut as the clustering benchmark cuts them (two halves
   by time, the 8 newest posts of each); every `--every`-th person keeps both halves, the others one (seeded).
   Only the share of persons with a twin differs from the benchmark's pool.
@@ -46,7 +50,7 @@ from authorid.account_hashes import training_accounts_mask  # noqa: E402
 from authorid.model import load_model  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "few_twins.json"
-POOLS = ("forum", "benchmark")
+POOLS = ("forum", "forum-halves", "benchmark")
 SIZES = (16, 60)  #: posts per account kept in the forum pool
 SKIP, KEEP = 300, 488  #: forum pool: accounts left aside (e.g. to fit a fusion on), accounts kept
 BIG = 20  #: a formed pair is "big" when both its accounts have at least this many posts
@@ -96,6 +100,9 @@ def write_pool(pool: str, source, every: int, draw: int, path: Path) -> tuple[in
             if pool == "forum":
                 parts = [posts[0::2], posts[1::2]] if twinned else [posts]
                 names = [0, 1] if twinned else [0]
+            elif pool == "forum-halves":  # every account a half: a twin is no smaller than any other account
+                names = [0, 1] if twinned else [pick.randrange(2)]
+                parts = [posts[h::2] for h in names]
             else:
                 names = [0, 1] if twinned else [pick.randrange(2)]
                 parts = [posts[h] for h in names]
@@ -178,7 +185,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="few_twins_"))
     result = {"model": args.model, "every": args.every, "big_posts": BIG, "pools": {}}
     for pool in pools:
-        source = forum_accounts(args.model) if pool == "forum" else benchmark_persons(args.cache)
+        source = benchmark_persons(args.cache) if pool == "benchmark" else forum_accounts(args.model)
         result["pools"][pool] = run_pool(pool, source, args, work)
     command = "python scripts/bench_few_twins.py" + "".join(
         f" {flag} {shlex.quote(str(value))}"

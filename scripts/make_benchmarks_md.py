@@ -525,10 +525,12 @@ def few_twins_section(few: dict) -> list[str]:
         f" {few['every']} has a twin, and `authorid cluster {few['model']} POOL --prior P` runs at the true share P"
         " of same-person pairs (defaults otherwise: P >= 0.5 raised until the expected pairwise precision reaches"
         " 0.9). *forum*: 488 whole Reddit accounts of 16-60 posts the model never trained on, every"
-        f" {few['every']}th split into two accounts by alternate posts. *benchmark*: the clustering benchmark's own"
-        f" halves (8 newest posts each), every {few['every']}th of the 1,000 persons with both, the others with one."
-        f" Each draw gives the twins to different accounts; *big*: the pairs whose two accounts both have {big}"
-        " posts or more.",
+        f" {few['every']}th split into two accounts by alternate posts (so twins, halves, are smaller than most"
+        f" accounts: among pairs of two big accounts the share of twins is about a third of P). *forum-halves*: the"
+        " same accounts each cut to its alternate posts, both halves for the twinned ones, one for the others:"
+        " twins sized as the rest. *benchmark*: the clustering benchmark's own halves (8 newest posts each), every"
+        f" {few['every']}th of the 1,000 persons with both, the others with one. Each draw gives the twins to"
+        f" different accounts; *big*: the pairs whose two accounts both have {big} posts or more.",
         "",
         "| pool | draws | accounts | prior | pairs formed | expected pairwise precision | one person |"
         f" big pairs (both >= {big} posts) | of them one person |",
