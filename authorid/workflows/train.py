@@ -19,7 +19,7 @@ import datasets
 
 from authorid.account_hashes import write_training_accounts
 from authorid.artefacts import CALIBRATION_FILE, MANIFEST_FILE, check_output_folder, write_manifest
-from authorid.config import ConfigError
+from authorid.config import ConfigError, to_dict
 from authorid.data.arrow import read_columns
 from authorid.data.clean import clean
 from authorid.data.readers import read_posts
@@ -158,6 +158,14 @@ def resume_hint(out: str | Path) -> str:
     return f"no checkpoint was written yet: train again with --overwrite --out {out}"
 
 
+def _saved_value(saved: dict, key: str) -> Any:
+    """The value of dotted `key` ("loss.name") in a saved config dict (None when absent)."""
+    value: Any = saved
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def _settings(
     data,
     *,
@@ -187,10 +195,27 @@ def _settings(
             raise TrainingError(
                 f"nothing to resume in {out}: it holds no usable checkpoint; train again with --overwrite"
             )
-        # The saved settings win; only the step budget and the display may change on resume.
+        # The saved settings win; only the step budget and the display may change on resume. Anything else
+        # given is refused, not dropped: `--resume --loss ce` trained on with the saved loss, without a word.
         wanted = {**(overrides or {}), **shortcuts}
+        saved = read_json(state_dir / CONFIG_FILE)
+        # compared as resolved (a command line's "10" is the saved 10)
+        asked = to_dict(
+            resolve_config(saved, overrides={k: v for k, v in wanted.items() if k not in RESUMABLE})
+        )
+        changed = sorted(
+            k for k in wanted if k not in RESUMABLE and _saved_value(saved, k) != _saved_value(asked, k)
+        )
+        changed += [
+            f"--{name}" for name, given in (("preset", preset), ("config", config)) if given is not None
+        ]
+        if changed:
+            raise TrainingError(
+                f"--resume continues {out} with the settings it started with; it cannot change {', '.join(changed)}"
+                f" (only {', '.join(RESUMABLE)} may change): drop them, or train anew with --overwrite"
+            )
         cfg = resolve_config(
-            read_json(state_dir / CONFIG_FILE),
+            saved,
             overrides={
                 "run.stop_after_steps": None,  # a pause applies to one invocation
                 **{k: v for k, v in wanted.items() if k in RESUMABLE},

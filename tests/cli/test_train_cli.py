@@ -85,6 +85,14 @@ def test_paused_run_resumes_without_the_corpus(tmp_path, tiny):
     result = runner.invoke(app, [*args, "--run.stop_after_steps", "1", "--run.eval_every", "-1"])
     assert result.exit_code == 0, result.output
     assert f"paused; continue with: authorid train --resume --out {out}" in result.output
-    result = runner.invoke(app, ["train", "--resume", "--out", str(out)])
+    # audit 6: `--resume --loss ce` trained on with the saved loss, without a word: a change is refused
+    result = runner.invoke(app, ["train", "--resume", "--out", str(out), "--loss", "ce", "--seed", "7"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "--resume continues" in said and "it cannot change loss.name, run.seed (only" in said
+    # the run's own settings given again are no change: "4" on the command line is the saved 4
+    result = runner.invoke(
+        app, ["train", "enron_demo", "--resume", "--out", str(out), "--episodes.accounts_per_batch", "4"]
+    )
     assert result.exit_code == 0, result.output
     assert "trained nbc-softmax on 32 accounts: 2 steps" in result.output
