@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -226,6 +227,11 @@ class StyleModel:
     def embed_posts(self, texts: list[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         """One vector per post (what `embed_groups` pools for a neural model)."""
         return embed_texts(self.encoder, texts, batch_size=batch_size, progress=progress)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """`embed_posts` under the encoders' name, so that `authorid.embed_texts` takes a StyleModel as
+        `authorid.embed_accounts` does (it called a method only encoders had: audit 6)."""
+        return self.embed_posts(list(texts))
 
     def embed_groups(
         self,

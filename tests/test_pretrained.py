@@ -36,6 +36,14 @@ def test_style_loads_by_name_and_embeds_a_known_text_to_its_pinned_vector(style)
     np.testing.assert_allclose(vector[: len(PINNED)], PINNED, atol=2e-4, err_msg=f"now {vector[:6].round(5)}")
 
 
+def test_the_embedding_functions_take_the_model_load_model_gives(style):
+    # audit 6: authorid.embed_accounts took a StyleModel, authorid.embed_texts raised AttributeError on one
+    import authorid
+
+    texts = ["I second this", "So good to know! Thank you : )"]
+    np.testing.assert_array_equal(authorid.embed_texts(style, texts, progress=False), style.embed_posts(texts))
+
+
 def test_every_file_matches_the_checksum_in_the_card():
     card = (STYLE / "README.md").read_text()
     listed = dict(re.findall(r"\| `([^`]+)` \| [\d,]+ \| `([0-9a-f]{64})` \|", card))

@@ -130,8 +130,11 @@ def evaluate_command(
     ks = _ks(recall_at)
     if accounts is not None and accounts < 2:
         raise ValueError(f"--accounts must be >= 2, got {accounts}")
-    if min_posts is not None and min_posts < 1:
-        raise ValueError(f"--min-posts must be >= 1, got {min_posts}")
+    if min_posts is not None and min_posts < 2:
+        raise ValueError(
+            f"--min-posts must be >= 2, got {min_posts}: every protocol cuts an account in two (two"
+            " pseudo-accounts, or known and test posts)"
+        )
     if max_posts is not None and max_posts < 1:
         raise ValueError(f"--max-posts must be >= 1, got {max_posts}")
     if by is not None and by not in ("time", "random", "auto"):

@@ -115,6 +115,13 @@ def evaluate(
     if unknown:
         flags = ", ".join(f"{name} (--{name.replace('_', '-')})" for name in unknown)
         raise ProtocolError(f"unknown setting(s) {flags} for protocol(s) {', '.join(names)}")
+    if settings.get("min_posts") is not None and settings["min_posts"] < 2:
+        # a 1-post account was counted eligible, then could not be cut: sybil reported 140 accounts where 80
+        # were scored, attribution averaged macro-F1 over 60 authors without a test text (audit 6)
+        raise ProtocolError(
+            f"min_posts (--min-posts) must be >= 2, got {settings['min_posts']}: every protocol cuts an account in"
+            " two (two pseudo-accounts, or known and test posts)"
+        )
     started = time.perf_counter()
     style_model, fitted = _load(model, posts, seed)
     excluded = 0

@@ -666,6 +666,14 @@ FAULTS = [
         r"'reddit_college' is a corpus preset: `train` reads it with --corpus-preset reddit_college",
     ),
     (
+        # audit 6: 1-post accounts were counted eligible, then dropped (sybil said 140 accounts, scored 80) or
+        # made authors without a test text (attribution's macro-F1 averaged over them)
+        "A6-2",
+        ["evaluate", "style", "{bad}/absent.jsonl", "--min-posts", "1", "-o", "{bad}/ev6"],
+        2,
+        r"--min-posts must be >= 2, got 1: every protocol cuts an account in two",
+    ),
+    (
         "C07d",
         [
             "score",
