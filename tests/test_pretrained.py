@@ -41,7 +41,9 @@ def test_the_embedding_functions_take_the_model_load_model_gives(style):
     import authorid
 
     texts = ["I second this", "So good to know! Thank you : )"]
-    np.testing.assert_array_equal(authorid.embed_texts(style, texts, progress=False), style.embed_posts(texts))
+    np.testing.assert_array_equal(
+        authorid.embed_texts(style, texts, progress=False), style.embed_posts(texts)
+    )
 
 
 def test_every_file_matches_the_checksum_in_the_card():
