@@ -189,10 +189,12 @@ def user_errors(command: F) -> F:
             err_console.print(line)
             raise typer.Exit(code) from None
         finally:
-            # a failed command takes back the empty output folders its checks created (a rerun needs none)
-            from authorid.workflows.common import settle_outputs  # deferred: loads the workflows
+            # a failed command takes back the empty output folders its checks created (a rerun needs none); a
+            # command that checked no output (`corpora`) does not load the workflows for it
+            if "authorid.artefacts" in sys.modules:
+                from authorid.workflows.common import settle_outputs  # deferred: loads the workflows
 
-            settle_outputs(failed)
+                settle_outputs(failed)
 
     return wrapper  # type: ignore[return-value]
 

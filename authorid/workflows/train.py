@@ -206,9 +206,12 @@ def _settings(
         changed = sorted(
             k for k in wanted if k not in RESUMABLE and _saved_value(saved, k) != _saved_value(asked, k)
         )
-        changed += [
-            f"--{name}" for name, given in (("preset", preset), ("config", config)) if given is not None
-        ]
+        # a preset or config file under the saved settings changes nothing (the saved ones are complete)
+        for name, given in (("preset", preset), ("config", config)):
+            if given is not None:
+                logger.warning(
+                    "--%s %s is not read on --resume: the run continues with its saved settings", name, given
+                )
         if changed:
             raise TrainingError(
                 f"--resume continues {out} with the settings it started with; it cannot change {', '.join(changed)}"
