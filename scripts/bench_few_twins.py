@@ -1,9 +1,10 @@
 """`authorid cluster` where few accounts have a twin: is the expected pairwise precision it prints delivered?
 
-    .venv/bin/python scripts/bench_few_twins.py [--model style] [--every 10] [--draws 10] [--pools forum,benchmark]
+    .venv/bin/python scripts/bench_few_twins.py [--model style] [--every 10] [--draws 10]
+        [--pools forum,forum-halves,benchmark]
 
 Every clustering figure in BENCHMARKS.md is read where each account's twin is in the pool (2,000 halves of 1,000
-persons), which is how the calibration's cohort fit is fitted too. A forum is not like that. Two pools are built
+persons), which is how the calibration's cohort fit is fitted too. A forum is not like that. Three pools are built
 where only one account in `--every` has a twin, and `authorid cluster MODEL POOL --prior P` is run on each at
 the true share P of same-person pairs; the pairs its clusters form are counted against the expected pairwise
 precision it printed:
