@@ -1,10 +1,10 @@
 """`authorid cluster` where few accounts have a twin: is the expected pairwise precision it prints delivered?
 
     .venv/bin/python scripts/bench_few_twins.py [--model style] [--every 10] [--draws 10]
-        [--pools forum,forum-halves,benchmark]
+        [--pools forum,forum-halves,benchmark,benchmark-spread]
 
 Every clustering figure in BENCHMARKS.md is read where each account's twin is in the pool (2,000 halves of 1,000
-persons), which is how the calibration's cohort fit is fitted too. A forum is not like that. Three pools are built
+persons), which is how the calibration's cohort fit is fitted too. A forum is not like that. Four pools are built
 where only one account in `--every` has a twin, and `authorid cluster MODEL POOL --prior P` is run on each at
 the true share P of same-person pairs; the pairs its clusters form are counted against the expected pairwise
 precision it printed:
@@ -19,6 +19,12 @@ precision it printed:
 - `benchmark`: the 1,000 Reddit benchmark test persons cut as the clustering benchmark cuts them (two halves
   by time, the 8 newest posts of each); every `--every`-th person keeps both halves, the others one (seeded).
   Only the share of persons with a twin differs from the benchmark's pool.
+- `benchmark-spread`: the same persons, each half its alternate posts, 8 of them spaced evenly across the
+  person's whole history: halves that span a history, as the forum pools' accounts do, at the benchmark's size.
+
+The forum pools are written as the raw corpus holds them; `cluster` cleans them as `authorid ingest` does (as
+every verb cleans a corpus that is not an ingested Parquet file). The benchmark pools come from the ingested
+corpus.
 
 Each of `--draws` draws gives the twins to a different tenth of the accounts (i % every == draw). The formed
 pairs are also split by whether both accounts have 20 posts or more. Results: benchmarks/results/few_twins.json.
@@ -51,7 +57,7 @@ from authorid.account_hashes import training_accounts_mask  # noqa: E402
 from authorid.model import load_model  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "few_twins.json"
-POOLS = ("forum", "forum-halves", "benchmark")
+POOLS = ("forum", "forum-halves", "benchmark", "benchmark-spread")
 SIZES = (16, 60)  #: posts per account kept in the forum pool
 SKIP, KEEP = 300, 488  #: forum pool: accounts left aside (e.g. to fit a fusion on), accounts kept
 BIG = 20  #: a formed pair is "big" when both its accounts have at least this many posts
@@ -72,8 +78,9 @@ def forum_accounts(model: str) -> dict[str, list[dict]]:
     return {a: posts[a] for a in fresh[SKIP : SKIP + KEEP]}
 
 
-def benchmark_persons(cache: Path) -> dict[str, list[list[dict]]]:
-    """The clustering benchmark's persons, each as its two halves by time (8 newest posts of each)."""
+def benchmark_persons(cache: Path, spread: bool = False) -> dict[str, list[list[dict]]]:
+    """The clustering benchmark's persons, each as its two halves by time (8 newest posts of each); `spread`:
+    its alternate posts instead, 8 of each spaced evenly across the person's whole history."""
     import numpy as np
 
     setting = load_setting("reddit", PROFILES["cpu"], cache)
@@ -85,6 +92,12 @@ def benchmark_persons(cache: Path) -> dict[str, list[list[dict]]]:
     out = {}
     for person in sorted(posts):
         ordered = sorted(posts[person], key=lambda p: p["timestamp"])
+        if spread:
+            out[person] = [
+                [side[i] for i in np.linspace(0, len(side) - 1, half).round().astype(int)]
+                for side in (ordered[0::2], ordered[1::2])
+            ]
+            continue
         out[person] = [
             [ordered[i] for i in rows[-half:]] for rows in np.array_split(np.arange(len(ordered)), 2)
         ]
@@ -186,7 +199,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="few_twins_"))
     result = {"model": args.model, "every": args.every, "big_posts": BIG, "pools": {}}
     for pool in pools:
-        source = benchmark_persons(args.cache) if pool == "benchmark" else forum_accounts(args.model)
+        if pool.startswith("benchmark"):
+            source = benchmark_persons(args.cache, spread=pool == "benchmark-spread")
+        else:
+            source = forum_accounts(args.model)
         result["pools"][pool] = run_pool(pool, source, args, work)
     command = "python scripts/bench_few_twins.py" + "".join(
         f" {flag} {shlex.quote(str(value))}"

@@ -160,6 +160,7 @@ def user_errors(command: F) -> F:
     def wrapper(*args, **kwargs):
         quiet_when_logged()
         _malformed_skipped.clear()
+        _cleaned.clear()
         failed = True
         try:
             result = command(*args, **kwargs)
@@ -202,14 +203,19 @@ def user_errors(command: F) -> F:
 #: Malformed records `--on-error skip` skipped in each corpus this command read (`read_corpus`): `say` gives
 #: their count in a --json summary too, which would otherwise lose what stderr said.
 _malformed_skipped: list[int] = []
+#: What cleaning did to each corpus this command read and cleaned (`cleaning_counts`), for a --json summary.
+_cleaned: list[dict] = []
 
 
 def say(summary: dict, lines: list[str], *, as_json: bool) -> None:
     """The end of a command: `lines` for a person, or `summary` as one JSON object for a script (`--json`;
-    with `malformed_records_skipped` when the command read a corpus)."""
+    with `malformed_records_skipped` when the command read a corpus, and `cleaning` when it cleaned one: a
+    list when it cleaned several)."""
     if as_json:
         if _malformed_skipped:
             summary = {**summary, "malformed_records_skipped": sum(_malformed_skipped)}
+        if _cleaned:
+            summary = {**summary, "cleaning": _cleaned[0] if len(_cleaned) == 1 else list(_cleaned)}
         console.print_json(json.dumps(summary, default=str))
         return
     for line in lines:
@@ -245,9 +251,14 @@ def read_corpus(
     limit: int | None = None,
     empty: str | None = None,
     quiet: bool = False,
+    clean: bool = True,
+    clean_options: dict | None = None,
 ):
-    """Read a CORPUS for a command, printing the column mapping chosen and what was read on stderr (stdout keeps
-    the command's results). Returns (posts, report). `quiet` is accepted for symmetry with `--json`.
+    """Read a CORPUS for a command, printing the column mapping chosen, what was read and what cleaning did on
+    stderr (stdout keeps the command's results). Returns (posts, report). `quiet` is accepted for symmetry with
+    `--json`. The posts are cleaned as `authorid ingest` cleans them, unless the corpus is an ingested Parquet
+    file or `clean` is False; `clean_options` are `CleanConfig` fields that differ from ingest's
+    (`workflows.common.read_corpus`).
 
     `empty`: what the command needs posts for; a corpus without any is then a one-line error.
     """
@@ -261,16 +272,49 @@ def read_corpus(
         limit=limit,
         progress=True,
         empty=empty,
+        clean_posts=clean,
+        clean_options=clean_options,
     )
     out = err_console  # what was read is a progress note: stdout keeps the results (tables, JSON)
     mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
     out.print(styled("columns:", "dim", f" {mapping}"), soft_wrap=True)
     skipped = report.read.get("skipped_errors", 0)
     _malformed_skipped.append(int(skipped))
+    before = report.read.get("posts_before_cleaning")
+    accounts = report.read.get("accounts_before_cleaning", report.accounts_out)
     read = Text(
-        f"read {report.posts_out:,} posts of {report.accounts_out:,} accounts from {', '.join(report.sources)}"
+        f"read {before or report.posts_out:,} posts of {accounts:,} accounts from {', '.join(report.sources)}"
     )
     if skipped:
         read.append_text(Text.assemble(" (", (f"{skipped:,} malformed records skipped", "yellow"), ")"))
     out.print(read, soft_wrap=True)
+    if before is not None:
+        _cleaned.append(cleaning_counts(report))
+        out.print(styled("cleaned:", "dim", f" {cleaning_line(report, before)}"), soft_wrap=True)
     return posts, report
+
+
+def cleaning_counts(report) -> dict:
+    """What cleaning did to one corpus, for a --json summary."""
+    return {
+        "posts_read": report.read["posts_before_cleaning"],
+        "posts_kept": report.posts_out,
+        "accounts_kept": report.accounts_out,
+        "changed": dict(report.changed),
+        "dropped": dict(report.dropped),
+    }
+
+
+def cleaning_line(report, before: int) -> str:
+    """What cleaning did to a corpus read by a command, in one line: the posts it changed and dropped (by why),
+    and where to control it."""
+    changed = ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in report.changed.items() if n)
+    dropped = sum(report.dropped.values())
+    why = ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in report.dropped.items() if n)
+    return (
+        f"as `authorid ingest` cleans ({changed or 'no text changed'}); "
+        + (f"{dropped:,} of {before:,} posts dropped ({why})" if dropped else "no post dropped")
+        + f"; {report.posts_out:,} posts of {report.accounts_out:,} accounts kept"
+        + (f", {len(report.emptied_accounts):,} left with no post" if report.emptied_accounts else "")
+        + " (an ingested Parquet file is read as it is)"
+    )

@@ -84,8 +84,11 @@ def explain_command(
     if top < 1:
         raise ValueError(f"--top must be >= 1, got {top}")
     check_output_folder(out, kind="evidence", overwrite=overwrite)
-    posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to explain")
-    # cleaned as `ingest` cleans: identifiers are masked, so they are never shown as evidence
+    # cleaned by `explain` as `ingest` cleans (identifiers are masked, so they are never shown as evidence), which
+    # records what cleaning changed in the evidence
+    posts, _ = read_corpus(
+        corpus, map=map, preset=preset, on_error=on_error, empty="nothing to explain", clean=False
+    )
     evidence = explain(
         model,
         posts,

@@ -202,6 +202,7 @@ def score_command(
         progress=True,
         explain=explain,
         prior=prior,
+        emptied=report.emptied_accounts if posts is not None else frozenset(),
     )
     counts = {d: sum(1 for r in scored if r["decision"] == d) for d in ("same", "different", "abstain")}
     # the share of same-person pairs every P assumes: --prior, else the one the calibration was fitted at

@@ -187,7 +187,12 @@ def _apply_filters(
         capped = rank_within_groups(accounts[alive], priority[alive]) < config.max_posts_per_account
         drop("over_cap_per_account", capped)
     report.posts_out = int(len(alive))
-    report.accounts_out = int(len(np.unique(accounts[alive])))
+    kept = np.unique(accounts[alive])
+    report.accounts_out = int(len(kept))
+    emptied = np.setdiff1d(np.unique(accounts[accounts >= 0]), kept)
+    if len(emptied):
+        names = pc.dictionary_encode(columns.column("account_id")).combine_chunks().dictionary
+        report.emptied_accounts |= {str(names[int(code)].as_py()) for code in emptied}
     return alive, last_filter
 
 

@@ -32,6 +32,9 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     posts_out: int | None = None
     accounts_out: int | None = None
+    #: accounts whose every post a filter dropped (in memory only: a forum's minimum can drop 100k), so a command
+    #: can say why an account it was asked about is gone
+    emptied_accounts: set[str] = field(default_factory=set, repr=False)
 
     MAX_ERRORS_KEPT = 20
 
@@ -69,6 +72,7 @@ class IngestReport:
         self.column_map = self.column_map or other.column_map
         self.errors += other.errors[: max(0, self.MAX_ERRORS_KEPT - len(self.errors))]
         self.warnings += other.warnings[: max(0, self.MAX_ERRORS_KEPT - len(self.warnings))]
+        self.emptied_accounts |= other.emptied_accounts
         if other.posts_out is not None:
             self.posts_out, self.accounts_out = other.posts_out, other.accounts_out
         return self
@@ -106,3 +110,8 @@ class IngestReport:
             table.add_row(kept, "posts", Text(f"{self.posts_out:,}", style="bold"))
             table.add_row(kept, "accounts", Text(f"{self.accounts_out:,}", style="bold"))
         return table
+
+
+def report_path_for(posts_path: Path) -> Path:
+    """Where `authorid ingest` writes the report of `posts.parquet`: `posts.report.json` beside it."""
+    return posts_path.with_name(posts_path.name.removesuffix(".parquet") + ".report.json")

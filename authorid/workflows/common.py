@@ -11,8 +11,9 @@ import numpy as np
 from authorid import artefacts
 from authorid.account_hashes import training_accounts_mask
 from authorid.data.arrow import read_columns
+from authorid.data.clean import clean
 from authorid.data.readers import read_posts
-from authorid.data.report import IngestReport
+from authorid.data.report import IngestReport, report_path_for
 from authorid.errors import AuthoridError
 from authorid.index.knn import knn
 from authorid.model import StyleModel, fitted_on_corpus, load_model
@@ -29,6 +30,12 @@ __all__ = ["check_engine"]  # re-exported for the CLI, which imports the package
 logger = logging.getLogger(__name__)
 
 
+def ingested(corpus: str | Path) -> bool:
+    """Whether CORPUS is a Parquet file `authorid ingest` wrote (its report beside it): its posts are cleaned."""
+    path = Path(corpus)
+    return path.suffix == ".parquet" and path.is_file() and report_path_for(path).is_file()
+
+
 def read_corpus(
     corpus: str | Path,
     *,
@@ -38,8 +45,16 @@ def read_corpus(
     limit: int | None = None,
     progress: bool = False,
     empty: str | None = None,
+    clean_posts: bool = True,
+    clean_options: dict[str, Any] | None = None,
 ) -> tuple[datasets.Dataset, IngestReport]:
-    """(posts, report) of a CORPUS (file, folder or preset name; see `authorid.data.readers.read_posts`).
+    """(posts, report) of a CORPUS (file, folder or preset name; see `authorid.data.readers.read_posts`),
+    cleaned as `authorid ingest` cleans (default `CleanConfig`) unless it is an ingested Parquet file
+    (`ingested`) or `clean_posts` is False. Models are trained and calibrated on cleaned posts: raw forum text
+    (quoted replies, URLs, HTML entities, a post pasted twice) makes strangers look alike (BENCHMARKS.md,
+    "Clustering where few accounts have a twin"). The report counts the posts cleaning changed and dropped
+    (`report.read["posts_before_cleaning"]` is the count before it). `clean_options`: `CleanConfig` fields that
+    differ from ingest's defaults (`attribute` keeps a text repeated by its author: each text gets its answer).
 
     `empty`: why the caller needs posts; when given, a corpus without posts is a one-line error
     ("corpus X has no posts: <empty>").
@@ -49,6 +64,10 @@ def read_corpus(
     )
     if empty is not None and len(posts) == 0:
         raise ValueError(f"corpus {corpus} has no posts: {empty}")
+    if clean_posts and len(posts) and not ingested(corpus):
+        report.read["posts_before_cleaning"] = len(posts)
+        report.read["accounts_before_cleaning"] = report.accounts_out
+        posts, report = clean(posts, report=report, progress=progress, **(clean_options or {}))
     return posts, report
 
 

@@ -13,6 +13,7 @@ from authorid.io import atomic_write
 from authorid.model import StyleModel
 from authorid.scaleout import engine_session
 from authorid.scaleout.embed import embed_accounts
+from authorid.workflows.common import ingested
 
 if TYPE_CHECKING:
     import datasets
@@ -21,10 +22,11 @@ LEVELS = ("account", "post")
 
 
 def parquet_ray_can_read(corpus: str | Path, posts: datasets.Dataset, *, mapped: bool) -> Path | None:
-    """`corpus` when it is one Parquet file of canonical posts (an `authorid ingest` output) holding exactly
-    the posts read from it, so Ray Data may read it itself; else None (the posts read here go to Ray)."""
+    """`corpus` when it is one Parquet file of canonical posts written by `authorid ingest` (so read as it is,
+    not cleaned again: `workflows.common.ingested`) holding exactly the posts read from it, so Ray Data may read
+    it itself; else None (the posts read, and cleaned, here go to Ray)."""
     path = Path(corpus)
-    if mapped or path.suffix != ".parquet" or not path.is_file():
+    if mapped or not ingested(path):
         return None
     schema = pq.read_schema(path)
     canonical = {"account_id", "text"} <= set(schema.names)

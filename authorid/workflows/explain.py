@@ -91,6 +91,11 @@ def explain(
     texts = table.column("text").to_pylist()
     position = {a: i for i, a in enumerate(account_ids)}
     for account in (account_a, account_b):
+        if cleaned is not None and account in report.emptied_accounts:
+            raise ExplainError(
+                f"account {account!r} has no post left after cleaning: each was empty once quotes were stripped,"
+                " or a repeat"
+            )
         if account not in position:
             close = difflib.get_close_matches(account, account_ids, n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""

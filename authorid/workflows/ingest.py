@@ -10,7 +10,7 @@ import datasets
 from authorid.artefacts import check_output_file
 from authorid.data.clean import CleanConfig, clean
 from authorid.data.readers import OnError, read_posts
-from authorid.data.report import IngestReport
+from authorid.data.report import IngestReport, report_path_for
 from authorid.io import atomic_write
 from authorid.progress import datasets_progress_bars
 
@@ -21,11 +21,6 @@ class IngestResult:
     report: IngestReport
     posts_path: Path | None
     report_path: Path | None
-
-
-def report_path_for(posts_path: Path) -> Path:
-    """`posts.parquet` -> `posts.report.json`."""
-    return posts_path.with_name(posts_path.name.removesuffix(".parquet") + ".report.json")
 
 
 def ingest(

@@ -94,14 +94,15 @@ def check_pairs_file(path: Path, *, on_error: str = "raise") -> list[str]:
     return header
 
 
-def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[str], int]:
-    """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based)."""
+def read_pairs(path: Path, known, *, on_error: str, emptied=frozenset()) -> tuple[list[dict], list[str], int]:
+    """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based);
+    `emptied`: accounts cleaning left without a post, named as such when a pair asks for one."""
     header = check_pairs_file(path, on_error="skip")
     with open(path, newline="", encoding="utf-8-sig") as handle, unreadable_as_input_error(path):
         rows, skipped = [], 0
         reader = csv.DictReader(handle)
         for row in reader:
-            fault = pair_fault(row, header, known)
+            fault = pair_fault(row, header, known, emptied)
             if fault is None:
                 rows.append(row)
             elif on_error == "skip":
@@ -113,7 +114,7 @@ def read_pairs(path: Path, known, *, on_error: str) -> tuple[list[dict], list[st
     return rows, header, skipped
 
 
-def pair_fault(row: dict, header: list[str], known=None) -> str | None:
+def pair_fault(row: dict, header: list[str], known=None, emptied=frozenset()) -> str | None:
     """What is wrong with one row of a pairs file, or None: an unclosed quote, a field missing or one too many
     (csv gives None for a missing field and puts extra ones under the key None), or an account not in the corpus
     (`known`; None: not checked)."""
@@ -135,6 +136,11 @@ def pair_fault(row: dict, header: list[str], known=None) -> str | None:
     if known is None:
         return None
     unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
+    if unknown in emptied:
+        return (
+            f"account {unknown!r} has no post left after cleaning: each was empty once quotes were stripped, or a"
+            " repeat (the `cleaned:` line counts them; `authorid ingest --no-strip-quotes` keeps quotes)"
+        )
     if unknown is not None:
         return f"unknown account {unknown!r} (not in the corpus)"
     return None
@@ -207,16 +213,18 @@ def score(
     progress: bool = False,
     explain: bool = False,
     prior: float | None = None,
+    emptied=frozenset(),
 ) -> tuple[list[dict], int, Path]:
     """Score the pairs listed in `pairs` (CSV with account_a, account_b) among the accounts of `posts` (or of
     `vectors` already embedded); returns (scored rows, pairs skipped for unknown accounts, the CSV written).
     `explain`: add a `reason` column, each pair's strongest shared habits (`explain.pair_reasons`; needs
     `posts`). `prior`: the share of same-person pairs expected among the listed pairs (None: the share the
-    calibration was fitted on); P(same person) is moved to it by Bayes' rule."""
+    calibration was fitted on); P(same person) is moved to it by Bayes' rule. `emptied`: accounts cleaning left
+    without a post (`IngestReport.emptied_accounts`), named as such when a pair asks for one."""
     if explain and posts is None:
         raise ValueError("--explain needs the corpus (the reasons are read from the accounts' own posts)")
     known = set(vectors.account_ids) if vectors is not None else set(posts["account_id"])
-    rows, header, skipped = read_pairs(pairs, known, on_error=on_error)
+    rows, header, skipped = read_pairs(pairs, known, on_error=on_error, emptied=emptied)
     if vectors is None:
         vectors = model.embed_accounts(posts, progress=progress)
     if prior is not None:

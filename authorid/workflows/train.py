@@ -36,6 +36,7 @@ from authorid.training.errors import TrainingDataError
 from authorid.training.export import export_model, run_metadata
 from authorid.training.state import CONFIG_FILE, STATE_DIR, STATE_FILE, usable_checkpoint
 from authorid.workflows.calibrate import fit_calibration
+from authorid.workflows.common import ingested
 
 logger = logging.getLogger(__name__)
 
@@ -315,7 +316,8 @@ def _training_data(cfg: TrainConfig, data, val: datasets.Dataset | None) -> Trai
 def read_training_posts(
     corpus: str | Path, args: DataArgs, *, seed: int, progress: bool = False
 ) -> datasets.Dataset:
-    """Read a CORPUS (dump, Parquet, folder or preset) with the shared reader; clean a raw dump.
+    """Read a CORPUS (dump, Parquet, folder or preset) with the shared reader; clean it unless it is an ingested
+    Parquet file (`workflows.common.ingested`).
 
     With `max_accounts`, accounts are sampled before cleaning (cleaning a whole forum to keep 300 accounts
     would be wasted work), and `prepare_data` drops those that cleaning left below `min_posts`.
@@ -328,7 +330,7 @@ def read_training_posts(
         limit=args.limit,
         progress=progress,
     )
-    if args.clean and not str(corpus).endswith(".parquet"):
+    if args.clean and not ingested(corpus):
         if args.max_accounts is not None:
             posts = sample_accounts(posts, args, seed=seed)
         posts, _ = clean(posts, progress=progress)
