@@ -289,32 +289,53 @@ def read_corpus(
         read.append_text(Text.assemble(" (", (f"{skipped:,} malformed records skipped", "yellow"), ")"))
     out.print(read, soft_wrap=True)
     if before is not None:
-        _cleaned.append(cleaning_counts(report))
-        out.print(styled("cleaned:", "dim", f" {cleaning_line(report, before)}"), soft_wrap=True)
+        _cleaned.append(cleaning_counts(report, corpus))
+        out.print(styled("cleaned:", "dim", f" {cleaning_line(report, before, corpus)}"), soft_wrap=True)
+    elif clean:  # an ingested Parquet file: cleaned when it was ingested
+        _cleaned.append({"corpus": str(corpus), "read_as_it_is": "an `authorid ingest` output"})
+        out.print(
+            styled("cleaned:", "dim", " already, by `authorid ingest` (its report beside it): read as it is")
+        )
     return posts, report
 
 
-def cleaning_counts(report) -> dict:
+#: Accounts cleaning left without a post that a summary names (all of them are counted).
+EMPTIED_NAMED = 5
+
+
+def cleaning_counts(report, corpus) -> dict:
     """What cleaning did to one corpus, for a --json summary."""
+    emptied = sorted(report.emptied_accounts)
     return {
+        "corpus": str(corpus),
         "posts_read": report.read["posts_before_cleaning"],
+        "accounts_read": report.read["accounts_before_cleaning"],
         "posts_kept": report.posts_out,
         "accounts_kept": report.accounts_out,
         "changed": dict(report.changed),
         "dropped": dict(report.dropped),
+        "accounts_left_with_no_post": emptied,
     }
 
 
-def cleaning_line(report, before: int) -> str:
+def cleaning_line(report, before: int, corpus) -> str:
     """What cleaning did to a corpus read by a command, in one line: the posts it changed and dropped (by why),
-    and where to control it."""
+    the accounts it emptied (the first few by name), and why it cleaned."""
     changed = ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in report.changed.items() if n)
     dropped = sum(report.dropped.values())
     why = ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in report.dropped.items() if n)
+    emptied = sorted(report.emptied_accounts)
+    named = ", ".join(map(repr, emptied[:EMPTIED_NAMED])) + (", ..." if len(emptied) > EMPTIED_NAMED else "")
+    path = Path(str(corpus))
+    because = (
+        f"no ingest report beside {path.name}: cleaned as any corpus"
+        if path.suffix.lower() == ".parquet"
+        else "an `authorid ingest` Parquet file is read as it is"
+    )
     return (
         f"as `authorid ingest` cleans ({changed or 'no text changed'}); "
         + (f"{dropped:,} of {before:,} posts dropped ({why})" if dropped else "no post dropped")
         + f"; {report.posts_out:,} posts of {report.accounts_out:,} accounts kept"
-        + (f", {len(report.emptied_accounts):,} left with no post" if report.emptied_accounts else "")
-        + " (an ingested Parquet file is read as it is)"
+        + (f"; {len(emptied):,} left with no post, and so absent from the output: {named}" if emptied else "")
+        + f" ({because})"
     )

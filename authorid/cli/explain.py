@@ -41,13 +41,6 @@ def read_as_lines(evidence: dict) -> list[str]:
         )
         if calibration.get("why_cosine"):
             lines.append(calibration["why_cosine"])
-    cleaned = evidence.get("cleaned") or {}
-    if cleaned.get("changed") or cleaned.get("dropped"):
-        lines.append(
-            f"note: the corpus was cleaned as `ingest` cleans it ({cleaned['changed']:,} posts changed,"
-            f" {cleaned['dropped']:,} dropped; identifiers masked): `score` on the raw corpus reads it as written,"
-            " so its figures differ; `authorid ingest` it first for the same numbers"
-        )
     return lines
 
 
@@ -84,11 +77,9 @@ def explain_command(
     if top < 1:
         raise ValueError(f"--top must be >= 1, got {top}")
     check_output_folder(out, kind="evidence", overwrite=overwrite)
-    # cleaned by `explain` as `ingest` cleans (identifiers are masked, so they are never shown as evidence), which
-    # records what cleaning changed in the evidence
-    posts, _ = read_corpus(
-        corpus, map=map, preset=preset, on_error=on_error, empty="nothing to explain", clean=False
-    )
+    # read as every verb reads a corpus (cleaned as `ingest` cleans it, identifiers masked, unless it is an ingested
+    # Parquet file), so the pair's P is the one `score` gives it
+    posts, report = read_corpus(corpus, map=map, preset=preset, on_error=on_error, empty="nothing to explain")
     evidence = explain(
         model,
         posts,
@@ -97,8 +88,8 @@ def explain_command(
         out=out,
         overwrite=overwrite,
         top=top,
-        clean_first=True,
         index=index,
+        emptied=report.emptied_accounts,
     )
     if json:
         say(evidence, [], as_json=True)

@@ -35,6 +35,14 @@ from authorid.progress import datasets_progress_bars
 logger = logging.getLogger(__name__)
 
 
+#: What a command says of an account it was asked about whose every post cleaning dropped (`IngestReport.
+#: emptied_accounts`): a repeat never empties an account (its first copy stays), so only these can.
+EMPTIED = (
+    "has no post left after cleaning: each was empty once cleaned (a quote only, or blank) or a retweet"
+    " (`authorid ingest --no-strip-quotes` / `--no-drop-retweets` keeps those)"
+)
+
+
 class EmptyCorpusError(AuthoridError):
     """Cleaning removed every post; the message names the filter that removed the last ones."""
 
@@ -136,14 +144,25 @@ def _resolve_config(config: CleanConfig | None, overrides: dict) -> CleanConfig:
 
 def _relax_hint(filter_key: str, config: CleanConfig) -> str:
     return {
-        "retweet": "set drop_retweets=False",
-        "empty": "check the text column (all texts are empty once cleaned; strip_quotes=False keeps quotes)",
+        "retweet": "set drop_retweets=False (`ingest --no-drop-retweets`)",
+        "empty": (
+            "check the text column (all texts are empty once cleaned; strip_quotes=False, `ingest"
+            " --no-strip-quotes`, keeps quotes)"
+        ),
         "too_short": f"lower min_chars (`ingest --min-chars`; now {config.min_chars})",
-        "duplicate_in_account": "set dedupe_within_account=False",
+        "duplicate_in_account": "set dedupe_within_account=False (`ingest --no-dedupe`)",
         "account_below_min_posts": (
             f"lower min_posts_per_account (`ingest --min-posts`; now {config.min_posts_per_account})"
         ),
     }.get(filter_key, "relax the cleaning filters")
+
+
+def mask_identifiers(posts: datasets.Dataset) -> datasets.Dataset:
+    """`posts` with urls, e-mail addresses and @mentions masked and nothing else changed or dropped (but blank
+    posts): what evidence reads, so an identifier is never shown as a shared habit, while the posts stay the ones a
+    command read (a corpus ingested with `--no-strip-quotes` keeps its quotes)."""
+    keep = {"unescape_html", "normalize_unicode", "normalize_whitespace", "strip_quotes", "drop_retweets"}
+    return clean(posts, **dict.fromkeys(keep, False), dedupe_within_account=False)[0]
 
 
 def _first_occurrences(group: np.ndarray) -> np.ndarray:

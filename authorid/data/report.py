@@ -114,4 +114,5 @@ class IngestReport:
 
 def report_path_for(posts_path: Path) -> Path:
     """Where `authorid ingest` writes the report of `posts.parquet`: `posts.report.json` beside it."""
-    return posts_path.with_name(posts_path.name.removesuffix(".parquet") + ".report.json")
+    stem = posts_path.name[: -len(".parquet")] if posts_path.suffix.lower() == ".parquet" else posts_path.name
+    return posts_path.with_name(stem + ".report.json")

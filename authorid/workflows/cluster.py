@@ -9,7 +9,7 @@ from pathlib import Path
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
 from authorid.clustering.cluster import DEFAULT_MIN_PRECISION, check_options
-from authorid.data.clean import clean
+from authorid.data.clean import mask_identifiers
 from authorid.evidence.habits import pair_reasons
 from authorid.model import StyleModel
 from authorid.scaleout import engine_session
@@ -120,6 +120,6 @@ def explain_clusters(model: StyleModel, posts, report: ClusterReport) -> None:
     """Each evidence pair of the multi-account clusters gets its strongest shared habits (`reason`); the full
     evidence of a pair is `authorid explain MODEL CORPUS A B`."""
     pairs = [pair for cluster in report.multi_account for pair in cluster.evidence]
-    cleaned, _ = clean(posts)  # identifiers masked: a shared address is never shown as a habit
+    cleaned = mask_identifiers(posts)  # identifiers masked: a shared address is never shown as a habit
     for pair, reason in zip(pairs, pair_reasons(model, cleaned, [(p.a, p.b) for p in pairs]), strict=True):
         pair.reason = reason

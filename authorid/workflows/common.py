@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ import numpy as np
 from authorid import artefacts
 from authorid.account_hashes import training_accounts_mask
 from authorid.data.arrow import read_columns
-from authorid.data.clean import clean
+from authorid.data.clean import EmptyCorpusError, clean
 from authorid.data.readers import read_posts
 from authorid.data.report import IngestReport, report_path_for
 from authorid.errors import AuthoridError
@@ -31,9 +32,17 @@ logger = logging.getLogger(__name__)
 
 
 def ingested(corpus: str | Path) -> bool:
-    """Whether CORPUS is a Parquet file `authorid ingest` wrote (its report beside it): its posts are cleaned."""
+    """Whether CORPUS is a Parquet file `authorid ingest` wrote (its IngestReport beside it, `report_path_for`):
+    its posts are cleaned already, as its report says."""
     path = Path(corpus)
-    return path.suffix == ".parquet" and path.is_file() and report_path_for(path).is_file()
+    if path.suffix.lower() != ".parquet" or not path.is_file():
+        return False
+    report = report_path_for(path)
+    try:
+        said = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(said, dict) and {"posts_out", "dropped", "changed"} <= set(said)
 
 
 def read_corpus(
@@ -67,7 +76,10 @@ def read_corpus(
     if clean_posts and len(posts) and not ingested(corpus):
         report.read["posts_before_cleaning"] = len(posts)
         report.read["accounts_before_cleaning"] = report.accounts_out
-        posts, report = clean(posts, report=report, progress=progress, **(clean_options or {}))
+        try:
+            posts, report = clean(posts, report=report, progress=progress, **(clean_options or {}))
+        except EmptyCorpusError as exc:
+            raise EmptyCorpusError(f"corpus {corpus}: {exc}") from None
     return posts, report
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.data.arrow import read_columns
-from authorid.data.clean import clean
+from authorid.data.clean import EMPTIED, clean
 from authorid.encoders.ngram import summed_counts
 from authorid.errors import AuthoridError
 from authorid.evidence.decompose import Contributions, ngram_contributions, stylometric_contributions
@@ -63,6 +63,7 @@ def explain(
     seed: int = 0,
     clean_first: bool = False,
     index: str | Path | None = None,
+    emptied=frozenset(),
 ) -> dict:
     """The evidence for (account_a, account_b) in `posts` (cleaned canonical posts; `clean_first` cleans them
     as `ingest` does, masking identifiers) under `model` (a StyleModel or a MODEL spec); with `out`, writes
@@ -70,7 +71,8 @@ def explain(
 
     `index`: an index folder built from this corpus (`authorid index build`): its model (and, for an n-gram
     model, the centre of its enrolled accounts) is used, so only the pair's posts are embedded and the
-    percentile is taken among the enrolled accounts: the fast path (`model` is then ignored)."""
+    percentile is taken among the enrolled accounts: the fast path (`model` is then ignored). `emptied`: accounts
+    the cleaning of `posts` left without a post (`IngestReport.emptied_accounts`), named as such if asked for."""
     started = time.perf_counter()
     cleaned, as_read = None, posts
     if clean_first:
@@ -91,11 +93,8 @@ def explain(
     texts = table.column("text").to_pylist()
     position = {a: i for i, a in enumerate(account_ids)}
     for account in (account_a, account_b):
-        if cleaned is not None and account in report.emptied_accounts:
-            raise ExplainError(
-                f"account {account!r} has no post left after cleaning: each was empty once quotes were stripped,"
-                " or a repeat"
-            )
+        if account in emptied or (cleaned is not None and account in report.emptied_accounts):
+            raise ExplainError(f"account {account!r} {EMPTIED}")
         if account not in position:
             close = difflib.get_close_matches(account, account_ids, n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from authorid.data.arrow import read_columns
-from authorid.data.clean import clean
+from authorid.data.clean import mask_identifiers
 from authorid.evidence.habits import pair_reasons
 from authorid.index import COLUMNS, Links, VectorIndex, link
 from authorid.index.link import check_probability_threshold
@@ -112,7 +112,7 @@ def add_reasons(model, links: Links, queries, enrolled) -> None:
             f"--explain-with: {len(absent):,} of the {len(best):,} best candidates are not accounts of that corpus"
             f" (e.g. {absent[0]!r}): give the corpus the index was built from"
         )
-    cleaned, _ = clean(posts_from_records(records))
+    cleaned = mask_identifiers(posts_from_records(records))  # a shared address is never shown as a habit
     reasons = pair_reasons(model, cleaned, [(row["query_account"], row["account_id"]) for row in best])
     for row in links.rows:
         row["reason"] = ""

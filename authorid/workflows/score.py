@@ -8,7 +8,7 @@ import io
 import itertools
 from pathlib import Path
 
-from authorid.data.clean import clean
+from authorid.data.clean import EMPTIED, mask_identifiers
 from authorid.errors import InputError
 from authorid.evidence.habits import pair_reasons
 from authorid.io import atomic_write_text
@@ -137,10 +137,7 @@ def pair_fault(row: dict, header: list[str], known=None, emptied=frozenset()) ->
         return None
     unknown = next((row[c] for c in ("account_a", "account_b") if row[c] not in known), None)
     if unknown in emptied:
-        return (
-            f"account {unknown!r} has no post left after cleaning: each was empty once quotes were stripped, or a"
-            " repeat (the `cleaned:` line counts them; `authorid ingest --no-strip-quotes` keeps quotes)"
-        )
+        return f"account {unknown!r} {EMPTIED}"
     if unknown is not None:
         return f"unknown account {unknown!r} (not in the corpus)"
     return None
@@ -236,7 +233,7 @@ def score(
     scored = score_pairs(vectors, rows, calibration, prior=prior)
     if explain:
         pairs_read = [(r["account_a"], r["account_b"]) for r in rows]
-        cleaned, _ = clean(posts)  # identifiers masked: a shared address is never shown as a habit
+        cleaned = mask_identifiers(posts)  # identifiers masked: a shared address is never shown as a habit
         for row, reason in zip(scored, pair_reasons(model, cleaned, pairs_read), strict=True):
             row["reason"] = reason
     return scored, skipped, write_scores(out, header, scored)

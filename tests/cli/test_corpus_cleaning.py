@@ -9,9 +9,11 @@ twin").
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from authorid.cli import app
@@ -62,7 +64,7 @@ def test_the_raw_demo_corpus_embeds_as_its_ingested_parquet_and_that_is_not_clea
     assert ingested(posts)
     from_raw = _embed("enron_demo", tmp_path / "raw.parquet")
     from_ingested = _embed(posts, tmp_path / "ingested.parquet")
-    assert "cleaning" not in from_ingested  # read as it is
+    assert from_ingested["cleaning"] == {"corpus": str(posts), "read_as_it_is": "an `authorid ingest` output"}
     ingest_report = json.loads((tmp_path / "posts.report.json").read_text())
     assert from_raw["cleaning"]["posts_kept"] == ingest_report["posts_out"]
     assert from_raw["cleaning"]["dropped"] == ingest_report["dropped"]
@@ -76,8 +78,14 @@ def test_only_a_parquet_file_with_ingests_report_beside_it_counts_as_ingested(tm
     plain = tmp_path / "mine.parquet"
     plain.write_bytes(b"PAR1")
     assert not ingested(plain)  # a Parquet file a user wrote: cleaned like any other corpus
-    (tmp_path / "mine.report.json").write_text("{}")
+    (tmp_path / "mine.report.json").write_text('{"note": "mine"}')
+    assert not ingested(plain)  # a report that is not an IngestReport
+    (tmp_path / "mine.report.json").write_text('{"changed": {}, "dropped": {}, "posts_out": 3}')
     assert ingested(plain)
+    upper = tmp_path / "MINE.PARQUET"
+    upper.write_bytes(b"PAR1")
+    (tmp_path / "MINE.report.json").write_text('{"changed": {}, "dropped": {}, "posts_out": 3}')
+    assert ingested(upper)
     assert not ingested(tmp_path / "posts.jsonl")
     assert not ingested("enron_demo")
 
@@ -94,8 +102,33 @@ def test_an_account_cleaning_emptied_is_named_as_such_not_as_unknown(tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     said = " ".join(result.output.split())
-    assert "6 posts of 2 accounts kept, 1 left with no post" in said
+    assert "6 posts of 2 accounts kept; 1 left with no post, and so absent from the output: 'quoter'" in said
     assert f"{pairs} line 3: account 'quoter' has no post left after cleaning" in said
     result = runner.invoke(app, [*args, "--on-error", "skip", "--overwrite", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["skipped"] == 2  # quoter's pair and nobody's
+    summary = json.loads(result.stdout)
+    assert summary["skipped"] == 2  # quoter's pair and nobody's
+    assert summary["cleaning"]["accounts_left_with_no_post"] == ["quoter"]
+    assert summary["cleaning"]["accounts_read"] == 3
+
+
+def test_explain_reads_an_ingested_file_as_score_does_so_both_give_one_p(tmp_path):
+    # audit 7: `explain` cleaned an ingested file again (undoing `ingest --no-strip-quotes`), so its P differed
+    # from `score`'s for the same pair
+    posts = tmp_path / "posts.parquet"
+    result = runner.invoke(app, ["ingest", "enron_demo", "--no-strip-quotes", "-o", str(posts)])
+    assert result.exit_code == 0, result.output
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("account_a,account_b\n183141,194257\n")
+    args = ["score", "style", str(posts), "--pairs", str(pairs), "-o", str(tmp_path / "s.csv"), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "s.csv").open() as fh:
+        scored = next(csv.DictReader(fh))
+    args = ["explain", "style", str(posts), "183141", "194257", "-o", str(tmp_path / "ev"), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    evidence = json.loads(result.stdout)
+    assert evidence["cleaning"]["read_as_it_is"] == "an `authorid ingest` output"
+    assert evidence["similarity"] == pytest.approx(float(scored["cosine"]), abs=1e-6)
+    assert evidence["probability"] == pytest.approx(float(scored["probability"]), abs=1e-6)
