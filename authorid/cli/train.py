@@ -134,12 +134,26 @@ def _summary(model, *, as_json: bool) -> None:
         return
     if as_json:
         say(
-            {"model": str(model.path), "training": meta["training"], "validation": meta["validation"]},
+            {
+                "model": str(model.path),
+                "training": meta["training"],
+                "validation": meta["validation"],
+                "cleaning": meta["data"].get("cleaning"),
+            },
             [],
             as_json=True,
         )
         return
     run, val = meta["training"], meta["validation"]
+    if cleaning := meta["data"].get("cleaning"):
+        dropped = sum(cleaning["dropped"].values())
+        why = ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in cleaning["dropped"].items() if n)
+        err_console.print(
+            f"cleaned as `authorid ingest` cleans: {dropped:,} of {cleaning['posts_read']:,} posts dropped"
+            + (f" ({why})" if why else "")
+            + " (an `authorid ingest` Parquet file is read as it is)",
+            soft_wrap=True,
+        )
     console.print(
         f"trained {meta['loss']['name']} on {meta['data']['train_accounts']:,} accounts: {run['steps']} steps, "
         f"{run['epochs']:.2f} epochs, {run['examples_per_s']:.1f} episodes/s"

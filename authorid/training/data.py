@@ -38,6 +38,8 @@ class TrainingData:
     #: open-world: the validation accounts with every post, where `val` caps them (`val_posts_per_account`);
     #: the calibration fitted at export reads these, so it sees the accounts' full range of sizes
     val_all_posts: datasets.Dataset | None = None
+    #: what cleaning did to the CORPUS read (`workflows.train.read_training_posts`); None when nothing was cleaned
+    cleaning: dict | None = None
 
     @property
     def calibration_posts(self) -> datasets.Dataset | None:

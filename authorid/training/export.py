@@ -71,6 +71,7 @@ def run_metadata(cfg: TrainConfig, prepared: TrainingData, parts: TrainedParts) 
             "val_posts": prepared.val.num_rows if prepared.val is not None else 0,
             "val_accounts": len(set(prepared.val["account_id"])) if prepared.val is not None else 0,
             "splits": prepared.manifests,
+            "cleaning": prepared.cleaning,
         },
         "validation": {
             "primary": cfg.primary_metric if evaluations else None,

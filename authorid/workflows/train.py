@@ -309,15 +309,18 @@ def _training_data(cfg: TrainConfig, data, val: datasets.Dataset | None) -> Trai
     if not isinstance(data, datasets.Dataset):
         source = str(data)
         show = cfg.run.progress and _is_main_process()
-        data = read_training_posts(data, cfg.data, seed=cfg.run.seed, progress=show)
+        data, cleaning = read_training_posts(data, cfg.data, seed=cfg.run.seed, progress=show)
+        prepared = prepare_data(data, cfg.data, seed=cfg.run.seed, val=val, source=source)
+        prepared.cleaning = cleaning
+        return prepared
     return prepare_data(data, cfg.data, seed=cfg.run.seed, val=val, source=source)
 
 
 def read_training_posts(
     corpus: str | Path, args: DataArgs, *, seed: int, progress: bool = False
-) -> datasets.Dataset:
-    """Read a CORPUS (dump, Parquet, folder or preset) with the shared reader; clean it unless it is an ingested
-    Parquet file (`workflows.common.ingested`).
+) -> tuple[datasets.Dataset, dict | None]:
+    """(posts, what cleaning did: None when nothing was cleaned) of a CORPUS (dump, Parquet, folder or preset),
+    read with the shared reader and cleaned unless it is an ingested Parquet file (`workflows.common.ingested`).
 
     With `max_accounts`, accounts are sampled before cleaning (cleaning a whole forum to keep 300 accounts
     would be wasted work), and `prepare_data` drops those that cleaning left below `min_posts`.
@@ -330,11 +333,17 @@ def read_training_posts(
         limit=args.limit,
         progress=progress,
     )
-    if args.clean and not ingested(corpus):
-        if args.max_accounts is not None:
-            posts = sample_accounts(posts, args, seed=seed)
-        posts, _ = clean(posts, progress=progress)
-    return posts
+    if not args.clean or ingested(corpus):
+        return posts, None
+    if args.max_accounts is not None:
+        posts = sample_accounts(posts, args, seed=seed)
+    before = len(posts)
+    posts, report = clean(posts, progress=progress)
+    cleaning = {"posts_read": before, "posts_kept": report.posts_out, "changed": report.changed}
+    return posts, cleaning | {
+        "dropped": report.dropped,
+        "accounts_left_with_no_post": len(report.emptied_accounts),
+    }
 
 
 def _accounts(prepared: TrainingData) -> list:

@@ -132,3 +132,25 @@ def test_explain_reads_an_ingested_file_as_score_does_so_both_give_one_p(tmp_pat
     assert evidence["cleaning"]["read_as_it_is"] == "an `authorid ingest` output"
     assert evidence["similarity"] == pytest.approx(float(scored["cosine"]), abs=1e-6)
     assert evidence["probability"] == pytest.approx(float(scored["probability"]), abs=1e-6)
+
+
+def test_train_says_what_cleaning_did_and_records_it_in_the_model(tmp_path):
+    # audit 7: train cleaned a raw corpus without a word (the model recorded only "clean": true)
+    args = [
+        "train",
+        "enron_demo",
+        "--preset",
+        "ngram",
+        "--max-steps",
+        "2",
+        "-o",
+        str(tmp_path / "m"),
+        "--json",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    cleaning = json.loads(result.stdout)["cleaning"]
+    assert (cleaning["posts_read"], cleaning["posts_kept"]) == (960, 955)
+    assert cleaning["dropped"]["duplicate_in_account"] == 5
+    meta = json.loads((tmp_path / "m" / "authorid.json").read_text())
+    assert meta["data"]["cleaning"] == cleaning
