@@ -13,7 +13,7 @@ from authorid import artefacts
 from authorid.account_hashes import training_accounts_mask
 from authorid.data.arrow import read_columns
 from authorid.data.clean import EmptyCorpusError, clean
-from authorid.data.readers import read_posts
+from authorid.data.readers import read_posts, resolve_corpus
 from authorid.data.report import IngestReport, report_path_for
 from authorid.errors import AuthoridError
 from authorid.index.knn import knn
@@ -35,6 +35,9 @@ def ingested(corpus: str | Path) -> bool:
     """Whether CORPUS is a Parquet file `authorid ingest` wrote (its IngestReport beside it, `report_path_for`):
     its posts are cleaned already, as its report says."""
     path = Path(corpus)
+    if path.is_dir():  # a folder of ingested files (their reports beside them) is ingested
+        files = [p for p in path.rglob("*.[pP][aA][rR][qQ][uU][eE][tT]") if not p.name.startswith(".")]
+        return bool(files) and len(files) == len(resolve_corpus(path)[0]) and all(map(ingested, files))
     if path.suffix.lower() != ".parquet" or not path.is_file():
         return False
     report = report_path_for(path)

@@ -154,3 +154,28 @@ def test_train_says_what_cleaning_did_and_records_it_in_the_model(tmp_path):
     assert cleaning["dropped"]["duplicate_in_account"] == 5
     meta = json.loads((tmp_path / "m" / "authorid.json").read_text())
     assert meta["data"]["cleaning"] == cleaning
+
+
+def test_a_folder_of_ingested_files_is_read_as_it_is_and_their_reports_are_not_posts(tmp_path):
+    # audit 7: a folder holding two `ingest` outputs failed ("malformed JSON" in a report), and would have been
+    # cleaned again
+    folder = tmp_path / "ingested"
+    folder.mkdir()
+    for name, author in (("one", "a"), ("two", "b")):
+        raw = tmp_path / f"{name}.jsonl"
+        raw.write_text(
+            "".join(
+                json.dumps({"author": author, "text": f"post {i} of {name}, as ever"}) + "\n"
+                for i in range(3)
+            )
+        )
+        result = runner.invoke(app, ["ingest", str(raw), "-o", str(folder / f"{name}.parquet")])
+        assert result.exit_code == 0, result.output
+    assert ingested(folder)
+    summary = _embed(folder, tmp_path / "v.parquet")
+    assert summary["rows"] == 2
+    assert summary["cleaning"]["read_as_it_is"] == "an `authorid ingest` output"
+    (folder / "three.jsonl").write_text('{"author": "c", "text": "> a quote\\nand words"}\n')
+    assert not ingested(folder)  # one raw file: the folder is cleaned
+    summary = _embed(folder, tmp_path / "w.parquet")
+    assert summary["rows"] == 3 and summary["cleaning"]["changed"]["quotes_stripped"] == 1

@@ -57,6 +57,15 @@ logger = logging.getLogger(__name__)
 OnError = Literal["raise", "skip"]
 
 
+def _ingest_report(path: Path) -> bool:
+    """Whether `path` is the report `authorid ingest` wrote beside a Parquet file (`NAME.report.json` beside
+    `NAME.parquet`): a folder of ingested files holds both, and the report is not posts."""
+    if not path.name.endswith(".report.json"):
+        return False
+    stem = path.name[: -len(".report.json")]
+    return any(path.with_name(stem + suffix).is_file() for suffix in (".parquet", ".PARQUET"))
+
+
 def resolve_corpus(corpus: str | Path, preset: str | None = None) -> tuple[list[Path], CorpusPreset | None]:
     """The files a CORPUS argument names (a file, a folder of files, or a preset name) and the preset in force."""
     chosen = get_preset(preset) if preset else None
@@ -74,7 +83,9 @@ def resolve_corpus(corpus: str | Path, preset: str | None = None) -> tuple[list[
         raise InputError(f"{path}: no such file or folder, and not a corpus preset (see `authorid corpora`)")
     if path.is_dir():
         files = sorted(
-            p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".") and corpus_format(p)
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not p.name.startswith(".") and corpus_format(p) and not _ingest_report(p)
         )
         if not files:
             raise InputError(f"{path}: folder holds no .jsonl/.json/.csv/.tsv/.parquet files (plain or .gz)")
