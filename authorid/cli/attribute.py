@@ -66,16 +66,15 @@ def attribute_command(
     known_posts, _ = read_corpus(
         known, map=map, preset=preset, on_error=on_error, quiet=json, empty="no authors to attribute to"
     )
-    text_posts, _ = (
-        read_corpus(  # a text its author repeated still gets its answer: no text is dropped as a duplicate
-            texts,
-            map=map,
-            preset=preset,
-            on_error=on_error,
-            quiet=json,
-            empty="nothing to attribute",
-            clean_options={"dedupe_within_account": False},
-        )
+    # a text its author repeated still gets its answer: no text is dropped as a duplicate
+    text_posts, _ = read_corpus(
+        texts,
+        map=map,
+        preset=preset,
+        on_error=on_error,
+        quiet=json,
+        empty="nothing to attribute",
+        clean_options={"dedupe_within_account": False},
     )
     result = attribute(
         chosen,

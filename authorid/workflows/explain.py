@@ -142,7 +142,8 @@ def explain(
         "corpus_pairs": _corpus_pairs(vectors if enrolled is None else enrolled, similarity, seed),
         "centre": "the index's enrolled accounts" if enrolled is not None else "the corpus' accounts",
         **verdict,
-        # posts cleaned as `ingest` cleans them (identifiers masked): `score` reads a raw corpus as written
+        # what `clean_first` changed and dropped; None when the posts came cleaned (every command reads a corpus
+        # cleaned, `workflows.common.read_corpus`)
         "cleaned": cleaned,
     }
     if contributions is not None and model.kind == "ngram":
