@@ -35,10 +35,22 @@ def account_hashes(ids: Iterable, salt: str) -> list[str]:
     ]
 
 
-def write_training_accounts(folder: str | Path, ids: Iterable, *, salt: str | None = None) -> Path:
-    """Write `folder/training_accounts.json` for these account ids (sorted hashes; a fresh salt unless given)."""
+def write_training_accounts(
+    folder: str | Path, ids: Iterable, *, salt: str | None = None, inherit: str | Path | None = None
+) -> Path:
+    """Write `folder/training_accounts.json` for these account ids (sorted hashes; a fresh salt unless given).
+
+    `inherit`: the folder of a model this one was made from (adapted by `train --base`, projected by `compress`):
+    its training accounts are this model's too, so they are kept, hashed with its salt so one file recognises
+    both; nothing is inherited when it records none."""
+    record = None
+    if inherit is not None and (Path(inherit) / TRAINING_ACCOUNTS_FILE).is_file():
+        record = read_json(Path(inherit) / TRAINING_ACCOUNTS_FILE)
+    inherited: set[str] = set()
+    if isinstance(record, dict) and isinstance(record.get("hashes"), list) and record.get("salt"):
+        salt, inherited = str(record["salt"]), set(record["hashes"])
     salt = salt or secrets.token_hex(16)
-    hashes = sorted(set(account_hashes(ids, salt)))
+    hashes = sorted(inherited | set(account_hashes(ids, salt)))
     path = Path(folder) / TRAINING_ACCOUNTS_FILE
     write_json(path, {"format": FORMAT, "salt": salt, "accounts": len(hashes), "hashes": hashes}, indent=None)
     return path

@@ -101,6 +101,29 @@ def test_demo_command_rejects_an_unknown_corpus(tmp_path):
     assert "nowhere.jsonl: no such file or folder, and not a corpus preset" in result.output
 
 
+def test_a_demo_that_fails_leaves_no_folder_its_rerun_refuses(tmp_path):
+    # audit 8: a corpus too small for the split left posts.parquet behind, and the rerun then refused the folder
+    # as one "authorid did not write"; the error named split options the demo does not have
+    from authorid.cli import app
+
+    corpus = tmp_path / "small.jsonl"
+    corpus.write_text(
+        "".join(
+            json.dumps({"author": f"u{a}", "text": f"post {i} by {a}, in a few words"}) + "\n"
+            for a in range(10)
+            for i in range(25)
+        )
+    )
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--corpus", str(corpus), "--out", str(out), "--max-steps", "2"])
+    assert result.exit_code == 2
+    assert (
+        "the demo holds out 6 validation and 16 test accounts of 20 posts or more; the corpus has 10 such"
+        " accounts (of 10, once cleaned): give one with more" in " ".join(result.output.split())
+    )
+    assert not out.exists()
+
+
 def test_public_api_names_resolve():
     import authorid
 

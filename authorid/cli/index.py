@@ -273,6 +273,10 @@ def link_command(
         "outside_calibrated_sizes": links.outside_sizes,
         "links": str(written) if written else None,
         "best": {row["query_account"]: row for row in links.rows if row["rank"] == 1},
+        # queries enrolled under their own id: their best candidate is themselves (audit 8)
+        "linked_to_themselves": sum(
+            1 for row in links.rows if row["rank"] == 1 and row["account_id"] == row["query_account"]
+        ),
     }
     if json:
         say(summary, [], as_json=True)
@@ -316,6 +320,11 @@ def link_command(
             f"warning: {links.outside_sizes:,} queries' best candidate pairs have an account outside the sizes the"
             f" calibration was fitted on ({links.sizes_seen}): their P is extrapolated (column sizes_calibrated)"
             f"{CALIBRATE_HINT}"
+        )
+    if summary["linked_to_themselves"]:
+        lines.append(
+            f"warning: {summary['linked_to_themselves']:,} query accounts are enrolled in the index under their own"
+            " id, so their best candidate is themselves: link accounts the index does not hold"
         )
     if written is not None:
         lines.append(f"links: {written}")

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from authorid.account_hashes import TRAINING_ACCOUNTS_FILE, account_hashes, write_training_accounts
+from authorid.account_hashes import write_training_accounts
 from authorid.artefacts import CALIBRATION_FILE, METADATA_FILE, check_output_folder, write_manifest
 from authorid.data.arrow import read_columns
 from authorid.encoders import StylometricEncoder
 from authorid.encoders.projected import BASE_FOLDER, STORAGES, ProjectedEncoder, fit_projection
-from authorid.io import read_json, write_json
+from authorid.io import write_json
 from authorid.model import StyleModel
 from authorid.pretrained import is_packaged, packaged_model_path
 from authorid.vectors import AccountVectors
@@ -241,19 +241,5 @@ def _base_folder(model: StyleModel, spec: str) -> Path | None:
 
 
 def _write_fit_accounts(base: StyleModel, ids, out: Path) -> None:
-    """training_accounts.json: the accounts P was fitted on plus the base's own training accounts (hashed with
-    the base's salt, so one file recognises both)."""
-    folder = _base_folder(base, base.name)
-    record = None
-    if folder is not None and (folder / TRAINING_ACCOUNTS_FILE).is_file():
-        record = read_json(folder / TRAINING_ACCOUNTS_FILE)
-    if not isinstance(record, dict) or not isinstance(record.get("hashes"), list) or not record.get("salt"):
-        write_training_accounts(out, ids)
-        return
-    salt = str(record["salt"])
-    hashes = sorted(set(record["hashes"]) | set(account_hashes(ids, salt)))
-    write_json(
-        out / TRAINING_ACCOUNTS_FILE,
-        {"format": record.get("format"), "salt": salt, "accounts": len(hashes), "hashes": hashes},
-        indent=None,
-    )
+    """training_accounts.json: the accounts P was fitted on plus the base's own training accounts."""
+    write_training_accounts(out, ids, inherit=_base_folder(base, base.name))

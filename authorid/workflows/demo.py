@@ -21,6 +21,7 @@ Then `OUT/report.html` puts every step on one page.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import shutil
@@ -34,7 +35,9 @@ import numpy as np
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
+from authorid.data.arrow import read_columns
 from authorid.data.splits import Split, split
+from authorid.errors import SplitError
 from authorid.io import atomic_write_text, write_json
 from authorid.metrics.clustering import clustering_metrics
 from authorid.model import load_model
@@ -116,6 +119,18 @@ def run_demo(
     if out.is_dir() and any(out.iterdir()):
         logger.warning("replacing the previous demo run in %s", out)
         shutil.rmtree(out)
+    try:
+        return _pipeline(out, corpus, seed, max_steps, loss, test_accounts, val_accounts, overrides, progress)
+    except BaseException:
+        # the demo owns its folder: a failed run leaves none that its rerun would refuse as not authorid's
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _pipeline(
+    out, corpus, seed, max_steps, loss, test_accounts, val_accounts, overrides, progress
+) -> DemoResult:
+    """`run_demo`'s stages, each output written under `out`."""
     started = time.perf_counter()
     timing: dict[str, float] = {}
     outputs: dict[str, Path] = {}
@@ -208,14 +223,23 @@ def evaluate_before_after(
 def split_accounts(posts, *, seed: int, test_accounts: int, val_accounts: int) -> Split:
     """Author-disjoint train / validation / held-out test accounts; only accounts with >= DEMO_MIN_POSTS posts
     are held out (validated or tested), the others all train."""
-    return split(
-        posts,
-        "open-world",
-        seed=seed,
-        val_accounts=val_accounts,
-        test_accounts=test_accounts,
-        min_posts=DEMO_MIN_POSTS,
-    )
+    try:
+        return split(
+            posts,
+            "open-world",
+            seed=seed,
+            val_accounts=val_accounts,
+            test_accounts=test_accounts,
+            min_posts=DEMO_MIN_POSTS,
+        )
+    except SplitError:  # said in the demo's terms: it has no split options to lower
+        sizes = collections.Counter(read_columns(posts, ["account_id"]).column(0).to_pylist())
+        eligible = sum(n >= DEMO_MIN_POSTS for n in sizes.values())
+        raise SplitError(
+            f"the demo holds out {val_accounts} validation and {test_accounts} test accounts of {DEMO_MIN_POSTS}"
+            f" posts or more; the corpus has {eligible} such accounts (of {len(sizes)}, once cleaned): give one"
+            " with more"
+        ) from None
 
 
 #: How the demo cuts its clustering, said wherever its figures are (`authorid cluster` goes further).

@@ -28,7 +28,7 @@ from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.io import read_json
 from authorid.losses import parse_spec
 from authorid.model import StyleModel
-from authorid.pretrained import is_packaged
+from authorid.pretrained import is_packaged, packaged_model_path
 from authorid.training import TrainConfig, TrainingError, fit, resolve_config
 from authorid.training.arguments import DataArgs
 from authorid.training.data import TrainingData, prepare_data, sample_accounts
@@ -116,8 +116,9 @@ def train(
             metadata=metadata,
             split_manifest=prepared.split_manifest,
         )
-        # Salted hashes of every account the run trained or validated on: `evaluate` leaves them out.
-        write_training_accounts(out, _accounts(prepared))
+        # Salted hashes of every account the run trained or validated on, and those its base did (a model adapted
+        # from `style` has seen `style`'s accounts too): `evaluate` leaves them out.
+        write_training_accounts(out, _accounts(prepared), inherit=_base_folder(cfg.model.base))
         if (
             model.kind == "ngram"
         ):  # the model as stored (int8 table rows), so calibration and fingerprint match it
@@ -344,6 +345,16 @@ def read_training_posts(
         "dropped": report.dropped,
         "accounts_left_with_no_post": len(report.emptied_accounts),
     }
+
+
+def _base_folder(base: str | None) -> Path | None:
+    """The folder of the model a run adapts (`--base style` or a trained folder), whose training accounts it
+    inherits; None for a base that is not a folder here."""
+    if not base:
+        return None
+    if is_packaged(base):
+        return packaged_model_path(base)
+    return Path(base) if Path(base).is_dir() else None
 
 
 def _accounts(prepared: TrainingData) -> list:

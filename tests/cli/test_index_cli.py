@@ -134,6 +134,20 @@ def test_link_finds_enrolled_authors_and_says_unknown(index_folder, corpora, tmp
     assert f"calibration: the index's ({index_folder}/" in said
 
 
+def test_link_says_when_queries_are_enrolled_under_their_own_id(index_folder, corpora, tmp_path):
+    # audit 8: linking accounts the index already holds gave each itself at cosine 1.0, "same", without a word
+    args = ["link", str(index_folder), str(corpora["enrol"]), "-k", "2"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "self.csv")])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: 30 query accounts are enrolled in the index under their own id, so their best candidate is"
+        " themselves" in " ".join(result.output.split())
+    )
+    result = runner.invoke(app, ["link", str(index_folder), str(corpora["query"]), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["linked_to_themselves"] == 0
+
+
 def test_link_explain_with_gives_each_best_candidate_its_shared_habits(index_folder, corpora, tmp_path):
     out = tmp_path / "links.csv"
     args = ["link", str(index_folder), str(corpora["query"]), "-k", "2", "-o", str(out)]

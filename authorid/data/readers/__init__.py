@@ -218,7 +218,8 @@ def _damaged(path: Path, err: BaseException) -> str:
 
 
 def load_posts(corpus: str | Path, **options) -> datasets.Dataset:
-    """Canonical posts from a corpus; the Python API's short form of `read_posts` (the report is logged)."""
+    """Canonical posts from a corpus, as written: the Python API's short form of `read_posts` (the report is
+    logged). Unlike the commands, it does not clean them: `authorid.clean` does, as `authorid ingest` would."""
     posts, report = read_posts(corpus, **options)
     logger.info("read %d posts of %d accounts from %s", report.posts_out, report.accounts_out, corpus)
     return posts
