@@ -44,8 +44,9 @@ def fuse_command(
     weights and the calibration).
     """
     check_seed(seed)
+    from authorid.workflows.calibrate import calibration_summary  # deferred: loads torch
     from authorid.workflows.common import check_output_folder, model_before_corpus  # deferred: loads torch
-    from authorid.workflows.fuse import fuse  # deferred with the workflow above
+    from authorid.workflows.fuse import fuse  # deferred with the workflows above
 
     if first_weight is not None and not 0 <= first_weight <= 1:
         raise ValueError(f"--first-weight is w_A^2 and must lie in [0, 1], got {first_weight}")
@@ -68,13 +69,29 @@ def fuse_command(
     )
     best = result.mrr_per_weight
     a = result.weights[0] ** 2
+    calibration = result.model.calibration
     lines = [
         f"fused {first} (w^2 {a:.2f}) + {second} (w^2 {1 - a:.2f}): halves' linking MRR {best[f'{a:.2f}']:.4f}"
         f" (first alone {best['1.00']:.4f}, second alone {best['0.00']:.4f})",
+        # audit 8: the calibration fitted here was never mentioned, nor that it reads the weight's own accounts
+        *(calibration_summary(calibration) if calibration is not None else ()),
+        *(
+            [
+                "note: the calibration is fitted on the accounts that chose the weight; for probabilities you will"
+                f" act on, `authorid calibrate {result.path} held_out.jsonl` on other accounts"
+            ]
+            if calibration is not None
+            else ()
+        ),
         f"model: {result.path}",
     ]
     say(
-        {"weights": result.weights, "mrr_per_first_weight": best, "model": str(result.path)},
+        {
+            "weights": result.weights,
+            "mrr_per_first_weight": best,
+            "model": str(result.path),
+            "calibration": calibration.info if calibration is not None else None,
+        },
         lines,
         as_json=json,
     )

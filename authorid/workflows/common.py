@@ -232,20 +232,21 @@ def training_accounts_in(model, posts=None, *, account_ids=None) -> tuple[int, i
 
 
 def without_training_accounts(
-    model, posts, *, keep: str | None = "--include-training-accounts"
+    model, posts, *, keep: str | None = "--include-training-accounts", purpose: str = ""
 ) -> tuple[Any, int]:
     """(posts of accounts the model never trained or validated on, how many accounts were left out): what
     `evaluate` and `calibrate` read by default, since a model knows its own accounts (their scores are
     optimistic). The accounts are kept in the model folder as salted hashes (`training_accounts.json`); a
     fused model knows its parts' too. `keep`: the option that keeps them, said in the warning (None: the
-    command has none)."""
+    command has none). `purpose`: what they are left out of, when not the whole command (" of the calibration")."""
     names, codes, seen = _training_mask(model, posts)
     if not seen.any():
         return posts, 0
     logger.warning(
-        "left out %d of %d accounts: %s trained or validated on them%s",
+        "left out %d of %d accounts%s: %s trained or validated on them%s",
         int(seen.sum()),
         len(names),
+        purpose,
         model.name,
         f" ({keep} keeps them)" if keep else "",
     )

@@ -176,7 +176,7 @@ def compress(
         # records them as the model's own (below), so `calibrate` and `evaluate` leave them out too.
         fresh = _calibration_accounts(base, posts, vectors.account_ids, min_posts=min_posts)
         if fresh is None:
-            fresh, _ = without_training_accounts(base, sample, keep=None)
+            fresh, _ = without_training_accounts(base, sample, keep=None, purpose=" of the calibration")
             if len(fresh) == 0:
                 raise ValueError(
                     f"every sampled account is one {spec} trained or validated on: calibrate on other accounts"
@@ -215,7 +215,9 @@ def _calibration_accounts(base: StyleModel, posts, sampled, *, min_posts: int):
     keep = (counts >= min_posts) & ~np.isin(names, np.asarray(list(sampled), dtype=str))
     if keep.sum() < ENOUGH_UNSAMPLED:
         return None
-    others, _ = without_training_accounts(base, posts.select(np.flatnonzero(keep[codes])), keep=None)
+    others, _ = without_training_accounts(
+        base, posts.select(np.flatnonzero(keep[codes])), keep=None, purpose=" of the calibration"
+    )
     left = len(set(read_columns(others, ["account_id"]).column(0).to_pylist())) if len(others) else 0
     return others if left >= ENOUGH_UNSAMPLED else None
 

@@ -79,3 +79,23 @@ def test_fusing_style_leaves_out_its_training_accounts_and_records_its_own(tmp_p
     assert len(left) == 0 and gone == len(set(reddit_posts["account_id"]))
     with pytest.raises(ValueError, match="need .* accounts"):  # nothing left to evaluate on
         evaluate(fused, reddit_posts, protocol="sybil", min_posts=10)
+
+
+@pytest.mark.slow  # fuses style with a stylometric profile on the demo corpus (about 30 s)
+def test_fuse_says_what_calibration_it_fitted_and_on_which_accounts(tmp_path):
+    # audit 8: `fuse` fitted and wrote a calibration without a word, on the accounts that chose the weight
+    import json
+
+    from typer.testing import CliRunner
+
+    from authorid.cli import app
+
+    args = ["fuse", "style", "stylometric", "enron_demo", "--first-weight", "0.95", "-o", str(tmp_path / "f")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "platt-sizes calibration on" in said and "held-out FPR" in said
+    assert "note: the calibration is fitted on the accounts that chose the weight" in said
+    result = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "g"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["calibration"]["method"] == "platt-sizes"
