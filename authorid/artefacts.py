@@ -79,7 +79,10 @@ def check_output_file(
 
 
 def _a(kind: str) -> str:
-    """'a model', 'an index': the kind with its article."""
+    """'a model', 'an index', 'clusters', 'evidence': the kind with its article (none for a plural or a mass
+    noun)."""
+    if kind in ("clusters", "evidence"):
+        return kind
     return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 

@@ -262,9 +262,11 @@ class StyleModel:
         return np.sum(np.atleast_2d(a) * np.atleast_2d(b), axis=-1)
 
     def score(self, a: np.ndarray, b: np.ndarray, *, sizes=None) -> np.ndarray | float:
-        """Calibrated P(same person) for account vectors a, b (rows); `sizes` = (posts behind a, posts behind b,
-        characters behind a, characters behind b) for a size-aware calibration (`AccountVectors.pair_sizes`).
-        Raises if the model is not calibrated."""
+        """Calibrated P(same person) for account vectors a, b (rows), read from the calibration's cosine fit at its
+        own prior; `sizes` = (posts behind a, posts behind b, characters behind a, characters behind b), which a
+        size-aware calibration needs (`AccountVectors.pair_sizes`). `authorid score` can differ: in a pool of 50
+        accounts or more it reads the cohort fit, and `--prior` moves P. Raises if the model is not calibrated,
+        or if its calibration is size-aware and `sizes` is None."""
         if self.calibration is None:
             raise ModelError(
                 f"model {self.name} has no calibration: fit one with `authorid calibrate` (or pass --calibrate-on)"

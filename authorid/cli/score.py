@@ -210,7 +210,11 @@ def score_command(
     lines = [
         f"scored {len(scored):,} pairs: {counts['same']} same, {counts['different']} different, "
         f"{counts['abstain']} abstain"
-        + (f" ({skipped} pairs skipped: an unknown account or a malformed line)" if skipped else ""),
+        + (
+            f" ({skipped} pair{'s' if skipped != 1 else ''} skipped: an unknown account or a malformed line)"
+            if skipped
+            else ""
+        ),
         f"scores: {out}",
     ]
     if assumed is not None:
