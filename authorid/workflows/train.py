@@ -118,7 +118,7 @@ def train(
         )
         # Salted hashes of every account the run trained or validated on, and those its base did (a model adapted
         # from `style` has seen `style`'s accounts too): `evaluate` leaves them out.
-        write_training_accounts(out, _accounts(prepared), inherit=_base_folder(cfg.model.base))
+        write_training_accounts(out, _accounts(prepared), inherit=_base_folder(metadata.get("base")))
         if (
             model.kind == "ngram"
         ):  # the model as stored (int8 table rows), so calibration and fingerprint match it
@@ -340,8 +340,10 @@ def read_training_posts(
         posts = sample_accounts(posts, args, seed=seed)
     before = len(posts)
     posts, report = clean(posts, progress=progress)
-    cleaning = {"posts_read": before, "posts_kept": report.posts_out, "changed": report.changed}
-    return posts, cleaning | {
+    return posts, {
+        "posts_read": before,
+        "posts_kept": report.posts_out,
+        "changed": report.changed,
         "dropped": report.dropped,
         "accounts_left_with_no_post": len(report.emptied_accounts),
     }
