@@ -318,12 +318,17 @@ def cleaning_counts(report, corpus) -> dict:
     }
 
 
+def counted(counts: dict[str, int]) -> str:
+    """`{"quotes_stripped": 4, "urls_masked": 0}` -> "quotes stripped 4": a report's non-zero counts, read aloud."""
+    return ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in counts.items() if n)
+
+
 def cleaning_line(report, before: int, corpus) -> str:
     """What cleaning did to a corpus read by a command, in one line: the posts it changed and dropped (by why),
     the accounts it emptied (the first few by name), and why it cleaned."""
-    changed = ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in report.changed.items() if n)
+    changed = counted(report.changed)
     dropped = sum(report.dropped.values())
-    why = ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in report.dropped.items() if n)
+    why = counted(report.dropped)
     emptied = sorted(report.emptied_accounts)
     named = ", ".join(map(repr, emptied[:EMPTIED_NAMED])) + (", ..." if len(emptied) > EMPTIED_NAMED else "")
     path = Path(str(corpus))

@@ -21,6 +21,7 @@ from authorid.cli.common import (
     PresetOption,
     check_seed,
     console,
+    counted,
     err_console,
     interrupted_line,
     say,
@@ -147,7 +148,7 @@ def _summary(model, *, as_json: bool) -> None:
     run, val = meta["training"], meta["validation"]
     if cleaning := meta["data"].get("cleaning"):
         dropped = sum(cleaning["dropped"].values())
-        why = ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in cleaning["dropped"].items() if n)
+        why = counted(cleaning["dropped"])
         err_console.print(
             f"cleaned as `authorid ingest` cleans: {dropped:,} of {cleaning['posts_read']:,} posts dropped"
             + (f" ({why})" if why else "")

@@ -33,7 +33,7 @@ from authorid.data.readers.formats import (
     corpus_format,
     source_columns,
 )
-from authorid.data.report import IngestReport
+from authorid.data.report import IngestReport, report_path_for
 from authorid.errors import InputError
 from authorid.progress import reading_progress
 from authorid.schema import CANONICAL_COLUMNS, features_for
@@ -63,7 +63,8 @@ def _ingest_report(path: Path) -> bool:
     if not path.name.endswith(".report.json"):
         return False
     stem = path.name[: -len(".report.json")]
-    return any(path.with_name(stem + suffix).is_file() for suffix in (".parquet", ".PARQUET"))
+    beside = (path.with_name(stem + suffix) for suffix in (".parquet", ".PARQUET"))
+    return any(posts.is_file() and report_path_for(posts) == path for posts in beside)
 
 
 def resolve_corpus(corpus: str | Path, preset: str | None = None) -> tuple[list[Path], CorpusPreset | None]:
