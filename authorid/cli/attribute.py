@@ -15,8 +15,11 @@ from authorid.cli.common import (
     OnErrorOption,
     OverwriteOption,
     PresetOption,
+    err_console,
+    last_cleaning,
     read_corpus,
     say,
+    styled,
     user_errors,
 )
 
@@ -76,6 +79,13 @@ def attribute_command(
         empty="nothing to attribute",
         clean_options={"dedupe_within_account": False},
     )
+    repeats = (last_cleaning() or {}).get("dropped_at_ingest", {}).get("duplicate_in_account", 0)
+    if repeats:  # an ingested file is read as it is: its repeats were dropped when it was ingested
+        said = (
+            f" {texts} was ingested with the texts its authors repeated dropped ({repeats:,}), so those get no"
+            " answer: attribute the raw file, or ingest it with --no-dedupe"
+        )
+        err_console.print(styled("warning:", "yellow", said), soft_wrap=True)
     result = attribute(
         chosen,
         known_posts,

@@ -262,6 +262,7 @@ def read_corpus(
 
     `empty`: what the command needs posts for; a corpus without any is then a one-line error.
     """
+    from authorid.workflows.common import ingest_drops  # deferred: keeps `authorid --help` fast
     from authorid.workflows.common import read_corpus as read  # deferred: keeps `authorid --help` fast
 
     posts, report = read(
@@ -292,11 +293,29 @@ def read_corpus(
         _cleaned.append(cleaning_counts(report, corpus))
         out.print(styled("cleaned:", "dim", f" {cleaning_line(report, before, corpus)}"), soft_wrap=True)
     elif clean:  # an ingested Parquet file: cleaned when it was ingested
-        _cleaned.append({"corpus": str(corpus), "read_as_it_is": "an `authorid ingest` output"})
+        drops = ingest_drops(corpus)
+        _cleaned.append(
+            {
+                "corpus": str(corpus),
+                "read_as_it_is": "an `authorid ingest` output",
+                "dropped_at_ingest": drops,
+            }
+        )
+        n = sum(drops.values())
+        said = "its report beside it" + (
+            f": {n:,} post{'s' * (n != 1)} dropped, {counted(drops)}" if n else ""
+        )
         out.print(
-            styled("cleaned:", "dim", " already, by `authorid ingest` (its report beside it): read as it is")
+            styled("cleaned:", "dim", f" already, by `authorid ingest` ({said}): read as it is"),
+            soft_wrap=True,
         )
     return posts, report
+
+
+def last_cleaning() -> dict | None:
+    """What the last `read_corpus` call said about cleaning (its --json `cleaning` entry), for a command that
+    records it in its own output (`evaluate`'s metrics.json)."""
+    return _cleaned[-1] if _cleaned else None
 
 
 #: Accounts cleaning left without a post that a summary names (all of them are counted).

@@ -19,6 +19,7 @@ from authorid.cli.common import (
     check_seed,
     console,
     err_console,
+    last_cleaning,
     read_corpus,
     say,
     styled,
@@ -169,6 +170,7 @@ def evaluate_command(
         overwrite=overwrite,
         corpus=corpus,
         include_training_accounts=include_training_accounts,
+        cleaning=last_cleaning(),
         progress=True,
         min_posts=min_posts,
         max_posts=max_posts,
@@ -193,6 +195,8 @@ def evaluate_command(
         console.print(Text.assemble((name, "bold"), f": {headline}"), soft_wrap=True)
         if name == "clustering":
             console.print(clustering_line(entry["settings"]), soft_wrap=True, markup=False)
+    for line in eligibility_lines(run["protocols"]):
+        console.print(line, soft_wrap=True, markup=False)
     console.print(f"metrics: {run['outputs']['metrics']}", soft_wrap=True)
     console.print(f"report:  {run['outputs']['report']}", soft_wrap=True)
 
@@ -200,6 +204,23 @@ def evaluate_command(
 _HEADLINE_KEYS = {"mrr", "pool_size", "auc", "eer", "ece", "ece_floor", "overall", "bcubed_f1", "ari", "n_pred",
                   "pairwise_precision", "pairwise_recall", "accuracy", "macro_f1",
                   "auroc_known_vs_unknown"}  # fmt: skip
+
+
+def eligibility_lines(protocols: dict) -> list[str]:
+    """One line per --min-posts the protocols applied that left accounts out: a corpus read raw is cleaned
+    first, and the posts cleaning drops can take an account below --min-posts, so the count is said after
+    cleaning (the `cleaned:` line above says what it dropped)."""
+    said = {}
+    for name, entry in protocols.items():
+        settings = entry.get("settings", {})
+        read, eligible, least = (settings.get(k) for k in ("accounts_in", "accounts_eligible", "min_posts"))
+        if None not in (read, eligible, least) and eligible < read:
+            said.setdefault((read, eligible, least), []).append(name)
+    return [
+        f"{', '.join(names)}: {eligible:,} of {read:,} accounts have >= {least} posts after cleaning"
+        f" (--min-posts {least}): {read - eligible:,} left out"
+        for (read, eligible, least), names in said.items()
+    ]
 
 
 def clustering_line(settings: dict) -> str:

@@ -116,3 +116,17 @@ def report_path_for(posts_path: Path) -> Path:
     """Where `authorid ingest` writes the report of `posts.parquet`: `posts.report.json` beside it."""
     stem = posts_path.name[: -len(".parquet")] if posts_path.suffix.lower() == ".parquet" else posts_path.name
     return posts_path.with_name(stem + ".report.json")
+
+
+def cleaning_said(cleaning: dict | list | None) -> str:
+    """A command's record of cleaning (its --json `cleaning`: one corpus's, or a list), in a few words, for
+    places that compare runs: a run on raw posts and one on cleaned posts read different text."""
+    if not cleaning:
+        return "cleaning not recorded"
+    if isinstance(cleaning, list):
+        return "; ".join(map(cleaning_said, cleaning))
+    if "read_as_it_is" in cleaning:
+        return "ingested, read as it is"
+    dropped = sum((cleaning.get("dropped") or {}).values())
+    changed = sum((cleaning.get("changed") or {}).values())
+    return f"cleaned ({changed:,} changes, {dropped:,} of {cleaning.get('posts_read', 0):,} posts dropped)"

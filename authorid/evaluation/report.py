@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from authorid.data.report import cleaning_said
 from authorid.evaluation import plots
 from authorid.evaluation.protocols.base import ProtocolResult
 from authorid.page_style import REPORT_CSS
@@ -205,7 +206,8 @@ def render_report(run: dict, figures: dict[str, list[ReportFigure]]) -> str:
         f" {_format(model.get('dim'))} dims, fingerprint <code>{html.escape(str(model.get('fingerprint')))}</code>)"
         f" &middot; corpus <b>{html.escape(str(data.get('corpus', '?')))}</b> ({_format(data.get('posts'))} posts,"
         f" {_format(data.get('accounts'))} accounts, fingerprint"
-        f" <code>{html.escape(str(data.get('fingerprint', ''))[:16])}</code>)"
+        f" <code>{html.escape(str(data.get('fingerprint', ''))[:16])}</code>;"
+        f" {html.escape(cleaning_said(data.get('cleaning')))})"
         f" &middot; seed {_format(run.get('seed'))} &middot; {html.escape(str(run.get('created', '')))}"
     )
     sections = "".join(

@@ -31,12 +31,17 @@ __all__ = ["check_engine"]  # re-exported for the CLI, which imports the package
 logger = logging.getLogger(__name__)
 
 
+def _parquet_files(folder: Path) -> list[Path]:
+    """The Parquet files in `folder` and below (any suffix case; hidden files are not posts)."""
+    return [p for p in folder.rglob("*.[pP][aA][rR][qQ][uU][eE][tT]") if not p.name.startswith(".")]
+
+
 def ingested(corpus: str | Path) -> bool:
     """Whether CORPUS is a Parquet file `authorid ingest` wrote (its IngestReport beside it, `report_path_for`):
     its posts are cleaned already, as its report says."""
     path = Path(corpus)
     if path.is_dir():  # a folder of ingested files (their reports beside them) is ingested
-        files = [p for p in path.rglob("*.[pP][aA][rR][qQ][uU][eE][tT]") if not p.name.startswith(".")]
+        files = _parquet_files(path)
         return bool(files) and len(files) == len(resolve_corpus(path)[0]) and all(map(ingested, files))
     if path.suffix.lower() != ".parquet" or not path.is_file():
         return False
@@ -46,6 +51,22 @@ def ingested(corpus: str | Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(said, dict) and {"posts_out", "dropped", "changed"} <= set(said)
+
+
+def ingest_drops(corpus: str | Path) -> dict[str, int]:
+    """What `authorid ingest` dropped from an ingested CORPUS (`ingested`), by why, as its report(s) say: summed
+    over a folder's files; {} for a corpus that is not ingested. A command reading it as it is can then say what
+    the file no longer holds (a texts file ingested with dedupe lost the texts its authors repeated)."""
+    if not ingested(corpus):
+        return {}
+    path = Path(corpus)
+    drops: dict[str, int] = {}
+    for file in _parquet_files(path) if path.is_dir() else [path]:
+        dropped = json.loads(report_path_for(file).read_text(encoding="utf-8"))["dropped"]
+        for why, n in (dropped if isinstance(dropped, dict) else {}).items():
+            if isinstance(n, int) and n:
+                drops[why] = drops.get(why, 0) + n
+    return drops
 
 
 def read_corpus(

@@ -9,6 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from authorid.artefacts import METRICS_FILE, verify_manifest
+from authorid.data.report import cleaning_said
 from authorid.errors import ProtocolError
 
 
@@ -74,6 +75,9 @@ def _why_queries_differ(name: str, runs: list[dict], labels: list[str]) -> str:
         )
     elif len({run.get("data", {}).get("fingerprint") for run in runs}) > 1:
         reasons.append("another corpus")
+    cleaned = [cleaning_said(run.get("data", {}).get("cleaning")) for run in runs]
+    if len(set(cleaned)) > 1:  # raw and cleaned posts of one corpus are different text
+        reasons.append(f"cleaning: {' / '.join(cleaned)}")
     settings = [run["protocols"][name].get("settings", {}) for run in runs]
     for key in _QUERY_SETTINGS:
         values = [setting.get(key) for setting in settings]

@@ -95,6 +95,7 @@ def evaluate(
     overwrite: bool = False,
     corpus: str | None = None,
     include_training_accounts: bool = False,
+    cleaning: dict | None = None,
     progress: bool = False,
     **settings: Any,
 ) -> dict:
@@ -105,7 +106,9 @@ def evaluate(
     method, k, threshold, min_precision, unknown_fraction, ks); one no protocol accepts raises ProtocolError.
     With `out`, writes OUT/metrics.json, OUT/report.html and OUT/manifests/<protocol>.json (OUT new, empty, or an
     evaluation replaced with `overwrite`). Accounts the model trained or validated on (its
-    training_accounts.json) are left out and counted, unless `include_training_accounts`.
+    training_accounts.json) are left out and counted, unless `include_training_accounts`. `cleaning`: what
+    cleaning did to the corpus before (the CLI's `cleaning` summary), recorded in metrics.json so `compare` can
+    tell a run on cleaned posts from one on raw posts.
     """
     names = protocol_names(protocol)
     if out is not None:
@@ -151,6 +154,7 @@ def evaluate(
             "posts": len(posts),
             "accounts": account_count,
             "excluded_training_accounts": excluded,
+            "cleaning": cleaning,
         },
         "protocols": {
             name: {

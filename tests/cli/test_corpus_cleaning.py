@@ -64,7 +64,11 @@ def test_the_raw_demo_corpus_embeds_as_its_ingested_parquet_and_that_is_not_clea
     assert ingested(posts)
     from_raw = _embed("enron_demo", tmp_path / "raw.parquet")
     from_ingested = _embed(posts, tmp_path / "ingested.parquet")
-    assert from_ingested["cleaning"] == {"corpus": str(posts), "read_as_it_is": "an `authorid ingest` output"}
+    assert from_ingested["cleaning"] == {
+        "corpus": str(posts),
+        "read_as_it_is": "an `authorid ingest` output",
+        "dropped_at_ingest": {"duplicate_in_account": 5},  # what the file no longer holds, from its report
+    }
     ingest_report = json.loads((tmp_path / "posts.report.json").read_text())
     assert from_raw["cleaning"]["posts_kept"] == ingest_report["posts_out"]
     assert from_raw["cleaning"]["dropped"] == ingest_report["dropped"]
@@ -179,3 +183,66 @@ def test_a_folder_of_ingested_files_is_read_as_it_is_and_their_reports_are_not_p
     assert not ingested(folder)  # one raw file: the folder is cleaned
     summary = _embed(folder, tmp_path / "w.parquet")
     assert summary["rows"] == 3 and summary["cleaning"]["changed"]["quotes_stripped"] == 1
+
+
+def test_attribute_says_an_ingested_texts_file_lost_the_texts_its_authors_repeated(tmp_path):
+    # audit 7: `attribute` keeps a text its author repeated, but an ingested texts file had lost them at ingest
+    # (dedupe), so those texts got no answer without a word
+    texts = tmp_path / "texts.jsonl"
+    records = [("a", "the same words, sent twice"), ("a", "the same words, sent twice"), ("a", "other words")]
+    records += [("b", "a different author writes this"), ("b", "and this as well, differently")]
+    texts.write_text("".join(json.dumps({"author": a, "text": t}) + "\n" for a, t in records))
+    args = ["attribute", "stylometric", "--known", "enron_demo", "-o", str(tmp_path / "p.csv"), "--json"]
+    result = runner.invoke(app, [*args[:2], str(texts), *args[2:]])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["texts"] == 5 and "warning" not in result.stderr
+    posts = tmp_path / "texts.parquet"
+    result = runner.invoke(app, ["ingest", str(texts), "-o", str(posts)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, [*args[:2], str(posts), *args[2:], "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["texts"] == 4
+    said = " ".join(result.stderr.split())
+    assert (
+        "cleaned: already, by `authorid ingest` (its report beside it: 1 post dropped, duplicate in account 1)"
+    ) in said
+    assert (
+        f"warning: {posts} was ingested with the texts its authors repeated dropped (1), so those get no answer:"
+        " attribute the raw file, or ingest it with --no-dedupe"
+    ) in said
+
+
+def test_evaluate_records_cleaning_says_who_it_left_out_and_compare_tells_cleaned_from_raw(tmp_path):
+    # audit 7: evaluate's metrics.json did not record cleaning, so `compare` put a run on raw posts beside one on
+    # cleaned posts without a word; nor did it say that cleaning took an account below --min-posts
+    corpus = tmp_path / "c.jsonl"
+    records = [(a, f"{a} writes post number {i} in their own way") for a in "abcd" for i in range(4)]
+    records[-1] = ("d", records[-2][1])  # d's last post repeats the one before: cleaning drops it
+    corpus.write_text("".join(json.dumps({"author": a, "text": t}) + "\n" for a, t in records))
+    out = tmp_path / "run"
+    args = ["evaluate", "stylometric", str(corpus), "--min-posts", "4", "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "sybil: 3 of 4 accounts have >= 4 posts after cleaning (--min-posts 4): 1 left out" in said
+    run = json.loads((out / "metrics.json").read_text())
+    cleaning = run["data"]["cleaning"]
+    assert (cleaning["posts_read"], cleaning["posts_kept"]) == (16, 15)
+    assert cleaning["dropped"]["duplicate_in_account"] == 1
+    assert "cleaned (0 changes, 1 of 16 posts dropped)" in (out / "report.html").read_text()
+    before = run | {
+        "data": {k: v for k, v in run["data"].items() if k != "cleaning"}
+    }  # as runs before stop 37
+    (tmp_path / "before.json").write_text(json.dumps(before))
+    result = runner.invoke(app, ["compare", str(out), str(tmp_path / "before.json"), "--json"])
+    assert result.exit_code == 0, result.output
+    why = json.loads(result.stdout)["why_queries_differ"]
+    assert why == {}  # the same queries: the runs scored the same posts, whatever was recorded
+    before["protocols"]["sybil"]["queries_sha256"] = "0" * 64  # a raw run scores other text
+    before["data"]["fingerprint"] = "1" * 64
+    (tmp_path / "before.json").write_text(json.dumps(before))
+    result = runner.invoke(app, ["compare", str(out), str(tmp_path / "before.json"), "--json"])
+    why = json.loads(result.stdout)["why_queries_differ"]
+    assert why == {
+        "sybil": "sybil: another corpus, cleaning: cleaned (0 changes, 1 of 16 posts dropped) / cleaning not recorded"
+    }
