@@ -73,9 +73,14 @@ def check_output_file(
     if path.is_dir():
         raise ArtefactError(f"{option} {path} is a folder; give a file name")
     if path.exists() and not overwrite:
-        raise ArtefactError(f"{option} {path} exists; pass --overwrite to replace it")
+        raise ArtefactError(f"{option} {path} exists; pass {_overwrite(option)} to replace it")
     _writable(path.parent, option, path)
     return path
+
+
+def _overwrite(option: str) -> str:
+    """How to replace an output: a command's flag (`option` a flag, "--out") or a Python argument ("out")."""
+    return "--overwrite" if option.startswith("-") else "overwrite=True"
 
 
 def _a(kind: str) -> str:
@@ -110,7 +115,7 @@ def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option:
             unfinished = kind != "index" and not (path / MANIFEST_FILE).is_file()
             unfinished = unfinished or (kind == "index" and not (path / "index.json").is_file())
             what = f"an unfinished {kind} (its writing stopped)" if unfinished else f"{_a(kind)} already"
-            raise ArtefactError(f"{option} {path} holds {what}; pass --overwrite to replace it")
+            raise ArtefactError(f"{option} {path} holds {what}; pass {_overwrite(option)} to replace it")
     _writable(path, option, path)
     return path
 

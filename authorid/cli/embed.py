@@ -73,6 +73,7 @@ def embed_command(
         engine=engine,
         ray_address=ray_address,
         parquet=parquet,
+        overwrite=overwrite,
     )
     rows = len(posts) if level == "post" else len(set(posts["account_id"]))
     summary = {

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from authorid.artefacts import check_output_file
 from authorid.io import atomic_write
 from authorid.model import StyleModel
 from authorid.scaleout import engine_session
@@ -49,12 +50,15 @@ def embed(
     engine: str = "local",
     ray_address: str | None = None,
     parquet: str | Path | None = None,
+    overwrite: bool = False,
 ) -> Path:
-    """Write account vectors (account_id, n_posts, vector) or post vectors (post_id, account_id, vector).
+    """Write account vectors (account_id, n_posts, vector) or post vectors (post_id, account_id, vector) to
+    the Parquet file `out` (an existing file is refused unless `overwrite`, as `authorid embed` refuses it).
 
     engine: "local" (here) or "ray" (account vectors on a Ray cluster: `ray_address`, else a local one;
     `parquet`, the same posts as a Parquet file, lets Ray Data read them itself); the vectors are the same."""
     check_level(level)
+    check_output_file(out, overwrite=overwrite, option="out", writes=("embed", "Parquet"))
     if len(posts) == 0:
         raise ValueError("the corpus has no posts: nothing to embed")
     if level == "account":

@@ -58,3 +58,19 @@ def test_embed_posts_stylometric(tmp_path):
     assert table.num_rows == 955 and len(table.column("vector")[0]) == 32  # 5 repeated e-mails dropped
     assert table.column("post_id")[0].as_py() == "LargeTrain/a1052.xml"
     assert "embedded 955 posts with stylometric:32 (32 dims)" in result.output
+
+
+def test_the_python_embed_refuses_an_existing_file_as_the_command_does(tmp_path):
+    # audit 8: `authorid.embed(..., out=FILE)` replaced an existing file without a word
+    import authorid
+    from authorid.errors import AuthoridError
+
+    posts = authorid.load_posts("enron_demo")
+    model = authorid.load_model("stylometric:16", fit_corpus=posts)
+    out = tmp_path / "v.parquet"
+    out.write_bytes(b"the user's own file")
+    with pytest.raises(AuthoridError, match=f"out {out} exists; pass overwrite=True to replace it"):
+        authorid.embed(model, posts, out=out)
+    assert out.read_bytes() == b"the user's own file"
+    authorid.embed(model, posts, out=out, overwrite=True)
+    assert len(AccountVectors.from_parquet(out)) == 40
