@@ -46,6 +46,7 @@ def test_metrics_json_has_every_section(run_dir, enron):
         "posts": 960,
         "accounts": 40,
         "excluded_training_accounts": 0,  # a model fitted on the corpus records no training accounts
+        "cleaning": None,  # the Python API takes posts as given; the CLI records what cleaning did
     }
     assert run["model"]["name"] == "stylometric" and run["model"]["kind"] == "stylometric"
     assert set(run["model"]) >= {"dim", "fingerprint", "fitted_on"}
