@@ -158,11 +158,13 @@ def validation_accounts(posts: datasets.Dataset, args: DataArgs) -> int:
     wanted = args.val_accounts
     chosen = min(wanted, max(2, eligible // 5))
     if chosen < wanted:
+        # the cap holds whatever data.val_accounts asks: say so, rather than invite a larger value
         logger.warning(
-            "validating on %d of the %d eligible accounts (data.val_accounts %d would leave too few to train);"
-            " set --data.val_accounts to choose",
+            "validating on %d of the %d accounts with >= %d posts, not data.val_accounts %d: at most a fifth of"
+            " them validate, so that the rest train (lower --data.val_min_posts for more candidates)",
             chosen,
             eligible,
+            floor,
             wanted,
         )
     return chosen

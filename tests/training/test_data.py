@@ -55,3 +55,20 @@ def test_a_floor_below_min_posts_is_refused():
 def test_the_ngram_preset_validates_on_large_accounts():
     cfg = resolve_config(preset="ngram")
     assert (cfg.data.val_accounts, cfg.data.val_min_posts, cfg.data.val_posts_per_account) == (400, 20, 16)
+
+
+def test_asking_for_more_validation_accounts_than_a_fifth_says_the_cap_holds(reddit_posts, caplog):
+    # stop 38: `data.val_accounts 1000` on Reddit validated on 777 and advised "set --data.val_accounts to
+    # choose", though no value passes the cap
+    sizes = Counter(reddit_posts["account_id"])
+    eligible = sum(1 for n in sizes.values() if n >= 12)
+    with caplog.at_level("WARNING", logger="authorid.training.data"):
+        prepared = prepare_data(
+            reddit_posts, DataArgs(min_posts=2, val_accounts=10_000, val_min_posts=12), seed=0
+        )
+    assert len(set(prepared.val["account_id"])) == eligible // 5
+    assert caplog.messages == [
+        f"validating on {eligible // 5} of the {eligible} accounts with >= 12 posts, not data.val_accounts 10000:"
+        " at most a fifth of them validate, so that the rest train (lower --data.val_min_posts for more"
+        " candidates)"
+    ]
