@@ -146,13 +146,15 @@ def _summary(model, *, as_json: bool) -> None:
         )
         return
     run, val = meta["training"], meta["validation"]
-    if cleaning := meta["data"].get("cleaning"):
+    cleaning = meta["data"].get("cleaning") or {}
+    if skipped := cleaning.get("malformed_records_skipped"):
+        err_console.print(f"read: {skipped:,} malformed records skipped (--on-error skip)", soft_wrap=True)
+    if "dropped" in cleaning:
         dropped = sum(cleaning["dropped"].values())
         why = counted(cleaning["dropped"])
         err_console.print(
             f"cleaned as `authorid ingest` cleans: {dropped:,} of {cleaning['posts_read']:,} posts dropped"
-            + (f" ({why})" if why else "")
-            + " (an `authorid ingest` Parquet file is read as it is)",
+            + (f" ({why})" if why else ""),
             soft_wrap=True,
         )
     console.print(

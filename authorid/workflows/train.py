@@ -100,6 +100,8 @@ def train(
     )
     _check_names(cfg)
     prepared = _training_data(cfg, data, val)
+    if checkpoint is None and overwrite:
+        _replace_old_model(out)
     parts = fit(cfg, prepared, out=out, checkpoint=checkpoint)
     if parts.paused:  # a checkpoint only: no model folder yet
         return StyleModel(name=str(out), encoder=parts.encoder, pooling=parts.pooling, metadata={}, path=out)
@@ -250,11 +252,17 @@ def _settings(
         if not overwrite:
             raise TrainingError(f"output folder {out} exists; pass --overwrite to replace it or --resume")
         check_output_folder(out, kind="model", overwrite=True)  # a model folder only, never the user's files
-        # Only the main process deletes; the others write nothing there before the first (synchronised)
-        # checkpoint.
-        if _is_main_process():
-            shutil.rmtree(out)
+        # replaced by `train` once the corpus is read and split (`_replace_old_model`), not here
     return cfg, None
+
+
+def _replace_old_model(out: Path) -> None:
+    """Remove the model a fresh run with --overwrite replaces, once its corpus has been read and split: a wrong
+    path, a bad line or too few accounts then keeps the old model (audit 9: it was deleted first). Only the main
+    process deletes; the others write nothing there before the first (synchronised) checkpoint."""
+    if out.is_dir() and any(out.iterdir()) and _is_main_process():
+        logger.info("replacing the model in %s (--overwrite)", out)
+        shutil.rmtree(out)
 
 
 def _check_base_fits_encoder(base: str, encoder: str | None) -> None:
@@ -326,7 +334,7 @@ def read_training_posts(
     With `max_accounts`, accounts are sampled before cleaning (cleaning a whole forum to keep 300 accounts
     would be wasted work), and `prepare_data` drops those that cleaning left below `min_posts`.
     """
-    posts, _ = read_posts(
+    posts, read = read_posts(
         corpus,
         columns=args.map,
         preset=args.corpus_preset,
@@ -334,8 +342,10 @@ def read_training_posts(
         limit=args.limit,
         progress=progress,
     )
+    # --on-error skip: what was skipped is said and recorded as every command says it (audit 9: train did not)
+    skipped = {"malformed_records_skipped": n} if (n := int(read.read.get("skipped_errors", 0))) else {}
     if not args.clean or ingested(corpus):
-        return posts, None
+        return posts, skipped or None
     if args.max_accounts is not None:
         posts = sample_accounts(posts, args, seed=seed)
     before = len(posts)
@@ -346,6 +356,7 @@ def read_training_posts(
         "changed": report.changed,
         "dropped": report.dropped,
         "accounts_left_with_no_post": len(report.emptied_accounts),
+        **skipped,
     }
 
 

@@ -96,3 +96,41 @@ def test_paused_run_resumes_without_the_corpus(tmp_path, tiny):
     )
     assert result.exit_code == 0, result.output
     assert "trained nbc-softmax on 32 accounts: 2 steps" in result.output
+
+
+def test_overwrite_keeps_the_old_model_when_the_new_run_cannot_start(tmp_path):
+    # audit 9: `train --overwrite` deleted the finished model before it read the corpus, so a mistyped path left
+    # no model at all
+    from authorid.artefacts import write_manifest
+
+    old = tmp_path / "m"
+    old.mkdir()
+    (old / "weights.bin").write_text("the old model")
+    write_manifest(old, "model")
+    args = ["train", str(tmp_path / "nosuch.jsonl"), "--preset", "ngram", "--out", str(old), "--overwrite"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "nosuch.jsonl: no such file or folder" in result.output
+    assert (old / "weights.bin").read_text() == "the old model"
+
+
+def test_train_says_how_many_malformed_records_it_skipped(tmp_path):
+    # audit 9: `train --on-error skip` skipped them without a word, where every other command counts them
+    from authorid.data.readers import read_posts
+
+    posts, _ = read_posts("enron_demo")
+    lines = [
+        json.dumps({"author": a, "text": t}) for a, t in zip(posts["account_id"], posts["text"], strict=True)
+    ]
+    lines[10:10] = ["not json", '{"author": "x", "text": 5}']
+    corpus = tmp_path / "bad.jsonl"
+    corpus.write_text("\n".join(lines) + "\n")
+    args = ["train", str(corpus), "--preset", "ngram", "--max-steps", "2", "--on-error", "skip"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "m"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["cleaning"]["malformed_records_skipped"] == 2
+    meta = json.loads((tmp_path / "m" / "authorid.json").read_text())
+    assert meta["data"]["cleaning"]["malformed_records_skipped"] == 2
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "m"), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert "read: 2 malformed records skipped (--on-error skip)" in result.stderr

@@ -64,5 +64,5 @@ def test_a_pickle_where_the_random_state_should_be_is_said_not_run(tmp_path, tin
 def test_the_quick_preset_trains_on_a_40_author_corpus(tmp_path, tiny_base, demo_posts, caplog):
     with caplog.at_level(logging.WARNING):
         model = train(demo_posts, out=tmp_path / "m", base=tiny_base, preset="quick", max_steps=2)
-    assert "validating on 8 of the 40 eligible accounts" in caplog.text
+    assert "validating on 8 of the 40 accounts with >= 16 posts, not data.val_accounts 50" in caplog.text
     assert model.metadata["data"]["val_accounts"] == 8 and model.metadata["data"]["train_accounts"] == 32
