@@ -289,6 +289,7 @@ def read_corpus(
     if skipped:
         read.append_text(Text.assemble(" (", (f"{skipped:,} malformed records skipped", "yellow"), ")"))
     out.print(read, soft_wrap=True)
+    warn_of_records(report.warnings, int(report.read.get("warnings", 0)))
     if before is not None:
         _cleaned.append(cleaning_counts(report, corpus))
         out.print(styled("cleaned:", "dim", f" {cleaning_line(report, before, corpus)}"), soft_wrap=True)
@@ -310,6 +311,21 @@ def read_corpus(
             soft_wrap=True,
         )
     return posts, report
+
+
+#: Record warnings a command prints (all are counted; `authorid ingest`'s report keeps more).
+WARNINGS_SHOWN = 3
+
+
+def warn_of_records(warnings: list[str], count: int) -> None:
+    """The reader's warnings about records it kept (a quote that may have swallowed records, bytes read as
+    U+FFFD), the first few, each naming its file and line: a record read wrong must not pass in silence."""
+    for message in warnings[:WARNINGS_SHOWN]:
+        err_console.print(styled("warning:", "yellow", f" {message}"), soft_wrap=True)
+    if count > WARNINGS_SHOWN:
+        err_console.print(
+            styled("warning:", "yellow", f" and {count - WARNINGS_SHOWN:,} more"), soft_wrap=True
+        )
 
 
 def last_cleaning() -> dict | None:
@@ -354,7 +370,7 @@ def cleaning_line(report, before: int, corpus) -> str:
     because = (
         f"no ingest report beside {path.name}: cleaned as any corpus"
         if path.suffix.lower() == ".parquet"
-        else "an `authorid ingest` Parquet file is read as it is"
+        else "to clean otherwise, run `authorid ingest` first: its Parquet file is read as it is"
     )
     return (
         f"as `authorid ingest` cleans ({changed or 'no text changed'}); "

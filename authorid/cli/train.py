@@ -149,6 +149,8 @@ def _summary(model, *, as_json: bool) -> None:
     cleaning = meta["data"].get("cleaning") or {}
     if skipped := cleaning.get("malformed_records_skipped"):
         err_console.print(f"read: {skipped:,} malformed records skipped (--on-error skip)", soft_wrap=True)
+    for message in cleaning.get("read_warnings", []):
+        err_console.print(f"warning: {message}", soft_wrap=True)
     if "dropped" in cleaning:
         dropped = sum(cleaning["dropped"].values())
         why = counted(cleaning["dropped"])

@@ -35,6 +35,10 @@ class IngestReport:
     #: accounts whose every post a filter dropped (in memory only: a forum's minimum can drop 100k), so a command
     #: can say why an account it was asked about is gone
     emptied_accounts: set[str] = field(default_factory=set, repr=False)
+    #: the lines of the file being read whose bytes are not UTF-8 (the first few; in memory only): the reader
+    #: refuses the file under --on-error raise, and names them under skip
+    undecodable_lines: list[int] = field(default_factory=list, repr=False)
+    undecodable_in_file: int = field(default=0, repr=False)
 
     MAX_ERRORS_KEPT = 20
 
@@ -58,6 +62,13 @@ class IngestReport:
         self.count_read("warnings")
         if len(self.warnings) < self.MAX_ERRORS_KEPT:
             self.warnings.append(message)
+
+    def note_undecodable(self, line: int) -> None:
+        """A line whose bytes are not UTF-8, read with U+FFFD in their place: counted, and its number kept."""
+        self.count_read("lines_with_undecodable_bytes_replaced")
+        self.undecodable_in_file += 1
+        if len(self.undecodable_lines) < self.MAX_ERRORS_KEPT:
+            self.undecodable_lines.append(line)
 
     def merge(self, other: IngestReport) -> IngestReport:
         """Add another report's counts to this one (e.g. cleaning after reading). Returns self."""

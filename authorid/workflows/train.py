@@ -344,6 +344,10 @@ def read_training_posts(
     )
     # --on-error skip: what was skipped is said and recorded as every command says it (audit 9: train did not)
     skipped = {"malformed_records_skipped": n} if (n := int(read.read.get("skipped_errors", 0))) else {}
+    if (
+        read.warnings
+    ):  # records kept that look wrong (a quote that may have swallowed records, bytes not UTF-8)
+        skipped["read_warnings"] = read.warnings[:5]
     if not args.clean or ingested(corpus):
         return posts, skipped or None
     if args.max_accounts is not None:

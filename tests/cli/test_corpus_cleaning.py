@@ -246,3 +246,29 @@ def test_evaluate_records_cleaning_says_who_it_left_out_and_compare_tells_cleane
     assert why == {
         "sybil": "sybil: another corpus, cleaning: cleaned (0 changes, 1 of 16 posts dropped) / cleaning not recorded"
     }
+
+
+def test_a_file_that_is_not_utf8_is_refused_by_every_command_or_under_skip_named(tmp_path):
+    # audit 9: a cp1252 CSV was read with U+FFFD in place of every accent, and `embed`, `score` and `cluster` said
+    # "no text changed"
+    corpus = tmp_path / "latin1.csv"
+    rows = [f"a{i % 3},Caf\xe9 d\xe9j\xe0 vu number {i}, na\xefve r\xe9sum\xe9" for i in range(9)]
+    corpus.write_bytes(
+        (
+            "author,text\n" + "\n".join(f'{r.split(",", 1)[0]},"{r.split(",", 1)[1]}"' for r in rows) + "\n"
+        ).encode("cp1252")
+    )
+    args = ["embed", "stylometric:2", str(corpus), "-o", str(tmp_path / "v.parquet")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert said == (
+        f"error: {corpus}: line 2: bytes that are not UTF-8 (and on 8 more lines); convert the file to UTF-8 (e.g."
+        " `iconv -f cp1252 -t utf-8`), or pass --on-error skip to read each such byte as U+FFFD"
+    )
+    result = runner.invoke(app, [*args, "--on-error", "skip"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert (
+        f"warning: {corpus}: line 2: bytes that are not UTF-8 (and on 8 more lines), read as U+FFFD" in said
+    )

@@ -767,7 +767,10 @@ def test_outputs_are_never_overwritten_without_being_asked(prepared):
 
 def test_a_csv_quote_that_swallows_records_is_warned_and_nul_characters_counted(prepared):
     result, output = run(prepared, "ingest", "{bad}/ragged.csv", "-o", "{bad}/rag.parquet")
-    assert result.exit_code == 0 and "warning: line" in output and "unterminated quote" in output, output
+    assert result.exit_code == 0 and "ragged.csv: line" in output and "unterminated quote" in output, output
+    # audit 9: every command says it, not only ingest (embed wrote the merged record without a word)
+    result, output = run(prepared, "embed", "stylometric:2", "{bad}/ragged.csv", "-o", "{bad}/rag_v.parquet")
+    assert result.exit_code == 0 and "warning:" in output and "ragged.csv: line" in output, output
     result, output = run(prepared, "ingest", "{bad}/nul.csv", "-o", "{bad}/nul.parquet", "--json")
     assert result.exit_code == 0, output
     assert json.loads(output)["read"]["nul_characters_removed"] == 1

@@ -121,12 +121,25 @@ def test_bad_timestamp_names_the_field(tmp_path):
         read_posts(path)
 
 
-def test_undecodable_bytes_are_replaced_and_counted(tmp_path):
+def test_bytes_that_are_not_utf8_are_refused_or_under_skip_replaced_counted_and_named(tmp_path):
+    # audit 9: a cp1252 file was read with U+FFFD in place of every accent, under --on-error raise, silently
     path = tmp_path / "latin1.jsonl"
-    path.write_bytes(b'{"author": "a", "text": "caf\xe9 au lait"}\n{"author": "b", "text": "ok"}\n')
-    posts, report = read_posts(path)
-    assert posts[0]["text"] == "caf\ufffd au lait"
-    assert report.read["lines_with_undecodable_bytes_replaced"] == 1
+    path.write_bytes(
+        b'{"author": "b", "text": "ok"}\n{"author": "a", "text": "caf\xe9 au lait"}\n'
+        b'{"author": "a", "text": "d\xe9j\xe0 vu"}\n'
+    )
+    with pytest.raises(InputError) as err:
+        read_posts(path)
+    assert str(err.value) == (
+        f"{path}: line 2: bytes that are not UTF-8 (and on 1 more lines); convert the file to UTF-8 (e.g. `iconv"
+        " -f cp1252 -t utf-8`), or pass --on-error skip to read each such byte as U+FFFD"
+    )
+    posts, report = read_posts(path, on_error="skip")
+    assert posts[1]["text"] == "caf\ufffd au lait"
+    assert report.read["lines_with_undecodable_bytes_replaced"] == 2
+    assert report.warnings == [
+        f"{path}: line 2: bytes that are not UTF-8 (and on 1 more lines), read as U+FFFD"
+    ]
 
 
 def test_lone_surrogate_escapes_are_replaced_and_counted(tmp_path):

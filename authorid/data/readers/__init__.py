@@ -149,6 +149,8 @@ def read_posts(
             batch: list[dict] = []
             for record in records:
                 report.count_read("records")
+                if record.warning is not None:
+                    report.note_warning(f"{path}: {record.warning}")
                 try:
                     if record.error is not None:
                         raise ValueError(record.error)
@@ -172,6 +174,7 @@ def read_posts(
             if batch:
                 _write(writer, batch, features)
             records.close()
+            _check_undecodable(path, report, on_error)
             done_bytes += path.stat().st_size
             bar.update(done_bytes, n_posts)
             if limit is not None and n_posts >= limit:
@@ -193,6 +196,25 @@ def read_posts(
     report.posts_out = n_posts
     report.accounts_out = pc.count_distinct(posts.data.column("account_id")).as_py()
     return posts, report
+
+
+def _check_undecodable(path: Path, report: IngestReport, on_error: str) -> None:
+    """A file with bytes that are not UTF-8 is refused under --on-error raise (its text would be changed
+    silently: U+FFFD in place of every such byte), and named as a warning under skip, where they are read so."""
+    lines, count = report.undecodable_lines, report.undecodable_in_file
+    if not count:
+        return
+    where = f"{path}: line {lines[0]}: bytes that are not UTF-8" + (
+        f" (and on {count - 1:,} more lines)" if count > 1 else ""
+    )
+    lines.clear()
+    report.undecodable_in_file = 0
+    if on_error == "raise":
+        raise InputError(
+            f"{where}; convert the file to UTF-8 (e.g. `iconv -f cp1252 -t utf-8`), or pass --on-error skip to"
+            " read each such byte as U+FFFD"
+        )
+    report.note_warning(f"{where}, read as U+FFFD")
 
 
 def _columns_of(path: Path) -> list[str]:

@@ -51,6 +51,8 @@ class _Record:
     where: str  # "line 12" or "row 12"
     fields: dict | None
     error: str | None = None
+    #: a record read that looks wrong (a quote that may have swallowed records), said with the file's name
+    warning: str | None = None
 
 
 class _ByteCounter:
@@ -72,19 +74,21 @@ def _open_binary(path: Path) -> tuple[io.BufferedIOBase, _ByteCounter]:
     return stream, _ByteCounter(raw)
 
 
-def _decode(line: bytes, report: IngestReport) -> str:
+def _decode(data: bytes, report: IngestReport, line: int = 1) -> str:
+    """`data` (starting at `line` of its file) as UTF-8 text. Bytes that are not UTF-8 are read as U+FFFD and
+    the line noted (`IngestReport.note_undecodable`): the reader then refuses the file, or names it under skip."""
     try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        report.count_read("lines_with_undecodable_bytes_replaced")
-        return line.decode("utf-8", errors="replace")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report.note_undecodable(line + data[: exc.start].count(b"\n"))
+        return data.decode("utf-8", errors="replace")
 
 
 def _text_lines(stream, report: IngestReport) -> Iterator[str]:
     """The stream's lines as text, without the byte-order mark that Excel ("CSV UTF-8") and Notepad put first:
     left in, it would become part of the first column's name (an invisible "\\ufeffauthor")."""
     for number, raw_line in enumerate(stream, start=1):
-        text = _decode(raw_line, report)
+        text = _decode(raw_line, report, number)
         yield text.removeprefix(_BOM) if number == 1 else text
 
 
@@ -166,13 +170,14 @@ def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]
             yield _Record(where, None, f"{len(values)} fields where the header has {len(header)}")
             continue
         swallowed = _swallowed_records(raw[1:], len(header), delimiter)
-        if swallowed:
+        warning = None
+        if swallowed:  # a warning, not an error: multi-line text can look like this too
             first = reader.line_num - len(raw) + 1
-            report.note_warning(
+            warning = (
                 f"line {first}: this record runs over {len(raw)} lines, {swallowed} of which read as whole records"
                 " on their own: an unterminated quote may have swallowed them (check the quotes on that line)"
             )
-        yield _Record(where, dict(zip(header, values, strict=True)))
+        yield _Record(where, dict(zip(header, values, strict=True)), warning=warning)
 
 
 def _fields(line: str, delimiter: str) -> int:
