@@ -88,7 +88,12 @@ def train_command(
     """
     from authorid.workflows.train import resume_hint, resume_point, train  # deferred: loads torch
 
-    overrides = parse_overrides(ctx.args)
+    extra = list(ctx.args)
+    if corpus is not None and corpus.startswith("--"):
+        # without a CORPUS, click hands the first `--section.key` override to it (`train --resume --out M
+        # --run.max_seconds 900` failed, audit 9): it is an override, and there is no CORPUS
+        extra, corpus = [corpus, *extra], None
+    overrides = parse_overrides(extra)
     reader = {"data.map": map, "data.corpus_preset": corpus_preset}
     overrides.update({k: v for k, v in reader.items() if v is not None})
     if on_error != "raise":

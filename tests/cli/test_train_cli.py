@@ -90,9 +90,10 @@ def test_paused_run_resumes_without_the_corpus(tmp_path, tiny):
     assert result.exit_code == 2
     said = " ".join(result.output.split())
     assert "--resume continues" in said and "it cannot change loss.name, run.seed (only" in said
-    # the run's own settings given again are no change: "4" on the command line is the saved 4
+    # the run's own settings given again are no change: "4" on the command line is the saved 4; and without a
+    # CORPUS an override is read as one (audit 9: click took `--episodes.accounts_per_batch` for the CORPUS)
     result = runner.invoke(
-        app, ["train", "enron_demo", "--resume", "--out", str(out), "--episodes.accounts_per_batch", "4"]
+        app, ["train", "--resume", "--out", str(out), "--episodes.accounts_per_batch", "4"]
     )
     assert result.exit_code == 0, result.output
     assert "trained nbc-softmax on 32 accounts: 2 steps" in result.output
