@@ -193,7 +193,7 @@ def user_errors(command: F) -> F:
             # a failed command takes back the empty output folders its checks created (a rerun needs none); a
             # command that checked no output (`corpora`) does not load the workflows for it
             if "authorid.artefacts" in sys.modules:
-                from authorid.workflows.common import settle_outputs  # deferred: loads the workflows
+                from authorid.workflows.outputs import settle_outputs  # deferred: light (no torch)
 
                 settle_outputs(failed)
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from authorid import artefacts
 from authorid.account_hashes import training_accounts_mask
 from authorid.data.arrow import read_columns
 from authorid.data.clean import EmptyCorpusError, clean
@@ -21,12 +20,14 @@ from authorid.model import StyleModel, fitted_on_corpus, load_model
 from authorid.scaleout import check_engine
 from authorid.vectors import AccountVectors, VectorsFileError
 from authorid.verification import Calibrator, cohort
+from authorid.workflows.outputs import check_output_file, check_output_folder, settle_outputs
 
 if TYPE_CHECKING:
     import datasets
 
 
-__all__ = ["check_engine"]  # re-exported for the CLI, which imports the package through workflows only
+# re-exported for the CLI, which imports the package through workflows only
+__all__ = ["check_engine", "check_output_file", "check_output_folder", "settle_outputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -187,27 +188,6 @@ def load_vectors(path: str | Path, model: StyleModel, *, force: bool = False) ->
             f" {model.name!r} ({model.fingerprint()}); embed with this model, or pass --force"
         )
     return vectors
-
-
-def check_output_file(
-    path: str | Path, *, overwrite: bool, option: str = "--out", writes: tuple[str, str] | None = None
-) -> Path:
-    """`authorid.artefacts.check_output_file`, for the CLI (which imports workflows only)."""
-    return artefacts.check_output_file(path, overwrite=overwrite, option=option, writes=writes)
-
-
-def settle_outputs(failed: bool) -> None:
-    """After a command: a failed one takes back the output folders its checks created and left empty
-    (`authorid.artefacts.remove_empty_outputs`); a finished one keeps them."""
-    if failed:
-        artefacts.remove_empty_outputs()
-    else:
-        artefacts.forget_created_outputs()
-
-
-def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option: str = "--out") -> Path:
-    """`authorid.artefacts.check_output_folder`, for the CLI (which imports workflows only)."""
-    return artefacts.check_output_folder(path, kind=kind, overwrite=overwrite, option=option)
 
 
 def pool_cohort(vectors: AccountVectors) -> cohort.Cohort | None:

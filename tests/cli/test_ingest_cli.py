@@ -113,3 +113,21 @@ def test_a_json_summary_counts_the_malformed_records_skipped(tmp_path):
     assert (
         json.loads(result.stdout)["malformed_records_skipped"] == 0
     )  # counted per command, not carried over
+
+
+def test_ingest_never_loads_torch_even_as_it_settles_its_outputs(tmp_path):
+    # audit 9: settling the outputs at the end went through workflows.common, which loads torch: 4-5 s after the
+    # work was done, in which an interrupt turned a finished ingest into exit 130
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from authorid.cli import app\n"
+        f"result = CliRunner().invoke(app, ['ingest', 'enron_demo', '-o', {str(tmp_path / 'p.parquet')!r}])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
