@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
+import pyarrow.parquet as pq
 
 from authorid.artefacts import check_output_file
+from authorid.data.arrow import read_columns
 from authorid.data.clean import CleanConfig, clean
 from authorid.data.readers import OnError, read_posts
 from authorid.data.report import IngestReport, report_path_for
 from authorid.io import atomic_write
-from authorid.progress import datasets_progress_bars
 
 
 @dataclass
@@ -48,7 +49,10 @@ def ingest(
     posts, report = clean(posts, clean_config, report=report, progress=progress)
     report_path = None
     if out_path is not None:
-        with datasets_progress_bars(progress):
-            atomic_write(out_path, lambda tmp: posts.to_parquet(str(tmp)))
+        # pyarrow writes to the path itself: `Dataset.to_parquet` writes through a Python file object, and an
+        # interrupt raised inside Arrow's writer callback aborted the process (exit 134) with a C++ check failure
+        # (audit 9); here Ctrl-C lands after the write, as a clean "interrupted"
+        table = read_columns(posts, posts.column_names)
+        atomic_write(out_path, lambda tmp: pq.write_table(table, str(tmp)))
         report_path = report.save(report_path_for(out_path))
     return IngestResult(posts=posts, report=report, posts_path=out_path, report_path=report_path)
