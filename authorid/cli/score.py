@@ -105,6 +105,10 @@ def calibrate_command(
     say({**calibrator.to_dict(), "calibration": str(out)}, lines, as_json=json)
 
 
+#: Skipped pairs named on the terminal, and in the --json summary (all are counted).
+SKIPPED_SHOWN, SKIPPED_LISTED = 5, 100
+
+
 @user_errors
 def score_command(
     model: ModelArgument,
@@ -210,11 +214,9 @@ def score_command(
     lines = [
         f"scored {len(scored):,} pairs: {counts['same']} same, {counts['different']} different, "
         f"{counts['abstain']} abstain"
-        + (
-            f" ({skipped} pair{'s' if skipped != 1 else ''} skipped: an unknown account or a malformed line)"
-            if skipped
-            else ""
-        ),
+        + (f" ({len(skipped):,} pair{'s' if len(skipped) != 1 else ''} skipped)" if skipped else ""),
+        *(f"skipped: {message}" for message in skipped[:SKIPPED_SHOWN]),
+        *([f"skipped: and {len(skipped) - SKIPPED_SHOWN:,} more"] if len(skipped) > SKIPPED_SHOWN else []),
         f"scores: {out}",
     ]
     if assumed is not None:
@@ -251,7 +253,8 @@ def score_command(
         {
             "pairs": len(scored),
             "decisions": counts,
-            "skipped": skipped,
+            "skipped": len(skipped),
+            "skipped_pairs": skipped[:SKIPPED_LISTED],
             "outside_calibrated_sizes": outside,
             "pairs_of_an_account_with_itself": itself,
             "prior": assumed,

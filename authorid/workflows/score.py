@@ -94,19 +94,22 @@ def check_pairs_file(path: Path, *, on_error: str = "raise") -> list[str]:
     return header
 
 
-def read_pairs(path: Path, known, *, on_error: str, emptied=frozenset()) -> tuple[list[dict], list[str], int]:
-    """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based);
-    `emptied`: accounts cleaning left without a post, named as such when a pair asks for one."""
+def read_pairs(
+    path: Path, known, *, on_error: str, emptied=frozenset()
+) -> tuple[list[dict], list[str], list[str]]:
+    """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based), and
+    under --on-error skip each pair skipped as "FILE line N: why"; `emptied`: accounts cleaning left without a
+    post, named as such when a pair asks for one."""
     header = check_pairs_file(path, on_error="skip")
     with open(path, newline="", encoding="utf-8-sig") as handle, unreadable_as_input_error(path):
-        rows, skipped = [], 0
+        rows, skipped = [], []
         reader = csv.DictReader(handle)
         for row in reader:
             fault = pair_fault(row, header, known, emptied)
             if fault is None:
                 rows.append(row)
             elif on_error == "skip":
-                skipped += 1
+                skipped.append(f"{path} line {reader.line_num}: {fault}")
             else:
                 raise InputError(
                     f"{path} line {reader.line_num}: {fault} (--on-error skip counts such pairs)"
@@ -213,7 +216,7 @@ def score(
     emptied=frozenset(),
 ) -> tuple[list[dict], int, Path]:
     """Score the pairs listed in `pairs` (CSV with account_a, account_b) among the accounts of `posts` (or of
-    `vectors` already embedded); returns (scored rows, pairs skipped for unknown accounts, the CSV written).
+    `vectors` already embedded); returns (scored rows, the pairs skipped as "FILE line N: why", the CSV written).
     `explain`: add a `reason` column, each pair's strongest shared habits (`explain.pair_reasons`; needs
     `posts`). `prior`: the share of same-person pairs expected among the listed pairs (None: the share the
     calibration was fitted on); P(same person) is moved to it by Bayes' rule. `emptied`: accounts cleaning left

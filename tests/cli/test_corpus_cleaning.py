@@ -112,6 +112,11 @@ def test_an_account_cleaning_emptied_is_named_as_such_not_as_unknown(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["skipped"] == 2  # quoter's pair and nobody's
+    assert summary["skipped_pairs"] == [
+        f"{pairs} line 3: account 'quoter' has no post left after cleaning: each was empty once cleaned (a quote"
+        " only, or blank) or a retweet (`authorid ingest --no-strip-quotes` / `--no-drop-retweets` keeps those)",
+        f"{pairs} line 4: unknown account 'nobody' (not in the corpus)",
+    ]
     assert summary["cleaning"]["accounts_left_with_no_post"] == ["quoter"]
     assert summary["cleaning"]["accounts_read"] == 3
 

@@ -177,7 +177,9 @@ def test_score_names_the_line_of_a_bad_pair_and_counts_it_when_skipping(calibrat
     result = runner.invoke(app, args + ["--calibration", str(path), "--on-error", "skip"])
     assert result.exit_code == 0, result.output
     assert "scored 1 pairs" in result.output
-    assert "(1 pair skipped: an unknown account or a malformed line)" in " ".join(result.output.split())
+    # audit 9: the skipped pair is named by line and why, not only counted
+    output = " ".join(result.output.split())
+    assert "(1 pair skipped)" in output and f"skipped: {pairs} line 4: {said}" in output
 
 
 def test_a_pairs_file_with_a_column_score_writes_is_refused(calibration, tmp_path):
