@@ -58,14 +58,24 @@ FILE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".gz", ".html", 
 
 
 def check_output_file(
-    path: str | Path, *, overwrite: bool, option: str = "--out", writes: tuple[str, str] | None = None
+    path: str | Path,
+    *,
+    overwrite: bool,
+    option: str = "--out",
+    writes: tuple[str, str] | None = None,
+    inputs: tuple[str | Path | None, ...] = (),
 ) -> Path:
     """Before any work: refuse an existing file unless `overwrite`, create the parent folder, and prove the
     folder is writable (by creating and removing a temporary file there). Returns the path.
 
     `writes`: (command, format) of what the command writes (a key of FORMATS), so a name promising another
-    format is refused: CSV under `links.parquet` breaks whatever reads it next."""
+    format is refused: CSV under `links.parquet` breaks whatever reads it next. `inputs`: the files the command
+    reads; one of them as the output is refused, `overwrite` or not (`embed CORPUS -o CORPUS --overwrite`
+    replaced the user's corpus with vectors, audit 9)."""
     path = Path(path)
+    for given in inputs:
+        if given is not None and Path(given).is_file() and path.exists() and path.samefile(given):
+            raise ArtefactError(f"{option} {path} is a file this command reads; give another file name")
     if writes is not None:
         command, fmt = writes
         if path.suffix.lower() != FORMATS[fmt]:

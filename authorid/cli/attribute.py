@@ -60,7 +60,9 @@ def attribute_command(
         raise ValueError(f"--top-k must be >= 1, got {top_k}")
     if threshold is not None and not -1 <= threshold <= 1:
         raise ValueError(f"--threshold is a probability or a cosine and must lie in [-1, 1], got {threshold}")
-    check_output_file(out, overwrite=overwrite, option="-o", writes=("attribute", "CSV"))
+    check_output_file(
+        out, overwrite=overwrite, option="-o", writes=("attribute", "CSV"), inputs=(texts, known)
+    )
     chosen = model_before_corpus(model)  # before the corpora are read, as every option
     calibrated = getattr(chosen, "calibration", None) is not None
     check_options(

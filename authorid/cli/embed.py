@@ -58,7 +58,7 @@ def embed_command(
     if batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {batch_size}")
     # Parquet: `--vectors` and every reader take the file by its suffix
-    check_output_file(out, overwrite=overwrite, option="-o", writes=("embed", "Parquet"))
+    check_output_file(out, overwrite=overwrite, option="-o", writes=("embed", "Parquet"), inputs=(corpus,))
     early = model_before_corpus(model)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     style_model = model_for(early, posts)

@@ -229,7 +229,9 @@ def link_command(
     if prior is not None and not 0 < prior < 1:
         raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
     if out is not None:
-        check_output_file(out, overwrite=overwrite, option="-o", writes=("link", "CSV"))
+        check_output_file(
+            out, overwrite=overwrite, option="-o", writes=("link", "CSV"), inputs=(query_corpus, vectors)
+        )
     # the index, its calibration and --threshold against it (a probability when calibrated), before any query
     target = open_link_target(index, calibration, threshold=threshold, force=force)
     if threshold is not None and not -1 <= threshold <= 1:

@@ -175,7 +175,9 @@ def score_command(
     check_pairs_file(pairs, on_error=on_error)  # a malformed file is said before the corpus is read
     if out is None:
         raise ValueError("give --out/-o: the CSV file to write the scored pairs to")
-    check_output_file(out, overwrite=overwrite, option="-o", writes=("score", "CSV"))
+    check_output_file(
+        out, overwrite=overwrite, option="-o", writes=("score", "CSV"), inputs=(corpus, pairs, vectors)
+    )
     hint = f"{model} {corpus or 'CORPUS'}"
     # a wrong model name is said first: "no calibration for model X" would send the user to calibrate it
     early = model_before_corpus(model)

@@ -41,7 +41,7 @@ def ingest(
     refused unless `overwrite`, before anything is read."""
     out_path = Path(out) if out is not None else None
     if out_path is not None:
-        check_output_file(out_path, overwrite=overwrite)
+        check_output_file(out_path, overwrite=overwrite, inputs=(corpus,))
         check_output_file(report_path_for(out_path), overwrite=overwrite)
     posts, report = read_posts(
         corpus, columns=columns, preset=preset, on_error=on_error, limit=limit, progress=progress

@@ -13,10 +13,15 @@ from authorid import artefacts
 
 
 def check_output_file(
-    path: str | Path, *, overwrite: bool, option: str = "--out", writes: tuple[str, str] | None = None
+    path: str | Path,
+    *,
+    overwrite: bool,
+    option: str = "--out",
+    writes: tuple[str, str] | None = None,
+    inputs: tuple[str | Path | None, ...] = (),
 ) -> Path:
     """`authorid.artefacts.check_output_file`, for the CLI (which imports workflows only)."""
-    return artefacts.check_output_file(path, overwrite=overwrite, option=option, writes=writes)
+    return artefacts.check_output_file(path, overwrite=overwrite, option=option, writes=writes, inputs=inputs)
 
 
 def settle_outputs(failed: bool) -> None:

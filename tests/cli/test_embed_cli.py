@@ -74,3 +74,25 @@ def test_the_python_embed_refuses_an_existing_file_as_the_command_does(tmp_path)
     assert out.read_bytes() == b"the user's own file"
     authorid.embed(model, posts, out=out, overwrite=True)
     assert len(AccountVectors.from_parquet(out)) == 40
+
+
+def test_the_corpus_read_is_never_the_output_even_with_overwrite(tmp_path):
+    # audit 9: `embed CORPUS -o CORPUS --overwrite` replaced the user's corpus with account vectors
+    from authorid.cli import app as full_app
+
+    corpus = tmp_path / "posts.jsonl"
+    corpus.write_text("".join(f'{{"author": "a{i % 3}", "text": "post {i} here"}}\n' for i in range(9)))
+    kept = corpus.read_text()
+    same = tmp_path / "posts.parquet"
+    result = runner.invoke(full_app, ["ingest", str(corpus), "-o", str(same)])
+    assert result.exit_code == 0, result.output
+    before = same.read_bytes()
+    for option, args in (
+        ("-o", ["embed", "stylometric:2", str(same), "-o", str(same), "--overwrite"]),
+        ("--out", ["ingest", str(same), "-o", str(same), "--overwrite"]),
+    ):
+        result = runner.invoke(full_app, args)
+        assert result.exit_code == 2, (args, result.output)
+        said = " ".join(result.output.split())
+        assert said == f"error: {option} {same} is a file this command reads; give another file name", said
+    assert same.read_bytes() == before and corpus.read_text() == kept
