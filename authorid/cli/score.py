@@ -170,6 +170,8 @@ def score_command(
         raise ValueError(
             "give --pairs: a CSV of the account pairs to score, with columns account_a, account_b"
         )
+    if pairs.is_dir():
+        raise IsADirectoryError(f"--pairs {pairs} is a folder: give the CSV file of account pairs")
     if not pairs.is_file():
         raise FileNotFoundError(f"--pairs {pairs}: no such file")
     check_pairs_file(pairs, on_error=on_error)  # a malformed file is said before the corpus is read

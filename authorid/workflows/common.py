@@ -131,6 +131,11 @@ def model_before_corpus(spec: str) -> StyleModel | str:
 def load_calibration(path: str | Path) -> Calibrator:
     """The calibration in `path` (a --calibration FILE); a one-line error when the file is not there."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"--calibration {path} is a folder: give its calibration file (a model folder's own calibration.json"
+            " is read without --calibration)"
+        )
     if not path.is_file():
         raise FileNotFoundError(f"--calibration {path}: no such file")
     return Calibrator.load(path)

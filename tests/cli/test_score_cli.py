@@ -322,3 +322,21 @@ def test_score_without_pairs_says_to_give_them(calibration, tmp_path):
     result = runner.invoke(app, ["score", "stylometric", "enron_demo", "--calibration", str(calibration[0])])
     assert result.exit_code == 2
     assert "error: give --pairs: a CSV of the account pairs to score" in " ".join(result.output.split())
+
+
+def test_a_folder_given_as_pairs_or_calibration_is_said_to_be_a_folder(tmp_path):
+    # audit 9: both said "no such file"
+    args = ["score", "stylometric", "enron_demo", "-o", str(tmp_path / "s.csv")]
+    result = runner.invoke(app, [*args, "--pairs", str(tmp_path)])
+    assert result.exit_code == 2
+    assert " ".join(result.output.split()) == (
+        f"error: --pairs {tmp_path} is a folder: give the CSV file of account pairs"
+    )
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("account_a,account_b\n183141,194257\n")
+    result = runner.invoke(app, [*args, "--pairs", str(pairs), "--calibration", str(tmp_path)])
+    assert result.exit_code == 2
+    assert " ".join(result.output.split()) == (
+        f"error: --calibration {tmp_path} is a folder: give its calibration file (a model folder's own"
+        " calibration.json is read without --calibration)"
+    )

@@ -303,3 +303,13 @@ def test_unknown_corpus_and_format(tmp_path):
     (tmp_path / "x.xml").write_text("<a/>")
     with pytest.raises(InputError, match="unknown format"):
         resolve_corpus(tmp_path / "x.xml")
+
+
+@pytest.mark.parametrize(("line", "kind"), [("null", "null"), ("[1, 2]", "an array"), ("7", "a number")])
+def test_a_json_line_that_is_not_an_object_is_named_in_jsons_words(tmp_path, line, kind):
+    # audit 9: a `null` line was "found NoneType"
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"author": "a", "text": "x"}\n' + line + "\n")
+    with pytest.raises(InputError) as err:
+        read_posts(path)
+    assert str(err.value).startswith(f"{path}: line 2: expected a JSON object, found {kind}")

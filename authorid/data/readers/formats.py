@@ -92,6 +92,16 @@ def _text_lines(stream, report: IngestReport) -> Iterator[str]:
         yield text.removeprefix(_BOM) if number == 1 else text
 
 
+def _json_kind(value) -> str:
+    """What a JSON value is, in JSON's words ("null", "an array"), not Python's ("NoneType", "list")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    kinds = {int: "a number", float: "a number", str: "a string", list: "an array"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def _iter_json_lines(stream, report: IngestReport) -> Iterator[_Record]:
     for number, line in enumerate(_text_lines(stream, report), start=1):
         if not line.strip():
@@ -103,7 +113,7 @@ def _iter_json_lines(stream, report: IngestReport) -> Iterator[_Record]:
             yield _Record(f"line {number}", None, f"malformed JSON ({exc.msg}, column {exc.colno})")
             continue
         if not isinstance(fields, dict):
-            yield _Record(f"line {number}", None, f"expected a JSON object, found {type(fields).__name__}")
+            yield _Record(f"line {number}", None, f"expected a JSON object, found {_json_kind(fields)}")
             continue
         yield _Record(f"line {number}", fields)
 
@@ -121,7 +131,7 @@ def _iter_json_array(stream, report: IngestReport) -> Iterator[_Record]:
         if isinstance(fields, dict):
             yield _Record(f"record {number}", fields)
         else:
-            yield _Record(f"record {number}", None, f"expected a JSON object, found {type(fields).__name__}")
+            yield _Record(f"record {number}", None, f"expected a JSON object, found {_json_kind(fields)}")
 
 
 def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]:
