@@ -313,3 +313,19 @@ def test_a_json_line_that_is_not_an_object_is_named_in_jsons_words(tmp_path, lin
     with pytest.raises(InputError) as err:
         read_posts(path)
     assert str(err.value).startswith(f"{path}: line 2: expected a JSON object, found {kind}")
+
+
+def test_an_id_exported_as_a_float_is_the_same_account_as_the_integer(tmp_path):
+    # audit 9: author 183141.0 (a float column) and 183141 were two accounts
+    path = write_jsonl(
+        tmp_path / "ids.jsonl",
+        [
+            {"author": 183141, "text": "one"},
+            {"author": 183141.0, "text": "two"},
+            {"author": "183141", "text": "three"},
+            {"author": 2.5, "text": "four"},
+        ],
+    )
+    posts, report = read_posts(path)
+    assert posts["account_id"] == ["183141", "183141", "183141", "2.5"]
+    assert report.accounts_out == 2

@@ -92,6 +92,10 @@ def _as_text(value: object, field: str, target: str = "") -> str | None:
     if isinstance(value, bool | int | float):
         if target == "text":
             raise ValueError(f"field {field!r} (text) holds the number {value!r}, expected text")
+        if isinstance(value, float) and value.is_integer():
+            # an id column exported as floats (a column with a missing value becomes float64 in pandas) holds
+            # 183141.0 where another file, or another row, holds 183141: one account, read as one (audit 9)
+            return str(int(value))
         return str(value)
     raise ValueError(f"field {field!r} holds a {type(value).__name__}, expected text")
 
