@@ -189,6 +189,13 @@ def unfinished_training(folder: str | Path) -> bool:
     return started and not (folder / MANIFEST_FILE).is_file()
 
 
+def has_checkpoint(folder: str | Path) -> bool:
+    """Whether an unfinished training run in `folder` wrote a complete checkpoint that `authorid train --resume`
+    continues from (`authorid.training.state.latest_checkpoint` picks it: checkpoints/checkpoint_N holding
+    trainer_state.json, written last)."""
+    return any((Path(folder) / TRAINING_STATE_DIR / "checkpoints").glob("checkpoint_*/trainer_state.json"))
+
+
 def _read_manifest(path: Path) -> dict:
     """A manifest file's JSON, checked to be one; ArtefactError naming the file otherwise."""
     try:

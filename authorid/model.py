@@ -34,6 +34,7 @@ from authorid.artefacts import (
     MANIFEST_FILE,
     METADATA_FILE,
     ArtefactError,
+    has_checkpoint,
     unfinished_training,
     verify_manifest,
 )
@@ -398,10 +399,12 @@ def load_model(
             f"model {text!r}: not a known name ({known}) nor a model folder (no such folder {path})"
         )
     if unfinished_training(path):
-        raise ModelError(
-            f"{path}: its training never finished (no {MANIFEST_FILE}, written last); continue it with `authorid"
-            f" train --resume --out {path}`, or train again with --overwrite"
+        how = (
+            f"continue it with `authorid train --resume --out {path}`, or train again with --overwrite"
+            if has_checkpoint(path)
+            else "it wrote no checkpoint to resume from: train again with --overwrite"
         )
+        raise ModelError(f"{path}: its training never finished (no {MANIFEST_FILE}, written last); {how}")
     verify_manifest(path, "model")  # a model written with a manifest: every file present and intact
     metadata = _read_metadata(path)
     calibration = _load_calibration(path)

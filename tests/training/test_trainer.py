@@ -290,3 +290,16 @@ def test_gradient_accumulation_and_checkpointing(tmp_path, tiny_base, demo_posts
     assert run["episodes_seen"] == 3 * 3 * 4 * 2
     assert run["epochs"] == pytest.approx(9 / 8)
     assert model.metadata["validation"]["best"] is None
+
+
+def test_a_run_stopped_before_its_first_checkpoint_is_not_sent_to_resume(tmp_path):
+    # audit 9: `embed` on such a folder said "continue it with `authorid train --resume`", which then refused it
+    out = tmp_path / "early"
+    out.mkdir()
+    (out / "train_log.jsonl").write_text('{"kind": "step", "step": 1}\n')
+    with pytest.raises(ModelError) as err:
+        load_model(out)
+    assert str(err.value) == (
+        f"{out}: its training never finished (no authorid-manifest.json, written last); it wrote no checkpoint to"
+        " resume from: train again with --overwrite"
+    )
