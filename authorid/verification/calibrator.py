@@ -210,9 +210,11 @@ class DecisionMixin:
                 f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})"
             ) from None
         try:
-            return cls.from_dict(data)
+            loaded = cls.from_dict(data)
         except CalibrationError as exc:
             raise CalibrationError(f"{path}: {exc}") from None
+        loaded.source = path  # so a later refusal (made for another model) names the file
+        return loaded
 
     def to_dict(self) -> dict:  # pragma: no cover - implemented by subclasses
         raise NotImplementedError

@@ -158,14 +158,16 @@ def check_calibration_model(calibration, model: StyleModel, *, force: bool = Fal
     here = model.fingerprint()
     if made_for in (here, model.fixed_from):  # fixed_from: an index's model, centred on its enrolled accounts
         return
+    source = getattr(calibration, "source", None)
+    named = f"{source}: " if source is not None else ""
     if model.kind == "stylometric" and model.path is None and recorded.get("kind") in (None, "stylometric"):
         raise CalibrationMismatchError(
-            f"the calibration was fitted with a stylometric model fitted on another corpus ({made_for}); a"
+            f"{named}the calibration was fitted with a stylometric model fitted on another corpus ({made_for}); a"
             f" stylometric model is refitted on each corpus ({here} here), so fit a calibration on this one"
             " (`authorid calibrate`) or save the fitted model and calibrate that; --force applies it anyway"
         )
     raise CalibrationMismatchError(
-        f"the calibration was fitted for model {recorded.get('name')!r} (fingerprint {made_for}), not for"
+        f"{named}the calibration was fitted for model {recorded.get('name')!r} (fingerprint {made_for}), not for"
         f" {model.name!r} ({here}); fit one for this model with `authorid calibrate`, or pass --force"
     )
 
