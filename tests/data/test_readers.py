@@ -329,3 +329,24 @@ def test_an_id_exported_as_a_float_is_the_same_account_as_the_integer(tmp_path):
     posts, report = read_posts(path)
     assert posts["account_id"] == ["183141", "183141", "183141", "2.5"]
     assert report.accounts_out == 2
+
+
+def test_a_truncated_gz_names_the_last_record_read_and_skip_keeps_the_records_before(tmp_path):
+    # audit 9: a truncated .gz gave no position, and --on-error skip could not keep the records before the break
+    import gzip
+
+    lines = "".join(
+        f'{{"author": "a{i % 5}", "text": "post number {i} {"x" * (i % 7)}"}}\n' for i in range(3000)
+    )
+    whole = gzip.compress(lines.encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError) as err:
+        read_posts(path)
+    said = str(err.value)
+    assert said.startswith(f"{path}: damaged or truncated after line ")
+    assert said.endswith("check or re-copy the file (--on-error skip keeps the records before the break)")
+    last = int(said.split("after line ")[1].split(" ")[0])
+    posts, report = read_posts(path, on_error="skip")
+    assert len(posts) == last and 0 < last < 3000
+    assert report.read["skipped_errors"] == 1 and report.errors[0].startswith(f"{path}: damaged or truncated")

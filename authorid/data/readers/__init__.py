@@ -145,7 +145,7 @@ def read_posts(
         done_bytes = 0
         for path in files:
             records, counter = _iter_records(path, report)
-            records = _damage_named(records, path)
+            records = _damage_named(records, path, report, on_error)
             batch: list[dict] = []
             for record in records:
                 report.count_read("records")
@@ -225,19 +225,27 @@ def _columns_of(path: Path) -> list[str]:
         raise InputError(_damaged(path, err)) from None
 
 
-def _damage_named(records, path: Path):
-    """`records`, with a damaged or truncated file (gzip, parquet) turned into one line naming it."""
+def _damage_named(records, path: Path, report: IngestReport, on_error: str):
+    """`records`, with a damaged or truncated file (gzip, parquet) turned into one line naming it and the last
+    record read whole; under --on-error skip the records before the break are kept and the break is counted."""
+    last = None
     try:
-        yield from records
+        for record in records:
+            last = record.where
+            yield record
     except (EOFError, OSError, zlib.error, pa.ArrowException) as err:  # gzip.BadGzipFile is an OSError
-        raise InputError(_damaged(path, err)) from None
+        message = _damaged(path, err, after=last)
+        if on_error == "raise":
+            raise InputError(message + " (--on-error skip keeps the records before the break)") from None
+        report.note_error(message)
     finally:
         records.close()
 
 
-def _damaged(path: Path, err: BaseException) -> str:
+def _damaged(path: Path, err: BaseException, *, after: str | None = None) -> str:
     reason = " ".join(str(err).split()) or "it ends early"
-    return f"{path}: damaged or truncated ({type(err).__name__}: {reason}); check or re-copy the file"
+    where = f" after {after}" if after else ""
+    return f"{path}: damaged or truncated{where} ({type(err).__name__}: {reason}); check or re-copy the file"
 
 
 def load_posts(corpus: str | Path, **options) -> datasets.Dataset:
