@@ -15,6 +15,9 @@ from authorid.data.readers import OnError, read_posts
 from authorid.data.report import IngestReport, report_path_for
 from authorid.io import atomic_write
 
+#: Uncompressed bytes of posts per Parquet row group `ingest` writes (`datasets`' own target).
+ROW_GROUP_BYTES = 100 * 2**20
+
 
 @dataclass
 class IngestResult:
@@ -53,6 +56,8 @@ def ingest(
         # interrupt raised inside Arrow's writer callback aborted the process (exit 134) with a C++ check failure
         # (audit 9); here Ctrl-C lands after the write, as a clean "interrupted"
         table = read_columns(posts, posts.column_names)
-        atomic_write(out_path, lambda tmp: pq.write_table(table, str(tmp)))
+        # row groups of about ROW_GROUP_BYTES, as `datasets` writes them: Ray Data splits a file's read by them
+        rows = max(1, int(table.num_rows * ROW_GROUP_BYTES / max(table.nbytes, 1)))
+        atomic_write(out_path, lambda tmp: pq.write_table(table, str(tmp), row_group_size=rows))
         report_path = report.save(report_path_for(out_path))
     return IngestResult(posts=posts, report=report, posts_path=out_path, report_path=report_path)
