@@ -342,14 +342,15 @@ def read_training_posts(
         limit=args.limit,
         progress=progress,
     )
-    # --on-error skip: what was skipped is said and recorded as every command says it (audit 9: train did not)
-    skipped = {"malformed_records_skipped": n} if (n := int(read.read.get("skipped_errors", 0))) else {}
-    if (
-        read.warnings
-    ):  # records kept that look wrong (a quote that may have swallowed records, bytes not UTF-8)
-        skipped["read_warnings"] = read.warnings[:5]
+    # What reading skipped (--on-error skip) and the records it kept that look wrong (a quote that may have
+    # swallowed records, bytes not UTF-8): said and recorded as every command says them (audit 9: train did not).
+    read_notes: dict = (
+        {"malformed_records_skipped": n} if (n := int(read.read.get("skipped_errors", 0))) else {}
+    )
+    if read.warnings:
+        read_notes["read_warnings"] = read.warnings[:5]
     if not args.clean or ingested(corpus):
-        return posts, skipped or None
+        return posts, read_notes or None
     if args.max_accounts is not None:
         posts = sample_accounts(posts, args, seed=seed)
     before = len(posts)
@@ -360,7 +361,7 @@ def read_training_posts(
         "changed": report.changed,
         "dropped": report.dropped,
         "accounts_left_with_no_post": len(report.emptied_accounts),
-        **skipped,
+        **read_notes,
     }
 
 
