@@ -2,26 +2,16 @@
 
 A module of its own, importing nothing heavy: every command settles its outputs when it ends (`settle_outputs`),
 and reaching them through `workflows.common` loaded torch first, which added 4-5 s to `authorid ingest` after its
-work was done, a window where an interrupt turned a finished run into exit 130 (audit 9).
+work was done, a window where an interrupt turned a finished run into exit 130 (audit 9). The checks are
+`authorid.artefacts`' own, re-exported for the CLI, which imports the package through workflows only.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from authorid import artefacts
+from authorid.artefacts import check_output_file, check_output_folder
 
-
-def check_output_file(
-    path: str | Path,
-    *,
-    overwrite: bool,
-    option: str = "--out",
-    writes: tuple[str, str] | None = None,
-    inputs: tuple[str | Path | None, ...] = (),
-) -> Path:
-    """`authorid.artefacts.check_output_file`, for the CLI (which imports workflows only)."""
-    return artefacts.check_output_file(path, overwrite=overwrite, option=option, writes=writes, inputs=inputs)
+__all__ = ["check_output_file", "check_output_folder", "settle_outputs"]
 
 
 def settle_outputs(failed: bool) -> None:
@@ -31,8 +21,3 @@ def settle_outputs(failed: bool) -> None:
         artefacts.remove_empty_outputs()
     else:
         artefacts.forget_created_outputs()
-
-
-def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option: str = "--out") -> Path:
-    """`authorid.artefacts.check_output_folder`, for the CLI (which imports workflows only)."""
-    return artefacts.check_output_folder(path, kind=kind, overwrite=overwrite, option=option)
