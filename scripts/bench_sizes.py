@@ -172,7 +172,9 @@ def main() -> None:
                 truth = np.eye(n, dtype=bool)
                 scores = cosines
                 if reads == "cohort":
-                    pool = cohort.of_vectors(np.vstack([side_a, side_b]))
+                    # every account has its twin in this pool: w = 1 at the pairs' prior (`cohort.skip_weight`)
+                    skip = cohort.skip_weight(calibration, 1.0 / n, 2 * n)
+                    pool = cohort.of_vectors(np.vstack([side_a, side_b]), skip=skip)
                     scores = cohort.normalised(cosines, (pool.excess[:n, None] + pool.excess[None, n:]) / 2)
                 p = calibration.predict(scores, prior=1.0 / n, sizes=sizes)
                 y = truth.ravel().astype(int)

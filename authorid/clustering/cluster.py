@@ -73,6 +73,7 @@ def cluster_accounts(
     seed: int = 0,
     search: Callable[[AccountVectors, int], tuple[np.ndarray, np.ndarray]] | None = None,
     cohort_normalised: bool = False,
+    skip: float = 0.0,
     min_precision: float | None = None,
 ) -> ClusterReport:
     """Group accounts into presumed persons (see the module docstring for the steps).
@@ -85,7 +86,8 @@ def cluster_accounts(
     `authorid.scaleout.knn.knn_on_ray` runs it on Ray). cohort_normalised: `probability` reads
     cohort-normalised scores (a calibration's cohort fit, `Calibrator.for_pool`): each cosine less its pair's
     shift in this pool's cohort, whose densities are read from the kNN graph (`authorid.verification.cohort`;
-    at least `cohort.MIN_POOL` accounts). min_precision: raise the threshold to the lowest of THRESHOLD_STEPS
+    at least `cohort.MIN_POOL` accounts); `skip`: w, the weight of its densities that leave out each account's
+    nearest (`cohort.skip_weight`). min_precision: raise the threshold to the lowest of THRESHOLD_STEPS
     (from `threshold` up) whose clusters' expected pairwise precision reaches this (needs `probability`); the
     report's params record the threshold used and every step tried. None: `threshold` as given.
     """
@@ -101,8 +103,9 @@ def cluster_accounts(
     n = len(vectors)
     start = time.perf_counter()
     # a cohort's densities read each account's K nearest: the graph keeps the first k of them
-    cosines, neighbours = (search or knn)(vectors, max(k, cohort.K) if cohort_normalised else k)
-    pool = cohort.Cohort.of_neighbours(cosines) if cohort_normalised else None
+    depth = cohort.K + (1 if skip else 0)
+    cosines, neighbours = (search or knn)(vectors, max(k, depth) if cohort_normalised else k)
+    pool = cohort.Cohort.of_neighbours(cosines, skip=skip) if cohort_normalised else None
     cosines, neighbours = cosines[:, :k], neighbours[:, :k]
     weigh = _checked(probability, vectors, pool) if probability is not None else _identity
     timing["knn_s"] = time.perf_counter() - start
@@ -202,6 +205,8 @@ def cluster_accounts(
         "threshold": threshold,
         "threshold_on": "probability" if probability is not None else "cosine",
         "scores": "cohort-normalised" if cohort_normalised else "cosine",
+        # w: how much of each density leaves out the account's nearest (`cohort.skip_weight`)
+        **({"cohort_nearest_skipped": round(float(skip), 4)} if cohort_normalised else {}),
         "seed": seed,
         "exact_knn": n < EXACT_BELOW,
     }

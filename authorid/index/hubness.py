@@ -50,22 +50,37 @@ RERANK_DEPTH = 100
 applies, top_k_mean, pool_densities = cohort.applies, cohort.top_k_mean, cohort.pool_densities
 
 
-def index_densities(index, account_ids: Sequence[str], *, k: int = K) -> dict[str, float]:
+def index_densities(index, account_ids: Sequence[str], *, k: int = K, skip: float = 0.0) -> dict[str, float]:
     """Density of each enrolled account in `account_ids` within `index`: its K nearest other enrolled
     accounts, found by searching the index with the account's own vector (once per index content: see the
-    module docstring)."""
+    module docstring). `skip`: w, the weight of the density without the nearest, the K after it
+    (`authorid.verification.cohort`; kept apart from the other)."""
     unique = list(dict.fromkeys(account_ids))
     if not unique:
         return {}
     rows = np.fromiter((index.positions[a] for a in unique), dtype=np.int64, count=len(unique))
-    known = _known_densities(index, k)
-    missing = rows[np.isnan(known[rows])]
+    weights = {skipped: weight for skipped, weight in ((0, 1 - skip), (1, skip)) if weight}
+    known = find_densities(index, rows, tuple(weights), k=k)
+    out = sum(weight * known[skipped][rows] for skipped, weight in weights.items())
+    return dict(zip(unique, np.asarray(out, dtype=np.float64).tolist(), strict=True))
+
+
+def find_densities(
+    index, rows: np.ndarray, variants: tuple[int, ...] = (0, 1), *, k: int = K
+) -> dict[int, np.ndarray]:
+    """{skipped: the densities of every enrolled account, NaN where not found yet} for each variant (0: the K
+    nearest, 1: the K after the nearest), the accounts at `rows` found where they were not: one search serves
+    every variant (`link` reads both, the first to rank candidates and the mix for their cohort scores)."""
+    known = {skipped: _known_densities(index, k, skipped) for skipped in variants}
+    missing = np.unique(np.concatenate([rows[np.isnan(known[skipped][rows])] for skipped in variants]))
     if len(missing):
-        scores, ids = index.search(index.vectors_at(missing), k + 1)
+        scores, ids = index.search(index.vectors_at(missing), k + 1 + max(variants))
         owners = [index.ids[r] for r in missing.tolist()]
-        known[missing] = np.nan_to_num(searched_densities(owners, scores, ids, k=k), nan=0.0)
-        _keep_densities(index, k, known)
-    return dict(zip(unique, known[rows].tolist(), strict=True))
+        for skipped in variants:
+            found = searched_densities(owners, scores, ids, k=k, skipped=skipped)
+            known[skipped][missing] = np.nan_to_num(found, nan=0.0)
+            _keep_densities(index, k, skipped, known[skipped])
+    return known
 
 
 def forget_densities(index) -> None:
@@ -74,76 +89,83 @@ def forget_densities(index) -> None:
     index._densities = None
 
 
-def density_file(k: int) -> str:
-    """The file of an index generation holding its enrolled accounts' densities at K = k."""
-    return f"densities-k{k}.npy"
+def density_file(k: int, skipped: int = 0) -> str:
+    """The file of an index generation holding its enrolled accounts' densities at K = k (`skipped` nearest left
+    out)."""
+    return f"densities-k{k}.npy" if not skipped else f"densities-k{k}-skip{skipped}.npy"
 
 
-def _known_densities(index, k: int) -> np.ndarray:
+def _known_densities(index, k: int, skipped: int = 0) -> np.ndarray:
     """The densities of the index's rows found so far, NaN where not yet: on the index object while its size
     holds, else read from its generation folder's density file (a damaged or mis-sized file is ignored)."""
-    cached = getattr(index, "_densities", None)
-    if cached is not None and cached[0] == (len(index), k):
+    kept = getattr(index, "_densities", None) or {}
+    cached = kept.get((k, skipped))
+    if cached is not None and cached[0] == len(index):
         return cached[1]
     known = np.full(len(index), np.nan)
-    folder = getattr(index, "folder", None)
-    if folder is not None and (Path(folder) / density_file(k)).is_file():
+    path = None if getattr(index, "folder", None) is None else Path(index.folder) / density_file(k, skipped)
+    if path is not None and path.is_file():
         try:
-            saved = np.load(Path(folder) / density_file(k), allow_pickle=False)
+            saved = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError) as err:
-            logger.warning(
-                "%s: unreadable (%s); densities are searched again", Path(folder) / density_file(k), err
-            )
+            logger.warning("%s: unreadable (%s); densities are searched again", path, err)
         else:
             if saved.shape == known.shape and saved.dtype.kind == "f":
                 known = saved.astype(np.float64)
-    index._densities = ((len(index), k), known)
+    index._densities = {**kept, (k, skipped): (len(index), known)}
     return known
 
 
-def _keep_densities(index, k: int, known: np.ndarray) -> None:
+def _keep_densities(index, k: int, skipped: int, known: np.ndarray) -> None:
     """Write the densities found so far to the index's generation folder, when it was loaded from one that
     still exists (another process may have replaced the generation since) and can be written."""
     folder = getattr(index, "folder", None)
     if folder is None or not Path(folder).is_dir() or len(known) != len(index):
         return
     try:
-        atomic_write(Path(folder) / density_file(k), lambda tmp: save_npy(tmp, known))
+        atomic_write(Path(folder) / density_file(k, skipped), lambda tmp: save_npy(tmp, known))
     except OSError as err:  # a read-only index: the densities stay in memory for this process
         logger.info("densities not kept with the index (%s)", err)
 
 
 def searched_densities(
-    owners: Sequence[str], scores: np.ndarray, ids: np.ndarray, *, k: int = K
+    owners: Sequence[str], scores: np.ndarray, ids: np.ndarray, *, k: int = K, skipped: int = 0
 ) -> np.ndarray:
     """Each search row's density: the mean of its first k scores (best first) whose id is neither missing nor
-    the row's own account (`owners[i]`, which finds itself when it is enrolled); NaN for a row with none."""
+    the row's own account (`owners[i]`, which finds itself when it is enrolled), after the first `skipped` of
+    them; NaN for a row with none."""
     out = np.full(len(owners), np.nan)
     for row, (owner, row_scores, row_ids) in enumerate(zip(owners, scores, ids, strict=True)):
         others = [float(s) for s, i in zip(row_scores, row_ids, strict=True) if i is not None and i != owner]
-        if others:
-            out[row] = float(np.mean(others[:k]))
+        if others[skipped:]:
+            out[row] = float(np.mean(others[skipped : skipped + k]))
     return out
+
+
+def mixed_searched_densities(
+    owners: Sequence[str], scores: np.ndarray, ids: np.ndarray, *, skip: float = 0.0
+) -> np.ndarray:
+    """`searched_densities` at K, with `skip` = w of the density without the nearest mixed in (as
+    `index_densities` mixes them)."""
+    densities = searched_densities(owners, scores, ids)
+    if not skip:
+        return densities
+    return (1 - skip) * densities + skip * searched_densities(owners, scores, ids, skipped=1)
 
 
 #: Enrolled accounts whose densities estimate an index's median density (`median_density`).
 MEDIAN_SAMPLE = 500
 
 
-def median_density(index, *, sample: int = MEDIAN_SAMPLE, seed: int = 0) -> float:
-    """The median density of the index's enrolled accounts, from a seeded sample of `sample` of them (all when
-    fewer): what a cohort-normalised score is centred on. Kept on the index object while its size stays the
-    same, so a second `link` call on one loaded index does not search the sample again."""
-    cached = getattr(index, "_median_density", None)
-    if cached is not None and cached[0] == len(index):
-        return cached[1]
+def median_density(index, *, sample: int = MEDIAN_SAMPLE, seed: int = 0, skip: float = 0.0) -> float:
+    """The median density of the index's enrolled accounts (`skip` as `index_densities`), from a seeded sample
+    of `sample` of them (all when fewer): what a cohort-normalised score is centred on. The sample's densities
+    are kept with the index's others, so a second `link` call on one loaded index does not search it again."""
     enrolled = list(index.positions)
     if len(enrolled) > sample:
         chosen = np.random.default_rng(seed).choice(len(enrolled), sample, replace=False)
         enrolled = [enrolled[i] for i in sorted(chosen)]
-    value = float(np.median(list(index_densities(index, enrolled).values())))
-    index._median_density = (len(index), value)
-    return value
+    return float(np.median(list(index_densities(index, enrolled, skip=skip).values())))
 
 
 def corrected(cosines: np.ndarray, densities: np.ndarray) -> np.ndarray:

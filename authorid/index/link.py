@@ -17,7 +17,9 @@ P(same person) is taken at `prior`, by default one account of the query's person
 A calibration with a cohort fit (`authorid.verification.cohort`) is read through that fit when the index holds
 at least `cohort.MIN_POOL` accounts: each pair's `cohort_score` is its cosine less the excess densities of the
 query (its K nearest enrolled accounts other than itself, read from its own search) and of the candidate over
-the index's median density (`hubness.median_density`, from a seeded sample of enrolled accounts).
+the index's median density (`hubness.median_density`, from a seeded sample of enrolled accounts). For a
+twin-free fit each density leaves out the nearest in proportion to the query's expected accounts among the
+enrolled, prior x enrolled (`cohort.skip_weight`: 1 at the default prior).
 """
 
 from __future__ import annotations
@@ -127,13 +129,22 @@ def link(
         calibration = calibration.for_pool(len(index))
         prior = default_prior(len(index)) if prior is None else prior
     normalised = calibration is not None and calibration.reads_cohort
+    # w: a query expects prior x (enrolled accounts) of its person's accounts in the index (`cohort.skip_weight`)
+    skip = cohort.skip_weight(calibration, prior, len(index) + 1) if normalised else 0.0
     depth = max(k, hub.RERANK_DEPTH) if hubness else k
-    scores, ids = index.search(queries, max(depth, hub.K + 1) if normalised else depth)
-    densities = hub.index_densities(index, ids[ids != None].tolist()) if hubness or normalised else {}  # noqa: E711
-    if normalised:  # each query's density among the enrolled accounts, from its own search, over the median
-        median = hub.median_density(index)
+    scores, ids = index.search(queries, max(depth, hub.K + 1 + (1 if skip else 0)) if normalised else depth)
+    found = ids[ids != None].tolist()  # noqa: E711
+    if hubness and skip:  # one search of the candidates' neighbours for both kinds of density
+        hub.find_densities(index, np.fromiter((index.positions[c] for c in set(found)), dtype=np.int64))
+    densities = hub.index_densities(index, found) if hubness else {}  # ranks the candidates
+    if normalised:  # each account's density among the enrolled accounts (a query's from its own search)
+        cohort_densities = hub.index_densities(index, found, skip=skip)
+        median = hub.median_density(index, skip=skip)
         query_excess = (
-            np.nan_to_num(hub.searched_densities(queries.account_ids, scores, ids), nan=median) - median
+            np.nan_to_num(
+                hub.mixed_searched_densities(queries.account_ids, scores, ids, skip=skip), nan=median
+            )
+            - median
         )
     if hubness:
         scores, ids, ranking = _reranked(scores, ids, k, densities)
@@ -165,7 +176,7 @@ def link(
                     index.n_chars[enrolled],
                 )
             if normalised:
-                excess = np.array([densities[c] for c in candidates]) - median
+                excess = np.array([cohort_densities[c] for c in candidates]) - median
                 read = cohort.normalised(cosines, (query_excess[row] + excess) / 2)
             else:
                 read = cosines

@@ -261,6 +261,9 @@ def checked_info(info) -> dict:
             raise CalibrationError(f"info.{key} must be [min, max] with 0 <= min <= max, got {seen!r}")
     if info.get("score", "cosine") not in ("cosine", "cohort"):
         raise CalibrationError(f"info.score must be 'cosine' or 'cohort', got {info['score']!r}")
+    # how a cohort fit's densities were measured (`authorid.verification.cohort.TWIN_FREE`; absent: with twins)
+    if info.get("density", "twin-free") != "twin-free":
+        raise CalibrationError(f"info.density must be 'twin-free' when given, got {info['density']!r}")
     model = info.get("model")
     if model is not None and (
         not isinstance(model, dict) or not isinstance(model.get("fingerprint", ""), str)

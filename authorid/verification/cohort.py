@@ -20,6 +20,20 @@ Reddit persons (2 halves each, `style`), a Platt fit on one fold applied to the 
 0.9555 -> 0.9689, and clustering's pairwise precision 0.73 -> 0.95 at pairwise recall 0.066 -> 0.076
 (docs/calibration.md).
 
+**A person's other accounts are not its cohort.** An account's nearest neighbour is often its own person's other
+account (its *twin*), and a density that counts the twin runs high exactly where the evidence is: a calibration
+fitted on densities with twins, and read on pools with a different share of them, over-promised (stop 37,
+docs/calibration.md). So the fit (`authorid calibrate`) measures each account's density without its person's
+other accounts (a *twin-free* fit, `TWIN_FREE`), and in a pool, where persons are unknown, each density leaves
+out the nearest neighbour in proportion to the twins an account expects there:
+
+    r(x) = (1 - w) x mean of x's K nearest + w x mean of the K after the nearest,   w = min(1, prior x (N - 1))
+
+prior being the share of same-person pairs the user states (`--prior`; by default 1 / (N - 1), one twin each,
+so w = 1). On the cleaned pools of `bench_few_twins.py` and the per-size benchmark this was the only variant
+better than counting the twin in every pool at once (docs/calibration.md, "Stop 38"). A calibration fitted
+before twin-free fits existed reads its densities as before (w = 0; `skip_weight`).
+
 `authorid.index.hubness` ranks `link`'s candidates with the one-sided form of the same correction and reads its
 densities from here.
 """
@@ -37,20 +51,42 @@ K = 10
 MIN_POOL = 5 * K
 
 
+#: What a calibration's cohort fit records as `info["density"]` when its densities left out each account's own
+#: person (`authorid.workflows.calibrate`): only such a fit reads pool densities that skip the nearest.
+TWIN_FREE = "twin-free"
+
+
 def applies(pool_size: int) -> bool:
     """Whether a pool of `pool_size` accounts has a cohort."""
     return int(pool_size) >= MIN_POOL
 
 
-def top_k_mean(scores: np.ndarray, k: int = K) -> np.ndarray:
-    """Mean of each row's k largest scores (the row's own entry must already be excluded, e.g. -inf)."""
+def skip_weight(fit, prior: float | None, pool_size: int) -> float:
+    """w, the weight of the density that leaves out each account's nearest neighbour (see the module docstring),
+    for the cohort fit `fit` read in a pool of `pool_size` accounts at `prior` (None: the forum default, one
+    twin per account, w = 1). 0 for a fit whose densities counted twins (fitted before `TWIN_FREE`)."""
+    if (getattr(fit, "info", None) or {}).get("density") != TWIN_FREE:
+        return 0.0
+    if prior is None:
+        return 1.0
+    return float(min(1.0, max(0.0, prior * (int(pool_size) - 1))))
+
+
+def top_k_mean(scores: np.ndarray, k: int = K, *, skip: float = 0.0) -> np.ndarray:
+    """Mean of each row's k largest scores (the row's own entry must already be excluded, e.g. -inf); with
+    `skip` = w > 0, (1 - w) x that + w x the mean of the k after the largest (the nearest left out)."""
     # Only the mean of the top k is needed, not their order: one partition (`authorid.index.knn.top_k` also
     # sorts them, and importing it would lengthen the protocols' import chain past the architecture test's limit).
     scores = np.asarray(scores, dtype=np.float64)
-    k = min(int(k), scores.shape[1])
+    k = min(int(k), scores.shape[1] - (1 if skip else 0))
     if k < 1:
         raise ValueError("a density needs at least one other account in the pool")
-    return np.partition(scores, scores.shape[1] - k, axis=1)[:, scores.shape[1] - k :].mean(axis=1)
+    if not skip:
+        return np.partition(scores, scores.shape[1] - k, axis=1)[:, scores.shape[1] - k :].mean(axis=1)
+    top = np.partition(scores, scores.shape[1] - k - 1, axis=1)[:, scores.shape[1] - k - 1 :]
+    total, nearest = top.sum(axis=1), top.max(axis=1)
+    smallest = top.min(axis=1)
+    return (1 - skip) * (total - smallest) / k + skip * (total - nearest) / k
 
 
 def pool_densities(
@@ -60,17 +96,19 @@ def pool_densities(
     k: int = K,
     chunk: int = 1024,
     diagonal: bool = True,
+    skip: float = 0.0,
 ) -> np.ndarray:
     """Density of each of `n` accounts: `score_rows(start, stop)` returns the scores of accounts start..stop-1
     against the whole pool. `diagonal`: the pool is these n accounts, and each account's score against itself
-    (column i of row i) is excluded; else `score_rows` has already excluded (-inf) what must not count."""
+    (column i of row i) is excluded; else `score_rows` has already excluded (-inf) what must not count. `skip`:
+    w, the weight of the density without the nearest (`top_k_mean`)."""
     out = np.empty(n, dtype=np.float64)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         scores = np.array(score_rows(start, stop), dtype=np.float64)
         if diagonal:
             scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        out[start:stop] = top_k_mean(scores, k)
+        out[start:stop] = top_k_mean(scores, k, skip=skip)
     return out
 
 
@@ -90,13 +128,14 @@ class Cohort:
         return cls(excess=densities - median, median=median)
 
     @classmethod
-    def of_neighbours(cls, cosines: np.ndarray) -> Cohort:
+    def of_neighbours(cls, cosines: np.ndarray, *, skip: float = 0.0) -> Cohort:
         """From each account's cosines with its nearest other accounts, best first (a kNN graph's rows; the
-        first K count, -inf or NaN where a row has fewer neighbours)."""
-        top = np.asarray(cosines, dtype=np.float64)[:, :K]
-        finite = np.isfinite(top)
-        counts = finite.sum(axis=1)
-        densities = np.where(finite, top, 0.0).sum(axis=1) / np.maximum(counts, 1)
+        first K count, -inf or NaN where a row has fewer neighbours). `skip`: w, the weight of the density
+        without the nearest, which reads the K after it (the rows then need K + 1 neighbours)."""
+        cosines = np.asarray(cosines, dtype=np.float64)
+        densities = _finite_mean(cosines[:, :K])
+        if skip:
+            densities = (1 - skip) * densities + skip * _finite_mean(cosines[:, 1 : K + 1])
         return cls.of_densities(densities)
 
     def shift(self, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
@@ -104,15 +143,23 @@ class Cohort:
         return (self.excess[np.asarray(rows_a)] + self.excess[np.asarray(rows_b)]) / 2
 
 
-def of_vectors(vectors: np.ndarray, *, chunk: int = 1024) -> Cohort | None:
+def _finite_mean(top: np.ndarray) -> np.ndarray:
+    """Each row's mean over its finite entries (0 for a row with none)."""
+    finite = np.isfinite(top)
+    return np.where(finite, top, 0.0).sum(axis=1) / np.maximum(finite.sum(axis=1), 1)
+
+
+def of_vectors(vectors: np.ndarray, *, chunk: int = 1024, skip: float = 0.0) -> Cohort | None:
     """The cohort of a pool of L2-normalised vectors (exact: every pair scored in blocks), or None below
-    MIN_POOL accounts."""
+    MIN_POOL accounts. `skip`: w (see the module docstring)."""
     if not applies(len(vectors)):
         return None
     matrix = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     matrix = matrix / np.where(norms > 0, norms, 1.0)
-    densities = pool_densities(lambda start, stop: matrix[start:stop] @ matrix.T, len(matrix), chunk=chunk)
+    densities = pool_densities(
+        lambda start, stop: matrix[start:stop] @ matrix.T, len(matrix), chunk=chunk, skip=skip
+    )
     return Cohort.of_densities(densities)
 
 

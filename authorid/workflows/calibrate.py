@@ -17,7 +17,9 @@ rate with its 95% interval and pair count, and with the precision they imply at 
 1/(accounts - 1).
 With at least `cohort.MIN_POOL` labelled accounts, the same method is fitted again, on the same pairs, on
 cohort-normalised scores (`Calibrator.cohort`; `authorid.verification.cohort`), which `score`, `cluster` and
-`link` read in pools of that size.
+`link` read in pools of that size. Its densities leave out each account's own person (`cohort.TWIN_FREE`):
+in a pool the persons are unknown, and the density that stands in for this one leaves out each account's
+nearest neighbour in proportion to the twins the prior expects (`cohort.skip_weight`).
 `fit_fusion` does the same for two models' cosines at once.
 """
 
@@ -85,7 +87,8 @@ def fit_calibration(
     embeddings = PostEmbeddings(model, labelled)
     vectors = embeddings.accounts()
     person_of = person_of_accounts(labelled)
-    whole_cohort = pool_cohort(vectors)  # None below cohort.MIN_POOL accounts
+    # the whole accounts as a pool scores them (at the forum prior: w = 1); None below cohort.MIN_POOL accounts
+    whole_cohort = pool_cohort(vectors, skip=1.0)
     hard_pairs = 0  # size-aware pairs are drawn at random (`sized_pairs`)
     if sized:
         cosines, labels, sizes, shift = sized_pairs(embeddings, person_of, seed=seed)
@@ -105,8 +108,11 @@ def fit_calibration(
             1 for x, y, lab in zip(a, b, labels, strict=True) if lab == 0 and y in hard.get(x, ())
         )
         cosines, sizes = vectors.pair_cosines(a, b), None
-        if whole_cohort is not None:
-            shift = whole_cohort.shift(vectors.positions(a), vectors.positions(b))
+        if whole_cohort is not None:  # each account's density without its own person (`twin_free_excess`)
+            unit = vectors.vectors / np.maximum(np.linalg.norm(vectors.vectors, axis=1, keepdims=True), 1e-12)
+            persons = [person_of[x] for x in vectors.account_ids]
+            excess = twin_free_excess(unit, persons, np.arange(len(vectors)))
+            shift = (excess[vectors.positions(a)] + excess[vectors.positions(b)]) / 2
         posts_seen = [int(vectors.n_posts.min()), int(vectors.n_posts.max())]
         chars_seen = [int(vectors.n_chars.min()), int(vectors.n_chars.max())]
         pairs_from = source
@@ -118,7 +124,13 @@ def fit_calibration(
     if whole_cohort is not None:
         calibrator.cohort = calibrate_pairs(cohort.normalised(cosines, shift), labels, **settings)
         calibrator.cohort.info.update(
-            {"score": "cohort", "k": cohort.K, "pool": len(vectors), "median_density": whole_cohort.median}
+            {
+                "score": "cohort",
+                "k": cohort.K,
+                "density": cohort.TWIN_FREE,
+                "pool": len(vectors),
+                "median_density": whole_cohort.median,
+            }
         )
         fits.append((calibrator.cohort, whole_cohort))
     for fit, pool in fits:
@@ -167,8 +179,8 @@ def sized_pairs(
     and the calibration missed by 0.06 ECE on the Reddit benchmark's 8-post halves, bench_ece.py.)
 
     Cohort shifts (`authorid.verification.cohort`; zeros below its MIN_POOL accounts): each cut's density is
-    measured against the whole accounts other than its own, the pool an account of any size meets in a forum,
-    and taken in excess of the whole accounts' median density among themselves."""
+    measured against the whole accounts of other persons, the pool an account of any size meets in a forum less
+    its twins (`twin_free_excess`), and taken in excess of the whole accounts' median density among them."""
     rng = np.random.default_rng(seed)
     ids = np.asarray(read_columns(embeddings.posts, ["account_id"]).column(0).to_pylist(), dtype=object)
     order = np.argsort(ids, kind="stable")  # each account's rows, in the order of its posts
@@ -220,35 +232,32 @@ def sized_pairs(
             for i in range(0, len(rows_a), PAIR_CHUNK)
         ]
     )
-    excess = _cut_excess(
-        unit, [key.split("\x1f")[0] for key in embedded.account_ids], accounts, cuts_of, position
-    )
+    excess = np.zeros(len(unit))
+    if cohort.applies(len(accounts)):
+        persons = [person_of[key.split("\x1f")[0]] for key in embedded.account_ids]
+        wholes = np.array([position[f"{a}\x1f{cuts_of[a][-1][1]}"] for a in accounts])
+        excess = twin_free_excess(unit, persons, wholes)
     shift = (excess[rows_a] + excess[rows_b]) / 2
     return cosines, np.asarray(labels, dtype=np.int64), embedded.pair_sizes(rows_a, rows_b), shift
 
 
-def _cut_excess(
-    unit: np.ndarray, owner: list[str], accounts: list[str], cuts_of: dict, position: dict
-) -> np.ndarray:
-    """Each cut's density against the whole accounts other than its own, less the whole accounts' median
-    density among themselves (`sized_pairs`); zeros when the whole accounts are too few for a cohort."""
-    if not cohort.applies(len(accounts)):
-        return np.zeros(len(unit))
-    wholes = np.array([position[f"{a}\x1f{cuts_of[a][-1][1]}"] for a in accounts])
-    whole_of = {a: i for i, a in enumerate(accounts)}
-    columns = np.array([whole_of[a] for a in owner])  # each cut's own whole account, masked from its pool
+def twin_free_excess(unit: np.ndarray, persons: list[str], wholes: np.ndarray) -> np.ndarray:
+    """Each row of `unit` (L2-normalised account or cut vectors, row i of person `persons[i]`): its density
+    against the whole accounts (the rows `wholes`) of other persons, less the median of the whole accounts'
+    own such densities. A person's other accounts are left out because in a pool they are its twins, which
+    raise exactly the densities of the accounts that have one (`authorid.verification.cohort`, "A person's
+    other accounts are not its cohort")."""
+    codes = np.unique(np.asarray(persons, dtype=object), return_inverse=True)[1]
+    whole_codes = codes[wholes]
     matrix = unit[wholes].astype(np.float32)
-    densities = cohort.pool_densities(
-        lambda start, stop: _masked(unit[start:stop].astype(np.float32) @ matrix.T, columns[start:stop]),
-        len(unit),
-        diagonal=False,
-    )
+
+    def scores(start: int, stop: int) -> np.ndarray:
+        block = unit[start:stop].astype(np.float32) @ matrix.T
+        block[codes[start:stop, None] == whole_codes[None, :]] = -np.inf  # its own person, itself included
+        return block
+
+    densities = cohort.pool_densities(scores, len(unit), diagonal=False)
     return cohort.Cohort.of_densities(densities, reference=densities[wholes]).excess
-
-
-def _masked(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    scores[np.arange(len(scores)), columns] = -np.inf
-    return scores
 
 
 #: Accounts whose different-person pairs all measure the false-positive rate (a seeded sample beyond this).

@@ -16,6 +16,7 @@ from authorid.scaleout import engine_session
 from authorid.scaleout.embed import embed_accounts
 from authorid.scaleout.knn import knn_on_ray
 from authorid.vectors import AccountVectors
+from authorid.verification import cohort
 from authorid.verification.calibrator import check_prior, forum_prior
 from authorid.workflows.common import check_calibration_model
 
@@ -97,6 +98,7 @@ def cluster(
             seed=seed,
             search=search,
             cohort_normalised=calibration is not None and calibration.reads_cohort,
+            skip=cohort.skip_weight(calibration, prior, len(vectors)) if calibration is not None else 0.0,
             min_precision=min_precision,
         )
     report.params["prior"] = prior

@@ -197,14 +197,15 @@ def load_vectors(path: str | Path, model: StyleModel, *, force: bool = False) ->
     return vectors
 
 
-def pool_cohort(vectors: AccountVectors) -> cohort.Cohort | None:
+def pool_cohort(vectors: AccountVectors, *, skip: float = 0.0) -> cohort.Cohort | None:
     """The cohort of a pool of accounts (`authorid.verification.cohort`), its densities read from each account's
     K nearest others (`authorid.index.knn`: exact below its EXACT_BELOW accounts, approximate above, so a pool of
-    a million accounts costs a kNN graph, not a million squared cosines); None below `cohort.MIN_POOL`."""
+    a million accounts costs a kNN graph, not a million squared cosines); None below `cohort.MIN_POOL`.
+    `skip`: w, the weight of the density that leaves out the nearest (`cohort.skip_weight`)."""
     if not cohort.applies(len(vectors)):
         return None
-    cosines, _ = knn(vectors, cohort.K)
-    return cohort.Cohort.of_neighbours(cosines)
+    cosines, _ = knn(vectors, cohort.K + (1 if skip else 0))
+    return cohort.Cohort.of_neighbours(cosines, skip=skip)
 
 
 def model_folders(model) -> list[Path]:

@@ -33,6 +33,7 @@ from authorid.index.opening import open_index
 from authorid.io import atomic_write_text, write_json
 from authorid.model import fitted_on_corpus, load_model
 from authorid.vectors import AccountVectors, characters_per_group, group_by_first_appearance
+from authorid.verification import cohort
 from authorid.verification.decisions import decide
 from authorid.workflows.common import model_for, pool_cohort
 
@@ -121,7 +122,11 @@ def explain(
         _check_enrolled(vector_index, own_ids, read_vectors, index)
         similarity = float(pair_vectors[0] @ pair_vectors[1])
         verdict = _verdict(
-            model, similarity, sizes, len(vector_index), lambda: _index_shift(vector_index, own_ids)
+            model,
+            similarity,
+            sizes,
+            len(vector_index),
+            lambda skip: _index_shift(vector_index, own_ids, skip),
         )
     else:
         contributions, vectors = _similarity(model, texts, groups, len(account_ids), pair)
@@ -130,7 +135,7 @@ def explain(
         n_posts = np.bincount(groups, minlength=len(account_ids))
         n_chars = characters_per_group(texts, groups, len(account_ids))
         pool = AccountVectors(account_ids, vectors, n_posts, n_chars)
-        verdict = _verdict(model, similarity, sizes, len(pool), lambda: _pool_shift(pool, pair))
+        verdict = _verdict(model, similarity, sizes, len(pool), lambda skip: _pool_shift(pool, pair, skip))
     evidence: dict[str, Any] = {
         "model": model.identity(),
         "accounts": {
@@ -191,14 +196,18 @@ def _pair_sizes(own) -> tuple[int, int, int, int]:
 
 def _verdict(model, similarity: float, sizes: tuple[int, ...], pool_size: int, shift) -> dict:
     """P(same person) of the pair and the decision, read as `score` reads a pair of the same pool: the
-    calibration's cohort fit on the cosine less the pair's cohort shift (`shift()`) when the pool of `pool_size`
+    calibration's cohort fit on the cosine less the pair's cohort shift (`shift(w)`) when the pool of `pool_size`
     accounts is large enough for a cohort and the calibration has one, else its cosine fit; at the calibration's
-    own prior (`score`'s default). `sizes` for a size-aware calibration."""
+    own prior and the pool's default twins (`score`'s default, `cohort.skip_weight`). `sizes` for a size-aware
+    calibration."""
     calibration = model.calibration
     if calibration is None:
         return {"probability": None, "decision": "unscored", "calibration": None}
     fit = calibration.for_pool(pool_size)
-    cohort_score = similarity - float(shift()) if fit.reads_cohort else None
+    if fit.reads_cohort:
+        cohort_score = similarity - float(shift(cohort.skip_weight(fit, None, pool_size)))
+    else:
+        cohort_score = None
     read = similarity if cohort_score is None else cohort_score
     probability = float(fit.predict(np.array([read]), sizes=sizes)[0])
     band = getattr(fit, "abstain_band", None)
@@ -219,16 +228,16 @@ def _verdict(model, similarity: float, sizes: tuple[int, ...], pool_size: int, s
     }
 
 
-def _pool_shift(pool: AccountVectors, pair: list[int]) -> float:
-    """The pair's cohort shift among the corpus' accounts, as `score` computes it (`pool_cohort`)."""
-    return float(pool_cohort(pool).shift(np.array([pair[0]]), np.array([pair[1]]))[0])
+def _pool_shift(pool: AccountVectors, pair: list[int], skip: float) -> float:
+    """The pair's cohort shift among the corpus' accounts, as `score` computes it (`pool_cohort`; `skip`: w)."""
+    return float(pool_cohort(pool, skip=skip).shift(np.array([pair[0]]), np.array([pair[1]]))[0])
 
 
-def _index_shift(index, accounts: tuple[str, str]) -> float:
+def _index_shift(index, accounts: tuple[str, str], skip: float) -> float:
     """The pair's cohort shift among an index's enrolled accounts, as `link` computes it: each account's
-    density among its K nearest other enrolled accounts, less the enrolled accounts' median density."""
-    densities = hubness.index_densities(index, list(accounts))
-    median = hubness.median_density(index)
+    density among its K nearest other enrolled accounts (`skip`: w), less the enrolled accounts' median."""
+    densities = hubness.index_densities(index, list(accounts), skip=skip)
+    median = hubness.median_density(index, skip=skip)
     return ((densities[accounts[0]] - median) + (densities[accounts[1]] - median)) / 2
 
 

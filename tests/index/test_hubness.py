@@ -151,6 +151,43 @@ def test_a_saved_index_keeps_the_densities_link_found_and_the_next_link_reads_th
     assert again.rows == 2
 
 
+def test_a_twin_free_calibration_reads_densities_without_the_nearest_from_the_same_searches(tmp_path):
+    """`link` with a twin-free cohort fit (`authorid.verification.cohort.TWIN_FREE`) reads two densities per
+    candidate, the K nearest (ranking) and the K after the nearest (its cohort score at w = 1): one search of
+    each candidate finds both, and each is kept in its own file."""
+    from authorid.index import load_index
+    from authorid.verification import Calibrator, cohort
+
+    enrolled, query = hub_geometry()
+    calibration = Calibrator("platt")
+    calibration.params, calibration.info = {"coef": 40.0, "intercept": -18.0}, {"fit_prior": 1 / 60}
+    calibration.cohort = Calibrator.from_dict(calibration.to_dict())
+    calibration.cohort.info = {
+        "score": "cohort",
+        "k": hub.K,
+        "fit_prior": 1 / 60,
+        "density": cohort.TWIN_FREE,
+    }
+    build_index(enrolled, model_identity=IDENTITY).save(tmp_path / "idx")
+    counted = CountingSearches(load_index(tmp_path / "idx"))
+    rows = link(counted.index, query, k=3, calibration=calibration).rows
+    assert counted.rows == 1 + 60  # the query, then each enrolled account once (candidates and median sample)
+    folder = counted.index.folder
+    nearest = np.load(folder / hub.density_file(hub.K), allow_pickle=False)
+    after = np.load(folder / hub.density_file(hub.K, 1), allow_pickle=False)
+    hub_row, plain_row = enrolled.positions(["hub", "e3"])
+    # the hub's neighbours are all at 1/sqrt(59); e3's: the hub, then only orthogonal accounts
+    assert (nearest[hub_row], after[hub_row]) == pytest.approx((1 / ROOT, 1 / ROOT))
+    assert (nearest[plain_row], after[plain_row]) == pytest.approx((1 / ROOT / 10, 0.0))
+    # q: nearest the hub, then e0 (cosine 1.05 ... / norm), the rest at its cosine with a plain account
+    by_id = {r["account_id"]: r for r in rows}
+    q = query.vectors[0].astype(np.float64)
+    cos = np.sort(enrolled.vectors.astype(np.float64) @ q)[::-1]
+    q_density = cos[1:11].mean()
+    expected = by_id["e0"]["cosine"] - ((q_density - 0.0) + (after[enrolled.positions(["e0"])[0]] - 0.0)) / 2
+    assert by_id["e0"]["cohort_score"] == pytest.approx(expected, abs=1e-5)
+
+
 def test_index_add_starts_a_generation_without_densities_and_they_count_the_new_accounts(tmp_path):
     from authorid.index import load_index
 

@@ -58,15 +58,52 @@ def test_the_hub_pool_densities_are_exact():
     assert cohort.of_vectors(vectors.vectors[: cohort.MIN_POOL - 1]) is None  # too few for a cohort
 
 
-def _calibration(with_cohort: bool) -> Calibrator:
+def test_a_density_that_leaves_out_the_nearest_in_proportion_to_the_twins_expected():
+    """w = min(1, prior x (N - 1)) of each density reads the K after the nearest (the module docstring)."""
+    rows = np.array([[0.9] + [0.5] * 10 + [0.1], [0.3, 0.1] + [-np.inf] * 10])
+    assert cohort.Cohort.of_neighbours(rows, skip=1.0).excess.tolist() == pytest.approx([0.2, -0.2])
+    half = cohort.Cohort.of_neighbours(rows, skip=0.5)
+    assert (half.excess + half.median).tolist() == pytest.approx(
+        [0.5 * (0.9 + 9 * 0.5) / 10 + 0.5 * 0.5, 0.5 * 0.2 + 0.5 * 0.1]
+    )
+    scores = np.array([[-np.inf, 0.9, 0.2, 0.4], [0.9, -np.inf, 0.1, 0.3]])
+    assert cohort.top_k_mean(scores, 2, skip=1.0).tolist() == pytest.approx([0.3, 0.2])
+    assert cohort.top_k_mean(scores, 2, skip=0.25).tolist() == pytest.approx(
+        [0.75 * 0.65 + 0.25 * 0.3, 0.75 * 0.6 + 0.25 * 0.2]
+    )
+    assert cohort.top_k_mean(scores, 2).tolist() == pytest.approx([0.65, 0.6])
+    twin_free, old = _calibration(with_cohort=True, twin_free=True), _calibration(with_cohort=True)
+    assert cohort.skip_weight(twin_free.cohort, None, 1000) == 1.0  # the forum default: one twin each
+    assert cohort.skip_weight(twin_free.cohort, 0.001, 101) == pytest.approx(0.1)
+    assert cohort.skip_weight(twin_free.cohort, 0.5, 101) == 1.0
+    assert cohort.skip_weight(old.cohort, None, 1000) == 0.0  # fitted on densities with twins: read as then
+
+
+def test_the_hub_pool_densities_without_the_nearest_are_exact():
+    vectors = _hub_pool()
+    pool = cohort.of_vectors(vectors.vectors, skip=1.0)
+    link = np.sqrt(0.75 / 57)
+    positions = vectors.positions(["e0", "e1", "e1'", "e2", "hub"])
+    # e1's nearest is its twin e1' (0.9), e0's the hub (0.5); the hub's is e0, then the e_i at `link`
+    assert (pool.excess[positions] + pool.median).tolist() == pytest.approx(
+        [0.0, link / 10, 0.9 * link / 10, 0.0, link], abs=1e-6
+    )
+    assert pool.median == pytest.approx(0.0, abs=1e-6)
+    assert np.allclose(cohort.Cohort.of_densities(pool.excess + pool.median).excess, pool.excess)
+
+
+def _calibration(with_cohort: bool, twin_free: bool = False) -> Calibrator:
     """A hand-set Platt fit, p = 1 / (1 + exp(-40 (s - 0.45))), on cosines and (the same numbers) on scores,
-    recorded as fitted at the prior 1/59 (`link`'s default for the 59 accounts its test enrols: P unmoved)."""
+    recorded as fitted at the prior 1/59 (`link`'s default for the 59 accounts its test enrols: P unmoved).
+    `twin_free`: its cohort fit says its densities left out each account's person (`cohort.TWIN_FREE`)."""
     calibration = Calibrator("platt")
     calibration.params = {"coef": 40.0, "intercept": -18.0}
     calibration.info = {"fit_prior": 1 / 59}
     if with_cohort:
         calibration.cohort = Calibrator.from_dict(calibration.to_dict())
         calibration.cohort.info = {"score": "cohort", "k": cohort.K, "fit_prior": 1 / 59}
+        if twin_free:
+            calibration.cohort.info["density"] = cohort.TWIN_FREE
     return calibration
 
 
@@ -104,6 +141,12 @@ def test_a_calibration_carries_its_cohort_fit_through_json():
         ("top", "score", "cohort", "^info.score is 'cohort' in the cosine fit"),
         ("top", "account_chars", "11-11595", r"^info.account_chars must be \[min, max\], got '11-11595'"),
         ("top", "score", 3, "^info.score must be 'cosine' or 'cohort', got 3"),
+        (
+            "cohort",
+            "density",
+            "with twins",
+            "^cohort: info.density must be 'twin-free' when given, got 'with",
+        ),
         ("top", "model", {"fingerprint": 643}, "^info.model must be an object whose fingerprint is a string"),
     ],
 )
@@ -150,6 +193,21 @@ def test_score_reads_the_cohort_fit_in_a_pool_and_the_cosine_fit_below_one():
     # below MIN_POOL accounts there is no cohort, and the cosine fit is read
     small = vectors.subset([*vectors.account_ids[: cohort.MIN_POOL - 3], "e1'", "hub"])
     assert [r["cohort_score"] for r in score_pairs(small, rows, _calibration(with_cohort=True))] == ["", ""]
+    # a twin-free fit: at the default prior (one twin each) every density leaves out the nearest; the pool's
+    # median density is then 0 (a plain account's one neighbour, the hub, is its nearest)
+    twin_free = _calibration(with_cohort=True, twin_free=True)
+    scored = score_pairs(vectors, rows, twin_free)
+    assert [float(r["cohort_score"]) for r in scored] == pytest.approx(
+        [0.5 - (link + 0.0) / 2, 0.9 - (link / 10 + 0.9 * link / 10) / 2], abs=1e-5
+    )
+    # a prior of 1 twin in 590 pairs' worth: w = 0.1, a tenth of each density without its nearest
+    tenth = score_pairs(vectors, rows[1:], twin_free, prior=0.1 / (N - 1))
+    w_density = [
+        0.9 * (0.9 + link) / 10 + 0.1 * link / 10,
+        0.9 * (0.9 + 0.9 * link) / 10 + 0.1 * 0.9 * link / 10,
+    ]
+    median = 0.9 * link / 10  # a plain account: the hub's cosine, then nothing
+    assert float(tenth[0]["cohort_score"]) == pytest.approx(0.9 - (sum(w_density) / 2 - median), abs=1e-5)
 
 
 def test_cluster_keeps_a_hub_apart_from_its_one_strong_link_with_cohort_scores():
@@ -193,6 +251,14 @@ def test_link_reads_the_cohort_fit_with_each_querys_own_density():
     # P at link's default prior, one account of the query's person among the 59 enrolled
     assert hub_row["probability"] == pytest.approx(float(fit.predict([hub_score], prior=1 / 59)[0]), abs=1e-5)
     assert hub_row["decision"] == "different" and first["e1'"]["decision"] == "same"
+    # a twin-free fit at link's default prior (w = 1): each density leaves out its nearest; e1's nearest
+    # enrolled account is the hub (e1' is not enrolled), and the median density (a plain account's) is 0
+    for hubness in (False, True):  # ranking by the hubness correction reads the other density, not this one
+        twin_free = link(
+            index, queries, k=2, calibration=_calibration(with_cohort=True, twin_free=True), hubness=hubness
+        ).rows
+        twin = next(r for r in twin_free if r["query_account"] == "e1'" and r["account_id"] == "e1")
+        assert twin["cohort_score"] == pytest.approx(0.9 - (0.9 * link_ / 10 + 0.0) / 2, abs=1e-5)
     plain = link(index, queries, k=2, calibration=_calibration(with_cohort=False), hubness=False).rows
     assert all(r["cohort_score"] is None for r in plain)
     plain_hub = next(r for r in plain if r["query_account"] == "e0" and r["account_id"] == "hub")

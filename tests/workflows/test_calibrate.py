@@ -179,6 +179,7 @@ def test_a_calibration_of_enough_accounts_carries_a_cohort_fit(model, posts, red
     fit = calibrator.cohort
     assert fit.method == calibrator.method == "platt-sizes" and fit.reads_cohort
     assert (fit.info["pool"], fit.info["k"], fit.info["accounts"]) == (614, cohort.K, 614)
+    assert fit.info["density"] == cohort.TWIN_FREE and "density" not in calibrator.info
     assert fit.info["pairs_fit"] == calibrator.info["pairs_fit"]  # the same pairs, cut into the same halves
     plain, normalised = calibrator.info, fit.info
     assert normalised["all_same_person_pairs"]["n"] == plain["all_same_person_pairs"]["n"] == 307
@@ -187,3 +188,29 @@ def test_a_calibration_of_enough_accounts_carries_a_cohort_fit(model, posts, red
     assert calibration_summary(calibrator)[-1].startswith(
         "  cohort-normalised fit (read by `score`, `cluster` and `link`"
     )
+
+
+def test_a_cohort_fit_measures_each_density_without_the_accounts_own_person():
+    """`twin_free_excess`: each row's mean cosine with its K nearest whole accounts of *other* persons, less the
+    wholes' median of the same, computed here pair by pair on seeded vectors with twins and cuts."""
+    from authorid.verification import cohort
+    from authorid.workflows.calibrate import twin_free_excess
+
+    rng = np.random.default_rng(3)
+    persons = [f"p{i // 2}" for i in range(60)] + [f"p{i}" for i in range(10)]  # 30 twin pairs, 10 cuts
+    base = rng.normal(size=(30, 16))
+    unit = np.vstack([base[i // 2] + 0.6 * rng.normal(size=16) for i in range(60)])
+    unit = np.vstack([unit, base[:10] + 0.9 * rng.normal(size=(10, 16))])  # cuts of persons p0..p9
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    wholes = np.arange(60)
+    expected = np.array(
+        [
+            np.sort([unit[i] @ unit[j] for j in wholes if persons[j] != persons[i]])[::-1][: cohort.K].mean()
+            for i in range(70)
+        ]
+    )
+    excess = twin_free_excess(unit, persons, wholes)
+    np.testing.assert_allclose(excess, expected - np.median(expected[:60]), atol=1e-6)
+    # counting the twins raises the densities of the accounts that have one (every whole account here)
+    with_twins = cohort.top_k_mean(np.where(np.eye(60, dtype=bool), -np.inf, unit[:60] @ unit[:60].T))
+    assert (with_twins > expected[:60]).mean() > 0.9

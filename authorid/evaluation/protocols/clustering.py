@@ -29,6 +29,7 @@ from authorid.evaluation.protocols.base import (
 from authorid.evaluation.protocols.pairs import cross_fitted_calibrators, fold_pairs, person_folds
 from authorid.evaluation.protocols.scoring import Subject, VectorScorer, calibration_of, scorer_for
 from authorid.metrics.clustering import clustering_metrics
+from authorid.verification import cohort
 from authorid.verification.calibrator import forum_prior
 
 
@@ -104,6 +105,7 @@ def clustering_protocol(
             probability=probability,
             seed=seed,
             cohort_normalised=normalised,
+            skip=cohort.skip_weight(own, prior, len(chosen.person_of)) if normalised else 0.0,
             min_precision=min_precision,
         )
         used.append(report.params)

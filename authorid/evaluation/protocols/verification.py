@@ -70,10 +70,10 @@ def verification_protocol(
     own = calibration_of(subject)
     read = [c for c, _ in per_fold]  # what the calibration reads: cosines, or cohort-normalised scores
     if own is not None:
-        own, read = _read_in_pool(own, scorer, pairs, read)
-        posts, chars = account_sizes(chosen.posts), account_characters(chosen.posts)
         # P moved to the share of same-person pairs among these pairs (a calibration is fitted at a forum's)
         share = float(np.mean(np.concatenate([y for _, y in per_fold])))
+        own, read = _read_in_pool(own, scorer, pairs, read, share)
+        posts, chars = account_sizes(chosen.posts), account_characters(chosen.posts)
         at = {"prior": share} if isinstance(own, Calibrator) else {}
         calibration = (
             "the model's own calibration"
@@ -129,15 +129,15 @@ def verification_protocol(
     return ProtocolResult("verification", metrics, settings, manifest, plot_data, timing)
 
 
-def _read_in_pool(own, scorer, pairs, cosines: list[np.ndarray]):
+def _read_in_pool(own, scorer, pairs, cosines: list[np.ndarray], prior: float):
     """(the calibration's fit for this pool, what it reads per fold): its cohort fit and each pair's cosine less
     its cohort shift among the evaluated accounts when it has one and they are enough (as `authorid score` reads
-    it, `authorid.verification.cohort`), else the calibration itself and the cosines."""
+    it at `prior`, `authorid.verification.cohort`), else the calibration itself and the cosines."""
     vectors = getattr(scorer, "vectors", None)
     fit = own.for_pool(len(vectors)) if vectors is not None else own
     if not fit.reads_cohort:
         return own, cosines
-    pool = cohort.of_vectors(vectors.vectors)
+    pool = cohort.of_vectors(vectors.vectors, skip=cohort.skip_weight(fit, prior, len(vectors)))
     return fit, [
         cohort.normalised(c, pool.shift(vectors.positions(a), vectors.positions(b)))
         for c, (a, b, _) in zip(cosines, pairs, strict=True)
