@@ -71,6 +71,42 @@ def test_missing_required_column_lists_the_columns_that_exist(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "header", "hint"),
+    [
+        (
+            "x.csv",
+            "post_id;account_id;text",
+            "separated by ';', and a .csv file is read as comma-separated: save"
+            " it with commas as .csv (or tabs as .tsv)",
+        ),
+        (
+            "x.csv",
+            "post_id\taccount_id\ttext",
+            "separated by tabs, and a .csv file is read as comma-separated: name it .tsv",
+        ),
+        (
+            "x.tsv.gz",
+            "post_id,account_id,text",
+            "separated by commas, and a .tsv file is read as tab-separated: name it .csv",
+        ),
+    ],
+)
+def test_a_csv_written_with_another_separator_is_said_so(tmp_path, name, header, hint):
+    """A spreadsheet's "CSV" with ';' (audit 9): its header reads as one column, and --map cannot help."""
+    import gzip
+
+    sep = header[len("post_id")]
+    text = f"{header}\n1{sep}alice{sep}hello there\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    with pytest.raises(InputError) as info:
+        read_posts(path)
+    assert str(info.value) == (
+        f"{path}: no column for account_id, text; columns found: {header!r}; the header is one field {hint}"
+    )
+
+
 def test_map_naming_an_absent_column(tmp_path):
     path = write_jsonl(tmp_path / "x.jsonl", [{"author": "a", "text": "t"}])
     with pytest.raises(

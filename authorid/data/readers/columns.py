@@ -72,9 +72,32 @@ def resolve_column_map(
     if missing:
         raise InputError(
             f"{path}: no column for {', '.join(missing)}; columns found: {_names(available) or '(none)'}; "
-            f"name it with --map COLUMN={missing[0]}"
+            + (_separator_hint(path, available) or f"name it with --map COLUMN={missing[0]}")
         )
     return mapping
+
+
+#: Field separators a spreadsheet may have written instead of the one its file name promises.
+OTHER_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'", ",": "commas"}
+
+
+def _separator_hint(path: Path, available: list[str]) -> str | None:
+    """When the whole header was read as one column holding another separator (a spreadsheet that saves
+    "CSV" with ';', common where ',' is the decimal mark), what to do instead of --map, which cannot help."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    tsv = ".tsv" in suffixes
+    if len(available) != 1 or not (tsv or ".csv" in suffixes):
+        return None
+    found = next(
+        (sep for sep in OTHER_SEPARATORS if sep in available[0] and sep != ("\t" if tsv else ",")), None
+    )
+    if found is None:
+        return None
+    if found == ",":
+        return "the header is one field separated by commas, and a .tsv file is read as tab-separated: name it .csv"
+    read_as = "tab-separated" if tsv else "comma-separated"
+    fix = "name it .tsv" if found == "\t" else "save it with commas as .csv (or tabs as .tsv)"
+    return f"the header is one field separated by {OTHER_SEPARATORS[found]}, and a {'.tsv' if tsv else '.csv'} file is read as {read_as}: {fix}"
 
 
 def _names(columns: list[str]) -> str:
