@@ -94,10 +94,16 @@ def _separator_hint(path: Path, available: list[str]) -> str | None:
     if found is None:
         return None
     if found == ",":
-        return "the header is one field separated by commas, and a .tsv file is read as tab-separated: name it .csv"
-    read_as = "tab-separated" if tsv else "comma-separated"
-    fix = "name it .tsv" if found == "\t" else "save it with commas as .csv (or tabs as .tsv)"
-    return f"the header is one field separated by {OTHER_SEPARATORS[found]}, and a {'.tsv' if tsv else '.csv'} file is read as {read_as}: {fix}"
+        fix = "name it .csv"
+    elif found == "\t":
+        fix = "name it .tsv"
+    else:
+        fix = "save it with commas as .csv (or tabs as .tsv)"
+    suffix, read_as = (".tsv", "tab-separated") if tsv else (".csv", "comma-separated")
+    return (
+        f"the header is one field separated by {OTHER_SEPARATORS[found]}, and a {suffix} file is read as"
+        f" {read_as}: {fix}"
+    )
 
 
 def _names(columns: list[str]) -> str:
