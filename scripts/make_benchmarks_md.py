@@ -1232,7 +1232,9 @@ def cohort_section(cohort: dict) -> list[str]:
         f" newest posts each) of {pool['persons']} persons, at the forum prior {pool['prior']:.3g}. *cohort*: each"
         " cosine less each side's excess closeness to its 10 nearest others in the pool over the pool's median"
         " (`authorid/verification/cohort.py`), what `authorid score` and `authorid cluster` read when the"
-        " calibration has that fit and the pool holds at least 50 accounts."
+        " calibration has that fit and the pool holds at least 50 accounts. Since stop 39 the fit measures each"
+        " density without the account's own person and the pool's leave out each account's nearest (at the"
+        " forum prior, all of it): docs/calibration.md, \"Twin-free densities\"."
         + (
             " *shipped*: the model's own calibration (fitted when it was trained), on the same pairs."
             if any(name.startswith("shipped") for name in rows["verification"])
