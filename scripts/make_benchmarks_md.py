@@ -1234,7 +1234,7 @@ def cohort_section(cohort: dict) -> list[str]:
         " (`authorid/verification/cohort.py`), what `authorid score` and `authorid cluster` read when the"
         " calibration has that fit and the pool holds at least 50 accounts. Since stop 39 the fit measures each"
         " density without the account's own person and the pool's leave out each account's nearest (at the"
-        " forum prior, all of it): docs/calibration.md, \"Twin-free densities\"."
+        ' forum prior, all of it): docs/calibration.md, "Twin-free densities".'
         + (
             " *shipped*: the model's own calibration (fitted when it was trained), on the same pairs."
             if any(name.startswith("shipped") for name in rows["verification"])
