@@ -179,12 +179,13 @@ def test_a_twin_free_calibration_reads_densities_without_the_nearest_from_the_sa
     # the hub's neighbours are all at 1/sqrt(59); e3's: the hub, then only orthogonal accounts
     assert (nearest[hub_row], after[hub_row]) == pytest.approx((1 / ROOT, 1 / ROOT))
     assert (nearest[plain_row], after[plain_row]) == pytest.approx((1 / ROOT / 10, 0.0))
-    # q: nearest the hub, then e0 (cosine 1.05 ... / norm), the rest at its cosine with a plain account
+    # the query's density: the mean of its 2nd-11th cosines with the enrolled accounts (its nearest, the hub,
+    # left out); the median of the enrolled accounts' densities is 0 (a plain account's, the hub left out)
     by_id = {r["account_id"]: r for r in rows}
-    q = query.vectors[0].astype(np.float64)
-    cos = np.sort(enrolled.vectors.astype(np.float64) @ q)[::-1]
-    q_density = cos[1:11].mean()
-    expected = by_id["e0"]["cosine"] - ((q_density - 0.0) + (after[enrolled.positions(["e0"])[0]] - 0.0)) / 2
+    cosines = np.sort(enrolled.vectors.astype(np.float64) @ query.vectors[0].astype(np.float64))[::-1]
+    query_density, median = cosines[1:11].mean(), 0.0
+    e0_density = after[enrolled.positions(["e0"])[0]]
+    expected = by_id["e0"]["cosine"] - ((query_density - median) + (e0_density - median)) / 2
     assert by_id["e0"]["cohort_score"] == pytest.approx(expected, abs=1e-5)
 
 

@@ -194,13 +194,14 @@ def test_score_reads_the_cohort_fit_in_a_pool_and_the_cosine_fit_below_one():
     small = vectors.subset([*vectors.account_ids[: cohort.MIN_POOL - 3], "e1'", "hub"])
     assert [r["cohort_score"] for r in score_pairs(small, rows, _calibration(with_cohort=True))] == ["", ""]
     # a twin-free fit: at the default prior (one twin each) every density leaves out the nearest; the pool's
-    # median density is then 0 (a plain account's one neighbour, the hub, is its nearest)
+    # median density is then 0 (a plain account's one neighbour, the hub, is its nearest). The hub's density
+    # without e0 is `link` (its next ten are e_i), e0's is 0; e1's without e1' is link / 10, e1''s 0.9 link / 10
     twin_free = _calibration(with_cohort=True, twin_free=True)
     scored = score_pairs(vectors, rows, twin_free)
     assert [float(r["cohort_score"]) for r in scored] == pytest.approx(
         [0.5 - (link + 0.0) / 2, 0.9 - (link / 10 + 0.9 * link / 10) / 2], abs=1e-5
     )
-    # a prior of 1 twin in 590 pairs' worth: w = 0.1, a tenth of each density without its nearest
+    # at a tenth of the default prior, w = 0.1: a tenth of each density leaves out the nearest
     tenth = score_pairs(vectors, rows[1:], twin_free, prior=0.1 / (N - 1))
     w_density = [
         0.9 * (0.9 + link) / 10 + 0.1 * link / 10,
