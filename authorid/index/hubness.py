@@ -59,10 +59,11 @@ def index_densities(index, account_ids: Sequence[str], *, k: int = K, skip: floa
     if not unique:
         return {}
     rows = np.fromiter((index.positions[a] for a in unique), dtype=np.int64, count=len(unique))
-    weights = {skipped: weight for skipped, weight in ((0, 1 - skip), (1, skip)) if weight}
-    known = find_densities(index, rows, tuple(weights), k=k)
-    out = sum(weight * known[skipped][rows] for skipped, weight in weights.items())
-    return dict(zip(unique, np.asarray(out, dtype=np.float64).tolist(), strict=True))
+    # only the variants with a weight are searched for (a plain density never reads the skipped one)
+    variants = tuple(v for v, weight in ((0, 1 - skip), (1, skip)) if weight)
+    known = find_densities(index, rows, variants, k=k)
+    nearest, after = (known[v][rows] if v in known else 0.0 for v in (0, 1))
+    return dict(zip(unique, cohort.mixed(nearest, after, skip).tolist(), strict=True))
 
 
 def find_densities(
@@ -150,7 +151,7 @@ def mixed_searched_densities(
     densities = searched_densities(owners, scores, ids)
     if not skip:
         return densities
-    return (1 - skip) * densities + skip * searched_densities(owners, scores, ids, skipped=1)
+    return cohort.mixed(densities, searched_densities(owners, scores, ids, skipped=1), skip)
 
 
 #: Enrolled accounts whose densities estimate an index's median density (`median_density`).

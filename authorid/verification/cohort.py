@@ -72,6 +72,12 @@ def skip_weight(fit, prior: float | None, pool_size: int) -> float:
     return float(min(1.0, max(0.0, prior * (int(pool_size) - 1))))
 
 
+def mixed(nearest: np.ndarray, after: np.ndarray, skip: float) -> np.ndarray:
+    """A density with w = `skip` of it leaving out the nearest: (1 - w) x `nearest` (the mean of the K nearest)
+    + w x `after` (the mean of the K after the nearest)."""
+    return (1 - skip) * np.asarray(nearest, dtype=np.float64) + skip * np.asarray(after, dtype=np.float64)
+
+
 def top_k_mean(scores: np.ndarray, k: int = K, *, skip: float = 0.0) -> np.ndarray:
     """Mean of each row's k largest scores (the row's own entry must already be excluded, e.g. -inf); with
     `skip` = w > 0, (1 - w) x that + w x the mean of the k after the largest (the nearest left out)."""
@@ -86,7 +92,7 @@ def top_k_mean(scores: np.ndarray, k: int = K, *, skip: float = 0.0) -> np.ndarr
     top = np.partition(scores, scores.shape[1] - k - 1, axis=1)[:, scores.shape[1] - k - 1 :]
     total, nearest = top.sum(axis=1), top.max(axis=1)
     smallest = top.min(axis=1)
-    return (1 - skip) * (total - smallest) / k + skip * (total - nearest) / k
+    return mixed((total - smallest) / k, (total - nearest) / k, skip)
 
 
 def pool_densities(
@@ -135,7 +141,7 @@ class Cohort:
         cosines = np.asarray(cosines, dtype=np.float64)
         densities = _finite_mean(cosines[:, :K])
         if skip:
-            densities = (1 - skip) * densities + skip * _finite_mean(cosines[:, 1 : K + 1])
+            densities = mixed(densities, _finite_mean(cosines[:, 1 : K + 1]), skip)
         return cls.of_densities(densities)
 
     def shift(self, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
