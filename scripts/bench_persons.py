@@ -7,7 +7,8 @@ The 1,000 Reddit benchmark test accounts (never trained on; `scripts/bench_quali
 in two halves by time, each half its 8 newest posts: 2,000 pseudo-accounts of 1,000 persons. Each method runs
 through the product's clustering protocol (`authorid evaluate MODEL CORPUS --protocol clustering --method M
 --max-posts 8`) as `authorid cluster` runs by default: from the calibrated decision threshold P >= 0.5, raised
-until the clusters' expected pairwise precision reaches 0.9 (`--min-precision`); one row more keeps P >= 0.5
+until the clusters' pairwise precision reaches 0.9 with probability 0.9 (`--min-precision`, each pair right
+with its P); one row more keeps P >= 0.5
 as such. Reported: the threshold used and the expected precision, pairwise precision / recall, B-cubed
 precision / recall / F1, the number of clusters and the largest one (the truth's largest group is 2).
 

@@ -14,7 +14,9 @@ N(N-1) different-person ones, and P(same) is taken at their true prior 1/N (the 
 `authorid score` passes them. Reported per pairing: the median cosine of same- and different-person pairs
 (does the score drift with size?), AUC, ECE over all pairs, and among pairs given P >= 0.5 how many there are,
 their mean P and the share truly the same person, with its 95% Wilson interval (the issue's target: the share
-within 0.05 of the mean P; with a handful of such pairs only the interval says anything). Per method, pooled
+within 0.05 of the mean P; with a handful of such pairs only the interval says anything), and the chance that
+the share would land within 0.05 were each of those pairs one person with exactly its P (a perfectly calibrated
+model: how often the target can be met in that pairing at all). Per method, pooled
 over all pairings: the pairs given P >= 0.5, how many of them the P's expect to be the same person (their sum)
 and how many are.
 
@@ -54,6 +56,16 @@ EVERY_OUT = REPO / "benchmarks" / "results" / "sizes_every.json"
 OWN_METHODS = ("own", "own+cohort")
 SIZES = (2, 5, 10, 20)
 DEFAULT_METHODS = "own,own+cohort,platt,platt-sizes,platt-sizes+cohort"
+
+
+def chance_within(p: np.ndarray, margin: float = 0.05) -> float:
+    """The chance that the share of these pairs truly one person lies within `margin` of their mean P, if each
+    is one person with its own P, independently (Poisson binomial): what a perfectly calibrated model gets."""
+    from scipy.stats import poisson_binom
+
+    n, mean = len(p), float(np.mean(p))
+    low, high = int(np.ceil((mean - margin) * n - 1e-9)), int(np.floor((mean + margin) * n + 1e-9))
+    return float(poisson_binom.cdf(high, p) - (poisson_binom.cdf(low - 1, p) if low > 0 else 0.0))
 
 
 def main() -> None:
@@ -200,6 +212,9 @@ def main() -> None:
                     else bool(
                         share["interval"][0] <= mean_p + 0.05 and share["interval"][1] >= mean_p - 0.05
                     ),
+                    # how often the target can be met here at all: the share's chance of lying within 0.05 of the mean P
+                    # were each of these pairs one person with exactly its P
+                    "within_if_calibrated": None if mean_p is None else round(chance_within(p[flagged]), 4),
                 }
                 print(f"  {size_a}x{size_b}: {rows[f'{size_a}x{size_b}']}", file=sys.stderr, flush=True)
         results["calibrations"][method] = {

@@ -464,8 +464,9 @@ def persons_section(persons: dict, validation: dict | None = None, minilm: dict 
         head[2:2] = ["threshold", "expected P"]
     decision = (
         f"decision P >= {persons.get('threshold')} raised, as `authorid cluster` raises it by default, to the"
-        f" lowest step whose clusters' expected pairwise precision (the mean P of the pairs they form) reaches"
-        f" {persons['min_precision']:g} (column *threshold*; *expected P*: that precision)"
+        f" lowest step at which the clusters' pairwise precision reaches {persons['min_precision']:g} with"
+        " probability 0.9, each pair right with its P (column *threshold*; *expected P*: the mean P of the pairs"
+        " they form; until stop 40 the threshold stopped where that mean reached it)"
         if raised
         else f"decision P >= {persons.get('threshold')}"
     )
@@ -523,8 +524,9 @@ def few_twins_section(few: dict) -> list[str]:
         f"`{few['command']}`, updated {few['updated']}; {few['machine']}. The section above reads pools where every"
         " person has two accounts; in a forum few do. Here one account in"
         f" {few['every']} has a twin, and `authorid cluster {few['model']} POOL --prior P` runs at the true share P"
-        " of same-person pairs (defaults otherwise: P >= 0.5 raised until the expected pairwise precision reaches"
-        " 0.9). *forum*: 488 whole Reddit accounts of 16-60 posts the model never trained on, every"
+        " of same-person pairs (defaults otherwise: P >= 0.5 raised until the pairwise precision reaches 0.9 with"
+        " probability 0.9; until stop 40, until the expected pairwise precision did). *forum*: 488 whole Reddit"
+        " accounts of 16-60 posts the model never trained on, every"
         f" {few['every']}th split into two accounts by alternate posts (so twins, halves, are smaller than most"
         f" accounts: among pairs of two big accounts the share of twins is about a third of P). *forum-halves*: the"
         " same accounts each cut to its alternate posts, both halves for the twinned ones, one for the others:"
@@ -534,11 +536,13 @@ def few_twins_section(few: dict) -> list[str]:
         f" posts each), every {few['every']}th of the 1,000 persons with both, the others with one."
         " *benchmark-spread*: the same persons, each half 8 of its alternate posts spaced evenly across the whole"
         " history. Each draw gives the twins to"
-        f" different accounts; *big*: the pairs whose two accounts both have {big} posts or more.",
+        f" different accounts; *big*: the pairs whose two accounts both have {big} posts or more; *draws at 0.9*:"
+        " the draws whose pairs came out at least 0.9 right (a draw that formed none counts), which the default"
+        " promises 9 times in 10 when P is calibrated.",
         "",
         "| pool | draws | accounts | prior | pairs formed | expected pairwise precision | one person |"
-        f" big pairs (both >= {big} posts) | of them one person |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f" draws at 0.9 | big pairs (both >= {big} posts) | of them one person |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, pool in few["pools"].items():
         draws = pool["draws"]
@@ -546,9 +550,11 @@ def few_twins_section(few: dict) -> list[str]:
         big_share = (
             f"{pool['big_right']} ({pool['big_right'] / pool['big_pairs']:.3f})" if pool["big_pairs"] else "–"
         )
+        reached = sum(10 * d["right"] >= 9 * d["pairs"] for d in draws)  # integers: no rounding at 0.9
         out.append(
             f"| {name} | {len(draws)} | {draws[0]['accounts']:,} | 1/{1 / draws[0]['prior']:,.0f} | {pool['pairs']} |"
-            f" {_fmt(pool['expected_pairwise_precision'])} | {share} | {pool['big_pairs']} | {big_share} |"
+            f" {_fmt(pool['expected_pairwise_precision'])} | {share} | {reached} | {pool['big_pairs']} |"
+            f" {big_share} |"
         )
     return [*out, ""]
 
@@ -597,8 +603,20 @@ def _sizes_summary(method: str, entry: dict) -> str:
     return (
         f"- `{method}` ({entry['fitted_on']}): {sum(r['flagged'] for r in pairings):,} pairs given P >= 0.5"
         f"{expected}; of the {len(with_pairs)} pairings with any, the share's 95% interval reaches within 0.05 of"
-        f" the mean P in {consistent} and the share itself is within 0.05 in {within}; ECE over all pairs, mean"
-        f" of the pairings {np.mean([r['ece'] for r in pairings]):.4f}."
+        f" the mean P in {consistent} and the share itself is within 0.05 in {within}{_if_calibrated(with_pairs)};"
+        f" ECE over all pairs, mean of the pairings {np.mean([r['ece'] for r in pairings]):.4f}."
+    )
+
+
+def _if_calibrated(pairings: list[dict]) -> str:
+    """What a perfectly calibrated P would get at the same pairs (bench_sizes' `within_if_calibrated`): the
+    number of pairings within 0.05 on average, and the chance that every one of them is."""
+    chances = [r.get("within_if_calibrated") for r in pairings]
+    if not chances or None in chances:
+        return ""  # results written before stop 40
+    return (
+        f" (were every P exactly right, {sum(chances):.1f} on average, and all {len(chances)} with chance"
+        f" {np.prod(chances):.1g})"
     )
 
 

@@ -53,9 +53,9 @@ def cluster_command(
     min_precision: Annotated[
         float | None,
         typer.Option(
-            help="With a calibration: raise the threshold until the clusters' expected pairwise precision (the"
-            " mean P of the pairs they form) reaches this. Default 0.9 when --threshold is not given; 0 turns"
-            " it off.",
+            help="With a calibration: raise the threshold until the clusters' pairwise precision reaches this"
+            " with probability 0.9, each pair right with its P. Default 0.9 when --threshold is not given; 0"
+            " turns it off.",
         ),
     ] = None,
     calibration: Annotated[
@@ -226,23 +226,32 @@ def raised_threshold_line(params: dict, stats: dict) -> str:
         if first is None or float(first) >= params["threshold"] or tried[first] is None:
             return "no two accounts were grouped"
         # the raise left nothing to group: say what the threshold it started from would have grouped
+        chance = (params.get("chances_tried") or {}).get(first)
+        reach = "" if chance is None else f", reaching {target:g} with probability {chance:.2f}"
         return (
             f"no two accounts were grouped: the threshold was raised from {float(first):g} to"
             f" {params['threshold']:g} to reach --min-precision {target:g} (at {float(first):g} the clusters'"
-            f" expected pairwise precision was {tried[first]:.3f}); --min-precision 0 keeps {float(first):g}"
+            f" expected pairwise precision was {tried[first]:.3f}{reach}); --min-precision 0 keeps {float(first):g}"
         )
-    said = f"expected pairwise precision {expected:.3f} (the mean P of the pairs the clusters form)"
+    pairs = stats.get("pairs_formed")
+    over = f" over {pairs:,} pairs" if pairs else ""
+    said = f"expected pairwise precision {expected:.3f}{over} (the mean P of the pairs the clusters form)"
     if not target:
         return said
     lowest = min(float(step) for step in tried)
-    if expected < target:
+    chance, confidence = stats.get("chance_of_min_precision"), params.get("confidence")
+    if chance is None or confidence is None:  # a report written before stop 40 asked the expected precision
+        sure = ""
+    else:
+        sure = f" with probability {chance:.2f} (P read as calibrated; {confidence:g} asked)"
+    if chance is not None and confidence is not None and chance < confidence:
         return (
-            f"warning: {said}, below --min-precision {target:g} even at the highest threshold tried"
-            f" ({params['threshold']:g})"
+            f"warning: {said}; it reaches --min-precision {target:g} only with probability {chance:.2f} even at"
+            f" the highest threshold tried ({params['threshold']:g})"
         )
     if params["threshold"] > lowest:
         return (
-            f"threshold raised from {lowest:g} to {params['threshold']:g} to reach --min-precision {target:g}:"
-            f" {said}; --min-precision 0 keeps {lowest:g}"
+            f"threshold raised from {lowest:g} to {params['threshold']:g} to reach --min-precision {target:g}"
+            f"{sure}: {said}; --min-precision 0 keeps {lowest:g}"
         )
-    return f"{said}, at least --min-precision {target:g} without raising the threshold"
+    return f"{said}: it reaches --min-precision {target:g}{sure} without raising the threshold"

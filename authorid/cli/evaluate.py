@@ -96,8 +96,8 @@ def evaluate_command(
     min_precision: Annotated[
         float | None,
         typer.Option(
-            help="Clustering: raise the threshold until the clusters' expected pairwise precision reaches this"
-            " (default 0.9, as `authorid cluster`; 0 keeps --threshold).",
+            help="Clustering: raise the threshold until the clusters' pairwise precision reaches this with"
+            " probability 0.9 (default 0.9, as `authorid cluster`; 0 keeps --threshold).",
             rich_help_panel=Protocol,
         ),
     ] = None,
@@ -229,8 +229,10 @@ def clustering_line(settings: dict) -> str:
     expected = settings.get("expected_pairwise_precision")
     line = f"  threshold used {used or settings.get('threshold_from')}"
     if settings.get("min_precision"):
+        sure = f" with probability {settings['confidence']:g}" if settings.get("confidence") else ""
         line += (
-            f" (raised from {settings['threshold_from']:g} to --min-precision {settings['min_precision']:g})"
+            f" (raised from {settings['threshold_from']:g} to --min-precision {settings['min_precision']:g}"
+            f"{sure})"
         )
     if expected is not None:
         line += f"; expected pairwise precision {expected:.3f}"

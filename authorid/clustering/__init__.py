@@ -7,10 +7,11 @@
 """
 
 from authorid.clustering.algorithms import MissingDependencyError
-from authorid.clustering.cluster import DEFAULT_MIN_PRECISION, METHODS, cluster_accounts
+from authorid.clustering.cluster import DEFAULT_CONFIDENCE, DEFAULT_MIN_PRECISION, METHODS, cluster_accounts
 from authorid.clustering.report import Cluster, ClusterReport, EvidencePair
 
 __all__ = [
+    "DEFAULT_CONFIDENCE",
     "DEFAULT_MIN_PRECISION",
     "METHODS",
     "Cluster",

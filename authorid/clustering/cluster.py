@@ -6,11 +6,14 @@
    cosine less its pair's cohort shift, `authorid.verification.cohort`); with no calibration the cosine
    itself, and then `threshold` is read as a cosine threshold (so 0.5 means cosine >= 0.5, not 50%).
 3. Cut: drop edges below `threshold`, the decision threshold. With `min_precision` (and a calibration), the
-   threshold is raised, step by step up THRESHOLD_STEPS, to the lowest one whose clusters' expected pairwise
-   precision (`report.expected_precision`: the mean P of the pairs they form) reaches it. P >= 0.5 is
-   the right decision for one pair; a cluster decides for every pair of its members, and the pairs it merges at
-   P just above 0.5 are wrong nearly half the time (`style` on 2,000 Reddit halves: pairwise precision 0.88 at
-   P >= 0.5). The target is read off calibrated P alone, so it needs no truth and adapts to each corpus.
+   threshold is raised, step by step up THRESHOLD_STEPS, to the lowest one at which the clusters' pairwise
+   precision reaches it with probability `confidence` (`report.chance_of_precision`, each pair right with its
+   P). P >= 0.5 is the right decision for one pair; a cluster decides for every pair of its members, and the
+   pairs it merges at P just above 0.5 are wrong nearly half the time (`style` on 2,000 Reddit halves: pairwise
+   precision 0.88 at P >= 0.5). Asking only that the *expected* precision (the mean P of the pairs formed)
+   reach the target, as until stop 40, delivers less than the target about half the time even with P
+   calibrated: 0.897 at 0.903 expected on those halves. The chance is read off calibrated P alone, so it needs
+   no truth and adapts to each corpus: with few pairs it asks a wide margin, with thousands almost none.
 4. One of
    - "average" (default): average linkage over the kNN graph's edges: two groups merge only when the mean
      P(same person) over every pair of their members reaches the threshold, so one strong link between two
@@ -38,7 +41,14 @@ import scipy.sparse as sp
 
 from authorid.clustering import algorithms
 from authorid.clustering.graph import cut, knn_matrix, mutual, symmetric
-from authorid.clustering.report import Cluster, ClusterReport, EvidencePair, expected_precision
+from authorid.clustering.report import (
+    Cluster,
+    ClusterReport,
+    EvidencePair,
+    chance_of_precision,
+    expected_precision,
+    pairs_formed,
+)
 from authorid.index.knn import EXACT_BELOW, knn
 from authorid.vectors import AccountVectors
 from authorid.verification import cohort
@@ -49,9 +59,11 @@ METHODS = ("average", "mutual-knn", "agglomerative", "leiden")
 #: Warn when the largest cluster exceeds this share of the accounts (and GIANT_MIN_SIZE accounts).
 GIANT_FRACTION = 0.1
 GIANT_MIN_SIZE = 20
-#: The expected pairwise precision `authorid cluster` asks of its clusters unless told otherwise (a calibrated
-#: model only): nine in ten of the same-person pairs it forms are expected to be right.
+#: The pairwise precision `authorid cluster` asks of its clusters unless told otherwise (a calibrated model
+#: only), and how sure it must be of reaching it: nine in ten of the same-person pairs it forms right, with
+#: probability 0.9 if P is calibrated.
 DEFAULT_MIN_PRECISION = 0.9
+DEFAULT_CONFIDENCE = 0.9
 #: The thresholds `min_precision` may raise the decision threshold to (those above the one given), lowest first.
 THRESHOLD_STEPS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99)
 #: Evidence pairs kept per cluster, and members sampled to estimate the cohesion of a very large cluster.
@@ -75,6 +87,7 @@ def cluster_accounts(
     cohort_normalised: bool = False,
     skip: float = 0.0,
     min_precision: float | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> ClusterReport:
     """Group accounts into presumed persons (see the module docstring for the steps).
 
@@ -88,10 +101,14 @@ def cluster_accounts(
     shift in this pool's cohort, whose densities are read from the kNN graph (`authorid.verification.cohort`;
     at least `cohort.MIN_POOL` accounts); `skip`: w, the weight of its densities that leave out each account's
     nearest (`cohort.skip_weight`). min_precision: raise the threshold to the lowest of THRESHOLD_STEPS
-    (from `threshold` up) whose clusters' expected pairwise precision reaches this (needs `probability`); the
-    report's params record the threshold used and every step tried. None: `threshold` as given.
+    (from `threshold` up) whose clusters' pairwise precision reaches this with probability `confidence` (needs
+    `probability`; 0.5 asks roughly that the expected precision reach it); the report's params record the
+    threshold used and, for every step tried, the expected precision and that probability. None: `threshold`
+    as given.
     """
     check_options(method, k, threshold, calibrated=probability is not None, min_precision=min_precision)
+    if not 0.0 <= confidence <= 1.0:
+        raise ValueError(f"confidence {confidence} is a probability and must lie in [0, 1]")
     if len(vectors) == 0:
         raise ValueError("no accounts to cluster (the corpus is empty)")
     if cohort_normalised and (probability is None or not cohort.applies(len(vectors))):
@@ -142,31 +159,37 @@ def cluster_accounts(
     if min_precision is not None:
         steps += [step for step in THRESHOLD_STEPS if step > threshold]
     tried: dict[float, float | None] = {}
+    chances: dict[float, float | None] = {}
 
-    def expected(index: int) -> tuple[float | None, tuple]:
+    def chance(index: int) -> tuple[float | None, tuple]:
+        """The chance that the clusters at this step reach min_precision (None: no pair formed)."""
         result = at(steps[index])
-        tried[steps[index]] = precision = expected_precision(result[3])
-        return precision, result
+        tried[steps[index]] = expected_precision(result[3])
+        chances[steps[index]] = odds = (
+            None if min_precision is None else chance_of_precision(result[3], min_precision)
+        )
+        return odds, result
 
-    def reaches(precision: float | None) -> bool:  # no pair merged: none merged wrongly
-        return min_precision is None or precision is None or precision >= min_precision
+    def reaches(odds: float | None) -> bool:  # no pair merged: none merged wrongly
+        return min_precision is None or odds is None or odds >= confidence
 
-    # The lowest step that reaches the target. Fewer pairs merge as the threshold rises, so the expected
-    # precision rises with it: bisection, `low` a step that misses and `index` one that reaches (the highest
-    # step is assumed to, and clustered only if it is the answer: it is kept even when it misses). Each probe is
-    # one clustering of the same graph: at most 5 after the first, over the 11 steps.
+    # The lowest step that reaches the target. Fewer pairs merge as the threshold rises, and those left have
+    # higher P, so the chance rises with it (but for the steps of a count: of 10 pairs 0.9 allows one wrong, of 9
+    # none, so it can dip where few pairs form): bisection, `low` a step that misses and `index` one that reaches
+    # (the highest step is assumed to, and clustered only if it is the answer: it is kept even when it misses).
+    # Each probe is one clustering of the same graph: at most 5 after the first, over the 11 steps.
     index = 0
-    precision, chosen = expected(0)
-    if not reaches(precision) and len(steps) > 1:
+    odds, chosen = chance(0)
+    if not reaches(odds) and len(steps) > 1:
         low, index, best = 0, len(steps) - 1, None
         while index - low > 1:
             middle = (low + index) // 2
-            middle_precision, middle_result = expected(middle)
-            if reaches(middle_precision):
-                index, best = middle, (middle_precision, middle_result)
+            middle_odds, middle_result = chance(middle)
+            if reaches(middle_odds):
+                index, best = middle, (middle_odds, middle_result)
             else:
                 low = middle
-        precision, chosen = best if best is not None else expected(index)
+        odds, chosen = best if best is not None else chance(index)
     union, graph, labels, clusters = chosen
     threshold = steps[index]
 
@@ -179,7 +202,10 @@ def cluster_accounts(
         "largest_component": largest_component,  # of the kNN graph cut at the threshold, before filtering
         "edges_cut_graph": int(union.nnz // 2),
         "edges_used": int(graph.nnz // 2),
+        "pairs_formed": pairs_formed(clusters),
         "expected_pairwise_precision": expected_precision(clusters) if probability is not None else None,
+        # the chance that at least min_precision of those pairs are right, P read as calibrated
+        **({"chance_of_min_precision": odds} if min_precision is not None else {}),
     }
     if clusters[0].size > max(GIANT_FRACTION * n, GIANT_MIN_SIZE):
         logger.info(
@@ -189,14 +215,13 @@ def cluster_accounts(
             n,
             100 * clusters[0].size / n,
         )
-    if min_precision is not None and not reaches(
-        precision
-    ):  # info: `cluster` and `evaluate` say it themselves
+    if min_precision is not None and not reaches(odds):  # info: `cluster` and `evaluate` say it themselves
         logger.info(
-            "no threshold up to %g reaches an expected pairwise precision of %g (%.3f at %g)",
+            "no threshold up to %g reaches a pairwise precision of %g with probability %g (%.3f at %g)",
             THRESHOLD_STEPS[-1],
             min_precision,
-            precision,
+            confidence,
+            odds,
             threshold,
         )
     params = {
@@ -213,8 +238,13 @@ def cluster_accounts(
     if min_precision is not None:
         params |= {
             "min_precision": min_precision,
+            "confidence": confidence,
+            # per step tried: the expected pairwise precision, and the chance of reaching min_precision
             "thresholds_tried": {
                 f"{t:g}": None if p is None else round(p, 4) for t, p in sorted(tried.items())
+            },
+            "chances_tried": {
+                f"{t:g}": None if p is None else round(p, 4) for t, p in sorted(chances.items())
             },
         }
     return ClusterReport(

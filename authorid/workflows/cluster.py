@@ -54,7 +54,7 @@ def cluster(
 
     calibration: a Calibrator (checked to be `model`'s unless `force`; default the model's own; else none, and
     the threshold is a cosine). threshold: None means the calibration's own threshold, or 0.5 without one.
-    min_precision: the threshold is raised until the clusters' expected pairwise precision reaches it
+    min_precision: the threshold is raised until the clusters' pairwise precision reaches it with probability 0.9
     (`cluster_accounts`); None: DEFAULT_MIN_PRECISION when the threshold is left to the calibration, not raised
     when one is given or there is no calibration; 0 never raises it.
     prior: the share of same-person pairs among the accounts' pairs (None: 1 / (accounts - 1), each account

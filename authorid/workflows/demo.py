@@ -245,7 +245,7 @@ def split_accounts(posts, *, seed: int, test_accounts: int, val_accounts: int) -
 #: How the demo cuts its clustering, said wherever its figures are (`authorid cluster` goes further).
 CLUSTER_CUT = (
     "P >= the calibration's own threshold, at its own prior, with no precision floor (`authorid cluster` also"
-    " moves P to the forum prior and raises the threshold to an expected pairwise precision of 0.9)"
+    " moves P to the forum prior and raises the threshold until a pairwise precision of 0.9 is 90% sure)"
 )
 
 
@@ -255,7 +255,7 @@ def cluster_held_out(model, test, *, out: Path, seed: int, progress: bool = Fals
     How many persons there are is not given: `cluster_accounts` (group-average linkage over the kNN graph,
     k = DEMO_CLUSTER_K) finds them, its edges the model's calibrated P(same person) at the calibration's own
     prior, cut at the calibration's threshold (with no calibration, cosines cut at 0.5). `authorid cluster`
-    also moves P to the forum prior and raises the threshold to an expected pairwise precision of 0.9; the demo
+    also moves P to the forum prior and raises the threshold until a pairwise precision of 0.9 is 90% sure; the demo
     keeps the plain cut, so its figures compare with earlier runs. The cut is the one the sybil evaluation
     makes (same seed, same rule), and the true author of a pseudo-account is the account it was cut from.
     """

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import make_benchmarks_md as md
+import numpy as np
+import pytest
 
 
 def _setting(kind: str, rows: dict) -> dict:
@@ -112,8 +114,12 @@ def test_every_account_sizes_run_gets_its_own_table_with_each_pairings_accounts(
 
 
 def test_few_twins_rows_give_each_pools_pairs_against_the_precision_cluster_promised():
-    draw = {"accounts": 537, "prior": 1 / 2937}
-    pool = {"draws": [draw, draw], "pairs": 64, "right": 43, "big_pairs": 0, "big_right": 0}
+    # a draw counts as reaching 0.9 at exactly 9 right of 10 (no float rounding), or when it formed no pair
+    draws = [
+        {"accounts": 537, "prior": 1 / 2937, "pairs": pairs, "right": right}
+        for pairs, right in ((10, 9), (54, 34))
+    ]
+    pool = {"draws": draws, "pairs": 64, "right": 43, "big_pairs": 0, "big_right": 0}
     few = {
         "command": "python scripts/bench_few_twins.py",
         "updated": "2026-12-05",
@@ -123,10 +129,30 @@ def test_few_twins_rows_give_each_pools_pairs_against_the_precision_cluster_prom
         "big_posts": 20,
         "pools": {"forum": pool | {"expected_pairwise_precision": 0.91, "big_pairs": 32, "big_right": 13}},
     }
-    few["pools"]["benchmark"] = pool | {"expected_pairwise_precision": None, "pairs": 0, "right": 0}
+    none = [draw | {"pairs": 0, "right": 0} for draw in draws]
+    few["pools"]["benchmark"] = pool | {
+        "draws": none,
+        "expected_pairwise_precision": None,
+        "pairs": 0,
+        "right": 0,
+    }
     lines = md.few_twins_section(few)
     assert lines[-3:-1] == [
-        "| forum | 2 | 537 | 1/2,937 | 64 | 0.910 | 43 (0.672) | 32 | 13 (0.406) |",
-        "| benchmark | 2 | 537 | 1/2,937 | 0 | – | 0 | 0 | – |",
+        "| forum | 2 | 537 | 1/2,937 | 64 | 0.910 | 43 (0.672) | 1 | 32 | 13 (0.406) |",
+        "| benchmark | 2 | 537 | 1/2,937 | 0 | – | 0 | 2 | 0 | – |",
     ]
     assert md.few_twins_section({}) == []
+
+
+def test_a_sizes_pairing_says_how_often_exactly_right_p_would_meet_the_target():
+    from bench_sizes import chance_within
+
+    # 10 pairs at P 0.9: within 0.05 of 0.9 is exactly 9 of 10 one person, 10 x 0.9^9 x 0.1
+    assert chance_within(np.full(10, 0.9)) == pytest.approx(10 * 0.9**9 * 0.1)
+    # one pair at P 0.58: its share is 0 or 1, never within 0.05 of 0.58
+    assert chance_within(np.array([0.58])) == 0.0
+    # 3 pairs at 0.5, 0.9, 1.0 (mean 0.8): 2 of 3 (0.667) and 3 of 3 miss the window 0.75-0.85 by more than 0.05
+    assert chance_within(np.array([0.5, 0.9, 1.0])) == 0.0
+    line = md._if_calibrated([{"within_if_calibrated": 0.5}, {"within_if_calibrated": 0.4}])
+    assert line == " (were every P exactly right, 0.9 on average, and all 2 with chance 0.2)"
+    assert md._if_calibrated([{"flagged": 3}]) == ""  # results written before stop 40

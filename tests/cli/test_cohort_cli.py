@@ -121,21 +121,24 @@ def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "edges read the calibration's cohort fit" in said
-    # by default the threshold is raised until the clusters' pairs are expected to be right 9 times in 10: on
-    # the cleaned e-mails, with twin-free densities (stop 39), one step above P >= 0.5
+    # by default the threshold is raised until the clusters' pairs are right 9 times in 10 with probability 0.9:
+    # on the cleaned e-mails, with twin-free densities (stop 39), 0.7; the expected precision alone (until stop
+    # 40) stopped at 0.55, expecting 0.917 of more pairs
     assert (
-        f"edges: P(same person) >= 0.55 at a prior of {1 / 79:.3g} (1/(accounts - 1); --prior changes it), from"
-        f" --calibration {tmp_path / 'cal.json'} threshold raised from 0.5 to 0.55 to reach --min-precision 0.9:"
-        " expected pairwise precision 0.917 (the mean P of the pairs the clusters form); --min-precision 0 keeps"
-        " 0.5" in said
+        f"edges: P(same person) >= 0.7 at a prior of {1 / 79:.3g} (1/(accounts - 1); --prior changes it), from"
+        f" --calibration {tmp_path / 'cal.json'} threshold raised from 0.5 to 0.7 to reach --min-precision 0.9"
+        " with probability 0.94 (P read as calibrated; 0.9 asked): expected pairwise precision 0.954 over 21 pairs"
+        " (the mean P of the pairs the clusters form); --min-precision 0 keeps 0.5" in said
     )
     result = runner.invoke(app, [*args, "--min-precision", "0.95", "--overwrite"])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert f"edges: P(same person) >= 0.7 at a prior of {1 / 79:.3g}" in said
+    # 0.95 of fewer than 20 pairs is every one of them right: 9 pairs, at P >= 0.99
+    assert f"edges: P(same person) >= 0.99 at a prior of {1 / 79:.3g}" in said
     assert (
-        "threshold raised from 0.5 to 0.7 to reach --min-precision 0.95: expected pairwise precision 0.954 (the"
-        " mean P of the pairs the clusters form); --min-precision 0 keeps 0.5" in said
+        "threshold raised from 0.5 to 0.99 to reach --min-precision 0.95 with probability 0.98 (P read as"
+        " calibrated; 0.9 asked): expected pairwise precision 0.998 over 9 pairs (the mean P of the pairs the"
+        " clusters form); --min-precision 0 keeps 0.5" in said
     )
     assert json.loads((out / "authorid-manifest.json").read_text())["params"]["scores"] == "cohort-normalised"
 
@@ -148,6 +151,12 @@ def test_a_threshold_raised_until_nothing_groups_says_what_it_dropped():
         "no two accounts were grouped: the threshold was raised from 0.5 to 0.85 to reach --min-precision 0.9"
         " (at 0.5 the clusters' expected pairwise precision was 0.834); --min-precision 0 keeps 0.5"
     )
+    params["chances_tried"] = {"0.5": 0.2071, "0.85": None}
+    assert raised_threshold_line(params, {"expected_pairwise_precision": None}) == (
+        "no two accounts were grouped: the threshold was raised from 0.5 to 0.85 to reach --min-precision 0.9"
+        " (at 0.5 the clusters' expected pairwise precision was 0.834, reaching 0.9 with probability 0.21);"
+        " --min-precision 0 keeps 0.5"
+    )
     # nothing grouped at the threshold it started from: nothing was dropped by the raise
     params = {"threshold": 0.5, "min_precision": 0.9, "thresholds_tried": {"0.5": None}}
     assert (
@@ -155,6 +164,25 @@ def test_a_threshold_raised_until_nothing_groups_says_what_it_dropped():
     )
     assert raised_threshold_line({"threshold": 0.5}, {"expected_pairwise_precision": None}) == (
         "no two accounts were grouped"
+    )
+
+
+def test_the_threshold_line_says_how_sure_the_clusters_are_of_the_precision_asked():
+    from authorid.cli.cluster import raised_threshold_line
+
+    params = {"threshold": 0.5, "min_precision": 0.8, "confidence": 0.9, "thresholds_tried": {"0.5": 0.95}}
+    stats = {"expected_pairwise_precision": 0.95, "pairs_formed": 40, "chance_of_min_precision": 0.9951}
+    assert raised_threshold_line(params, stats) == (
+        "expected pairwise precision 0.950 over 40 pairs (the mean P of the pairs the clusters form): it reaches"
+        " --min-precision 0.8 with probability 1.00 (P read as calibrated; 0.9 asked) without raising the threshold"
+    )
+    # no step was sure enough: the highest one tried, and how unsure it still is
+    params |= {"threshold": 0.99, "min_precision": 1.0, "thresholds_tried": {"0.5": 0.95, "0.99": 0.97}}
+    stats = {"expected_pairwise_precision": 0.97, "pairs_formed": 3, "chance_of_min_precision": 0.9127}
+    params["confidence"] = 0.95
+    assert raised_threshold_line(params, stats) == (
+        "warning: expected pairwise precision 0.970 over 3 pairs (the mean P of the pairs the clusters form); it"
+        " reaches --min-precision 1 only with probability 0.91 even at the highest threshold tried (0.99)"
     )
 
 
@@ -169,4 +197,8 @@ def test_evaluate_says_the_clustering_threshold_it_used():
     }
     assert clustering_line(settings) == (
         "  threshold used 0.75, 0.7 (raised from 0.5 to --min-precision 0.9); expected pairwise precision 0.923"
+    )
+    assert clustering_line(settings | {"confidence": 0.9}) == (
+        "  threshold used 0.75, 0.7 (raised from 0.5 to --min-precision 0.9 with probability 0.9); expected"
+        " pairwise precision 0.923"
     )

@@ -105,22 +105,41 @@ def half_cosine(cosines):
 def test_min_precision_raises_the_threshold_to_the_lowest_step_whose_clusters_reach_it():
     vectors = on_circle(TWO_PAIRS)
     p_ab, p_cd = (1 + np.cos(np.deg2rad(20))) / 2, (1 + np.cos(np.deg2rad(65))) / 2
-    # at 0.5 both pairs merge: expected precision (p_ab + p_cd) / 2 = 0.8406 < 0.9; from 0.75 up only a-b does
+    # at 0.5 both pairs merge: precision 0.9 of two pairs needs both right, a chance of p_ab x p_cd = 0.690
+    # < 0.9 (expected precision 0.8406); from 0.75 up only a-b does, right with chance p_ab = 0.970
     report = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=0.9)
     assert groups(report) == {frozenset("ab"), frozenset("c"), frozenset("d")}
-    assert report.params["threshold"] == 0.75
+    assert report.params["threshold"] == 0.75 and report.params["confidence"] == 0.9
     assert report.stats["expected_pairwise_precision"] == pytest.approx(p_ab, abs=1e-6)
+    assert report.stats["chance_of_min_precision"] == pytest.approx(p_ab, abs=1e-6)
+    assert report.stats["pairs_formed"] == 1
     # bisection over the steps: 0.5 misses, then 0.75 reaches, 0.6, 0.65 and 0.7 miss
-    tried = report.params["thresholds_tried"]
-    assert list(tried) == ["0.5", "0.6", "0.65", "0.7", "0.75"]
+    tried, chances = report.params["thresholds_tried"], report.params["chances_tried"]
+    assert list(tried) == list(chances) == ["0.5", "0.6", "0.65", "0.7", "0.75"]
     assert tried["0.5"] == pytest.approx((p_ab + p_cd) / 2, abs=1e-4)
     assert tried["0.7"] == tried["0.5"] and tried["0.75"] == pytest.approx(p_ab, abs=1e-4)
+    assert chances["0.5"] == pytest.approx(p_ab * p_cd, abs=1e-4) and chances["0.75"] == pytest.approx(
+        p_ab, abs=1e-4
+    )
+    # asked only to be more likely than not, 0.690 will do: both pairs at 0.5
+    even = cluster_accounts(
+        vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=0.9, confidence=0.5
+    )
+    assert even.params["threshold"] == 0.5 and groups(even) == {frozenset("ab"), frozenset("cd")}
+    with pytest.raises(ValueError, match="confidence 1.5 is a probability"):
+        cluster_accounts(vectors, k=3, probability=half_cosine, min_precision=0.9, confidence=1.5)
+    # every pair right with chance 0.97 (a-b alone, at 0.75) is enough at confidence 0.9, not at 0.99
+    sure = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=1.0)
+    assert sure.params["threshold"] == 0.75
     # a target no step with a merge reaches: the highest step, 0.99, where nothing merges (none wrongly)
-    strict = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=1.0)
+    strict = cluster_accounts(
+        vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=1.0, confidence=0.99
+    )
     assert strict.params["threshold"] == 0.99 and len(strict.clusters) == 4
     assert strict.stats["expected_pairwise_precision"] is None
     # a target the given threshold already reaches leaves it as it is, after one clustering
-    kept = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=0.8)
+    # (precision 0.5 of two pairs allows one wrong: a chance of 1)
+    kept = cluster_accounts(vectors, k=3, threshold=0.5, probability=half_cosine, min_precision=0.5)
     assert groups(kept) == {frozenset("ab"), frozenset("cd")}
     assert kept.params["threshold"] == 0.5 and list(kept.params["thresholds_tried"]) == ["0.5"]
     assert kept.stats["expected_pairwise_precision"] == pytest.approx((p_ab + p_cd) / 2, abs=1e-6)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from authorid.clustering import Cluster, cluster_accounts
-from authorid.clustering.report import expected_precision
+from authorid.clustering import report as report_module
+from authorid.clustering.report import chance_of_precision, expected_precision, pairs_formed
 from authorid.encoders import AccountVectors
 
 
@@ -71,3 +72,36 @@ def test_expected_precision_weights_each_cluster_s_cohesion_by_its_pairs():
     assert expected_precision(clusters) == pytest.approx((3 * 0.8 + 1.0) / 4)
     assert expected_precision([Cluster(0, ["a"])]) is None  # nothing grouped: no pair to be wrong
     assert expected_precision([Cluster(0, ["a", "b"])]) is None  # no P (clustered on cosines)
+
+
+def test_chance_of_precision_is_the_exact_chance_that_few_enough_pairs_are_wrong():
+    # one pair at P 0.95: precision 0.9 needs it right
+    assert chance_of_precision([Cluster(0, ["a", "b"], cohesion=0.95)], 0.9) == pytest.approx(0.95)
+    # ten pairs at P 0.9, precision 0.9 allows one wrong: 0.9^10 + 10 x 0.1 x 0.9^9
+    tens = [Cluster(i, [f"a{i}", f"b{i}"], cohesion=0.9) for i in range(10)]
+    assert chance_of_precision(tens, 0.9) == pytest.approx(0.9**10 + 10 * 0.1 * 0.9**9)  # 0.7361
+    # a cluster of three (3 pairs, each at its cohesion 0.8) and a pair at 0.9: 4 pairs, 0.75 allows one wrong;
+    # P(none of the three wrong) + P(one of them wrong) x P(the pair right) = 0.512 + 0.384 x 0.9
+    mixed = [
+        Cluster(0, ["a", "b", "c"], cohesion=0.8),
+        Cluster(1, ["d", "e"], cohesion=0.9),
+        Cluster(2, ["f"]),
+    ]
+    assert pairs_formed(mixed) == 4
+    assert chance_of_precision(mixed, 0.75) == pytest.approx(0.512 + 0.384 * 0.9)
+    assert chance_of_precision(mixed, 0.0) == pytest.approx(1.0)  # every pair may be wrong
+    # the expected precision alone is a coin toss: 100 pairs at P 0.9 reach 0.9 about half the time
+    hundred = [Cluster(i, [f"a{i}", f"b{i}"], cohesion=0.9) for i in range(100)]
+    assert expected_precision(hundred) == pytest.approx(0.9)
+    assert 0.5 < chance_of_precision(hundred, 0.9) < 0.6  # P(Binomial(100, 0.1) <= 10) = 0.583
+    assert chance_of_precision(hundred, 0.9) == pytest.approx(0.58316, abs=1e-5)
+    assert chance_of_precision([Cluster(0, ["a"])], 0.9) is None  # no pair formed
+    assert chance_of_precision([Cluster(0, ["a", "b"])], 0.9) is None  # no P
+
+
+def test_chance_of_precision_with_many_pairs_is_the_normal_approximation(monkeypatch):
+    clusters = [Cluster(i, [f"a{i}", f"b{i}"], cohesion=0.92 + 0.04 * (i % 2)) for i in range(3000)]
+    exact = chance_of_precision(clusters, 0.935)
+    monkeypatch.setattr(report_module, "EXACT_PAIRS", 1000)
+    approximate = chance_of_precision(clusters, 0.935)
+    assert approximate != exact and approximate == pytest.approx(exact, abs=0.01)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from authorid.clustering import DEFAULT_MIN_PRECISION, Cluster, cluster_accounts
+from authorid.clustering import DEFAULT_CONFIDENCE, DEFAULT_MIN_PRECISION, Cluster, cluster_accounts
 from authorid.clustering.report import expected_precision
 from authorid.evaluation.protocols.base import (
     DEFAULT_MIN_POSTS,
@@ -52,8 +52,8 @@ def clustering_protocol(
 ) -> ProtocolResult:
     """Cluster the evaluation set's (pseudo-)accounts into persons and score the partition. P(same person) is
     taken at `prior` (None: 1 / (pseudo-accounts - 1), as `authorid cluster` does), and the threshold raised
-    from `threshold` until the clusters' expected pairwise precision reaches `min_precision` (None: not raised),
-    as `authorid cluster` does by default.
+    from `threshold` until the clusters' pairwise precision reaches `min_precision` with probability 0.9
+    (`cluster_accounts`; None: not raised), as `authorid cluster` does by default.
 
     `subject`: a StyleModel, or a function returning a `VectorScorer` (clustering needs account vectors).
     """
@@ -94,6 +94,7 @@ def clustering_protocol(
     ids: list[str] = []
     labels: list[np.ndarray] = []
     used: list[dict] = []  # each group's clustering parameters (the threshold min_precision chose)
+    chances: list[float | None] = []
     formed: list[Cluster] = []  # every group's clusters, for the expected precision of them all
     offset = 0
     for members, probability in groups:
@@ -109,6 +110,7 @@ def clustering_protocol(
             min_precision=min_precision,
         )
         used.append(report.params)
+        chances.append(report.stats.get("chance_of_min_precision"))
         formed += report.clusters
         ids += report.account_ids
         labels.append(np.asarray(report.labels) + offset)
@@ -127,8 +129,11 @@ def clustering_protocol(
         "k": int(k),
         "threshold_from": float(threshold),  # raised from it to min_precision: thresholds_used
         "min_precision": min_precision,
+        "confidence": DEFAULT_CONFIDENCE if min_precision is not None else None,
         "thresholds_used": [params["threshold"] for params in used],  # one per group (fold) clustered
         "expected_pairwise_precision": expected_precision(formed),
+        # per group: the chance its clusters' pairs reach min_precision, P read as calibrated
+        "chances_of_min_precision": chances,
         "thresholds_tried": [params.get("thresholds_tried") for params in used],
         "prior": prior,
         "calibration": calibration,
