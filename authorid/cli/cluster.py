@@ -58,6 +58,14 @@ def cluster_command(
             " turns it off.",
         ),
     ] = None,
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            help="How sure --min-precision must be: the probability (each pair right with its P) that the"
+            " clusters' pairwise precision reaches it. Default 0.9; 0.5 asks about as much as the expected"
+            " precision reaching it.",
+        ),
+    ] = None,
     calibration: Annotated[
         Path | None, typer.Option(help="A calibration.json (default: the model's own, if any).")
     ] = None,
@@ -117,16 +125,19 @@ def cluster_command(
     calibrator = load_calibration(calibration) if calibration is not None else None
     if min_precision is not None and not 0.0 <= min_precision <= 1.0:
         raise ValueError(f"--min-precision must lie in [0, 1], got {min_precision}")
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        raise ValueError(f"--confidence is a probability and must lie in [0, 1], got {confidence}")
     early = model_before_corpus(model)
     if calibrator is not None and not isinstance(early, str):
         check_calibration_model(calibrator, early, force=force)
     # said before the corpus is read: a model fitted on the corpus (a spec still) has no calibration of its own
     calibrated = calibrator is not None or (not isinstance(early, str) and early.calibration is not None)
-    if min_precision is not None and not calibrated:
-        raise ValueError(
-            f"--min-precision needs a calibration (P(same person) on every edge): {model} has none; pass"
-            " --calibration, or leave --min-precision out (the threshold is then a cosine)"
-        )
+    for flag, value in (("--min-precision", min_precision), ("--confidence", confidence)):
+        if value is not None and not calibrated:
+            raise ValueError(
+                f"{flag} needs a calibration (P(same person) on every edge): {model} has none; pass"
+                f" --calibration, or leave {flag} out (the threshold is then a cosine)"
+            )
     check_options(method, k, threshold, calibrated=calibrated)
     posts = None
     if corpus is not None:
@@ -163,6 +174,7 @@ def cluster_command(
         k=k,
         threshold=threshold,
         min_precision=min_precision,
+        confidence=confidence,
         calibration=calibrator,
         prior=prior,
         vectors=account_vectors,

@@ -101,6 +101,13 @@ def evaluate_command(
             rich_help_panel=Protocol,
         ),
     ] = None,
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            help="Clustering: how sure --min-precision must be (default 0.9, as `authorid cluster`).",
+            rich_help_panel=Protocol,
+        ),
+    ] = None,
     prior: Annotated[
         float | None,
         typer.Option(
@@ -140,7 +147,11 @@ def evaluate_command(
         raise ValueError(f"--max-posts must be >= 1, got {max_posts}")
     if by is not None and by not in ("time", "random", "auto"):
         raise ValueError(f"--by must be 'time', 'random' or 'auto', got {by!r}")
-    for flag, value in (("--threshold", threshold), ("--min-precision", min_precision)):
+    for flag, value in (
+        ("--threshold", threshold),
+        ("--min-precision", min_precision),
+        ("--confidence", confidence),
+    ):
         if value is not None and not 0.0 <= value <= 1.0:
             raise ValueError(f"{flag} is a probability and must lie in [0, 1], got {value}")
     if prior is not None and not 0.0 < prior < 1.0:
@@ -149,6 +160,7 @@ def evaluate_command(
         "method": cluster_method,
         "threshold": threshold,
         "min_precision": min_precision,
+        "confidence": confidence,
         "prior": prior,
     }
     given = [

@@ -106,9 +106,14 @@ def cluster_accounts(
     threshold used and, for every step tried, the expected precision and that probability. None: `threshold`
     as given.
     """
-    check_options(method, k, threshold, calibrated=probability is not None, min_precision=min_precision)
-    if not 0.0 <= confidence <= 1.0:
-        raise ValueError(f"confidence {confidence} is a probability and must lie in [0, 1]")
+    check_options(
+        method,
+        k,
+        threshold,
+        calibrated=probability is not None,
+        min_precision=min_precision,
+        confidence=confidence,
+    )
     if len(vectors) == 0:
         raise ValueError("no accounts to cluster (the corpus is empty)")
     if cohort_normalised and (probability is None or not cohort.applies(len(vectors))):
@@ -258,7 +263,13 @@ def cluster_accounts(
 
 
 def check_options(
-    method: str, k: int, threshold: float | None, *, calibrated: bool, min_precision: float | None = None
+    method: str,
+    k: int,
+    threshold: float | None,
+    *,
+    calibrated: bool,
+    min_precision: float | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> None:
     """The clustering settings, checked on their own (the CLI does so before it reads a corpus); `threshold`
     None: the calibration's own, or 0.5."""
@@ -266,6 +277,8 @@ def check_options(
         raise ValueError(f"unknown clustering method {method!r}; choose one of {', '.join(METHODS)}")
     if k < 1:
         raise ValueError(f"k must be at least 1 neighbour, got {k}")
+    if not 0.0 <= confidence <= 1.0:
+        raise ValueError(f"confidence {confidence} is a probability and must lie in [0, 1]")
     if min_precision is not None:
         if not 0.0 <= min_precision <= 1.0:
             raise ValueError(f"min_precision {min_precision} is a share of pairs and must lie in [0, 1]")

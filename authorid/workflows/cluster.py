@@ -8,7 +8,7 @@ from pathlib import Path
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
-from authorid.clustering.cluster import DEFAULT_MIN_PRECISION, check_options
+from authorid.clustering.cluster import DEFAULT_CONFIDENCE, DEFAULT_MIN_PRECISION, check_options
 from authorid.data.clean import mask_identifiers
 from authorid.evidence.habits import pair_reasons
 from authorid.model import StyleModel
@@ -38,6 +38,7 @@ def cluster(
     k: int = 10,
     threshold: float | None = None,
     min_precision: float | None = None,
+    confidence: float | None = None,
     calibration=None,
     prior: float | None = None,
     vectors: AccountVectors | None = None,
@@ -54,9 +55,9 @@ def cluster(
 
     calibration: a Calibrator (checked to be `model`'s unless `force`; default the model's own; else none, and
     the threshold is a cosine). threshold: None means the calibration's own threshold, or 0.5 without one.
-    min_precision: the threshold is raised until the clusters' pairwise precision reaches it with probability 0.9
-    (`cluster_accounts`); None: DEFAULT_MIN_PRECISION when the threshold is left to the calibration, not raised
-    when one is given or there is no calibration; 0 never raises it.
+    min_precision: the threshold is raised until the clusters' pairwise precision reaches it with probability
+    `confidence` (`cluster_accounts`; None: DEFAULT_CONFIDENCE); None: DEFAULT_MIN_PRECISION when the threshold
+    is left to the calibration, not raised when one is given or there is no calibration; 0 never raises it.
     prior: the share of same-person pairs among the accounts' pairs (None: 1 / (accounts - 1), each account
     having at most one other account of the same person on average); P(same person) is moved to it.
     explain: add each evidence pair's strongest shared habits (`reason`; needs `posts`).
@@ -72,7 +73,15 @@ def cluster(
         check_calibration_model(calibration, model, force=force)
     calibration = calibration if calibration is not None else model.calibration
     # before the accounts are embedded
-    check_options(method, k, threshold, calibrated=calibration is not None, min_precision=min_precision)
+    confidence = DEFAULT_CONFIDENCE if confidence is None else confidence
+    check_options(
+        method,
+        k,
+        threshold,
+        calibrated=calibration is not None,
+        min_precision=min_precision,
+        confidence=confidence,
+    )
     if prior is not None:
         check_prior(prior)
     with engine_session(engine, ray_address) as ray:
@@ -100,6 +109,7 @@ def cluster(
             cohort_normalised=calibration is not None and calibration.reads_cohort,
             skip=cohort.skip_weight(calibration, prior, len(vectors)) if calibration is not None else 0.0,
             min_precision=min_precision,
+            confidence=confidence,
         )
     report.params["prior"] = prior
     if calibration is not None:  # accounts whose edges' P is an extrapolation (`DecisionMixin.within_sizes`)

@@ -48,7 +48,17 @@ PROTOCOLS = {
 _ACCEPTS = {
     "sybil": {"min_posts", "by", "max_posts", "episode_posts", "ks"},
     "verification": {"min_posts", "by", "max_posts", "hard_negatives"},
-    "clustering": {"min_posts", "by", "max_posts", "method", "k", "threshold", "min_precision", "prior"},
+    "clustering": {
+        "min_posts",
+        "by",
+        "max_posts",
+        "method",
+        "k",
+        "threshold",
+        "min_precision",
+        "confidence",
+        "prior",
+    },
     "attribution": {"min_posts", "unknown_fraction", "ks"},
 }
 
@@ -103,7 +113,8 @@ def evaluate(
     (a StyleModel or a MODEL spec for `authorid.model.load_model`) on `posts`; returns the metrics.json content.
 
     `settings` go to the protocols that accept them (min_posts, by, max_posts, episode_posts, hard_negatives,
-    method, k, threshold, min_precision, unknown_fraction, ks); one no protocol accepts raises ProtocolError.
+    method, k, threshold, min_precision, confidence, unknown_fraction, ks); one no protocol accepts raises
+    ProtocolError.
     With `out`, writes OUT/metrics.json, OUT/report.html and OUT/manifests/<protocol>.json (OUT new, empty, or an
     evaluation replaced with `overwrite`). Accounts the model trained or validated on (its
     training_accounts.json) are left out and counted, unless `include_training_accounts`. `cleaning`: what

@@ -141,6 +141,16 @@ def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
         " clusters form); --min-precision 0 keeps 0.5" in said
     )
     assert json.loads((out / "authorid-manifest.json").read_text())["params"]["scores"] == "cohort-normalised"
+    # asked only to be more likely than not to reach 0.9: about what the expected precision alone asked
+    result = runner.invoke(app, [*args, "--confidence", "0.5", "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "threshold raised from 0.5 to 0.55 to reach --min-precision 0.9 with probability 0.68 (P read as"
+        " calibrated; 0.5 asked): expected pairwise precision 0.917 over 24 pairs" in " ".join(result.output.split())
+    )  # the threshold and expected precision the rule of stops 33-39 chose
+    result = runner.invoke(app, [*args, "--confidence", "1.5", "--overwrite"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --confidence is a probability and must lie in [0, 1], got 1.5"
 
 
 def test_a_threshold_raised_until_nothing_groups_says_what_it_dropped():

@@ -137,3 +137,17 @@ def test_the_clustering_protocol_takes_cluster_s_options_and_says_the_threshold_
     assert settings["thresholds_used"] == [0.6]
     report = (out / "report.html").read_text()
     assert '<td>thresholds_used</td><td class="num">0.6' in report
+
+
+def test_the_clustering_protocol_takes_how_sure_min_precision_must_be(app, tmp_path):
+    out = tmp_path / "clusters"
+    args = ["evaluate", "style", "enron_demo", "--protocol", "clustering", "--accounts", "20", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--min-precision", "0.8", "--confidence", "0.6"])
+    assert result.exit_code == 0, result.output
+    assert "to --min-precision 0.8 with probability 0.6)" in result.output
+    settings = json.loads((out / "metrics.json").read_text())["protocols"]["clustering"]["settings"]
+    assert (settings["min_precision"], settings["confidence"]) == (0.8, 0.6)
+    assert len(settings["chances_of_min_precision"]) == len(settings["thresholds_used"])
+    result = runner.invoke(app, [*args, "--confidence", "2", "--overwrite"])
+    assert result.exit_code == 2
+    assert "--confidence is a probability and must lie in [0, 1], got 2.0" in result.output

@@ -45,6 +45,7 @@ def clustering_protocol(
     k: int = 10,
     threshold: float = 0.5,
     min_precision: float | None = DEFAULT_MIN_PRECISION,
+    confidence: float = DEFAULT_CONFIDENCE,
     prior: float | None = None,
     seed: int = 0,
     progress: bool = False,
@@ -52,8 +53,8 @@ def clustering_protocol(
 ) -> ProtocolResult:
     """Cluster the evaluation set's (pseudo-)accounts into persons and score the partition. P(same person) is
     taken at `prior` (None: 1 / (pseudo-accounts - 1), as `authorid cluster` does), and the threshold raised
-    from `threshold` until the clusters' pairwise precision reaches `min_precision` with probability 0.9
-    (`cluster_accounts`; None: not raised), as `authorid cluster` does by default.
+    from `threshold` until the clusters' pairwise precision reaches `min_precision` with probability
+    `confidence` (`cluster_accounts`; None: not raised), as `authorid cluster` does by default.
 
     `subject`: a StyleModel, or a function returning a `VectorScorer` (clustering needs account vectors).
     """
@@ -108,6 +109,7 @@ def clustering_protocol(
             cohort_normalised=normalised,
             skip=cohort.skip_weight(own, prior, len(chosen.person_of)) if normalised else 0.0,
             min_precision=min_precision,
+            confidence=confidence,
         )
         used.append(report.params)
         chances.append(report.stats.get("chance_of_min_precision"))
@@ -129,7 +131,7 @@ def clustering_protocol(
         "k": int(k),
         "threshold_from": float(threshold),  # raised from it to min_precision: thresholds_used
         "min_precision": min_precision,
-        "confidence": DEFAULT_CONFIDENCE if min_precision is not None else None,
+        "confidence": confidence if min_precision is not None else None,
         "thresholds_used": [params["threshold"] for params in used],  # one per group (fold) clustered
         "expected_pairwise_precision": expected_precision(formed),
         # per group: the chance its clusters' pairs reach min_precision, P read as calibrated
