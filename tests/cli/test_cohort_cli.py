@@ -146,7 +146,8 @@ def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
     assert result.exit_code == 0, result.output
     assert (
         "threshold raised from 0.5 to 0.55 to reach --min-precision 0.9 with probability 0.68 (P read as"
-        " calibrated; 0.5 asked): expected pairwise precision 0.917 over 24 pairs" in " ".join(result.output.split())
+        " calibrated; 0.5 asked): expected pairwise precision 0.917 over 24 pairs"
+        in " ".join(result.output.split())
     )  # the threshold and expected precision the rule of stops 33-39 chose
     result = runner.invoke(app, [*args, "--confidence", "1.5", "--overwrite"])
     assert result.exit_code == 2
