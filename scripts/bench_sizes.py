@@ -16,9 +16,8 @@ N(N-1) different-person ones, and P(same) is taken at their true prior 1/N (the 
 their mean P and the share truly the same person, with its 95% Wilson interval (the issue's target: the share
 within 0.05 of the mean P; with a handful of such pairs only the interval says anything), and the chance that
 the share would land within 0.05 were each of those pairs one person with exactly its P (a perfectly calibrated
-model: how often the target can be met in that pairing at all). Per method, pooled
-over all pairings: the pairs given P >= 0.5, how many of them the P's expect to be the same person (their sum)
-and how many are.
+model: how often the target can be met in that pairing at all). Per method, pooled over all pairings: the pairs
+given P >= 0.5, how many of them the P's expect to be the same person (their sum) and how many are.
 
 `M+cohort` reads method M's cohort-normalised fit (`authorid.verification.cohort`; `calibrate` fits it beside
 the cosine fit; `own+cohort`: the shipped calibration's), each pair's cosine less its shift in the pool of the
@@ -212,8 +211,8 @@ def main() -> None:
                     else bool(
                         share["interval"][0] <= mean_p + 0.05 and share["interval"][1] >= mean_p - 0.05
                     ),
-                    # how often the target can be met here at all: the share's chance of lying within 0.05 of the mean P
-                    # were each of these pairs one person with exactly its P
+                    # how often the target can be met here at all: the share's chance of lying within 0.05 of the
+                    # mean P were each of these pairs one person with exactly its P
                     "within_if_calibrated": None if mean_p is None else round(chance_within(p[flagged]), 4),
                 }
                 print(f"  {size_a}x{size_b}: {rows[f'{size_a}x{size_b}']}", file=sys.stderr, flush=True)

@@ -151,7 +151,7 @@ def test_a_sizes_pairing_says_how_often_exactly_right_p_would_meet_the_target():
     assert chance_within(np.full(10, 0.9)) == pytest.approx(10 * 0.9**9 * 0.1)
     # one pair at P 0.58: its share is 0 or 1, never within 0.05 of 0.58
     assert chance_within(np.array([0.58])) == 0.0
-    # 3 pairs at 0.5, 0.9, 1.0 (mean 0.8): 2 of 3 (0.667) and 3 of 3 miss the window 0.75-0.85 by more than 0.05
+    # 3 pairs at 0.5, 0.9, 1.0 (mean 0.8): no share of 3 (0.667 or 1.0 the nearest) lies in the window 0.75-0.85
     assert chance_within(np.array([0.5, 0.9, 1.0])) == 0.0
     line = md._if_calibrated([{"within_if_calibrated": 0.5}, {"within_if_calibrated": 0.4}])
     assert line == " (were every P exactly right, 0.9 on average, and all 2 with chance 0.2)"
