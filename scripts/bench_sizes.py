@@ -185,7 +185,10 @@ def main() -> None:
                 if reads == "cohort":
                     # every account has its twin in this pool: w = 1 at the pairs' prior (`cohort.skip_weight`)
                     skip = cohort.skip_weight(calibration, 1.0 / n, 2 * n)
-                    pool = cohort.of_vectors(np.vstack([side_a, side_b]), skip=skip)
+                    # the median over the accounts as large as the fit's whole accounts, as `score` reads it
+                    posts = np.r_[np.full(n, size_a), np.full(n, size_b)]
+                    reference = cohort.reference_rows(posts, cohort.reference_posts(calibration))
+                    pool = cohort.of_vectors(np.vstack([side_a, side_b]), skip=skip, reference=reference)
                     scores = cohort.normalised(cosines, (pool.excess[:n, None] + pool.excess[None, n:]) / 2)
                 p = calibration.predict(scores, prior=1.0 / n, sizes=sizes)
                 y = truth.ravel().astype(int)

@@ -86,6 +86,7 @@ def cluster_accounts(
     search: Callable[[AccountVectors, int], tuple[np.ndarray, np.ndarray]] | None = None,
     cohort_normalised: bool = False,
     skip: float = 0.0,
+    reference_posts: int | None = None,
     min_precision: float | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> ClusterReport:
@@ -100,11 +101,12 @@ def cluster_accounts(
     cohort-normalised scores (a calibration's cohort fit, `Calibrator.for_pool`): each cosine less its pair's
     shift in this pool's cohort, whose densities are read from the kNN graph (`authorid.verification.cohort`;
     at least `cohort.MIN_POOL` accounts); `skip`: w, the weight of its densities that leave out each account's
-    nearest (`cohort.skip_weight`). min_precision: raise the threshold to the lowest of THRESHOLD_STEPS
-    (from `threshold` up) whose clusters' pairwise precision reaches this with probability `confidence` (needs
-    `probability`; 0.5 asks roughly that the expected precision reach it); the report's params record the
-    threshold used and, for every step tried, the expected precision and that probability. None: `threshold`
-    as given.
+    nearest (`cohort.skip_weight`); `reference_posts`: its median is read over the accounts with at least that
+    many posts (`cohort.reference_posts` of the fit, `cohort.reference_rows`). min_precision: raise the
+    threshold to the lowest of THRESHOLD_STEPS (from `threshold` up) whose clusters' pairwise precision reaches
+    this with probability `confidence` (needs `probability`; 0.5 asks roughly that the expected precision reach
+    it); the report's params record the threshold used and, for every step tried, the expected precision and
+    that probability. None: `threshold` as given.
     """
     check_options(
         method,
@@ -127,7 +129,8 @@ def cluster_accounts(
     # a cohort's densities read each account's K nearest: the graph keeps the first k of them
     depth = cohort.K + (1 if skip else 0)
     cosines, neighbours = (search or knn)(vectors, max(k, depth) if cohort_normalised else k)
-    pool = cohort.Cohort.of_neighbours(cosines, skip=skip) if cohort_normalised else None
+    reference = cohort.reference_rows(vectors.n_posts, reference_posts) if cohort_normalised else None
+    pool = cohort.Cohort.of_neighbours(cosines, skip=skip, reference=reference) if cohort_normalised else None
     cosines, neighbours = cosines[:, :k], neighbours[:, :k]
     weigh = _checked(probability, vectors, pool) if probability is not None else _identity
     timing["knn_s"] = time.perf_counter() - start
@@ -237,6 +240,12 @@ def cluster_accounts(
         "scores": "cohort-normalised" if cohort_normalised else "cosine",
         # w: how much of each density leaves out the account's nearest (`cohort.skip_weight`)
         **({"cohort_nearest_skipped": round(float(skip), 4)} if cohort_normalised else {}),
+        # the accounts whose densities set the cohort's median: posts at least this (None: every account)
+        **(
+            {"cohort_reference_posts": reference_posts if reference is not None else None}
+            if cohort_normalised
+            else {}
+        ),
         "seed": seed,
         "exact_knn": n < EXACT_BELOW,
     }

@@ -158,11 +158,18 @@ def mixed_searched_densities(
 MEDIAN_SAMPLE = 500
 
 
-def median_density(index, *, sample: int = MEDIAN_SAMPLE, seed: int = 0, skip: float = 0.0) -> float:
+def median_density(
+    index, *, sample: int = MEDIAN_SAMPLE, seed: int = 0, skip: float = 0.0, least: int | None = None
+) -> float:
     """The median density of the index's enrolled accounts (`skip` as `index_densities`), from a seeded sample
-    of `sample` of them (all when fewer): what a cohort-normalised score is centred on. The sample's densities
-    are kept with the index's others, so a second `link` call on one loaded index does not search it again."""
+    of `sample` of them (all when fewer): what a cohort-normalised score is centred on. `least`: only the
+    accounts with at least that many posts (`cohort.reference_rows`: all when fewer than cohort.MIN_POOL are).
+    The sample's densities are kept with the index's others, so a second `link` call on one loaded index does
+    not search it again."""
     enrolled = list(index.positions)
+    rows = cohort.reference_rows(index.n_posts, least)
+    if rows is not None:
+        enrolled = [account for account in enrolled if rows[index.positions[account]]]
     if len(enrolled) > sample:
         chosen = np.random.default_rng(seed).choice(len(enrolled), sample, replace=False)
         enrolled = [enrolled[i] for i in sorted(chosen)]

@@ -139,7 +139,7 @@ def link(
     densities = hub.index_densities(index, found) if hubness else {}  # ranks the candidates
     if normalised:  # each account's density among the enrolled accounts (a query's from its own search)
         cohort_densities = hub.index_densities(index, found, skip=skip)
-        median = hub.median_density(index, skip=skip)
+        median = hub.median_density(index, skip=skip, least=cohort.reference_posts(calibration))
         query_excess = (
             np.nan_to_num(
                 hub.mixed_searched_densities(queries.account_ids, scores, ids, skip=skip), nan=median

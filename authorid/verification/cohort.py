@@ -34,6 +34,15 @@ so w = 1). On the cleaned pools of `bench_few_twins.py` and the per-size benchma
 better than counting the twin in every pool at once (docs/calibration.md, "Stop 38"). A calibration fitted
 before twin-free fits existed reads its densities as before (w = 0; `skip_weight`).
 
+**The median is read over accounts as large as the fit's.** The fit takes each density in excess of the median
+density of its whole accounts; a small account's cosines are small, so a pool's median over accounts of every
+size sits below that, every excess comes out higher than the fit expects, and P lower where the two accounts of a
+pair differ in size. A fit records the fewest posts its whole accounts had (`info["reference_posts"]`), and a
+pool's median is taken over its accounts with at least that many (`reference_rows`; every account where fewer than
+MIN_POOL are that large, or the fit has no record). On every Reddit test account cut to 2-20 posts a side
+(`bench_sizes.py --every-account`) this took the pairings whose flagged pairs come out within 0.05 of their mean
+P from 6 of 16 to 10 (docs/calibration.md, "Per size").
+
 `authorid.index.hubness` ranks `link`'s candidates with the one-sided form of the same correction and reads its
 densities from here.
 """
@@ -54,6 +63,22 @@ MIN_POOL = 5 * K
 #: What a calibration's cohort fit records as `info["density"]` when its densities left out each account's own
 #: person (`authorid.workflows.calibrate`): only such a fit reads pool densities that skip the nearest.
 TWIN_FREE = "twin-free"
+
+
+def reference_posts(fit) -> int | None:
+    """The fewest posts a calibration's whole accounts had, which a pool's median reads (`reference_rows`);
+    None for a fit without the record (fitted before stop 40: every account sets the median)."""
+    least = (getattr(fit, "info", None) or {}).get("reference_posts")
+    return int(least) if least else None
+
+
+def reference_rows(n_posts: np.ndarray | None, least: int | None) -> np.ndarray | None:
+    """Which accounts of a pool set its median density: those with at least `least` posts, when MIN_POOL of them
+    are (None: every account; also with no `least` or no post counts)."""
+    if not least or n_posts is None:
+        return None
+    rows = np.asarray(n_posts) >= least
+    return rows if rows.sum() >= MIN_POOL else None
 
 
 def applies(pool_size: int) -> bool:
@@ -134,15 +159,18 @@ class Cohort:
         return cls(excess=densities - median, median=median)
 
     @classmethod
-    def of_neighbours(cls, cosines: np.ndarray, *, skip: float = 0.0) -> Cohort:
+    def of_neighbours(
+        cls, cosines: np.ndarray, *, skip: float = 0.0, reference: np.ndarray | None = None
+    ) -> Cohort:
         """From each account's cosines with its nearest other accounts, best first (a kNN graph's rows; the
         first K count, -inf or NaN where a row has fewer neighbours). `skip`: w, the weight of the density
-        without the nearest, which reads the K after it (the rows then need K + 1 neighbours)."""
+        without the nearest, which reads the K after it (the rows then need K + 1 neighbours). `reference`:
+        the rows that set the median (`reference_rows`; None: all)."""
         cosines = np.asarray(cosines, dtype=np.float64)
         densities = _finite_mean(cosines[:, :K])
         if skip:
             densities = mixed(densities, _finite_mean(cosines[:, 1 : K + 1]), skip)
-        return cls.of_densities(densities)
+        return cls.of_densities(densities, None if reference is None else densities[reference])
 
     def shift(self, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
         """What `normalised` subtracts from the cosines of accounts rows_a x rows_b (broadcasting)."""
@@ -155,9 +183,12 @@ def _finite_mean(top: np.ndarray) -> np.ndarray:
     return np.where(finite, top, 0.0).sum(axis=1) / np.maximum(finite.sum(axis=1), 1)
 
 
-def of_vectors(vectors: np.ndarray, *, chunk: int = 1024, skip: float = 0.0) -> Cohort | None:
+def of_vectors(
+    vectors: np.ndarray, *, chunk: int = 1024, skip: float = 0.0, reference: np.ndarray | None = None
+) -> Cohort | None:
     """The cohort of a pool of L2-normalised vectors (exact: every pair scored in blocks), or None below
-    MIN_POOL accounts. `skip`: w (see the module docstring)."""
+    MIN_POOL accounts. `skip`: w (see the module docstring); `reference`: the rows that set the median
+    (`reference_rows`; None: all)."""
     if not applies(len(vectors)):
         return None
     matrix = np.asarray(vectors, dtype=np.float32)
@@ -166,7 +197,7 @@ def of_vectors(vectors: np.ndarray, *, chunk: int = 1024, skip: float = 0.0) -> 
     densities = pool_densities(
         lambda start, stop: matrix[start:stop] @ matrix.T, len(matrix), chunk=chunk, skip=skip
     )
-    return Cohort.of_densities(densities)
+    return Cohort.of_densities(densities, None if reference is None else densities[reference])
 
 
 def normalised(cosines: np.ndarray, shift: np.ndarray) -> np.ndarray:

@@ -130,6 +130,9 @@ def fit_calibration(
                 "density": cohort.TWIN_FREE,
                 "pool": len(vectors),
                 "median_density": whole_cohort.median,
+                # the fewest posts of the whole accounts whose median the densities are taken in excess of: a
+                # pool reads its median over its accounts this large (`cohort.reference_rows`)
+                "reference_posts": int(vectors.n_posts.min()),
             }
         )
         fits.append((calibrator.cohort, whole_cohort))

@@ -108,6 +108,7 @@ def cluster(
             search=search,
             cohort_normalised=calibration is not None and calibration.reads_cohort,
             skip=cohort.skip_weight(calibration, prior, len(vectors)) if calibration is not None else 0.0,
+            reference_posts=cohort.reference_posts(calibration),
             min_precision=min_precision,
             confidence=confidence,
         )

@@ -197,15 +197,19 @@ def load_vectors(path: str | Path, model: StyleModel, *, force: bool = False) ->
     return vectors
 
 
-def pool_cohort(vectors: AccountVectors, *, skip: float = 0.0) -> cohort.Cohort | None:
+def pool_cohort(
+    vectors: AccountVectors, *, skip: float = 0.0, reference_posts: int | None = None
+) -> cohort.Cohort | None:
     """The cohort of a pool of accounts (`authorid.verification.cohort`), its densities read from each account's
     K nearest others (`authorid.index.knn`: exact below its EXACT_BELOW accounts, approximate above, so a pool of
     a million accounts costs a kNN graph, not a million squared cosines); None below `cohort.MIN_POOL`.
-    `skip`: w, the weight of the density that leaves out the nearest (`cohort.skip_weight`)."""
+    `skip`: w, the weight of the density that leaves out the nearest (`cohort.skip_weight`); `reference_posts`:
+    the median is read over the accounts with at least that many posts (`cohort.reference_rows`)."""
     if not cohort.applies(len(vectors)):
         return None
     cosines, _ = knn(vectors, cohort.K + (1 if skip else 0))
-    return cohort.Cohort.of_neighbours(cosines, skip=skip)
+    reference = cohort.reference_rows(vectors.n_posts, reference_posts)
+    return cohort.Cohort.of_neighbours(cosines, skip=skip, reference=reference)
 
 
 def model_folders(model) -> list[Path]:

@@ -126,7 +126,7 @@ def explain(
             similarity,
             sizes,
             len(vector_index),
-            lambda skip: _index_shift(vector_index, own_ids, skip),
+            lambda skip, least: _index_shift(vector_index, own_ids, skip, least),
         )
     else:
         contributions, vectors = _similarity(model, texts, groups, len(account_ids), pair)
@@ -135,7 +135,9 @@ def explain(
         n_posts = np.bincount(groups, minlength=len(account_ids))
         n_chars = characters_per_group(texts, groups, len(account_ids))
         pool = AccountVectors(account_ids, vectors, n_posts, n_chars)
-        verdict = _verdict(model, similarity, sizes, len(pool), lambda skip: _pool_shift(pool, pair, skip))
+        verdict = _verdict(
+            model, similarity, sizes, len(pool), lambda skip, least: _pool_shift(pool, pair, skip, least)
+        )
     evidence: dict[str, Any] = {
         "model": model.identity(),
         "accounts": {
@@ -196,16 +198,17 @@ def _pair_sizes(own) -> tuple[int, int, int, int]:
 
 def _verdict(model, similarity: float, sizes: tuple[int, ...], pool_size: int, shift) -> dict:
     """P(same person) of the pair and the decision, read as `score` reads a pair of the same pool: the
-    calibration's cohort fit on the cosine less the pair's cohort shift (`shift(w)`) when the pool of `pool_size`
-    accounts is large enough for a cohort and the calibration has one, else its cosine fit; at the calibration's
-    own prior and the pool's default twins (`score`'s default, `cohort.skip_weight`). `sizes` for a size-aware
-    calibration."""
+    calibration's cohort fit on the cosine less the pair's cohort shift (`shift(w, reference posts)`) when the
+    pool of `pool_size` accounts is large enough for a cohort and the calibration has one, else its cosine fit;
+    at the calibration's own prior and the pool's default twins (`score`'s default, `cohort.skip_weight`).
+    `sizes` for a size-aware calibration."""
     calibration = model.calibration
     if calibration is None:
         return {"probability": None, "decision": "unscored", "calibration": None}
     fit = calibration.for_pool(pool_size)
     if fit.reads_cohort:
-        cohort_score = similarity - float(shift(cohort.skip_weight(fit, None, pool_size)))
+        skip = cohort.skip_weight(fit, None, pool_size)
+        cohort_score = similarity - float(shift(skip, cohort.reference_posts(fit)))
     else:
         cohort_score = None
     read = similarity if cohort_score is None else cohort_score
@@ -228,16 +231,19 @@ def _verdict(model, similarity: float, sizes: tuple[int, ...], pool_size: int, s
     }
 
 
-def _pool_shift(pool: AccountVectors, pair: list[int], skip: float) -> float:
-    """The pair's cohort shift among the corpus' accounts, as `score` computes it (`pool_cohort`; `skip`: w)."""
-    return float(pool_cohort(pool, skip=skip).shift(np.array([pair[0]]), np.array([pair[1]]))[0])
+def _pool_shift(pool: AccountVectors, pair: list[int], skip: float, least: int | None) -> float:
+    """The pair's cohort shift among the corpus' accounts, as `score` computes it (`pool_cohort`; `skip`: w;
+    `least`: the reference accounts' fewest posts)."""
+    cohort_of_pool = pool_cohort(pool, skip=skip, reference_posts=least)
+    return float(cohort_of_pool.shift(np.array([pair[0]]), np.array([pair[1]]))[0])
 
 
-def _index_shift(index, accounts: tuple[str, str], skip: float) -> float:
+def _index_shift(index, accounts: tuple[str, str], skip: float, least: int | None) -> float:
     """The pair's cohort shift among an index's enrolled accounts, as `link` computes it: each account's
-    density among its K nearest other enrolled accounts (`skip`: w), less the enrolled accounts' median."""
+    density among its K nearest other enrolled accounts (`skip`: w), less the median of the enrolled accounts
+    with at least `least` posts (`hubness.median_density`)."""
     densities = hubness.index_densities(index, list(accounts), skip=skip)
-    median = hubness.median_density(index, skip=skip)
+    median = hubness.median_density(index, skip=skip, least=least)
     return ((densities[accounts[0]] - median) + (densities[accounts[1]] - median)) / 2
 
 

@@ -160,7 +160,8 @@ def score_pairs(
     fit = calibration.for_pool(len(vectors))
     scores, shown = cosines, [""] * len(rows)
     if fit.reads_cohort and rows:
-        pool = pool_cohort(vectors, skip=cohort.skip_weight(fit, prior, len(vectors)))
+        skip = cohort.skip_weight(fit, prior, len(vectors))
+        pool = pool_cohort(vectors, skip=skip, reference_posts=cohort.reference_posts(fit))
         scores = cohort.normalised(cosines, pool.shift(rows_a, rows_b))
         shown = [f"{s:.6f}" for s in scores]
     if prior is not None:  # P moved to the share of same-person pairs the user expects among these pairs

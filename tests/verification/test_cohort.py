@@ -264,3 +264,75 @@ def test_link_reads_the_cohort_fit_with_each_querys_own_density():
     assert all(r["cohort_score"] is None for r in plain)
     plain_hub = next(r for r in plain if r["query_account"] == "e0" and r["account_id"] == "hub")
     assert plain_hub["decision"] == "same"  # its cosine, 0.5, passes the fit's 0.45
+
+
+def test_a_pool_reads_its_median_over_accounts_as_large_as_the_fits_whole_accounts():
+    # from kNN rows (densities 0.1, 0.2, 0.3, 0.6): the median of the last two, 0.45, not of all four, 0.25
+    rows = np.repeat(np.array([[0.1], [0.2], [0.3], [0.6]]), cohort.K, axis=1)
+    large = np.array([False, False, True, True])
+    assert cohort.Cohort.of_neighbours(rows, reference=large).excess.tolist() == pytest.approx(
+        [-0.35, -0.25, -0.15, 0.15]
+    )
+    # the accounts with at least the fit's fewest posts, when MIN_POOL of them are; else every account
+    posts = np.r_[np.full(cohort.MIN_POOL, 12), np.full(10, 3)]
+    assert cohort.reference_rows(posts, 10).tolist() == [True] * cohort.MIN_POOL + [False] * 10
+    assert cohort.reference_rows(posts[1:], 10) is None  # 49 large accounts: too few, every account counts
+    assert cohort.reference_rows(posts, None) is None and cohort.reference_rows(None, 10) is None
+    fit = _calibration(with_cohort=True, twin_free=True).cohort
+    assert cohort.reference_posts(fit) is None  # fitted before stop 40: no record
+    fit.info["reference_posts"] = 10
+    assert cohort.reference_posts(fit) == 10
+
+
+def _seeded_pool() -> tuple[AccountVectors, np.ndarray]:
+    """80 seeded unit vectors: the first 55 accounts of 20 posts, the last 25 of 3; and each one's twin-free
+    density by brute force (the mean of its 10 nearest others after the nearest, as w = 1 reads it)."""
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(80, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    posts = np.r_[np.full(55, 20), np.full(25, 3)]
+    pool = AccountVectors([f"a{i}" for i in range(80)], vectors, posts, posts * 100)
+    cosines = vectors.astype(np.float64) @ vectors.T.astype(np.float64)
+    np.fill_diagonal(cosines, -np.inf)
+    nearest = -np.sort(-cosines, axis=1)
+    return pool, nearest[:, 1 : cohort.K + 1].mean(axis=1)
+
+
+def test_score_and_cluster_read_the_median_over_the_large_accounts_when_the_fit_records_their_size():
+    pool, densities = _seeded_pool()
+    rows = [{"account_a": "a0", "account_b": "a70"}]
+    cosine = float(pool.vectors[0] @ pool.vectors[70])
+    fit = _calibration(with_cohort=True, twin_free=True)
+    everyone = float(score_pairs(pool, rows, fit)[0]["cohort_score"])
+    assert everyone == pytest.approx(
+        cosine - (densities[0] + densities[70]) / 2 + np.median(densities), abs=1e-5
+    )
+    fit.cohort.info["reference_posts"] = 10  # the 55 accounts of 20 posts set the median
+    large = float(score_pairs(pool, rows, fit)[0]["cohort_score"])
+    assert large == pytest.approx(
+        cosine - (densities[0] + densities[70]) / 2 + np.median(densities[:55]), abs=1e-5
+    )
+    assert abs(large - everyone) > 1e-3  # the two medians differ: the test can tell them apart
+    report = cluster_accounts(
+        pool, probability=fit.cohort.predict, cohort_normalised=True, skip=1.0, reference_posts=10
+    )
+    assert report.params["cohort_reference_posts"] == 10
+    assert (
+        cluster_accounts(
+            pool, probability=fit.cohort.predict, cohort_normalised=True, skip=1.0, reference_posts=30
+        ).params["cohort_reference_posts"]
+        is None
+    )  # no account has 30 posts: every account sets the median
+
+
+def test_link_reads_the_enrolled_accounts_median_over_the_large_ones():
+    from authorid.index import build_index
+    from authorid.index import hubness as hub
+
+    pool, _ = _seeded_pool()
+    index = build_index(pool, model_identity={"name": "test", "kind": "test", "dim": 16, "fingerprint": "0"})
+    cosines = pool.vectors.astype(np.float64) @ pool.vectors.T.astype(np.float64)
+    np.fill_diagonal(cosines, -np.inf)
+    densities = -np.sort(-cosines, axis=1)[:, : cohort.K].mean(axis=1)  # w = 0: the K nearest
+    assert hub.median_density(index) == pytest.approx(np.median(densities), abs=1e-5)
+    assert hub.median_density(index, least=10) == pytest.approx(np.median(densities[:55]), abs=1e-5)

@@ -180,6 +180,13 @@ def test_a_calibration_of_enough_accounts_carries_a_cohort_fit(model, posts, red
     assert fit.method == calibrator.method == "platt-sizes" and fit.reads_cohort
     assert (fit.info["pool"], fit.info["k"], fit.info["accounts"]) == (614, cohort.K, 614)
     assert fit.info["density"] == cohort.TWIN_FREE and "density" not in calibrator.info
+    # the fewest posts of the whole accounts (the sybil halves) its densities' median was read over
+    from collections import Counter
+
+    from authorid.workflows.calibrate import labelled_accounts
+
+    halves, _ = labelled_accounts(reddit_posts, seed=0)
+    assert fit.info["reference_posts"] == min(Counter(halves["account_id"]).values())
     assert fit.info["pairs_fit"] == calibrator.info["pairs_fit"]  # the same pairs, cut into the same halves
     plain, normalised = calibrator.info, fit.info
     assert normalised["all_same_person_pairs"]["n"] == plain["all_same_person_pairs"]["n"] == 307

@@ -108,6 +108,7 @@ def clustering_protocol(
             seed=seed,
             cohort_normalised=normalised,
             skip=cohort.skip_weight(own, prior, len(chosen.person_of)) if normalised else 0.0,
+            reference_posts=cohort.reference_posts(own) if normalised else None,
             min_precision=min_precision,
             confidence=confidence,
         )

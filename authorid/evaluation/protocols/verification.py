@@ -137,7 +137,11 @@ def _read_in_pool(own, scorer, pairs, cosines: list[np.ndarray], prior: float):
     fit = own.for_pool(len(vectors)) if vectors is not None else own
     if not fit.reads_cohort:
         return own, cosines
-    pool = cohort.of_vectors(vectors.vectors, skip=cohort.skip_weight(fit, prior, len(vectors)))
+    pool = cohort.of_vectors(
+        vectors.vectors,
+        skip=cohort.skip_weight(fit, prior, len(vectors)),
+        reference=cohort.reference_rows(vectors.n_posts, cohort.reference_posts(fit)),
+    )
     return fit, [
         cohort.normalised(c, pool.shift(vectors.positions(a), vectors.positions(b)))
         for c, (a, b, _) in zip(cosines, pairs, strict=True)
