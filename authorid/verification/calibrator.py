@@ -264,6 +264,10 @@ def checked_info(info) -> dict:
     # how a cohort fit's densities were measured (`authorid.verification.cohort.TWIN_FREE`; absent: with twins)
     if info.get("density", "twin-free") != "twin-free":
         raise CalibrationError(f"info.density must be 'twin-free' when given, got {info['density']!r}")
+    # the fewest posts of the fit's whole accounts, which a pool's median reads (`cohort.reference_rows`)
+    least = info.get("reference_posts")
+    if least is not None and (isinstance(least, bool) or not isinstance(least, int) or least < 1):
+        raise CalibrationError(f"info.reference_posts must be a whole number of posts >= 1, got {least!r}")
     model = info.get("model")
     if model is not None and (
         not isinstance(model, dict) or not isinstance(model.get("fingerprint", ""), str)

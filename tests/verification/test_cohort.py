@@ -148,6 +148,18 @@ def test_a_calibration_carries_its_cohort_fit_through_json():
             "^cohort: info.density must be 'twin-free' when given, got 'with",
         ),
         ("top", "model", {"fingerprint": 643}, "^info.model must be an object whose fingerprint is a string"),
+        (
+            "cohort",
+            "reference_posts",
+            "10",
+            "^cohort: info.reference_posts must be a whole number of posts >= 1",
+        ),
+        (
+            "cohort",
+            "reference_posts",
+            0,
+            "^cohort: info.reference_posts must be a whole number of posts >= 1",
+        ),
     ],
 )
 def test_a_calibration_with_wrong_types_in_what_it_was_fitted_on_is_refused(where, field, value, message):
