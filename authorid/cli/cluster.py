@@ -127,6 +127,11 @@ def cluster_command(
         raise ValueError(f"--min-precision must lie in [0, 1], got {min_precision}")
     if confidence is not None and not 0.0 <= confidence <= 1.0:
         raise ValueError(f"--confidence is a probability and must lie in [0, 1], got {confidence}")
+    if confidence is not None and threshold is not None and min_precision is None:
+        raise ValueError(
+            "--confidence says how sure --min-precision must be, and a --threshold given is not raised to one:"
+            " add --min-precision, or leave --confidence out"
+        )
     early = model_before_corpus(model)
     if calibrator is not None and not isinstance(early, str):
         check_calibration_model(calibrator, early, force=force)

@@ -152,6 +152,9 @@ def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
     result = runner.invoke(app, [*args, "--confidence", "1.5", "--overwrite"])
     assert result.exit_code == 2
     assert result.output.strip() == "error: --confidence is a probability and must lie in [0, 1], got 1.5"
+    result = runner.invoke(app, [*args, "--confidence", "0.8", "--threshold", "0.6", "--overwrite"])
+    assert result.exit_code == 2  # nothing would be raised: the confidence would be silently ignored
+    assert "error: --confidence says how sure --min-precision must be" in " ".join(result.output.split())
 
 
 def test_a_threshold_raised_until_nothing_groups_says_what_it_dropped():
