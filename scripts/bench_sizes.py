@@ -21,7 +21,8 @@ given P >= 0.5, how many of them the P's expect to be the same person (their sum
 
 `M+cohort` reads method M's cohort-normalised fit (`authorid.verification.cohort`; `calibrate` fits it beside
 the cosine fit; `own+cohort`: the shipped calibration's), each pair's cosine less its shift in the pool of the
-pairing's two sides (2N accounts, each person's other account among them, as in a forum), as `authorid score`
+pairing's two sides (2N accounts, each person's other account among them, as in a forum; the median density
+over the sides at least as large as the fit's whole accounts, `cohort.reference_rows`), as `authorid score`
 reads it in a pool of 50 or more.
 
 `--every-account` (methods `own` and `own+cohort` only: they need no calibration corpus) evaluates at each
