@@ -257,15 +257,14 @@ def raised_threshold_line(params: dict, stats: dict) -> str:
         return said
     lowest = min(float(step) for step in tried)
     chance, confidence = stats.get("chance_of_min_precision"), params.get("confidence")
-    if chance is None or confidence is None:  # a report written before stop 40 asked the expected precision
-        sure = ""
-    else:
+    sure = ""  # a report written before stop 40 asked the expected precision: no chance recorded
+    if chance is not None and confidence is not None:
+        if chance < confidence:
+            return (
+                f"warning: {said}; it reaches --min-precision {target:g} only with probability {chance:.2f} even"
+                f" at the highest threshold tried ({params['threshold']:g})"
+            )
         sure = f" with probability {chance:.2f} (P read as calibrated; {confidence:g} asked)"
-    if chance is not None and confidence is not None and chance < confidence:
-        return (
-            f"warning: {said}; it reaches --min-precision {target:g} only with probability {chance:.2f} even at"
-            f" the highest threshold tried ({params['threshold']:g})"
-        )
     if params["threshold"] > lowest:
         return (
             f"threshold raised from {lowest:g} to {params['threshold']:g} to reach --min-precision {target:g}"
