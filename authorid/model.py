@@ -72,6 +72,7 @@ from authorid.verification.calibrator import Calibrator
 
 if TYPE_CHECKING:
     import datasets
+    import scipy.sparse as sp
 
 
 logger = logging.getLogger(__name__)
@@ -224,6 +225,17 @@ class StyleModel:
         return self._with_encoder(
             self.encoder.fixed_to(summed, np.bincount(groups, minlength=len(account_ids)))
         )
+
+    def sparse_profiles(
+        self, texts: Sequence[str], groups: np.ndarray, n_groups: int
+    ) -> sp.csr_matrix | None:
+        """The sparse n-gram profile of each group of posts (`groups[i]` is text i's group) for a model whose
+        vectors are a projection of one (`ngram`: its hashed tf-idf buckets; `stylometric`: its vocabulary, before
+        any SVD); None for any other kind. A linear classifier reads these rather than the vectors: it needs no
+        projection, and the sketch's random one costs accuracy (docs/attribution.md)."""
+        if self.kind not in ("ngram", "stylometric"):
+            return None
+        return self.encoder.group_profiles(list(texts), groups, n_groups)
 
     def embed_posts(self, texts: list[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         """One vector per post (what `embed_groups` pools for a neural model)."""

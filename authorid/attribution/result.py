@@ -74,13 +74,18 @@ class AttributionResult:
             writer.writerow(row)
         return atomic_write_text(path, buffer.getvalue())
 
+    def _method(self) -> str:
+        method = self.params.get("method", "?")
+        why = self.params.get("method_chosen_because")
+        return f"{method}: {self.params.get('method_asked')} chose it for {why}" if why else method
+
     def summary(self) -> str:
         """A line or two for people: what was attributed, how many rejected as unknown, accuracy if known."""
         unknown = self.n_unknown
         what = "texts" if self.level == "text" else "accounts"
         lines = [
             f"{len(self):,} {what} read: {len(self) - unknown:,} attributed among {len(self.authors):,} known"
-            f" authors ({self.params.get('method', '?')}), {unknown:,} left unknown"
+            f" authors ({self._method()}), {unknown:,} left unknown"
         ]
         accuracy = self.accuracy()
         if accuracy is not None:

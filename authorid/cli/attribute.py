@@ -45,7 +45,13 @@ def attribute_command(
             "a classifier, a cosine otherwise)."
         ),
     ] = None,
-    method: Annotated[str, typer.Option(help="'centroid', 'logistic' or 'svm'.")] = "centroid",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="'auto' (svm for a closed set of up to 100 known authors, else centroid), 'centroid', "
+            "'logistic' or 'svm'."
+        ),
+    ] = "auto",
     overwrite: OverwriteOption = False,
     json: JsonOption = False,
     map: MapOption = None,

@@ -115,6 +115,14 @@ def evaluate_command(
             rich_help_panel=Protocol,
         ),
     ] = None,
+    attribution_method: Annotated[
+        str | None,
+        typer.Option(
+            "--attribution-method",
+            help="Attribution: auto (default, as `authorid attribute`), centroid, logistic or svm.",
+            rich_help_panel=Protocol,
+        ),
+    ] = None,
     include_training_accounts: Annotated[
         bool,
         typer.Option(
@@ -132,7 +140,11 @@ def evaluate_command(
     """Evaluate MODEL on CORPUS with the standard protocols; write metrics.json and an HTML report."""
     check_seed(seed)
     from authorid.workflows.common import check_output_folder  # deferred: loads torch
-    from authorid.workflows.evaluate import evaluate, protocol_names  # deferred with the workflow above
+    from authorid.workflows.evaluate import (  # deferred with the workflow above
+        ATTRIBUTION_METHODS,  # deferred: as above
+        evaluate,
+        protocol_names,
+    )
 
     names = protocol_names(protocol)  # a bad name fails before the corpus is read
     ks = _ks(recall_at)
@@ -170,6 +182,13 @@ def evaluate_command(
     ]
     if given and "clustering" not in names:
         raise ValueError(f"{', '.join(given)} set(s) the clustering protocol; add --protocol clustering")
+    if attribution_method is not None:
+        if attribution_method not in ATTRIBUTION_METHODS:
+            raise ValueError(
+                f"--attribution-method must be one of {', '.join(ATTRIBUTION_METHODS)}, got {attribution_method!r}"
+            )
+        if "attribution" not in names:
+            raise ValueError("--attribution-method sets the attribution protocol; add --protocol attribution")
     check_output_folder(out, kind="evaluation", overwrite=overwrite)
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, limit=limit, quiet=json)
     run = evaluate(
@@ -189,6 +208,7 @@ def evaluate_command(
         by=by,
         hard_negatives=hard_negatives or None,
         ks=ks,
+        attribution_method=attribution_method,
         **clustering,
     )
     if json:

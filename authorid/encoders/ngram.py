@@ -263,6 +263,12 @@ class NgramEncoder(nn.Module):
         x.data = (x.data / np.where(total == 0, 1, total)[rows]).astype(np.float32)
         return x
 
+    def group_profiles(self, texts: Sequence[str], groups: np.ndarray, n_groups: int) -> sp.csr_matrix:
+        """The profile x of each group's summed counts (what both paths read): CSR float32 (n_groups,
+        n_features), unit rows (a group without any n-gram: an empty row)."""
+        self._require_fitted()
+        return self.profiles(summed_counts(self.counts(texts), np.asarray(groups, dtype=np.int64), n_groups))
+
     # -- vectors ----------------------------------------------------------------------------------------------
 
     @property

@@ -226,6 +226,11 @@ class StylometricEncoder:
 
         `groups[i]` (0 <= g < n_groups) is the group of texts[i]; a group without posts gets a zero vector.
         """
+        return self._dense(self.group_profiles(texts, groups, n_groups))
+
+    def group_profiles(self, texts: Sequence[str], groups: np.ndarray, n_groups: int) -> sp.csr_matrix:
+        """The sparse profile of each group's summed n-gram counts, before any SVD: CSR float32 (n_groups,
+        n_features), unit rows (a group without posts: an empty row)."""
         self._require_fitted()
         texts, groups = list(texts), np.asarray(groups, dtype=np.int64)
         summed: dict[str, sp.csr_matrix] = {}
@@ -243,8 +248,8 @@ class StylometricEncoder:
                 part = membership @ c
                 summed[block] = part if block not in summed else summed[block] + part
         if not summed:
-            return np.zeros((n_groups, self.dim), dtype=np.float32)
-        return self._dense(self._profiles(summed))
+            return sp.csr_matrix((n_groups, len(self.feature_names())), dtype=np.float32)
+        return self._profiles(summed)
 
     def embed_accounts(self, posts: datasets.Dataset) -> AccountVectors:
         """One vector per account (order of first post): the profile of its summed post counts."""

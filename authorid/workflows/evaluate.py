@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from authorid.artefacts import MANIFEST_DIR, METRICS_FILE, REPORT_FILE, check_output_folder, write_manifest
+from authorid.attribution import METHODS as ATTRIBUTION_METHODS  # noqa: F401  (the CLI checks --attribution-method)
 from authorid.data.arrow import read_columns
 from authorid.data.splits import fingerprint
 from authorid.evaluation.protocols.attribution import attribution_protocol
@@ -59,7 +60,7 @@ _ACCEPTS = {
         "confidence",
         "prior",
     },
-    "attribution": {"min_posts", "unknown_fraction", "ks"},
+    "attribution": {"min_posts", "unknown_fraction", "attribution_method", "ks"},
 }
 
 
@@ -113,7 +114,8 @@ def evaluate(
     (a StyleModel or a MODEL spec for `authorid.model.load_model`) on `posts`; returns the metrics.json content.
 
     `settings` go to the protocols that accept them (min_posts, by, max_posts, episode_posts, hard_negatives,
-    method, k, threshold, min_precision, confidence, unknown_fraction, ks); one no protocol accepts raises
+    method, k, threshold, min_precision, confidence, unknown_fraction, attribution_method, ks); one no protocol
+    accepts raises
     ProtocolError.
     With `out`, writes OUT/metrics.json, OUT/report.html and OUT/manifests/<protocol>.json (OUT new, empty, or an
     evaluation replaced with `overwrite`). Accounts the model trained or validated on (its

@@ -151,3 +151,37 @@ def test_the_clustering_protocol_takes_how_sure_min_precision_must_be(app, tmp_p
     result = runner.invoke(app, [*args, "--confidence", "2", "--overwrite"])
     assert result.exit_code == 2
     assert "--confidence is a probability and must lie in [0, 1], got 2.0" in result.output
+
+
+def test_the_attribution_protocol_takes_attribute_s_method(app, tmp_path):
+    out = tmp_path / "attribution"
+    args = [
+        "evaluate",
+        "stylometric",
+        "enron_demo",
+        "--protocol",
+        "attribution",
+        "--accounts",
+        "12",
+        "-o",
+        str(out),
+    ]
+    result = runner.invoke(app, [*args, "--attribution-method", "centroid"])
+    assert result.exit_code == 0, result.output
+    settings = json.loads((out / "metrics.json").read_text())["protocols"]["attribution"]["settings"]
+    assert (settings["method"], settings["method_asked"]) == ("centroid", "centroid")
+    result = runner.invoke(app, [*args, "--attribution-method", "knn", "--overwrite"])
+    assert result.exit_code == 2
+    assert "--attribution-method must be one of auto, centroid, logistic, svm, got 'knn'" in result.output
+    sybil = [
+        "evaluate",
+        "stylometric",
+        "enron_demo",
+        "-o",
+        str(tmp_path / "sybil"),
+        "--attribution-method",
+        "svm",
+    ]
+    result = runner.invoke(app, sybil)
+    assert result.exit_code == 2
+    assert "--attribution-method sets the attribution protocol; add --protocol attribution" in result.output

@@ -2,13 +2,16 @@
 
 Split: the corpus' own ``split`` column when it has ``train`` and ``test`` values (Reuters C50), else a seeded
 per-author stratified cut of posts (`authorid.data.splits.split(posts, "closed-set", fractions=(0.8, 0, 0.2))`).
-Profiles: each known author's training posts pooled by the model (for a mean-pooled neural model the
-normalised centroid of the post vectors; for a stylometric model the profile of the summed n-gram counts).
-Each test post is scored against every profile by cosine similarity; the prediction is the best profile.
+Closed set: scored as `authorid attribute` scores it (`attribution_method`, "auto" by default: a linear SVM
+fitted on the known authors' training posts for up to 100 authors, else the centroid; `chosen_method`). The
+centroid: each known author's training posts pooled by the model into a profile (for a mean-pooled neural model
+the normalised centroid of the post vectors; for an n-gram model the profile of the summed n-gram counts), each
+test post scored against every profile by cosine similarity. A classifier: its decision values.
 
-Open set: a seeded `unknown_fraction` of the authors is not enrolled; their test posts should be rejected. The
-metrics are the closed-set ones over the known authors' test posts, plus the AUROC of telling known from
-unknown authors' posts by their best profile score (`open_set_auroc`).
+Open set: a seeded `unknown_fraction` of the authors is not enrolled; their test posts should be rejected. Scored
+by the centroid, as `attribute` does an open set. The metrics are the closed-set ones over the known authors'
+test posts, plus the AUROC of telling known from unknown authors' posts by their best profile score
+(`open_set_auroc`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from authorid.attribution.attribute import METHODS, chosen_method, classifier_inputs, classify
 from authorid.data.splits import has_corpus_split, split
 from authorid.evaluation.protocols.base import (
     ProtocolError,
@@ -52,6 +56,7 @@ def attribution_protocol(
     accounts: int | None = None,
     min_posts: int = 2,
     unknown_fraction: float = DEFAULT_UNKNOWN_FRACTION,
+    attribution_method: str = "auto",
     ks: tuple[int, ...] = (1, 5),
     seed: int = 0,
     progress: bool = False,
@@ -59,6 +64,10 @@ def attribution_protocol(
     """Closed-set and open-set attribution of posts to authors; see the module docstring."""
     if not 0 <= unknown_fraction < 1:
         raise ProtocolError(f"unknown_fraction must be in [0, 1), got {unknown_fraction}")
+    if attribution_method not in METHODS:
+        raise ProtocolError(
+            f"unknown attribution method {attribution_method!r}; choose one of {', '.join(METHODS)}"
+        )
     started = time.perf_counter()
     chosen, counts = sample_eligible_accounts(posts, accounts=accounts, min_posts=min_posts, seed=seed)
     subset = select_accounts(posts, chosen)
@@ -78,7 +87,13 @@ def attribution_protocol(
     test_vectors = PostEmbeddings(model, test, progress=progress).post_vectors()
     prepared = time.perf_counter()
 
-    closed_scores = closed_set_scores(_profiles(train_embeddings, train_ids), test_vectors)
+    profile_scores = closed_set_scores(_profiles(train_embeddings, train_ids), test_vectors)
+    method, _ = chosen_method(attribution_method, authors=len(train_ids), open_set_threshold=None)
+    closed_scores = profile_scores
+    if method != "centroid":
+        inputs = classifier_inputs(model, column(test, "text").to_pylist(), progress=progress)
+        authors, closed_scores, _, _ = classify(model, train, inputs, method, progress)
+        assert authors == list(train_ids), "the classifier's authors are the sorted training authors"
     truth = np.searchsorted(train_ids, test_author)
     closed = attribution_metrics(closed_scores, truth, labels=list(range(len(train_ids))), ks=ks)
     predicted = closed_scores.argmax(axis=1)
@@ -95,7 +110,7 @@ def attribution_protocol(
     if n_unknown >= 1 and len(train_ids) - n_unknown >= 2:
         known = [a for a in train_ids if a not in set(unknown)]
         known_cols = np.searchsorted(train_ids, known)
-        open_scores = closed_scores[:, known_cols]
+        open_scores = profile_scores[:, known_cols]
         is_known = np.isin(test_author, known)
         known_truth = np.searchsorted(known, test_author[is_known])
         best = open_scores.max(axis=1)
@@ -115,7 +130,9 @@ def attribution_protocol(
         **counts,
         "split": "corpus split column" if has_corpus_split(subset) else "seeded stratified per author",
         "test_fraction": None if has_corpus_split(subset) else TEST_FRACTION,
-        "profiles": "model pooling of each author's training posts",
+        "method": method,
+        "method_asked": attribution_method,
+        "profiles": "model pooling of each author's training posts (the centroid and the open set)",
         "unknown_fraction": float(unknown_fraction),
         "ks": [int(k) for k in ks],
         "train_posts": train.num_rows,
