@@ -38,10 +38,11 @@ test-slow: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -q
 
-# The benchmarks of BENCHMARKS.md on this machine (about an hour on 2 cores), then the page itself.
+# The benchmarks of BENCHMARKS.md on this machine (about 100 minutes on 2 cores), then the page itself.
 bench: $(STAMP)
 	$(PY) scripts/bench_quality.py --profile cpu
 	$(PY) scripts/bench_speed.py
+	$(PY) scripts/bench_attribution.py
 	$(PY) scripts/make_benchmarks_md.py
 
 benchmarks-md: $(STAMP)

@@ -214,9 +214,12 @@ HEADLINE_METRICS = {
 }
 
 
-def headline(quality: dict) -> list[str]:
-    """Best peer vs best authorid row per setting and headline metric (quoted in the README)."""
+def headline(quality: dict, attribution: dict | None = None) -> list[str]:
+    """Best peer vs best authorid row per setting and headline metric (quoted in the README). An attribution
+    split's best authorid row is also sought among `authorid attribute`'s rows on the same split
+    (bench_attribution.py), whose splits with every post of each blogger get lines of their own."""
     lines = ["| setting | metric | best peer | best authorid |", "|---|---|---|---|"]
+    commands = (attribution or {}).get("settings", {})
     for name, setting in quality.get("settings", {}).items():
         kind = setting["kind"]
 
@@ -225,9 +228,85 @@ def headline(quality: dict) -> list[str]:
 
         for metric, label in HEADLINE_METRICS[kind]:
             peer, ours = _best(setting, metric, True), _best(setting, metric, False)
+            ours_cell = cell(ours)
+            command = _best_command(commands.get(name, {}))
+            if kind == "attribution" and command and (ours is None or command[1] > ours[1]):
+                ours_cell = f"{command[1]:.3f} ({ATTRIBUTION_ROW_NAMES.get(command[0], command[0])})"
             if peer or ours:
-                lines.append(f"| {SETTING_TITLES.get(name, name)} | {label} | {cell(peer)} | {cell(ours)} |")
+                lines.append(f"| {SETTING_TITLES.get(name, name)} | {label} | {cell(peer)} | {ours_cell} |")
+    for name, setting in commands.items():
+        command = _best_command(setting)
+        if name.endswith("-all") and command:
+            peer = setting["rows"].get("char-ngram")
+            peer_cell = f"{peer['accuracy']:.3f} ({ATTRIBUTION_ROW_NAMES['char-ngram']})" if peer else "–"
+            ours_cell = f"{command[1]:.3f} ({ATTRIBUTION_ROW_NAMES.get(command[0], command[0])})"
+            lines.append(f"| {ATTRIBUTION_TITLES.get(name, name)} | accuracy | {peer_cell} | {ours_cell} |")
     return lines
+
+
+def _best_command(setting: dict) -> tuple[str, float] | None:
+    """The most accurate `authorid attribute` row of a bench_attribution.py split (the baseline left out)."""
+    rows = [(row, r["accuracy"]) for row, r in setting.get("rows", {}).items() if row != "char-ngram"]
+    return max(rows, key=lambda item: item[1]) if rows else None
+
+
+#: Headline lines of the splits the quality table lacks.
+ATTRIBUTION_TITLES = {
+    "blog10-all": "Blog10 attribution, every post",
+    "blog50-all": "Blog50 attribution, every post",
+}
+#: The split headings of the attribution section (the quality table already has "Reuters C50 attribution").
+ATTRIBUTION_SPLITS = {
+    "c50": "Reuters C50, official split",
+    "blog10": "Blog10, capped",
+    "blog50": "Blog50, capped",
+    "blog10-all": "Blog10, every post",
+    "blog50-all": "Blog50, every post",
+}
+ATTRIBUTION_ROW_NAMES = {
+    "char-ngram": "char 3-gram + LinearSVC (PAN18 baseline)",
+    "style:svm": "`authorid attribute style --method svm`",
+    "stylometric:svm": "`authorid attribute stylometric --method svm`",
+    "style:centroid": "`authorid attribute style` (centroid)",
+}
+
+
+def attribution_section(results: dict) -> list[str]:
+    """Attribution through `authorid attribute` (scripts/bench_attribution.py), one table per split."""
+    if not results.get("settings"):
+        return []
+    out = [
+        "## Attribution through `authorid attribute`",
+        "",
+        f"`{results.get('command', 'python scripts/bench_attribution.py')}`, {results.get('machine', '?')}. Each"
+        " authorid row is the product's own command on the split's known and test posts, written as Parquet"
+        " (`runs/bench_attribution/SETTING/`); the baseline is the quality table's PAN18 peer on the same posts."
+        " `--method svm` fits a LinearSVC on the model's sparse n-gram profile (docs/attribution.md); seconds and"
+        " peak memory are the whole command's (reading, featurising, the SVM and its temperature's 3-fold fits).",
+        "",
+    ]
+    order = [*ATTRIBUTION_SPLITS, *sorted(set(results["settings"]) - set(ATTRIBUTION_SPLITS))]
+    for name in (n for n in order if n in results["settings"]):
+        setting = results["settings"][name]
+        out += [
+            f"### {ATTRIBUTION_SPLITS.get(name, name)}",
+            "",
+            f"{setting['description']}: {setting['authors']} authors, {setting['known_posts']:,} known posts,"
+            f" {setting['test_posts']:,} test posts.",
+            "",
+            "| row | accuracy | macro-F1 | s | peak MB | ratio to baseline |",
+            "|---|---|---|---|---|---|",
+        ]
+        base = setting["rows"].get("char-ngram", {}).get("accuracy")
+        for row, r in setting["rows"].items():
+            ratio = f"{r['accuracy'] / base:.2f}x" if base else "–"
+            peak = f"{r['peak_mb']:,}" if r.get("peak_mb") else "–"
+            out.append(
+                f"| {ATTRIBUTION_ROW_NAMES.get(row, row)} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} |"
+                f" {r['seconds']:,.0f} | {peak} | {ratio} |"
+            )
+        out.append("")
+    return out
 
 
 def quality_plot(quality: dict, path: Path) -> Path | None:
@@ -1364,8 +1443,9 @@ def render(
         "",
     ]
     if quality:
-        lines += ["## Headline", "", *headline(quality), ""]
+        lines += ["## Headline", "", *headline(quality, _load("attribution")), ""]
     lines += quality_section(quality)
+    lines += attribution_section(_load("attribution"))
     lines += pretrained_section(pretrained or {})
     lines += link_cost_section(_load("link"))
     lines += train_pool_section(_load("train_pool"))
@@ -1398,7 +1478,7 @@ def render(
 
 
 def readme_block(quality: dict) -> str:
-    body = headline(quality) if quality else ["Not measured yet."]
+    body = headline(quality, _load("attribution")) if quality else ["Not measured yet."]
     return "\n".join(
         [
             README_START,

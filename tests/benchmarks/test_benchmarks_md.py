@@ -156,3 +156,59 @@ def test_a_sizes_pairing_says_how_often_exactly_right_p_would_meet_the_target():
     line = md._if_calibrated([{"within_if_calibrated": 0.5}, {"within_if_calibrated": 0.4}])
     assert line == " (were every P exactly right, 0.9 on average, and all 2 with chance 0.2)"
     assert md._if_calibrated([{"flagged": 3}]) == ""  # results written before stop 40
+
+
+def test_attribution_through_the_command_heads_the_splits_with_every_post():
+    def row(accuracy: float) -> dict:
+        return {
+            "accuracy": accuracy,
+            "macro_f1": accuracy - 0.01,
+            "texts": 10,
+            "seconds": 2.0,
+            "peak_mb": 900,
+        }
+
+    attribution = {
+        "command": "python scripts/bench_attribution.py",
+        "machine": "2 cores",
+        "settings": {
+            "c50": {
+                "description": "Reuters C50",
+                "authors": 50,
+                "known_posts": 2495,
+                "test_posts": 2497,
+                "rows": {"char-ngram": row(0.75), "style:svm": row(0.76)},
+            },
+            "blog10-all": {
+                "description": "Blog10, every post",
+                "authors": 10,
+                "known_posts": 17398,
+                "test_posts": 2178,
+                "rows": {"char-ngram": row(0.5), "style:svm": row(0.8), "style:centroid": row(0.4)},
+            },
+        },
+    }
+    quality = {
+        "settings": {
+            "c50": _setting(
+                "attribution",
+                {
+                    "char-ngram": {"metrics": {"attribution": {"accuracy": 0.75, "macro_f1": 0.74}}},
+                    "stylometric": {"metrics": {"attribution": {"accuracy": 0.745, "macro_f1": 0.74}}},
+                },
+            )
+        }
+    }
+    assert md.headline(quality, attribution)[2:] == [
+        # the command's row beats the quality table's best authorid row on the same split
+        "| Reuters C50 attribution | accuracy | 0.750 (char 3-gram + LinearSVC (PAN18 baseline)) |"
+        " 0.760 (`authorid attribute style --method svm`) |",
+        # a split the quality table lacks gets its own line
+        "| Blog10 attribution, every post | accuracy | 0.500 (char 3-gram + LinearSVC (PAN18 baseline)) |"
+        " 0.800 (`authorid attribute style --method svm`) |",
+    ]
+    section = md.attribution_section(attribution)
+    assert "### Blog10, every post" in section
+    assert section.index("### Reuters C50, official split") < section.index("### Blog10, every post")
+    assert "| `authorid attribute style --method svm` | 0.800 | 0.790 | 2 | 900 | 1.60x |" in section
+    assert "| `authorid attribute style` (centroid) | 0.400 | 0.390 | 2 | 900 | 0.80x |" in section
