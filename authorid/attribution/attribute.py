@@ -23,11 +23,13 @@ Methods ("auto", the default: "svm" for a closed set of at most AUTO_CLASSIFIER_
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from authorid.attribution.result import UNKNOWN, AttributionResult
+from authorid.progress import counting_progress
 from authorid.vectors import group_by_first_appearance
 
 if TYPE_CHECKING:
@@ -222,18 +224,27 @@ def classify(model, known, queries, method: str, progress: bool = False):
     if np.unique(labels).size < 2:
         raise ValueError(f"method {method!r} needs at least 2 known authors, got {np.unique(labels).size}")
     train = classifier_inputs(model, list(known["text"]), progress=progress)
-    if method == "logistic":
-        # C = 10: vectors are unit-norm, so a weak penalty is needed to separate authors (scikit-learn's C = 1
-        # underfits normalised style vectors).
-        classifier = LogisticRegression(C=10.0, max_iter=2000).fit(train, labels)
-        probabilities = classifier.predict_proba(queries)
-        scores = classifier.decision_function(queries)
-        temperature = None
-    else:
-        classifier = LinearSVC(C=1.0).fit(train, labels)
-        scores = _two_columns(classifier.decision_function(queries))
-        temperature = svm_temperature(train, labels)
-        probabilities = _softmax(scores / (temperature or 1.0))
+    # Fitting takes minutes on tens of thousands of texts (LinearSVC: 3 on Blog50's 52,829, then as long again
+    # for the temperature's folds): a bar over the fits, so a long run is never silent.
+    fits = 1 + (TEMPERATURE_FOLDS if method == "svm" else 0)
+    with counting_progress(enabled=progress, unit="fits") as bar:
+        task = bar.add_task(f"fitting {method} on {train.shape[0]:,} known texts", total=fits)
+        if method == "logistic":
+            # C = 10: vectors are unit-norm, so a weak penalty is needed to separate authors (scikit-learn's
+            # C = 1 underfits normalised style vectors).
+            classifier = LogisticRegression(C=10.0, max_iter=2000).fit(train, labels)
+            probabilities = classifier.predict_proba(queries)
+            scores = classifier.decision_function(queries)
+            temperature = None
+        else:
+            classifier = LinearSVC(C=1.0, random_state=0).fit(
+                train, labels
+            )  # seeded: its dual solver shuffles
+            bar.advance(task)
+            scores = _two_columns(classifier.decision_function(queries))
+            temperature = svm_temperature(train, labels, fitted=lambda: bar.advance(task))
+            probabilities = _softmax(scores / (temperature or 1.0))
+        bar.update(task, completed=fits)
     return [str(c) for c in classifier.classes_], _two_columns(scores), probabilities, temperature
 
 
@@ -275,13 +286,20 @@ def _two_columns(scores: np.ndarray) -> np.ndarray:
 TEMPERATURE_FOLDS = 3
 
 
-def svm_temperature(train: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> float | None:
+def svm_temperature(
+    train: np.ndarray | sp.csr_matrix,
+    labels: np.ndarray,
+    *,
+    seed: int = 0,
+    fitted: Callable[[], None] | None = None,
+) -> float | None:
     """The temperature T that makes softmax(decision / T) of a LinearSVC (C = 1) a probability: the one with the
     least log loss on out-of-fold decision values of the known posts (stratified folds) of the authors with two
-    or more (a single post cannot be held out). None when fewer than two authors have two posts."""
+    or more (a single post cannot be held out). None when fewer than two authors have two posts. `fitted` is
+    called after each fold's fit (a progress bar)."""
     from scipy.optimize import minimize_scalar
     from scipy.special import log_softmax
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import LinearSVC
 
     _, target, counts = np.unique(labels, return_inverse=True, return_counts=True)
@@ -292,15 +310,17 @@ def svm_temperature(train: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> 
     train, labels = train[rows_kept], labels[rows_kept]
     _, target, counts = np.unique(labels, return_inverse=True, return_counts=True)
     folds = int(min(TEMPERATURE_FOLDS, counts.min()))
-    held_out = _two_columns(
-        cross_val_predict(
-            LinearSVC(C=1.0),
-            train,
-            labels,
-            cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
-            method="decision_function",
-        )
-    )
+    classes = np.unique(labels)
+    held_out = np.zeros((len(target), max(len(classes), 2)))
+    # scikit-learn's cross_val_predict, fold by fold (so each fit can be reported); every fold keeps every author,
+    # as each has >= folds posts, so its columns are `classes`
+    for fit, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+        np.zeros(len(labels)), labels
+    ):
+        classifier = LinearSVC(C=1.0, random_state=seed).fit(train[fit], labels[fit])
+        held_out[held] = _two_columns(classifier.decision_function(train[held]))
+        if fitted is not None:
+            fitted()
     rows = np.arange(len(target))
 
     def log_loss(log_t: float) -> float:

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from samples import raw_records
 
 from authorid.attribution import UNKNOWN, attribute
-from authorid.attribution.attribute import chosen_method, classifier_inputs
+from authorid.attribution.attribute import chosen_method, classifier_inputs, svm_temperature
 from authorid.data.readers import read_posts
 from authorid.encoders import StylometricEncoder
 from authorid.model import StyleModel, load_model
@@ -248,3 +248,13 @@ def test_auto_fits_an_svm_for_a_small_closed_set_and_scores_centroids_otherwise(
         "2,500 known authors (a classifier is fitted for at most 100)",
     )
     assert chosen_method("logistic", authors=2_500, open_set_threshold=0.5) == ("logistic", None)
+
+
+def test_svm_temperature_reports_each_fold_it_fits(c50):
+    # the CLI's bar over the fits of a long SVM (minutes on tens of thousands of texts) counts these
+    model, train, _ = c50
+    inputs = classifier_inputs(model, list(train["text"]))
+    labels = np.asarray(train["account_id"])
+    fits: list[int] = []
+    reported = svm_temperature(inputs, labels, fitted=lambda: fits.append(1))
+    assert len(fits) == 3 and reported == svm_temperature(inputs, labels)
