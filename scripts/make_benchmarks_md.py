@@ -278,11 +278,12 @@ def attribution_section(results: dict) -> list[str]:
     out = [
         "## Attribution through `authorid attribute`",
         "",
-        f"`{results.get('command', 'python scripts/bench_attribution.py')}`, {results.get('machine', '?')}. Each"
-        " authorid row is the product's own command on the split's known and test posts, written as Parquet"
-        " (`runs/bench_attribution/SETTING/`); the baseline is the quality table's PAN18 peer on the same posts."
-        " `--method svm` fits a LinearSVC on the model's sparse n-gram profile (docs/attribution.md); seconds and"
-        " peak memory are the whole command's (reading, featurising, the SVM and its temperature's 3-fold fits).",
+        "`python scripts/bench_attribution.py` (`--settings` and `--rows` re-run a part; the machine and its load"
+        " under each table). Each authorid row is the product's own command on the split's known and test posts,"
+        " written as Parquet (`runs/bench_attribution/SETTING/`); the baseline is the quality table's PAN18 peer on"
+        " the same posts. `--method svm` fits a LinearSVC on the model's sparse n-gram profile"
+        " (docs/attribution.md); seconds and peak memory are the whole command's (reading, featurising, the SVM"
+        " and its temperature's 3-fold fits).",
         "",
     ]
     order = [*ATTRIBUTION_SPLITS, *sorted(set(results["settings"]) - set(ATTRIBUTION_SPLITS))]
@@ -305,7 +306,8 @@ def attribution_section(results: dict) -> list[str]:
                 f"| {ATTRIBUTION_ROW_NAMES.get(row, row)} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} |"
                 f" {r['seconds']:,.0f} | {peak} | {ratio} |"
             )
-        out.append("")
+        rows = [(row, {"budget": {"machine": r.get("machine")}}) for row, r in setting["rows"].items()]
+        out += ["", f"Machine: {_machines(rows)}.", ""]
     return out
 
 

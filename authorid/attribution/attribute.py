@@ -266,15 +266,16 @@ def classifier_inputs(
     or vocabulary entry, tf-idf, unit rows). A linear classifier needs no projection of it, and the n-gram
     model's sketch is a random one: on Blog10 (all posts) an SVM on the `style` model's profiles is right for
     0.843 of the test posts against 0.798 on its vectors, and fits 30 times faster (docs/attribution.md).
-    Any other model: its unit post vectors (groups are not used there: texts are single posts).
+    Any other model: its unit post vectors, or with `groups` its unit vectors of the groups as it pools them.
     """
     if groups is None:
         groups, n_groups = np.arange(len(texts)), len(texts)
-    if model.kind in SPARSE_KINDS:
-        profiles = model.sparse_profiles(texts, groups, n_groups)
-        if profiles is not None:
-            return profiles
-    return _normalised(model.embed_posts(texts, progress=progress))
+    profiles = model.sparse_profiles(texts, groups, n_groups)
+    if profiles is not None:
+        return profiles
+    if n_groups == len(texts) and np.array_equal(groups, np.arange(n_groups)):
+        return _normalised(model.embed_posts(texts, progress=progress))
+    return _normalised(model.embed_groups(texts, groups, n_groups, progress=progress))
 
 
 def _two_columns(scores: np.ndarray) -> np.ndarray:

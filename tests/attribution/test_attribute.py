@@ -258,3 +258,13 @@ def test_svm_temperature_reports_each_fold_it_fits(c50):
     fits: list[int] = []
     reported = svm_temperature(inputs, labels, fitted=lambda: fits.append(1))
     assert len(fits) == 3 and reported == svm_temperature(inputs, labels)
+
+
+def test_a_model_without_a_sparse_profile_gives_classifiers_its_vectors_per_post_or_per_group(c50):
+    _, train, _ = c50
+    model = load_model("minilm")
+    texts = list(train["text"])[:6]
+    posts = classifier_inputs(model, texts)
+    groups = classifier_inputs(model, texts, np.array([0, 0, 1, 1, 2, 2]), 3)
+    assert posts.shape == (6, 384) and groups.shape == (3, 384)
+    assert np.linalg.norm(groups, axis=1) == pytest.approx(np.ones(3), abs=1e-5)
