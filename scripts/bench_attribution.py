@@ -53,12 +53,6 @@ ROWS = {
     "stylometric:svm": ("stylometric", "svm"),
     "style:centroid": ("style", "centroid"),
 }
-ROW_NAMES = {
-    "char-ngram": "char 3-gram + LinearSVC (PAN18 baseline)",
-    "style:svm": "`authorid attribute style --method svm`",
-    "stylometric:svm": "`authorid attribute stylometric --method svm`",
-    "style:centroid": "`authorid attribute style` (centroid)",
-}
 logger = logging.getLogger("bench_attribution")
 
 

@@ -115,8 +115,7 @@ def evaluate(
 
     `settings` go to the protocols that accept them (min_posts, by, max_posts, episode_posts, hard_negatives,
     method, k, threshold, min_precision, confidence, unknown_fraction, attribution_method, ks); one no protocol
-    accepts raises
-    ProtocolError.
+    accepts raises ProtocolError.
     With `out`, writes OUT/metrics.json, OUT/report.html and OUT/manifests/<protocol>.json (OUT new, empty, or an
     evaluation replaced with `overwrite`). Accounts the model trained or validated on (its
     training_accounts.json) are left out and counted, unless `include_training_accounts`. `cleaning`: what

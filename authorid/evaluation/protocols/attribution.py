@@ -93,7 +93,8 @@ def attribution_protocol(
     if method != "centroid":
         inputs = classifier_inputs(model, column(test, "text").to_pylist(), progress=progress)
         authors, closed_scores, _, _ = classify(model, train, inputs, method, progress)
-        assert authors == list(train_ids), "the classifier's authors are the sorted training authors"
+        if authors != list(train_ids):  # both sorted; a column would otherwise score another author
+            raise ProtocolError("the classifier's authors differ from the training authors")
     truth = np.searchsorted(train_ids, test_author)
     closed = attribution_metrics(closed_scores, truth, labels=list(range(len(train_ids))), ks=ks)
     predicted = closed_scores.argmax(axis=1)
