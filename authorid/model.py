@@ -233,9 +233,14 @@ class StyleModel:
         vectors are a projection of one (`ngram`: its hashed tf-idf buckets; `stylometric`: its vocabulary, before
         any SVD); None for any other kind. A linear classifier reads these rather than the vectors: it needs no
         projection, and the sketch's random one costs accuracy (docs/attribution.md)."""
-        if self.kind not in ("ngram", "stylometric"):
+        if not self.has_sparse_profile:
             return None
         return self.encoder.group_profiles(list(texts), groups, n_groups)
+
+    @property
+    def has_sparse_profile(self) -> bool:
+        """True when the vectors are a projection of a sparse n-gram profile (`sparse_profiles` gives it)."""
+        return self.kind in ("ngram", "stylometric")
 
     def embed_posts(self, texts: list[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         """One vector per post (what `embed_groups` pools for a neural model)."""

@@ -88,7 +88,7 @@ def attribute(
         true_authors = [str(a) for a in texts["account_id"]]
         query_posts = np.ones(len(ids), dtype=np.int64)
         query_chars = np.array([len(t) for t in posts], dtype=np.int64)
-    elif method != "centroid" and model.kind in SPARSE_KINDS:  # an account's n-gram profile, not its vector
+    elif method != "centroid" and model.has_sparse_profile:  # an account's n-gram profile, not its vector
         posts = list(texts["text"])
         ids, groups = group_by_first_appearance([str(a) for a in texts["account_id"]])
         queries = classifier_inputs(model, posts, groups, len(ids), progress=progress)
@@ -248,10 +248,6 @@ def classify(model, known, queries, method: str, progress: bool = False):
     return [str(c) for c in classifier.classes_], _two_columns(scores), probabilities, temperature
 
 
-#: The kinds of model whose vectors are projections of a sparse n-gram profile the classifiers read instead.
-SPARSE_KINDS = ("ngram", "stylometric")
-
-
 def classifier_inputs(
     model: StyleModel,
     texts: list[str],
@@ -332,7 +328,7 @@ def svm_temperature(
 
 
 def _feature_kind(model: StyleModel) -> str:
-    if model.kind in SPARSE_KINDS:
+    if model.has_sparse_profile:
         return f"sparse n-gram profile ({model.kind} model)"
     return "unit post vectors"
 
