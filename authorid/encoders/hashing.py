@@ -14,9 +14,11 @@ scikit-learn joins an n-gram's tokens), every n-gram's byte span, MurmurHash3 ov
 
 from __future__ import annotations
 
+import concurrent.futures
 import ctypes
 import os
 import re
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -92,8 +94,23 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
     threads = min(os.cpu_count() or 1, len(texts) // THREAD_POSTS) if jobs is None else 1
     jobs = min(jobs or os.cpu_count() or 1, len(chunks))
     if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            parts = list(pool.map(_count_chunk, [(params, chunk) for chunk in chunks]))
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_the_caller)
+        futures = [pool.submit(_count_chunk, (params, chunk)) for chunk in chunks]
+        try:
+            # Waited on with a timeout: a wait without one does not wake for Ctrl-C when the signal lands on one
+            # of the pool's threads rather than the main one.
+            while concurrent.futures.wait(futures, timeout=0.25).not_done:
+                pass
+            parts = [future.result() for future in futures]
+        except BaseException:
+            # Ctrl-C (or an error): the chunks not started are dropped and the caller goes on at once; the
+            # workers end after the chunk they hold (seconds). Killing them mid-chunk could cut a result half
+            # sent down loky's pipe, which hangs its reader for good.
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=False)
+            raise
+        pool.shutdown(wait=True)
     elif threads > 1:
         step = -(-len(texts) // threads)
         slices = [(params, texts[i : i + step]) for i in range(0, len(texts), step)]
@@ -102,6 +119,13 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
     else:
         parts = [_count_chunk((params, chunk)) for chunk in chunks]
     return _stacked(parts, sum(params[k] for k in ("char_buckets", "word_buckets")))
+
+
+def _leave_interrupts_to_the_caller() -> None:
+    """A counting worker ignores Ctrl-C: the terminal sends SIGINT to the whole process group, and a worker's
+    own KeyboardInterrupt traceback would bury the caller's one-line "interrupted". The caller, interrupted
+    too, drops the chunks not started (`count_ngrams`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _stacked(parts: list[sp.csr_matrix], width: int) -> sp.csr_matrix:

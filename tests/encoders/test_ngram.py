@@ -57,6 +57,52 @@ def test_the_profile_of_a_two_post_account_is_computed_by_hand():
     np.testing.assert_allclose(profile, expected, rtol=1e-6)
 
 
+#: A script whose counting is interrupted as Ctrl-C interrupts it: SIGINT to the whole process group, once both
+#: workers are inside a chunk. Each chunk writes how its worker takes SIGINT, holds on for a second, and marks
+#: its end.
+INTERRUPTED_COUNTING = """
+import os, pathlib, signal, sys, threading, time
+from authorid.encoders import hashing
+marks = pathlib.Path(sys.argv[1])
+original = hashing._count_chunk
+def slow_chunk(args):
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    (marks / f"{os.getpid()}.started").write_text("ignores SIGINT" if ignored else "takes SIGINT")
+    time.sleep(1)
+    (marks / f"{os.getpid()}.ended").touch()
+    return original(args)
+def interrupt_once_both_workers_count():
+    while len(list(marks.glob("*.started"))) < 2:
+        time.sleep(0.05)
+    os.killpg(os.getpgrp(), signal.SIGINT)
+hashing._count_chunk, hashing.CHUNK_POSTS = slow_chunk, 2
+threading.Thread(target=interrupt_once_both_workers_count, daemon=True).start()
+try:
+    hashing.count_ngrams({"char_ngrams": [1, 2], "char_buckets": 64, "word_buckets": 0}, ["a post"] * 40, jobs=2)
+except KeyboardInterrupt:
+    print("interrupted")
+    sys.exit(130)
+print("finished")
+"""
+
+
+def test_ctrl_c_while_counting_on_worker_processes_ends_with_the_callers_line_alone(tmp_path):
+    # Before, the workers took Ctrl-C too: one caught sending a chunk's counts ended with a traceback of its
+    # own and loky's warning that "a worker stopped" beside the caller's "interrupted". Now a worker ignores
+    # it and ends the chunk it holds; the caller drops the chunks not started.
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_COUNTING, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "interrupted\n", "")
+    started = sorted(path.read_text() for path in tmp_path.glob("*.started"))
+    assert started == ["ignores SIGINT", "ignores SIGINT"]  # two chunks begun of 20, the rest dropped
+    assert len(list(tmp_path.glob("*.ended"))) == 2
+
+
 def test_the_account_vector_ignores_post_order_and_how_posts_are_cut_into_episodes(reddit_texts):
     encoder = NgramEncoder(**SMALL).fit(reddit_texts)
     texts = reddit_texts[:12]
