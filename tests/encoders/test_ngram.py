@@ -76,6 +76,7 @@ def interrupt_once_both_workers_count():
         time.sleep(0.05)
     os.killpg(os.getpgrp(), signal.SIGINT)
 hashing._count_chunk, hashing.CHUNK_POSTS = slow_chunk, 2
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even where the tests run in the background
 threading.Thread(target=interrupt_once_both_workers_count, daemon=True).start()
 try:
     hashing.count_ngrams({"char_ngrams": [1, 2], "char_buckets": 64, "word_buckets": 0}, ["a post"] * 40, jobs=2)
