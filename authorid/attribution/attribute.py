@@ -237,9 +237,8 @@ def classify(model, known, queries, method: str, progress: bool = False):
             scores = classifier.decision_function(queries)
             temperature = None
         else:
-            classifier = LinearSVC(C=1.0, random_state=0).fit(
-                train, labels
-            )  # seeded: its dual solver shuffles
+            # seeded: its dual solver shuffles the samples
+            classifier = LinearSVC(C=1.0, random_state=0).fit(train, labels)
             bar.advance(task)
             scores = _two_columns(classifier.decision_function(queries))
             temperature = svm_temperature(train, labels, fitted=lambda: bar.advance(task))
