@@ -160,6 +160,8 @@ FIT_SIZES = (1, 2, 5, 10, 20, 50)
 WHOLE = "whole"
 #: Persons whose accounts are cut (a seeded sample beyond this).
 SIZED_PERSONS = 600
+#: A whole account's negatives are drawn from the whole accounts this many nearest it in post count (`sized_pairs`).
+SIZE_MATCHED = 60
 PAIR_CHUNK = 4096
 
 
@@ -173,7 +175,12 @@ def sized_pairs(
     Every labelled account is cut to its first s posts for each s of FIT_SIZES below its size, and taken whole;
     each same-person pair of accounts gives a positive for every pairing of their cuts, and
     NEGATIVES_PER_POSITIVE random accounts of other persons give the negatives, cut as the positive's second
-    account is (to the same s, or whole).
+    account is: to the same s, or whole, and then drawn among the SIZE_MATCHED whole accounts nearest it in post
+    count (`size_matched`). The share of same-person pairs is thus the same at every size; drawn from all whole
+    accounts, a large positive's negatives were mostly smaller accounts, pairs with both sides >= 20 posts had
+    19 negatives per positive instead of 30, and the fit read the larger share as evidence of large accounts:
+    `minilm`'s cohort fit promised 166 same-person pairs among the 229 it gave P >= 0.5 on the per-size
+    benchmark, where 135 were (docs/calibration.md, "Negatives as large as their positive").
 
     The cuts are embedded together, so each is centred on the centre of the cuts of its own post count
     (`authorid.encoders.size_centre`), as an account of that size is in any corpus: the cosines do not depend on
@@ -209,6 +216,9 @@ def sized_pairs(
     for a in accounts:
         for kind, s in cuts_of[a]:
             by_kind.setdefault(kind, []).append((a, s))
+    # the whole accounts by post count, for negatives as large as their positive (`size_matched`)
+    by_kind[WHOLE].sort(key=lambda item: item[1])
+    whole_posts = np.array([s for _, s in by_kind[WHOLE]])
     accounts_of: dict[str, list[str]] = {}
     for a in accounts:
         accounts_of.setdefault(person_of[a], []).append(a)
@@ -221,7 +231,11 @@ def sized_pairs(
                     second.append(f"{y}\x1f{size_y}")
                     labels.append(1)
                     others = by_kind[kind_y]
-                    for z in rng.choice(len(others), NEGATIVES_PER_POSITIVE):
+                    if kind_y == WHOLE:
+                        draws = size_matched(whole_posts, size_y, NEGATIVES_PER_POSITIVE, rng)
+                    else:  # every cut of this kind has size_y posts
+                        draws = rng.choice(len(others), NEGATIVES_PER_POSITIVE)
+                    for z in draws:
                         other, size_z = others[z]
                         if person_of[other] != person_of[x]:
                             first.append(f"{x}\x1f{size_x}")
@@ -242,6 +256,16 @@ def sized_pairs(
         excess = twin_free_excess(unit, persons, wholes)
     shift = (excess[rows_a] + excess[rows_b]) / 2
     return cosines, np.asarray(labels, dtype=np.int64), embedded.pair_sizes(rows_a, rows_b), shift
+
+
+def size_matched(sorted_posts: np.ndarray, posts: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` random positions among the SIZE_MATCHED accounts whose post counts (`sorted_posts`, ascending) are
+    nearest `posts`, centred on the run of accounts with exactly that many (with replacement)."""
+    centre = (
+        np.searchsorted(sorted_posts, posts, "left") + np.searchsorted(sorted_posts, posts, "right")
+    ) // 2
+    low = max(0, min(int(centre) - SIZE_MATCHED // 2, len(sorted_posts) - SIZE_MATCHED))
+    return rng.integers(low, min(len(sorted_posts), low + SIZE_MATCHED), n)
 
 
 def twin_free_excess(unit: np.ndarray, persons: list[str], wholes: np.ndarray) -> np.ndarray:
