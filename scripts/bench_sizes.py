@@ -30,6 +30,8 @@ pairing every test account with enough posts for both of its sides, not the firs
 the pairings up to 10x10, the 400 with >= 40 posts at 20x20. Three times the pairs per pairing where the target
 is read, at each pairing's own true prior; each side at each size is embedded once with every account that has
 posts enough for it (the sides' size centre, `authorid/encoders/size_centre.py`, sees those accounts).
+`--sizes 20,30,50 --every-account` asks the same of large accounts (every test account with 40 posts or more;
+benchmarks/results/sizes_large.json).
 Results: benchmarks/results/sizes.json (`--every-account`: sizes_every.json).
 """
 
@@ -86,8 +88,14 @@ def main() -> None:
         help="per-size: each side at each size embedded on its own (a corpus of equal-sized accounts, centred on"
         " their own mean); together: all 8 sides in one corpus, as `authorid embed` would a forum of mixed sizes",
     )
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="the post counts each side is cut to (default %(default)s; 20,30,50 with --every-account: large accounts)",
+    )
     parser.add_argument("--cache", type=Path, default=REPO / "runs" / "bench_quality" / "cache")
     args = parser.parse_args()
+    sizes = tuple(sorted(int(n) for n in args.sizes.split(",")))
     if args.every_account and args.methods == DEFAULT_METHODS:
         args.methods = ",".join(OWN_METHODS)
     if args.every_account and not set(args.methods.split(",")) <= set(OWN_METHODS):
@@ -113,15 +121,15 @@ def main() -> None:
     for row in order:
         posts_of.setdefault(ids[row], []).append(texts[row])  # oldest first
     if args.every_account:
-        accounts = [a for a, t in posts_of.items() if len(t) >= min(SIZES) + min(SIZES)]
+        accounts = [a for a, t in posts_of.items() if len(t) >= min(sizes) + min(sizes)]
     else:
-        accounts = [a for a, t in posts_of.items() if len(t) >= 2 * max(SIZES)][: args.accounts]
+        accounts = [a for a, t in posts_of.items() if len(t) >= 2 * max(sizes)][: args.accounts]
         evaluated = set(accounts)
         calibration_corpus = test.filter(
             lambda batch: [a not in evaluated for a in batch["account_id"]], batched=True
         )
     # The accounts each side at each size is cut from: those with posts for it and the smallest other side.
-    cut_from = {size: [a for a in accounts if len(posts_of[a]) >= size + min(SIZES)] for size in SIZES}
+    cut_from = {size: [a for a in accounts if len(posts_of[a]) >= size + min(sizes)] for size in sizes}
 
     model = load_model(args.model)
     cuts = {
@@ -131,7 +139,7 @@ def main() -> None:
             for i, text in enumerate(posts_of[a][:size] if side == "A" else posts_of[a][-size:])
         ]
         for side in ("A", "B")
-        for size in SIZES
+        for size in sizes
     }
     if args.embedding == "together":
         everything = model.embed_accounts(
@@ -150,8 +158,8 @@ def main() -> None:
     # the accounts of each pairing: every account whose posts fill both of its sides
     paired = {
         (size_a, size_b): [a for a in accounts if len(posts_of[a]) >= size_a + size_b]
-        for size_a in SIZES
-        for size_b in SIZES
+        for size_a in sizes
+        for size_b in sizes
     }
 
     results = {"calibrations": {}}
@@ -171,8 +179,8 @@ def main() -> None:
         print(f"{method} ({fit_seconds:.0f} s to fit) ...", file=sys.stderr, flush=True)
         rows = {}
         pooled = {"flagged": 0, "expected_same": 0.0, "same": 0}
-        for size_a in SIZES:
-            for size_b in SIZES:
+        for size_a in sizes:
+            for size_b in sizes:
                 pair_accounts = paired[size_a, size_b]
                 n = len(pair_accounts)
                 side_a = np.stack([sides["A", size_a][a] for a in pair_accounts])
@@ -180,7 +188,7 @@ def main() -> None:
                 cosines = side_a @ side_b.T
                 chars_a = np.array([chars["A", size_a][a] for a in pair_accounts])
                 chars_b = np.array([chars["B", size_b][a] for a in pair_accounts])
-                sizes = (size_a, size_b, chars_a[:, None], chars_b[None, :])
+                pair_sizes = (size_a, size_b, chars_a[:, None], chars_b[None, :])
                 truth = np.eye(n, dtype=bool)
                 scores = cosines
                 if reads == "cohort":
@@ -191,7 +199,7 @@ def main() -> None:
                     reference = cohort.reference_rows(posts, cohort.reference_posts(calibration))
                     pool = cohort.of_vectors(np.vstack([side_a, side_b]), skip=skip, reference=reference)
                     scores = cohort.normalised(cosines, (pool.excess[:n, None] + pool.excess[None, n:]) / 2)
-                p = calibration.predict(scores, prior=1.0 / n, sizes=sizes)
+                p = calibration.predict(scores, prior=1.0 / n, sizes=pair_sizes)
                 y = truth.ravel().astype(int)
                 flagged = p >= 0.5
                 share = rate_with_interval(int(y[flagged].sum()), int(flagged.sum()))
@@ -238,28 +246,33 @@ def main() -> None:
     else:
         n = len(accounts)
         described = (
-            f"{n} Reddit benchmark test accounts with >= {2 * max(SIZES)} posts (calibrated on the"
+            f"{n} Reddit benchmark test accounts with >= {2 * max(sizes)} posts (calibrated on the"
             f" other {len(posts_of) - n} test accounts)"
         )
         prior = f"1/{n}"
     results |= {
         "model": args.model,
         "accounts": described,
-        "sizes": list(SIZES),
+        "sizes": list(sizes),
         "prior": prior,
         "embedding": args.embedding,
     }
-    default_run = (args.model, args.methods, args.embedding, out) == (
+    default_run = sizes == SIZES and (args.model, args.methods, args.embedding, out) == (
         "style",
         DEFAULT_METHODS,
         "per-size",
         OUT,
     )
-    every_run = args.every_account and (args.model, args.methods, args.embedding, out) == (
-        "style",
-        ",".join(OWN_METHODS),
-        "per-size",
-        EVERY_OUT,
+    every_run = (
+        args.every_account
+        and sizes == SIZES
+        and (args.model, args.methods, args.embedding, out)
+        == (
+            "style",
+            ",".join(OWN_METHODS),
+            "per-size",
+            EVERY_OUT,
+        )
     )
     if default_run:
         command = "python scripts/bench_sizes.py"
@@ -269,7 +282,7 @@ def main() -> None:
         command = (
             f"python scripts/bench_sizes.py --model {args.model} --methods {args.methods} --embedding"
             f" {args.embedding}{' --every-account' if args.every_account else ''}"
-            f" --out {os.path.relpath(out.resolve(), REPO)}"
+            f"{f' --sizes {args.sizes}' if sizes != SIZES else ''} --out {os.path.relpath(out.resolve(), REPO)}"
         )
     print(f"results written to {save_stamped(out, results, command=command)}")
 

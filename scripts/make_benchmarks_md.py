@@ -739,10 +739,12 @@ def sizes_section(
     minilm: dict | None = None,
     minilm_together: dict | None = None,
     every: dict | None = None,
+    large: dict | None = None,
 ) -> list[str]:
     """Calibrated P at every pairing of account sizes, per calibration method (scripts/bench_sizes.py); the
-    shipped calibration on every test account with posts enough (`--every-account`) below it, then the same
-    accounts under `minilm` and embedded as one corpus (`--embedding together`) summarised."""
+    shipped calibration on every test account with posts enough (`--every-account`) below it, then on large
+    accounts (`--every-account --sizes 20,30,50`), then the same accounts under `minilm` and embedded as one
+    corpus (`--embedding together`) summarised."""
     calibrations = sizes.get("calibrations") or {}
     if not calibrations:
         return []
@@ -771,6 +773,17 @@ def sizes_section(
             *(_sizes_summary(method, entry) for method, entry in every["calibrations"].items()),
             "",
             *_sizes_table(every["calibrations"], accounts=True),
+        ]
+    if large and large.get("calibrations"):
+        out += [
+            "",
+            f"The shipped calibration on large accounts, each side cut to {', '.join(map(str, large.get('sizes', [])))}"
+            f" posts (`{large.get('command')}`, updated {large.get('updated')}; {large.get('machine')}):"
+            f" {large.get('accounts')}, each pairing at its own true prior, 1/(its accounts):",
+            "",
+            *(_sizes_summary(method, entry) for method, entry in large["calibrations"].items()),
+            "",
+            *_sizes_table(large["calibrations"], accounts=True),
         ]
     if minilm and minilm.get("calibrations"):
         out += [
@@ -1457,6 +1470,7 @@ def render(
         _load("sizes_minilm"),
         _load("sizes_minilm_together"),
         _load("sizes_every"),
+        _load("sizes_large"),
     )
     lines += drift_section(
         {
