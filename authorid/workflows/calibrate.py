@@ -160,7 +160,9 @@ FIT_SIZES = (1, 2, 5, 10, 20, 50)
 WHOLE = "whole"
 #: Persons whose accounts are cut (a seeded sample beyond this).
 SIZED_PERSONS = 600
-#: A whole account's negatives are drawn from the whole accounts this many nearest it in post count (`sized_pairs`).
+#: A whole account's negatives are drawn from the whole accounts this many nearest it in post count (`sized_pairs`):
+#: twice NEGATIVES_PER_POSITIVE, so a positive's negatives are mostly different accounts, yet near its size (20
+#: and a window of 30 either side did about as well on the per-size benchmark; docs/calibration.md, stop 43).
 SIZE_MATCHED = 60
 PAIR_CHUNK = 4096
 
