@@ -733,6 +733,20 @@ def _sizes_table(calibrations: dict, *, accounts: bool = False) -> list[str]:
     return out
 
 
+def _every_account_block(run: dict, what: str) -> list[str]:
+    """A `bench_sizes.py --every-account` run below the per-size table: `what` it measured, its command, the
+    per-method summaries and the per-pairing table with each pairing's accounts."""
+    return [
+        "",
+        f"{what} (`{run.get('command')}`, updated {run.get('updated')}; {run.get('machine')}):"
+        f" {run.get('accounts')}, each pairing at its own true prior, 1/(its accounts):",
+        "",
+        *(_sizes_summary(method, entry) for method, entry in run["calibrations"].items()),
+        "",
+        *_sizes_table(run["calibrations"], accounts=True),
+    ]
+
+
 def sizes_section(
     sizes: dict,
     together: dict | None = None,
@@ -764,27 +778,17 @@ def sizes_section(
     ]
     out += ["", *_sizes_table(calibrations)]
     if every and every.get("calibrations"):
-        out += [
-            "",
-            f"The shipped calibration on every test account with posts enough for both sides of a pairing, not the"
-            f" first 300 with 40 (`{every.get('command')}`, updated {every.get('updated')}; {every.get('machine')}):"
-            f" {every.get('accounts')}, each pairing at its own true prior, 1/(its accounts):",
-            "",
-            *(_sizes_summary(method, entry) for method, entry in every["calibrations"].items()),
-            "",
-            *_sizes_table(every["calibrations"], accounts=True),
-        ]
+        out += _every_account_block(
+            every,
+            "The shipped calibration on every test account with posts enough for both sides of a pairing, not the"
+            " first 300 with 40",
+        )
     if large and large.get("calibrations"):
-        out += [
-            "",
-            f"The shipped calibration on large accounts, each side cut to {', '.join(map(str, large.get('sizes', [])))}"
-            f" posts (`{large.get('command')}`, updated {large.get('updated')}; {large.get('machine')}):"
-            f" {large.get('accounts')}, each pairing at its own true prior, 1/(its accounts):",
-            "",
-            *(_sizes_summary(method, entry) for method, entry in large["calibrations"].items()),
-            "",
-            *_sizes_table(large["calibrations"], accounts=True),
-        ]
+        out += _every_account_block(
+            large,
+            "The shipped calibration on large accounts, each side cut to"
+            f" {', '.join(map(str, large.get('sizes', [])))} posts",
+        )
     if minilm and minilm.get("calibrations"):
         out += [
             "",

@@ -14,13 +14,12 @@ scikit-learn joins an n-gram's tokens), every n-gram's byte span, MurmurHash3 ov
 
 from __future__ import annotations
 
-import concurrent.futures
 import ctypes
 import os
 import re
 import signal
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 import scipy.sparse as sp
@@ -99,7 +98,7 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
         try:
             # Waited on with a timeout: a wait without one does not wake for Ctrl-C when the signal lands on one
             # of the pool's threads rather than the main one.
-            while concurrent.futures.wait(futures, timeout=0.25).not_done:
+            while wait(futures, timeout=0.25).not_done:
                 pass
             parts = [future.result() for future in futures]
         except BaseException:
