@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from authorid.data.arrow import read_columns
 from authorid.encoders.ngram import summed_counts
 from authorid.encoders.size_centre import CentreSums
 from authorid.errors import AuthoridError
@@ -116,7 +117,8 @@ def embed_accounts_on_ray(
     if parquet is not None:
         dataset = ray.data.read_parquet(str(parquet)).select_columns(["account_id", "text"])
     else:
-        dataset = ray.data.from_arrow(posts.select_columns(["account_id", "text"]).data.table)
+        # read_columns honours the rows cleaning kept (the Dataset's own `.data.table` is every row read)
+        dataset = ray.data.from_arrow(read_columns(posts, ["account_id", "text"]))
     rows = (
         dataset.map_batches(_with_shard, fn_kwargs={"shards": shards}, batch_format="pyarrow")
         .groupby("shard", num_partitions=shards)

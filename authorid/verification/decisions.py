@@ -70,17 +70,22 @@ def c_at_1_of_decisions(probabilities: ArrayLike, labels: ArrayLike, threshold: 
 
 
 def c_at_1_band(
-    probabilities: ArrayLike, labels: ArrayLike, threshold: float = 0.5
+    probabilities: ArrayLike, labels: ArrayLike, threshold: float = 0.5, *, keep_same: bool = False
 ) -> tuple[tuple[float, float] | None, float]:
     """(band, c@1): the abstain band [low, high] around `threshold` that maximises c@1, or None if no band
     beats answering everything. Candidate edges are the held-out probabilities (at most 200 quantiles on each
     side of the threshold) and the threshold itself; ties go to the narrower band.
+
+    `keep_same`: the band ends at the threshold, so every "same" stays a "same" (the threshold was chosen for a
+    target false-positive rate; a band above it would answer far fewer pairs "same" than that rate allows).
     """
     p, y = _labels_and_scores(probabilities, labels)
     n = p.size
     below, above = p[p <= threshold], p[p > threshold]
     lows = np.unique(np.concatenate([_quantiles(below), [threshold]]))
-    highs = np.unique(np.concatenate([_quantiles(above), [threshold]]))
+    highs = (
+        np.array([threshold]) if keep_same else np.unique(np.concatenate([_quantiles(above), [threshold]]))
+    )
     order = np.argsort(p, kind="stable")
     sorted_p, sorted_y = p[order], y[order]
     # Correct answers left of the band are negatives with p < low; right of it, positives with p > high.

@@ -39,7 +39,7 @@ def calibrate_pairs(
     `similarities` is (n,) for a Calibrator or (n, 2) for a FusionCalibrator (pass `calibrator=` to use one).
     `sizes`: (posts_a, posts_b) of each pair, for a size-aware method ("platt-sizes").
     Threshold: the one at `target_fpr` on the held-out half when given, else 0.5. `abstain="c@1"`: the band
-    around that threshold maximising c@1 on the held-out half.
+    around that threshold maximising c@1 on the held-out half (with `target_fpr`, only below it).
     """
     if abstain is not None and abstain not in ABSTAIN_RULES:
         raise CalibrationError(f"unknown abstain rule {abstain!r}; valid: {', '.join(ABSTAIN_RULES)}")
@@ -58,7 +58,11 @@ def calibrate_pairs(
     if target_fpr is not None:
         calibrator.threshold = threshold_at_fpr(held_p, held_y, target_fpr)
     if abstain == "c@1":
-        calibrator.abstain_band, _ = c_at_1_band(held_p, held_y, calibrator.threshold)
+        # With a target FPR the band only abstains below the threshold: the "same" decisions stay those the
+        # target chose (a band around it once took them from TPR 0.52 at FPR 0.05 to TPR 0.09 at FPR 0, silently).
+        calibrator.abstain_band, _ = c_at_1_band(
+            held_p, held_y, calibrator.threshold, keep_same=target_fpr is not None
+        )
     calibrator.info.update(
         {
             "method": getattr(calibrator, "method", method),

@@ -477,7 +477,11 @@ def calibration_summary(calibrator: Calibrator) -> list[str]:
     info = calibrator.info
     held, everyone, implied = info["held_out"], info["all_negative_pairs"], info["implied_precision"]
     same = info.get("all_same_person_pairs")
-    band = "none" if calibrator.abstain_band is None else "[{:.3f}, {:.3f}]".format(*calibrator.abstain_band)
+    band = "none"
+    if calibrator.abstain_band is not None:
+        band = "[{:.3f}, {:.3f}] ({:.1%} of held-out pairs)".format(
+            *calibrator.abstain_band, held["abstain_rate"]
+        )
     precision = "n/a" if implied["precision"] is None else f"{implied['precision']:.3f}"
     return [
         f"{info['method']} calibration on {info['pairs_fit']} pairs ({info['pairs_from']}); held-out"

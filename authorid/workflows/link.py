@@ -93,17 +93,24 @@ def link_accounts(
     return links, len(queries)
 
 
+#: Put before a query's account id while its posts are read beside the enrolled ones (`add_reasons`).
+QUERY_PREFIX = "query\x1f"
+
+
 def add_reasons(model, links: Links, queries, enrolled) -> None:
     """A `reason` on each query's best candidate row (the others get ""), read from the query and enrolled
     posts cleaned as `ingest` cleans them (identifiers masked). The model is the index's, centred on its
     enrolled accounts, so the contributions are those of the similarity `link` reported."""
     records = []
-    for posts in (queries, enrolled):
+    # A query's posts go under an id no enrolled account can have: a query named as an enrolled account (its
+    # other half, or another person who took the name) would otherwise merge with it and be explained against
+    # itself.
+    for posts, prefix in ((queries, QUERY_PREFIX), (enrolled, "")):
         columns = read_columns(posts, ["account_id", "text"])
         for account, text in zip(
             *(columns.column(c).to_pylist() for c in ("account_id", "text")), strict=True
         ):
-            records.append({"post_id": str(len(records)), "account_id": account, "text": text})
+            records.append({"post_id": str(len(records)), "account_id": prefix + account, "text": text})
     best = [row for row in links.rows if row["rank"] == 1]
     known = set(read_columns(enrolled, ["account_id"]).column(0).to_pylist())
     absent = [row["account_id"] for row in best if row["account_id"] not in known]
@@ -113,7 +120,8 @@ def add_reasons(model, links: Links, queries, enrolled) -> None:
             f" (e.g. {absent[0]!r}): give the corpus the index was built from"
         )
     cleaned = mask_identifiers(posts_from_records(records))  # a shared address is never shown as a habit
-    reasons = pair_reasons(model, cleaned, [(row["query_account"], row["account_id"]) for row in best])
+    pairs = [(QUERY_PREFIX + row["query_account"], row["account_id"]) for row in best]
+    reasons = pair_reasons(model, cleaned, pairs)
     for row in links.rows:
         row["reason"] = ""
     for row, reason in zip(best, reasons, strict=True):

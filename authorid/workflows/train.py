@@ -19,7 +19,7 @@ import datasets
 
 from authorid.account_hashes import write_training_accounts
 from authorid.artefacts import CALIBRATION_FILE, MANIFEST_FILE, check_output_folder, write_manifest
-from authorid.config import ConfigError, to_dict
+from authorid.config import ConfigError, load_toml, to_dict
 from authorid.data.arrow import read_columns
 from authorid.data.clean import clean
 from authorid.data.readers import read_posts
@@ -232,14 +232,21 @@ def _settings(
     if isinstance(data, str | Path):  # saved with the config, so `--resume` needs no CORPUS again
         # absolute when it is a path, so `--resume` finds it from any working directory (a preset stays a name)
         shortcuts["data.corpus"] = str(Path(data).resolve()) if Path(data).exists() else str(data)
-    base = shortcuts.get("model.base") or (overrides or {}).get("model.base")
+    if isinstance(config, str | Path):
+        config = load_toml(config)  # read once: its model settings choose the preset below
+    from_file = config.get("model") if isinstance(config, dict) else None
+    from_file = from_file if isinstance(from_file, dict) else {}  # a malformed file is refused below
+    base = shortcuts.get("model.base") or (overrides or {}).get("model.base") or from_file.get("base")
     if base is not None and _is_ngram_model(base):  # `--base style`: continue training an n-gram model
         shortcuts.setdefault("model.encoder", "ngram")
-    encoder = shortcuts.get("model.encoder") or (overrides or {}).get("model.encoder")
-    if preset is None and config is None and encoder == "ngram":
-        preset = (
-            "ngram"  # the n-gram encoder's own sizes (whole corpus, 256 accounts a step), not the defaults
-        )
+    encoder = (
+        shortcuts.get("model.encoder") or (overrides or {}).get("model.encoder") or from_file.get("encoder")
+    )
+    if preset is None and encoder == "ngram":
+        # the n-gram encoder's own sizes (whole corpus, 256 accounts a step), not the transformer's defaults; a
+        # config file's settings go over it (they once replaced it: a file setting only run.eval_every trained
+        # nbc-softmax on 16 accounts a step with no time limit)
+        preset = "ngram"
     if base is not None:
         _check_base_fits_encoder(base, encoder or ("ngram" if preset == "ngram" else None))
     if encoder is not None:  # before the settings are checked, which would blame the preset's episodes

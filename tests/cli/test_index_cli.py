@@ -168,6 +168,37 @@ def test_link_explain_with_gives_each_best_candidate_its_shared_habits(index_fol
     assert wrong.exit_code == 2 and "best candidates are not accounts of that corpus" in wrong.output
 
 
+def test_a_query_named_as_an_enrolled_account_is_explained_by_its_own_posts(index_folder, corpora, tmp_path):
+    """A query whose id is an enrolled account's (its other half, as a sybil check gives them) gets the reason
+    the same posts get under another id: its posts are not merged into the enrolled account's."""
+    reasons = {}
+    for name, rename in (("same", lambda a: a[2:]), ("other", lambda a: a)):
+        path = tmp_path / f"{name}.jsonl"
+        rows = [json.loads(line) for line in corpora["query"].read_text().splitlines()]
+        path.write_text(
+            "".join(json.dumps({**r, "account_id": rename(r["account_id"])}) + "\n" for r in rows)
+        )
+        out = tmp_path / f"{name}.csv"
+        result = runner.invoke(
+            app,
+            [
+                "link",
+                str(index_folder),
+                str(path),
+                "-k",
+                "1",
+                "-o",
+                str(out),
+                "--explain-with",
+                str(corpora["enrol"]),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        reasons[name] = [(r["account_id"], r["cosine"], r["reason"]) for r in csv.DictReader(out.open())]
+    assert reasons["same"] == reasons["other"]
+    assert len(reasons["same"]) == 25 and all(reason for _, _, reason in reasons["same"])
+
+
 def test_add_enrols_more_then_refuses_duplicates(index_folder, corpora, tmp_path):
     import shutil
 

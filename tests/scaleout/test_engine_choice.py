@@ -28,3 +28,28 @@ def test_the_local_engine_needs_no_ray(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with engine_session("local") as ray:
         assert ray is None
+
+
+def test_a_cluster_address_in_another_form_is_one_line_before_any_work():
+    with pytest.raises(
+        ValueError, match=r"--ray-address 'head': expected auto, HOST:PORT .* or ray://HOST:10001"
+    ):
+        check_engine("ray", "head")
+    check_engine("ray", "auto")
+    check_engine("ray", "ray://head:10001")
+    check_engine("ray", "[::1]:6379")
+
+
+def test_a_cluster_address_nobody_listens_on_fails_at_once_not_after_minutes_of_retries():
+    """`ray.init` retries an address with no GCS behind it for minutes; the port is tried first."""
+    pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with (
+        pytest.raises(RayUnavailableError, match=rf"cannot connect to the Ray cluster at 127.0.0.1:{port}: "),
+        engine_session("ray", f"127.0.0.1:{port}"),
+    ):
+        pass

@@ -157,17 +157,19 @@ def test_the_cli_verbs_give_the_same_outputs_on_either_engine(ray_cluster, tmp_p
     from authorid.cli import app
 
     runner = CliRunner()
-    posts = tmp_path / "posts.parquet"
-    assert runner.invoke(app, ["ingest", "enron_demo", "-o", str(posts)]).exit_code == 0
+    # The raw demo corpus, cleaned as each verb reads it: cleaning drops 5 repeated e-mails, which the rows Ray
+    # reads must leave out too (they once did not, and every raw corpus with a drop failed on Ray).
+    posts = "enron_demo"
     outputs = {}
     for engine in ("local", "ray"):
         vectors, clusters = tmp_path / f"{engine}.parquet", tmp_path / f"clusters-{engine}"
-        result = runner.invoke(app, ["embed", "style", str(posts), "-o", str(vectors), "--engine", engine])
+        result = runner.invoke(app, ["embed", "style", posts, "-o", str(vectors), "--engine", engine])
         assert result.exit_code == 0, result.output
         assert ("on Ray)" in result.output) == (engine == "ray")
+        assert "5 of 960 posts dropped" in result.output
         result = runner.invoke(
             app,
-            ["cluster", "style", str(posts), "-o", str(clusters), "--threshold", "0.05", "--engine", engine],
+            ["cluster", "style", posts, "-o", str(clusters), "--threshold", "0.05", "--engine", engine],
         )
         assert result.exit_code == 0, result.output
         outputs[engine] = (AccountVectors.from_parquet(vectors), (clusters / "assignments.csv").read_text())
@@ -181,7 +183,7 @@ def test_the_cli_verbs_give_the_same_outputs_on_either_engine(ray_cluster, tmp_p
             "index",
             "build",
             "style",
-            str(posts),
+            posts,
             "-o",
             str(tmp_path / "ix"),
             "--kind",

@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from authorid.verification import CalibrationError, Calibrator, c_at_1_band, decide, threshold_at_fpr
+from authorid.verification import (
+    CalibrationError,
+    Calibrator,
+    c_at_1_band,
+    calibrate_pairs,
+    decide,
+    threshold_at_fpr,
+)
 
 # Cosines of 12 pairs: same-person pairs (1) mostly score higher, with overlap in the middle.
 SIMILARITIES = np.array([0.10, 0.15, 0.22, 0.30, 0.35, 0.41, 0.44, 0.52, 0.58, 0.63, 0.71, 0.80])
@@ -88,6 +95,30 @@ def test_c_at_1_band_on_a_hand_example():
     band, score = c_at_1_band(p, y, 0.5)
     assert band == (0.45, 0.55)
     assert score == pytest.approx((4 + 2 * 4 / 6) / 6)
+
+
+def test_a_band_under_a_target_fpr_only_abstains_below_its_threshold():
+    p = [0.1, 0.2, 0.45, 0.55, 0.8, 0.9]
+    y = [0, 0, 1, 0, 1, 1]
+    # The band may not reach above 0.5: [0.45, 0.5] abstains on 0.45 alone, (4 + 1 * 4/6) / 6; 0.55 stays "same".
+    band, score = c_at_1_band(p, y, 0.5, keep_same=True)
+    assert band == (0.45, 0.5)
+    assert score == pytest.approx((4 + 4 / 6) / 6)
+
+
+def test_with_a_target_fpr_and_c_at_1_the_same_decisions_are_those_of_the_target():
+    """Audit 10: the c@1 band chosen around a target-FPR threshold swallowed it (asked FPR 0.05, held-out TPR
+    0.52 -> 0.09 at FPR 0), with no word. Now the band only turns uncertain "different"s into abstentions."""
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(300), np.zeros(3000)].astype(int)
+    s = np.r_[rng.normal(0.5, 0.15, 300), rng.normal(0.2, 0.15, 3000)]
+    target = calibrate_pairs(s, y, target_fpr=0.05, seed=0).info["held_out"]
+    both = calibrate_pairs(s, y, target_fpr=0.05, abstain="c@1", seed=0)
+    held = both.info["held_out"]
+    assert (held["fpr"], held["tpr"]) == (target["fpr"], target["tpr"])
+    assert 0.04 <= held["fpr"] <= 0.05 and held["tpr"] > 0.5
+    assert both.abstain_band is not None and both.abstain_band[1] == both.threshold
+    assert held["abstain_rate"] > 0 and held["c@1"] > target["c@1"]
 
 
 def test_no_band_when_abstaining_cannot_help():
