@@ -262,6 +262,9 @@ def link_command(
         write_links(out, links) if out is not None else None
     )  # before printing: a closed pipe loses nothing
     linked = n_queries - links.n_unknown()
+    enrolled_ids = set(target.index.ids)
+    named_as_enrolled = {row["query_account"] for row in links.rows if row["query_account"] in enrolled_ids}
+    decided = links.calibrated or threshold is not None  # else the candidates are only ranked
     summary = {
         "queries": n_queries,
         "linked": linked,
@@ -275,10 +278,13 @@ def link_command(
         "outside_calibrated_sizes": links.outside_sizes,
         "links": str(written) if written else None,
         "best": {row["query_account"]: row for row in links.rows if row["rank"] == 1},
-        # queries enrolled under their own id: their best candidate is themselves (audit 8)
+        # queries named as an enrolled account (audit 8: the same accounts find themselves first), and of those
+        # the ones whose best candidate is that account
+        "named_as_enrolled": len(named_as_enrolled),
         "linked_to_themselves": sum(
             1 for row in links.rows if row["rank"] == 1 and row["account_id"] == row["query_account"]
         ),
+        "decided": decided,
     }
     if json:
         say(summary, [], as_json=True)
@@ -292,10 +298,17 @@ def link_command(
         score = row["probability"] if links.calibrated else row["cosine"]
         table.add_row(row["query_account"], row["account_id"], f"{score:.3f}", row["link"])
     console.print(table)
-    lines = [
-        f"linked {linked:,} of {n_queries:,} query accounts; {links.n_unknown():,} unknown"
-        + ("" if links.calibrated else " (no calibration: scores are cosines)")
-    ]
+    if decided:
+        lines = [
+            f"linked {linked:,} of {n_queries:,} query accounts; {links.n_unknown():,} unknown"
+            + ("" if links.calibrated else " (no calibration: scores are cosines)")
+        ]
+    else:
+        lines = [
+            f"ranked the enrolled accounts for {n_queries:,} query accounts; nothing decided (column link says"
+            " unknown): this index's model has no calibration, and a raw cosine says nothing about P(same"
+            " person); give --threshold COSINE, or --calibration from `authorid calibrate`"
+        ]
     if links.hubness:
         lines.append(
             "candidates ranked by cosine less half their neighbourhood density (--no-hubness: by cosine)"
@@ -323,10 +336,11 @@ def link_command(
             f" calibration was fitted on ({links.sizes_seen}): their P is extrapolated (column sizes_calibrated)"
             f"{CALIBRATE_HINT}"
         )
-    if summary["linked_to_themselves"]:
+    if named_as_enrolled:
         lines.append(
-            f"warning: {summary['linked_to_themselves']:,} query accounts are enrolled in the index under their own"
-            " id, so their best candidate is themselves: link accounts the index does not hold"
+            f"warning: {len(named_as_enrolled):,} query accounts have the id of an enrolled account"
+            f" ({summary['linked_to_themselves']:,} of them rank it first): a query the index already holds is"
+            " found as itself, so link accounts the index does not hold"
         )
     if written is not None:
         lines.append(f"links: {written}")

@@ -140,12 +140,36 @@ def test_link_says_when_queries_are_enrolled_under_their_own_id(index_folder, co
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "self.csv")])
     assert result.exit_code == 0, result.output
     assert (
-        "warning: 30 query accounts are enrolled in the index under their own id, so their best candidate is"
-        " themselves" in " ".join(result.output.split())
+        "warning: 30 query accounts have the id of an enrolled account (30 of them rank it first): a query the"
+        " index already holds is found as itself" in " ".join(result.output.split())
     )
     result = runner.invoke(app, ["link", str(index_folder), str(corpora["query"]), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["linked_to_themselves"] == 0
+    summary = json.loads(result.stdout)
+    assert summary["linked_to_themselves"] == summary["named_as_enrolled"] == 0
+    # 9 of the 25 queries (as q-<id>) have their own account as best candidate
+    assert sum(1 for query, row in summary["best"].items() if row["account_id"] == query[2:]) == 9
+    # audit 10: the other halves of 20 enrolled accounts under their ids were counted only when ranked first
+    named = tmp_path / "named.jsonl"
+    rows = [json.loads(line) for line in corpora["query"].read_text().splitlines()]
+    named.write_text("".join(json.dumps({**r, "account_id": r["account_id"][2:]}) + "\n" for r in rows))
+    result = runner.invoke(app, ["link", str(index_folder), str(named), "--json"])
+    summary = json.loads(result.stdout)
+    assert summary["named_as_enrolled"] == 20 and summary["linked_to_themselves"] == 9
+
+
+def test_link_without_calibration_or_threshold_says_nothing_was_decided(corpora, tmp_path):
+    """Audit 10: "linked 0 of 25; 25 unknown" was said where no query had been decided at all."""
+    index = tmp_path / "bare"
+    built = runner.invoke(app, ["index", "build", "stylometric", str(corpora["enrol"]), "-o", str(index)])
+    assert built.exit_code == 0, built.output
+    result = runner.invoke(app, ["link", str(index), str(corpora["query"])])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "ranked the enrolled accounts for 25 query accounts; nothing decided" in said
+    assert "give --threshold COSINE, or --calibration" in said and "linked 0" not in said
+    result = runner.invoke(app, ["link", str(index), str(corpora["query"]), "--threshold", "0.42"])
+    assert "linked 9 of 25 query accounts; 16 unknown (no calibration: scores are cosines)" in result.output
 
 
 def test_link_explain_with_gives_each_best_candidate_its_shared_habits(index_folder, corpora, tmp_path):
