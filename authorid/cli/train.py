@@ -138,6 +138,8 @@ def _summary(model, *, as_json: bool) -> None:
             as_json=as_json,
         )
         return
+    calibration = getattr(model, "calibration", None)
+    warnings = list(calibration.info.get("warnings", [])) if calibration is not None else []
     if as_json:
         say(
             {
@@ -145,6 +147,7 @@ def _summary(model, *, as_json: bool) -> None:
                 "training": meta["training"],
                 "validation": meta["validation"],
                 "cleaning": meta["data"].get("cleaning"),
+                "calibration_warnings": warnings,
             },
             [],
             as_json=True,
@@ -174,11 +177,17 @@ def _summary(model, *, as_json: bool) -> None:
     if primary and val.get("best"):
         before = val["initial"][primary] if val.get("initial") else float("nan")
         extra = ", ".join(
-            f"{k} {v:.3f}" for k, v in val["best"].items() if k not in (primary, "pool_size", "n_queries")
+            f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.3f}"  # a count (posts) is no metric
+            for k, v in val["best"].items()
+            if k not in (primary, "pool_size", "n_queries")
         )
         console.print(
             f"validation {primary}: {before:.4f} before -> {val['best'][primary]:.4f} best (step {val['best_step']})"
             + (f"; {extra}" if extra else ""),
             soft_wrap=True,
         )
+    # the calibration `score`, `cluster` and `link` read by default: too few validation pairs is said here, as
+    # `calibrate` says it, not only inside calibration.json
+    for warning in warnings:
+        err_console.print(f"warning: the model's calibration (calibration.json): {warning}", soft_wrap=True)
     console.print(f"model: {model.path}", soft_wrap=True)

@@ -19,7 +19,7 @@ import datasets
 
 from authorid.account_hashes import write_training_accounts
 from authorid.artefacts import CALIBRATION_FILE, MANIFEST_FILE, check_output_folder, write_manifest
-from authorid.config import ConfigError, load_toml, to_dict
+from authorid.config import ConfigError, apply_overrides, load_toml, to_dict
 from authorid.data.arrow import read_columns
 from authorid.data.clean import clean
 from authorid.data.readers import read_posts
@@ -203,9 +203,10 @@ def _settings(
         # given is refused, not dropped: `--resume --loss ce` trained on with the saved loss, without a word.
         wanted = {**(overrides or {}), **shortcuts}
         saved = read_json(state_dir / CONFIG_FILE)
-        # compared as resolved (a command line's "10" is the saved 10)
+        # compared as resolved (a command line's "10" is the saved 10), before the settings are checked together:
+        # `--encoder transformer` on an n-gram run is a change to refuse, not a clash of the saved episodes with it
         asked = to_dict(
-            resolve_config(saved, overrides={k: v for k, v in wanted.items() if k not in RESUMABLE})
+            apply_overrides(resolve_config(saved), {k: v for k, v in wanted.items() if k not in RESUMABLE})
         )
         changed = sorted(
             k for k in wanted if k not in RESUMABLE and _saved_value(saved, k) != _saved_value(asked, k)

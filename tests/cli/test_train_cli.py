@@ -53,6 +53,20 @@ def test_train_writes_a_model_and_names_the_folder(tmp_path, tiny):
     meta = json.loads((out / "authorid.json").read_text())
     assert meta["config"]["episodes"]["accounts_per_batch"] == 4
     assert meta["data"]["source"] == "enron_demo"
+    assert "the model's calibration" not in result.output  # fitted on enough pairs: nothing to warn of
+
+
+def test_train_says_when_its_calibration_has_too_few_pairs_to_trust(tmp_path, tiny):
+    """Audit 10: the calibration fitted on a few validation accounts warned only inside calibration.json, and
+    `score`, `cluster` and `link` read it by default."""
+    out = tmp_path / "model"
+    args = ["train", "enron_demo", "--base", tiny, "--max-steps", "1", "--out", str(out), *SMALL[:-2]]
+    result = runner.invoke(app, [*args, "--data.val_accounts", "3"])
+    assert result.exit_code == 0, result.output
+    warnings = json.loads((out / "calibration.json").read_text())["info"]["warnings"]
+    assert warnings and warnings[0].startswith("few pairs: FPR")
+    said = " ".join(result.output.split())
+    assert f"warning: the model's calibration (calibration.json): {warnings[0]}" in said
 
 
 def test_unknown_override_is_one_line(tmp_path, tiny):
@@ -90,6 +104,9 @@ def test_paused_run_resumes_without_the_corpus(tmp_path, tiny):
     assert result.exit_code == 2
     said = " ".join(result.output.split())
     assert "--resume continues" in said and "it cannot change loss.name, run.seed (only" in said
+    result = runner.invoke(app, ["train", "--resume", "--out", str(out), "--encoder", "ngram"])
+    assert result.exit_code == 2
+    assert "it cannot change model.encoder (only" in " ".join(result.output.split())
     # the run's own settings given again are no change: "4" on the command line is the saved 4; and without a
     # CORPUS an override is read as one (audit 9: click took `--episodes.accounts_per_batch` for the CORPUS)
     result = runner.invoke(
@@ -97,6 +114,20 @@ def test_paused_run_resumes_without_the_corpus(tmp_path, tiny):
     )
     assert result.exit_code == 0, result.output
     assert "trained nbc-softmax on 32 accounts: 2 steps" in result.output
+
+
+def test_resuming_an_ngram_run_as_a_transformer_is_refused_as_a_change(tmp_path):
+    """Audit 10: the saved n-gram settings were checked with the new encoder first, and the error blamed
+    episodes.disjoint, which the user never gave, instead of saying --resume cannot change the encoder."""
+    out = tmp_path / "m"
+    args = ["train", "enron_demo", "--encoder", "ngram", "--max-steps", "2", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--run.stop_after_steps", "1", "--run.eval_every", "-1"])
+    assert result.exit_code == 0, result.output
+    for change in (["--encoder", "transformer"], ["--pooling", "attention"]):
+        result = runner.invoke(app, ["train", "--resume", "--out", str(out), *change])
+        assert result.exit_code == 2
+        said = " ".join(result.output.split())
+        assert "--resume continues" in said and "it cannot change model." in said, said
 
 
 def test_overwrite_keeps_the_old_model_when_the_new_run_cannot_start(tmp_path):
