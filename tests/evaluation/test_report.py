@@ -76,6 +76,21 @@ def test_report_is_self_contained_with_one_image_per_figure(run_dir):
     assert page.count("<section") == 4
 
 
+def test_the_page_says_which_accounts_were_left_out_and_times_as_measured(run_dir):
+    """Audit 10: the page called the accounts left after leaving out the model's training accounts "the
+    corpus" without a word, and printed 0.0061 s as 0.0100 (rounded to 2 places, shown with 4)."""
+    from authorid.evaluation.report import render_report
+
+    run = json.loads((run_dir / "metrics.json").read_text())
+    assert "left out" not in render_report(run, {})
+    run["data"].update(accounts=9, excluded_training_accounts=151)
+    run["protocols"]["sybil"]["timing_s"] = {"prepare": 0.006111, "embed": 0.002728}
+    page = render_report(run, {})
+    assert "left out 151 of its 160 accounts: stylometric trained or validated on them" in page
+    assert '<td>prepare</td><td class="num">0.0061</td>' in page
+    assert '<td>embed</td><td class="num">0.0027</td>' in page
+
+
 def test_same_seed_same_metrics(enron, run_dir):
     again = evaluate("stylometric", enron, protocol="sybil", accounts=8, seed=0)
     first = json.loads((run_dir / "metrics.json").read_text())["protocols"]["sybil"]
