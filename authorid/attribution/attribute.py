@@ -123,6 +123,13 @@ def attribute(
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
     rows = np.arange(len(ids))[:, None]
     best = order[:, 0]
+    outside = None  # texts whose best pair has an account outside the calibration's sizes: an extrapolated P
+    if method == "centroid" and calibration is not None:
+        chars = None if profiles.n_chars is None else profiles.n_chars[best]
+        inside = calibration.within_sizes(query_posts, query_chars) & calibration.within_sizes(
+            profiles.n_posts[best], chars
+        )
+        outside = int((~inside).sum())
     predicted = [authors[j] for j in best]
     if open_set_threshold is not None:
         rejected = open_set_score[np.arange(len(ids)), best] < open_set_threshold
@@ -148,6 +155,11 @@ def attribute(
             "temperature": temperature if method == "centroid" and calibration is None else None,
             **({"svm_temperature": svm_t} if method == "svm" else {}),
             **({"features": _feature_kind(model)} if method != "centroid" else {}),
+            **(
+                {"outside_calibrated_sizes": outside, "calibrated_sizes": calibration.sizes_seen()}
+                if outside is not None and calibration.info.get("account_posts")
+                else {}
+            ),
         },
     )
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from authorid.cli.common import (
+    CALIBRATE_HINT,
     CorpusArgument,
     JsonOption,
     MapOption,
@@ -115,4 +116,12 @@ def attribute_command(
         "accuracy": result.accuracy(),  # null when no text's author is among the known ones
         "params": result.params,
     }
-    say(summary, [result.summary(), f"predictions: {path}"], as_json=json)
+    lines = [result.summary()]
+    if outside := result.params.get("outside_calibrated_sizes"):
+        unit = "texts" if level == "text" else "accounts"
+        lines.append(
+            f"warning: {outside:,} {unit}' best pairs have an account outside the sizes the calibration was fitted"
+            f" on ({result.params['calibrated_sizes']}): their P is extrapolated, and an open set's threshold"
+            f" may accept a stranger or reject an author{CALIBRATE_HINT}"
+        )
+    say(summary, [*lines, f"predictions: {path}"], as_json=json)

@@ -98,3 +98,30 @@ def test_an_empty_known_corpus_is_a_one_line_error(app, tmp_path):
     result = runner.invoke(app, ["attribute", "stylometric", "enron_demo", "--known", str(empty)])
     assert result.exit_code == 2
     assert result.output.count("error:") == 1
+
+
+def test_an_open_set_on_authors_larger_than_the_calibration_saw_says_its_p_is_extrapolated(app, tmp_path):
+    """Audit 10: Reuters authors' profiles of 50 articles (~150k characters) lie outside the sizes `style`'s
+    calibration saw (at most 48,032), every candidate got P >= 0.999 and strangers were accepted without a word,
+    where `score` warned of the same pairs."""
+    from samples import raw_records
+
+    records = raw_records("reuters")
+    authors = sorted({r["author"] for r in records})[:4]
+    rows = [r for r in records if r["author"] in authors]
+    known, texts = tmp_path / "known.jsonl", tmp_path / "texts.jsonl"
+    known.write_text("".join(json.dumps(r) + "\n" for r in rows if r["split"] == "train"))  # 50 per author
+    texts.write_text("".join(json.dumps(r) + "\n" for r in rows if r["split"] == "test"))
+    out = tmp_path / "p.csv"
+    args = ["attribute", "style", str(texts), "--known", str(known), "--level", "account", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--threshold", "0.5", "--json"])
+    assert result.exit_code == 0, result.output
+    params = json.loads(result.stdout)["params"]
+    assert params["outside_calibrated_sizes"] == 4
+    assert params["calibrated_sizes"] == "1-246 posts, 1-48,032 characters"
+    result = runner.invoke(app, [*args, "--threshold", "0.5", "--overwrite"])
+    said = " ".join(result.output.split())
+    assert (
+        "warning: 4 accounts' best pairs have an account outside the sizes the calibration was fitted on (1-246"
+        " posts, 1-48,032 characters): their P is extrapolated" in said
+    )
