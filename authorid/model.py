@@ -383,6 +383,20 @@ def fitted_on_corpus(spec: str | Path) -> bool:
     return _stylometric_spec(str(spec)) is not False
 
 
+def check_model_folder(path: Path) -> None:
+    """One line when the folder is a training run that never finished (interrupted in training or export), or
+    a model whose files differ from its manifest; nothing for a finished model or a folder written without a
+    manifest (a Hugging Face checkpoint)."""
+    if unfinished_training(path):
+        how = (
+            f"continue it with `authorid train --resume --out {path}`, or train again with --overwrite"
+            if has_checkpoint(path)
+            else "it wrote no checkpoint to resume from: train again with --overwrite"
+        )
+        raise ModelError(f"{path}: its training never finished (no {MANIFEST_FILE}, written last); {how}")
+    verify_manifest(path, "model")  # a model written with a manifest: every file present and intact
+
+
 def load_model(
     spec: str | Path,
     *,
@@ -415,14 +429,7 @@ def load_model(
         raise ModelError(
             f"model {text!r}: not a known name ({known}) nor a model folder (no such folder {path})"
         )
-    if unfinished_training(path):
-        how = (
-            f"continue it with `authorid train --resume --out {path}`, or train again with --overwrite"
-            if has_checkpoint(path)
-            else "it wrote no checkpoint to resume from: train again with --overwrite"
-        )
-        raise ModelError(f"{path}: its training never finished (no {MANIFEST_FILE}, written last); {how}")
-    verify_manifest(path, "model")  # a model written with a manifest: every file present and intact
+    check_model_folder(path)
     metadata = _read_metadata(path)
     calibration = _load_calibration(path)
     if (path / "stylometric.json").is_file():

@@ -27,7 +27,7 @@ from authorid.encoders import NgramEncoder, resolve_base
 from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.io import read_json
 from authorid.losses import parse_spec
-from authorid.model import StyleModel
+from authorid.model import StyleModel, check_model_folder
 from authorid.pretrained import is_packaged, packaged_model_path
 from authorid.training import TrainConfig, TrainingError, fit, resolve_config
 from authorid.training.arguments import DataArgs
@@ -238,6 +238,10 @@ def _settings(
     from_file = config.get("model") if isinstance(config, dict) else None
     from_file = from_file if isinstance(from_file, dict) else {}  # a malformed file is refused below
     base = shortcuts.get("model.base") or (overrides or {}).get("model.base") or from_file.get("base")
+    if base is not None and not is_packaged(base) and Path(base).expanduser().is_dir():
+        # as a MODEL argument is checked: an interrupted run is no base (an n-gram one was blamed for having no
+        # Hugging Face config.json; one killed during export was trained on without a word)
+        check_model_folder(Path(base).expanduser())
     if base is not None and _is_ngram_model(base):  # `--base style`: continue training an n-gram model
         shortcuts.setdefault("model.encoder", "ngram")
     encoder = (

@@ -128,6 +128,13 @@ def test_resuming_an_ngram_run_as_a_transformer_is_refused_as_a_change(tmp_path)
         assert result.exit_code == 2
         said = " ".join(result.output.split())
         assert "--resume continues" in said and "it cannot change model." in said, said
+    # the paused run is no base to adapt: said as a MODEL argument says it (it blamed a missing config.json)
+    result = runner.invoke(app, ["train", "enron_demo", "--base", str(out), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 2
+    assert (
+        f"{out}: its training never finished (no authorid-manifest.json, written last); continue it with"
+        in (" ".join(result.output.split()))
+    )
 
 
 def test_overwrite_keeps_the_old_model_when_the_new_run_cannot_start(tmp_path):
