@@ -24,6 +24,7 @@ from torch import nn
 from authorid.artefacts import LOSS_HEAD_FILE, METADATA_FILE, SPLIT_MANIFEST_FILE
 from authorid.config import to_dict
 from authorid.encoders import resolve_base, save_pooling
+from authorid.encoders.ngram import DEFAULTS as NGRAM_DEFAULTS
 from authorid.io import atomic_write, atomic_write_text, dumps_json, write_json
 from authorid.losses import LOSSES, hyperparameters, parse_spec
 from authorid.pretrained import is_packaged
@@ -31,6 +32,7 @@ from authorid.training.arguments import TrainConfig
 from authorid.training.card import model_card
 from authorid.training.curves import CURVES_FILE, plot_curves
 from authorid.training.log import LOG_FILE, read_log
+from authorid.training.trainer import ngram_base
 from authorid.versions import library_versions
 
 if TYPE_CHECKING:
@@ -41,6 +43,18 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "authorid.trained"
 FORMAT_VERSION = 1
+
+
+def _ngram_settings(cfg: TrainConfig, encoder) -> dict:
+    """The [ngram] training settings, with the encoder's own shape over them: an encoder continued from an
+    n-gram base keeps the base's buckets, widths and idf whatever [ngram] says (the card once described the
+    settings asked, a 64-dim encoder in 1,024 buckets where style's 128-dim one in 262,144 was trained)."""
+    shape = {k: v for k, v in encoder.params.items() if k in NGRAM_DEFAULTS and k != "seed"}
+    return {
+        **to_dict(cfg.ngram),
+        **shape,
+        "idf_from": "the training posts" if ngram_base(cfg) is None else f"the base model {cfg.model.base}",
+    }
 
 
 def run_metadata(cfg: TrainConfig, prepared: TrainingData, parts: TrainedParts) -> dict:
@@ -56,7 +70,7 @@ def run_metadata(cfg: TrainConfig, prepared: TrainingData, parts: TrainedParts) 
         if not ngram or is_packaged(cfg.model.base) or Path(cfg.model.base).is_dir()
         else None,
         "base_path": str(resolve_base(cfg.model.base)) if not ngram else None,
-        "ngram": to_dict(cfg.ngram) if ngram else None,
+        "ngram": _ngram_settings(cfg, parts.encoder) if ngram else None,
         "task": cfg.data.task,
         "pooling": cfg.model.pooling,
         "max_seq_length": cfg.model.max_seq_length,

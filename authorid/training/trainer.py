@@ -516,17 +516,24 @@ class _Run:
         return {"encoder": self.inner.encoder, "pooling": self.inner.pooling, "loss": self.inner.loss}
 
 
-def build_ngram_encoder(cfg: TrainConfig, posts) -> tuple[NgramEncoder, sp.csr_matrix]:
-    """(the n-gram encoder to train, every training post's counts). A fresh encoder with the [ngram] settings
-    and an idf fitted on (a seeded sample of) the training posts; or, when `model.base` is a trained n-gram
-    model folder, that model (its settings, idf and table) to continue from."""
+def ngram_base(cfg: TrainConfig) -> Path | None:
+    """The trained n-gram model folder `model.base` names (`style`, or a folder `--encoder ngram` wrote), which
+    the run continues from with its settings, idf and table; None for a fresh encoder."""
     base = (
         packaged_model_path(cfg.model.base)
         if is_packaged(cfg.model.base)
         else Path(cfg.model.base).expanduser()
     )
+    return base if (base / NGRAM_CONFIG_FILE).is_file() else None
+
+
+def build_ngram_encoder(cfg: TrainConfig, posts) -> tuple[NgramEncoder, sp.csr_matrix]:
+    """(the n-gram encoder to train, every training post's counts). A fresh encoder with the [ngram] settings
+    and an idf fitted on (a seeded sample of) the training posts; or, when `model.base` is a trained n-gram
+    model folder, that model (its settings, idf and table) to continue from."""
+    base = ngram_base(cfg)
     started = time.perf_counter()
-    if (base / NGRAM_CONFIG_FILE).is_file():
+    if base is not None:
         encoder = NgramEncoder.load(base).train()
         counts = _post_counts(encoder, posts, cfg.ngram.counts_cache)
     else:

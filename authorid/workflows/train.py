@@ -25,6 +25,7 @@ from authorid.data.clean import clean
 from authorid.data.readers import read_posts
 from authorid.encoders import NgramEncoder, resolve_base
 from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
+from authorid.encoders.ngram import DEFAULTS as NGRAM_SHAPE
 from authorid.io import read_json
 from authorid.losses import parse_spec
 from authorid.model import StyleModel, check_model_folder
@@ -237,6 +238,8 @@ def _settings(
         config = load_toml(config)  # read once: its model settings choose the preset below
     from_file = config.get("model") if isinstance(config, dict) else None
     from_file = from_file if isinstance(from_file, dict) else {}  # a malformed file is refused below
+    ngram_file = config.get("ngram") if isinstance(config, dict) else None
+    ngram_file = ngram_file if isinstance(ngram_file, dict) else {}
     base = shortcuts.get("model.base") or (overrides or {}).get("model.base") or from_file.get("base")
     if base is not None and not is_packaged(base) and Path(base).expanduser().is_dir():
         # as a MODEL argument is checked: an interrupted run is no base (an n-gram one was blamed for having no
@@ -244,6 +247,9 @@ def _settings(
         check_model_folder(Path(base).expanduser())
     if base is not None and _is_ngram_model(base):  # `--base style`: continue training an n-gram model
         shortcuts.setdefault("model.encoder", "ngram")
+        _check_base_shape_kept(
+            base, {**(overrides or {}), **{f"ngram.{k}": v for k, v in ngram_file.items()}}
+        )
     encoder = (
         shortcuts.get("model.encoder") or (overrides or {}).get("model.encoder") or from_file.get("encoder")
     )
@@ -275,6 +281,17 @@ def _replace_old_model(out: Path) -> None:
     if out.is_dir() and any(out.iterdir()) and _is_main_process():
         logger.info("replacing the model in %s (--overwrite)", out)
         shutil.rmtree(out)
+
+
+def _check_base_shape_kept(base: str, settings: dict[str, Any]) -> None:
+    """An n-gram base is continued with its own buckets, widths and idf: an [ngram] shape setting given with it
+    was ignored without a word (and the model card described it as trained)."""
+    shape = sorted(k for k in settings if k.startswith("ngram.") and k.split(".", 1)[1] in NGRAM_SHAPE)
+    if shape:
+        raise ConfigError(
+            f"--base {base} is continued with its own n-gram settings, so {', '.join(shape)} cannot apply: drop"
+            " them, or train a new encoder with --encoder ngram (no --base)"
+        )
 
 
 def _check_base_fits_encoder(base: str, encoder: str | None) -> None:

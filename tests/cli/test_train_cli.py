@@ -137,6 +137,37 @@ def test_resuming_an_ngram_run_as_a_transformer_is_refused_as_a_change(tmp_path)
     )
 
 
+def test_a_model_adapted_from_an_ngram_base_is_described_as_it_was_trained(tmp_path):
+    """Audit 10: a model continued from an n-gram base keeps the base's shape and idf, but its card and
+    authorid.json described the [ngram] settings (the defaults, or what --ngram.* asked, silently ignored)."""
+    small = tmp_path / "small"
+    shape = ["--ngram.dim", "32", "--ngram.char_buckets", "4096", "--ngram.word_buckets", "4096",
+             "--ngram.table_rows", "2048", "--ngram.sketch_dim", "1024"]  # fmt: skip
+    result = runner.invoke(
+        app, ["train", "enron_demo", "--encoder", "ngram", "--max-steps", "1", *shape, "--out", str(small)]
+    )
+    assert result.exit_code == 0, result.output
+    adapted = tmp_path / "adapted"
+    result = runner.invoke(
+        app, ["train", "enron_demo", "--base", str(small), "--max-steps", "1", "--out", str(adapted)]
+    )
+    assert result.exit_code == 0, result.output
+    card = " ".join((adapted / "README.md").read_text().split())
+    assert "char [1, 4]-grams in 4,096 buckets, word [1, 2]-grams in 4,096 buckets" in card
+    assert (
+        f"idf fitted on the base model {small}; a trained 32-dim projection (2,048 table rows) and a 1,024-dim"
+        in card
+    )
+    meta = json.loads((adapted / "authorid.json").read_text())["ngram"]
+    assert (meta["dim"], meta["char_buckets"], meta["sketch_dim"]) == (32, 4096, 1024)
+    # a shape asked with a base that fixes it is refused, not ignored
+    args = ["train", "enron_demo", "--base", str(small), "--ngram.dim", "64", "--out", str(tmp_path / "x")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert f"--base {small} is continued with its own n-gram settings, so ngram.dim cannot apply" in said
+
+
 def test_overwrite_keeps_the_old_model_when_the_new_run_cannot_start(tmp_path):
     # audit 9: `train --overwrite` deleted the finished model before it read the corpus, so a mistyped path left
     # no model at all
