@@ -49,9 +49,9 @@ def _architecture(meta: dict) -> str:
         else ""
     )
     return (
-        f"Encoder: hashed n-grams ({', '.join(blocks)}), idf fitted on {n.get('idf_from', 'the training posts')}; a trained"
-        f" {n.get('dim')}-dim projection ({n.get('table_rows'):,} table rows){sketch}; score = {n.get('mix')} x"
-        f" the projection's cosine + {1 - float(n.get('mix') or 0):g} x the sketch's; table optimiser"
+        f"Encoder: hashed n-grams ({', '.join(blocks)}), idf fitted on {n.get('idf_from', 'the training posts')};"
+        f" a trained {n.get('dim')}-dim projection ({n.get('table_rows'):,} table rows){sketch}; score ="
+        f" {n.get('mix')} x the projection's cosine + {1 - float(n.get('mix') or 0):g} x the sketch's; table optimiser"
         f" {n.get('optimizer')} at lr {n.get('lr')}."
     )
 
