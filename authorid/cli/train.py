@@ -48,7 +48,10 @@ def train_command(
     ),
     loss: Annotated[
         str | None,
-        typer.Option(help="Loss, or a weighted sum: ce, nbc-softmax, supcon, contrax, 'ce+supcon:0.5'."),
+        typer.Option(
+            help="Loss, or a weighted sum: ce, nbc-softmax, nbc-softmax-scaled, supcon, contrax, arcface,"
+            " cosface, ms, 'ce+supcon:0.5'."
+        ),
     ] = None,
     encoder: Annotated[
         str | None,
