@@ -58,12 +58,18 @@ def attribute(
     method: str = "auto",
     temperature: float = TEMPERATURE,
     progress: bool = False,
+    texts_have_authors: bool = True,
 ) -> AttributionResult:
     """Rank KNOWN's authors for each post of TEXTS (level="text") or each account of TEXTS (level="account").
 
     See the module docstring for the methods ("auto": `chosen_method`), their probabilities and the open-set
-    rule.
+    rule. `texts_have_authors=False`: TEXTS' account ids are no authors (texts of unknown authorship, read with
+    `authors_optional`), so there is no true author to show or accuracy to measure (level "text" only).
     """
+    if not texts_have_authors and level != "text":
+        raise ValueError(
+            "--level account groups the texts by their author: these texts have no author column"
+        )
     _check(known, texts, level, top_k, method, temperature)
     authors = len(set(known["account_id"]))
     if authors < 2 and open_set_threshold is None:
@@ -85,7 +91,7 @@ def attribute(
             queries = model.embed_groups(posts, np.arange(len(posts)), len(posts), progress=progress)
         else:  # the classifiers are fitted on posts, one by one
             queries = classifier_inputs(model, posts, progress=progress)
-        true_authors = [str(a) for a in texts["account_id"]]
+        true_authors = [str(a) for a in texts["account_id"]] if texts_have_authors else None
         query_posts = np.ones(len(ids), dtype=np.int64)
         query_chars = np.array([len(t) for t in posts], dtype=np.int64)
     elif method != "centroid" and model.has_sparse_profile:  # an account's n-gram profile, not its vector

@@ -79,7 +79,7 @@ def attribute_command(
         known, map=map, preset=preset, on_error=on_error, quiet=json, empty="no authors to attribute to"
     )
     # a text its author repeated still gets its answer: no text is dropped as a duplicate
-    text_posts, _ = read_corpus(
+    text_posts, report = read_corpus(
         texts,
         map=map,
         preset=preset,
@@ -87,7 +87,14 @@ def attribute_command(
         quiet=json,
         empty="nothing to attribute",
         clean_options={"dedupe_within_account": False},
+        authors_optional=level == "text",  # texts of unknown authorship are what attribution is for
     )
+    texts_have_authors = "account_id" in report.column_map
+    if not texts_have_authors:
+        err_console.print(
+            f"{texts}: no author column, so each text is attributed on its own and no accuracy is measured",
+            soft_wrap=True,
+        )
     repeats = (last_cleaning() or {}).get("dropped_at_ingest", {}).get("duplicate_in_account", 0)
     if repeats:  # an ingested file is read as it is: its repeats were dropped when it was ingested
         said = (
@@ -104,6 +111,7 @@ def attribute_command(
         open_set_threshold=threshold,
         method=method,
         progress=True,
+        texts_have_authors=texts_have_authors,
     )
     path = result.to_csv(out)
     summary = {

@@ -253,6 +253,7 @@ def read_corpus(
     quiet: bool = False,
     clean: bool = True,
     clean_options: dict | None = None,
+    authors_optional: bool = False,
 ):
     """Read a CORPUS for a command, printing the column mapping chosen, what was read and what cleaning did on
     stderr (stdout keeps the command's results). Returns (posts, report). `quiet` is accepted for symmetry with
@@ -275,6 +276,7 @@ def read_corpus(
         empty=empty,
         clean_posts=clean,
         clean_options=clean_options,
+        authors_optional=authors_optional,
     )
     out = err_console  # what was read is a progress note: stdout keeps the results (tables, JSON)
     mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())

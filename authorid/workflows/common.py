@@ -81,6 +81,7 @@ def read_corpus(
     empty: str | None = None,
     clean_posts: bool = True,
     clean_options: dict[str, Any] | None = None,
+    authors_optional: bool = False,
 ) -> tuple[datasets.Dataset, IngestReport]:
     """(posts, report) of a CORPUS (file, folder or preset name; see `authorid.data.readers.read_posts`),
     cleaned as `authorid ingest` cleans (default `CleanConfig`) unless it is an ingested Parquet file
@@ -89,12 +90,19 @@ def read_corpus(
     "Clustering where few accounts have a twin"). The report counts the posts cleaning changed and dropped
     (`report.read["posts_before_cleaning"]` is the count before it). `clean_options`: `CleanConfig` fields that
     differ from ingest's defaults (`attribute` keeps a text repeated by its author: each text gets its answer).
+    `authors_optional`: see `read_posts`.
 
     `empty`: why the caller needs posts; when given, a corpus without posts is a one-line error
     ("corpus X has no posts: <empty>").
     """
     posts, report = read_posts(
-        corpus, columns=columns, preset=preset, on_error=on_error, limit=limit, progress=progress
+        corpus,
+        columns=columns,
+        preset=preset,
+        on_error=on_error,
+        limit=limit,
+        progress=progress,
+        authors_optional=authors_optional,
     )
     if empty is not None and len(posts) == 0:
         raise ValueError(f"corpus {corpus} has no posts: {empty}")

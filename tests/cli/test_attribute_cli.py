@@ -125,3 +125,29 @@ def test_an_open_set_on_authors_larger_than_the_calibration_saw_says_its_p_is_ex
         "warning: 4 accounts' best pairs have an account outside the sizes the calibration was fitted on (1-246"
         " posts, 1-48,032 characters): their P is extrapolated" in said
     )
+
+
+def test_texts_without_an_author_column_are_attributed_each_on_its_own(app, tmp_path):
+    """Audit 10: a file of bare texts, the ordinary input of "who wrote each text", was refused for lacking an
+    author column."""
+    from authorid.data.readers import read_posts
+
+    posts, _ = read_posts("enron_demo")
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text(
+        "".join(json.dumps({"text": t}) + "\n" for t in posts["text"][:24])
+    )  # account 1's e-mails
+    out = tmp_path / "p.csv"
+    args = ["attribute", "stylometric", str(texts), "--known", "enron_demo", "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "no author column, so each text is attributed on its own and no accuracy is measured" in said
+    assert "24 texts read: 24 attributed among 40 known authors" in said and "accuracy" not in result.stdout
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 24 and "true_author" not in rows[0]
+    assert rows[0]["post_id"] == "texts.jsonl:line 1"
+    assert all(r["predicted_author"] == "183141" for r in rows)  # an svm on the known texts, which hold these
+    # grouping by author needs authors
+    result = runner.invoke(app, [*args, "--level", "account", "--overwrite"])
+    assert result.exit_code == 2 and "no column for account_id" in result.output

@@ -386,3 +386,14 @@ def test_a_truncated_gz_names_the_last_record_read_and_skip_keeps_the_records_be
     posts, report = read_posts(path, on_error="skip")
     assert len(posts) == last and 0 < last < 3000
     assert report.read["skipped_errors"] == 1 and report.errors[0].startswith(f"{path}: damaged or truncated")
+
+
+def test_texts_without_an_author_column_are_read_when_authors_are_optional(tmp_path):
+    path = tmp_path / "texts.jsonl"
+    path.write_text('{"text": "first"}\n{"id": "b", "text": "second"}\n')
+    with pytest.raises(InputError, match="no column for account_id"):
+        read_posts(path)
+    posts, report = read_posts(path, authors_optional=True)
+    assert posts["post_id"] == ["texts.jsonl:line 1", "b"]
+    assert posts["account_id"] == posts["post_id"]  # each text an account of its own
+    assert "account_id" not in report.column_map

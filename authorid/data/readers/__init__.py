@@ -117,12 +117,16 @@ def read_posts(
     limit: int | None = None,
     progress: bool = False,
     cache_dir: str | Path | None = None,
+    authors_optional: bool = False,
 ) -> tuple[datasets.Dataset, IngestReport]:
     """Read a corpus (file, folder or preset name) into canonical posts, with the report of what was read.
 
     `columns` maps source columns to canonical ones (a dict or "author=account_id,body=text"); `preset` names
     a corpus preset whose map applies; `on_error="skip"` counts malformed records instead of raising;
-    `limit` stops after that many posts. Raises `InputError` for anything wrong with the input.
+    `limit` stops after that many posts. `authors_optional`: a file without an author column is read too
+    (texts of unknown authorship, `attribute`'s TEXTS), each post an account of its own (account_id = its
+    post_id; `report.column_map` then names no account_id). Raises `InputError` for anything wrong with the
+    input.
     """
     if on_error not in ("raise", "skip"):
         raise InputError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
@@ -132,9 +136,12 @@ def read_posts(
     files, chosen_preset = resolve_corpus(corpus, preset)
     report = IngestReport(sources=[str(f) for f in files])
 
-    mappings = {f: resolve_column_map(f, _columns_of(f), explicit, chosen_preset) for f in files}
+    mappings = {
+        f: resolve_column_map(f, _columns_of(f), explicit, chosen_preset, authors_optional=authors_optional)
+        for f in files
+    }
     report.column_map = {target: source for source, target in mappings[files[0]].items()}
-    present = {"post_id"} | {t for m in mappings.values() for t in m.values()}
+    present = {"post_id", "account_id"} | {t for m in mappings.values() for t in m.values()}
     features = features_for([c for c in CANONICAL_COLUMNS if c in present])
     total_bytes = sum(f.stat().st_size for f in files)
 

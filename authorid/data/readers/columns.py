@@ -43,9 +43,15 @@ def parse_column_map(spec: str | None) -> dict[str, str]:
 
 
 def resolve_column_map(
-    path: Path, available: list[str], explicit: dict[str, str], preset: CorpusPreset | None
+    path: Path,
+    available: list[str],
+    explicit: dict[str, str],
+    preset: CorpusPreset | None,
+    *,
+    authors_optional: bool = False,
 ) -> dict[str, str]:
-    """source -> canonical for one file: the explicit map first, then the preset's, then common names."""
+    """source -> canonical for one file: the explicit map first, then the preset's, then common names.
+    `authors_optional`: no account_id column is no error (`read_posts`)."""
     if not available:
         raise InputError(f"{path}: holds no records")
     mapping: dict[str, str] = {}
@@ -68,7 +74,8 @@ def resolve_column_map(
             if source is not None and source not in mapping:
                 mapping[source] = target
                 break
-    missing = [c for c in REQUIRED_COLUMNS if c != "post_id" and c not in mapping.values()]
+    optional = ("post_id", "account_id") if authors_optional else ("post_id",)
+    missing = [c for c in REQUIRED_COLUMNS if c not in optional and c not in mapping.values()]
     if missing:
         raise InputError(
             f"{path}: no column for {', '.join(missing)}; columns found: {_names(available) or '(none)'}; "
@@ -157,10 +164,14 @@ def _canonical_row(fields: dict, mapping: dict[str, str], default_post_id: str, 
                 text = text.replace("\x00", "")
         row[target] = text
     for required in ("account_id", "text"):
-        source = next(s for s, t in mapping.items() if t == required)
+        source = next((s for s, t in mapping.items() if t == required), None)
+        if source is None:  # no author column (`authors_optional`): the post is an account of its own, below
+            continue
         value = row.get(required)
         if value is None or (required == "account_id" and not str(value).strip()):
             raise ValueError(f"field {source!r} ({required}) is missing or empty")
     if not row.get("post_id"):
         row["post_id"] = default_post_id
+    if "account_id" not in row:
+        row["account_id"] = row["post_id"]
     return row
