@@ -55,6 +55,7 @@ from authorid.encoders.hashing import count_ngrams
 from authorid.encoders.size_centre import MIN_CENTRE_GROUPS, CentreSums, SizeCentre
 from authorid.errors import AuthoridError
 from authorid.io import atomic_write, atomic_write_text
+from authorid.pretrained import is_packaged, packaged_model_path
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,13 @@ DEFAULTS: dict = {
     "table_storage": "int8",
     "seed": 0,
 }
+
+
+def ngram_model_folder(base: str) -> Path | None:
+    """The trained n-gram model folder a `model.base` names (a packaged model such as `style`, or a folder
+    `--encoder ngram` wrote), which training continues from with its settings, idf and table; None otherwise."""
+    folder = packaged_model_path(base) if is_packaged(base) else Path(base).expanduser()
+    return folder if (folder / CONFIG_FILE).is_file() else None
 
 
 class NgramEncoder(nn.Module):

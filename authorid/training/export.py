@@ -25,6 +25,7 @@ from authorid.artefacts import LOSS_HEAD_FILE, METADATA_FILE, SPLIT_MANIFEST_FIL
 from authorid.config import to_dict
 from authorid.encoders import resolve_base, save_pooling
 from authorid.encoders.ngram import DEFAULTS as NGRAM_DEFAULTS
+from authorid.encoders.ngram import ngram_model_folder
 from authorid.io import atomic_write, atomic_write_text, dumps_json, write_json
 from authorid.losses import LOSSES, hyperparameters, parse_spec
 from authorid.pretrained import is_packaged
@@ -32,7 +33,6 @@ from authorid.training.arguments import TrainConfig
 from authorid.training.card import model_card
 from authorid.training.curves import CURVES_FILE, plot_curves
 from authorid.training.log import LOG_FILE, read_log
-from authorid.training.trainer import ngram_base
 from authorid.versions import library_versions
 
 if TYPE_CHECKING:
@@ -53,7 +53,9 @@ def _ngram_settings(cfg: TrainConfig, encoder) -> dict:
     return {
         **to_dict(cfg.ngram),
         **shape,
-        "idf_from": "the training posts" if ngram_base(cfg) is None else f"the base model {cfg.model.base}",
+        "idf_from": "the training posts"
+        if ngram_model_folder(cfg.model.base) is None
+        else f"the base model {cfg.model.base}",
     }
 
 

@@ -49,11 +49,9 @@ from authorid.data.arrow import read_columns
 from authorid.data.episodes import EpisodeBatchSampler, batch_accounts
 from authorid.data.splits import fingerprint
 from authorid.encoders import AttentionPooling, NgramEncoder, build_style_encoder, embedding_dim
-from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.encoders.ngram import DEFAULTS as NGRAM_DEFAULTS
-from authorid.encoders.ngram import HASHING_KEYS
+from authorid.encoders.ngram import HASHING_KEYS, ngram_model_folder
 from authorid.io import atomic_write, write_json
-from authorid.pretrained import is_packaged, packaged_model_path
 from authorid.progress import training_progress
 from authorid.training.arguments import TrainConfig
 from authorid.training.episode_model import EpisodeModel, NgramEpisodeModel
@@ -516,22 +514,11 @@ class _Run:
         return {"encoder": self.inner.encoder, "pooling": self.inner.pooling, "loss": self.inner.loss}
 
 
-def ngram_base(cfg: TrainConfig) -> Path | None:
-    """The trained n-gram model folder `model.base` names (`style`, or a folder `--encoder ngram` wrote), which
-    the run continues from with its settings, idf and table; None for a fresh encoder."""
-    base = (
-        packaged_model_path(cfg.model.base)
-        if is_packaged(cfg.model.base)
-        else Path(cfg.model.base).expanduser()
-    )
-    return base if (base / NGRAM_CONFIG_FILE).is_file() else None
-
-
 def build_ngram_encoder(cfg: TrainConfig, posts) -> tuple[NgramEncoder, sp.csr_matrix]:
     """(the n-gram encoder to train, every training post's counts). A fresh encoder with the [ngram] settings
     and an idf fitted on (a seeded sample of) the training posts; or, when `model.base` is a trained n-gram
     model folder, that model (its settings, idf and table) to continue from."""
-    base = ngram_base(cfg)
+    base = ngram_model_folder(cfg.model.base)
     started = time.perf_counter()
     if base is not None:
         encoder = NgramEncoder.load(base).train()

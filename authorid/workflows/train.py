@@ -24,8 +24,8 @@ from authorid.data.arrow import read_columns
 from authorid.data.clean import clean
 from authorid.data.readers import read_posts
 from authorid.encoders import NgramEncoder, resolve_base
-from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
 from authorid.encoders.ngram import DEFAULTS as NGRAM_SHAPE
+from authorid.encoders.ngram import ngram_model_folder
 from authorid.io import read_json
 from authorid.losses import parse_spec
 from authorid.model import StyleModel, check_model_folder
@@ -415,9 +415,7 @@ def _accounts(prepared: TrainingData) -> list:
 
 def _is_ngram_model(base: str) -> bool:
     """True when `base` names a packaged n-gram model (`style`) or a folder holding a trained n-gram encoder."""
-    if is_packaged(base):
-        return True
-    return (Path(base).expanduser() / NGRAM_CONFIG_FILE).is_file()
+    return ngram_model_folder(base) is not None
 
 
 def _calibrate(cfg: TrainConfig, model: StyleModel, prepared: TrainingData, out: Path):
