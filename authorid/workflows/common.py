@@ -195,7 +195,8 @@ def load_vectors(path: str | Path, model: StyleModel, *, force: bool = False) ->
         # an index's model centres every account on its enrolled ones; `embed` centred these on their own corpus
         raise VectorsFileError(
             f"{path}: embedded by {model.name!r} centred on their own corpus, while this index centres accounts on"
-            " its enrolled ones: give the query CORPUS instead of --vectors (or pass --force to use them as they are)"
+            " its enrolled ones: give the query CORPUS instead of --vectors, or embed it with the index as MODEL"
+            " (`authorid embed INDEX CORPUS -o FILE`; --force uses these as they are)"
         )
     if made_by != model.fingerprint():
         raise VectorsFileError(

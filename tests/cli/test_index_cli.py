@@ -288,3 +288,38 @@ def test_link_prior_is_stated_checked_and_moves_every_probability(index_folder, 
     assert balanced["linked"] > default["linked"]
     result = runner.invoke(app, ["link", str(index_folder), str(corpora["query"]), "--prior", "1.5"])
     assert result.exit_code != 0 and "--prior must be between 0 and 1 (exclusive), got 1.5" in result.output
+
+
+def test_queries_embedded_with_the_index_as_model_link_as_their_corpus_does(corpora, tmp_path):
+    """Audit 10: `link --vectors` refused every file `embed style` can write (centred on its own corpus, where
+    the index centres on its enrolled accounts); the index itself, as MODEL, embeds queries as `link` does."""
+    from authorid.cli import app as authorid
+
+    index = tmp_path / "style-index"
+    assert (
+        runner.invoke(
+            authorid, ["index", "build", "style", str(corpora["enrol"]), "-o", str(index)]
+        ).exit_code
+        == 0
+    )
+    own, centred = tmp_path / "own.parquet", tmp_path / "centred.parquet"
+    for model, out in (("style", own), (str(index), centred)):
+        result = runner.invoke(authorid, ["embed", model, str(corpora["query"]), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+    refused = runner.invoke(
+        authorid, ["link", str(index), "--vectors", str(own), "-o", str(tmp_path / "r.csv")]
+    )
+    assert refused.exit_code == 2 and "embed it with the index as MODEL" in " ".join(refused.output.split())
+    outputs = {}
+    for name, source in (("corpus", [str(corpora["query"])]), ("vectors", ["--vectors", str(centred)])):
+        out = tmp_path / f"{name}.csv"
+        result = runner.invoke(authorid, ["link", str(index), *source, "-k", "3", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        outputs[name] = list(csv.DictReader(out.open()))
+    assert len(outputs["corpus"]) == 75
+    for by_corpus, by_vectors in zip(outputs["corpus"], outputs["vectors"], strict=True):
+        assert (by_corpus["query_account"], by_corpus["account_id"]) == (
+            by_vectors["query_account"],
+            by_vectors["account_id"],
+        )
+        assert abs(float(by_corpus["cosine"]) - float(by_vectors["cosine"])) < 1e-5
