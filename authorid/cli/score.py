@@ -224,7 +224,14 @@ def score_command(
         f"scores: {out}",
     ]
     if assumed is not None:
-        source = "--prior" if prior is not None else "the calibration's own; --prior changes it"
+        if prior is not None:
+            source = "--prior"
+        elif (
+            calibrator.info.get("fit_prior") is None
+        ):  # a calibration that records none: balanced pairs assumed
+            source = "the calibration records none, so balanced pairs are assumed; --prior changes it"
+        else:
+            source = "the calibration's own; --prior changes it"
         lines.insert(1, f"P(same person) assumes a share of {assumed:.3g} same-person pairs ({source})")
     scored_on = "cohort-normalised" if any(r["cohort_score"] for r in scored) else "cosine"
     if scored_on == "cohort-normalised":

@@ -277,6 +277,26 @@ def test_score_with_a_packaged_model_uses_its_shipped_calibration(tmp_path):
     assert f"P(same person) assumes a share of {shipped.fit_prior:.3g} same-person pairs" in result.output
 
 
+def test_a_calibration_that_records_no_prior_is_said_to_assume_balanced_pairs(calibration, tmp_path):
+    """Audit 10: 0.5, the default for a calibration recording no fit prior, was said to be "the calibration's
+    own"."""
+    path, _ = calibration
+    bare = json.loads(path.read_text())
+    bare["info"].pop("fit_prior")
+    (tmp_path / "bare.json").write_text(json.dumps(bare))
+    pairs = write_pairs(tmp_path / "pairs.csv", PAIRS[:1])
+    args = ["score", "stylometric", "enron_demo", "--pairs", str(pairs), "-o", str(tmp_path / "s.csv")]
+    result = runner.invoke(app, [*args, "--calibration", str(tmp_path / "bare.json")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert (
+        "assumes a share of 0.5 same-person pairs (the calibration records none, so balanced pairs are assumed"
+        in said
+    )
+    result = runner.invoke(app, [*args, "--calibration", str(path), "--overwrite"])
+    assert "same-person pairs (the calibration's own; --prior changes it)" in " ".join(result.output.split())
+
+
 def test_brackets_in_messages_and_paths_print_as_written(calibration, tmp_path):
     """The console prints no markup: "[low, high]" in an error and a path with brackets reach the user whole."""
     path, _ = calibration
