@@ -46,15 +46,13 @@ def embed_command(
     with --vectors instead of embedding the corpus again. MODEL may be an index folder: its model, centred on
     its enrolled accounts as `link` embeds queries, so `link --vectors` takes the file.
     """
-    from authorid.index.base import META_FILE as INDEX_META_FILE  # deferred: as above
-    from authorid.index.opening import load_index_model  # deferred: as above
-    from authorid.workflows.common import (  # deferred: loads torch
-        check_engine,
-        check_output_file,
-        model_before_corpus,
-        model_for,
+    from authorid.workflows.common import check_engine, check_output_file, model_for  # deferred: loads torch
+    from authorid.workflows.embed import (  # deferred: as above
+        check_level,
+        embed,
+        embedding_model,
+        parquet_ray_can_read,
     )
-    from authorid.workflows.embed import check_level, embed, parquet_ray_can_read  # deferred: as above
 
     check_level(level)  # before the (slow) reading and model loading
     check_engine(engine, ray_address)
@@ -62,12 +60,7 @@ def embed_command(
         raise ValueError(f"--batch-size must be >= 1, got {batch_size}")
     # Parquet: `--vectors` and every reader take the file by its suffix
     check_output_file(out, overwrite=overwrite, option="-o", writes=("embed", "Parquet"), inputs=(corpus,))
-    if (Path(model) / INDEX_META_FILE).is_file():
-        # the index's model: an n-gram or centred transformer model fixed to the enrolled accounts' centre (what
-        # `link` embeds queries with), where MODEL's own centres each corpus on itself
-        early = load_index_model(model)
-    else:
-        early = model_before_corpus(model)
+    early = embedding_model(model)  # an index folder: its model, centred as `link` embeds queries
     posts, _ = read_corpus(corpus, map=map, preset=preset, on_error=on_error, quiet=json)
     style_model = model_for(early, posts)
     parquet = parquet_ray_can_read(corpus, posts, mapped=bool(map or preset)) if engine == "ray" else None

@@ -10,11 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from authorid.artefacts import check_output_file
+from authorid.index.base import META_FILE as INDEX_META_FILE
+from authorid.index.opening import load_index_model
 from authorid.io import atomic_write
 from authorid.model import StyleModel
 from authorid.scaleout import engine_session
 from authorid.scaleout.embed import embed_accounts
-from authorid.workflows.common import ingested
+from authorid.workflows.common import ingested, model_before_corpus
 
 if TYPE_CHECKING:
     import datasets
@@ -32,6 +34,15 @@ def parquet_ray_can_read(corpus: str | Path, posts: datasets.Dataset, *, mapped:
     schema = pq.read_schema(path)
     canonical = {"account_id", "text"} <= set(schema.names)
     return path if canonical and pq.ParquetFile(path).metadata.num_rows == len(posts) else None
+
+
+def embedding_model(spec: str) -> StyleModel | str:
+    """MODEL as `model_before_corpus` loads it; for an index folder, the index's model: an n-gram or centred
+    transformer model fixed to its enrolled accounts' centre, as `link` embeds queries (MODEL's own centres each
+    corpus on itself, so `link --vectors` refuses what it embeds)."""
+    if (Path(spec) / INDEX_META_FILE).is_file():
+        return load_index_model(spec)
+    return model_before_corpus(spec)
 
 
 def check_level(level: str) -> None:
