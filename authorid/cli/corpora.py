@@ -11,8 +11,9 @@ from authorid.cli.common import JsonOption, console, say, user_errors
 @user_errors
 def corpora_command(json: JsonOption = False) -> None:
     """List the corpus presets (names usable as CORPUS or --preset) and where their files are."""
-    from authorid.workflows.corpora import corpora  # deferred: `--help` stays fast
+    from authorid.workflows.corpora import corpora, searched_folders  # deferred: `--help` stays fast
 
+    folders = [str(folder) for folder in searched_folders()]
     if json:
         found = [
             {
@@ -24,7 +25,7 @@ def corpora_command(json: JsonOption = False) -> None:
             }
             for preset in corpora()
         ]
-        say({"presets": found}, [], as_json=True)
+        say({"presets": found, "searched": folders}, [], as_json=True)
         return
 
     table = Table(title="Corpus presets", header_style="bold")
@@ -39,3 +40,8 @@ def corpora_command(json: JsonOption = False) -> None:
         where = Text(str(preset.path)) if preset.path else Text("not found", style="red")
         table.add_row(names, preset.description, columns, where)
     console.print(table)
+    # where a preset's file is looked for, so "not found" says where to put it (audit 11)
+    console.print(
+        f"searched, in order: {', '.join(folders)} (AUTHORID_CORPORA adds folders before them)",
+        soft_wrap=True,
+    )

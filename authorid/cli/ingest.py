@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from authorid.cli.common import (
+    EMPTIED_NAMED,
     CorpusArgument,
     JsonOption,
     MapOption,
@@ -108,6 +109,13 @@ def ingest_command(
         return
     console.print(styled("columns:", "dim", f" {mapping}"), soft_wrap=True)
     console.print(report.to_rich_table())
+    if emptied := sorted(report.emptied_accounts):
+        named = ", ".join(repr(a) for a in emptied[:EMPTIED_NAMED]) + (  # `map` is the --map option here
+            ", ..." if len(emptied) > EMPTIED_NAMED else ""
+        )
+        said = f" {len(emptied):,} accounts left with no post, and so absent from the output: {named} (all in the"
+        said += " report)"
+        console.print(styled("dropped:", "yellow", said), soft_wrap=True)
     for message in report.errors[:5]:
         console.print(styled("skipped:", "yellow", f" {message}"), soft_wrap=True)
     for message in report.warnings[:5]:

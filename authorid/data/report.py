@@ -99,6 +99,8 @@ class IngestReport:
             "accounts_out": self.accounts_out,
             "errors": self.errors,
             "warnings": self.warnings,
+            # accounts whose every post cleaning dropped: absent from the output, so named here
+            "emptied_accounts": sorted(self.emptied_accounts),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -112,10 +114,12 @@ class IngestReport:
         table = Table(title="Ingest report", show_header=True, header_style="bold")
         table.add_column("stage")
         table.add_column("what")
-        table.add_column("posts", justify="right")
+        table.add_column("count", justify="right")  # posts, mostly; records, lines, characters where it says
         for stage, counts in (("read", self.read), ("changed", self.changed), ("dropped", self.dropped)):
             for key, n in counts.items():
                 table.add_row(stage, key.replace("_", " "), f"{n:,}")
+        if self.emptied_accounts:
+            table.add_row("dropped", "accounts left with no post", f"{len(self.emptied_accounts):,}")
         if self.posts_out is not None:
             kept = Text("kept", style="bold")
             table.add_row(kept, "posts", Text(f"{self.posts_out:,}", style="bold"))

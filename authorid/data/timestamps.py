@@ -7,6 +7,7 @@ Corpus' `31,July,2002` (day, month name, year; month names in the languages that
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 
@@ -49,6 +50,10 @@ def _parse(value: object) -> datetime | None:
     if isinstance(value, bool):
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, int | float):
+        if isinstance(value, float) and math.isnan(
+            value
+        ):  # a missing time in a float column (pandas, JSON NaN)
+            return None
         return _from_epoch(float(value))
     if not isinstance(value, str):
         raise ValueError(f"not a timestamp: {value!r}")
@@ -73,7 +78,9 @@ def _parse(value: object) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _from_epoch(seconds: float) -> datetime:
-    if abs(seconds) > _MILLISECONDS_ABOVE:
-        seconds /= 1000.0
-    return datetime.fromtimestamp(seconds, tz=UTC)
+def _from_epoch(number: float) -> datetime:
+    seconds = number / 1000.0 if abs(number) > _MILLISECONDS_ABOVE else number
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # 1e300, inf: beyond any date a post can have
+        raise ValueError(f"epoch time {number:g} is outside the dates a post can have") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from authorid.data.presets import PRESETS
+from authorid.data.presets import PRESETS, corpora_dirs
 
 
 @dataclass
@@ -29,3 +29,8 @@ def corpora() -> list[PresetLocation]:
         )
         for preset in PRESETS.values()
     ]
+
+
+def searched_folders() -> list[Path]:
+    """The folders a preset's file is looked for in, in order ($AUTHORID_CORPORA's first)."""
+    return corpora_dirs()

@@ -49,6 +49,9 @@ def ingest(
     posts, report = read_posts(
         corpus, columns=columns, preset=preset, on_error=on_error, limit=limit, progress=progress
     )
+    report.read["accounts_before_cleaning"] = (
+        report.accounts_out
+    )  # the table shows what cleaning left of them
     posts, report = clean(posts, clean_config, report=report, progress=progress)
     report_path = None
     if out_path is not None:

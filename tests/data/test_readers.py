@@ -397,3 +397,45 @@ def test_texts_without_an_author_column_are_read_when_authors_are_optional(tmp_p
     assert posts["post_id"] == ["texts.jsonl:line 1", "b"]
     assert posts["account_id"] == posts["post_id"]  # each text an account of its own
     assert "account_id" not in report.column_map
+
+
+def test_multi_line_csv_text_with_a_carriage_return_reads_and_warns_of_nothing(tmp_path):
+    """Audit 11: a carriage return inside quoted multi-line text (14 of 20,000 Reddit posts saved by pandas)
+    ended in a traceback, and a well-formed two-line field was warned of as a swallowed record."""
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b'author,text,id\na,"x\ny\r z\nw",1\nb,"I agree\nbut, honestly",2\nc,hello,3\n')
+    posts, report = read_posts(path)
+    assert posts["text"] == ["x\ny\r z\nw", "I agree\nbut, honestly", "hello"]
+    assert report.warnings == []
+
+
+def test_records_swallowed_by_a_quote_are_warned_of(tmp_path):
+    path = tmp_path / "swallow.csv"
+    path.write_text('author,text,id\nalice,"oops,1\nbob,fine,2\ncarol,ok,3\ndave,late",4\nerin,after,5\n')
+    posts, report = read_posts(path)
+    assert posts["account_id"] == ["alice", "erin"]
+    assert len(report.warnings) == 1
+    assert "line 2: this record runs over 4 lines, 2 of which read as whole records" in report.warnings[0]
+
+
+def test_an_epoch_time_out_of_range_names_its_line_and_field(tmp_path):
+    path = tmp_path / "late.jsonl"
+    path.write_text('{"author": "a", "text": "hi", "created_utc": 1e300}\n{"author": "b", "text": "yo"}\n')
+    with pytest.raises(
+        InputError, match=r"late.jsonl: line 1: field 'created_utc': epoch time 1e\+300 is outside"
+    ):
+        read_posts(path)
+    posts, report = read_posts(path, on_error="skip")
+    assert posts["account_id"] == ["b"] and report.read["skipped_errors"] == 1
+
+
+def test_posts_without_ids_in_a_folder_are_named_after_their_paths_in_it(tmp_path):
+    """Audit 11: posts.jsonl in x/ and in y/ gave their posts the same ids, said as duplicates in the input."""
+    for folder, author in (("x", "a"), ("y", "b")):
+        (tmp_path / "dump" / folder).mkdir(parents=True)
+        (tmp_path / "dump" / folder / "posts.jsonl").write_text(
+            json.dumps({"author": author, "text": "hi"}) + "\n"
+        )
+    posts, report = read_posts(tmp_path / "dump")
+    assert sorted(posts["post_id"]) == ["x/posts.jsonl:line 1", "y/posts.jsonl:line 1"]
+    assert "duplicate_post_ids" not in report.read

@@ -20,6 +20,7 @@ from authorid.data.timestamps import parse_timestamp
         (datetime(2020, 1, 1, 5, tzinfo=timezone(timedelta(hours=5))), datetime(2020, 1, 1, tzinfo=UTC)),
         (None, None),
         ("  ", None),
+        (float("nan"), None),  # a missing time in a float column (audit 11: refused, and the post dropped)
     ],
 )
 def test_accepted_forms(value, expected):
@@ -29,4 +30,11 @@ def test_accepted_forms(value, expected):
 @pytest.mark.parametrize("value", ["yesterday", "31,Smarch,2002", True, [2020]])
 def test_unreadable(value):
     with pytest.raises(ValueError):
+        parse_timestamp(value)
+
+
+@pytest.mark.parametrize("value", [1e300, float("inf"), -1e300])
+def test_an_epoch_time_beyond_any_date_is_a_value_error_not_an_overflow(value):
+    """Audit 11: 1e300 and inf raised OverflowError, a traceback past the reader's one-line errors."""
+    with pytest.raises(ValueError, match="is outside the dates a post can have"):
         parse_timestamp(value)

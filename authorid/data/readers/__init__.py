@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import shutil
 import tempfile
 import zlib
@@ -108,6 +109,15 @@ def _session_cache_dir() -> Path:
 _CACHE_DIR: Path | None = None
 
 
+def _source_names(files: list[Path]) -> dict[Path, str]:
+    """What a post without an id is named after, with its line: its file's name, or for a folder's files their
+    paths inside the folder (two files named posts.jsonl in x/ and y/ once gave their posts the same ids)."""
+    if len(files) == 1:
+        return {files[0]: files[0].name}
+    root = Path(os.path.commonpath([str(f.parent) for f in files]))
+    return {f: f.relative_to(root).as_posix() for f in files}
+
+
 def read_posts(
     corpus: str | Path,
     *,
@@ -141,6 +151,7 @@ def read_posts(
         for f in files
     }
     report.column_map = {target: source for source, target in mappings[files[0]].items()}
+    names = _source_names(files)
     present = {"post_id", "account_id"} | {t for m in mappings.values() for t in m.values()}
     features = features_for([c for c in CANONICAL_COLUMNS if c in present])
     total_bytes = sum(f.stat().st_size for f in files)
@@ -161,7 +172,9 @@ def read_posts(
                 try:
                     if record.error is not None:
                         raise ValueError(record.error)
-                    row = _canonical_row(record.fields, mappings[path], f"{path.name}:{record.where}", report)
+                    row = _canonical_row(
+                        record.fields, mappings[path], f"{names[path]}:{record.where}", report
+                    )
                 except ValueError as exc:
                     message = f"{path}: {record.where}: {exc}"
                     if on_error == "raise":

@@ -191,19 +191,23 @@ def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]
 
 
 def _fields(line: str, delimiter: str) -> int:
-    return len(next(csv.reader([line], delimiter=delimiter), []))
+    """How many fields `line` reads as on its own; 0 when it is no record (a carriage return inside text)."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return 0
 
 
 def _swallowed_records(continuation: list[str], n_fields: int, delimiter: str) -> int:
-    """How many of a multi-line record's continuation lines read as whole records on their own (each with the
-    header's number of fields), when more than half of them do: the sign of an unterminated quote rather than
-    ordinary multi-line text. 0 otherwise."""
-    if n_fields < 2 or not continuation:
+    """How many of a multi-line record's inner lines read as whole records on their own (each with the header's
+    number of fields), when more than half of them do: the sign of an unterminated quote rather than ordinary
+    multi-line text. 0 otherwise. The last line is left out: it closes the quote and holds the record's
+    remaining fields, so in a well-formed two-line record it reads as whole too."""
+    inner = continuation[:-1]
+    if n_fields < 2 or not inner:
         return 0
-    whole = sum(
-        1 for line in continuation if line.strip() and _fields(line.rstrip("\r\n"), delimiter) == n_fields
-    )
-    return whole if whole * 2 > len(continuation) else 0
+    whole = sum(1 for line in inner if line.strip() and _fields(line.rstrip("\r\n"), delimiter) == n_fields)
+    return whole if whole * 2 > len(inner) else 0
 
 
 def _iter_parquet(path: Path) -> Iterator[_Record]:
