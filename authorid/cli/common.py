@@ -279,8 +279,7 @@ def read_corpus(
         authors_optional=authors_optional,
     )
     out = err_console  # what was read is a progress note: stdout keeps the results (tables, JSON)
-    mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
-    out.print(styled("columns:", "dim", f" {mapping}"), soft_wrap=True)
+    out.print(styled("columns:", "dim", f" {report.column_map_said()}"), soft_wrap=True)
     skipped = report.read.get("skipped_errors", 0)
     _malformed_skipped.append(int(skipped))
     before = report.read.get("posts_before_cleaning")

@@ -102,19 +102,22 @@ def ingest_command(
         progress=True,
     )
     report = result.report
-    mapping = ", ".join(f"{source} -> {target}" for target, source in report.column_map.items())
     if json:
         summary = {**report.to_dict(), "posts": str(result.posts_path), "report": str(result.report_path)}
         say(summary, [], as_json=True)
         return
-    console.print(styled("columns:", "dim", f" {mapping}"), soft_wrap=True)
+    console.print(styled("columns:", "dim", f" {report.column_map_said()}"), soft_wrap=True)
     console.print(report.to_rich_table())
     if emptied := sorted(report.emptied_accounts):
         named = ", ".join(repr(a) for a in emptied[:EMPTIED_NAMED]) + (  # `map` is the --map option here
             ", ..." if len(emptied) > EMPTIED_NAMED else ""
         )
-        said = f" {len(emptied):,} accounts left with no post, and so absent from the output: {named} (all in the"
-        said += " report)"
+        said = f" {len(emptied):,} accounts left with no post, and so absent from the output: {named} (the report"
+        said += (
+            " names them)"
+            if len(emptied) <= report.EMPTIED_KEPT
+            else f" names the first {report.EMPTIED_KEPT:,})"
+        )
         console.print(styled("dropped:", "yellow", said), soft_wrap=True)
     for message in report.errors[:5]:
         console.print(styled("skipped:", "yellow", f" {message}"), soft_wrap=True)

@@ -25,6 +25,8 @@ class IngestReport:
 
     sources: list[str] = field(default_factory=list)
     column_map: dict[str, str] = field(default_factory=dict)
+    #: each file's map (canonical -> source), kept when a folder's files name their columns differently
+    file_column_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     read: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
@@ -41,6 +43,7 @@ class IngestReport:
     undecodable_in_file: int = field(default=0, repr=False)
 
     MAX_ERRORS_KEPT = 20
+    EMPTIED_KEPT = 1000
 
     def count_read(self, key: str, n: int = 1) -> None:
         self.read[key] = self.read.get(key, 0) + n
@@ -92,6 +95,7 @@ class IngestReport:
         return {
             "sources": self.sources,
             "column_map": self.column_map,
+            "file_column_maps": self.file_column_maps,
             "read": self.read,
             "changed": self.changed,
             "dropped": self.dropped,
@@ -99,9 +103,32 @@ class IngestReport:
             "accounts_out": self.accounts_out,
             "errors": self.errors,
             "warnings": self.warnings,
-            # accounts whose every post cleaning dropped: absent from the output, so named here
-            "emptied_accounts": sorted(self.emptied_accounts),
+            # accounts whose every post cleaning dropped: absent from the output, so counted and named here (the
+            # first EMPTIED_KEPT by name: --min-posts can empty 100k accounts of a forum)
+            "emptied_accounts": {
+                "count": len(self.emptied_accounts),
+                "first": sorted(self.emptied_accounts)[: self.EMPTIED_KEPT],
+            },
         }
+
+    def column_map_said(self) -> str:
+        """The column map as a command prints it: `author -> account_id, body -> text`; where a folder's files
+        map differently, each map with the files it holds for (the first file's alone once read as all of them)."""
+
+        def said(mapping: dict[str, str]) -> str:
+            return ", ".join(f"{source} -> {target}" for target, source in mapping.items())
+
+        if not self.file_column_maps:
+            return said(self.column_map)
+        groups: dict[str, list[str]] = {}
+        for name, mapping in self.file_column_maps.items():
+            groups.setdefault(said(mapping), []).append(Path(name).name)
+        return "; ".join(
+            f"{text} ({len(names)} file{'s' if len(names) > 1 else ''}: {', '.join(names[:3])}"
+            + (", ..." if len(names) > 3 else "")
+            + ")"
+            for text, names in groups.items()
+        )
 
     def save(self, path: str | Path) -> Path:
         return atomic_write_text(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False))

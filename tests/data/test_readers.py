@@ -439,3 +439,17 @@ def test_posts_without_ids_in_a_folder_are_named_after_their_paths_in_it(tmp_pat
     posts, report = read_posts(tmp_path / "dump")
     assert sorted(posts["post_id"]) == ["x/posts.jsonl:line 1", "y/posts.jsonl:line 1"]
     assert "duplicate_post_ids" not in report.read
+
+
+def test_a_folder_whose_files_name_columns_differently_says_each_map(tmp_path):
+    """Audit 11: the first file's map was printed and saved as if it held for every file."""
+    (tmp_path / "dump").mkdir()
+    (tmp_path / "dump" / "a.jsonl").write_text(json.dumps({"author": "x", "body": "hi"}) + "\n")
+    (tmp_path / "dump" / "b.jsonl").write_text(json.dumps({"user": "y", "text": "yo"}) + "\n")
+    posts, report = read_posts(tmp_path / "dump")
+    assert sorted(posts["text"]) == ["hi", "yo"]
+    assert report.column_map_said() == (
+        "author -> account_id, body -> text (1 file: a.jsonl); user -> account_id, text -> text (1 file: b.jsonl)"
+    )
+    _, one = read_posts(tmp_path / "dump" / "a.jsonl")
+    assert one.column_map_said() == "author -> account_id, body -> text" and not one.file_column_maps

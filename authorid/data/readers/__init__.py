@@ -151,6 +151,8 @@ def read_posts(
         for f in files
     }
     report.column_map = {target: source for source, target in mappings[files[0]].items()}
+    if len({tuple(sorted(m.items())) for m in mappings.values()}) > 1:
+        report.file_column_maps = {str(f): {t: s for s, t in m.items()} for f, m in mappings.items()}
     names = _source_names(files)
     present = {"post_id", "account_id"} | {t for m in mappings.values() for t in m.values()}
     features = features_for([c for c in CANONICAL_COLUMNS if c in present])
