@@ -107,7 +107,7 @@ def embed_groups(
     if counts_ngrams(model):
         if not (isinstance(pooling, str) and pooling == "mean"):
             raise ValueError(f"{type(model).__name__} pools posts by their summed n-gram profile; use 'mean'")
-        return model.embed_groups(list(texts), groups, n_groups)
+        return model.embed_groups(list(texts), groups, n_groups, progress=progress)
     if isinstance(pooling, str) and pooling != "mean":
         raise ValueError(f"pooling must be 'mean' or an AttentionPooling module, got {pooling!r}")
     if post_vectors is None:

@@ -57,11 +57,13 @@ class FusedEncoder:
     def dim(self) -> int:
         return sum(self.dims)
 
-    def embed_groups(self, texts: Sequence[str], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    def embed_groups(
+        self, texts: Sequence[str], groups: np.ndarray, n_groups: int, *, progress: bool = False
+    ) -> np.ndarray:
         """One vector per group of posts: the weighted concatenation of every part's group vector."""
         texts = list(texts)
         blocks = [
-            weight * part.embed_groups(texts, groups, n_groups)
+            weight * part.embed_groups(texts, groups, n_groups, progress=progress)
             for part, weight in zip(self.parts, self.weights, strict=True)
         ]
         out = np.concatenate(blocks, axis=1).astype(np.float32)

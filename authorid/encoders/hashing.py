@@ -18,7 +18,7 @@ import ctypes
 import os
 import re
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
@@ -74,7 +74,13 @@ def vectorizers(params: dict) -> list[HashingVectorizer]:
     return out
 
 
-def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None) -> sp.csr_matrix:
+def count_ngrams(
+    params: dict,
+    texts: Sequence[str],
+    *,
+    jobs: int | None = None,
+    on_counted: Callable[[int], None] | None = None,
+) -> sp.csr_matrix:
     """Hashed n-gram counts per post: CSR float32 (len(texts), char_buckets + word_buckets), indices sorted.
 
     Inputs larger than CHUNK_POSTS are counted in chunks on `jobs` worker processes (default: the CPUs) of a
@@ -83,8 +89,10 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
     imports and a heap it does not give back), beside every post's counts in the caller. A smaller input is
     counted in slices on threads when `jobs` is left to its default (THREAD_POSTS); `jobs=1` counts it on the
     calling thread alone (a Ray actor already has its CPU). The counts are the same either way: a post's row
-    depends on its text alone.
+    depends on its text alone. `on_counted(n)` is called as each chunk or slice of n posts is counted (a
+    progress bar's advance).
     """
+    told = on_counted or (lambda n: None)
     texts = list(texts)
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if bad is not None:
@@ -98,8 +106,11 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
         try:
             # Waited on with a timeout: a wait without one does not wake for Ctrl-C when the signal lands on one
             # of the pool's threads rather than the main one.
-            while wait(futures, timeout=0.25).not_done:
-                pass
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.25)
+                for future in done:
+                    told(future.result().shape[0])
             parts = [future.result() for future in futures]
         except BaseException:
             # Ctrl-C (or an error): the chunks not started are dropped and the caller goes on at once; the
@@ -114,9 +125,15 @@ def count_ngrams(params: dict, texts: Sequence[str], *, jobs: int | None = None)
         step = -(-len(texts) // threads)
         slices = [(params, texts[i : i + step]) for i in range(0, len(texts), step)]
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            parts = list(pool.map(_count_chunk, slices))
+            parts = []
+            for part in pool.map(_count_chunk, slices):
+                parts.append(part)
+                told(part.shape[0])
     else:
-        parts = [_count_chunk((params, chunk)) for chunk in chunks]
+        parts = []
+        for chunk in chunks:
+            parts.append(_count_chunk((params, chunk)))
+            told(len(chunk))
     return _stacked(parts, sum(params[k] for k in ("char_buckets", "word_buckets")))
 
 

@@ -56,6 +56,7 @@ from authorid.encoders.size_centre import MIN_CENTRE_GROUPS, CentreSums, SizeCen
 from authorid.errors import AuthoridError
 from authorid.io import atomic_write, atomic_write_text
 from authorid.pretrained import is_packaged, packaged_model_path
+from authorid.progress import counting_progress
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +173,14 @@ class NgramEncoder(nn.Module):
 
     # -- features ---------------------------------------------------------------------------------------------
 
-    def counts(self, texts: Sequence[str], *, jobs: int | None = None) -> sp.csr_matrix:
-        """Hashed n-gram counts per post (`authorid.encoders.hashing.count_ngrams`): CSR (n, n_features)."""
-        return count_ngrams(self.params, texts, jobs=jobs)
+    def counts(
+        self, texts: Sequence[str], *, jobs: int | None = None, progress: bool = False
+    ) -> sp.csr_matrix:
+        """Hashed n-gram counts per post (`authorid.encoders.hashing.count_ngrams`): CSR (n, n_features).
+        `progress`: a bar with posts/s (counting is most of embedding a corpus)."""
+        with counting_progress(enabled=progress) as bar:
+            task = bar.add_task("counting n-grams", total=len(texts))
+            return count_ngrams(self.params, texts, jobs=jobs, on_counted=lambda n: bar.advance(task, n))
 
     def fit(
         self,
@@ -346,14 +352,15 @@ class NgramEncoder(nn.Module):
         n_groups: int,
         *,
         then: Callable[[np.ndarray], np.ndarray] | None = None,
+        progress: bool = False,
     ) -> np.ndarray:
         """One unit vector per group of posts, from the group's summed counts: float32 (n_groups, dim). Centred
         on these groups' own centre (by post count) when `centre` is "corpus" and there are MIN_CENTRE_GROUPS or
         more with text; otherwise on the stored one. A group without any n-gram gets a zero vector (never NaN).
-        `then`: see `embed_summed`."""
+        `then`: see `embed_summed`; `progress`: a bar while the posts are counted."""
         self._require_fitted()
         groups = np.asarray(groups, dtype=np.int64)
-        summed = summed_counts(self.counts(texts), groups, n_groups)
+        summed = summed_counts(self.counts(texts, progress=progress), groups, n_groups)
         return self.embed_summed(summed, np.bincount(groups, minlength=n_groups), then=then)
 
     @torch.no_grad()

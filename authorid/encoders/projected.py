@@ -117,12 +117,16 @@ class ProjectedEncoder:
             out[start : start + len(chunk)] = projected.numpy()
         return out
 
-    def embed_groups(self, texts: Sequence[str], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    def embed_groups(
+        self, texts: Sequence[str], groups: np.ndarray, n_groups: int, *, progress: bool = False
+    ) -> np.ndarray:
         """One unit vector per group of posts: the base's group vector, projected (over an n-gram base, chunk by
         chunk: `NgramEncoder.embed_summed`)."""
         if getattr(self.base, "kind", None) == "ngram":
-            return self.base.encoder.embed_groups(list(texts), groups, n_groups, then=self.project)
-        return self.project(self.base.embed_groups(list(texts), groups, n_groups))
+            return self.base.encoder.embed_groups(
+                list(texts), groups, n_groups, then=self.project, progress=progress
+            )
+        return self.project(self.base.embed_groups(list(texts), groups, n_groups, progress=progress))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)

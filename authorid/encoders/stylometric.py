@@ -221,7 +221,14 @@ class StylometricEncoder:
             ]
         )
 
-    def embed_groups(self, texts: Sequence[str], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    def embed_groups(
+        self,
+        texts: Sequence[str],
+        groups: np.ndarray,
+        n_groups: int,
+        *,
+        progress: bool = False,  # noqa: ARG002 - counted with scikit-learn in one call: no bar to show
+    ) -> np.ndarray:
         """One vector per group of posts: the profile of the group's summed n-gram counts, float32 (n_groups, d).
 
         `groups[i]` (0 <= g < n_groups) is the group of texts[i]; a group without posts gets a zero vector.

@@ -431,3 +431,15 @@ def test_settings_outside_their_range_are_one_line_errors():
         NgramEncoder(mix=1.0)
     with pytest.raises(NgramModelError, match="centre must be one of corpus, fixed"):
         NgramEncoder(centre="batch")
+
+
+@pytest.mark.parametrize("n, jobs", [(12_000, 1), (1_200, None), (12_000, 2)])  # serial, threads, processes
+def test_counting_tells_each_chunk_it_counts_so_a_bar_can_show_progress(n, jobs):
+    """Audit 11: embedding with `style` showed no progress at all while it counted n-grams (its slowest step)."""
+    from authorid.encoders.hashing import count_ngrams
+
+    told: list[int] = []
+    texts = [f"post number {i} says hello" for i in range(n)]
+    params = NgramEncoder(char_buckets=2**10, word_buckets=2**10, dim=8, table_rows=64, sketch_dim=16).params
+    counts = count_ngrams(params, texts, jobs=jobs, on_counted=told.append)
+    assert sum(told) == n == counts.shape[0] and len(told) > 1
