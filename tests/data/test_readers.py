@@ -453,3 +453,32 @@ def test_a_folder_whose_files_name_columns_differently_says_each_map(tmp_path):
     )
     _, one = read_posts(tmp_path / "dump" / "a.jsonl")
     assert one.column_map_said() == "author -> account_id, body -> text" and not one.file_column_maps
+
+
+def test_an_id_written_as_a_whole_float_in_csv_is_the_same_account(tmp_path):
+    """Audit 11: pandas writes an id column with a missing value as floats, "183141.0" in a CSV, which read as
+    another account than "183141" (as a float from JSON or Parquet it already was one)."""
+    path = tmp_path / "ids.csv"
+    path.write_text("author,text,id\n183141.0,one,1.0\n183141,two,2\n22.5,three,3\n")
+    posts, _ = read_posts(path)
+    assert posts["account_id"] == ["183141", "183141", "22.5"]  # not a whole number: left as written
+    assert posts["post_id"] == ["1", "2", "3"]
+
+
+def test_a_json_field_first_seen_after_the_peeked_records_is_said_and_can_be_mapped(tmp_path):
+    """Audit 11: columns come from a JSON file's first 1,000 records; a field first seen later was dropped
+    without a word, and `--map` naming it was refused as absent."""
+    path = tmp_path / "late.jsonl"
+    rows = [{"author": f"a{i % 7}", "text": f"post {i}"} for i in range(1_200)]
+    rows += [{"author": "b", "text": f"late {i}", "timestamp": 1607733807 + i} for i in range(300)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    posts, report = read_posts(path)
+    assert "created_at" not in posts.column_names
+    assert report.warnings == [
+        f"{path}: field 'timestamp' first appears after the records the columns are read from, so it was not read"
+        " (300 records have it): read it with --map timestamp=created_at"
+    ]
+    posts, report = read_posts(path, columns="timestamp=created_at")
+    times = posts["created_at"]
+    assert times[:1_200] == [None] * 1_200 and times[1_200] == datetime(2020, 12, 12, 0, 43, 27, tzinfo=UTC)
+    assert report.warnings == []

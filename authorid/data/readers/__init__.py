@@ -24,7 +24,12 @@ import pyarrow.compute as pc
 from datasets.arrow_writer import ArrowWriter
 
 from authorid.data.presets import CorpusPreset, get_preset, is_preset_name
-from authorid.data.readers.columns import _canonical_row, parse_column_map, resolve_column_map
+from authorid.data.readers.columns import (
+    _canonical_row,
+    late_field_target,
+    parse_column_map,
+    resolve_column_map,
+)
 from authorid.data.readers.formats import (
     _BATCH_ROWS,
     CSV_SUFFIXES,
@@ -146,8 +151,16 @@ def read_posts(
     files, chosen_preset = resolve_corpus(corpus, preset)
     report = IngestReport(sources=[str(f) for f in files])
 
+    columns = {f: _columns_of(f) for f in files}
     mappings = {
-        f: resolve_column_map(f, _columns_of(f), explicit, chosen_preset, authors_optional=authors_optional)
+        f: resolve_column_map(
+            f,
+            columns[f],
+            explicit,
+            chosen_preset,
+            authors_optional=authors_optional,
+            peeked=corpus_format(f) == "json",
+        )
         for f in files
     }
     report.column_map = {target: source for source, target in mappings[files[0]].items()}
@@ -161,14 +174,20 @@ def read_posts(
     arrow_path = Path(tempfile.mkstemp(suffix=".arrow", dir=cache_dir or _session_cache_dir())[1])
     writer = ArrowWriter(features=features, path=str(arrow_path))
     n_posts = 0
+    late: dict[tuple[Path, str], int] = {}  # (file, field first seen after the peeked records) -> records
     with reading_progress(progress, total_bytes) as bar:
         done_bytes = 0
         for path in files:
+            # JSON's columns come from its first records: a field first seen later is counted, and said below
+            peeked = set(columns[path]) | set(mappings[path]) if corpus_format(path) == "json" else None
             records, counter = _iter_records(path, report)
             records = _damage_named(records, path, report, on_error)
             batch: list[dict] = []
             for record in records:
                 report.count_read("records")
+                if peeked is not None and record.fields is not None and not record.fields.keys() <= peeked:
+                    for field in record.fields.keys() - peeked:
+                        late[path, field] = late.get((path, field), 0) + 1
                 if record.warning is not None:
                     report.note_warning(f"{path}: {record.warning}")
                 try:
@@ -204,6 +223,13 @@ def read_posts(
                 break
     writer.finalize()
     writer.close()
+    for (path, field), n in late.items():
+        target = late_field_target(field, explicit, chosen_preset, mappings[path])
+        if target is not None:
+            report.note_warning(
+                f"{path}: field {field!r} first appears after the records the columns are read from, so it was"
+                f" not read ({n:,} records have it): read it with --map {field}={target}"
+            )
 
     if n_posts == 0:
         skipped = report.read.get("skipped_errors", 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from authorid.data.presets import CorpusPreset
@@ -49,14 +50,17 @@ def resolve_column_map(
     preset: CorpusPreset | None,
     *,
     authors_optional: bool = False,
+    peeked: bool = False,
 ) -> dict[str, str]:
     """source -> canonical for one file: the explicit map first, then the preset's, then common names.
-    `authors_optional`: no account_id column is no error (`read_posts`)."""
+    `authors_optional`: no account_id column is no error (`read_posts`). `peeked`: `available` are the fields of
+    the first records only (JSON), so an optional column the explicit map names may appear later."""
     if not available:
         raise InputError(f"{path}: holds no records")
     mapping: dict[str, str] = {}
     for source, target in explicit.items():
-        if source not in available:
+        # a required column is in the first records of any real file: a name absent there is a typo
+        if source not in available and not (peeked and target not in REQUIRED_COLUMNS):
             raise InputError(
                 f"{path}: --map names column {source!r}, which is absent; columns: {_names(available)}"
             )
@@ -146,6 +150,21 @@ def _without_surrogates(text: str, report: IngestReport) -> str:
         return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
+#: An id written as a whole float: "183141.0" (digits, a point, zeros only).
+_WHOLE_FLOAT = re.compile(r"^-?\d+\.0+$")
+
+
+def late_field_target(
+    field: str, explicit: dict[str, str], preset: CorpusPreset | None, mapped: dict[str, str]
+) -> str | None:
+    """The canonical column a field first seen after the peeked records would have fed, were it seen in them
+    (the explicit map's, the preset's, or a common name's); None when it feeds none, or its column is fed."""
+    target = explicit.get(field) or (preset.columns.get(field) if preset is not None else None)
+    if target is None:
+        target = next((t for t, names in COMMON_NAMES.items() if field.lower() in names), None)
+    return None if target is None or target in mapped.values() else target
+
+
 def _canonical_row(fields: dict, mapping: dict[str, str], default_post_id: str, report: IngestReport) -> dict:
     row: dict[str, object] = {}
     for source, target in mapping.items():
@@ -157,6 +176,10 @@ def _canonical_row(fields: dict, mapping: dict[str, str], default_post_id: str, 
                 raise ValueError(f"field {source!r}: {exc}") from None
             continue
         text = _as_text(value, source, target)
+        if isinstance(text, str) and target.endswith("_id") and _WHOLE_FLOAT.match(text):
+            # an id column a spreadsheet or pandas wrote as floats ("183141.0", a column with a missing value):
+            # the account "183141" of another file or row, as a float read from JSON or Parquet already is
+            text = text.split(".", 1)[0]
         if isinstance(text, str):
             text = _without_surrogates(text, report)
             if "\x00" in text:  # NUL characters: never text, often a binary file or a broken export
