@@ -82,6 +82,21 @@ def test_masked_identifiers_never_appear_and_a_shared_mask_is_a_possible_leak(tm
     assert any(e["kind"] == "leak" for e in evidence["possible_leaks"])
 
 
+def test_the_brackets_of_a_mask_are_no_punctuation_habit_unless_the_writer_types_them():
+    """Audit 11: '<' and '>' (and '- <' before a signature's <EMAIL>) came only from the mask tokens cleaning
+    put in, yet led the evidence as the pair's "punctuation habit"."""
+    params = {"char_ngrams": [1, 3], "char_buckets": 2**12, "word_ngrams": [1, 2], "word_buckets": 2**12}
+    params |= {"lowercase_words": False}
+    terms = account_terms(params, ["mail me - <EMAIL> ok", "see <URL>"], ["write - <EMAIL>", "<3 a < b"])
+    kinds = {(t.block, t.text): t.kind for ts in terms.values() for t in ts}
+    assert (
+        kinds["char", ">"] == kinds["char", "- <"] == kinds["word", "- <"] == kinds["char", " <E"] == "leak"
+    )
+    # the second account types '<' itself: that one is a habit
+    assert kinds["char", "<"] == kinds["word", "<"] == "punctuation" and kinds["char", "<3"] == "emoticon"
+    assert kinds["char", "- "] == "punctuation" and kinds["word", "mail"] == "word"
+
+
 def test_habits_of_ngrams():
     assert habit_kind("...", "char") == "punctuation"
     assert habit_kind(":)", "char") == "emoticon"
@@ -235,3 +250,11 @@ def test_an_index_of_the_raw_corpus_serves_explain_which_cleans_it(enron_posts, 
     fast = explain("style", enron_posts, first, second, index=tmp_path / "idx", clean_first=True)
     assert fast["cleaned"]["changed"] > 0  # the check met posts that cleaning changed
     assert fast["decomposition"]["sum"] == pytest.approx(fast["similarity"], abs=1e-6)
+
+
+def test_a_percentile_is_never_rounded_up_to_above_every_pair():
+    """Audit 11: a pair above 99.9966% of the others was said to be "higher than 100.00%" of them."""
+    from authorid.evidence.page import percentile_said
+
+    assert percentile_said(99.9966) == "99.99%" and percentile_said(33.0849) == "33.08%"
+    assert percentile_said(100.0) == "100%" and percentile_said(None) == "0.00%"

@@ -72,7 +72,7 @@ def explain_command(
     For the n-gram models (`style`, `authorid train --preset ngram`) and the stylometric profile the similarity
     splits exactly over features; for a transformer, the most similar post pairs are shown instead."""
     from authorid.workflows.common import check_output_folder  # deferred: loads torch
-    from authorid.workflows.explain import explain  # deferred with the workflow above
+    from authorid.workflows.explain import explain, percentile_said  # deferred with the workflow above
 
     if top < 1:
         raise ValueError(f"--top must be >= 1, got {top}")
@@ -99,7 +99,7 @@ def explain_command(
     among = "the index's enrolled accounts' pairs" if index is not None else "the corpus' pairs"
     console.print(
         f"{account_a} ~ {account_b}: similarity {evidence['similarity']:.4f}, {verdict};"
-        f" higher than {evidence['corpus_pairs'].get('percentile') or 0:.2f}% of {among}",
+        f" higher than {percentile_said(evidence['corpus_pairs'].get('percentile'))} of {among}",
         soft_wrap=True,
         markup=False,
     )

@@ -106,8 +106,9 @@ def _position(evidence: dict) -> str:
     )
     return (
         "<section><h2>Among all pairs of this corpus</h2>"
-        f"<p>Higher than {pairs['percentile']:.2f}% of {pairs['pairs']:,} pairs of {pairs['accounts']:,}"
-        f" accounts ({pairs['higher_pairs']:,} pairs score as high or higher; most pairs in a forum are two"
+        f"<p>Higher than {percentile_said(pairs['percentile'])} of {pairs['pairs']:,} pairs of {pairs['accounts']:,}"
+        f" accounts ({pairs['higher_pairs']:,} pair{'' if pairs['higher_pairs'] == 1 else 's'} score as high or"
+        " higher; most pairs in a forum are two"
         " different people). The red line is this pair.</p>"
         f"{svg}</section>"
     )
@@ -193,3 +194,10 @@ def _highlight(text: str, spans: list[dict]) -> str:
 
 def _sign(value: float) -> str:
     return "up" if value > 0 else "down"
+
+
+def percentile_said(percent: float | None) -> str:
+    """A percentile as "33.08%", never rounded up to 100% (a pair above 99.995% of the others is "99.99%",
+    not above all of them)."""
+    value = percent or 0.0
+    return f"{min(value, 99.99):.2f}%" if value < 100 else "100%"

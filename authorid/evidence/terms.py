@@ -25,6 +25,8 @@ from authorid.encoders.hashing import vectorizers
 CORPUS_MASKS = ("<NAME/>",)
 MASKS = (URL_TOKEN, EMAIL_TOKEN, MENTION_TOKEN, USER_TOKEN, *CORPUS_MASKS)
 MASK_WORDS = {token.strip("<>/") for token in MASKS}
+#: Any mask token in a text: taken out to tell which n-grams the writer's own characters make.
+MASK_TOKEN = re.compile("|".join(re.escape(token) for token in MASKS))
 EMOTICON = re.compile(r"[:;=xX8][-']?[()DPpOo3/\\|\]\[]|<3|\^\^|[\u2600-\u27bf\U0001F000-\U0001FAFF]")
 KINDS = {
     "leak": "masked identifier (possible leak, not style)",
@@ -62,12 +64,16 @@ def account_terms(params: dict, texts_a: list[str], texts_b: list[str]) -> dict[
         vectorizers(params), ("char", "word"), (params["char_buckets"], params["word_buckets"]), strict=False
     ):
         analyze = vectorizer.build_analyzer()
+        # the n-grams the texts still make with every mask token taken out: one made only of a mask's pieces
+        # and what borders it ('<', '- <' before <EMAIL>) is the cleaning's, not the writer's habit
+        own = {gram for text in (*texts_a, *texts_b) for gram in analyze(MASK_TOKEN.sub(" ", text))}
         for side, texts in enumerate((texts_a, texts_b)):
             counts = Counter(gram for text in texts for gram in analyze(text))
             for gram, n in counts.items():
                 key = (block, gram)
                 if key not in terms:
-                    terms[key] = Term(gram, block, offset + bucket_of(gram, buckets), habit_kind(gram, block))
+                    kind = habit_kind(gram, block) if gram in own else "leak"
+                    terms[key] = Term(gram, block, offset + bucket_of(gram, buckets), kind)
                 terms[key].uses[side] += n
         offset += buckets
     by_bucket: dict[int, list[Term]] = {}

@@ -26,6 +26,9 @@ from authorid.encoders.ngram import summed_counts
 from authorid.errors import AuthoridError
 from authorid.evidence.decompose import Contributions, ngram_contributions, stylometric_contributions
 from authorid.evidence.habits import ngram_evidence, stylometric_evidence
+
+# percentile_said: re-exported, the CLI says the percentile as the page does
+from authorid.evidence.page import percentile_said as percentile_said
 from authorid.evidence.page import render_evidence
 from authorid.evidence.terms import Term, highlight_pattern
 from authorid.index import hubness
