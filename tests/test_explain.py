@@ -228,8 +228,13 @@ def test_an_index_of_another_model_or_corpus_is_refused(enron_posts, tmp_path):
 
     first, second = list(dict.fromkeys(enron_posts["account_id"]))[:2]
     build_account_index(load_model_style(), "style", enron_posts, tmp_path / "idx")
-    with pytest.raises(ExplainError, match=r"--index .*idx was built with model 'style', not 'stylometric'"):
+    with pytest.raises(ExplainError, match=r"index .*idx was built with model 'style', not 'stylometric'"):
         explain("stylometric", enron_posts, first, second, index=tmp_path / "idx")
+    # no model: the index's (audit 11: the docstring said `model` was ignored, and None crashed)
+    by_index = explain(None, enron_posts, first, second, index=tmp_path / "idx")
+    assert by_index["similarity"] == pytest.approx(
+        explain("style", enron_posts, first, second)["similarity"], abs=1e-5
+    )
     without = enron_posts.filter(lambda row: row["account_id"] != second)
     build_account_index(load_model_style(), "style", without, tmp_path / "idx_without")
     with pytest.raises(ExplainError, match=rf"account '{second}' is not enrolled in --index"):

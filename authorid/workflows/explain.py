@@ -75,7 +75,8 @@ def explain(
 
     `index`: an index folder built from this corpus (`authorid index build`): its model (and, for an n-gram
     model, the centre of its enrolled accounts) is used, so only the pair's posts are embedded and the
-    percentile is taken among the enrolled accounts: the fast path (`model` is then ignored). `emptied`: accounts
+    percentile is taken among the enrolled accounts: the fast path (`model` must be the one the index was built
+    with, checked; None takes the index's). `emptied`: accounts
     the cleaning of `posts` left without a post (`IngestReport.emptied_accounts`), named as such if asked for."""
     started = time.perf_counter()
     cleaned, as_read = None, posts
@@ -87,7 +88,8 @@ def explain(
     enrolled = vector_index = None
     if index is not None:
         vector_index, index_model = open_index(index)
-        _check_index_model(model, index_model, index)
+        if model is not None:
+            _check_index_model(model, index_model, index)
         model = index_model
         enrolled = vector_index.sample(PERCENTILE_ACCOUNTS, seed)
     else:
@@ -262,7 +264,7 @@ def _check_index_model(spec, index_model, index) -> None:
     if not same:
         asked = str(spec) if isinstance(spec, str | Path) else spec.identity().get("name")
         raise ExplainError(
-            f"--index {index} was built with model {built_with.get('name')!r}, not {asked!r}: explain with that"
+            f"index {index} was built with model {built_with.get('name')!r}, not {asked!r}: explain with that"
             " model, or build an index of this corpus with this one"
         )
 

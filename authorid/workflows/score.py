@@ -209,7 +209,7 @@ def score(
     *,
     pairs: Path,
     out: Path,
-    calibration,
+    calibration=None,
     vectors: AccountVectors | None = None,
     on_error: str = "raise",
     progress: bool = False,
@@ -219,12 +219,20 @@ def score(
 ) -> tuple[list[dict], int, Path]:
     """Score the pairs listed in `pairs` (CSV with account_a, account_b) among the accounts of `posts` (or of
     `vectors` already embedded); returns (scored rows, the pairs skipped as "FILE line N: why", the CSV written).
+    `calibration`: a Calibrator (`calibrate`'s), or None for the model's own (`style` ships one).
     `explain`: add a `reason` column, each pair's strongest shared habits (`explain.pair_reasons`; needs
     `posts`). `prior`: the share of same-person pairs expected among the listed pairs (None: the share the
     calibration was fitted on); P(same person) is moved to it by Bayes' rule. `emptied`: accounts cleaning left
     without a post (`IngestReport.emptied_accounts`), named as such when a pair asks for one."""
     if explain and posts is None:
         raise ValueError("--explain needs the corpus (the reasons are read from the accounts' own posts)")
+    if calibration is None:
+        calibration = getattr(model, "calibration", None)
+        if calibration is None:
+            raise ValueError(
+                f"no calibration for model {model.name!r}: fit one with `authorid calibrate` (the Python API's"
+                " `calibrate`) and pass it as calibration="
+            )
     known = set(vectors.account_ids) if vectors is not None else set(posts["account_id"])
     rows, header, skipped = read_pairs(pairs, known, on_error=on_error, emptied=emptied)
     if vectors is None:

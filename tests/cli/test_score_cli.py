@@ -360,3 +360,22 @@ def test_a_folder_given_as_pairs_or_calibration_is_said_to_be_a_folder(tmp_path)
         f"error: --calibration {tmp_path} is a folder: give its calibration file (a model folder's own"
         " calibration.json is read without --calibration)"
     )
+
+
+def test_the_python_score_reads_the_models_own_calibration_when_given_none(tmp_path):
+    """Audit 11: `calibration` was required (undocumented) and None crashed on an attribute of None."""
+    from authorid.data.readers import read_posts
+    from authorid.model import load_model
+    from authorid.workflows.score import score
+
+    posts, _ = read_posts("enron_demo")
+    pairs = write_pairs(tmp_path / "pairs.csv", PAIRS[:2])
+    style = load_model("style")
+    scored, _, _ = score(style, posts, pairs=pairs, out=tmp_path / "a.csv")
+    given, _, _ = score(style, posts, pairs=pairs, out=tmp_path / "b.csv", calibration=style.calibration)
+    assert [r["probability"] for r in scored] == [r["probability"] for r in given]
+    stylometric = load_model("stylometric", fit_corpus=posts)
+    with pytest.raises(
+        ValueError, match="no calibration for model 'stylometric': fit one with `authorid calibrate`"
+    ):
+        score(stylometric, posts, pairs=pairs, out=tmp_path / "c.csv")
