@@ -109,15 +109,17 @@ def ingest_command(
     console.print(styled("columns:", "dim", f" {report.column_map_said()}"), soft_wrap=True)
     console.print(report.to_rich_table())
     if emptied := sorted(report.emptied_accounts):
-        named = ", ".join(repr(a) for a in emptied[:EMPTIED_NAMED]) + (  # `map` is the --map option here
+        # (a comprehension: `map` is the --map option here)
+        named = ", ".join(repr(a) for a in emptied[:EMPTIED_NAMED]) + (
             ", ..." if len(emptied) > EMPTIED_NAMED else ""
         )
-        said = f" {len(emptied):,} accounts left with no post, and so absent from the output: {named} (the report"
-        said += (
-            " names them)"
+        kept = (
+            "names them"
             if len(emptied) <= report.EMPTIED_KEPT
-            else f" names the first {report.EMPTIED_KEPT:,})"
+            else f"names the first {report.EMPTIED_KEPT:,}"
         )
+        said = f" {len(emptied):,} accounts left with no post, and so absent from the output: {named}"
+        said += f" (the report {kept})"
         console.print(styled("dropped:", "yellow", said), soft_wrap=True)
     for message in report.errors[:5]:
         console.print(styled("skipped:", "yellow", f" {message}"), soft_wrap=True)

@@ -224,14 +224,13 @@ def score_command(
         f"scores: {out}",
     ]
     if assumed is not None:
+        recorded = calibrator.info.get("fit_prior") is not None  # none recorded: Calibrator assumes 0.5
         if prior is not None:
             source = "--prior"
-        elif (
-            calibrator.info.get("fit_prior") is None
-        ):  # a calibration that records none: balanced pairs assumed
-            source = "the calibration records none, so balanced pairs are assumed; --prior changes it"
-        else:
+        elif recorded:
             source = "the calibration's own; --prior changes it"
+        else:
+            source = "the calibration records none, so balanced pairs are assumed; --prior changes it"
         lines.insert(1, f"P(same person) assumes a share of {assumed:.3g} same-person pairs ({source})")
     scored_on = "cohort-normalised" if any(r["cohort_score"] for r in scored) else "cosine"
     if scored_on == "cohort-normalised":
