@@ -172,6 +172,10 @@ def index_add_command(
     )
 
 
+#: Queries whose best candidate the printed table shows when the links are written to a file.
+TABLE_ROWS = 20
+
+
 @user_errors
 def link_command(
     index: IndexArgument,
@@ -294,9 +298,14 @@ def link_command(
     )
     for column in ("query", "best candidate", "P(same)" if links.calibrated else "cosine", "link"):
         table.add_column(column, overflow="fold")
-    for row in (r for r in links.rows if r["rank"] == 1):
+    best = [r for r in links.rows if r["rank"] == 1]
+    # with -o the file holds every row: the terminal gets the first few (500 queries printed 500 rows)
+    shown = best[:TABLE_ROWS] if written is not None else best
+    for row in shown:
         score = row["probability"] if links.calibrated else row["cosine"]
         table.add_row(row["query_account"], row["account_id"], f"{score:.3f}", row["link"])
+    if len(shown) < len(best):
+        table.caption = f"the first {len(shown):,} of {len(best):,} queries; every one in {written}"
     console.print(table)
     if decided:
         lines = [

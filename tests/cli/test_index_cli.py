@@ -323,3 +323,22 @@ def test_queries_embedded_with_the_index_as_model_link_as_their_corpus_does(corp
             by_vectors["account_id"],
         )
         assert abs(float(by_corpus["cosine"]) - float(by_vectors["cosine"])) < 1e-5
+
+
+def test_link_to_a_file_prints_the_first_queries_and_says_where_the_rest_are(index_folder, corpora, tmp_path):
+    """Audit 11: 500 queries printed a 500-row table though every row was in the file."""
+    out = tmp_path / "links.csv"
+    result = runner.invoke(
+        app, ["link", str(index_folder), str(corpora["query"]), "-o", str(out)], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"the first 20 of 25 queries; every one in {out}" in said
+    shown = [
+        q
+        for q in (f"q-{a}" for a in corpora["accounts"][:20] + corpora["accounts"][35:])
+        if f"│ {q} " in said
+    ]
+    assert len(shown) == 20 and len({r["query_account"] for r in csv.DictReader(out.open())}) == 25
+    printed = runner.invoke(app, ["link", str(index_folder), str(corpora["query"])], terminal_width=200)
+    assert "the first 20" not in printed.output  # no file: the table is the output, whole
