@@ -482,3 +482,16 @@ def test_a_json_field_first_seen_after_the_peeked_records_is_said_and_can_be_map
     times = posts["created_at"]
     assert times[:1_200] == [None] * 1_200 and times[1_200] == datetime(2020, 12, 12, 0, 43, 27, tzinfo=UTC)
     assert report.warnings == []
+
+
+def test_a_limit_reached_in_the_first_file_lists_only_the_files_read(tmp_path):
+    """Audit 11: `sources` listed every file of the folder though --limit stopped in the first."""
+    (tmp_path / "dump").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "dump" / f"{name}.jsonl").write_text(
+            "".join(json.dumps({"author": name, "text": f"post {i}"}) + "\n" for i in range(5))
+        )
+    posts, report = read_posts(tmp_path / "dump", limit=3)
+    assert len(posts) == 3 and report.sources == [str(tmp_path / "dump" / "a.jsonl")]
+    _, whole = read_posts(tmp_path / "dump")
+    assert len(whole.sources) == 2

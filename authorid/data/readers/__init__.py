@@ -220,6 +220,7 @@ def read_posts(
             bar.update(done_bytes, n_posts)
             if limit is not None and n_posts >= limit:
                 report.count_read("stopped_at_limit", limit)
+                report.sources = report.sources[: files.index(path) + 1]  # the files after it were never read
                 break
     writer.finalize()
     writer.close()
