@@ -159,7 +159,7 @@ def test_protocols_on_the_same_accounts_embed_them_once(enron, monkeypatch):
     monkeypatch.setattr(
         model.encoder,
         "embed_groups",
-        lambda texts, groups, n: calls.append(len(texts)) or embed(texts, groups, n),
+        lambda texts, groups, n, **options: calls.append(len(texts)) or embed(texts, groups, n, **options),
     )
     run = evaluate(model, enron, protocol="sybil,verification", accounts=6, seed=0)
     # The sybil cut's 12 halves once (shared with verification), then its 18 episodes of 8 posts.

@@ -199,11 +199,13 @@ def _fields(line: str, delimiter: str) -> int:
 
 
 def _swallowed_records(continuation: list[str], n_fields: int, delimiter: str) -> int:
-    """How many of a multi-line record's inner lines read as whole records on their own (each with the header's
-    number of fields), when more than half of them do: the sign of an unterminated quote rather than ordinary
-    multi-line text. 0 otherwise. The last line is left out: it closes the quote and holds the record's
-    remaining fields, so in a well-formed two-line record it reads as whole too."""
-    inner = continuation[:-1]
+    """How many of a multi-line record's continuation lines read as whole records on their own (each with the
+    header's number of fields), when more than half of them do: the sign of an unterminated quote rather than
+    ordinary multi-line text. 0 otherwise. The last line counts only when its quotes are balanced on their own (a
+    record swallowed whole, `carol,"fine",3`): one that closes the open field has an odd number of them, and in a
+    well-formed two-line field (`but, honestly",1`) it reads as whole too."""
+    last = continuation[-1:]
+    inner = continuation[:-1] + [line for line in last if line.count('"') % 2 == 0]
     if n_fields < 2 or not inner:
         return 0
     whole = sum(1 for line in inner if line.strip() and _fields(line.rstrip("\r\n"), delimiter) == n_fields)
