@@ -339,6 +339,13 @@ def last_cleaning() -> dict | None:
 EMPTIED_NAMED = 5
 
 
+def first_named(accounts: list[str]) -> str:
+    """The first EMPTIED_NAMED of `accounts`, quoted, then "..." when there are more."""
+    return ", ".join(repr(a) for a in accounts[:EMPTIED_NAMED]) + (
+        ", ..." if len(accounts) > EMPTIED_NAMED else ""
+    )
+
+
 def cleaning_counts(report, corpus) -> dict:
     """What cleaning did to one corpus, for a --json summary."""
     emptied = sorted(report.emptied_accounts)
@@ -366,7 +373,7 @@ def cleaning_line(report, before: int, corpus) -> str:
     dropped = sum(report.dropped.values())
     why = counted(report.dropped)
     emptied = sorted(report.emptied_accounts)
-    named = ", ".join(map(repr, emptied[:EMPTIED_NAMED])) + (", ..." if len(emptied) > EMPTIED_NAMED else "")
+    named = first_named(emptied)
     path = Path(str(corpus))
     because = (
         f"no ingest report beside {path.name}: cleaned as any corpus"

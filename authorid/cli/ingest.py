@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from authorid.cli.common import (
-    EMPTIED_NAMED,
     CorpusArgument,
     JsonOption,
     MapOption,
@@ -17,6 +16,7 @@ from authorid.cli.common import (
     PresetOption,
     check_seed,
     console,
+    first_named,
     say,
     styled,
     user_errors,
@@ -109,10 +109,7 @@ def ingest_command(
     console.print(styled("columns:", "dim", f" {report.column_map_said()}"), soft_wrap=True)
     console.print(report.to_rich_table())
     if emptied := sorted(report.emptied_accounts):
-        # (a comprehension: `map` is the --map option here)
-        named = ", ".join(repr(a) for a in emptied[:EMPTIED_NAMED]) + (
-            ", ..." if len(emptied) > EMPTIED_NAMED else ""
-        )
+        named = first_named(emptied)
         kept = (
             "names them"
             if len(emptied) <= report.EMPTIED_KEPT

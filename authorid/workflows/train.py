@@ -245,7 +245,9 @@ def _settings(
         # as a MODEL argument is checked: an interrupted run is no base (an n-gram one was blamed for having no
         # Hugging Face config.json; one killed during export was trained on without a word)
         check_model_folder(Path(base).expanduser())
-    if base is not None and _is_ngram_model(base):  # `--base style`: continue training an n-gram model
+    if (
+        base is not None and ngram_model_folder(base) is not None
+    ):  # `--base style`: continue training an n-gram model
         shortcuts.setdefault("model.encoder", "ngram")
         _check_base_shape_kept(
             base, {**(overrides or {}), **{f"ngram.{k}": v for k, v in ngram_file.items()}}
@@ -298,7 +300,7 @@ def _check_base_fits_encoder(base: str, encoder: str | None) -> None:
     """A --base given belongs to one encoder: an n-gram model (style, or a folder `--encoder ngram` wrote)
     continues as one; a transformer checkpoint cannot start an n-gram encoder, which was silently trained from
     scratch instead."""
-    ngram_base = _is_ngram_model(base)
+    ngram_base = ngram_model_folder(base) is not None
     if ngram_base and encoder == "transformer":
         raise ConfigError(
             f"--base {base} is an n-gram model: it trains on as the n-gram encoder; drop --encoder transformer"
@@ -411,11 +413,6 @@ def _accounts(prepared: TrainingData) -> list:
     return sorted(
         {a for part in parts for a in read_columns(part, ["account_id"]).column(0).to_pylist()}, key=str
     )
-
-
-def _is_ngram_model(base: str) -> bool:
-    """True when `base` names a packaged n-gram model (`style`) or a folder holding a trained n-gram encoder."""
-    return ngram_model_folder(base) is not None
 
 
 def _calibrate(cfg: TrainConfig, model: StyleModel, prepared: TrainingData, out: Path):

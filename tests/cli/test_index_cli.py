@@ -60,6 +60,14 @@ def corpora(tmp_path_factory):
     }
 
 
+def queries_renamed(corpora, path, rename):
+    """The query corpus written to `path` with each account id passed through `rename` (q-<id> -> <id>: the
+    other halves of enrolled accounts under their names)."""
+    rows = [json.loads(line) for line in corpora["query"].read_text().splitlines()]
+    path.write_text("".join(json.dumps({**r, "account_id": rename(r["account_id"])}) + "\n" for r in rows))
+    return path
+
+
 @pytest.fixture(scope="module")
 def index_folder(corpora):
     calibration = Calibrator.from_dict(
@@ -150,9 +158,7 @@ def test_link_says_when_queries_are_enrolled_under_their_own_id(index_folder, co
     # 9 of the 25 queries (as q-<id>) have their own account as best candidate
     assert sum(1 for query, row in summary["best"].items() if row["account_id"] == query[2:]) == 9
     # audit 10: the other halves of 20 enrolled accounts under their ids were counted only when ranked first
-    named = tmp_path / "named.jsonl"
-    rows = [json.loads(line) for line in corpora["query"].read_text().splitlines()]
-    named.write_text("".join(json.dumps({**r, "account_id": r["account_id"][2:]}) + "\n" for r in rows))
+    named = queries_renamed(corpora, tmp_path / "named.jsonl", lambda a: a[2:])
     result = runner.invoke(app, ["link", str(index_folder), str(named), "--json"])
     summary = json.loads(result.stdout)
     assert summary["named_as_enrolled"] == 20 and summary["linked_to_themselves"] == 9
@@ -197,11 +203,7 @@ def test_a_query_named_as_an_enrolled_account_is_explained_by_its_own_posts(inde
     the same posts get under another id: its posts are not merged into the enrolled account's."""
     reasons = {}
     for name, rename in (("same", lambda a: a[2:]), ("other", lambda a: a)):
-        path = tmp_path / f"{name}.jsonl"
-        rows = [json.loads(line) for line in corpora["query"].read_text().splitlines()]
-        path.write_text(
-            "".join(json.dumps({**r, "account_id": rename(r["account_id"])}) + "\n" for r in rows)
-        )
+        path = queries_renamed(corpora, tmp_path / f"{name}.jsonl", rename)
         out = tmp_path / f"{name}.csv"
         result = runner.invoke(
             app,
