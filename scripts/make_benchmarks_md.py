@@ -1295,6 +1295,31 @@ def ray_section(ray: dict, dump: dict) -> list[str]:
     return out
 
 
+def formats_section(formats: dict) -> list[str]:
+    """One dump read in each format `authorid ingest` takes (scripts/bench_formats.py)."""
+    if not formats:
+        return []
+    load = formats["machine_at_start"].get("load_average_at_start", ["?"])[0]
+    out = [
+        "## Reading a dump in each format",
+        "",
+        f"`python {formats['command']}`, updated {formats['updated']}; {formats['machine']} at the end, load {load} at start."
+        " The Reddit dump written uncompressed as JSON lines, as one JSON array (as `json.dump` writes it: one"
+        " line) and as CSV; `authorid ingest FILE` on each, timed from start to exit with its peak resident memory"
+        " (`/usr/bin/time`). Ratios against JSON lines in the same run. Until stop 45 a JSON array was read whole"
+        " before its first record was taken.",
+        "",
+        "| format | file | wall time | peak memory | posts | same posts as JSON lines |",
+        "|---|---|---|---|---|---|",
+    ]
+    for fmt, step in formats["formats"].items():
+        out.append(
+            f"| {fmt} | {step['file_mb']:,} MB | {step['seconds']:.1f} s ({step['seconds_ratio']:.2f}x) |"
+            f" {step['peak_mb']:,} MB ({step['peak_ratio']:.2f}x) | {step['posts']:,} | {step['same_posts_as_jsonl']} |"
+        )
+    return [*out, ""]
+
+
 def newuser_section(newuser: dict) -> list[str]:
     """Issue 15's new-user checks with `authorid calibrate` and `authorid score` (scripts/bench_newuser.py)."""
     if not newuser:
@@ -1492,6 +1517,7 @@ def render(
     lines += speed_section(speed)
     lines += million_section(_load("million") if million is None else million)
     lines += ray_section(_load("ray"), _load("dump"))
+    lines += formats_section(_load("formats"))
     lines += newuser_section(_load("newuser"))
     lines += ece_section(_load("ece"))
     return "\n".join(lines).rstrip() + "\n"

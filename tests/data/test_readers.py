@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -495,3 +496,100 @@ def test_a_limit_reached_in_the_first_file_lists_only_the_files_read(tmp_path):
     assert len(posts) == 3 and report.sources == [str(tmp_path / "dump" / "a.jsonl")]
     _, whole = read_posts(tmp_path / "dump")
     assert len(whole.sources) == 2
+
+
+@pytest.fixture
+def small_reads(monkeypatch):
+    """JSON arrays read 50 bytes at a time, so records, escapes and characters are cut by reads."""
+    from authorid.data.readers import formats
+
+    monkeypatch.setattr(formats, "_ARRAY_READ_BYTES", 50)
+
+
+@pytest.mark.parametrize("indent", [None, 1])
+def test_a_json_array_read_in_pieces_gives_the_posts_json_lines_give(
+    tmp_path, reddit_raw, small_reads, indent
+):
+    # A JSON array was read whole (4x the file in memory): streamed now, records cut anywhere by a read.
+    records = [*reddit_raw, {"author": "zoë", "text": 'caf\u00e9 \U0001f600 \\u00e9 "quoted"', "n": 1.5e3}]
+    lines = write_jsonl(tmp_path / "dump.jsonl", records)
+    array = tmp_path / "dump.json"
+    array.write_bytes(b"\xef\xbb\xbf" + json.dumps(records, indent=indent, ensure_ascii=False).encode())
+    (expected, _), (posts, report) = read_posts(lines), read_posts(array)
+    assert len(posts) == len(records)
+    for column in ("account_id", "text", "created_at", "thread_id", "parent_id"):
+        assert posts[column] == expected[column], column
+    assert posts["text"][-1] == 'caf\u00e9 \U0001f600 \\u00e9 "quoted"'
+    assert not report.errors
+
+
+def test_a_json_array_is_not_read_whole_to_take_its_columns(tmp_path, reddit_raw):
+    from authorid.data.readers.formats import _ARRAY_READ_BYTES, _iter_records, source_columns
+    from authorid.data.report import IngestReport
+
+    array = tmp_path / "big.json"
+    array.write_text(json.dumps(reddit_raw * 40))  # ~8,000 records, several reads
+    assert array.stat().st_size > 4 * _ARRAY_READ_BYTES
+    assert "author" in source_columns(array)
+    records, counter = _iter_records(array, IngestReport())
+    assert next(records).fields == reddit_raw[0]
+    assert counter.position() <= _ARRAY_READ_BYTES + 2**16  # one read (and the buffer under it), not the file
+    records.close()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '[{"author": "a", "text": "one"},\n {"author": "b", "text": "two"},\n {"author": "c" "text": "x"},\n {}]',
+        '[{"author": "a", "text": "one"},\n {"author": "b", "text": "two"}\n {"author": "c", "text": "x"}]',
+        '[{"author": "a", "text": "one"},\n {"author": "b", "text": "two"},\n {"author": "c", "text": "x\ty"}]',
+        '[{"author": "a", "text": "one"},\n  {"author": "b", "text": "two"},\n\n  {"author": "c", "text": "x}]',
+    ],
+)
+def test_a_broken_json_array_is_named_at_the_line_and_column_jsons_decoder_names(
+    tmp_path, small_reads, payload
+):
+    path = tmp_path / "broken.json"
+    path.write_text(payload)
+    with pytest.raises(json.JSONDecodeError) as whole:
+        json.loads(payload)
+    with pytest.raises(InputError) as err:
+        read_posts(path)
+    assert f"{path}: line {whole.value.lineno}: malformed JSON (" in str(err.value)
+    assert f", column {whole.value.colno})" in str(err.value)
+    posts, report = read_posts(
+        path, on_error="skip"
+    )  # the records before the fault are kept, the fault counted
+    assert posts["account_id"] == ["a", "b"]
+    assert report.read["skipped_errors"] == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [
+        (
+            '[{"author": "a", "text": "one"}, {"author": "b", "text": "two"}',
+            "line 1: malformed JSON (the array is never closed",
+        ),
+        (
+            '[{"author": "a", "text": "one"}] x',
+            "line 1: malformed JSON (Extra data after the array, column 34)",
+        ),
+        ('[{"author": "a", "text": "one"}, 7]', "record 2: expected a JSON object, found a number"),
+    ],
+)
+def test_the_ends_of_a_json_array_are_checked(tmp_path, small_reads, payload, said):
+    path = tmp_path / "ends.json"
+    path.write_text(payload)
+    with pytest.raises(InputError, match=re.escape(said)):
+        read_posts(path)
+
+
+def test_undecodable_bytes_in_a_json_array_are_named_by_line_across_reads(tmp_path, small_reads):
+    path = tmp_path / "latin1.json"
+    path.write_bytes(
+        b'[{"author": "a", "text": "' + b"x" * 60 + b'"},\n{"author": "b", "text": "caf\xe9"},\n'
+        b'{"author": "c", "text": "\xc3\xa9t\xc3\xa9"}]'
+    )
+    with pytest.raises(InputError, match=r"latin1\.json: line 2: .*UTF-8"):
+        read_posts(path)
