@@ -222,8 +222,8 @@ def link_command(
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
-    """Rank enrolled accounts for each query account (QUERY_CORPUS or --vectors); 'unknown' when no candidate
-    passes (open set)."""
+    """Rank enrolled accounts for each query account (QUERY_CORPUS or --vectors); 'unknown' when the first
+    does not pass (open set)."""
     from authorid.workflows.common import check_output_file  # deferred: loads torch; `--help` stays fast
     from authorid.workflows.link import link_accounts, open_link_target, write_links  # deferred: as above
 

@@ -4,8 +4,9 @@ With a calibration, each candidate's cosine becomes P(same person) and passes wh
 (probability above the calibration's threshold, outside its abstain band). Without one, the cosine itself
 is the score and passes when it exceeds `threshold`; with neither, nothing is decided: the candidates are
 ranked (decision "unscored") and no query is linked, since a raw cosine says nothing about P(same person). A
-query's `link` is its best passing candidate, or "unknown" when none passes: the author may be nobody
-enrolled.
+query's `link` is its first-ranked candidate when that one passes, or "unknown": the author may be nobody
+enrolled. A passing candidate ranked lower is not linked (the ranking put it down as a hub), so the answer does
+not depend on `k`.
 
 Candidates are ranked by `score`: the cosine less half the candidate's neighbourhood density
 (`authorid.index.hubness`), so an account close to everyone does not crowd every query's list; with
@@ -199,7 +200,9 @@ def link(
             probabilities = [None] * len(cosines)
             decisions = ["same" if c > threshold else "different" for c in cosines]
             calibrated_sizes = [""] * len(cosines)
-        best = next((c for c, d in zip(candidates, decisions, strict=True) if d == "same"), UNKNOWN)
+        # the first-ranked candidate or nobody: a candidate ranked lower is a hub the ranking put down (audit 12:
+        # those links were all wrong), and the answer must not depend on how many candidates are listed (-k)
+        best = candidates[0] if decisions and decisions[0] == "same" else UNKNOWN
         normalised_scores = read if normalised else [None] * len(cosines)
         for rank, (candidate, score, cosine, n, p, decision, sized_ok) in enumerate(
             zip(

@@ -73,6 +73,18 @@ def test_link_ranks_the_true_account_above_a_hub_that_is_nearer_by_cosine():
     assert second["score"] == pytest.approx(second["cosine"] - 0.5 / ROOT, abs=1e-6)
 
 
+def test_a_query_links_to_its_first_ranked_candidate_or_nobody_whatever_k():
+    # audit 12: the link was the first passing candidate in rank order, so the hub ranked second (cosine 0.766
+    # over a threshold of 0.75) was linked with -k 3 and nobody with -k 1, beside the first's score
+    enrolled, query = hub_geometry()
+    index = build_index(enrolled, model_identity=IDENTITY)
+    for k in (1, 3):
+        rows = link(index, query, k=k, threshold=0.75).rows
+        assert [r["decision"] for r in rows][:2] == ["different", "same"][:k]
+        assert {r["link"] for r in rows} == {"unknown"}, k
+    assert {r["link"] for r in link(index, query, k=3, threshold=0.7).rows} == {"e0"}
+
+
 def test_a_pool_below_the_minimum_is_ranked_by_cosine():
     enrolled, query = hub_geometry()
     keep = [*range(hub.MIN_POOL - 2), N_PLAIN]  # 48 plain accounts and the hub: 49 enrolled
