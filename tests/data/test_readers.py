@@ -593,3 +593,30 @@ def test_undecodable_bytes_in_a_json_array_are_named_by_line_across_reads(tmp_pa
     )
     with pytest.raises(InputError, match=r"latin1\.json: line 2: .*UTF-8"):
         read_posts(path)
+
+
+def test_reddit_posts_written_by_pythons_csv_module_read_back_without_warnings(tmp_path):
+    # audit 12: well-quoted multi-line posts whose middle lines hold commas were warned of as swallowed records
+    records = raw_records("reddit", 10_000)
+    path = tmp_path / "reddit.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["author", "text", "timestamp"])  # the text in the middle: a line of it with 2 commas
+        writer.writerows([r["author"], r["text"], r["timestamp"]] for r in records)
+    posts, report = read_posts(path)
+    assert posts["text"] == [r["text"] for r in records]
+    assert report.warnings == [] and not report.errors
+
+
+def test_a_multi_line_csv_record_is_named_by_the_line_it_starts_on(tmp_path):
+    # audit 12: its generated post_id named its last line, while warnings named its first
+    path = tmp_path / "m.csv"
+    path.write_text(
+        'vendor,message,posted\nv1,"First line.\nSecond, with a comma, and another\nThird",1\nv2,x,2\n'
+    )
+    posts, report = read_posts(path, columns="vendor=account_id,message=text")
+    assert posts["post_id"] == ["m.csv:line 2", "m.csv:line 5"]
+    assert report.warnings == []
+    path.write_text('vendor,message,posted\nv1,"two\nlines",1,extra\nv2,x,2\n')
+    with pytest.raises(InputError, match=r"m\.csv: line 2: 4 fields where the header has 3"):
+        read_posts(path, columns="vendor=account_id,message=text")

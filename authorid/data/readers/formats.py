@@ -279,7 +279,9 @@ def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]
         except csv.Error as exc:
             yield _Record(f"line {reader.line_num}", None, f"malformed CSV ({exc})")
             continue
-        where = f"line {reader.line_num}"
+        where = (
+            f"line {reader.line_num - len(raw) + 1}"  # where the record starts (audit 12: it named its end)
+        )
         if not values:
             report.count_read("blank_lines")
             continue
@@ -291,7 +293,7 @@ def _iter_csv(stream, report: IngestReport, delimiter: str) -> Iterator[_Record]
         if len(values) != len(header):
             yield _Record(where, None, f"{len(values)} fields where the header has {len(header)}")
             continue
-        swallowed = _swallowed_records(raw[1:], len(header), delimiter)
+        swallowed = _swallowed_records(raw, len(header), delimiter)
         warning = None
         if swallowed:  # a warning, not an error: multi-line text can look like this too
             first = reader.line_num - len(raw) + 1
@@ -310,13 +312,27 @@ def _fields(line: str, delimiter: str) -> int:
         return 0
 
 
-def _swallowed_records(continuation: list[str], n_fields: int, delimiter: str) -> int:
+def _whole_as_written(line: str, n_fields: int, delimiter: str) -> bool:
+    """Whether `line`, its quotes read as plain characters, holds the header's number of fields."""
+    fields = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+    return len(fields) == n_fields
+
+
+def _swallowed_records(lines: list[str], n_fields: int, delimiter: str) -> int:
     """How many of a multi-line record's continuation lines read as whole records on their own (each with the
     header's number of fields), when more than half of them do: the sign of an unterminated quote rather than
     ordinary multi-line text. 0 otherwise. The last line counts only when its quotes are balanced on their own (a
     record swallowed whole, `carol,"fine",3`): one that closes the open field has an odd number of them, and in a
-    well-formed two-line field (`but, honestly",1`) it reads as whole too."""
+    well-formed two-line field (`but, honestly",1`) it reads as whole too.
+
+    Only when the record's first and last lines are whole records themselves, quotes read as characters (a stray
+    quote in `alice,"oops,1` opens the field, one in `dave,late",4` closes it): a field quoted on purpose starts
+    and ends mid-record (audit 12: `v1,"First line.` / `Second, with commas, too` / `Third",1600001000`, as
+    Python's csv module writes it, was warned of)."""
+    first, continuation = lines[0], lines[1:]
     last = continuation[-1:]
+    if not all(_whole_as_written(line, n_fields, delimiter) for line in (first, *last)):
+        return 0
     inner = continuation[:-1] + [line for line in last if line.count('"') % 2 == 0]
     if n_fields < 2 or not inner:
         return 0
