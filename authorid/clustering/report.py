@@ -158,4 +158,9 @@ class ClusterReport:
             lines.append(f"  #{cluster.id} ({cluster.size} accounts{cohesion}): {shown}")
         if len(groups) > max_groups:
             lines.append(f"  ... and {len(groups) - max_groups:,} more groups")
+        if any(c.cohesion is not None for c in groups[:max_groups]):  # every printed figure said (audit 12)
+            lines.append(
+                "  cohesion: the mean P(same person) over all pairs of a group's accounts (clusters.jsonl gives"
+                " each group's strongest pairs as its evidence)"
+            )
         return "\n".join(lines)

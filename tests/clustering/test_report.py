@@ -59,8 +59,9 @@ def test_summary_lists_the_largest_multi_account_groups_first():
     assert lines[0] == "6 accounts -> 3 clusters; 2 groups of 2+ accounts covering 5 accounts; largest 3"
     assert lines[1].startswith("  #0 (3 accounts cohesion 0.97): a, b, c")
     assert lines[2].startswith("  #1 (2 accounts cohesion 1.00): d, e")
-    assert len(lines) == 3
-    assert report().summary(max_groups=1).splitlines()[-1] == "  ... and 1 more groups"
+    assert lines[3].startswith("  cohesion: the mean P(same person) over all pairs of a group's accounts")
+    assert len(lines) == 4
+    assert report().summary(max_groups=1).splitlines()[-2] == "  ... and 1 more groups"
 
 
 def test_expected_precision_weights_each_cluster_s_cohesion_by_its_pairs():
