@@ -1303,7 +1303,8 @@ def formats_section(formats: dict) -> list[str]:
     out = [
         "## Reading a dump in each format",
         "",
-        f"`python {formats['command']}`, updated {formats['updated']}; {formats['machine']} at the end, load {load} at start."
+        f"`python {formats['command']}`, updated {formats['updated']}; {formats['machine']} at the end, load {load}"
+        " at start."
         " The Reddit dump written uncompressed as JSON lines, as one JSON array (as `json.dump` writes it: one"
         " line) and as CSV; `authorid ingest FILE` on each, timed from start to exit with its peak resident memory"
         " (`/usr/bin/time`). Ratios against JSON lines in the same run. Until stop 45 a JSON array was read whole"

@@ -215,6 +215,14 @@ def link_command(
             " row gets a reason, the pair's 5 strongest shared habits.",
         ),
     ] = None,
+    explain_map: Annotated[
+        str | None,
+        typer.Option(
+            help="Column map SOURCE=CANONICAL,... of the --explain-with corpus, when its columns are not the"
+            " query corpus' (two markets in two formats); default: --map.",
+            rich_help_panel="Reading the corpus",
+        ),
+    ] = None,
     overwrite: OverwriteOption = False,
     force: ForceOption = False,
     json: JsonOption = False,
@@ -225,7 +233,12 @@ def link_command(
     """Rank enrolled accounts for each query account (QUERY_CORPUS or --vectors); 'unknown' when the first
     does not pass (open set)."""
     from authorid.workflows.common import check_output_file  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.link import link_accounts, open_link_target, write_links  # deferred: as above
+    from authorid.workflows.link import (  # deferred: as above
+        check_explain_columns,
+        link_accounts,
+        open_link_target,
+        write_links,
+    )
 
     need_corpus_or_vectors(query_corpus, vectors)
     if k < 1:
@@ -242,6 +255,13 @@ def link_command(
         raise ValueError(
             f"--threshold is a cosine without a calibration and must lie in [-1, 1], got {threshold}"
         )
+    if explain_map is not None and explain_with is None:
+        raise ValueError(
+            "--explain-map maps the columns of the --explain-with corpus; give --explain-with too"
+        )
+    explain_columns = map if explain_map is None else explain_map
+    if explain_with is not None:  # its columns before the query corpus is read (a long read, then a refusal)
+        check_explain_columns(explain_with, explain_columns, preset, own_map=explain_map is not None)
     posts = None
     if query_corpus is not None:
         posts, _ = read_corpus(
@@ -249,7 +269,9 @@ def link_command(
         )
     enrolled = None
     if explain_with is not None:
-        enrolled, _ = read_corpus(explain_with, map=map, preset=preset, on_error=on_error, quiet=json)
+        enrolled, _ = read_corpus(
+            explain_with, map=explain_columns, preset=preset, on_error=on_error, quiet=json
+        )
     links, n_queries = link_accounts(
         target,
         posts,

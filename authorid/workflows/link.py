@@ -1,4 +1,5 @@
-"""`link`: each query account's top-k enrolled accounts in an index, `unknown` when none passes (open set)."""
+"""`link`: each query account's top-k enrolled accounts in an index, `unknown` when the first does not pass
+(open set)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from authorid.data.arrow import read_columns
 from authorid.data.clean import mask_identifiers
+from authorid.data.readers import check_columns
+from authorid.errors import InputError
 from authorid.evidence.habits import pair_reasons
 from authorid.index import COLUMNS, Links, VectorIndex, link
 from authorid.index.link import check_probability_threshold
@@ -18,6 +21,23 @@ from authorid.model import StyleModel
 from authorid.schema import posts_from_records
 from authorid.verification import Calibrator
 from authorid.workflows.common import check_calibration_model, load_calibration, load_vectors
+
+
+def check_explain_columns(corpus: str, columns: str | None, preset: str | None, *, own_map: bool) -> None:
+    """The --explain-with corpus' columns, checked before the query corpus is read; without a map of its own
+    (--explain-map) it is read with the query's --map, and a refusal says how to give it one (audit 12: two
+    markets in two formats could not be linked with reasons)."""
+    try:
+        check_columns(corpus, columns, preset)
+    except InputError as exc:
+        said = str(exc)
+        if own_map:  # the reader's advice names --map: here the option is --explain-map
+            said = said.replace("--map", "--explain-map")
+        elif ": no column for " in said:
+            said = said.replace("name it with --map", "name it with --explain-map")
+        elif ": --map names column " in said:
+            said += "; give the --explain-with corpus a map of its own with --explain-map"
+        raise InputError(f"--explain-with {said}") from None
 
 
 @dataclass

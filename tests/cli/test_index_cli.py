@@ -198,6 +198,31 @@ def test_link_explain_with_gives_each_best_candidate_its_shared_habits(index_fol
     assert wrong.exit_code == 2 and "best candidates are not accounts of that corpus" in wrong.output
 
 
+def test_explain_with_a_corpus_in_another_format_reads_it_with_its_own_map(index_folder, corpora, tmp_path):
+    """Audit 12: two markets in two formats. The --explain-with corpus was read with the query's --map, so no
+    map could read both; its columns are now checked before the query corpus is read, and --explain-map maps
+    them."""
+    market = tmp_path / "market.csv"
+    with market.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["vendor", "message", "ref"])
+        for line in corpora["enrol"].read_text().splitlines():
+            r = json.loads(line)
+            writer.writerow([r["account_id"], r["text"], r["post_id"]])
+    args = ["link", str(index_folder), str(corpora["query"]), "-k", "1", "--explain-with", str(market)]
+    refused = runner.invoke(app, [*args, "-o", str(tmp_path / "a.csv")])
+    assert refused.exit_code == 2
+    said = " ".join(refused.output.split())
+    assert "--explain-with" in said and "name it with --explain-map COLUMN=account_id" in said, said
+    assert "read " not in said  # before the query corpus was read
+    mapped = ["--explain-map", "vendor=account_id,message=text,ref=post_id"]
+    result = runner.invoke(app, [*args, *mapped, "-o", str(tmp_path / "b.csv")])
+    assert result.exit_code == 0, result.output
+    plain = runner.invoke(app, [*args[:-1], str(corpora["enrol"]), "-o", str(tmp_path / "c.csv")])
+    assert plain.exit_code == 0, plain.output
+    assert (tmp_path / "b.csv").read_text() == (tmp_path / "c.csv").read_text()
+
+
 def test_a_query_named_as_an_enrolled_account_is_explained_by_its_own_posts(index_folder, corpora, tmp_path):
     """A query whose id is an enrolled account's (its other half, as a sybil check gives them) gets the reason
     the same posts get under another id: its posts are not merged into the enrolled account's."""

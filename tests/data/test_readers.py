@@ -404,9 +404,11 @@ def test_multi_line_csv_text_with_a_carriage_return_reads_and_warns_of_nothing(t
     """Audit 11: a carriage return inside quoted multi-line text (14 of 20,000 Reddit posts saved by pandas)
     ended in a traceback, and a well-formed two-line field was warned of as a swallowed record."""
     path = tmp_path / "cr.csv"
-    path.write_bytes(b'author,text,id\na,"x\ny\r z\nw",1\nb,"I agree\nbut, honestly",2\nc,hello,3\n')
+    path.write_bytes(
+        b'author,text,id\na,"x\ny\r z\nw",1\nb,"I agree\nbut, honestly",2\nc,hello,3\nd,"e\r f\ng\nh",4\n'
+    )
     posts, report = read_posts(path)
-    assert posts["text"] == ["x\ny\r z\nw", "I agree\nbut, honestly", "hello"]
+    assert posts["text"] == ["x\ny\r z\nw", "I agree\nbut, honestly", "hello", "e\r f\ng\nh"]
     assert report.warnings == []
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "JSON_SUFFIXES",
     "PARQUET_SUFFIXES",
     "OnError",
+    "check_columns",
     "corpus_format",
     "load_posts",
     "parse_column_map",
@@ -149,20 +150,8 @@ def read_posts(
         raise InputError(f"--limit must be >= 1 post, got {limit}")
     explicit = parse_column_map(columns) if isinstance(columns, str | type(None)) else dict(columns)
     files, chosen_preset = resolve_corpus(corpus, preset)
+    columns, mappings = _column_maps(files, explicit, chosen_preset, authors_optional)
     report = IngestReport(sources=[str(f) for f in files])
-
-    columns = {f: _columns_of(f) for f in files}
-    mappings = {
-        f: resolve_column_map(
-            f,
-            columns[f],
-            explicit,
-            chosen_preset,
-            authors_optional=authors_optional,
-            peeked=corpus_format(f) == "json",
-        )
-        for f in files
-    }
     report.column_map = {target: source for source, target in mappings[files[0]].items()}
     if len({tuple(sorted(m.items())) for m in mappings.values()}) > 1:
         report.file_column_maps = {str(f): {t: s for s, t in m.items()} for f, m in mappings.items()}
@@ -264,6 +253,36 @@ def _check_undecodable(path: Path, report: IngestReport, on_error: str) -> None:
             " read each such byte as U+FFFD"
         )
     report.note_warning(f"{where}, read as U+FFFD")
+
+
+def check_columns(
+    corpus: str | Path, columns: dict[str, str] | str | None = None, preset: str | None = None
+) -> None:
+    """What `read_posts` checks before it reads a record (the files, each one's columns and their map, from
+    its first records), so that a command reading two corpora stops on the second's columns before it has
+    read the first (`link --explain-with`). Raises `InputError`."""
+    explicit = parse_column_map(columns) if isinstance(columns, str | type(None)) else dict(columns)
+    files, chosen_preset = resolve_corpus(corpus, preset)
+    _column_maps(files, explicit, chosen_preset, authors_optional=False)
+
+
+def _column_maps(
+    files: list[Path], explicit: dict[str, str], chosen_preset: CorpusPreset | None, authors_optional: bool
+) -> tuple[dict[Path, list[str]], dict[Path, dict[str, str]]]:
+    """(each file's source columns, each file's map source -> canonical) of a corpus' files."""
+    available = {f: _columns_of(f) for f in files}
+    mappings = {
+        f: resolve_column_map(
+            f,
+            available[f],
+            explicit,
+            chosen_preset,
+            authors_optional=authors_optional,
+            peeked=corpus_format(f) == "json",
+        )
+        for f in files
+    }
+    return available, mappings
 
 
 def _columns_of(path: Path) -> list[str]:

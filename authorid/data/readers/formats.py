@@ -314,7 +314,10 @@ def _fields(line: str, delimiter: str) -> int:
 
 def _whole_as_written(line: str, n_fields: int, delimiter: str) -> bool:
     """Whether `line`, its quotes read as plain characters, holds the header's number of fields."""
-    fields = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+    try:
+        fields = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+    except csv.Error:  # a carriage return inside the line: no record on its own
+        return False
     return len(fields) == n_fields
 
 
@@ -329,12 +332,14 @@ def _swallowed_records(lines: list[str], n_fields: int, delimiter: str) -> int:
     quote in `alice,"oops,1` opens the field, one in `dave,late",4` closes it): a field quoted on purpose starts
     and ends mid-record (audit 12: `v1,"First line.` / `Second, with commas, too` / `Third",1600001000`, as
     Python's csv module writes it, was warned of)."""
+    if len(lines) < 2 or n_fields < 2:
+        return 0
     first, continuation = lines[0], lines[1:]
     last = continuation[-1:]
     if not all(_whole_as_written(line, n_fields, delimiter) for line in (first, *last)):
         return 0
     inner = continuation[:-1] + [line for line in last if line.count('"') % 2 == 0]
-    if n_fields < 2 or not inner:
+    if not inner:
         return 0
     whole = sum(1 for line in inner if line.strip() and _fields(line.rstrip("\r\n"), delimiter) == n_fields)
     return whole if whole * 2 > len(inner) else 0
