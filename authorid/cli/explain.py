@@ -105,6 +105,18 @@ def explain_command(
     )
     for line in read_as_lines(evidence):
         console.print(line, soft_wrap=True, markup=False)
+    copied = evidence["copied_posts"]
+    if copied:
+        first = copied[0]
+        text = first["text"] if len(first["text"]) <= 60 else first["text"][:59] + "…"  # the page has more
+        console.print(
+            f"warning: the two accounts share {len(copied):,} post{'s' * (len(copied) != 1)} word for word;"
+            f" copied text raises P whoever wrote it (a template or a meme is no evidence of one writer):"
+            f" {text!r}, posted by {first['accounts']:,} accounts of the corpus"
+            + (f", and {len(copied) - 1:,} more on the page" if len(copied) > 1 else ""),
+            soft_wrap=True,
+            markup=False,
+        )
     for entry in evidence.get("for", [])[:5]:
         grams = ", ".join(repr(n["text"]) for n in entry["ngrams"][:2])
         console.print(

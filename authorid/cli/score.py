@@ -158,6 +158,7 @@ def score_command(
     from authorid.workflows.score import (  # deferred
         carries_calibration,
         check_pairs_file,
+        copies_warning,
         no_calibration_message,
         resolve_calibration,
         score,
@@ -251,6 +252,9 @@ def score_command(
         lines.insert(
             1, f"note: {itself:,} pairs pair an account with itself (cosine 1: 'same' by construction)"
         )
+    copied = copies_warning(scored)
+    if copied:
+        lines.insert(1, copied)
     outside = sum(1 for r in scored if r["sizes_calibrated"] == "no")
     if outside:
         lines.insert(
@@ -267,6 +271,7 @@ def score_command(
             "skipped_pairs": skipped[:SKIPPED_LISTED],
             "outside_calibrated_sizes": outside,
             "pairs_of_an_account_with_itself": itself,
+            "pairs_with_copied_posts": sum(1 for r in scored if r["copied_posts"] not in ("", "0")),
             "prior": assumed,
             "scored_on": scored_on,
             "scores": str(out),

@@ -18,7 +18,7 @@ code.ng { background: #f1f1f1; padding: 0 3px; white-space: pre; }
 def render_evidence(evidence: dict[str, Any]) -> str:
     a, b = evidence["pair"]
     title = f"Evidence: {a} and {b}"
-    sections = [_verdict(evidence), _position(evidence)]
+    sections = [_verdict(evidence), _copies(evidence), _position(evidence)]
     if evidence["decomposition"]["exact"]:
         sections += [_habits(evidence), _features(evidence, "for"), _features(evidence, "against")]
         sections += [_leaks(evidence), _posts(evidence)]
@@ -140,6 +140,24 @@ def _features(evidence: dict, which: str) -> str:
         f"<section><h2>{title}</h2><table><tr><th>n-gram(s)</th><th>habit</th><th>contribution</th>"
         f"<th>uses by {html.escape(a)}</th><th>uses by {html.escape(b)}</th><th>posts using it (training)</th>"
         f"</tr>{rows}</table></section>"
+    )
+
+
+def _copies(evidence: dict) -> str:
+    """The texts both accounts posted word for word (`authorid.evidence.copies`), first on the page: they
+    raise the similarity whoever wrote them."""
+    copied = evidence.get("copied_posts") or []
+    if not copied:
+        return ""
+    items = "".join(
+        f"<li><q>{html.escape(c['text'])}</q> (posted by {c['accounts']:,} accounts of the corpus)</li>"
+        for c in copied
+    )
+    return (
+        f"<section><h2 class='leak'>Posts both accounts share word for word: {len(copied):,}</h2><p>Every"
+        " n-gram of a copied text is shared, so copies raise the similarity and P(same person) whoever wrote"
+        " them. A template, a meme or a reposted listing (posted by more accounts than these two) is no"
+        f" evidence of one writer; a text only these two posted may be.</p><ul>{items}</ul></section>"
     )
 
 

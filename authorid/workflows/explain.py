@@ -24,6 +24,7 @@ from authorid.data.arrow import read_columns
 from authorid.data.clean import EMPTIED, clean
 from authorid.encoders.ngram import summed_counts
 from authorid.errors import AuthoridError
+from authorid.evidence.copies import CopiedPosts
 from authorid.evidence.decompose import Contributions, ngram_contributions, stylometric_contributions
 from authorid.evidence.habits import ngram_evidence, stylometric_evidence
 
@@ -116,6 +117,8 @@ def explain(
         if not any(t.strip() for t in account_texts):
             raise ExplainError(f"account {account!r} has no usable post (every post is empty after cleaning)")
 
+    # copied texts, counted over the whole corpus: how many accounts posted each (a template, or these two)
+    copied = CopiedPosts(zip((account_ids[g] for g in groups), texts, strict=True)).described(*own_ids)
     sizes = _pair_sizes(own)
     if vector_index is not None:  # the index fixed the centre: the pair alone gives the same vectors
         texts = own[0] + own[1]
@@ -157,6 +160,8 @@ def explain(
         # what `clean_first` changed and dropped; None when the posts came cleaned (every command reads a corpus
         # cleaned, `workflows.common.read_corpus`)
         "cleaned": cleaned,
+        # texts both accounts posted word for word: they raise the similarity whoever wrote them
+        "copied_posts": copied,
     }
     if contributions is not None and model.kind == "ngram":
         evidence |= ngram_evidence(model, contributions, own, top)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from authorid.data.clean import EMPTIED, mask_identifiers
 from authorid.errors import InputError
+from authorid.evidence.copies import MIN_COPY_CHARS, CopiedPosts
 from authorid.evidence.habits import pair_reasons
 from authorid.io import atomic_write_text
 from authorid.model import StyleModel
@@ -20,8 +21,9 @@ from authorid.verification.calibrator import Calibrator, check_prior
 from authorid.workflows.common import check_calibration_model, load_calibration, pool_cohort
 
 #: cohort_score: the cosine less its pair's cohort shift, what a calibration's cohort fit reads (empty where the
-#: cosine fit was used: a calibration without one, or fewer accounts than a cohort needs).
-SCORE_COLUMNS = ("cosine", "cohort_score", "probability", "decision", "sizes_calibrated")
+#: cosine fit was used: a calibration without one, or fewer accounts than a cohort needs). copied_posts: the
+#: texts both accounts posted word for word (`count_copies`).
+SCORE_COLUMNS = ("cosine", "cohort_score", "probability", "decision", "sizes_calibrated", "copied_posts")
 
 
 def resolve_calibration(calibration, model: StyleModel, *, hint: str, force: bool = False):
@@ -183,6 +185,28 @@ def score_pairs(
     ]
 
 
+def count_copies(posts, rows: list[dict]) -> list[str]:
+    """Per pair, how many texts both accounts posted word for word (`authorid.evidence.copies`): copied text
+    raises P whoever wrote it. Empty strings without posts (pairs scored from --vectors: nothing to compare)."""
+    if posts is None:
+        return [""] * len(rows)
+    named = {r[c] for r in rows for c in ("account_a", "account_b")}
+    copies = CopiedPosts.from_posts(posts, named)
+    return [str(copies.count(r["account_a"], r["account_b"])) for r in rows]
+
+
+def copies_warning(rows: list[dict]) -> str | None:
+    """The line a command prints when some pairs share posts word for word, or None."""
+    n = sum(1 for r in rows if r.get("copied_posts") not in ("", "0", None))
+    if not n:
+        return None
+    return (
+        f"warning: {n:,} pair{'s' * (n != 1)} share posts word for word ({MIN_COPY_CHARS}+ characters; column"
+        " copied_posts): copied text (a template, a meme, a reposted listing) raises P whoever wrote it;"
+        " `authorid explain` shows the texts"
+    )
+
+
 def within_calibrated_sizes(vectors: AccountVectors, a: list[str], b: list[str], calibration) -> list[str]:
     """ "yes"/"no" per pair: both accounts' post counts inside the calibration's `account_posts` range, and
     their character counts inside its `account_chars` range when it records one ("yes" for every pair when the
@@ -244,6 +268,9 @@ def score(
                 f"--prior needs a calibration of one model's cosine, not a {type(calibration).__name__}"
             )
     scored = score_pairs(vectors, rows, calibration, prior=prior)
+    copied = count_copies(posts, scored)
+    for row, n in zip(scored, copied, strict=True):
+        row["copied_posts"] = n
     if explain:
         pairs_read = [(r["account_a"], r["account_b"]) for r in rows]
         cleaned = mask_identifiers(posts)  # identifiers masked: a shared address is never shown as a habit
