@@ -60,7 +60,11 @@ def attribute_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Attribute texts to known authors (closed set, or open set with --threshold)."""
-    from authorid.workflows.attribute import attribute, check_options  # deferred: loads torch
+    from authorid.workflows.attribute import (
+        attribute,
+        check_options,
+        texts_among_known,
+    )  # deferred: loads torch
     from authorid.workflows.common import check_output_file, model_before_corpus  # deferred: as above
 
     if top_k < 1:
@@ -95,6 +99,14 @@ def attribute_command(
             f"{texts}: no author column, so each text is attributed on its own and no accuracy is measured",
             soft_wrap=True,
         )
+    overlap = texts_among_known(known_posts, text_posts)
+    if overlap:
+        said = (
+            f" {overlap:,} of the {len(text_posts):,} texts are also among the known texts, word for word: they"
+            " are looked up, not attributed, and the accuracy flatters; keep the texts to attribute out of --known"
+            " (a corpus with a split column: its train rows as --known, its test rows as TEXTS)"
+        )
+        err_console.print(styled("warning:", "yellow", said), soft_wrap=True)
     repeats = (last_cleaning() or {}).get("dropped_at_ingest", {}).get("duplicate_in_account", 0)
     if repeats:  # an ingested file is read as it is: its repeats were dropped when it was ingested
         said = (
@@ -121,6 +133,7 @@ def attribute_command(
         "texts": len(result),  # texts or accounts, by --level
         "attributed": len(result) - result.n_unknown,
         "unknown": result.n_unknown,
+        "texts_among_known": overlap,
         "accuracy": result.accuracy(),  # null when no text's author is among the known ones
         "params": result.params,
     }

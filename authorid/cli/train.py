@@ -105,6 +105,9 @@ def train_command(
         overrides["model.pooling"] = pooling
     if seed is not None:
         check_seed(seed)
+        given = overrides.get("run.seed")
+        if given is not None and str(given) != str(seed):  # audit 12: one of the two was dropped in silence
+            raise ValueError(f"--seed {seed} and --run.seed {given} disagree: give one")
         overrides["run.seed"] = seed
     if resume and (point := resume_point(out)) is not None:
         err_console.print(point, soft_wrap=True)
@@ -180,7 +183,9 @@ def _summary(model, *, as_json: bool) -> None:
     if primary and val.get("best"):
         before = val["initial"][primary] if val.get("initial") else float("nan")
         extra = ", ".join(
-            f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.3f}"  # a count (posts) is no metric
+            f"{k} {int(v):,}"
+            if isinstance(v, int) or k == "posts"
+            else f"{k} {v:.3f}"  # a count is no metric
             for k, v in val["best"].items()
             if k not in (primary, "pool_size", "n_queries")
         )
@@ -189,6 +194,15 @@ def _summary(model, *, as_json: bool) -> None:
             + (f"; {extra}" if extra else ""),
             soft_wrap=True,
         )
+        if (
+            val["best_step"] == 0 and run["steps"] > 0
+        ):  # audit 12: said by demo and BENCHMARKS.md, not by train
+            start = f"the base's ({meta['base']})" if meta.get("base") else "the untrained start's"
+            err_console.print(
+                f"warning: validation never beat the starting weights in {run['steps']} steps: the weights"
+                f" exported are {start} (step 0); train longer, or try another loss or learning rate",
+                soft_wrap=True,
+            )
     # the calibration `score`, `cluster` and `link` read by default: too few validation pairs is said here, as
     # `calibrate` says it, not only inside calibration.json
     for warning in warnings:

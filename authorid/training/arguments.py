@@ -215,7 +215,64 @@ class TrainConfig:
             raise ConfigError(f"optim.warmup_ratio must be in [0, 1), got {self.optim.warmup_ratio}")
         if not 0 < self.data.val_fraction < 1:
             raise ConfigError(f"data.val_fraction must be in (0, 1), got {self.data.val_fraction}")
+        self._check_ranges()
+        self._check_optim_for_encoder()
         return self
+
+    def _check_ranges(self) -> None:
+        """Settings that trained on without a word when out of range (audit 12): a negative clip norm turned
+        the dense gradients around, `data.max_accounts 0` was blamed on the corpus."""
+        at_least = {  # key: (value, least); None (where allowed) is not checked
+            "data.max_accounts": (self.data.max_accounts, 1),
+            "data.max_posts_per_account": (self.data.max_posts_per_account, 1),
+            "data.val_accounts": (self.data.val_accounts, 0),
+            "data.profile_posts": (self.data.profile_posts, 1),
+            "episodes.episodes_per_account": (self.episodes.episodes_per_account, 1),
+            "run.patience": (self.run.patience, 1),
+            "run.eval_every": (self.run.eval_every, -1),
+            "run.stop_after_steps": (self.run.stop_after_steps, 1),
+            "ngram.dim": (self.ngram.dim, 0),
+            "ngram.sketch_dim": (self.ngram.sketch_dim, 0),
+            "ngram.table_rows": (self.ngram.table_rows, 0),
+            "ngram.char_buckets": (self.ngram.char_buckets, 1),
+            "ngram.word_buckets": (self.ngram.word_buckets, 0),
+        }
+        for key, (value, least) in at_least.items():
+            if value is not None and value < least:
+                raise ConfigError(f"{key} must be >= {least}, got {value}")
+        posts = self.episodes.posts_per_episode
+        bounds = posts if isinstance(posts, list) else [posts]
+        if not 1 <= len(bounds) <= 2 or min(bounds) < 1 or bounds != sorted(bounds):
+            raise ConfigError(
+                f"episodes.posts_per_episode must be >= 1, or [lo, hi] with 1 <= lo <= hi, got {posts}"
+            )
+        if self.optim.weight_decay < 0:
+            raise ConfigError(f"optim.weight_decay must be >= 0, got {self.optim.weight_decay}")
+        if self.optim.max_grad_norm is not None and self.optim.max_grad_norm <= 0:
+            raise ConfigError(
+                f"optim.max_grad_norm must be > 0 (or none: no clipping), got {self.optim.max_grad_norm}"
+            )
+        for key in ("mix", "train_mix"):
+            if not 0 <= getattr(self.ngram, key) <= 1:
+                raise ConfigError(f"ngram.{key} must be in [0, 1], got {getattr(self.ngram, key)}")
+
+    def _check_optim_for_encoder(self) -> None:
+        """The n-gram encoder's table and weights have learning rates of their own (ngram.lr, ngram.sketch_lr)
+        and no weight decay: optim.lr and optim.weight_decay set for it would be recorded as the run's settings
+        and used by nothing (audit 12: a sweep of optim.lr gave identical models)."""
+        if self.model.encoder != "ngram":
+            return
+        defaults = OptimArgs()
+        for key, own in (
+            ("lr", "ngram.lr (the table) and ngram.sketch_lr (the weights)"),
+            ("weight_decay", None),
+        ):
+            if getattr(self.optim, key) != getattr(defaults, key):
+                instead = f"; set {own}" if own else ""
+                raise ConfigError(
+                    f"optim.{key} is the transformer's and does not apply to the n-gram encoder{instead}"
+                    " (optim.head_lr sets a loss head's)"
+                )
 
 
 #: Size presets: dotted overrides applied over the defaults (and under the user's own settings).

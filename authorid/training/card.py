@@ -19,6 +19,32 @@ def _metrics_table(metrics: dict | None) -> str:
     return "\n".join(rows)
 
 
+def _metrics_section(val: dict, steps: int) -> str:
+    """Validation before training and at the checkpoint exported; what was exported when no validation ran, or
+    when none beat the start (audit 12: the card said "None selects the checkpoint", "step None", and a run
+    whose validation never improved read as trained)."""
+    primary, best_step = val.get("primary"), val.get("best_step")
+    if not primary or best_step is None:
+        return (
+            "## Metrics\n_No validation was run_ (run.eval_every -1, or no validation accounts): the weights of"
+            f" the last step ({steps}) were exported, chosen by nothing."
+        )
+    start = (
+        f"\n\n**Validation never beat the starting weights in {steps} steps: the weights exported are the"
+        " start's (step 0), not trained ones.**"
+        if best_step == 0 and steps > 0
+        else ""
+    )
+    return f"""## Metrics (validation, {primary} selects the checkpoint)
+Before training:
+
+{_metrics_table(val.get("initial"))}
+
+Best checkpoint (step {best_step}):
+
+{_metrics_table(val.get("best"))}{start}"""
+
+
 def _what_it_is(meta: dict, what: str) -> str:
     if meta.get("encoder") == "ngram":
         return f"""A hashed character and word n-gram encoder trained by [authorid](https://github.com/) so that the
@@ -59,6 +85,14 @@ def _architecture(meta: dict) -> str:
 def _splits_line(data: dict) -> str:
     """Where the split is recorded: authorid made it (seed, counts in `authorid.json`, the full assignment in
     `split_manifest.json`), or the caller gave the training and validation posts already split."""
+    held = (data.get("splits") or {}).get("corpus-split")
+    if held:  # attribution on a corpus with its own split (C50): its test posts never trained or validated
+        counts = held.get("counts", {})
+        return (
+            f"The corpus' own split column came first: its {counts.get('test_posts', 0):,} test posts were held out,"
+            f" and only its {counts.get('train_posts', 0):,} train posts were trained or validated on. Split"
+            " manifests (seed and counts) are in `authorid.json`, the full split in `split_manifest.json`."
+        )
     if data.get("splits"):
         return "Split manifests (seed and counts) are in `authorid.json`, the full split in `split_manifest.json`."
     return "The training and validation posts were given already split; no split manifest was written."
@@ -73,13 +107,11 @@ def model_card(meta: dict) -> str:
         if task == "open-world"
         else "attributes texts to one of the authors it was trained on (closed set)"
     )
-    primary = val.get("primary", "")
     ngram = meta.get("encoder") == "ngram"
     return f"""---
 library_name: {"authorid" if ngram else "sentence-transformers"}
 tags: [authorid, authorship, stylometry{", ngram" if ngram else ", sentence-transformers"}]
-base_model: {meta["base"]}
----
+{f"base_model: {meta['base']}" + chr(10) if meta.get("base") else ""}---
 
 # authorid style encoder ({loss["name"]}, {task})
 
@@ -128,14 +160,7 @@ base_model: {meta["base"]}
   {run["device"]} x {run["world_size"]} (mixed precision: {run["mixed_precision"]}); stopped early:
   {run["stopped_early"]}.
 
-## Metrics (validation, {primary} selects the checkpoint)
-Before training:
-
-{_metrics_table(val.get("initial"))}
-
-Best checkpoint (step {val.get("best_step")}):
-
-{_metrics_table(val.get("best"))}
+{_metrics_section(val, run["steps"])}
 
 Validation accounts are few and come from the training corpus' population: expect lower figures on other
 forums and larger candidate pools. The training curves are in `training_curves.png`.

@@ -89,6 +89,7 @@ def prepare_data(
     manifests: dict = {}
     full = None
     val_all_posts = None
+    corpus = posts  # what the fingerprint names: the posts sampled, before any split
     if val is not None:
         train = posts
     elif args.task == "open-world":
@@ -130,7 +131,8 @@ def prepare_data(
         val=val,
         manifests=manifests,
         source=source,
-        fingerprint=fingerprint(posts),
+        # the corpus' own, before its split column is applied (audit 12: the card named the train part's)
+        fingerprint=fingerprint(corpus),
         split_manifest=full,
         val_all_posts=val_all_posts,
     )

@@ -139,9 +139,15 @@ def evaluate(
         )
     started = time.perf_counter()
     style_model, fitted = _load(model, posts, seed)
-    excluded = 0
+    excluded, kept = 0, None
     if not include_training_accounts:
-        posts, excluded = without_training_accounts(style_model, posts)
+        kept = texts_held_out_by_split(style_model, posts, names)
+        if kept is None:
+            before = posts
+            posts, excluded = without_training_accounts(style_model, posts)
+            _check_some_left(before, posts, excluded)
+        else:
+            logger.warning("%s", kept)
     loaded = time.perf_counter()
     results: dict[str, ProtocolResult] = {}
     cache: dict = {}  # post vectors shared by protocols that evaluate the same (pseudo-)accounts
@@ -166,6 +172,7 @@ def evaluate(
             "posts": len(posts),
             "accounts": account_count,
             "excluded_training_accounts": excluded,
+            "training_accounts_kept": kept,
             "cleaning": cleaning,
         },
         "protocols": {
@@ -183,6 +190,34 @@ def evaluate(
     if out is not None:
         run["outputs"] = write_run(out, run, results)
     return run
+
+
+def texts_held_out_by_split(model, posts, names: list[str]) -> str | None:
+    """Why the training accounts may stay, or None: an attribution model trained on this very corpus with
+    its own split column (C50's train / test) never read the test texts, and attribution is all the run asks
+    (audit 12: every author was left out, so the protocol the model was trained for could not run)."""
+    meta = getattr(model, "metadata", None) or {}
+    data = meta.get("data") or {}
+    if names != ["attribution"] or meta.get("task") != "attribution":
+        return None
+    if "corpus-split" not in (data.get("splits") or {}) or data.get("fingerprint") != fingerprint(posts):
+        return None
+    return (
+        f"training accounts kept: {model.name} is an attribution model trained on this corpus' train posts"
+        " (its split column); the protocol attributes the test posts, which it never read"
+    )
+
+
+def _check_some_left(before, after, excluded: int) -> None:
+    """A corpus whose accounts the model all knows: one line naming the option, not the protocol's advice to
+    lower --accounts or --min-posts, which cannot help."""
+    if excluded and len(set(read_columns(after, ["account_id"]).column(0).to_pylist())) < 2:
+        total = len(set(read_columns(before, ["account_id"]).column(0).to_pylist()))
+        raise ProtocolError(
+            f"{excluded:,} of {total:,} accounts left out as the model's own (it trained or validated on them):"
+            " too few left to evaluate on; evaluate on accounts it never saw, or keep these with"
+            " --include-training-accounts (its scores then flatter it)"
+        )
 
 
 def write_run(out: str | Path, run: dict, results: dict[str, ProtocolResult]) -> dict[str, str]:

@@ -27,6 +27,7 @@ from authorid.encoders import NgramEncoder, resolve_base
 from authorid.encoders.ngram import DEFAULTS as NGRAM_SHAPE
 from authorid.encoders.ngram import ngram_model_folder
 from authorid.io import read_json
+from authorid.losses import build as build_loss
 from authorid.losses import parse_spec
 from authorid.model import StyleModel, check_model_folder
 from authorid.pretrained import is_packaged, packaged_model_path
@@ -192,8 +193,12 @@ def _settings(
         checkpoint = usable_checkpoint(state_dir)
         if checkpoint is None:
             if (out / MANIFEST_FILE).is_file():
+                # a finished run keeps no resumable checkpoint, whatever run.keep_checkpoints (audit 12): a run
+                # to continue later is paused, not finished
                 raise TrainingError(
-                    f"nothing to resume in {out}: it holds a finished model (train another with --overwrite)"
+                    f"nothing to resume in {out}: it holds a finished model, and a finished run cannot go on"
+                    " (to continue a run later, pause it with --run.stop_after_steps N and resume that); train"
+                    " another with --overwrite"
                 )
             if not out.exists():
                 raise TrainingError(f"nothing to resume: {out} does not exist; train without --resume")
@@ -333,8 +338,11 @@ def _check_preset_fits_encoder(preset: str | None, encoder: str) -> None:
 
 
 def _check_names(cfg: TrainConfig) -> None:
-    """Fail before any data is read: an unknown loss or base is a one-line error."""
+    """Fail before any data is read: an unknown loss or base, or a loss parameter it does not take or cannot
+    have (built once on a toy size: audit 12 met them after the corpus was read, cleaned and split), is a
+    one-line error."""
     parse_spec(cfg.loss.name)
+    build_loss(cfg.loss.name, 8, 4, **cfg.loss.params)
     if cfg.model.encoder == "transformer":
         resolve_base(cfg.model.base)
 

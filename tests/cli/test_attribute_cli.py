@@ -151,3 +151,22 @@ def test_texts_without_an_author_column_are_attributed_each_on_its_own(app, tmp_
     # grouping by author needs authors
     result = runner.invoke(app, [*args, "--level", "account", "--overwrite"])
     assert result.exit_code == 2 and "no column for account_id" in result.output
+
+
+def test_texts_that_are_among_the_known_texts_are_counted_and_warned_of(app, tmp_path):
+    """Audit 12: C50 given whole as --known and its test half as TEXTS scored 1.000 without a word."""
+    from samples import raw_records
+
+    rows = [r for r in raw_records("reuters") if r["author"] in {"AaronPressman", "AlanCrosby"}]
+    train = [r for r in rows if r["split"] == "train"]
+    known, texts = tmp_path / "known.jsonl", tmp_path / "texts.jsonl"
+    known.write_text("".join(json.dumps(r) + "\n" for r in train))
+    texts.write_text(
+        "".join(json.dumps(r) + "\n" for r in [r for r in rows if r["split"] == "test"] + train[:3])
+    )
+    args = ["attribute", "style", str(texts), "--known", str(known), "-o", str(tmp_path / "p.csv")]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["texts_among_known"] == 3
+    said = " ".join(result.output.split())
+    assert "warning: 3 of the 103 texts are also among the known texts, word for word" in said

@@ -185,3 +185,49 @@ def test_the_attribution_protocol_takes_attribute_s_method(app, tmp_path):
     result = runner.invoke(app, sybil)
     assert result.exit_code == 2
     assert "--attribution-method sets the attribution protocol; add --protocol attribution" in result.output
+
+
+def test_an_attribution_model_is_evaluated_on_the_test_texts_of_the_corpus_it_split(app, tmp_path, caplog):
+    """Audit 12: a model trained with --task attribution on C50's train texts had every author left out as a
+    training account, and the error advised lowering --accounts or --min-posts."""
+    from samples import raw_records
+
+    from authorid.workflows.train import train
+
+    authors = {"AaronPressman", "AlanCrosby", "AlexanderSmith", "BenjaminKangLim"}
+    rows = [r for r in raw_records("reuters") if r["author"] in authors]
+    corpus = tmp_path / "c50.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    model = tmp_path / "model"
+    settings = {
+        "ngram.char_buckets": 2**14,
+        "ngram.word_buckets": 2**13,
+        "ngram.dim": 16,
+        "ngram.sketch_dim": 256,
+    }
+    train(
+        str(corpus),
+        out=model,
+        encoder="ngram",
+        loss="ce",
+        task="attribution",
+        max_steps=2,
+        overrides=settings,
+    )
+    result = runner.invoke(
+        app, ["evaluate", str(model), str(corpus), "--protocol", "attribution", "-o", str(tmp_path / "run")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "training accounts kept" in caplog.text  # the CLI's log handler prints it as a warning
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["data"]["excluded_training_accounts"] == 0
+    attribution = metrics["protocols"]["attribution"]
+    assert attribution["settings"]["split"] == "corpus split column"
+    assert attribution["metrics"]["closed_set"]["n_texts"] == 199  # the test texts (one repeat cleaned away)
+    # another protocol on the same accounts leaves them out, and says how to keep them
+    refused = runner.invoke(
+        app, ["evaluate", str(model), str(corpus), "--protocol", "sybil", "-o", str(tmp_path / "sybil")]
+    )
+    assert refused.exit_code == 2
+    said = " ".join(refused.output.split())
+    assert "4 of 4 accounts left out as the model's own" in said and "--include-training-accounts" in said

@@ -79,6 +79,35 @@ def test_unknown_override_is_one_line(tmp_path, tiny):
     assert lines[0].startswith("error: unknown config key optim.rate; valid keys: optim.lr, optim.head_lr")
 
 
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        (["--optim.max_grad_norm", "-1"], "optim.max_grad_norm must be > 0 (or none: no clipping), got -1.0"),
+        (["--optim.weight_decay", "-5"], "optim.weight_decay must be >= 0, got -5.0"),
+        (["--run.patience", "-1"], "run.patience must be >= 1, got -1"),
+        (["--run.eval_every", "-5"], "run.eval_every must be >= -1, got -5"),
+        (["--data.max_accounts", "0"], "data.max_accounts must be >= 1, got 0"),
+        (["--episodes.posts_per_episode", "0"], "episodes.posts_per_episode must be >= 1, or [lo, hi]"),
+        (["--ngram.mix", "5"], "ngram.mix must be in [0, 1], got 5.0"),
+        (["--loss.params.foo", "1"], "loss 'supcon' does not take foo"),
+        (["--optim.lr", "0.5"], "optim.lr is the transformer's and does not apply to the n-gram encoder"),
+        (["--optim.weight_decay", "0.5"], "optim.weight_decay is the transformer's and does not apply"),
+        (["--seed", "3", "--run.seed", "4"], "--seed 3 and --run.seed 4 disagree: give one"),
+    ],
+)
+def test_settings_out_of_range_or_unused_are_refused_before_the_corpus_is_read(tmp_path, setting, said):
+    """Audit 12: these trained on in silence (a negative clip norm turned the dense gradients around, optim.lr
+    was recorded for an n-gram run that never read it), or stopped only after the corpus was read and split."""
+    unread = tmp_path / "unread.jsonl"
+    unread.write_text("not JSON: reading it would fail with another message\n")
+    args = ["train", str(unread), "--encoder", "ngram", "--out", str(tmp_path / "m"), *setting]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {said}"), result.output
+    assert "malformed JSON" not in result.output and not (tmp_path / "m").exists()
+
+
 def test_existing_output_is_refused(tmp_path, tiny):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "x").write_text("")

@@ -72,3 +72,23 @@ def test_asking_for_more_validation_accounts_than_a_fifth_says_the_cap_holds(red
         " at most a fifth of them validate, so that the rest train (lower --data.val_min_posts for more"
         " candidates)"
     ]
+
+
+def test_an_attribution_run_names_the_corpus_it_read_not_the_part_its_split_column_left():
+    """Audit 12: on C50 the card's fingerprint was the train part's, not the corpus' (`evaluate`'s)."""
+    from samples import canonical_sample
+
+    from authorid.data.splits.manifest import fingerprint
+    from authorid.schema import posts_from_records
+
+    rows = [
+        r for r in canonical_sample("reuters", None) if r["account_id"] in {"AaronPressman", "AlanCrosby"}
+    ]
+    posts = posts_from_records(rows)
+    assert {r["split"] for r in rows} == {"train", "test"}
+    prepared = prepare_data(posts, DataArgs(task="attribution"), seed=0)
+    assert prepared.fingerprint == fingerprint(posts)
+    assert prepared.manifests["corpus-split"]["counts"]["test_posts"] == 100
+    assert set(prepared.train["post_id"]) | set(prepared.val["post_id"]) == {
+        r["post_id"] for r in rows if r["split"] == "train"
+    }

@@ -67,3 +67,39 @@ def test_a_paused_and_resumed_run_ends_with_the_same_weights(tmp_path, reddit_po
     assert sorted(a) == sorted(b) and ("head.head.linear.weight" in a) == (loss == "nbc-softmax")
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
+
+
+def test_the_card_of_a_run_without_validation_and_of_one_that_never_beat_its_start(
+    tmp_path, reddit_posts, monkeypatch
+):
+    """Audit 12: the card said "None selects the checkpoint", "step None" and `base_model: None`; a run whose
+    validation never beat step 0 exported its start and neither the card nor the command said so."""
+    from types import SimpleNamespace
+
+    from authorid.cli.train import _summary
+    from authorid.training.card import model_card
+
+    out = tmp_path / "model"
+    train(reddit_posts, out=out, loss="supcon", max_steps=3, overrides={**NGRAM, "run.eval_every": -1})
+    card = (out / "README.md").read_text()
+    assert "None" not in card and "base_model" not in card
+    assert "_No validation was run_ (run.eval_every -1, or no validation accounts)" in card
+    assert "the weights of the last step (3) were exported" in card
+    meta = json.loads((out / "authorid.json").read_text())
+    meta["validation"] = {
+        "primary": "mrr",
+        "best_step": 0,
+        "initial": {"mrr": 0.6954},
+        "best": {"mrr": 0.6954},
+    }
+    assert "Validation never beat the starting weights in 3 steps" in model_card(meta)
+    import authorid.cli.train as cli_train
+
+    said = []
+    printed = SimpleNamespace(print=lambda text, **_: said.append(str(text)))
+    monkeypatch.setattr(cli_train, "console", printed)
+    monkeypatch.setattr(cli_train, "err_console", printed)
+    _summary(SimpleNamespace(metadata=meta, path=out, calibration=None), as_json=False)
+    assert any(
+        line.startswith("warning: validation never beat the starting weights in 3 steps") for line in said
+    ), said
