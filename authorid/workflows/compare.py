@@ -68,13 +68,19 @@ def _why_queries_differ(name: str, runs: list[dict], labels: list[str]) -> str:
     if missing:
         return f"{name}: not run by {', '.join(missing)}"
     reasons = []
+    corpora = [_corpus_of(run) for run in runs]
+    if (
+        len(set(corpora)) > 1
+    ):  # said first: nothing else can make the queries the same (audit 12: it was left out)
+        names = [run.get("data", {}).get("corpus") or "?" for run in runs]
+        reasons.append(f"another corpus: {' / '.join(map(str, names))}")
     excluded = [run.get("data", {}).get("excluded_training_accounts", 0) for run in runs]
     if len(set(excluded)) > 1:  # the posts evaluated then differ too
         reasons.append(
             f"training accounts left out {' / '.join(map(str, excluded))} (each model leaves out its own)"
         )
-    elif len({run.get("data", {}).get("fingerprint") for run in runs}) > 1:
-        reasons.append("another corpus")
+    elif not reasons and len({run.get("data", {}).get("fingerprint") for run in runs}) > 1:
+        reasons.append("other posts of the corpus")
     cleaned = [cleaning_said(run.get("data", {}).get("cleaning")) for run in runs]
     if len(set(cleaned)) > 1:  # raw and cleaned posts of one corpus are different text
         reasons.append(f"cleaning: {' / '.join(cleaned)}")
@@ -86,6 +92,13 @@ def _why_queries_differ(name: str, runs: list[dict], labels: list[str]) -> str:
     return f"{name}: {', '.join(reasons) or 'other accounts or posts'}"
 
 
+def _corpus_of(run: dict) -> str:
+    """What a run's corpus was before any of its accounts were left out: its fingerprint then (recorded since
+    stop 45), else its name (the fingerprint recorded is of the posts evaluated, after leaving out)."""
+    data = run.get("data", {})
+    return str(data.get("corpus_fingerprint") or data.get("corpus"))
+
+
 def comparison(paths: list[str | Path]) -> dict[str, Any]:
     """The runs' metrics side by side, as data: {"runs": [{"run", "model", "metrics"}], "same_queries":
     {protocol: bool}, "why_queries_differ": {protocol: reason}} (a protocol whose runs scored different
@@ -94,11 +107,14 @@ def comparison(paths: list[str | Path]) -> dict[str, Any]:
         raise ProtocolError("give at least one evaluation run folder to compare")
     runs = [load_run(p) for p in paths]
     protocols = dict.fromkeys(name for run in runs for name in run.get("protocols", {}))
-    same, why = {}, {}
+    same, why, as_first = {}, {}, {}
     labels = [Path(path).name for path in paths]
     for name in protocols:
         hashes = [run.get("protocols", {}).get(name, {}).get("queries_sha256") for run in runs]
         same[name] = len({h for h in hashes if h}) == 1 and all(hashes)
+        # per run, whether it scored the first run's queries (None: it did not run the protocol); three runs of
+        # which two agree were all "NO" (audit 12)
+        as_first[name] = [None if not h else h == hashes[0] for h in hashes]
         if not same[name]:
             why[name] = _why_queries_differ(name, runs, labels)
     return {
@@ -107,6 +123,7 @@ def comparison(paths: list[str | Path]) -> dict[str, Any]:
             for path, run in zip(paths, runs, strict=True)
         ],
         "same_queries": same if len(runs) > 1 else {},  # one run has nothing to be the same as
+        "same_queries_as_first": as_first if len(runs) > 1 else {},
         "why_queries_differ": why if len(runs) > 1 else {},
     }
 
@@ -131,6 +148,8 @@ def table_of(compared: dict[str, Any]) -> Table:
             value = run["metrics"].get(key)
             cells.append("-" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:.4f}")
         table.add_row(key, *cells)
-    for name, same in compared["same_queries"].items():
-        table.add_row(f"{name} same queries", *(["yes" if same else "NO"] * len(runs)))
+    first = Path(runs[0]["run"]).name if runs else ""
+    for name, per_run in compared.get("same_queries_as_first", {}).items():
+        cells = ["-" if same is None else "yes" if same else "NO" for same in per_run]
+        table.add_row(f"{name} same queries as {first}", *cells)
     return table

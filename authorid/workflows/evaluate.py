@@ -140,8 +140,11 @@ def evaluate(
     started = time.perf_counter()
     style_model, fitted = _load(model, posts, seed)
     excluded, kept = 0, None
+    corpus_fingerprint = fingerprint(
+        posts
+    )  # before any account is left out: `compare` tells corpora apart by it
     if not include_training_accounts:
-        kept = texts_held_out_by_split(style_model, posts, names)
+        kept = texts_held_out_by_split(style_model, corpus_fingerprint, names)
         if kept is None:
             before = posts
             posts, excluded = without_training_accounts(style_model, posts)
@@ -169,6 +172,7 @@ def evaluate(
         "data": {
             "corpus": corpus,
             "fingerprint": fingerprint(posts),
+            "corpus_fingerprint": corpus_fingerprint,
             "posts": len(posts),
             "accounts": account_count,
             "excluded_training_accounts": excluded,
@@ -192,7 +196,7 @@ def evaluate(
     return run
 
 
-def texts_held_out_by_split(model, posts, names: list[str]) -> str | None:
+def texts_held_out_by_split(model, corpus_fingerprint: str, names: list[str]) -> str | None:
     """Why the training accounts may stay, or None: an attribution model trained on this very corpus with
     its own split column (C50's train / test) never read the test texts, and attribution is all the run asks
     (audit 12: every author was left out, so the protocol the model was trained for could not run)."""
@@ -200,7 +204,7 @@ def texts_held_out_by_split(model, posts, names: list[str]) -> str | None:
     data = meta.get("data") or {}
     if names != ["attribution"] or meta.get("task") != "attribution":
         return None
-    if "corpus-split" not in (data.get("splits") or {}) or data.get("fingerprint") != fingerprint(posts):
+    if "corpus-split" not in (data.get("splits") or {}) or data.get("fingerprint") != corpus_fingerprint:
         return None
     return (
         f"training accounts kept: {model.name} is an attribution model trained on this corpus' train posts"

@@ -43,9 +43,11 @@ def test_metrics_json_has_every_section(run_dir, enron):
     assert run["data"] == {
         "corpus": "enron_demo",
         "fingerprint": fingerprint(enron),
+        "corpus_fingerprint": fingerprint(enron),  # the same: no account was left out
         "posts": 960,
         "accounts": 40,
         "excluded_training_accounts": 0,  # a model fitted on the corpus records no training accounts
+        "training_accounts_kept": None,  # no reason to keep them (an attribution model's own split)
         "cleaning": None,  # the Python API takes posts as given; the CLI records what cleaning did
     }
     assert run["model"]["name"] == "stylometric" and run["model"]["kind"] == "stylometric"
@@ -117,9 +119,31 @@ def test_compare_prints_runs_side_by_side(enron, run_dir, tmp_path):
     first = json.loads((run_dir / "metrics.json").read_text())
     expected = first["protocols"]["sybil"]["metrics"]["linking"]["mrr"]
     assert f"{expected:.4f}" in mrr_row
-    assert re.search(r"sybil same queries\s*│\s*NO", text)  # another seed samples other accounts
+    # another seed samples other accounts: the first run is the reference, the second differs from it
+    assert re.search(r"sybil same queries as \S+\s*│\s*yes\s*│\s*NO", text)
     # The seed-1 run made only the sybil protocol: its other cells are "-".
     assert re.search(r"clustering ari\s*│\s*-?[0-9.]+\s*│\s*-\s*│", text)  # not "clustering clustering"
+
+
+def test_compare_of_three_runs_says_which_scored_the_first_ones_queries_and_names_another_corpus(
+    enron, run_dir, tmp_path
+):
+    """Audit 12: three runs of which two scored the same queries were all "NO", and runs on two corpora were
+    said to differ in cleaning and accounts, never in corpus."""
+    from authorid.workflows.compare import comparison
+
+    again, other_seed, other_corpus = tmp_path / "again", tmp_path / "seed1", tmp_path / "corpus"
+    evaluate("stylometric", enron, protocol="sybil", accounts=8, seed=0, out=again, corpus="enron")
+    evaluate("stylometric", enron, protocol="sybil", accounts=8, seed=1, out=other_seed, corpus="enron")
+    fewer = enron.select(range(len(enron) // 2))
+    evaluate(
+        "stylometric", fewer, protocol="sybil", accounts=8, seed=0, out=other_corpus, corpus="enron-half"
+    )
+    compared = comparison([run_dir, again, other_seed])
+    assert compared["same_queries_as_first"]["sybil"] == [True, True, False]
+    assert compared["same_queries"]["sybil"] is False
+    why = comparison([again, other_corpus])["why_queries_differ"]["sybil"]
+    assert why.startswith("sybil: another corpus: enron / enron-half"), why
 
 
 def test_unknown_protocol_and_setting_are_one_line_errors(enron):
