@@ -143,7 +143,8 @@ def link(
         median = hub.median_density(index, skip=skip, least=cohort.reference_posts(calibration))
         query_excess = (
             np.nan_to_num(
-                hub.mixed_searched_densities(queries.account_ids, scores, ids, skip=skip), nan=median
+                hub.mixed_searched_densities(queries.account_ids, scores, ids, skip=skip, queries=True),
+                nan=median,
             )
             - median
         )

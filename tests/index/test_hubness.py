@@ -268,3 +268,27 @@ def test_link_flags_pairs_with_an_account_outside_the_calibrated_sizes():
         ).outside_sizes
         == 1
     )
+
+
+def test_a_query_named_as_its_enrolled_twin_gets_the_p_it_gets_under_another_name():
+    """Audit 12: the query's density left out the enrolled account of its own name as "itself", so naming a
+    query after its twin (a sybil check's other half) raised its P; only its own vector is itself."""
+    from authorid.encoders import AccountVectors
+    from authorid.verification import Calibrator, cohort
+
+    enrolled, query = hub_geometry()
+    calibration = Calibrator("platt")
+    calibration.params, calibration.info = {"coef": 40.0, "intercept": -18.0}, {"fit_prior": 1 / 60}
+    calibration.cohort = Calibrator.from_dict(calibration.to_dict())
+    calibration.cohort.info = {"score": "cohort", "k": hub.K, "fit_prior": 1 / 60}
+    index = build_index(enrolled, model_identity=IDENTITY)
+    answers = []
+    for name in ("q", "e0", "e7"):
+        named = AccountVectors([name], query.vectors, query.n_posts)
+        rows = link(index, named, k=3, calibration=calibration).rows
+        answers.append([(r["account_id"], r["cohort_score"], r["probability"]) for r in rows])
+    assert answers[0] == answers[1] == answers[2]
+    assert cohort.MIN_POOL <= len(index)
+    # an enrolled account linked as a query (`link --vectors` of the index's own vectors) still skips itself
+    itself = link(index, enrolled.subset(["e0"]), k=2, calibration=calibration).rows
+    assert itself[0]["account_id"] == "e0" and itself[0]["cosine"] == pytest.approx(1.0)
