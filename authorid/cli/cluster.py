@@ -223,6 +223,13 @@ def cluster_command(
             )
         else:
             lines.append(used.cosine_fit_reason(stats["n_accounts"]))
+    copied = report.params.get("groups_with_copied_posts")
+    if copied:
+        lines.append(
+            f"warning: {copied:,} group{'s' * (copied != 1)} hold accounts that posted a text word for word"
+            " (copied_pairs in clusters.jsonl): copied text (a template, a meme, a repost) joins accounts whoever"
+            " wrote it; `authorid explain` shows the texts"
+        )
     lines += [f"clusters:    {outputs.clusters_path}", f"assignments: {outputs.assignments_path}"]
     summary = {
         "stats": stats,

@@ -48,6 +48,8 @@ class Cluster:
     members: list[str]
     cohesion: float | None = None
     evidence: list[EvidencePair] = field(default_factory=list)
+    #: pairs of members that posted a text word for word (`authorid.evidence.copies`); None: not counted
+    copied_pairs: int | None = None
 
     @property
     def size(self) -> int:
@@ -60,6 +62,7 @@ class Cluster:
             "members": self.members,
             "cohesion": None if self.cohesion is None else round(self.cohesion, 6),
             "evidence": [pair.to_dict() for pair in self.evidence],
+            **({} if self.copied_pairs is None else {"copied_pairs": self.copied_pairs}),
         }
 
 
@@ -155,6 +158,10 @@ class ClusterReport:
                 f", ... (+{cluster.size - 6})" if cluster.size > 6 else ""
             )
             cohesion = "" if cluster.cohesion is None else f" cohesion {cluster.cohesion:.2f}"
+            if cluster.copied_pairs:
+                cohesion += (
+                    f", {cluster.copied_pairs} pair{'s' * (cluster.copied_pairs != 1)} sharing a copied post"
+                )
             lines.append(f"  #{cluster.id} ({cluster.size} accounts{cohesion}): {shown}")
         if len(groups) > max_groups:
             lines.append(f"  ... and {len(groups) - max_groups:,} more groups")

@@ -95,3 +95,29 @@ def test_explain_shows_the_copied_post_and_how_many_accounts_posted_it(reposted,
         app, ["explain", "-o", str(tmp_path / "x"), "--", "style", str(corpus), source, "y"]
     )
     assert other.exit_code == 2 and "not in the corpus" in other.output
+
+
+def test_cluster_counts_the_groups_whose_accounts_share_a_copied_post(reposted, tmp_path):
+    # audit 12: a one-post account reposting another's post made a 2-account "person" at cohesion 1.00
+    from authorid.cli.cluster import cluster_command
+
+    corpus, _, source, copier = reposted
+    records = [json.loads(line) for line in corpus.read_text().splitlines()]
+    long_post = next(r["text"] for r in records if r["id"] == "repost")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text(
+        corpus.read_text() + json.dumps({"author": "reposter", "text": long_post, "id": "r2"}) + "\n"
+    )
+    app = typer.Typer()
+    app.command("cluster")(cluster_command)
+    app.command("score")(score_command)
+    result = CliRunner().invoke(app, ["cluster", "style", str(pool), "-o", str(tmp_path / "clusters")])
+    assert result.exit_code == 0, result.output
+    groups = [
+        json.loads(line) for line in (tmp_path / "clusters" / "clusters.jsonl").read_text().splitlines()
+    ]
+    reposter = next(g for g in groups if "reposter" in g["members"])
+    assert {source, copier} & set(reposter["members"]) and reposter["copied_pairs"] >= 1, reposter
+    said = " ".join(result.output.split())
+    assert "hold accounts that posted a text word for word (copied_pairs in clusters.jsonl)" in said
+    assert "sharing a copied post" in said
