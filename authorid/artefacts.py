@@ -14,11 +14,13 @@ is incomplete (an interrupted write); `verify_manifest` refuses a damaged or edi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,6 +87,7 @@ def check_output_file(
     if path.exists() and not overwrite:
         raise ArtefactError(f"{option} {path} exists; pass {_overwrite(option)} to replace it")
     _writable(path.parent, option, path)
+    _checked.append((path, "file", time.time()))
     return path
 
 
@@ -127,6 +130,7 @@ def check_output_folder(path: str | Path, *, kind: str, overwrite: bool, option:
             what = f"an unfinished {kind} (its writing stopped)" if unfinished else f"{_a(kind)} already"
             raise ArtefactError(f"{option} {path} holds {what}; pass {_overwrite(option)} to replace it")
     _writable(path, option, path)
+    _checked.append((path, kind, time.time()))
     return path
 
 
@@ -268,15 +272,33 @@ def file_sha256(path: Path) -> str:
 #: Folders the output checks created (the top one of each new chain), so that a command that then fails can
 #: take back those it left empty (`remove_empty_outputs`): a failed `compress` left its empty model folder.
 _created: list[Path] = []
+#: The outputs this command checked (path, kind: "file" or an artefact kind, when): `outputs_written` says
+#: which were complete when it stopped.
+_checked: list[tuple[Path, str, float]] = []
 
 
 def forget_created_outputs() -> None:
     """Start a command: no output folder created yet."""
     _created.clear()
+    _checked.clear()
+
+
+def outputs_written() -> list[Path]:
+    """The outputs this command checked that it has since written whole (a file renamed into place; a folder
+    with its manifest, or an index with its index.json): a command stopped after writing them says so, rather
+    than a bare "terminated" over a finished output (audit 9)."""
+    done: dict[Path, None] = {}  # a command and its workflow may check one output twice
+    for path, kind, checked_at in _checked:
+        last = path if kind == "file" else path / ("index.json" if kind == "index" else MANIFEST_FILE)
+        with contextlib.suppress(OSError):
+            if last.is_file() and last.stat().st_mtime >= checked_at:
+                done[path] = None
+    return list(done)
 
 
 def remove_empty_outputs() -> None:
     """After a failed command: remove each folder the output checks created that still holds no file."""
+    _checked.clear()
     while _created:
         top = _created.pop()
         if top.is_dir() and not any(p.is_file() or p.is_symlink() for p in top.rglob("*")):

@@ -150,6 +150,17 @@ def interrupted_line(exc: KeyboardInterrupt, rest: str = "") -> tuple[Text, int]
     return styled("interrupted", "yellow", rest), 130
 
 
+def _written_said() -> str:
+    """What a stopped command had already written whole (its outputs are atomic: each is there complete, or
+    not at all), so a stop just after the last write does not read as a lost run."""
+    if "authorid.artefacts" not in sys.modules:  # no output was checked: nothing written
+        return ""
+    from authorid.workflows.outputs import outputs_written  # deferred: light (no torch)
+
+    written = outputs_written()
+    return f" after writing {', '.join(map(str, written))} (complete)" if written else ""
+
+
 def user_errors(command: F) -> F:
     """Run a command so that errors a user can cause print one line and exit 2, not a traceback.
 
@@ -186,8 +197,8 @@ def user_errors(command: F) -> F:
             )
             raise typer.Exit(3) from None
         except KeyboardInterrupt as exc:
-            line, code = interrupted_line(exc)
-            err_console.print(line)
+            line, code = interrupted_line(exc, _written_said())
+            err_console.print(line, soft_wrap=True)
             raise typer.Exit(code) from None
         finally:
             # a failed command takes back the empty output folders its checks created (a rerun needs none); a

@@ -11,7 +11,12 @@ from __future__ import annotations
 from authorid import artefacts
 from authorid.artefacts import check_output_file, check_output_folder
 
-__all__ = ["check_output_file", "check_output_folder", "settle_outputs"]
+__all__ = ["check_output_file", "check_output_folder", "outputs_written", "settle_outputs"]
+
+
+def outputs_written() -> list:
+    """The outputs this command has written whole so far (`authorid.artefacts.outputs_written`)."""
+    return artefacts.outputs_written()
 
 
 def settle_outputs(failed: bool) -> None:

@@ -96,3 +96,26 @@ def test_the_corpus_read_is_never_the_output_even_with_overwrite(tmp_path):
         said = " ".join(result.output.split())
         assert said == f"error: {option} {same} is a file this command reads; give another file name", said
     assert same.read_bytes() == before and corpus.read_text() == kept
+
+
+def test_a_command_stopped_after_writing_its_output_says_the_output_is_complete(tmp_path, monkeypatch):
+    """Audit 9: SIGTERM right after `embed`'s final rename said "terminated" over a finished vectors file."""
+    import authorid.cli.embed as cli_embed
+    from authorid.cli.common import Terminated
+
+    def stopped(*args, **kwargs):  # SIGTERM arriving as the summary is printed, the file already in place
+        raise Terminated()
+
+    monkeypatch.setattr(cli_embed, "say", stopped)
+    out = tmp_path / "v.parquet"
+    result = runner.invoke(app, ["embed", "stylometric:2", "enron_demo", "-o", str(out)])
+    assert result.exit_code == 143
+    assert result.output.strip().splitlines()[-1] == f"terminated after writing {out} (complete)"
+    assert len(AccountVectors.from_parquet(out)) == 40
+    # stopped before it wrote anything: no such claim
+    monkeypatch.setattr(cli_embed, "say", lambda *a, **k: None)
+    import authorid.workflows.embed as embed_workflow
+
+    monkeypatch.setattr(embed_workflow, "embed", stopped)
+    again = runner.invoke(app, ["embed", "stylometric:2", "enron_demo", "-o", str(tmp_path / "w.parquet")])
+    assert again.exit_code == 143 and again.output.strip().splitlines()[-1] == "terminated"
