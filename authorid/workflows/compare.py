@@ -68,19 +68,22 @@ def _why_queries_differ(name: str, runs: list[dict], labels: list[str]) -> str:
     if missing:
         return f"{name}: not run by {', '.join(missing)}"
     reasons = []
-    corpora = [_corpus_of(run) for run in runs]
-    if (
-        len(set(corpora)) > 1
-    ):  # said first: nothing else can make the queries the same (audit 12: it was left out)
-        names = [run.get("data", {}).get("corpus") or "?" for run in runs]
-        reasons.append(f"another corpus: {' / '.join(map(str, names))}")
+    names = [str(run.get("data", {}).get("corpus") or "?") for run in runs]
+    if len(set(names)) > 1:  # said first: nothing else makes the queries the same (audit 12: it went unsaid)
+        reasons.append(f"another corpus: {' / '.join(names)}")
     excluded = [run.get("data", {}).get("excluded_training_accounts", 0) for run in runs]
-    if len(set(excluded)) > 1:  # the posts evaluated then differ too
+    read = [run.get("data", {}).get("corpus_fingerprint") for run in runs]  # before leaving accounts out
+    if all(read):
+        other_posts = len(set(read)) > 1
+    else:  # runs before stop 45 fingerprinted only the posts they evaluated, after leaving accounts out
+        evaluated = {run.get("data", {}).get("fingerprint") for run in runs}
+        other_posts = len(set(excluded)) == 1 and len(evaluated) > 1
+    if len(set(excluded)) > 1 and not other_posts:  # the posts evaluated then differ too
         reasons.append(
             f"training accounts left out {' / '.join(map(str, excluded))} (each model leaves out its own)"
         )
-    elif not reasons and len({run.get("data", {}).get("fingerprint") for run in runs}) > 1:
-        reasons.append("other posts of the corpus")
+    elif not reasons and other_posts:
+        reasons.append("another corpus")
     cleaned = [cleaning_said(run.get("data", {}).get("cleaning")) for run in runs]
     if len(set(cleaned)) > 1:  # raw and cleaned posts of one corpus are different text
         reasons.append(f"cleaning: {' / '.join(cleaned)}")
@@ -90,13 +93,6 @@ def _why_queries_differ(name: str, runs: list[dict], labels: list[str]) -> str:
         if len({repr(v) for v in values}) > 1:
             reasons.append(f"{key} {' / '.join(map(str, values))}")
     return f"{name}: {', '.join(reasons) or 'other accounts or posts'}"
-
-
-def _corpus_of(run: dict) -> str:
-    """What a run's corpus was before any of its accounts were left out: its fingerprint then (recorded since
-    stop 45), else its name (the fingerprint recorded is of the posts evaluated, after leaving out)."""
-    data = run.get("data", {})
-    return str(data.get("corpus_fingerprint") or data.get("corpus"))
 
 
 def comparison(paths: list[str | Path]) -> dict[str, Any]:
