@@ -60,11 +60,11 @@ def attribute_command(
     on_error: OnErrorOption = "raise",
 ) -> None:
     """Attribute texts to known authors (closed set, or open set with --threshold)."""
-    from authorid.workflows.attribute import (
+    from authorid.workflows.attribute import (  # deferred: loads torch
         attribute,
         check_options,
         texts_among_known,
-    )  # deferred: loads torch
+    )
     from authorid.workflows.common import check_output_file, model_before_corpus  # deferred: as above
 
     if top_k < 1:

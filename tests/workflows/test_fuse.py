@@ -77,7 +77,9 @@ def test_fusing_style_leaves_out_its_training_accounts_and_records_its_own(tmp_p
     fused = load_model(tmp_path / "fused")
     left, gone = without_training_accounts(fused, reddit_posts)  # style's (in part0) and the fitted ones
     assert len(left) == 0 and gone == len(set(reddit_posts["account_id"]))
-    with pytest.raises(ValueError, match="need .* accounts"):  # nothing left to evaluate on
+    with pytest.raises(
+        ValueError, match="left out as the model's own .* too few left"
+    ):  # nothing to evaluate on
         evaluate(fused, reddit_posts, protocol="sybil", min_posts=10)
 
 
