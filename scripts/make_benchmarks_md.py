@@ -1412,7 +1412,8 @@ def cohort_section(cohort: dict) -> list[str]:
         out += [
             "",
             "Linked as `authorid link` links (each person's older half against an exact index of the newer halves,"
-            ' candidates ranked with the hubness correction, the link the best candidate called "same"), P at'
+            " candidates ranked with the hubness correction, the link the first-ranked candidate when it is called"
+            ' "same"; until stop 45 the first called "same" at any rank), P at'
             " `link`'s default prior, one in the enrolled accounts, and at the calibration's own (`link`'s default"
             " until stop 29):",
             "",
