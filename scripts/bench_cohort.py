@@ -15,9 +15,10 @@ two halves by time, each its 8 newest posts: 1,000 pseudo-accounts of 500 person
   k = 10) at the forum prior and at 3 and 10 times it;
 - linking: each person's older half (`#0`) linked against an exact index of the 500 newer halves
   (`authorid.index.link`, `authorid link`'s path: hubness-ranked top 10, the link the first-ranked candidate
-  when it is called "same"; until stop 45 the first candidate called "same" at any rank), with P at `link`'s default prior (1/500: one of the enrolled accounts is the query's person's) and at
-  the calibration's own (about 1/31, `link`'s default until stop 29): how many queries get a link, how many of
-  those are right, and the links' mean P.
+  when it is called "same"; until stop 45 the first candidate called "same" at any rank), with P at `link`'s
+  default prior (1/500: one of the enrolled accounts is the query's person's) and at the calibration's own
+  (about 1/31, `link`'s default until stop 29): how many queries get a link, how many of those are right, and
+  the links' mean P.
 Results: benchmarks/results/cohort.json.
 """
 
