@@ -412,6 +412,18 @@ def test_multi_line_csv_text_with_a_carriage_return_reads_and_warns_of_nothing(t
     assert report.warnings == []
 
 
+def test_a_quote_left_open_after_a_comma_is_warned_of_too(tmp_path):
+    # the review of audit 12's fix: a first line asked to be a whole record hid this swallow (4 records lost)
+    path = tmp_path / "swallow.csv"
+    path.write_text(
+        'author,text,time\nalice,"oops, I forgot to close,1\nbob,hi there,2\ncarol,hey you,3\nerin,yo yo,5\n'
+        'dave,late",4\nfrank,ok,6\n'
+    )
+    posts, report = read_posts(path)
+    assert posts["account_id"] == ["alice", "frank"]
+    assert "line 2: this record runs over 5 lines, 3 of which read as whole records" in report.warnings[0]
+
+
 def test_records_swallowed_by_a_quote_are_warned_of(tmp_path):
     path = tmp_path / "swallow.csv"
     path.write_text('author,text,id\nalice,"oops,1\nbob,fine,2\ncarol,ok,3\ndave,late",4\nerin,after,5\n')
@@ -587,6 +599,18 @@ def test_the_ends_of_a_json_array_are_checked(tmp_path, small_reads, payload, sa
         read_posts(path)
 
 
+def test_a_value_or_a_zero_width_space_cut_by_a_read_is_read_whole(tmp_path, small_reads):
+    # the review: `12.` at the end of a read was taken as 12 (then "Expecting ','" and the rest lost), and a
+    # U+FEFF starting any read of a one-line array was dropped as a byte-order mark
+    for pad in range(40, 52):
+        records = [{"author": "a", "text": "x" * pad}, 12.5, {"author": "b", "text": "\ufeffy" * 30}]
+        path = tmp_path / f"cut{pad}.json"
+        path.write_text(json.dumps(records, ensure_ascii=False))
+        posts, report = read_posts(path, on_error="skip")
+        assert posts["text"] == ["x" * pad, "\ufeffy" * 30], pad
+        assert report.errors == [f"{path}: record 2: expected a JSON object, found a number"], pad
+
+
 def test_undecodable_bytes_in_a_json_array_are_named_by_line_across_reads(tmp_path, small_reads):
     path = tmp_path / "latin1.json"
     path.write_bytes(
@@ -597,9 +621,11 @@ def test_undecodable_bytes_in_a_json_array_are_named_by_line_across_reads(tmp_pa
         read_posts(path)
 
 
-def test_reddit_posts_written_by_pythons_csv_module_read_back_without_warnings(tmp_path):
+def test_reddit_posts_written_by_pythons_csv_module_read_back_with_few_false_warnings(tmp_path):
     # audit 12: well-quoted multi-line posts whose middle lines hold commas were warned of as swallowed records
-    records = raw_records("reddit", 10_000)
+    # (7 of these 40,000 posts; the audit's market file 5 of 9,888): 2 are left, posts whose last line holds as
+    # many commas before the closing quote as a record has fields, which a swallow's last line looks like too
+    records = raw_records("reddit", 40_000)
     path = tmp_path / "reddit.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -607,7 +633,7 @@ def test_reddit_posts_written_by_pythons_csv_module_read_back_without_warnings(t
         writer.writerows([r["author"], r["text"], r["timestamp"]] for r in records)
     posts, report = read_posts(path)
     assert posts["text"] == [r["text"] for r in records]
-    assert report.warnings == [] and not report.errors
+    assert report.read["warnings"] == 2 and not report.errors
 
 
 def test_a_multi_line_csv_record_is_named_by_the_line_it_starts_on(tmp_path):

@@ -147,6 +147,7 @@ class _ArrayText:
         self.column = 0  # characters of `line` before text[0] (parsed and dropped)
         self.pending = b""  # the start of a character the last read cut in two
         self.ended = False
+        self.first_read = True
         self._next_line = 1  # the line the next decoded read starts on
 
     def read_more(self) -> bool:
@@ -161,8 +162,8 @@ class _ArrayText:
             cut = _utf8_split(data)
             data, self.pending = data[:cut], data[cut:]
         decoded = _decode(data, self.report, self._next_line)
-        if self._next_line == 1:
-            decoded = decoded.removeprefix(_BOM)
+        if self.first_read:  # the file's byte-order mark; a U+FEFF later on is text (a one-line array's too)
+            decoded, self.first_read = decoded.removeprefix(_BOM), False
         self._next_line += data.count(b"\n")
         dropped = self.text[: self.start]
         newline = dropped.rfind("\n")
@@ -212,7 +213,8 @@ def _iter_json_array(stream, report: IngestReport) -> Iterator[_Record]:
             return
         try:
             fields, end = decoder.raw_decode(text.text, text.start)
-            complete = end < len(text.text) or text.ended
+            # a value ending near the end of what is read may go on in the next read (`12.` of `12.5`)
+            complete = end + _CUT_ESCAPE < len(text.text) or text.ended
         except json.JSONDecodeError as exc:
             # A record cut by the end of a read fails at that end, or (a string left open) where its string
             # starts; any other failure is the file's, and so is a record that never ends.
@@ -328,15 +330,16 @@ def _swallowed_records(lines: list[str], n_fields: int, delimiter: str) -> int:
     record swallowed whole, `carol,"fine",3`): one that closes the open field has an odd number of them, and in a
     well-formed two-line field (`but, honestly",1`) it reads as whole too.
 
-    Only when the record's first and last lines are whole records themselves, quotes read as characters (a stray
-    quote in `alice,"oops,1` opens the field, one in `dave,late",4` closes it): a field quoted on purpose starts
-    and ends mid-record (audit 12: `v1,"First line.` / `Second, with commas, too` / `Third",1600001000`, as
-    Python's csv module writes it, was warned of)."""
+    Only when the record's last line is a whole record itself, quotes read as characters (the stray quote of
+    `dave,late",4` closing the field a stray quote opened): a field quoted on purpose ends mid-record, before the
+    record's last fields (audit 12: `v1,"First line.` / `Second, with commas, too` / `Third",1600001000`, as
+    Python's csv module writes it, was warned of). The first line is not asked the same: a quote left open is
+    often one opened before a comma (`alice,"oops, I forgot,1`), and that line then holds a field too many."""
     if len(lines) < 2 or n_fields < 2:
         return 0
-    first, continuation = lines[0], lines[1:]
+    continuation = lines[1:]
     last = continuation[-1:]
-    if not all(_whole_as_written(line, n_fields, delimiter) for line in (first, *last)):
+    if not all(_whole_as_written(line, n_fields, delimiter) for line in last):
         return 0
     inner = continuation[:-1] + [line for line in last if line.count('"') % 2 == 0]
     if not inner:
