@@ -16,6 +16,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from authorid.data.arrow import read_columns
+
 #: Shortest text (after whitespace is collapsed) counted as copied when two accounts share it.
 MIN_COPY_CHARS = 30
 #: Characters of a copied text shown (the page, the command's line).
@@ -44,12 +49,16 @@ class CopiedPosts:
             self.first_text.setdefault(key, text)
 
     @classmethod
-    def from_posts(cls, posts, accounts: set[str] | None = None) -> CopiedPosts:
-        """From a posts Dataset (account_id, text), only the posts of `accounts` when given."""
-        columns = posts.select_columns(["account_id", "text"])
-        pairs = zip(columns["account_id"], columns["text"], strict=True)
+    def from_posts(cls, posts, accounts: set[str] | None = None, keys: set[str] | None = None) -> CopiedPosts:
+        """From a posts Dataset (account_id, text): only the posts of `accounts` when given (filtered in Arrow:
+        a forum of millions of posts is not walked in Python for the accounts of a few pairs), and only the
+        texts whose copy key is among `keys` when given (a pair's own, counted over the whole corpus)."""
+        table = read_columns(posts, ["account_id", "text"])
         if accounts is not None:
-            pairs = ((a, t) for a, t in pairs if a in accounts)
+            table = table.filter(pc.is_in(table.column("account_id"), value_set=pa.array(sorted(accounts))))
+        pairs = zip(table.column("account_id").to_pylist(), table.column("text").to_pylist(), strict=True)
+        if keys is not None:
+            pairs = ((a, t) for a, t in pairs if copy_key(t) in keys)
         return cls(pairs)
 
     def shared(self, a: str, b: str) -> list[str]:

@@ -117,8 +117,11 @@ def explain(
         if not any(t.strip() for t in account_texts):
             raise ExplainError(f"account {account!r} has no usable post (every post is empty after cleaning)")
 
-    # copied texts, counted over the whole corpus: how many accounts posted each (a template, or these two)
-    copied = CopiedPosts(zip((account_ids[g] for g in groups), texts, strict=True)).described(*own_ids)
+    # copied texts: the pair's own posts first, then how many accounts of the corpus posted each (a template,
+    # or these two), counting only those texts (not a set of every post's text: the index's fast path)
+    own_copies = CopiedPosts([(a, t) for a, texts_of in zip(own_ids, own, strict=True) for t in texts_of])
+    shared = set(own_copies.shared(*own_ids))
+    copied = (CopiedPosts.from_posts(posts, keys=shared) if shared else own_copies).described(*own_ids)
     sizes = _pair_sizes(own)
     if vector_index is not None:  # the index fixed the centre: the pair alone gives the same vectors
         texts = own[0] + own[1]
