@@ -51,14 +51,16 @@ def raw_records(limit: int | None):
 
 
 def write_formats(work: Path, limit: int | None) -> dict[str, Path]:
-    """The dump written once in each format (skipped when already there from an earlier run)."""
-    paths = {fmt: work / f"reddit.{fmt}" for fmt in FORMATS}
+    """The dump written once in each format, named by how many records it holds (kept for the next run: a
+    file is renamed into place only once all three are written whole)."""
+    paths = {fmt: work / f"reddit-{limit or 'all'}.{fmt}" for fmt in FORMATS}
     if all(p.is_file() for p in paths.values()):
         return paths
+    partial = {fmt: path.with_name(path.name + ".partial") for fmt, path in paths.items()}
     with (
-        paths["jsonl"].open("w", encoding="utf-8") as lines,
-        paths["json"].open("w", encoding="utf-8") as array,
-        paths["csv"].open("w", encoding="utf-8", newline="") as table,
+        partial["jsonl"].open("w", encoding="utf-8") as lines,
+        partial["json"].open("w", encoding="utf-8") as array,
+        partial["csv"].open("w", encoding="utf-8", newline="") as table,
     ):
         writer = csv.DictWriter(table, fieldnames=FIELDS)
         writer.writeheader()
@@ -69,6 +71,8 @@ def write_formats(work: Path, limit: int | None) -> dict[str, Path]:
             array.write(("," if number else "") + text)
             writer.writerow({k: "" if record.get(k) is None else record[k] for k in FIELDS})
         array.write("]")
+    for fmt, path in paths.items():
+        partial[fmt].replace(path)
     return paths
 
 

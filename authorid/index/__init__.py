@@ -4,7 +4,8 @@
 - `ExactIndex` (exact.py): numpy matmul; `FaissIndex` (faiss_index.py): HNSW or IVF (float16 cells).
 - `build_index`, `load_index` (build.py): choose by size, load with an identity check.
 - `knn`, `top_k` (knn.py): each vector's nearest others (exact, or IVF cell by cell), top-k of a score matrix.
-- `link`, `Links` (link.py): top-k enrolled accounts per query, calibrated, `unknown` when none passes.
+- `link`, `Links` (link.py): top-k enrolled accounts per query, calibrated, `unknown` when the first-ranked
+  does not pass.
 """
 
 from authorid.index.base import VectorIndex, VectorIndexError

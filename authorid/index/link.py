@@ -1,4 +1,4 @@
-"""Open-set account linking: each query account's top-k enrolled accounts, with `unknown` when none passes.
+"""Open-set account linking: each query account's top-k enrolled accounts, `unknown` when the first does not pass.
 
 With a calibration, each candidate's cosine becomes P(same person) and passes when its decision is "same"
 (probability above the calibration's threshold, outside its abstain band). Without one, the cosine itself
@@ -249,9 +249,9 @@ def link(
 
 def default_prior(enrolled: int) -> float:
     """P(same person)'s prior when one account is linked against `enrolled` accounts: at most one of them is
-    its person's. At the calibration's own prior (about 1/31) `link` linked 318 of 500 held-out Reddit halves
-    against the 500 other halves, 56% of them rightly, at a mean P of 0.78; at 1/500, 81 at 89%, mean P 0.84
-    (`style`, its cohort fit; docs/calibration.md)."""
+    its person's. At the calibration's own prior (about 1/31) `link` linked 324 of 500 held-out Reddit halves
+    against the 500 other halves, 56% of them rightly, at a mean P of 0.80; at 1/500, 94 at 83%, mean P 0.84
+    (`style`, its cohort fit; BENCHMARKS.md, `scripts/bench_cohort.py`)."""
     return 1.0 / max(int(enrolled), 2)
 
 

@@ -69,21 +69,20 @@ def _why_queries_differ(name: str, runs: list[dict], labels: list[str]) -> str:
         return f"{name}: not run by {', '.join(missing)}"
     reasons = []
     names = [str(run.get("data", {}).get("corpus") or "?") for run in runs]
-    if len(set(names)) > 1:  # said first: nothing else makes the queries the same (audit 12: it went unsaid)
-        reasons.append(f"another corpus: {' / '.join(names)}")
     excluded = [run.get("data", {}).get("excluded_training_accounts", 0) for run in runs]
     read = [run.get("data", {}).get("corpus_fingerprint") for run in runs]  # before leaving accounts out
     if all(read):
         other_posts = len(set(read)) > 1
     else:  # runs before stop 45 fingerprinted only the posts they evaluated, after leaving accounts out
         evaluated = {run.get("data", {}).get("fingerprint") for run in runs}
-        other_posts = len(set(excluded)) == 1 and len(evaluated) > 1
-    if len(set(excluded)) > 1 and not other_posts:  # the posts evaluated then differ too
+        other_posts = len(set(names)) > 1 or (len(set(excluded)) == 1 and len(evaluated) > 1)
+    if other_posts:  # said first: nothing else makes the queries the same (audit 12: it went unsaid)
+        # named when the names tell them apart (one file under two spellings is one corpus, by fingerprint)
+        reasons.append(f"another corpus: {' / '.join(names)}" if len(set(names)) > 1 else "another corpus")
+    elif len(set(excluded)) > 1:  # the posts evaluated then differ too
         reasons.append(
             f"training accounts left out {' / '.join(map(str, excluded))} (each model leaves out its own)"
         )
-    elif not reasons and other_posts:
-        reasons.append("another corpus")
     cleaned = [cleaning_said(run.get("data", {}).get("cleaning")) for run in runs]
     if len(set(cleaned)) > 1:  # raw and cleaned posts of one corpus are different text
         reasons.append(f"cleaning: {' / '.join(cleaned)}")
@@ -108,9 +107,10 @@ def comparison(paths: list[str | Path]) -> dict[str, Any]:
     for name in protocols:
         hashes = [run.get("protocols", {}).get(name, {}).get("queries_sha256") for run in runs]
         same[name] = len({h for h in hashes if h}) == 1 and all(hashes)
-        # per run, whether it scored the first run's queries (None: it did not run the protocol); three runs of
-        # which two agree were all "NO" (audit 12)
-        as_first[name] = [None if not h else h == hashes[0] for h in hashes]
+        # per run, whether it scored the queries of the first run that ran the protocol (None: it did not run
+        # it); three runs of which two agree were all "NO" (audit 12)
+        first = next((h for h in hashes if h), None)
+        as_first[name] = [None if not h else h == first for h in hashes]
         if not same[name]:
             why[name] = _why_queries_differ(name, runs, labels)
     return {
@@ -144,8 +144,10 @@ def table_of(compared: dict[str, Any]) -> Table:
             value = run["metrics"].get(key)
             cells.append("-" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:.4f}")
         table.add_row(key, *cells)
-    first = Path(runs[0]["run"]).name if runs else ""
     for name, per_run in compared.get("same_queries_as_first", {}).items():
+        first = next(
+            (Path(r["run"]).name for r, same in zip(runs, per_run, strict=True) if same is not None), ""
+        )
         cells = ["-" if same is None else "yes" if same else "NO" for same in per_run]
         table.add_row(f"{name} same queries as {first}", *cells)
     return table

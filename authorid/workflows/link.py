@@ -10,7 +10,7 @@ from pathlib import Path
 
 from authorid.data.arrow import read_columns
 from authorid.data.clean import mask_identifiers
-from authorid.data.readers import check_columns
+from authorid.data.readers import check_columns, parse_column_map
 from authorid.errors import InputError
 from authorid.evidence.habits import pair_reasons
 from authorid.index import COLUMNS, Links, VectorIndex, link
@@ -27,6 +27,12 @@ def check_explain_columns(corpus: str, columns: str | None, preset: str | None, 
     """The --explain-with corpus' columns, checked before the query corpus is read; without a map of its own
     (--explain-map) it is read with the query's --map, and a refusal says how to give it one (audit 12: two
     markets in two formats could not be linked with reasons)."""
+    try:  # a malformed map is the option's own fault, said as such (not as the --explain-with corpus')
+        parse_column_map(columns)
+    except InputError as exc:
+        if own_map:
+            raise InputError(str(exc).replace("--map", "--explain-map")) from None
+        raise
     try:
         check_columns(corpus, columns, preset)
     except InputError as exc:

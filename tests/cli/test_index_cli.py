@@ -218,6 +218,11 @@ def test_explain_with_a_corpus_in_another_format_reads_it_with_its_own_map(index
     mapped = ["--explain-map", "vendor=account_id,message=text,ref=post_id"]
     result = runner.invoke(app, [*args, *mapped, "-o", str(tmp_path / "b.csv")])
     assert result.exit_code == 0, result.output
+    # a malformed map is said as the option's own fault (the review: a --map typo was blamed on --explain-with)
+    for option in ("--map", "--explain-map"):
+        typo = runner.invoke(app, [*args, option, "vendor=account_id,body", "-o", str(tmp_path / "t.csv")])
+        assert typo.exit_code == 2
+        assert f"error: {option} entry 'body' is not SOURCE=CANONICAL" in " ".join(typo.output.split())
     plain = runner.invoke(app, [*args[:-1], str(corpora["enrol"]), "-o", str(tmp_path / "c.csv")])
     assert plain.exit_code == 0, plain.output
     assert (tmp_path / "b.csv").read_text() == (tmp_path / "c.csv").read_text()

@@ -144,6 +144,20 @@ def test_compare_of_three_runs_says_which_scored_the_first_ones_queries_and_name
     assert compared["same_queries"]["sybil"] is False
     why = comparison([again, other_corpus])["why_queries_differ"]["sybil"]
     assert why.startswith("sybil: another corpus: enron / enron-half"), why
+    # the review: a run without the protocol first marked every other run NO
+    verification = tmp_path / "verification"
+    evaluate(
+        "stylometric", enron, protocol="verification", accounts=8, seed=0, out=verification, corpus="enron"
+    )
+    assert comparison([verification, again, run_dir])["same_queries_as_first"]["sybil"] == [None, True, True]
+    # one corpus named two ways is one corpus (its fingerprint), not "another corpus"
+    renamed = json.loads((again / "metrics.json").read_text())
+    renamed["data"]["corpus"] = "/somewhere/else/enron"
+    renamed["data"]["excluded_training_accounts"] = 3
+    renamed["protocols"]["sybil"]["queries_sha256"] = "0" * 64
+    (tmp_path / "renamed.json").write_text(json.dumps(renamed))
+    why = comparison([again, tmp_path / "renamed.json"])["why_queries_differ"]["sybil"]
+    assert "another corpus" not in why and "training accounts left out 0 / 3" in why, why
 
 
 def test_unknown_protocol_and_setting_are_one_line_errors(enron):
