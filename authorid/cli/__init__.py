@@ -14,7 +14,7 @@ import typer
 
 from authorid.cli.attribute import attribute_command
 from authorid.cli.cluster import cluster_command
-from authorid.cli.common import stop_on_sigterm
+from authorid.cli.common import err_console, finish_on_sigterm, interrupted_line, stop_on_sigterm
 from authorid.cli.compress import compress_command
 from authorid.cli.corpora import corpora_command
 from authorid.cli.demo import demo_command
@@ -58,7 +58,19 @@ def main(args: Sequence[str] | None = None) -> None:
     typer would draw it in a box under the usage text. SIGTERM stops a command as Ctrl-C does."""
     stop_on_sigterm()
     try:
+        _run(args)
+    finally:
+        finish_on_sigterm()  # the command has ended: a stop during shutdown is let pass
+
+
+def _run(args: Sequence[str] | None) -> None:
+    """`app` on `args`, with typer's own errors said in one line (see `main`)."""
+    try:
         status = app(args=args, prog_name="authorid", standalone_mode=False)
+    except KeyboardInterrupt as exc:  # a stop between a command's end and `finish_on_sigterm`
+        line, code = interrupted_line(exc)
+        err_console.print(line)
+        sys.exit(code)
     except typer.Abort:
         print("authorid: aborted", file=sys.stderr)
         sys.exit(1)

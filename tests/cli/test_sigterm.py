@@ -52,3 +52,30 @@ def test_sigterm_during_train_prints_the_resume_hint_and_exits_143(tmp_path):
     done, total = (int(n.replace(",", "")) for n in re.match(r"train: ([\d,]+)/([\d,]+), ", stopped).groups())
     assert 2 <= done < total < 100_000
     assert usable_checkpoint(out / STATE_DIR) is not None
+
+
+SHUTDOWN = """
+import atexit, os, signal, sys, time
+
+def stopped_while_shutting_down():  # a scheduler's stop as the interpreter winds down, after the command
+    for _ in range({signals}):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)
+    print("shutdown went on", flush=True)
+
+atexit.register(stopped_while_shutting_down)
+from authorid.cli import main
+main(["corpora", "--json"])
+"""
+
+
+@pytest.mark.parametrize(("signals", "status"), [(1, 0), (2, 143)])
+def test_a_sigterm_after_the_command_ended_lets_shutdown_end_quietly(signals, status):
+    """Audit 13: SIGTERM during the second of shutdown raised `Terminated` inside an atexit hook (a traceback,
+    exit 0) or ended the process silently (143): the first is let pass, a second ends it at once."""
+    done = subprocess.run(
+        [sys.executable, "-c", SHUTDOWN.format(signals=signals)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == status, done.stderr
+    assert "Traceback" not in done.stderr and "Terminated" not in done.stderr, done.stderr
+    assert ("shutdown went on" in done.stdout) == (signals == 1)
