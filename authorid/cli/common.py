@@ -385,9 +385,17 @@ def cleaning_counts(report, corpus) -> dict:
     }
 
 
+#: How a report's count reads aloud where its key alone would not ("duplicate in account 5" read as an account
+#: named 5, audit 13).
+COUNT_LABELS = {"duplicate_in_account": "repeated by their author"}
+
+
 def counted(counts: dict[str, int]) -> str:
-    """`{"quotes_stripped": 4, "urls_masked": 0}` -> "quotes stripped 4": a report's non-zero counts, read aloud."""
-    return ", ".join(f"{key.replace('_', ' ')} {n:,}" for key, n in counts.items() if n)
+    """`{"quotes_stripped": 4, "urls_masked": 0}` -> "4 quotes stripped": a report's non-zero counts, read aloud,
+    each count first (a label ending in a word and a number reads as a name)."""
+    return ", ".join(
+        f"{n:,} {COUNT_LABELS.get(key, key.replace('_', ' '))}" for key, n in counts.items() if n
+    )
 
 
 def cleaning_line(report, before: int, corpus) -> str:

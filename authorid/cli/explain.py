@@ -110,7 +110,8 @@ def explain_command(
         first = copied[0]
         text = first["text"] if len(first["text"]) <= 60 else first["text"][:59] + "…"  # the page has more
         console.print(
-            f"warning: the two accounts share {len(copied):,} post{'s' * (len(copied) != 1)} word for word;"
+            f"warning: the two accounts share {len(copied):,} post{'s' * (len(copied) != 1)} word for word (as"
+            " cleaned: links, addresses and mentions masked);"
             f" copied text raises P whoever wrote it (a template or a meme is no evidence of one writer):"
             f" {text!r}, posted by {first['accounts']:,} accounts of the corpus"
             + (f", and {len(copied) - 1:,} more on the page" if len(copied) > 1 else ""),

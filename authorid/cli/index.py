@@ -219,7 +219,7 @@ def link_command(
         str | None,
         typer.Option(
             help="Column map SOURCE=CANONICAL,... of the --explain-with corpus, when its columns are not the"
-            " query corpus' (two markets in two formats); default: --map.",
+            " query corpus' (two markets in two formats); default: --map (none for a Parquet file `ingest` wrote).",
             rich_help_panel="Reading the corpus",
         ),
     ] = None,
@@ -232,7 +232,10 @@ def link_command(
 ) -> None:
     """Rank enrolled accounts for each query account (QUERY_CORPUS or --vectors); 'unknown' when the first
     does not pass (open set)."""
-    from authorid.workflows.common import check_output_file  # deferred: loads torch; `--help` stays fast
+    from authorid.workflows.common import (
+        check_output_file,
+        ingested,
+    )  # deferred: loads torch; `--help` stays fast
     from authorid.workflows.link import (  # deferred: as above
         check_explain_columns,
         link_accounts,
@@ -259,7 +262,9 @@ def link_command(
         raise ValueError(
             "--explain-map maps the columns of the --explain-with corpus; give --explain-with too"
         )
-    explain_columns = map if explain_map is None else explain_map
+    explain_columns = explain_map
+    if explain_map is None and explain_with is not None and not ingested(explain_with):
+        explain_columns = map  # one format for both corpora, unless the explain corpus is `ingest`'s Parquet
     if explain_with is not None:  # its columns before the query corpus is read (a long read, then a refusal)
         check_explain_columns(explain_with, explain_columns, preset, own_map=explain_map is not None)
     posts = None

@@ -160,6 +160,7 @@ def score_command(
         check_pairs_file,
         copies_warning,
         no_calibration_message,
+        pairs_with_copies,
         resolve_calibration,
         score,
     )
@@ -271,7 +272,7 @@ def score_command(
             "skipped_pairs": skipped[:SKIPPED_LISTED],
             "outside_calibrated_sizes": outside,
             "pairs_of_an_account_with_itself": itself,
-            "pairs_with_copied_posts": sum(1 for r in scored if r["copied_posts"] not in ("", "0")),
+            "pairs_with_copied_posts": pairs_with_copies(scored),  # null: not counted (--vectors)
             "prior": assumed,
             "scored_on": scored_on,
             "scores": str(out),

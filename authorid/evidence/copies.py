@@ -8,7 +8,9 @@ is evidence of something, and not of one writer unless the text is theirs. So a 
 shown beside its P (`score`'s copied_posts column, `explain`'s page), never dropped or hidden.
 
 Two posts are copies when their texts are equal once whitespace is collapsed and case folded, and at least
-`MIN_COPY_CHARS` long: shorter texts ("Thank you!", "Yes") coincide between strangers without any copying.
+`MIN_COPY_CHARS` long: shorter texts ("Thank you!", "Yes") coincide between strangers without any copying. The
+commands compare posts as they read them, cleaned: links, e-mail addresses and @mentions masked (`<URL>`), so a
+template sent with different links counts as one text, as the model sees it (audit 13).
 """
 
 from __future__ import annotations

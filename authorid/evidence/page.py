@@ -154,7 +154,8 @@ def _copies(evidence: dict) -> str:
         for c in copied
     )
     return (
-        f"<section><h2 class='leak'>Posts both accounts share word for word: {len(copied):,}</h2><p>Every"
+        f"<section><h2 class='leak'>Posts both accounts share word for word: {len(copied):,}</h2><p>As the"
+        " commands read them: spacing and case aside, links, e-mail addresses and mentions masked. Every"
         " n-gram of a copied text is shared, so copies raise the similarity and P(same person) whoever wrote"
         " them. A template, a meme or a reposted listing (posted by more accounts than these two) is no"
         f" evidence of one writer; a text only these two posted may be.</p><ul>{items}</ul></section>"

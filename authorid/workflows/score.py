@@ -195,15 +195,29 @@ def count_copies(posts, rows: list[dict]) -> list[str]:
     return [str(copies.count(r["account_a"], r["account_b"])) for r in rows]
 
 
+def pairs_with_copies(rows: list[dict]) -> int | None:
+    """How many pairs share a post word for word; None when copies were not counted (pairs scored from
+    --vectors: no posts to compare)."""
+    if any(r.get("copied_posts") == "" for r in rows):
+        return None
+    return sum(1 for r in rows if r.get("copied_posts") not in ("0", None))
+
+
 def copies_warning(rows: list[dict]) -> str | None:
-    """The line a command prints when some pairs share posts word for word, or None."""
-    n = sum(1 for r in rows if r.get("copied_posts") not in ("", "0", None))
+    """The line a command prints when some pairs share posts word for word (or when copies could not be
+    counted), or None."""
+    n = pairs_with_copies(rows)
+    if n is None and rows:
+        return (
+            "note: posts copied between accounts were not counted (column copied_posts empty): --vectors holds no"
+            " posts; score the corpus to count them"
+        )
     if not n:
         return None
     return (
-        f"warning: {n:,} pair{'s' * (n != 1)} share posts word for word ({MIN_COPY_CHARS}+ characters; column"
-        " copied_posts): copied text (a template, a meme, a reposted listing) raises P whoever wrote it;"
-        " `authorid explain` shows the texts"
+        f"warning: {n:,} pair{'s' * (n != 1)} share posts word for word ({MIN_COPY_CHARS}+ characters, spacing,"
+        " case and masked links, addresses and mentions aside; column copied_posts): copied text (a template, a"
+        " meme, a reposted listing) raises P whoever wrote it; `authorid explain` shows the texts"
     )
 
 
@@ -240,9 +254,10 @@ def score(
     explain: bool = False,
     prior: float | None = None,
     emptied=frozenset(),
-) -> tuple[list[dict], int, Path]:
+) -> tuple[list[dict], list[str], Path]:
     """Score the pairs listed in `pairs` (CSV with account_a, account_b) among the accounts of `posts` (or of
     `vectors` already embedded); returns (scored rows, the pairs skipped as "FILE line N: why", the CSV written).
+    Each row's values are the CSV's text (`"0.8123"`, `copied_posts` `"1"`; `""` where nothing was measured).
     `calibration`: a Calibrator (`calibrate`'s), or None for the model's own (`style` ships one).
     `explain`: add a `reason` column, each pair's strongest shared habits (`explain.pair_reasons`; needs
     `posts`). `prior`: the share of same-person pairs expected among the listed pairs (None: the share the

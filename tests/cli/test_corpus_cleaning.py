@@ -53,7 +53,8 @@ def test_a_raw_corpus_is_cleaned_and_each_change_counted(tmp_path):
     assert result.exit_code == 0, result.output
     assert "read 5 posts of 2 accounts" in result.output
     assert (
-        "2 of 5 posts dropped (empty 1, duplicate in account 1); 3 posts of 2 accounts kept" in result.output
+        "2 of 5 posts dropped (1 empty, 1 repeated by their author); 3 posts of 2 accounts kept"
+        in result.output
     )
 
 
@@ -209,7 +210,7 @@ def test_attribute_says_an_ingested_texts_file_lost_the_texts_its_authors_repeat
     assert json.loads(result.stdout)["texts"] == 4
     said = " ".join(result.stderr.split())
     assert (
-        "cleaned: already, by `authorid ingest` (its report beside it: 1 post dropped, duplicate in account 1)"
+        "cleaned: already, by `authorid ingest` (its report beside it: 1 post dropped, 1 repeated by their author)"
     ) in said
     assert (
         f"warning: {posts} was ingested with the texts its authors repeated dropped (1), so those get no answer:"

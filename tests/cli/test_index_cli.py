@@ -228,6 +228,39 @@ def test_explain_with_a_corpus_in_another_format_reads_it_with_its_own_map(index
     assert (tmp_path / "b.csv").read_text() == (tmp_path / "c.csv").read_text()
 
 
+def test_explain_with_an_ingested_parquet_needs_no_map_whatever_the_query_map(
+    index_folder, corpora, tmp_path
+):
+    """Audit 13: the query corpus' --map was applied to an `ingest` Parquet (canonical columns), and refused."""
+    from authorid.cli.ingest import ingest_command
+
+    ingest_app = typer.Typer()
+    ingest_app.command("ingest")(ingest_command)
+    ingest_app.command("noop")(lambda: None)
+    enrolled = tmp_path / "enrol.parquet"
+    made = runner.invoke(ingest_app, ["ingest", str(corpora["enrol"]), "-o", str(enrolled)])
+    assert made.exit_code == 0, made.output
+    market = tmp_path / "market.csv"
+    with market.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["handle", "message", "ref"])
+        for line in corpora["query"].read_text().splitlines():
+            r = json.loads(line)
+            writer.writerow([r["account_id"], r["text"], r["post_id"]])
+    args = [
+        "link",
+        str(index_folder),
+        str(market),
+        "-k",
+        "1",
+        "--map",
+        "handle=account_id,message=text,ref=post_id",
+    ]
+    result = runner.invoke(app, [*args, "--explain-with", str(enrolled), "-o", str(tmp_path / "a.csv")])
+    assert result.exit_code == 0, result.output
+    assert all(r["reason"] for r in csv.DictReader((tmp_path / "a.csv").open()))
+
+
 def test_a_query_named_as_an_enrolled_account_is_explained_by_its_own_posts(index_folder, corpora, tmp_path):
     """A query whose id is an enrolled account's (its other half, as a sybil check gives them) gets the reason
     the same posts get under another id: its posts are not merged into the enrolled account's."""

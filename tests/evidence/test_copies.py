@@ -121,3 +121,22 @@ def test_cluster_counts_the_groups_whose_accounts_share_a_copied_post(reposted, 
     said = " ".join(result.output.split())
     assert "hold accounts that posted a text word for word (copied_pairs in clusters.jsonl)" in said
     assert "sharing a copied post" in said
+
+
+def test_pairs_scored_from_vectors_say_copies_were_not_counted(reposted, tmp_path):
+    # audit 13: --vectors (no posts) reported "pairs_with_copied_posts": 0 over an empty column
+    from authorid.cli.embed import embed_command
+
+    corpus, pairs, _, _ = reposted
+    app = typer.Typer()
+    app.command("score")(score_command)
+    app.command("embed")(embed_command)
+    vectors = tmp_path / "v.parquet"
+    assert CliRunner().invoke(app, ["embed", "style", str(corpus), "-o", str(vectors)]).exit_code == 0
+    args = ["score", "style", "--vectors", str(vectors), "--pairs", str(pairs), "-o", str(tmp_path / "s.csv")]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pairs_with_copied_posts"] is None
+    assert [r["copied_posts"] for r in csv.DictReader((tmp_path / "s.csv").open())] == ["", ""]
+    said = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "t.csv")])
+    assert "note: posts copied between accounts were not counted" in " ".join(said.output.split())
