@@ -232,10 +232,10 @@ def link_command(
 ) -> None:
     """Rank enrolled accounts for each query account (QUERY_CORPUS or --vectors); 'unknown' when the first
     does not pass (open set)."""
-    from authorid.workflows.common import (
+    from authorid.workflows.common import (  # deferred: loads torch; `--help` stays fast
         check_output_file,
         ingested,
-    )  # deferred: loads torch; `--help` stays fast
+    )
     from authorid.workflows.link import (  # deferred: as above
         check_explain_columns,
         link_accounts,

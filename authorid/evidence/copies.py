@@ -57,7 +57,8 @@ class CopiedPosts:
         texts whose copy key is among `keys` when given (a pair's own, counted over the whole corpus)."""
         table = read_columns(posts, ["account_id", "text"])
         if accounts is not None:
-            table = table.filter(pc.is_in(table.column("account_id"), value_set=pa.array(sorted(accounts))))
+            ids = table.column("account_id")
+            table = table.filter(pc.is_in(ids, value_set=pa.array(sorted(accounts), type=ids.type)))
         pairs = zip(table.column("account_id").to_pylist(), table.column("text").to_pylist(), strict=True)
         if keys is not None:
             pairs = ((a, t) for a, t in pairs if copy_key(t) in keys)
