@@ -149,8 +149,17 @@ def finish_on_sigterm() -> None:
     command's own status; a second one ends the process at once (143). Raised there, `Terminated` printed a
     traceback from an atexit hook and exited 0, or exited 143 without a word over a finished output (audit 13)."""
 
+    def now(signum, frame):  # noqa: ARG001 - the signal module's signature
+        for stream in (
+            sys.stdout,
+            sys.stderr,
+        ):  # what the command printed into a pipe's buffer still goes out
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(Terminated.exit_code)
+
     def finishing(signum, frame):  # noqa: ARG001 - the signal module's signature
-        signal.signal(signal.SIGTERM, lambda *_: os._exit(Terminated.exit_code))
+        signal.signal(signal.SIGTERM, now)
 
     with contextlib.suppress(ValueError):  # not the main thread
         signal.signal(signal.SIGTERM, finishing)

@@ -79,3 +79,4 @@ def test_a_sigterm_after_the_command_ended_lets_shutdown_end_quietly(signals, st
     assert done.returncode == status, done.stderr
     assert "Traceback" not in done.stderr and "Terminated" not in done.stderr, done.stderr
     assert ("shutdown went on" in done.stdout) == (signals == 1)
+    assert done.stdout.lstrip().startswith(("{", "[")), done.stdout  # the command's summary, even piped
