@@ -171,7 +171,8 @@ def evaluate(
         "model": style_model.identity() | fitted,
         "data": {
             "corpus": corpus,
-            "fingerprint": fingerprint(posts),
+            # the posts evaluated: the corpus' own unless accounts were left out (hashed once, not twice)
+            "fingerprint": fingerprint(posts) if excluded else corpus_fingerprint,
             "corpus_fingerprint": corpus_fingerprint,
             "posts": len(posts),
             "accounts": account_count,

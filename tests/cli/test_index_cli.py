@@ -68,6 +68,17 @@ def queries_renamed(corpora, path, rename):
     return path
 
 
+def market_csv(source, path, header: list[str]):
+    """`source`'s posts as another market would have them: a CSV of (account, text, post id) under `header`."""
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for line in source.read_text().splitlines():
+            r = json.loads(line)
+            writer.writerow([r["account_id"], r["text"], r["post_id"]])
+    return path
+
+
 @pytest.fixture(scope="module")
 def index_folder(corpora):
     calibration = Calibrator.from_dict(
@@ -202,13 +213,7 @@ def test_explain_with_a_corpus_in_another_format_reads_it_with_its_own_map(index
     """Audit 12: two markets in two formats. The --explain-with corpus was read with the query's --map, so no
     map could read both; its columns are now checked before the query corpus is read, and --explain-map maps
     them."""
-    market = tmp_path / "market.csv"
-    with market.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["vendor", "message", "ref"])
-        for line in corpora["enrol"].read_text().splitlines():
-            r = json.loads(line)
-            writer.writerow([r["account_id"], r["text"], r["post_id"]])
+    market = market_csv(corpora["enrol"], tmp_path / "market.csv", ["vendor", "message", "ref"])
     args = ["link", str(index_folder), str(corpora["query"]), "-k", "1", "--explain-with", str(market)]
     refused = runner.invoke(app, [*args, "-o", str(tmp_path / "a.csv")])
     assert refused.exit_code == 2
@@ -240,13 +245,7 @@ def test_explain_with_an_ingested_parquet_needs_no_map_whatever_the_query_map(
     enrolled = tmp_path / "enrol.parquet"
     made = runner.invoke(ingest_app, ["ingest", str(corpora["enrol"]), "-o", str(enrolled)])
     assert made.exit_code == 0, made.output
-    market = tmp_path / "market.csv"
-    with market.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["handle", "message", "ref"])
-        for line in corpora["query"].read_text().splitlines():
-            r = json.loads(line)
-            writer.writerow([r["account_id"], r["text"], r["post_id"]])
+    market = market_csv(corpora["query"], tmp_path / "market.csv", ["handle", "message", "ref"])
     args = [
         "link",
         str(index_folder),

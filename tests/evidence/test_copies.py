@@ -8,8 +8,17 @@ import typer
 from samples import raw_records
 from typer.testing import CliRunner
 
-from authorid.cli.score import calibrate_command, score_command
+from authorid.cli.score import score_command
 from authorid.evidence.copies import MIN_COPY_CHARS, CopiedPosts, copy_key
+
+
+def cli(**commands) -> typer.Typer:
+    """A local app of these commands (two at least, so that the first argument names one, as in `authorid`)."""
+    app = typer.Typer()
+    for name, command in {**commands, "noop": lambda: None}.items():
+        app.command(name)(command)
+    return app
+
 
 TEMPLATE = "Your post was removed because it violated rule 3: Spam and self-promotion."
 
@@ -55,9 +64,7 @@ def reposted(tmp_path_factory):
 def test_score_counts_the_posts_a_pair_shares_word_for_word_and_warns(reposted, tmp_path):
     # audit 12: a meme, a removal template or a repost gave two strangers P ~ 1 without a word
     corpus, pairs, source, copier = reposted
-    app = typer.Typer()
-    app.command("score")(score_command)
-    app.command("calibrate")(calibrate_command)  # two commands: the first argument names one
+    app = cli(score=score_command)
     out = tmp_path / "scores.csv"
     args = ["score", "style", str(corpus), "--pairs", str(pairs), "-o", str(out)]
     result = CliRunner().invoke(app, args)
@@ -75,9 +82,7 @@ def test_explain_shows_the_copied_post_and_how_many_accounts_posted_it(reposted,
     from authorid.evidence.copies import shorten
 
     corpus, _, source, copier = reposted
-    app = typer.Typer()
-    app.command("explain")(explain_command)
-    app.command("score")(score_command)
+    app = cli(explain=explain_command)
     out = tmp_path / "evidence"
     # "--": a Reddit user name may start with "-"
     result = CliRunner().invoke(app, ["explain", "-o", str(out), "--", "style", str(corpus), source, copier])
@@ -108,9 +113,7 @@ def test_cluster_counts_the_groups_whose_accounts_share_a_copied_post(reposted, 
     pool.write_text(
         corpus.read_text() + json.dumps({"author": "reposter", "text": long_post, "id": "r2"}) + "\n"
     )
-    app = typer.Typer()
-    app.command("cluster")(cluster_command)
-    app.command("score")(score_command)
+    app = cli(cluster=cluster_command)
     result = CliRunner().invoke(app, ["cluster", "style", str(pool), "-o", str(tmp_path / "clusters")])
     assert result.exit_code == 0, result.output
     groups = [
@@ -128,9 +131,7 @@ def test_pairs_scored_from_vectors_say_copies_were_not_counted(reposted, tmp_pat
     from authorid.cli.embed import embed_command
 
     corpus, pairs, _, _ = reposted
-    app = typer.Typer()
-    app.command("score")(score_command)
-    app.command("embed")(embed_command)
+    app = cli(score=score_command, embed=embed_command)
     vectors = tmp_path / "v.parquet"
     assert CliRunner().invoke(app, ["embed", "style", str(corpus), "-o", str(vectors)]).exit_code == 0
     args = ["score", "style", "--vectors", str(vectors), "--pairs", str(pairs), "-o", str(tmp_path / "s.csv")]
