@@ -1,4 +1,5 @@
-"""`authorid index build|add` (enrol accounts) and `authorid link` (open-set top-k linking of query accounts)."""
+"""`authorid index build|add|remove` (enrol or remove accounts) and `authorid link` (open-set top-k linking of
+query accounts)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from authorid.cli.common import (
 )
 
 index_app = typer.Typer(
-    help="Build an index of account vectors, or enrol more accounts into one.", no_args_is_help=True
+    help="Build an index of account vectors, enrol more accounts into one, or remove some.",
+    no_args_is_help=True,
 )
 IndexArgument = Annotated[Path, typer.Argument(help="An index folder written by `authorid index build`.")]
 
@@ -118,7 +120,11 @@ def index_add_command(
     index: IndexArgument,
     corpus: CorpusArgument,
     on_duplicate: Annotated[
-        str, typer.Option(help="'raise': stop at an account already enrolled; 'skip': count and skip them.")
+        str,
+        typer.Option(
+            help="An account already enrolled: 'raise' stops (before any embedding); 'skip' keeps its enrolled"
+            " vector; 'replace' embeds it again from CORPUS's posts (give all of them, not only the new ones)."
+        ),
     ] = "raise",
     json: JsonOption = False,
     map: MapOption = None,
@@ -129,27 +135,48 @@ def index_add_command(
 ) -> None:
     """Enrol the accounts of CORPUS into an existing index (same model, no rebuild; crash-safe)."""
     from authorid.workflows.common import check_engine  # deferred: loads torch; `--help` stays fast
-    from authorid.workflows.index import GROWTH_LIMIT, add_accounts, fixed_at_build  # deferred: as above
+    from authorid.workflows.index import (  # deferred: as above
+        GROWTH_LIMIT,
+        ON_DUPLICATE,
+        add_accounts,
+        fixed_at_build,
+        index_to_grow,
+    )
 
     check_engine(engine, ray_address)
-    if on_duplicate not in ("raise", "skip"):
-        raise ValueError(f"--on-duplicate must be 'raise' or 'skip', got {on_duplicate!r}")
+    if on_duplicate not in ON_DUPLICATE:
+        raise ValueError(f"--on-duplicate must be one of {', '.join(ON_DUPLICATE)}, got {on_duplicate!r}")
+    target = index_to_grow(index)  # the index and its model are checked before the corpus is read
     posts, _ = read_corpus(
         corpus, map=map, preset=preset, on_error=on_error, quiet=json, empty="nothing to enrol"
     )
-    vector_index, added, offered = add_accounts(
-        index, posts, on_duplicate=on_duplicate, progress=True, engine=engine, ray_address=ray_address
+    done = add_accounts(
+        target, posts, on_duplicate=on_duplicate, progress=True, engine=engine, ray_address=ray_address
     )
-    skipped = offered - added
+    vector_index = done.index
     needs_rebuild = bool(getattr(vector_index, "needs_rebuild", False))  # an exact index never does
+    fates = [
+        f"{done.replaced:,} already enrolled, embedded again from these posts" if done.replaced else "",
+        f"{done.skipped:,} already enrolled, skipped" if done.skipped else "",
+    ]
+    fates = [fate for fate in fates if fate]
     lines = [
-        f"enrolled {added:,} new accounts, {len(vector_index):,} in all"
-        + (f" ({skipped:,} already enrolled, skipped)" if skipped else ""),
+        f"enrolled {done.added:,} new accounts, {len(vector_index):,} in all"
+        + (f" ({'; '.join(fates)})" if fates else ""),
         f"index: {index}",
     ]
-    if added and fixed_at_build(index):
+    if (
+        done.skipped_with_other_posts
+    ):  # audit 14: the accounts that gained posts kept their old vectors silently
         lines.append(
-            "note: the new accounts were centred as the accounts enrolled at build time are (the model the index"
+            f"note: {done.skipped_with_other_posts:,} of the skipped accounts have another number of posts here"
+            " than when they were enrolled: their enrolled vectors are kept; --on-duplicate replace embeds them"
+            " again from these posts"
+        )
+    if (done.added or done.replaced) and fixed_at_build(index):
+        embedded = "the new accounts" if not done.replaced else "the accounts embedded"
+        lines.append(
+            f"note: {embedded} were centred as the accounts enrolled at build time are (the model the index"
             " keeps: their centre, or a stylometric model's vocabulary); `authorid index build` on every account"
             " refits it to all of them"
         )
@@ -161,8 +188,10 @@ def index_add_command(
         )
     say(
         {
-            "added": added,
-            "skipped": skipped,
+            "added": done.added,
+            "replaced": done.replaced,
+            "skipped": done.skipped,
+            "skipped_with_other_posts": done.skipped_with_other_posts,
             "accounts": len(vector_index),
             "needs_rebuild": needs_rebuild,
             "index": str(index),
@@ -170,6 +199,44 @@ def index_add_command(
         lines,
         as_json=json,
     )
+
+
+@index_app.command("remove")
+@user_errors
+def index_remove_command(
+    index: IndexArgument,
+    account_ids: Annotated[
+        list[str] | None, typer.Argument(help="Account ids to remove (or --ids-file).", show_default=False)
+    ] = None,
+    ids_file: Annotated[
+        Path | None, typer.Option("--ids-file", help="A text file of account ids to remove, one a line.")
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Remove accounts from an index (deleted or erased accounts; crash-safe, the model and calibration kept)."""
+    from authorid.workflows.index import (  # deferred: loads torch; `--help` stays fast
+        index_to_grow,
+        read_ids_file,
+        remove_accounts,
+    )
+
+    wanted = list(account_ids or [])
+    if ids_file is not None:
+        wanted += read_ids_file(ids_file)
+    if not wanted:
+        raise ValueError("no account to remove: give account ids, or --ids-file FILE")
+    vector_index, removed, absent = remove_accounts(index_to_grow(index), wanted)
+    lines = [f"removed {removed:,} accounts, {len(vector_index):,} left", f"index: {index}"]
+    if absent:
+        shown = ", ".join(repr(a) for a in absent[:3]) + (", ..." if len(absent) > 3 else "")
+        lines.insert(1, f"note: {len(absent):,} of the ids given are not enrolled ({shown})")
+    summary = {
+        "removed": removed,
+        "not_enrolled": len(absent),
+        "accounts": len(vector_index),
+        "index": str(index),
+    }
+    say(summary, lines, as_json=json)
 
 
 #: Queries whose best candidate the printed table shows when the links are written to a file.

@@ -85,20 +85,57 @@ def check_k(k: int) -> int:
     return int(k)
 
 
-def new_rows(index: Any, vectors: AccountVectors, on_duplicate: str) -> np.ndarray:
-    """Rows of `vectors` to enrol: all of them, or (on_duplicate="skip") those whose id is not enrolled yet."""
-    if on_duplicate not in ("raise", "skip"):
-        raise VectorIndexError(f"on_duplicate must be 'raise' or 'skip', got {on_duplicate!r}")
-    as_matrix(vectors.vectors[:1] if len(vectors) else np.zeros((1, index.dim)), index.dim)
-    known = index.positions
-    duplicate = [i for i, a in enumerate(vectors.account_ids) if a in known]
-    if duplicate and on_duplicate == "raise":
-        first = vectors.account_ids[duplicate[0]]
+#: What enrolling an account already enrolled does: stop ("raise"), keep the enrolled vector ("skip"), or
+#: enrol the account's new vector in place of the old ("replace": an account that gained posts since).
+ON_DUPLICATE = ("raise", "skip", "replace")
+
+
+def check_on_duplicate(on_duplicate: str) -> str:
+    if on_duplicate not in ON_DUPLICATE:
         raise VectorIndexError(
-            f"{len(duplicate)} account(s) already enrolled (first: {first!r}); pass --on-duplicate skip "
-            "(in Python, on_duplicate='skip') to enrol only the new ones"
+            f"on_duplicate must be one of {', '.join(map(repr, ON_DUPLICATE))}, got {on_duplicate!r}"
         )
-    return np.setdiff1d(np.arange(len(vectors)), duplicate)
+    return on_duplicate
+
+
+def enrolled_among(index: Any, account_ids: list[str], on_duplicate: str) -> list[int]:
+    """Which of `account_ids` are enrolled already (their positions in the list); a one-line error for any
+    with on_duplicate="raise". Called before any embedding work, and again when the vectors are added."""
+    check_on_duplicate(on_duplicate)
+    known = index.positions
+    duplicate = [i for i, a in enumerate(account_ids) if a in known]
+    if duplicate and on_duplicate == "raise":
+        raise VectorIndexError(
+            f"{len(duplicate):,} account(s) already enrolled (first: {account_ids[duplicate[0]]!r}); pass"
+            " --on-duplicate replace to embed them again from these posts, or skip to keep their enrolled"
+            " vectors and enrol only the new accounts (in Python, on_duplicate='replace' or 'skip')"
+        )
+    return duplicate
+
+
+def new_rows(index: Any, vectors: AccountVectors, on_duplicate: str) -> tuple[np.ndarray, list[str]]:
+    """(rows of `vectors` to enrol, enrolled ids they replace): every row when none is enrolled yet; with
+    on_duplicate="skip" the rows whose id is not enrolled; with "replace" every row, replacing the enrolled
+    ids among them (the caller removes those first)."""
+    as_matrix(vectors.vectors[:1] if len(vectors) else np.zeros((1, index.dim)), index.dim)
+    duplicate = enrolled_among(index, list(vectors.account_ids), on_duplicate)
+    if on_duplicate == "replace":
+        return np.arange(len(vectors)), [vectors.account_ids[i] for i in duplicate]
+    return np.setdiff1d(np.arange(len(vectors)), duplicate), []
+
+
+def rows_kept(index: Any, account_ids: list[str]) -> np.ndarray:
+    """The rows of `index` left once the enrolled ones of `account_ids` are removed, in enrolment order."""
+    drop = np.fromiter((index.positions[a] for a in set(account_ids) if a in index.positions), dtype=np.int64)
+    return np.setdiff1d(np.arange(len(index)), drop)
+
+
+def keep_rows(index: Any, keep: np.ndarray) -> None:
+    """Keep only the ids, positions and counts of rows `keep` (the vectors are the index kind's to keep)."""
+    index.ids = [index.ids[i] for i in keep.tolist()]
+    index.positions = {a: i for i, a in enumerate(index.ids)}
+    index.n_posts = index.n_posts[keep]
+    index.n_chars = index.n_chars[keep]
 
 
 def ids_matrix(ids: list[str], positions: np.ndarray) -> np.ndarray:
@@ -249,6 +286,14 @@ def check_identity(built_with: dict, expected: dict | None, where: str) -> None:
     if expected is None:
         return
     differing = [key for key in IDENTITY_KEYS if key in expected and built_with.get(key) != expected.get(key)]
+    built_name, name = str(built_with.get("name")), str(expected.get("name"))
+    if differing == ["fingerprint"] and Path(built_name).name == Path(name).name:
+        # audit 14: "built with 'models/c64', not with '/abs/models/c64'" did not say the folder had changed
+        raise VectorIndexError(
+            f"index {where} was built with model {built_name!r} (fingerprint {built_with.get('fingerprint')}), and"
+            f" {name!r} is no longer that model (fingerprint {expected.get('fingerprint')}): it was replaced or"
+            " trained again since; put back the model the index was built with, or build the index again"
+        )
     if differing:
         raise VectorIndexError(
             f"index {where} was built with model {built_with.get('name')!r} "

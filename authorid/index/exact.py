@@ -17,8 +17,10 @@ from authorid.index.base import (
     check_k,
     enrolled_chars,
     ids_matrix,
+    keep_rows,
     new_rows,
     read_ids,
+    rows_kept,
     save_generation,
 )
 from authorid.index.knn import top_k
@@ -61,8 +63,10 @@ class ExactIndex:
         return self._vectors[np.asarray(rows, dtype=np.int64)]
 
     def add(self, vectors: AccountVectors, *, on_duplicate: str = "raise") -> int:
-        """Enrol `vectors`; returns how many were added (duplicates skipped with on_duplicate="skip")."""
-        rows = new_rows(self, vectors, on_duplicate)
+        """Enrol `vectors`; returns how many were enrolled (`base.ON_DUPLICATE`: what an account already
+        enrolled does)."""
+        rows, replaced = new_rows(self, vectors, on_duplicate)
+        self.remove(replaced)
         if rows.size:
             matrix = as_matrix(vectors.vectors[rows], self.dim)
             self._vectors = np.concatenate([self._vectors, matrix])
@@ -70,6 +74,15 @@ class ExactIndex:
                 [vectors.account_ids[i] for i in rows], vectors.n_posts[rows], enrolled_chars(vectors, rows)
             )
         return int(rows.size)
+
+    def remove(self, account_ids: list[str]) -> int:
+        """Remove the enrolled ones of `account_ids`; how many were removed."""
+        keep = rows_kept(self, account_ids)
+        removed = len(self) - len(keep)
+        if removed:
+            self._vectors = self._vectors[keep]
+            keep_rows(self, keep)
+        return removed
 
     def _enrol(self, ids: list[str], n_posts: np.ndarray, n_chars: np.ndarray) -> None:
         start = len(self.ids)

@@ -34,8 +34,10 @@ from authorid.index.base import (
     check_k,
     enrolled_chars,
     ids_matrix,
+    keep_rows,
     new_rows,
     read_ids,
+    rows_kept,
     save_generation,
 )
 from authorid.index.knn import default_nlist
@@ -197,8 +199,10 @@ class FaissIndex:
         self.n_chars = np.concatenate([self.n_chars, np.asarray(n_chars, dtype=np.int64)])
 
     def add(self, vectors: AccountVectors, *, on_duplicate: str = "raise") -> int:
-        """Enrol `vectors` without rebuilding (IVF is trained on the first batch); returns how many were added."""
-        rows = new_rows(self, vectors, on_duplicate)
+        """Enrol `vectors` without rebuilding (IVF is trained on the first batch); returns how many were enrolled
+        (`base.ON_DUPLICATE`: what an account already enrolled does)."""
+        rows, replaced = new_rows(self, vectors, on_duplicate)
+        self.remove(replaced)
         if not rows.size:
             return 0
         matrix = as_matrix(vectors.vectors[rows], self.dim)
@@ -212,6 +216,30 @@ class FaissIndex:
         self.n_posts = np.concatenate([self.n_posts, vectors.n_posts[rows]])
         self.n_chars = np.concatenate([self.n_chars, enrolled_chars(vectors, rows)])
         return int(rows.size)
+
+    def remove(self, account_ids: list[str]) -> int:
+        """Remove the enrolled ones of `account_ids`; how many were removed. faiss numbers vectors in
+        enrolment order and an HNSW graph cannot drop a node, so the vectors kept are enrolled again, in order:
+        an IVF index into its trained cells (emptied), an HNSW one into a new graph."""
+        keep = rows_kept(self, account_ids)
+        removed = len(self) - len(keep)
+        if not removed:
+            return 0
+        import faiss
+
+        matrix = self.vectors_at(keep)  # IVF float16 cells give back what they store, so nothing is lost
+        if self.kind == "ivf":
+            emptied = faiss.clone_index(self._index)
+            emptied.reset()
+            self._index = emptied
+            self._apply_search_params()
+        else:
+            self._index = None
+            self._create(matrix)
+        if len(matrix):
+            self._index.add(matrix)
+        keep_rows(self, keep)
+        return removed
 
     def search(self, query_vectors: AccountVectors | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids), each (n_queries, min(k, len(index))), best first; id None where faiss found fewer."""

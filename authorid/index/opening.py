@@ -15,7 +15,7 @@ from authorid.encoders import NgramEncoder, StylometricEncoder
 from authorid.encoders.centre import CONFIG_FILE as CENTRE_CONFIG_FILE
 from authorid.encoders.centre import AccountCentre
 from authorid.encoders.ngram import CONFIG_FILE as NGRAM_CONFIG_FILE
-from authorid.index.base import generation_folder, read_meta
+from authorid.index.base import VectorIndexError, generation_folder, read_meta
 from authorid.index.build import load_index
 from authorid.model import StyleModel, load_model
 from authorid.verification import Calibrator
@@ -34,7 +34,13 @@ def load_index_model(folder: str | Path) -> StyleModel:
             name=meta.get("model_spec") or "stylometric",
             encoder=StylometricEncoder.load(current / ENCODER_FOLDER),
         )
-    model = load_model(meta.get("model_spec") or meta["model"]["name"])
+    spec = meta.get("model_spec") or meta["model"]["name"]
+    if Path(spec).is_absolute() and not Path(spec).exists():  # a model folder (recorded by absolute path)
+        raise VectorIndexError(
+            f"index {folder} was built with the model folder {spec}, which is no longer there: put it (or a copy"
+            " of it) back at that path, or build the index again"
+        )
+    model = load_model(spec)
     built_from = model.fingerprint()
     if (current / ENCODER_FOLDER / NGRAM_CONFIG_FILE).is_file():  # the n-gram model fixed to the enrolled
         # (for a compact model, its n-gram base)

@@ -199,9 +199,16 @@ def load_vectors(path: str | Path, model: StyleModel, *, force: bool = False) ->
             " (`authorid embed INDEX CORPUS -o FILE`; --force uses these as they are)"
         )
     if made_by != model.fingerprint():
+        name = (vectors.model or {}).get("name")
+        # audit 14: "made by 'style' (...), not by 'style' (...)" did not say what differs
+        otherwise = (
+            " (the same name, fitted or centred otherwise: embedded for another index, or a model changed since)"
+            if name == model.name
+            else ""
+        )
         raise VectorsFileError(
-            f"{path}: made by model {(vectors.model or {}).get('name')!r} (fingerprint {made_by}), not by"
-            f" {model.name!r} ({model.fingerprint()}); embed with this model, or pass --force"
+            f"{path}: made by model {name!r} (fingerprint {made_by}), not by {model.name!r} ({model.fingerprint()})"
+            f"{otherwise}; embed with this model, or pass --force"
         )
     return vectors
 

@@ -14,11 +14,18 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 from authorid.artefacts import CALIBRATION_FILE, check_output_folder
 from authorid.index import VectorIndex, build_index
-from authorid.index.base import generation_folder
+from authorid.index.base import (
+    ON_DUPLICATE,  # noqa: F401  (the CLI checks --on-duplicate with it)
+    VectorIndexError,
+    enrolled_among,
+    generation_folder,
+)
 from authorid.index.build import chosen_kind
 from authorid.index.faiss_index import GROWTH_LIMIT  # noqa: F401  (the CLI's rebuild note names it)
 from authorid.index.opening import ENCODER_FOLDER, open_index
@@ -144,33 +151,126 @@ def fixed_at_build(folder: str | Path) -> bool:
     return (generation_folder(Path(folder)) / ENCODER_FOLDER).is_dir()
 
 
+class IndexToGrow(NamedTuple):
+    """An index folder opened with its model, before the corpus to enrol is read (`index_to_grow`)."""
+
+    folder: Path
+    index: VectorIndex
+    model: StyleModel
+
+
+def index_to_grow(folder: str | Path) -> IndexToGrow:
+    """The index at `folder` and its model, opened and checked (a model folder changed or gone is said here), so
+    `index add` and `index remove` fail before reading a corpus."""
+    folder = Path(folder)
+    vector_index, model = open_index(folder)
+    return IndexToGrow(folder, vector_index, model)
+
+
+class Enrolment(NamedTuple):
+    """What `add_accounts` did: the index as saved, and the offered accounts' fate."""
+
+    index: VectorIndex
+    offered: int  #: accounts in the corpus
+    added: int  #: accounts new to the index, enrolled
+    replaced: int  #: accounts enrolled already, embedded again from these posts ("replace")
+    skipped: int  #: accounts enrolled already and left as they were ("skip")
+    skipped_with_other_posts: int  #: of those, how many have another number of posts here than enrolled
+
+
 def add_accounts(
-    folder: str | Path,
+    target: IndexToGrow | str | Path,
     posts,
     *,
     on_duplicate: str = "raise",
     progress: bool = False,
     engine: str = "local",
     ray_address: str | None = None,
-):
+) -> Enrolment:
     """Embed `posts` with the index's own model (here, or on Ray with engine "ray") and enrol their accounts,
-    as a new generation of the index (the previous one stays whole until the new one is complete);
-    (index, added, offered). An IVF index grown past GROWTH_LIMIT times its trained size says so in
-    `index.needs_rebuild`."""
-    folder = Path(folder)
-    vector_index, model = open_index(folder)
+    as a new generation of the index (the previous one stays whole until the new one is complete). An account
+    already enrolled stops it ("raise", before any embedding), is left as enrolled ("skip": its posts here are
+    not embedded at all) or is embedded again from these posts in place of its enrolled vector ("replace": an
+    account that gained posts since; give all of its posts, not only the new ones). An IVF index grown past
+    GROWTH_LIMIT times its trained size says so in `index.needs_rebuild`."""
+    target = target if isinstance(target, IndexToGrow) else index_to_grow(target)
+    folder, vector_index, model = target
     current = generation_folder(folder)
-    with engine_session(engine, ray_address) as ray:
-        vectors = embed_accounts(model, posts, ray=ray, progress=progress)
-    added = vector_index.add(vectors, on_duplicate=on_duplicate)
+    accounts = posts_per_account(posts)
+    offered = list(accounts)
+    enrolled = [offered[i] for i in enrolled_among(vector_index, offered, on_duplicate)]
+    skipped = enrolled if on_duplicate == "skip" else []
+    other_posts = sum(accounts[a] != vector_index.n_posts[vector_index.positions[a]] for a in skipped)
+    if skipped:  # their posts are not embedded: the index keeps their vectors
+        left_out = set(skipped)
+        posts = posts.select([i for i, a in enumerate(posts["account_id"]) if a not in left_out])
+    if len(posts):
+        with engine_session(engine, ray_address) as ray:
+            vectors = embed_accounts(model, posts, ray=ray, progress=progress)
+        vector_index.add(vectors, on_duplicate=on_duplicate)
 
     def keep(generation: Path) -> None:  # the encoder and calibration travel to the new generation
-        for name in (ENCODER_FOLDER, CALIBRATION_FILE):
-            source = current / name
-            if source.is_dir():
-                shutil.copytree(source, generation / name)
-            elif source.is_file():
-                shutil.copy2(source, generation / name)
+        _carry_over(current, generation)
 
-    vector_index.save(folder, extras=keep)
-    return vector_index, added, len(vectors)
+    if len(posts):
+        vector_index.save(folder, extras=keep)
+    replaced = len(enrolled) if on_duplicate == "replace" else 0
+    return Enrolment(
+        vector_index, len(offered), len(offered) - len(enrolled), replaced, len(skipped), int(other_posts)
+    )
+
+
+def remove_accounts(
+    target: IndexToGrow | str | Path, account_ids: list[str]
+) -> tuple[VectorIndex, int, list[str]]:
+    """Remove `account_ids` from the index (a new generation without them; the encoder and calibration are
+    kept); (index, removed, the ids that were not enrolled). Removing every account is refused: an empty
+    index links nothing (remove the folder instead)."""
+    target = target if isinstance(target, IndexToGrow) else index_to_grow(target)
+    folder, vector_index, _ = target
+    current = generation_folder(folder)
+    wanted = list(dict.fromkeys(account_ids))
+    absent = [a for a in wanted if a not in vector_index.positions]
+    if len(wanted) - len(absent) >= len(vector_index):
+        raise VectorIndexError(
+            f"removing these accounts would leave {folder} empty ({len(vector_index):,} enrolled): delete the"
+            " folder instead"
+        )
+    removed = vector_index.remove(wanted)
+    if removed:
+        vector_index.save(folder, extras=lambda generation: _carry_over(current, generation))
+    return vector_index, removed, absent
+
+
+def _carry_over(current: Path, generation: Path) -> None:
+    """Copy what a generation keeps beside its vectors (the fitted encoder, the calibration) to the next."""
+    for name in (ENCODER_FOLDER, CALIBRATION_FILE):
+        source = current / name
+        if source.is_dir():
+            shutil.copytree(source, generation / name)
+        elif source.is_file():
+            shutil.copy2(source, generation / name)
+
+
+def posts_per_account(posts) -> dict[str, int]:
+    """Each account of `posts` (in order of first appearance) and its number of posts."""
+    return dict(Counter(str(a) for a in posts["account_id"]))
+
+
+def read_ids_file(path: str | Path) -> list[str]:
+    """Account ids from a text file, one a line (blank lines and surrounding spaces ignored)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise ValueError(f"{path}: cannot be read ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:
+        line = text_line_of(path, err.start)
+        raise ValueError(f"{path}, line {line}: not UTF-8 text") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def text_line_of(path: Path, offset: int) -> int:
+    """The 1-based line of byte `offset` in `path`."""
+    with path.open("rb") as fh:
+        return fh.read(offset).count(b"\n") + 1

@@ -8,6 +8,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from authorid.data.arrow import read_columns
 from authorid.data.clean import mask_identifiers
 from authorid.data.readers import check_columns, parse_column_map
@@ -115,7 +117,7 @@ def link_accounts(
     )
     links.calibration_from = target.calibration_from if calibrator is not None else None
     if explain_with is not None:
-        add_reasons(model, links, posts, explain_with)
+        add_reasons(model, links, posts, explain_with, index=target.index)
     return links, len(queries)
 
 
@@ -123,10 +125,11 @@ def link_accounts(
 QUERY_PREFIX = "query\x1f"
 
 
-def add_reasons(model, links: Links, queries, enrolled) -> None:
+def add_reasons(model, links: Links, queries, enrolled, *, index=None) -> None:
     """A `reason` on each query's best candidate row (the others get ""), read from the query and enrolled
     posts cleaned as `ingest` cleans them (identifiers masked). The model is the index's, centred on its
-    enrolled accounts, so the contributions are those of the similarity `link` reported."""
+    enrolled accounts, so the contributions are those of the similarity `link` reported. With the `index`, each
+    best candidate's posts in `enrolled` must give the vector the index holds for it (`check_built_from`)."""
     records = []
     # A query's posts go under an id no enrolled account can have: a query named as an enrolled account (its
     # other half, or another person who took the name) would otherwise merge with it and be explained against
@@ -145,6 +148,8 @@ def add_reasons(model, links: Links, queries, enrolled) -> None:
             f"--explain-with: {len(absent):,} of the {len(best):,} best candidates are not accounts of that corpus"
             f" (e.g. {absent[0]!r}): give the corpus the index was built from"
         )
+    if index is not None:
+        check_built_from(index, model, enrolled, sorted({row["account_id"] for row in best}))
     cleaned = mask_identifiers(posts_from_records(records))  # a shared address is never shown as a habit
     pairs = [(QUERY_PREFIX + row["query_account"], row["account_id"]) for row in best]
     reasons = pair_reasons(model, cleaned, pairs)
@@ -152,6 +157,39 @@ def add_reasons(model, links: Links, queries, enrolled) -> None:
         row["reason"] = ""
     for row, reason in zip(best, reasons, strict=True):
         row["reason"] = reason
+
+
+#: How close a candidate's vector from the --explain-with corpus must be to the one the index holds (cosine;
+#: an IVF index's float16 cells give it back within 2e-4).
+SAME_VECTOR = 0.999
+
+
+def check_built_from(index, model, enrolled, accounts: list[str]) -> None:
+    """Refuse an --explain-with corpus that is not the one the index was built from for these accounts: each
+    one's posts there, embedded with the index's model, must give the vector the index holds (audit 14: a day-2
+    dump gave reasons read from posts the index never embedded, some of them the query's own)."""
+    rows = [
+        i
+        for i, a in enumerate(read_columns(enrolled, ["account_id"]).column(0).to_pylist())
+        if a in set(accounts)
+    ]
+    vectors = model.embed_accounts(enrolled.select(rows))
+    stored = np.asarray(
+        index.vectors_at(np.array([index.positions[a] for a in vectors.account_ids])), dtype=np.float64
+    )
+    given = np.asarray(vectors.vectors, dtype=np.float64)
+    norms = np.linalg.norm(stored, axis=1) * np.linalg.norm(given, axis=1)
+    cosines = np.einsum("ij,ij->i", stored, given) / np.where(norms > 0, norms, 1.0)
+    differ = [
+        a for a, c, n in zip(vectors.account_ids, cosines, norms, strict=True) if n > 0 and c < SAME_VECTOR
+    ]
+    if differ:
+        raise ValueError(
+            f"--explain-with: {len(differ):,} of the {len(accounts):,} best candidates' posts there give another"
+            f" vector than the index holds (e.g. {differ[0]!r}): the index was built from another corpus, or other"
+            " posts of it (an older dump); give the corpus the index was built from, or build the index from this"
+            " one"
+        )
 
 
 def write_links(out: str | Path, links: Links) -> Path:

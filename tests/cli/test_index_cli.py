@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -298,11 +299,128 @@ def test_add_enrols_more_then_refuses_duplicates(index_folder, corpora, tmp_path
     assert json.loads((folder / "index.json").read_text())["count"] == 35
     again = runner.invoke(app, ["index", "add", str(folder), str(corpora["more"])])
     assert again.exit_code == 2 and "5 account(s) already enrolled" in again.output
-    assert "pass --on-duplicate skip (in Python, on_duplicate='skip')" in " ".join(again.output.split())
+    said = " ".join(again.output.split())
+    assert "pass --on-duplicate replace to embed them again from these posts, or skip to keep" in said
     skipped = runner.invoke(
         app, ["index", "add", str(folder), str(corpora["more"]), "--on-duplicate", "skip"]
     )
     assert skipped.exit_code == 0 and "5 already enrolled, skipped" in skipped.output
+    assert "another number of posts" not in skipped.output  # the same posts as enrolled
+
+
+def day_two(corpora, path):
+    """The next day's dump: every post of the first 10 enrolled accounts (24: they gained 12 since), the same
+    12 of the next 5, and 5 accounts new to the index."""
+    from authorid.data.readers import read_posts
+
+    posts, _ = read_posts("enron_demo")
+    accounts = corpora["accounts"]
+    grown, same, new = set(accounts[:10]), set(accounts[10:15]), set(accounts[30:35])
+    seen: dict[str, int] = {}
+    rows = []
+    for row in posts:
+        nth = seen[row["account_id"]] = seen.get(row["account_id"], -1) + 1
+        if row["account_id"] in grown or (row["account_id"] in same | new and nth < 12):
+            rows.append({"post_id": row["post_id"], "account_id": row["account_id"], "text": row["text"]})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path, sorted(grown)
+
+
+def test_day_two_accounts_that_gained_posts_are_said_skipped_or_embedded_again(
+    index_folder, corpora, tmp_path
+):
+    """Audit 14: `--on-duplicate skip` kept the vectors of accounts that had gained posts, dropped their new
+    posts and said only "skipped"; nothing could embed them again, and a duplicate was refused only after the
+    whole corpus had been embedded."""
+    import shutil
+
+    from authorid.index.opening import open_index
+
+    dump, grown = day_two(corpora, tmp_path / "day2.jsonl")
+    folder = tmp_path / "idx"
+    shutil.copytree(index_folder, folder)
+    refused = runner.invoke(app, ["index", "add", str(folder), str(dump)])
+    assert refused.exit_code == 2 and "15 account(s) already enrolled" in refused.output
+    assert "counting" not in refused.output and "embedding" not in refused.output  # refused before embedding
+    skipped = runner.invoke(app, ["index", "add", str(folder), str(dump), "--on-duplicate", "skip", "--json"])
+    assert skipped.exit_code == 0, skipped.output
+    summary = json.loads(skipped.stdout)
+    assert {
+        k: summary[k] for k in ("added", "replaced", "skipped", "skipped_with_other_posts", "accounts")
+    } == {
+        "added": 5,
+        "replaced": 0,
+        "skipped": 15,
+        "skipped_with_other_posts": 10,
+        "accounts": 35,
+    }
+    index, model = open_index(folder)
+    before = index.vectors_at(np.array([index.positions[a] for a in grown]))
+    replaced = runner.invoke(app, ["index", "add", str(folder), str(dump), "--on-duplicate", "replace"])
+    assert replaced.exit_code == 0, replaced.output
+    said = " ".join(replaced.output.split())
+    assert "enrolled 0 new accounts, 35 in all (20 already enrolled, embedded again from these posts)" in said
+    index, model = open_index(folder)
+    from authorid.workflows.common import read_corpus
+
+    posts, _ = read_corpus(dump)  # read and cleaned as the command reads it
+    expected = model.embed_accounts(posts.filter(lambda row: row["account_id"] in set(grown)))
+    after = index.vectors_at(np.array([index.positions[a] for a in expected.account_ids]))
+    np.testing.assert_allclose(after, expected.vectors, atol=1e-6)  # each grown account's 24 posts
+    assert not np.allclose(before, index.vectors_at(np.array([index.positions[a] for a in grown])))
+    enrolled_posts = [int(index.n_posts[index.positions[a]]) for a in expected.account_ids]
+    assert enrolled_posts == expected.n_posts.tolist() and sum(enrolled_posts) == 235 and len(index) == 35
+
+
+def test_remove_drops_accounts_and_says_which_were_not_enrolled(index_folder, corpora, tmp_path):
+    import shutil
+
+    folder = tmp_path / "idx"
+    shutil.copytree(index_folder, folder)
+    gone = corpora["accounts"][:3]
+    ids_file = tmp_path / "erase.txt"
+    ids_file.write_text(f"{gone[2]}\n\n  nobody  \n")
+    result = runner.invoke(
+        app, ["index", "remove", str(folder), gone[0], gone[1], "--ids-file", str(ids_file)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "removed 3 accounts, 27 left" in result.output
+    assert "1 of the ids given are not enrolled ('nobody')" in result.output
+    meta = json.loads((folder / "index.json").read_text())
+    assert meta["count"] == 27 and (folder / meta["generation"] / "calibration.json").is_file()
+    out = tmp_path / "links.csv"
+    links = runner.invoke(app, ["link", str(folder), str(corpora["query"]), "-k", "30", "-o", str(out)])
+    assert links.exit_code == 0, links.output
+    candidates = {row["account_id"] for row in csv.DictReader(out.open())}
+    assert len(candidates) == 27 and not candidates & set(gone)
+    every = runner.invoke(app, ["index", "remove", str(folder), *corpora["accounts"][3:30]])
+    assert every.exit_code == 2 and "would leave" in every.output and "empty" in every.output
+    nothing = runner.invoke(app, ["index", "remove", str(folder)])
+    assert nothing.exit_code == 2 and "no account to remove" in nothing.output
+
+
+def test_explain_with_another_dump_than_the_index_was_built_from_is_refused(index_folder, corpora, tmp_path):
+    """Audit 14: `link --explain-with` took the day-2 dump, and its reasons cited posts the index never
+    embedded (some of them the query's own)."""
+    from authorid.data.readers import read_posts
+
+    posts, _ = read_posts("enron_demo")
+    enrolled = set(corpora["accounts"][:30])
+    dump = tmp_path / "later.jsonl"  # every enrolled account with all 24 of its posts: 12 the index never saw
+    rows = [
+        {"post_id": r["post_id"], "account_id": r["account_id"], "text": r["text"]}
+        for r in posts
+        if r["account_id"] in enrolled
+    ]
+    dump.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "links.csv"
+    args = ["link", str(index_folder), str(corpora["query"]), "-k", "1", "-o", str(out)]
+    right = runner.invoke(app, [*args, "--explain-with", str(corpora["enrol"])])
+    assert right.exit_code == 0, right.output
+    wrong = runner.invoke(app, [*args, "--explain-with", str(dump), "--overwrite"])
+    assert wrong.exit_code == 2, wrong.output
+    said = " ".join(wrong.output.split())
+    assert "best candidates' posts there give another vector than the index holds" in said
 
 
 def test_link_an_empty_query_corpus_is_a_clear_error(index_folder, corpora):
@@ -406,3 +524,24 @@ def test_link_to_a_file_prints_the_first_queries_and_says_where_the_rest_are(ind
     assert len(shown) == 20 and len({r["query_account"] for r in csv.DictReader(out.open())}) == 25
     printed = runner.invoke(app, ["link", str(index_folder), str(corpora["query"])], terminal_width=200)
     assert "the first 20" not in printed.output  # no file: the table is the output, whole
+
+
+def test_an_index_whose_model_folder_is_gone_says_so_before_reading_the_corpus(corpora, tmp_path):
+    """Audit 14: a model folder moved away read "not a known name ... nor a model folder", and `index add`
+    said so only after reading (and cleaning) the whole corpus."""
+    import shutil
+
+    from authorid.model import packaged_model_path
+
+    model = tmp_path / "models" / "style-copy"
+    shutil.copytree(packaged_model_path("style"), model)
+    folder = tmp_path / "idx"
+    built = runner.invoke(app, ["index", "build", str(model), str(corpora["more"]), "-o", str(folder)])
+    assert built.exit_code == 0, built.output
+    model.rename(tmp_path / "models" / "archived")
+    for args in (["index", "add", str(folder), str(corpora["enrol"])], ["index", "remove", str(folder), "a"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2
+        said = " ".join(result.output.split())
+        assert f"was built with the model folder {model}, which is no longer there: put it" in said
+        assert "read " not in said  # before the corpus is read

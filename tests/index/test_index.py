@@ -122,6 +122,45 @@ def test_add_enrols_without_rebuilding_and_refuses_duplicates(kind):
 
 
 @pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
+def test_remove_and_replace_leave_the_index_an_index_of_the_rest_would_be(kind, tmp_path):
+    """Audit 14: an index could not drop a deleted account, nor take an account's new vector once it had gained
+    posts. Removing gives the searches of an index built from the accounts kept; replacing enrols the new
+    vector where the old one was found (IVF: in its trained cells; HNSW: a graph built again)."""
+    vectors = clustered(400)
+    index = build_index(
+        vectors, kind=kind, model_identity=IDENTITY, **({"nlist": 8} if kind == "ivf" else {})
+    )
+    if kind == "ivf":
+        index.nprobe = 8  # every cell: exact, so the searches compare exactly
+    gone = [f"acc{i}" for i in range(0, 400, 7)] + ["nobody"]
+    assert index.remove(gone) == 58 and len(index) == 342
+    kept = [i for i in range(400) if i % 7]
+    assert index.ids == [f"acc{i}" for i in kept] and index.positions["acc1"] == 0
+    queries = clustered(30, seed=5, prefix="q")
+    scores, ids = index.search(queries, 5)
+    rest = AccountVectors([f"acc{i}" for i in kept], vectors.vectors[kept], vectors.n_posts[kept])
+    expected_scores, expected_ids = build_index(rest, kind="exact", model_identity=IDENTITY).search(
+        queries, 5
+    )
+    assert ids.tolist() == expected_ids.tolist()
+    np.testing.assert_allclose(
+        scores, expected_scores, atol=2e-3 if kind == "ivf" else 1e-5
+    )  # IVF: float16 cells
+    # an account's new vector (it gained posts): where the old one was found, the new one is
+    moved = AccountVectors(["acc1"], queries.vectors[:1], np.array([9], dtype=np.int64))
+    with pytest.raises(VectorIndexError, match="pass --on-duplicate replace"):
+        index.add(moved)
+    assert index.add(moved, on_duplicate="replace") == 1 and len(index) == 342
+    assert index.search(queries.vectors[:1], 1)[1][0, 0] == "acc1"
+    assert index.n_posts[index.positions["acc1"]] == 9 and index.ids.count("acc1") == 1
+    loaded = load_index(index.save(tmp_path / "idx"), model_identity=IDENTITY)
+    assert (
+        loaded.ids == index.ids
+        and loaded.search(queries, 5)[1].tolist() == index.search(queries, 5)[1].tolist()
+    )
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
 def test_save_load_round_trip(kind, tmp_path):
     vectors = clustered(500)
     vectors.n_chars = np.arange(500, dtype=np.int64) * 7  # what a size-aware calibration reads when linking
@@ -161,6 +200,14 @@ def test_loading_with_another_model_is_a_one_line_error(tmp_path):
         load_index(tmp_path / "idx", model_identity=other)
     renamed = {**IDENTITY, "name": "/models/same-weights"}  # the same weights under another name are fine
     assert len(load_index(tmp_path / "idx", model_identity=renamed)) == 50
+    # audit 14: the same model folder (another spelling of its path) trained again said "'test-model', not
+    # '/abs/test-model'"
+    changed = {**IDENTITY, "name": "/abs/test-model", "fingerprint": "fff000"}
+    message = (
+        r"and '/abs/test-model' is no longer that model \(fingerprint fff000\): it was replaced or trained"
+    )
+    with pytest.raises(VectorIndexError, match=message):
+        load_index(tmp_path / "idx", model_identity=changed)
 
 
 def test_an_index_whose_vectors_turned_nan_is_refused_naming_the_file(tmp_path):
