@@ -12,8 +12,13 @@ Contra-X, which the issue's targets come from). Each split's known and test post
 
 (its `--json` summary gives the accuracy). Rows: the PAN18 char 3-gram LinearSVC baseline (scripts/benchlib/
 peers.py), then `style` and `stylometric` with `--method svm` (a LinearSVC on the model's sparse n-gram profile)
-and `style` with the default `--method centroid`. Results: benchmarks/results/attribution.json, each row saved as
-it finishes (a second run skips the rows it has unless --force).
+and `style` with `--method centroid`. Results: benchmarks/results/attribution.json, each row saved as it finishes
+(a second run skips the rows it has unless --force).
+
+Open set (`open:` rows): a seeded fifth of the authors is left out of KNOWN (`known_open.parquet`), so that their
+texts have no author among the known, and the command runs with `--threshold 0.5`. From its predictions: the
+AUROC of telling the texts by known authors from the others by their best author's probability, and at each
+threshold the share of known authors' texts given their author and of the others' texts left unknown.
 """
 
 from __future__ import annotations
@@ -52,7 +57,12 @@ ROWS = {
     "style:svm": ("style", "svm"),
     "stylometric:svm": ("stylometric", "svm"),
     "style:centroid": ("style", "centroid"),
+    "open:style:svm": ("style", "svm"),
+    "open:style:centroid": ("style", "centroid"),
 }
+#: The share of a setting's authors left out of KNOWN for the open-set rows, and the thresholds read off.
+OPEN_FRACTION = 0.2
+OPEN_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
 logger = logging.getLogger("bench_attribution")
 
 
@@ -121,6 +131,60 @@ def command_row(model: str, method: str, folder: Path) -> dict:
     }
 
 
+def open_known(known, folder: Path, seed: int = 0) -> list[str]:
+    """Write KNOWN less a seeded OPEN_FRACTION of its authors as known_open.parquet; the authors left out."""
+    import numpy as np
+
+    authors = sorted(set(known["account_id"]))
+    rng = np.random.default_rng(seed)
+    out = sorted(np.asarray(authors)[rng.permutation(len(authors))[: round(OPEN_FRACTION * len(authors))]])
+    left = set(out)
+    known.filter(lambda row: row["account_id"] not in left).to_parquet(str(folder / "known_open.parquet"))
+    return [str(a) for a in out]
+
+
+def open_row(model: str, method: str, folder: Path, unknown: list[str]) -> dict:
+    """`authorid attribute ... --threshold 0.5` with the authors `unknown` left out of KNOWN; see the docstring."""
+    from authorid.metrics.attribution import open_set_auroc
+
+    out = folder / f"open-{model}-{method}.csv"
+    args = ["attribute", model, "--known", str(folder / "known_open.parquet"), str(folder / "texts.parquet")]
+    args += ["-o", str(out), "--method", method, "--threshold", "0.5", "--overwrite"]
+    run = run_authorid(*args, "--json", peak=True)
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    left = set(unknown)
+    known_rows = [r for r in rows if r["true_author"] not in left]
+    other_rows = [r for r in rows if r["true_author"] in left]
+    best = lambda rs: [float(r["probability_1"]) for r in rs]  # noqa: E731
+    at = {}
+    for threshold in OPEN_THRESHOLDS:
+        found = sum(
+            r["author_1"] == r["true_author"] and float(r["probability_1"]) >= threshold for r in known_rows
+        )
+        rejected = sum(float(r["probability_1"]) < threshold for r in other_rows)
+        at[str(threshold)] = {
+            "known_right": found / len(known_rows),
+            "unknown_rejected": rejected / len(other_rows),
+            "all_right": (found + rejected) / len(rows),
+        }
+    said = run.summary()
+    unknown_said = sum(r["predicted_author"] == "unknown" for r in rows)
+    if unknown_said != said["unknown"]:
+        sys.exit(f"{out}: {unknown_said} rows say unknown, the summary {said['unknown']}")
+    return {
+        "auroc": open_set_auroc(best(known_rows), best(other_rows)),
+        "at": at,
+        "texts": len(rows),
+        "texts_by_unknown": len(other_rows),
+        "unknown_authors": len(unknown),
+        "known_authors": said["authors"],
+        "seconds": round(run.seconds, 1),
+        "peak_mb": run.peak_mb,
+        "command": "authorid " + " ".join(args).replace(str(REPO) + "/", ""),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--settings", default=",".join(SETTINGS))
@@ -152,20 +216,26 @@ def main() -> None:
             test_posts=texts.num_rows,
             authors=len(set(known["account_id"])),
         )
+        unknown = open_known(known, folder) if any(r.startswith("open:") for r in rows) else None
         for row in rows:
             if row in setting["rows"] and not args.force:
                 continue
             spec = ROWS[row]
-            result = peer_row(known, texts) if spec is None else command_row(*spec, folder)
+            if spec is None:
+                result = peer_row(known, texts)
+            elif row.startswith("open:"):
+                result = open_row(*spec, folder, unknown)
+            else:
+                result = command_row(*spec, folder)
             result |= {
                 "machine": short_description(),
                 "updated": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             setting["rows"][row] = result
-            print(
-                f"{name:11} {row:16} accuracy {result['accuracy']:.3f}  {result['seconds']:7.1f} s",
-                flush=True,
+            figure = (
+                f"AUROC {result['auroc']:.3f}" if "auroc" in result else f"accuracy {result['accuracy']:.3f}"
             )
+            print(f"{name:11} {row:20} {figure}  {result['seconds']:7.1f} s", flush=True)
             save_stamped(args.out, results, command=command)
 
 

@@ -44,6 +44,27 @@ class AttributionResult:
         """How many queries were left `unknown` (open set: below the threshold)."""
         return sum(p == UNKNOWN for p in self.predicted)
 
+    def probability_matrix(self) -> np.ndarray:
+        """(queries x authors) probabilities, the columns in `authors` order; needs every author ranked
+        (`top_k` = the number of authors)."""
+        if self.top_probabilities.shape[1] != len(self.authors):
+            raise ValueError(
+                f"{self.top_probabilities.shape[1]} of the {len(self.authors)} authors were ranked: attribute with"
+                " top_k = every author for the whole matrix"
+            )
+        column = {author: j for j, author in enumerate(self.authors)}
+        where = np.array([[column[a] for a in row] for row in self.top_authors], dtype=np.int64)
+        matrix = np.empty(self.top_probabilities.shape, dtype=np.float64)
+        np.put_along_axis(matrix, where.reshape(matrix.shape), self.top_probabilities, axis=1)
+        return matrix
+
+    def open_set_scores(self) -> np.ndarray:
+        """Each query's best score as an open-set threshold reads it (`params["open_set_on"]`): its best
+        author's probability, or its best cosine."""
+        if self.params.get("open_set_on") == "cosine":
+            return np.asarray(self.top_scores[:, 0], dtype=np.float64)
+        return np.asarray(self.probability, dtype=np.float64)
+
     def accuracy(self) -> float | None:
         """Share of queries by a known author whose prediction is that author (UNKNOWN counts as wrong).
 

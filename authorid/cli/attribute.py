@@ -49,7 +49,7 @@ def attribute_command(
     method: Annotated[
         str,
         typer.Option(
-            help="'auto' (svm for a closed set of up to 100 known authors, else centroid), 'centroid', "
+            help="'auto' (svm for up to 100 known authors, closed set or open, else centroid), 'centroid', "
             "'logistic' or 'svm'."
         ),
     ] = "auto",

@@ -16,6 +16,7 @@ from authorid.evaluation.protocols import (
     verification_protocol,
 )
 from authorid.evaluation.protocols.sybil import episode_ranks, halves, linking_ranks
+from authorid.metrics.attribution import open_set_auroc
 from authorid.schema import posts_from_records
 
 
@@ -275,8 +276,24 @@ def test_attribution_scores_the_closed_set_as_authorid_attribute_does(stylometri
         method="svm",
     )
     assert command.accuracy() == pytest.approx(29 / 60)
-    # the open set is scored by the centroid either way, as `attribute` scores an open set
-    assert auto.metrics["open_set"] == centroid.metrics["open_set"]
+    # the open set as `attribute --threshold` scores it: the SVM fitted again on the authors left known, a
+    # text's best author's probability telling known from unknown (auto), or the best cosine (centroid)
+    assert (auto.settings["open_set_method"], centroid.settings["open_set_method"]) == ("svm", "centroid")
+    unknown = set(auto.manifest["unknown_authors"])
+    assert len(unknown) == 3  # a quarter of the 12
+    open_command = attribute(
+        stylometric,
+        enron.filter(lambda row: row["post_id"] in train and row["account_id"] not in unknown),
+        enron.filter(lambda row: row["post_id"] in test),
+        method="svm",
+    )
+    is_known = [author not in unknown for author in open_command.true_authors]
+    best = np.asarray(open_command.probability)
+    assert auto.metrics["open_set"]["auroc_known_vs_unknown"] == pytest.approx(
+        open_set_auroc(best[np.asarray(is_known)], best[~np.asarray(is_known)])
+    )
+    assert auto.metrics["open_set"]["n_unknown_texts"] == 15 == len(is_known) - sum(is_known)
+    assert auto.metrics["open_set"] != centroid.metrics["open_set"]
     with pytest.raises(ProtocolError, match="unknown attribution method 'knn'"):
         attribution_protocol(stylometric, enron, accounts=12, attribution_method="knn")
 
@@ -309,3 +326,24 @@ def test_verification_reads_the_cohort_fit_of_a_calibration_that_has_one(reddit_
     # the same pairs and cosines, read two ways: the same fit's numbers give other probabilities
     assert runs["cohort"].metrics["cosine"] == runs["cosine"].metrics["cosine"]
     assert runs["cohort"].metrics["verification"]["auc"] != runs["cosine"].metrics["verification"]["auc"]
+
+
+def test_a_calibrated_centroid_is_ranked_as_authorid_attribute_ranks_it(reddit_posts):
+    """Audit 14: the protocol ranked a centroid's authors by cosine, `attribute` by the calibrated, size-aware
+    P(same person); with authors of unequal sizes they answered differently under one label."""
+    from authorid.attribution import attribute
+    from authorid.model import load_model
+
+    model = load_model("style")
+    run = attribution_protocol(
+        model, reddit_posts, accounts=60, min_posts=5, seed=0, attribution_method="centroid"
+    )
+    train, test = (set(run.manifest[part]) for part in ("train", "test"))
+    command = attribute(
+        model,
+        reddit_posts.filter(lambda row: row["post_id"] in train),
+        reddit_posts.filter(lambda row: row["post_id"] in test),
+        method="centroid",
+    )
+    assert run.metrics["closed_set"]["n_texts"] == len(command) == 257
+    assert run.metrics["closed_set"]["accuracy"] == pytest.approx(command.accuracy())
