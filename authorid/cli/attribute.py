@@ -99,14 +99,21 @@ def attribute_command(
             f"{texts}: no author column, so each text is attributed on its own and no accuracy is measured",
             soft_wrap=True,
         )
-    overlap = texts_among_known(known_posts, text_posts)
-    if overlap:
+    overlap = texts_among_known(known_posts, text_posts, texts_have_authors=texts_have_authors)
+    if overlap.by_their_author:
         said = (
-            f" {overlap:,} of the {len(text_posts):,} texts are also among the known texts, word for word: they"
-            " are looked up, not attributed, and the accuracy flatters; keep the texts to attribute out of --known"
-            " (a corpus with a split column: its train rows as --known, its test rows as TEXTS)"
+            f" {overlap.by_their_author:,} of the {len(text_posts):,} texts are also among their author's known"
+            " texts, word for word: they are answered by recall, not attributed, and the accuracy flatters; keep"
+            " the texts to attribute out of --known (a corpus with a split column: its train rows as --known, its"
+            " test rows as TEXTS)"
         )
         err_console.print(styled("warning:", "yellow", said), soft_wrap=True)
+    if overlap.unknown_author:
+        said = (
+            f" {overlap.unknown_author:,} of the {len(text_posts):,} texts are also among the known texts, word for"
+            " word: each goes to an author who posted it there, whoever wrote it here"
+        )
+        err_console.print(styled("note:", "yellow", said), soft_wrap=True)
     repeats = (last_cleaning() or {}).get("dropped_at_ingest", {}).get("duplicate_in_account", 0)
     if repeats:  # an ingested file is read as it is: its repeats were dropped when it was ingested
         said = (
@@ -133,7 +140,10 @@ def attribute_command(
         "texts": len(result),  # texts or accounts, by --level
         "attributed": len(result) - result.n_unknown,
         "unknown": result.n_unknown,
-        "texts_among_known": overlap,
+        "texts_among_known": overlap.total,
+        # of those, the ones among their own author's known texts (the ones that flatter the accuracy); the
+        # others are another author's (stock replies), or the texts carry no author
+        "texts_among_known_by_their_author": overlap.by_their_author if texts_have_authors else None,
         "accuracy": result.accuracy(),  # null when no text's author is among the known ones
         "params": result.params,
     }

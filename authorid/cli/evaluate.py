@@ -260,14 +260,17 @@ def clustering_line(settings: dict) -> str:
     used = ", ".join(f"{t:g}" for t in dict.fromkeys(settings.get("thresholds_used") or []))
     expected = settings.get("expected_pairwise_precision")
     line = f"  threshold used {used or settings.get('threshold_from')}"
+    start = settings.get("threshold_from")
+    raised = start is not None and any(t > start for t in settings.get("thresholds_used") or [])
     if settings.get("min_precision"):
         sure = f" with probability {settings['confidence']:g}" if settings.get("confidence") else ""
-        line += (
-            f" (raised from {settings['threshold_from']:g} to --min-precision {settings['min_precision']:g}"
-            f"{sure})"
-        )
+        target = f"--min-precision {settings['min_precision']:g}{sure}"
+        # audit 14: "raised" was said of a threshold left where it started (every account alone)
+        line += f" (raised from {start:g} to reach {target})" if raised else f" (not raised: {target} asked)"
     if expected is not None:
         line += f"; expected pairwise precision {expected:.3f}"
+    elif settings.get("thresholds_used"):
+        line += "; no two accounts were grouped, so no precision is expected"
     return line
 
 

@@ -207,12 +207,15 @@ def test_texts_that_are_among_the_known_texts_are_counted_and_warned_of(app, tmp
     train = [r for r in rows if r["split"] == "train"]
     known, texts = tmp_path / "known.jsonl", tmp_path / "texts.jsonl"
     known.write_text("".join(json.dumps(r) + "\n" for r in train))
+    # audit 14: a text another author posted among the known (a stock reply) is no recall of its own author's
+    other = {**train[-1], "author": "AaronPressman" if train[-1]["author"] != "AaronPressman" else "AlanCrosby"}
     texts.write_text(
-        "".join(json.dumps(r) + "\n" for r in [r for r in rows if r["split"] == "test"] + train[:3])
+        "".join(json.dumps(r) + "\n" for r in [r for r in rows if r["split"] == "test"] + train[:3] + [other])
     )
     args = ["attribute", "style", str(texts), "--known", str(known), "-o", str(tmp_path / "p.csv")]
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["texts_among_known"] == 3
+    summary = json.loads(result.stdout)
+    assert (summary["texts_among_known"], summary["texts_among_known_by_their_author"]) == (4, 3)
     said = " ".join(result.output.split())
-    assert "warning: 3 of the 103 texts are also among the known texts, word for word" in said
+    assert "warning: 3 of the 104 texts are also among their author's known texts, word for word" in said

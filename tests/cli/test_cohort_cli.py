@@ -210,9 +210,16 @@ def test_evaluate_says_the_clustering_threshold_it_used():
         "expected_pairwise_precision": 0.92341,
     }
     assert clustering_line(settings) == (
-        "  threshold used 0.75, 0.7 (raised from 0.5 to --min-precision 0.9); expected pairwise precision 0.923"
+        "  threshold used 0.75, 0.7 (raised from 0.5 to reach --min-precision 0.9); expected pairwise precision"
+        " 0.923"
     )
     assert clustering_line(settings | {"confidence": 0.9}) == (
-        "  threshold used 0.75, 0.7 (raised from 0.5 to --min-precision 0.9 with probability 0.9); expected"
+        "  threshold used 0.75, 0.7 (raised from 0.5 to reach --min-precision 0.9 with probability 0.9); expected"
         " pairwise precision 0.923"
+    )
+    # audit 14: a threshold left at 0.5 with every account alone was said "raised from 0.5 to --min-precision"
+    alone = settings | {"thresholds_used": [0.5, 0.5], "expected_pairwise_precision": None}
+    assert clustering_line(alone) == (
+        "  threshold used 0.5 (not raised: --min-precision 0.9 asked); no two accounts were grouped, so no"
+        " precision is expected"
     )
