@@ -347,3 +347,39 @@ def test_a_calibrated_centroid_is_ranked_as_authorid_attribute_ranks_it(reddit_p
     )
     assert run.metrics["closed_set"]["n_texts"] == len(command) == 257
     assert run.metrics["closed_set"]["accuracy"] == pytest.approx(command.accuracy())
+
+
+def test_the_sybil_cut_of_a_corpus_with_persons_links_every_account_to_its_own_half(reddit_posts):
+    """Audit 14: with person_id, a person's two accounts became four halves of one person; linking kept two of
+    them (the other account's halves were neither queries nor candidates) under "person = original account"."""
+    from collections import Counter
+
+    from authorid.schema import posts_from_records
+
+    rows = reddit_posts.to_list()
+    counts = Counter(r["account_id"] for r in rows)
+    split_up = sorted(a for a, n in counts.items() if n >= 16)[:10]  # each becomes two accounts of one person
+    seen: Counter = Counter()
+    records = []
+    for row in rows:
+        account = row["account_id"]
+        seen[account] += 1
+        if account in split_up:
+            row = {**row, "account_id": f"{account}_{'ab'[seen[account] % 2]}", "person_id": account}
+        else:
+            row = {**row, "person_id": account}
+        records.append(row)
+    posts = posts_from_records(records)
+    from authorid.model import load_model
+
+    result = sybil_protocol(load_model("style"), posts, min_posts=4, seed=0)
+    accounts = result.settings["accounts"]
+    assert result.metrics["linking"]["n_queries"] == result.metrics["linking"]["pool_size"] == accounts
+    assert result.settings["evaluated_accounts"] == 2 * accounts
+    assert all(
+        q.endswith("#0") and c == q[:-1] + "1"
+        for q, c in zip(result.manifest["queries"], result.manifest["candidates"], strict=True)
+    )
+    assert result.settings["ground_truth"] == "sybil cut (person = original account)"
+    assert "not read by the cut" in result.settings["person_id"]
+    assert sum(q.rsplit("#", 1)[0].endswith(("_a", "_b")) for q in result.manifest["queries"]) == 20

@@ -197,9 +197,17 @@ def evaluation_set(
         split_record = None
     settings |= {"max_posts_per_account": max_posts, "cap": capped}
     table = read_columns(evaluated, ["post_id", "account_id"])
-    person_column = "person_id" if "person_id" in evaluated.column_names else "account_id"
-    persons = column(evaluated, person_column).to_pylist()
-    person_of = dict(zip(table.column("account_id").to_pylist(), persons, strict=True))
+    if cut:
+        # each half's truth is the account it was cut from, as settings say: the split keeps a known person_id
+        # instead, which made two accounts of one person four halves of one person, and the linking kept two
+        # of them (audit 14). Persons are read where accounts are used whole (cut=False).
+        halves_of = table.column("account_id").to_pylist()
+        person_of = {half: half.rsplit("#", 1)[0] for half in halves_of}
+        if "person_id" in subset.column_names and _knows_persons(subset):
+            settings["person_id"] = "not read by the cut: each half's truth is the account it was cut from"
+    else:
+        persons = column(evaluated, "person_id" if "person_id" in evaluated.column_names else "account_id")
+        person_of = dict(zip(table.column("account_id").to_pylist(), persons.to_pylist(), strict=True))
     members: dict[str, list[str]] = {}
     for post, account in zip(
         table.column("post_id").to_pylist(), table.column("account_id").to_pylist(), strict=True
