@@ -144,7 +144,7 @@ def test_the_clustering_protocol_takes_how_sure_min_precision_must_be(app, tmp_p
     args = ["evaluate", "style", "enron_demo", "--protocol", "clustering", "--accounts", "20", "-o", str(out)]
     result = runner.invoke(app, [*args, "--min-precision", "0.8", "--confidence", "0.6"])
     assert result.exit_code == 0, result.output
-    assert "to --min-precision 0.8 with probability 0.6)" in result.output
+    assert "(raised from 0.5 to reach --min-precision 0.8 with probability 0.6)" in result.output
     settings = json.loads((out / "metrics.json").read_text())["protocols"]["clustering"]["settings"]
     assert (settings["min_precision"], settings["confidence"]) == (0.8, 0.6)
     assert len(settings["chances_of_min_precision"]) == len(settings["thresholds_used"])
