@@ -37,7 +37,7 @@ from authorid.evaluation.protocols.scoring import PostEmbeddings
 from authorid.metrics.rates import (
     format_rate,
     implied_precision,
-    rate_with_interval,
+    rate_over_pairs,
     small_sample_warning,
 )
 from authorid.model import StyleModel
@@ -328,8 +328,10 @@ def honest_operating_point(
         if pool is not None:
             scores = cohort.normalised(scores, pool.shift(a, b))
         p = calibrator.predict(scores, sizes=vectors.pair_sizes(a, b))
-        called_same = int((calibrator.decide(p) == "same").sum()) if len(p) else 0
-        rates[key] = {"accounts": int(len(rows)), **rate_with_interval(called_same, int(chosen.sum()))}
+        same = calibrator.decide(p) == "same" if len(p) else np.zeros(0, dtype=bool)
+        # pairs of one account covary: the interval is worth the independent pairs (`rate_over_pairs`)
+        rate = rate_over_pairs(same, persons[first[chosen]], persons[second[chosen]])
+        rates[key] = {"accounts": int(len(rows)), **rate}
     held = calibrator.info["held_out"]
     prior = forum_prior(len(vectors))
     fpr = rates["all_negative_pairs"]["rate"] if rates["all_negative_pairs"]["n"] else held["fpr"]

@@ -35,7 +35,7 @@ from authorid.evaluation.protocols.pairs import (
     person_folds,
 )
 from authorid.evaluation.protocols.scoring import Subject, calibration_of, scorer_for
-from authorid.metrics.rates import rate_with_interval, small_sample_warning
+from authorid.metrics.rates import rate_over_pairs, rate_with_interval, small_sample_warning
 from authorid.metrics.verification import eer, reliability_curve, roc_auc, verification_metrics
 from authorid.verification import Calibrator, cohort
 from authorid.verification.decisions import decide
@@ -100,10 +100,13 @@ def verification_protocol(
     cos = np.concatenate([c for c, _ in per_fold])
     labels = np.concatenate([y for _, y in per_fold]).astype(np.int64)
     probs = np.clip(np.concatenate(probabilities).astype(np.float64), 0.0, 1.0)
+    # each pair's two persons, in the order of `labels`: pairs that share a person widen the intervals
+    person_a = [chosen.person_of[x] for a, _, _ in pairs for x in a]
+    person_b = [chosen.person_of[x] for _, b, _ in pairs for x in b]
     metrics = {
         "verification": verification_metrics(probs, labels),
         "cosine": {"roc_auc": roc_auc(cos, labels), "eer": eer(cos, labels)},
-        "operating_point": operating_point(probs, labels, own),
+        "operating_point": operating_point(probs, labels, own, persons=(person_a, person_b)),
     }
     settings = chosen.settings | {
         "calibration": calibration,
@@ -148,14 +151,22 @@ def _read_in_pool(own, scorer, pairs, cosines: list[np.ndarray], prior: float):
     ]
 
 
-def operating_point(probabilities: np.ndarray, labels: np.ndarray, calibration: Any) -> dict:
+def operating_point(
+    probabilities: np.ndarray, labels: np.ndarray, calibration: Any, persons: tuple | None = None
+) -> dict:
     """FPR and TPR of the "same" decisions at the calibration's threshold and abstain band (0.5 and none for
-    cross-fitted probabilities), each with its 95% Wilson interval and pair count, and a small-sample warning."""
+    cross-fitted probabilities), each with its 95% Wilson interval and pair count, and a small-sample warning.
+    `persons`: each pair's two persons, so that pairs sharing one widen the interval (`rate_over_pairs`)."""
     threshold = getattr(calibration, "threshold", 0.5) if calibration is not None else 0.5
     band = getattr(calibration, "abstain_band", None) if calibration is not None else None
     same = decide(probabilities, threshold, band) == "same"
-    fpr = rate_with_interval(same[labels == 0].sum(), (labels == 0).sum())
-    tpr = rate_with_interval(same[labels == 1].sum(), (labels == 1).sum())
+    if persons is None:
+        fpr = rate_with_interval(same[labels == 0].sum(), (labels == 0).sum())
+        tpr = rate_with_interval(same[labels == 1].sum(), (labels == 1).sum())
+    else:
+        a, b = (np.asarray(p, dtype=object) for p in persons)
+        fpr = rate_over_pairs(same[labels == 0], a[labels == 0], b[labels == 0])
+        tpr = rate_over_pairs(same[labels == 1], a[labels == 1], b[labels == 1])
     return {
         "threshold": float(threshold),
         "fpr": fpr["rate"],
@@ -166,5 +177,6 @@ def operating_point(probabilities: np.ndarray, labels: np.ndarray, calibration: 
         "tpr_95_low": tpr["interval"][0] if tpr["n"] else None,
         "tpr_95_high": tpr["interval"][1] if tpr["n"] else None,
         "same_person_pairs": tpr["n"],
+        "different_person_pairs_worth": fpr.get("effective_n"),
         "warning": small_sample_warning(fpr, tpr),
     }
