@@ -208,7 +208,10 @@ def test_texts_that_are_among_the_known_texts_are_counted_and_warned_of(app, tmp
     known, texts = tmp_path / "known.jsonl", tmp_path / "texts.jsonl"
     known.write_text("".join(json.dumps(r) + "\n" for r in train))
     # audit 14: a text another author posted among the known (a stock reply) is no recall of its own author's
-    other = {**train[-1], "author": "AaronPressman" if train[-1]["author"] != "AaronPressman" else "AlanCrosby"}
+    other = {
+        **train[-1],
+        "author": "AaronPressman" if train[-1]["author"] != "AaronPressman" else "AlanCrosby",
+    }
     texts.write_text(
         "".join(json.dumps(r) + "\n" for r in [r for r in rows if r["split"] == "test"] + train[:3] + [other])
     )
