@@ -176,6 +176,8 @@ def attribute(
 #: with authors x posts: 3 minutes for Blog50's 50 authors and 52,829 posts (2 cores), hours for thousands of
 #: forum accounts, where the centroid answers in seconds.
 AUTO_CLASSIFIER_MAX_AUTHORS = 100
+#: "auto" scores an open set of fewer known authors by the centroid: each author's P on its own.
+MIN_OPEN_SET_CLASSIFIER_AUTHORS = 3
 
 
 def chosen_method(method: str, *, authors: int, open_set_threshold: float | None) -> tuple[str, str | None]:
@@ -186,7 +188,8 @@ def chosen_method(method: str, *, authors: int, open_set_threshold: float | None
     centroid's 0.515, C50 0.760 against 0.638; open, a fifth of the authors left out of the known, their texts
     told from the known authors' at AUROC 0.865 against 0.608 (Blog10), 0.835 against 0.573 (Blog50), 0.706
     against 0.705 (C50), with far more known authors' texts given their author at every threshold. More
-    authors: "centroid" (it scales to any number of authors)."""
+    authors, or an open set of fewer than MIN_OPEN_SET_CLASSIFIER_AUTHORS: "centroid" (it scales to any number
+    of authors, and its P of each author is that author's alone)."""
     if method != "auto":
         return method, None
     if authors > AUTO_CLASSIFIER_MAX_AUTHORS:
@@ -194,6 +197,10 @@ def chosen_method(method: str, *, authors: int, open_set_threshold: float | None
             "centroid",
             f"{authors:,} known authors (a classifier is fitted for at most {AUTO_CLASSIFIER_MAX_AUTHORS})",
         )
+    if open_set_threshold is not None and authors < MIN_OPEN_SET_CLASSIFIER_AUTHORS:
+        # the best of two probabilities that add up to 1 is at least 0.5: a threshold at or below it never
+        # leaves a text unknown (and one author gives a classifier nothing to tell apart)
+        return "centroid", f"an open set of {authors:,} known author{'s' if authors != 1 else ''}"
     kind = "an open set (a threshold)" if open_set_threshold is not None else "a closed set"
     return "svm", f"{kind} of {authors:,} known authors"
 

@@ -44,15 +44,19 @@ class AttributionResult:
         """How many queries were left `unknown` (open set: below the threshold)."""
         return sum(p == UNKNOWN for p in self.predicted)
 
-    def probability_matrix(self) -> np.ndarray:
-        """(queries x authors) probabilities, the columns in `authors` order; needs every author ranked
-        (`top_k` = the number of authors)."""
+    def probability_matrix(self, authors: list[str] | None = None) -> np.ndarray:
+        """(queries x authors) probabilities, the columns in the order of `authors` (the same authors as
+        `self.authors`, which a centroid lists in order of first post; default: that order); needs every author
+        ranked (`top_k` = the number of authors)."""
         if self.top_probabilities.shape[1] != len(self.authors):
             raise ValueError(
                 f"{self.top_probabilities.shape[1]} of the {len(self.authors)} authors were ranked: attribute with"
                 " top_k = every author for the whole matrix"
             )
-        column = {author: j for j, author in enumerate(self.authors)}
+        authors = list(self.authors) if authors is None else list(authors)
+        if sorted(authors) != sorted(self.authors):
+            raise ValueError("the authors asked for are not the authors attributed to")
+        column = {author: j for j, author in enumerate(authors)}
         where = np.array([[column[a] for a in row] for row in self.top_authors], dtype=np.int64)
         matrix = np.empty(self.top_probabilities.shape, dtype=np.float64)
         np.put_along_axis(matrix, where.reshape(matrix.shape), self.top_probabilities, axis=1)

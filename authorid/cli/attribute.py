@@ -111,7 +111,7 @@ def attribute_command(
     if overlap.unknown_author:
         said = (
             f" {overlap.unknown_author:,} of the {len(text_posts):,} texts are also among the known texts, word for"
-            " word: each goes to an author who posted it there, whoever wrote it here"
+            " word: the answer for each is likely an author who posted it there, whoever wrote it here"
         )
         err_console.print(styled("note:", "yellow", said), soft_wrap=True)
     repeats = (last_cleaning() or {}).get("dropped_at_ingest", {}).get("duplicate_in_account", 0)

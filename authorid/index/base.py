@@ -291,8 +291,9 @@ def check_identity(built_with: dict, expected: dict | None, where: str) -> None:
         # audit 14: "built with 'models/c64', not with '/abs/models/c64'" did not say the folder had changed
         raise VectorIndexError(
             f"index {where} was built with model {built_name!r} (fingerprint {built_with.get('fingerprint')}), and"
-            f" {name!r} is no longer that model (fingerprint {expected.get('fingerprint')}): it was replaced or"
-            " trained again since; put back the model the index was built with, or build the index again"
+            f" {name!r} is not that model (fingerprint {expected.get('fingerprint')}): another model of that name,"
+            " or the same folder replaced or trained again since; give the model the index was built with, or"
+            " build the index again"
         )
     if differing:
         raise VectorIndexError(

@@ -44,8 +44,9 @@ def rate_over_pairs(
     flags: np.ndarray, persons_a: np.ndarray, persons_b: np.ndarray, confidence: float = CONFIDENCE
 ) -> dict:
     """`rate_with_interval` of the pairs flagged, its interval widened for pairs that share a person (see the
-    module docstring); `effective_n`: how many independent pairs the rate is worth (n when none share one, or
-    when no pair or every pair is flagged: no variance to read the dependence from)."""
+    module docstring); `effective_n`: how many independent pairs the rate is worth. It is n when no two pairs
+    share a person, and when no pair or every pair is flagged: there is no variance to read the dependence from,
+    so a rate of 0 or 1 keeps its Wilson interval (too narrow when the pairs covary)."""
     flags = np.asarray(flags, dtype=np.float64)
     n = flags.size
     plain = rate_with_interval(int(flags.sum()), n, confidence)
@@ -55,11 +56,16 @@ def rate_over_pairs(
     _, codes = np.unique(np.concatenate([np.asarray(persons_a), np.asarray(persons_b)]), return_inverse=True)
     a, b = codes[:n], codes[n:]
     residual = flags - rate
+    persons = int(codes.max()) + 1
     two = a != b  # a pair of two persons covaries through both; one of a person's own pairs through one
-    per_person = np.bincount(a, residual, minlength=codes.max() + 1) + np.bincount(
-        b, residual * two, minlength=codes.max() + 1
+    per_person = np.bincount(a, residual, minlength=persons) + np.bincount(
+        b, residual * two, minlength=persons
     )
-    variance = (np.square(per_person).sum() - np.square(residual[two]).sum()) / n**2
+    # the sum over every two pairs that share a person: the squares of the persons' sums count twice the two
+    # pairs that join the same two persons (both accounts of a person cut in halves, or a pair with itself)
+    joined = np.unique(np.minimum(a, b)[two] * persons + np.maximum(a, b)[two], return_inverse=True)[1]
+    per_two_persons = np.bincount(joined, residual[two]) if two.any() else np.zeros(0)
+    variance = (np.square(per_person).sum() - np.square(per_two_persons).sum()) / n**2
     independent = rate * (1 - rate) / n
     effective = n if variance <= independent else rate * (1 - rate) / variance
     low, high = _wilson(rate, effective, confidence)
@@ -82,13 +88,23 @@ def implied_precision(tpr: float, fpr: float, prior: float) -> float | None:
 
 def small_sample_warning(fpr: dict, tpr: dict) -> str | None:
     """One line naming the counts when an operating point rests on too few pairs, else None."""
-    if fpr["n"] >= MIN_NEGATIVE_PAIRS and tpr["n"] >= MIN_POSITIVE_PAIRS:
+    if _worth(fpr) >= MIN_NEGATIVE_PAIRS and _worth(tpr) >= MIN_POSITIVE_PAIRS:
         return None
+
+    def worth(rate: dict) -> str:
+        return f" (worth {_worth(rate):,} independent ones)" if _worth(rate) < rate["n"] else ""
+
     return (
-        f"few pairs: FPR {_rate(fpr)} from {fpr['n']:,} different-person pairs and TPR {_rate(tpr)} from"
-        f" {tpr['n']:,} same-person pairs (95% intervals); at least {MIN_NEGATIVE_PAIRS:,} and"
-        f" {MIN_POSITIVE_PAIRS:,} are needed for a rate to trust"
+        f"few pairs: FPR {_rate(fpr)} from {fpr['n']:,} different-person pairs{worth(fpr)} and TPR {_rate(tpr)}"
+        f" from {tpr['n']:,} same-person pairs{worth(tpr)} (95% intervals); at least {MIN_NEGATIVE_PAIRS:,} and"
+        f" {MIN_POSITIVE_PAIRS:,} independent pairs are needed for a rate to trust"
     )
+
+
+def _worth(rate: dict) -> int:
+    """How many independent pairs a rate rests on: its pairs, or fewer when they share persons."""
+    effective = rate.get("effective_n")
+    return rate["n"] if effective is None else min(rate["n"], effective)
 
 
 def format_rate(rate: dict) -> str:

@@ -168,11 +168,9 @@ def check_built_from(index, model, enrolled, accounts: list[str]) -> None:
     """Refuse an --explain-with corpus that is not the one the index was built from for these accounts: each
     one's posts there, embedded with the index's model, must give the vector the index holds (audit 14: a day-2
     dump gave reasons read from posts the index never embedded, some of them the query's own)."""
-    rows = [
-        i
-        for i, a in enumerate(read_columns(enrolled, ["account_id"]).column(0).to_pylist())
-        if a in set(accounts)
-    ]
+    wanted = set(accounts)
+    ids = read_columns(enrolled, ["account_id"]).column(0).to_pylist()
+    rows = [i for i, a in enumerate(ids) if a in wanted]
     vectors = model.embed_accounts(enrolled.select(rows))
     stored = np.asarray(
         index.vectors_at(np.array([index.positions[a] for a in vectors.account_ids])), dtype=np.float64

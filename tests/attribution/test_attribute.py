@@ -242,6 +242,15 @@ def test_auto_fits_an_svm_for_a_small_closed_set_and_scores_centroids_otherwise(
     assert opened.params["method"] == "svm" and opened.params["open_set_on"] == "probability"
     assert opened.params["method_chosen_because"] == "an open set (a threshold) of 8 known authors"
     assert chosen_method("auto", authors=101, open_set_threshold=0.3)[0] == "centroid"
+    # the review: the best of two SVM probabilities is at least 0.5, so a threshold of 0.5 never said unknown
+    assert chosen_method("auto", authors=2, open_set_threshold=0.5) == (
+        "centroid",
+        "an open set of 2 known authors",
+    )
+    assert chosen_method("auto", authors=1, open_set_threshold=0.5) == (
+        "centroid",
+        "an open set of 1 known author",
+    )
     assert chosen_method("auto", authors=100, open_set_threshold=None) == (
         "svm",
         "a closed set of 100 known authors",

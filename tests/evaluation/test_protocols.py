@@ -383,3 +383,13 @@ def test_the_sybil_cut_of_a_corpus_with_persons_links_every_account_to_its_own_h
     assert result.settings["ground_truth"] == "sybil cut (person = original account)"
     assert "not read by the cut" in result.settings["person_id"]
     assert sum(q.rsplit("#", 1)[0].endswith(("_a", "_b")) for q in result.manifest["queries"]) == 20
+
+
+def test_attribution_by_the_centroid_on_a_corpus_not_sorted_by_account(stylometric, enron):
+    """The review: the centroid lists its authors in order of first post, and the protocol refused a corpus whose
+    accounts were not sorted ("the attributed authors differ from the training authors")."""
+    shuffled = enron.shuffle(seed=1)
+    run = attribution_protocol(stylometric, shuffled, accounts=12, seed=0, attribution_method="centroid")
+    ordered = attribution_protocol(stylometric, enron, accounts=12, seed=0, attribution_method="centroid")
+    assert run.metrics["closed_set"]["n_texts"] == ordered.metrics["closed_set"]["n_texts"] == 60
+    assert run.metrics["closed_set"]["accuracy"] == pytest.approx(25 / 60)

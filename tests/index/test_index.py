@@ -204,7 +204,7 @@ def test_loading_with_another_model_is_a_one_line_error(tmp_path):
     # '/abs/test-model'"
     changed = {**IDENTITY, "name": "/abs/test-model", "fingerprint": "fff000"}
     message = (
-        r"and '/abs/test-model' is no longer that model \(fingerprint fff000\): it was replaced or trained"
+        r"and '/abs/test-model' is not that model \(fingerprint fff000\): another model of that name, or"
     )
     with pytest.raises(VectorIndexError, match=message):
         load_index(tmp_path / "idx", model_identity=changed)

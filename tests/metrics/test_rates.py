@@ -82,3 +82,22 @@ def test_independent_pairs_keep_the_wilson_interval():
     assert over == rate_with_interval(37, 400) | {"effective_n": 400}
     same_person = rate_over_pairs(flags, persons[:400], persons[:400])  # one pair per person (a TPR)
     assert same_person["interval"] == rate_with_interval(37, 400)["interval"]
+
+
+def test_the_variance_over_pairs_is_the_sum_over_every_two_pairs_that_share_a_person():
+    """Brute force: 15 persons of 2 accounts each (as `calibrate` cuts them), every pair of accounts, flags
+    raised by each account's pull; the effective n is rate (1 - rate) over that variance."""
+    from authorid.metrics.rates import rate_over_pairs
+
+    rng = np.random.default_rng(3)
+    person = np.repeat(np.arange(15), 2)
+    first, second = np.triu_indices(30, k=1)
+    pull = rng.normal(size=30)
+    flags = pull[first] + pull[second] + rng.normal(size=first.size) > 1.5
+    a, b = person[first], person[second]
+    residual = flags - flags.mean()
+    share = (a[:, None] == a) | (a[:, None] == b) | (b[:, None] == a) | (b[:, None] == b)
+    variance = (residual[:, None] * residual[None, :] * share).sum() / flags.size**2
+    expected = flags.mean() * (1 - flags.mean()) / variance
+    assert expected < flags.size  # the pulls make pairs covary
+    assert rate_over_pairs(flags, a, b)["effective_n"] == round(expected)
