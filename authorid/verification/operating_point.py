@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
-from authorid.metrics.rates import rate_with_interval
+from authorid.metrics.rates import rate_over_pairs, rate_with_interval
 from authorid.verification.calibrator import CalibrationError, Calibrator
 from authorid.verification.decisions import c_at_1_band, c_at_1_of_decisions, decide, threshold_at_fpr
 
@@ -33,11 +33,14 @@ def calibrate_pairs(
     seed: int = 0,
     calibrator: Any = None,
     sizes: tuple[ArrayLike, ArrayLike] | None = None,
+    persons: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> Calibrator:
     """Fit on a stratified half of the pairs, choose the operating point on the other half.
 
     `similarities` is (n,) for a Calibrator or (n, 2) for a FusionCalibrator (pass `calibrator=` to use one).
-    `sizes`: (posts_a, posts_b) of each pair, for a size-aware method ("platt-sizes").
+    `sizes`: (posts_a, posts_b) of each pair, for a size-aware method ("platt-sizes"). `persons`: each pair's two
+    persons, so that the held-out intervals count pairs sharing a person as what they are worth
+    (`authorid.metrics.rates.rate_over_pairs`).
     Threshold: the one at `target_fpr` on the held-out half when given, else 0.5. `abstain="c@1"`: the band
     around that threshold maximising c@1 on the held-out half (with `target_fpr`, only below it).
     """
@@ -73,7 +76,15 @@ def calibrate_pairs(
             "threshold_rule": "target_fpr" if target_fpr is not None else "0.5",
             "target_fpr": target_fpr,
             "abstain_rule": abstain,
-            "held_out": held_out_report(held_p, held_y, calibrator.threshold, calibrator.abstain_band),
+            "held_out": held_out_report(
+                held_p,
+                held_y,
+                calibrator.threshold,
+                calibrator.abstain_band,
+                persons=None
+                if persons is None
+                else tuple(np.asarray(p, dtype=object)[held_rows] for p in persons),
+            ),
         }
     )
     logger.info("calibration (%s): %s", calibrator.info["method"], calibrator.info["held_out"])
@@ -81,10 +92,16 @@ def calibrate_pairs(
 
 
 def held_out_report(
-    probabilities: np.ndarray, labels: np.ndarray, threshold: float, band: tuple[float, float] | None
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    threshold: float,
+    band: tuple[float, float] | None,
+    *,
+    persons: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """AUC; FPR and TPR (an abstention is not a "same"), each also with its 95% interval and pair count
-    (`fpr_interval`, `tpr_interval`: see `authorid.metrics.rates`); abstention rate and c@1, on held-out pairs."""
+    (`fpr_interval`, `tpr_interval`: see `authorid.metrics.rates`; widened for pairs sharing a person when each
+    pair's `persons` are given); abstention rate and c@1, on held-out pairs."""
     decisions = decide(probabilities, threshold, band)
     same = decisions == "same"
     report: dict[str, Any] = {
@@ -97,8 +114,13 @@ def held_out_report(
         "c@1": float(c_at_1_of_decisions(probabilities, labels, threshold, band)),
     }
     report = {k: round(v, 6) for k, v in report.items()}
-    report["fpr_interval"] = rate_with_interval(same[labels == 0].sum(), (labels == 0).sum())
-    report["tpr_interval"] = rate_with_interval(same[labels == 1].sum(), (labels == 1).sum())
+    for key, label in (("fpr_interval", 0), ("tpr_interval", 1)):
+        rows = labels == label
+        report[key] = (
+            rate_with_interval(same[rows].sum(), rows.sum())
+            if persons is None
+            else rate_over_pairs(same[rows], persons[0][rows], persons[1][rows])
+        )
     return report
 
 

@@ -91,7 +91,7 @@ def fit_calibration(
     whole_cohort = pool_cohort(vectors, skip=1.0)
     hard_pairs = 0  # size-aware pairs are drawn at random (`sized_pairs`)
     if sized:
-        cosines, labels, sizes, shift = sized_pairs(embeddings, person_of, seed=seed)
+        cosines, labels, sizes, shift, pair_persons = sized_pairs(embeddings, person_of, seed=seed)
         posts_seen = [int(min(n.min() for n in sizes[:2])), int(max(n.max() for n in sizes[:2]))]
         chars_seen = [int(min(n.min() for n in sizes[2:])), int(max(n.max() for n in sizes[2:]))]
         pairs_from = f"{source}, each cut to {'/'.join(map(str, FIT_SIZES))} posts and whole"
@@ -108,6 +108,7 @@ def fit_calibration(
             1 for x, y, lab in zip(a, b, labels, strict=True) if lab == 0 and y in hard.get(x, ())
         )
         cosines, sizes = vectors.pair_cosines(a, b), None
+        pair_persons = ([person_of[x] for x in a], [person_of[y] for y in b])
         if whole_cohort is not None:  # each account's density without its own person (`twin_free_excess`)
             unit = vectors.vectors / np.maximum(np.linalg.norm(vectors.vectors, axis=1, keepdims=True), 1e-12)
             persons = [person_of[x] for x in vectors.account_ids]
@@ -116,7 +117,10 @@ def fit_calibration(
         posts_seen = [int(vectors.n_posts.min()), int(vectors.n_posts.max())]
         chars_seen = [int(vectors.n_chars.min()), int(vectors.n_chars.max())]
         pairs_from = source
+    # the held-out pairs share persons (cuts of one account, many pairs of each): their intervals say what
+    # they are worth
     settings = {"method": method, "target_fpr": target_fpr, "abstain": abstain, "seed": seed, "sizes": sizes}
+    settings["persons"] = pair_persons
     calibrator = calibrate_pairs(cosines, labels, **settings)
     # The same method on cohort-normalised scores, for pools of accounts (`authorid.verification.cohort`); the
     # same seed cuts the pairs into the same fit and held-out halves.
@@ -169,10 +173,10 @@ PAIR_CHUNK = 4096
 
 def sized_pairs(
     embeddings: PostEmbeddings, person_of: dict[str, str], *, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, tuple, np.ndarray]:
-    """(cosines, labels, (posts_a, posts_b, chars_a, chars_b), cohort shifts) of pairs across the whole range of
-    account sizes, from the labelled accounts' posts embedded once (`embeddings`, whose posts are the labelled
-    accounts').
+) -> tuple[np.ndarray, np.ndarray, tuple, np.ndarray, tuple]:
+    """(cosines, labels, (posts_a, posts_b, chars_a, chars_b), cohort shifts, (persons_a, persons_b)) of pairs
+    across the whole range of account sizes, from the labelled accounts' posts embedded once (`embeddings`, whose
+    posts are the labelled accounts').
 
     Every labelled account is cut to its first s posts for each s of FIT_SIZES below its size, and taken whole;
     each same-person pair of accounts gives a positive for every pairing of their cuts, and
@@ -258,7 +262,17 @@ def sized_pairs(
         wholes = np.array([position[f"{a}\x1f{cuts_of[a][-1][1]}"] for a in accounts])
         excess = twin_free_excess(unit, persons, wholes)
     shift = (excess[rows_a] + excess[rows_b]) / 2
-    return cosines, np.asarray(labels, dtype=np.int64), embedded.pair_sizes(rows_a, rows_b), shift
+    pair_persons = tuple(
+        np.array([person_of[key.rsplit("\x1f", 1)[0]] for key in side], dtype=object)
+        for side in (first, second)
+    )
+    return (
+        cosines,
+        np.asarray(labels, dtype=np.int64),
+        embedded.pair_sizes(rows_a, rows_b),
+        shift,
+        pair_persons,
+    )
 
 
 def size_matched(sorted_posts: np.ndarray, posts: int, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from authorid.metrics.rates import rate_with_interval
 from authorid.model import load_model
 from authorid.schema import posts_from_records
 from authorid.verification import FusionCalibrator
@@ -94,6 +95,12 @@ def test_size_aware_calibration_is_fitted_across_account_sizes(model, posts):
     p = calibrator.predict([0.5, 0.5], sizes=([1, high], [1, high], [fewest, most], [fewest, most]))
     assert p[0] != pytest.approx(p[1])
     assert info["all_negative_pairs"]["n"] == 180
+    # the held-out pairs are cuts of the same 10 persons' accounts, many pairs each (audit 14): their intervals
+    # are those of the independent pairs they are worth, wider than a Wilson interval over every pair
+    held = info["held_out"]["fpr_interval"]
+    assert held["effective_n"] < held["n"]
+    wilson = rate_with_interval(round(held["rate"] * held["n"]), held["n"])["interval"]
+    assert held["interval"][1] - held["interval"][0] > wilson[1] - wilson[0]
 
 
 def test_a_calibration_is_refused_for_another_model_in_one_line(model, posts):
@@ -253,7 +260,7 @@ def test_a_whole_positives_negatives_are_about_as_large_as_it(reddit_posts):
     from authorid.workflows.calibrate import FIT_SIZES, labelled_accounts, person_of_accounts, sized_pairs
 
     halves, _ = labelled_accounts(reddit_posts, seed=0)
-    _, labels, sizes, _ = sized_pairs(
+    _, labels, sizes, _, _ = sized_pairs(
         PostEmbeddings(load_model("style"), halves), person_of_accounts(halves), seed=0
     )
     first, second = np.asarray(sizes[0]), np.asarray(sizes[1], dtype=np.float64)
