@@ -209,11 +209,8 @@ def add_accounts(
             vectors = embed_accounts(model, posts, ray=ray, progress=progress)
         vector_index.add(vectors, on_duplicate=on_duplicate)
 
-    def keep(generation: Path) -> None:  # the encoder and calibration travel to the new generation
-        _carry_over(current, generation)
-
-    if len(posts):
-        vector_index.save(folder, extras=keep)
+    if len(posts):  # the encoder and calibration travel to the new generation
+        vector_index.save(folder, extras=lambda generation: _carry_over(current, generation))
     replaced = len(enrolled) if on_duplicate == "replace" else 0
     return Enrolment(
         vector_index, len(offered), len(offered) - len(enrolled), replaced, len(skipped), int(other_posts)
