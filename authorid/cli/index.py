@@ -165,9 +165,10 @@ def index_add_command(
         + (f" ({'; '.join(fates)})" if fates else ""),
         f"index: {index}",
     ]
-    if (
-        done.skipped_with_other_posts
-    ):  # audit 14: the accounts that gained posts kept their old vectors silently
+    if done.replaced and vector_index.kind == "hnsw":
+        lines.append(HNSW_REBUILT.format(count=len(vector_index)))
+    # audit 14: the accounts that had gained posts kept their old vectors without a word
+    if done.skipped_with_other_posts:
         lines.append(
             f"note: {done.skipped_with_other_posts:,} of the skipped accounts have another number of posts here"
             " than when they were enrolled: their enrolled vectors are kept; --on-duplicate replace embeds them"
@@ -201,6 +202,12 @@ def index_add_command(
     )
 
 
+#: An HNSW graph cannot drop a node: removing or replacing accounts builds it again (minutes at a million).
+HNSW_REBUILT = (
+    "note: an HNSW graph cannot drop an account, so it was built again from the {count:,} accounts enrolled"
+)
+
+
 @index_app.command("remove")
 @user_errors
 def index_remove_command(
@@ -227,6 +234,8 @@ def index_remove_command(
         raise ValueError("no account to remove: give account ids, or --ids-file FILE")
     vector_index, removed, absent = remove_accounts(index_to_grow(index), wanted)
     lines = [f"removed {removed:,} accounts, {len(vector_index):,} left", f"index: {index}"]
+    if removed and vector_index.kind == "hnsw":
+        lines.append(HNSW_REBUILT.format(count=len(vector_index)))
     if absent:
         shown = ", ".join(repr(a) for a in absent[:3]) + (", ..." if len(absent) > 3 else "")
         lines.insert(1, f"note: {len(absent):,} of the ids given are not enrolled ({shown})")

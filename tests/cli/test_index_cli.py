@@ -545,3 +545,16 @@ def test_an_index_whose_model_folder_is_gone_says_so_before_reading_the_corpus(c
         said = " ".join(result.output.split())
         assert f"was built with the model folder {model}, which is no longer there: put it" in said
         assert "read " not in said  # before the corpus is read
+
+
+def test_removing_from_an_hnsw_index_says_its_graph_was_built_again(corpora, tmp_path):
+    folder = tmp_path / "hnsw"
+    built = runner.invoke(
+        app, ["index", "build", "stylometric", str(corpora["enrol"]), "-o", str(folder), "--kind", "hnsw"]
+    )
+    assert built.exit_code == 0, built.output
+    result = runner.invoke(app, ["index", "remove", str(folder), corpora["accounts"][0]])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "removed 1 accounts, 29 left" in said
+    assert "an HNSW graph cannot drop an account, so it was built again from the 29 accounts enrolled" in said
