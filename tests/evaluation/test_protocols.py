@@ -257,8 +257,21 @@ def test_attribution_uses_the_corpus_split_column(stylometric):
     assert "open_set" not in result.metrics
 
 
-def test_attribution_scores_the_closed_set_as_authorid_attribute_does(stylometric, enron):
+def attribute_on_the_split(model, posts, run, method: str, left_out=()):
+    """`authorid.attribution.attribute` on the protocol run's own split: its train posts (less the authors
+    `left_out`) as the known, its test posts as the texts."""
     from authorid.attribution import attribute
+
+    train, test = (set(run.manifest[part]) for part in ("train", "test"))
+    return attribute(
+        model,
+        posts.filter(lambda row: row["post_id"] in train and row["account_id"] not in left_out),
+        posts.filter(lambda row: row["post_id"] in test),
+        method=method,
+    )
+
+
+def test_attribution_scores_the_closed_set_as_authorid_attribute_does(stylometric, enron):
 
     auto = attribution_protocol(stylometric, enron, accounts=12, seed=0)
     centroid = attribution_protocol(stylometric, enron, accounts=12, seed=0, attribution_method="centroid")
@@ -268,25 +281,14 @@ def test_attribution_scores_the_closed_set_as_authorid_attribute_does(stylometri
     assert auto.metrics["closed_set"]["accuracy"] == pytest.approx(29 / 60)
     assert centroid.metrics["closed_set"]["accuracy"] == pytest.approx(25 / 60)
     # the same answers as the command on the same split
-    train, test = (set(auto.manifest[part]) for part in ("train", "test"))
-    command = attribute(
-        stylometric,
-        enron.filter(lambda row: row["post_id"] in train),
-        enron.filter(lambda row: row["post_id"] in test),
-        method="svm",
-    )
+    command = attribute_on_the_split(stylometric, enron, auto, "svm")
     assert command.accuracy() == pytest.approx(29 / 60)
     # the open set as `attribute --threshold` scores it: the SVM fitted again on the authors left known, a
     # text's best author's probability telling known from unknown (auto), or the best cosine (centroid)
     assert (auto.settings["open_set_method"], centroid.settings["open_set_method"]) == ("svm", "centroid")
     unknown = set(auto.manifest["unknown_authors"])
     assert len(unknown) == 3  # a quarter of the 12
-    open_command = attribute(
-        stylometric,
-        enron.filter(lambda row: row["post_id"] in train and row["account_id"] not in unknown),
-        enron.filter(lambda row: row["post_id"] in test),
-        method="svm",
-    )
+    open_command = attribute_on_the_split(stylometric, enron, auto, "svm", left_out=unknown)
     is_known = [author not in unknown for author in open_command.true_authors]
     best = np.asarray(open_command.probability)
     assert auto.metrics["open_set"]["auroc_known_vs_unknown"] == pytest.approx(
@@ -331,20 +333,13 @@ def test_verification_reads_the_cohort_fit_of_a_calibration_that_has_one(reddit_
 def test_a_calibrated_centroid_is_ranked_as_authorid_attribute_ranks_it(reddit_posts):
     """Audit 14: the protocol ranked a centroid's authors by cosine, `attribute` by the calibrated, size-aware
     P(same person); with authors of unequal sizes they answered differently under one label."""
-    from authorid.attribution import attribute
     from authorid.model import load_model
 
     model = load_model("style")
     run = attribution_protocol(
         model, reddit_posts, accounts=60, min_posts=5, seed=0, attribution_method="centroid"
     )
-    train, test = (set(run.manifest[part]) for part in ("train", "test"))
-    command = attribute(
-        model,
-        reddit_posts.filter(lambda row: row["post_id"] in train),
-        reddit_posts.filter(lambda row: row["post_id"] in test),
-        method="centroid",
-    )
+    command = attribute_on_the_split(model, reddit_posts, run, "centroid")
     assert run.metrics["closed_set"]["n_texts"] == len(command) == 257
     assert run.metrics["closed_set"]["accuracy"] == pytest.approx(command.accuracy())
 
