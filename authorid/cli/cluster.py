@@ -87,6 +87,14 @@ def cluster_command(
             " evidence of a pair: `authorid explain`).",
         ),
     ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            help="An earlier run's --out folder: each cluster keeps the id of the earlier cluster it shares the"
+            " most accounts with, new ones get ids never used before (clusters.jsonl's since_previous says"
+            " same / changed / new).",
+        ),
+    ] = None,
     overwrite: OverwriteOption = False,
     force: ForceOption = False,
     json: JsonOption = False,
@@ -101,6 +109,7 @@ def cluster_command(
     from authorid.workflows.cluster import (  # deferred: loads torch; `--help` stays fast
         check_options,
         cluster,
+        read_previous,
     )
     from authorid.workflows.common import (  # deferred with the workflow above
         check_calibration_model,
@@ -121,6 +130,7 @@ def cluster_command(
         raise ValueError(f"--max-groups must be >= 0, got {max_groups}")
     if prior is not None and not 0 < prior < 1:
         raise ValueError(f"--prior must be between 0 and 1 (exclusive), got {prior}")
+    earlier = read_previous(previous) if previous is not None else None  # read before --out may replace it
     check_output_folder(out, kind="clusters", overwrite=overwrite)
     calibrator = load_calibration(calibration) if calibration is not None else None
     if min_precision is not None and not 0.0 <= min_precision <= 1.0:
@@ -190,6 +200,7 @@ def cluster_command(
         explain=explain,
         engine=engine,
         ray_address=ray_address,
+        previous=earlier,
     )
     report = outputs.report
     stats = report.stats
@@ -230,6 +241,8 @@ def cluster_command(
             " (copied_pairs in clusters.jsonl): copied text (a template, a meme, a repost) joins accounts whoever"
             " wrote it; `authorid explain` shows the texts"
         )
+    if outputs.carried is not None:
+        lines.append(outputs.carried.line())
     lines += [f"clusters:    {outputs.clusters_path}", f"assignments: {outputs.assignments_path}"]
     summary = {
         "stats": stats,

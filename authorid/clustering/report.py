@@ -50,6 +50,9 @@ class Cluster:
     evidence: list[EvidencePair] = field(default_factory=list)
     #: pairs of members that posted a text word for word (`authorid.evidence.copies`); None: not counted
     copied_pairs: int | None = None
+    #: with `cluster --previous`: "same" (an earlier cluster's very accounts, its id kept), "changed" (its id
+    #: kept, its accounts not all the same) or "new" (`authorid.clustering.carry`); None otherwise
+    since_previous: str | None = None
 
     @property
     def size(self) -> int:
@@ -63,6 +66,7 @@ class Cluster:
             "cohesion": None if self.cohesion is None else round(self.cohesion, 6),
             "evidence": [pair.to_dict() for pair in self.evidence],
             **({} if self.copied_pairs is None else {"copied_pairs": self.copied_pairs}),
+            **({} if self.since_previous is None else {"since_previous": self.since_previous}),
         }
 
 
@@ -110,14 +114,23 @@ def chance_of_precision(clusters: list[Cluster], target: float) -> float | None:
     return float(poisson_binom.cdf(allowed, np.repeat(wrong, pairs.astype(np.int64))))
 
 
+#: How the summary says a cluster's `since_previous`.
+SINCE_PREVIOUS = {
+    "same": "same accounts as before",
+    "changed": "its id kept, its accounts changed",
+    "new": "a new group",
+}
+
+
 @dataclass
 class ClusterReport:
     """The result of `cluster_accounts`.
 
     `labels[i]` is the cluster id of `account_ids[i]`; clusters are numbered 0.. by decreasing size (ties by
-    first member), so `clusters[c].id == c` and multi-account clusters come first. `params` records how it was
-    made, `timing` seconds per stage, `stats` graph sizes (edges, largest connected component before the
-    method's own filtering, largest cluster).
+    first member), so `clusters[c].id == c` and multi-account clusters come first; ids carried over from an
+    earlier run (`authorid.clustering.carry.carry_ids`) keep that order but not that numbering. `params`
+    records how it was made, `timing` seconds per stage, `stats` graph sizes (edges, largest connected
+    component before the method's own filtering, largest cluster).
     """
 
     account_ids: list[str]
@@ -162,6 +175,8 @@ class ClusterReport:
                 cohesion += (
                     f", {cluster.copied_pairs} pair{'s' * (cluster.copied_pairs != 1)} sharing a copied post"
                 )
+            if cluster.since_previous is not None:
+                cohesion += f"; {SINCE_PREVIOUS[cluster.since_previous]}"
             lines.append(f"  #{cluster.id} ({cluster.size} accounts{cohesion}): {shown}")
         if len(groups) > max_groups:
             lines.append(f"  ... and {len(groups) - max_groups:,} more groups")

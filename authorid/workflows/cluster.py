@@ -9,6 +9,7 @@ from pathlib import Path
 
 from authorid.artefacts import check_output_folder, write_manifest
 from authorid.clustering import ClusterReport, cluster_accounts
+from authorid.clustering.carry import CarriedIds, PreviousClustering, carry_ids, read_previous
 from authorid.clustering.cluster import DEFAULT_CONFIDENCE, DEFAULT_MIN_PRECISION, check_options
 from authorid.data.clean import mask_identifiers
 from authorid.evidence.copies import CopiedPosts
@@ -29,6 +30,7 @@ class ClusterOutputs:
     clusters_path: Path
     assignments_path: Path
     calibrated: bool
+    carried: CarriedIds | None = None
 
 
 def cluster(
@@ -51,6 +53,7 @@ def cluster(
     explain: bool = False,
     engine: str = "local",
     ray_address: str | None = None,
+    previous: PreviousClustering | str | Path | None = None,
 ) -> ClusterOutputs:
     """Embed the accounts of `posts` (or take their `vectors`), cluster them, write clusters.jsonl and
     assignments.csv into folder `out` (new, empty, or a clustering replaced with `overwrite`).
@@ -65,9 +68,13 @@ def cluster(
     explain: add each evidence pair's strongest shared habits (`reason`; needs `posts`).
     engine: "local", or "ray" (the accounts are embedded and the kNN graph searched on a Ray cluster,
     `ray_address` or a local one; the graph step runs here). The clusters are the same.
+    previous: an earlier run's clusters folder (or its `read_previous`): each cluster keeps the id of the earlier
+    cluster it shares the most accounts with (`authorid.clustering.carry`), and says so in `since_previous`.
     """
     if explain and posts is None:
         raise ValueError("--explain needs the corpus (the reasons are read from the accounts' own posts)")
+    if previous is not None and not isinstance(previous, PreviousClustering):
+        previous = read_previous(previous)  # before --out, which may be the same folder, is replaced
     out = check_output_folder(out, kind="clusters", overwrite=overwrite)
     if vectors is None and (posts is None or len(posts) == 0):
         raise ValueError("the corpus has no posts: no accounts to cluster")
@@ -123,11 +130,13 @@ def cluster(
         report.params["groups_with_copied_posts"] = count_copied_pairs(posts, report)
     if explain:
         explain_clusters(model, posts, report)
+    carried = carry_ids(report, previous) if previous is not None else None
     outputs = ClusterOutputs(
         report=report,
         clusters_path=report.to_jsonl(out / "clusters.jsonl"),
         assignments_path=report.assignments_csv(out / "assignments.csv"),
         calibrated=calibration is not None,
+        carried=carried,
     )
     write_manifest(out, "clusters", model=model.identity(), params=report.params)
     return outputs

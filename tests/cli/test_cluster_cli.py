@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 
 import pytest
@@ -10,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from authorid.cli.cluster import cluster_command
+from tests.samples import REPO
 
 runner = CliRunner()
 
@@ -97,3 +99,49 @@ def test_an_empty_corpus_is_a_one_line_error(app, tmp_path):
     result = runner.invoke(app, ["cluster", "stylometric", str(empty), "-o", str(tmp_path / "c")])
     assert result.exit_code == 2
     assert result.output.count("error:") == 1
+
+
+def test_previous_carries_cluster_ids_to_a_later_run_without_one_account(app, tmp_path):
+    # week 1: the demo corpus; week 2: the same e-mails in reverse order, less one account of the 3-account group
+    week1 = tmp_path / "week1"
+    low = ["--threshold", "0.02", "--min-precision", "0"]  # low enough that the demo's 40 writers form groups
+    result = runner.invoke(app, ["cluster", "style", "enron_demo", "-o", str(week1), *low])
+    assert result.exit_code == 0, result.output
+    before = [json.loads(line) for line in (week1 / "clusters.jsonl").read_text().splitlines()]
+    assert [r["size"] for r in before[:3]] == [3, 2, 1]
+    gone = before[0]["members"][1]
+    raw = gzip.open(REPO / "corpora" / "enron_demo" / "enron_demo.jsonl.gz", "rt").read().splitlines()
+    kept = [line for line in reversed(raw) if json.loads(line)["author"] != gone]
+    (tmp_path / "week2.jsonl").write_text("\n".join(kept) + "\n")
+    week2 = tmp_path / "week2"
+    args = [
+        "cluster",
+        "style",
+        str(tmp_path / "week2.jsonl"),
+        "-o",
+        str(week2),
+        *low,
+        "--previous",
+        str(week1),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    after = [json.loads(line) for line in (week2 / "clusters.jsonl").read_text().splitlines()]
+    earlier = {r["cluster_id"]: set(r["members"]) for r in before}
+    # the group that lost an account keeps its id, every other cluster its id and its very accounts
+    assert (after[0]["cluster_id"], after[0]["since_previous"]) == (before[0]["cluster_id"], "changed")
+    assert set(after[0]["members"]) == earlier[before[0]["cluster_id"]] - {gone}
+    assert all(
+        r["since_previous"] == "same" and set(r["members"]) == earlier[r["cluster_id"]] for r in after[1:]
+    )
+    assert len(after) == len(before)  # the group of 3 is a group of 2 now: no cluster more or less
+    said = " ".join(result.output.split())
+    assert (
+        f"ids carried over from {week1}: {len(after)} clusters keep an earlier id ({len(after) - 1} with the same"
+        " accounts), 0 get a new id; 0 earlier ids are given to no cluster" in said
+    )
+    assert "its id kept, its accounts changed" in said
+    manifest = json.loads((week2 / "authorid-manifest.json").read_text())
+    assert manifest["params"]["carried_ids"]["kept_ids"] == len(after)
+    result = runner.invoke(app, [*args[:4], str(tmp_path / "w3"), *low, "--previous", str(tmp_path / "none")])
+    assert result.exit_code != 0 and "no such folder" in result.output
