@@ -240,6 +240,7 @@ def test_too_few_accounts_for_the_width_are_counted_as_min_posts_counts_them(tmp
     sampled = sum(1 for n in np.unique(posts["account_id"], return_counts=True)[1] if n >= 8)
     with pytest.raises(
         ValueError,
-        match=f"more than 64 accounts with 8 posts or more \\(--min-posts\\); the corpus has {sampled}:",
+        match=f"more than 64 accounts with 8 posts or more \\(--min-posts\\); the corpus has {sampled} of"
+        f" {len(set(posts['account_id']))} accounts: lower --dim below",
     ):
         compress("style", posts, out=tmp_path / "m", dim=64, seed=0)

@@ -263,3 +263,23 @@ def test_a_percentile_is_never_rounded_up_to_above_every_pair():
 
     assert percentile_said(99.9966) == "99.99%" and percentile_said(33.0849) == "33.08%"
     assert percentile_said(100.0) == "100%" and percentile_said(None) == "0.00%"
+
+
+def test_the_same_pair_gets_the_same_evidence_in_either_order_and_from_a_shuffled_corpus(enron_posts):
+    # audit 15: a bucket's habit kind followed which account came first (its n-grams tied on uses), the posts
+    # shown tied in file order, and the pair counted itself among the corpus' higher pairs or not by rounding
+    from authorid.workflows.explain import _corpus_pairs
+
+    a, b = sorted(set(enron_posts["account_id"]))[:2]
+    shuffled = enron_posts.select(np.random.default_rng(1).permutation(len(enron_posts)))
+    first = explain("style", enron_posts, a, b)
+    swapped = explain("style", enron_posts, b, a)
+    again = explain("style", shuffled, a, b)
+    assert {k: v["features"] for k, v in swapped["habits"].items()} == {
+        k: v["features"] for k, v in first["habits"].items()
+    }
+    assert again["posts"] == first["posts"]
+    assert again["corpus_pairs"]["higher_pairs"] == first["corpus_pairs"]["higher_pairs"]
+    vectors = np.eye(3, dtype=np.float32)[[0, 0, 1, 2]]  # accounts 0 and 1 are one vector: similarity 1
+    assert _corpus_pairs(vectors, 1.0, 0, pair=[0, 1])["higher_pairs"] == 0  # the pair's own entry left out
+    assert _corpus_pairs(vectors, 1.0, 0)["higher_pairs"] == 1

@@ -123,6 +123,8 @@ def cluster_command(
     )
 
     need_corpus_or_vectors(corpus, vectors)
+    if explain and corpus is None:  # knowable before the vectors are read (audit 15)
+        raise ValueError("--explain needs the corpus (the reasons are read from the accounts' own posts)")
     check_engine(engine, ray_address)
     if k < 1:
         raise ValueError(f"--k must be >= 1 neighbour, got {k}")
@@ -135,8 +137,11 @@ def cluster_command(
     calibrator = load_calibration(calibration) if calibration is not None else None
     if min_precision is not None and not 0.0 <= min_precision <= 1.0:
         raise ValueError(f"--min-precision must lie in [0, 1], got {min_precision}")
-    if confidence is not None and not 0.0 <= confidence <= 1.0:
-        raise ValueError(f"--confidence is a probability and must lie in [0, 1], got {confidence}")
+    if confidence is not None and not 0.0 <= confidence < 1.0:
+        raise ValueError(
+            f"--confidence is a probability and must lie in [0, 1) (1 is a certainty no calibrated P gives),"
+            f" got {confidence}"
+        )
     if confidence is not None and threshold is not None and min_precision is None:
         raise ValueError(
             "--confidence says how sure --min-precision must be, and a --threshold given is not raised to one:"

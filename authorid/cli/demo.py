@@ -47,6 +47,15 @@ def demo_command(
         progress=True,
     )
     console.print(before_after_table(result.summary))
+    left = result.summary["held_out_left_out"]
+    if left["accounts"]:
+        console.print(
+            f"warning: {left['accounts']} of {left['of']} held-out accounts are ones the pretrained `style` trained"
+            f" or validated on: the evaluation and the clustering leave them out, so their figures rest on"
+            f" {left['of'] - left['accounts']}; the demo means most on a corpus `style` never saw",
+            soft_wrap=True,
+            markup=False,
+        )
     validation = (result.summary.get("training") or {}).get("validation") or {}
     if (
         validation.get("best_step") == 0

@@ -62,7 +62,8 @@ def evaluate_command(
     by: Annotated[
         str | None,
         typer.Option(
-            help="Cut accounts by 'time' or 'random' (default: time if dated).", rich_help_panel=Protocol
+            help="Cut accounts by 'time', 'random' or 'auto' (the default: time if every post is dated, else random).",
+            rich_help_panel=Protocol,
         ),
     ] = None,
     recall_at: Annotated[

@@ -78,7 +78,7 @@ def fuse_command(
         *(
             [
                 "note: the calibration is fitted on the accounts that chose the weight; for probabilities you will"
-                f" act on, `authorid calibrate {result.path} held_out.jsonl` on other accounts"
+                f" act on, `authorid calibrate {result.path} held_out.jsonl --overwrite` on other accounts"
             ]
             if calibration is not None
             else ()

@@ -306,8 +306,8 @@ def link_command(
     preset: PresetOption = None,
     on_error: OnErrorOption = "raise",
 ) -> None:
-    """Rank enrolled accounts for each query account (QUERY_CORPUS or --vectors); 'unknown' when the first
-    does not pass (open set)."""
+    """Rank enrolled accounts for each query account (QUERY_CORPUS or --vectors); a query whose best
+    candidate is below --threshold is answered 'unknown' (open set)."""
     from authorid.workflows.common import (  # deferred: loads torch; `--help` stays fast
         check_output_file,
         ingested,
@@ -383,6 +383,7 @@ def link_command(
         "calibration": links.calibration_from,
         "enrolled": links.enrolled,
         "outside_calibrated_sizes": links.outside_sizes,
+        "tied_best": links.tied_best,
         "links": str(written) if written else None,
         "best": {row["query_account"]: row for row in links.rows if row["rank"] == 1},
         # queries named as an enrolled account (audit 8: the same accounts find themselves first), and of those
@@ -447,6 +448,13 @@ def link_command(
             f"warning: {links.outside_sizes:,} queries' best candidate pairs have an account outside the sizes the"
             f" calibration was fitted on ({links.sizes_seen}): their P is extrapolated (column sizes_calibrated)"
             f"{CALIBRATE_HINT}"
+        )
+    if links.tied_best:
+        whose = "query's" if links.tied_best == 1 else "queries'"
+        lines.append(
+            f"note: {links.tied_best:,} {whose} first two candidates have the same score (an account enrolled twice"
+            " under two names, or posts copied between accounts): rank 1 goes to the lower account id; the rows"
+            " list both, with the same P"
         )
     if named_as_enrolled:
         lines.append(

@@ -82,6 +82,11 @@ def calibrate_command(
     )
 
     check_calibrate_options(method, target_fpr, abstain, seed)
+    if out is None and not overwrite and default_calibration_path(model).exists():
+        raise ValueError(  # audit 15: the error named `-o MODEL/calibration.json`, an option never typed
+            f"{model} already holds its calibration ({default_calibration_path(model)}, written with the model):"
+            " pass --overwrite to replace it with one fitted on CORPUS, or -o FILE to write another"
+        )
     out = check_output_file(
         out if out is not None else default_calibration_path(model),
         overwrite=overwrite,
@@ -117,7 +122,7 @@ def score_command(
         Path | None,
         typer.Option(
             help="CSV with columns account_a, account_b (required; other columns are kept, none named as one"
-            " score writes: cosine, cohort_score, probability, decision, sizes_calibrated, reason)."
+            " score writes: cosine, cohort_score, probability, decision, sizes_calibrated, copied_posts, reason)."
         ),
     ] = None,
     out: Annotated[
@@ -251,7 +256,9 @@ def score_command(
     itself = sum(1 for r in scored if r["account_a"] == r["account_b"])
     if itself:
         lines.insert(
-            1, f"note: {itself:,} pairs pair an account with itself (cosine 1: 'same' by construction)"
+            1,
+            f"note: {itself:,} {'pairs pair' if itself != 1 else 'pair pairs'} an account with itself (cosine 1:"
+            " 'same' by construction)",
         )
     copied = copies_warning(scored)
     if copied:

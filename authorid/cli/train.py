@@ -62,7 +62,8 @@ def train_command(
     base: Annotated[
         str | None,
         typer.Option(
-            help="Start from: minilm, a local folder or a cached hub name (a trained model folder)."
+            help="Start from: minilm, style (the packaged n-gram model), a local folder (a trained model folder) or a"
+            " cached hub name."
         ),
     ] = None,
     task: Annotated[str | None, typer.Option(help="open-world (linking, default) or attribution.")] = None,

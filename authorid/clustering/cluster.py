@@ -286,8 +286,8 @@ def check_options(
         raise ValueError(f"unknown clustering method {method!r}; choose one of {', '.join(METHODS)}")
     if k < 1:
         raise ValueError(f"k must be at least 1 neighbour, got {k}")
-    if not 0.0 <= confidence <= 1.0:
-        raise ValueError(f"confidence {confidence} is a probability and must lie in [0, 1]")
+    if not 0.0 <= confidence < 1.0:  # 1: certainty, which no calibrated P below 1 ever gives (audit 15)
+        raise ValueError(f"confidence {confidence} is a probability and must lie in [0, 1)")
     if min_precision is not None:
         if not 0.0 <= min_precision <= 1.0:
             raise ValueError(f"min_precision {min_precision} is a share of pairs and must lie in [0, 1]")

@@ -162,8 +162,8 @@ class ClusterReport:
         groups = self.multi_account
         n = len(self.account_ids)
         lines = [
-            f"{n:,} accounts -> {len(self.clusters):,} clusters; {len(groups):,} groups of 2+ accounts "
-            f"covering {sum(c.size for c in groups):,} accounts"
+            f"{n:,} accounts -> {len(self.clusters):,} clusters; {len(groups):,}"
+            f" group{'s' * (len(groups) != 1)} of 2+ accounts covering {sum(c.size for c in groups):,} accounts"
             + (f"; largest {groups[0].size}" if groups else "")
         ]
         for cluster in groups[:max_groups]:

@@ -27,6 +27,20 @@ def read_columns(posts: datasets.Dataset, names: list[str], rows: np.ndarray | N
     return table if rows is None else table.take(pa.array(rows, pa.int64()))
 
 
+#: The columns that put posts in their canonical order, those present: by account, oldest first, then by id.
+CANONICAL_KEYS = ("account_id", "created_at", "post_id")
+
+
+def canonical_order(posts: datasets.Dataset | pa.Table) -> np.ndarray:
+    """Row indices of `posts` sorted by account, then date (undated last), then post id (`CANONICAL_KEYS`, those
+    present): an order that depends on the posts, not on how the file lists them. A seeded draw or a cut to an
+    account's first posts walks this order, so a shuffled copy of a corpus gives the same answer (audit 15)."""
+    names = [key for key in CANONICAL_KEYS if key in posts.column_names]
+    table = posts if isinstance(posts, pa.Table) else read_columns(posts, names)
+    order = pc.sort_indices(table, sort_keys=[(key, "ascending") for key in names])  # nulls last: the default
+    return order.to_numpy().astype(np.int64)
+
+
 def has_complete_column(posts: datasets.Dataset, name: str) -> bool:
     """True when `posts` has column `name` and no post lacks a value in it (e.g. every post is dated)."""
     return name in posts.column_names and read_columns(posts, [name]).column(name).null_count == 0

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from authorid.data import clean_text
+from authorid.data.arrow import CANONICAL_KEYS, canonical_order
 from authorid.data.report import IngestReport
 from authorid.data.sampling import rank_within_groups
 from authorid.errors import AuthoridError
@@ -56,6 +57,8 @@ class CleanConfig:
     `clean_text.normalize_whitespace`). `min_chars` counts characters of the cleaned text (placeholders such
     as `<URL>` included); a text that is empty or only whitespace after cleaning is always dropped.
     `max_posts_per_account` keeps a random sample of that many posts per account, drawn with `seed`.
+    `dedupe_within_account` keeps one copy of a text an account posted more than once: its oldest (then the
+    lowest post id). Both choices follow the posts, not the order a file lists them in.
     """
 
     unescape_html: bool = True
@@ -165,10 +168,12 @@ def mask_identifiers(posts: datasets.Dataset) -> datasets.Dataset:
     return clean(posts, **dict.fromkeys(keep, False), dedupe_within_account=False)[0]
 
 
-def _first_occurrences(group: np.ndarray) -> np.ndarray:
-    """Boolean mask: True at the first occurrence of each value of `group` (in row order)."""
+def _first_occurrences(group: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Boolean mask: True at the first occurrence of each value of `group` in the order of `rank` (each row's
+    place in the corpus' canonical order: the oldest copy, then the lowest post id, whatever the file's order)."""
+    order = np.argsort(rank, kind="stable")
     keep = np.zeros(len(group), dtype=bool)
-    keep[np.unique(group, return_index=True)[1]] = True  # np.unique returns first-occurrence indices
+    keep[order[np.unique(group[order], return_index=True)[1]]] = True  # np.unique: first-occurrence indices
     return keep
 
 
@@ -181,6 +186,10 @@ def _apply_filters(
     accounts = pc.dictionary_encode(columns.column("account_id")).combine_chunks().indices
     accounts = np.asarray(accounts.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
     last_filter: str | None = None
+    # Which copy of a repeated post stays and which posts a cap keeps follow the canonical order, not the file's
+    # (audit 15: a shuffled dump kept other post ids, and every seeded draw of `evaluate` moved with them).
+    rank = np.empty(n, dtype=np.int64)
+    rank[canonical_order(columns)] = np.arange(n)
 
     def drop(filter_key: str, keep: np.ndarray) -> None:
         nonlocal alive, last_filter
@@ -196,13 +205,14 @@ def _apply_filters(
     if config.min_chars > 1:
         drop("too_short", length[alive] >= config.min_chars)
     if config.dedupe_within_account:
-        drop("duplicate_in_account", _first_occurrences(columns.column(_KEY).to_numpy()[alive]))
+        drop("duplicate_in_account", _first_occurrences(columns.column(_KEY).to_numpy()[alive], rank[alive]))
     if config.min_posts_per_account > 1:
         per_account = np.bincount(accounts[alive] + 1)  # +1: null account ids (-1) get a bin too
         drop("account_below_min_posts", per_account[accounts[alive] + 1] >= config.min_posts_per_account)
     if config.max_posts_per_account is not None:
-        # One priority per original row, so the sample of an account does not depend on other accounts' posts.
-        priority = np.random.default_rng(config.seed).random(n)
+        # One priority per original row, drawn in canonical order, so the sample of an account depends neither
+        # on other accounts' posts nor on the file's order.
+        priority = np.random.default_rng(config.seed).random(n)[rank]
         capped = rank_within_groups(accounts[alive], priority[alive]) < config.max_posts_per_account
         drop("over_cap_per_account", capped)
     report.posts_out = int(len(alive))
@@ -256,7 +266,8 @@ def clean(
             features=features,
             desc="cleaning texts",
         )
-    columns = mapped.select_columns(["account_id", *helper_features]).with_format("arrow")[:]
+    ordering = [key for key in CANONICAL_KEYS[1:] if key in mapped.column_names]  # account_id comes first
+    columns = mapped.select_columns(["account_id", *ordering, *helper_features]).with_format("arrow")[:]
     for _, key, _ in steps:
         report.count_changed(key, int(pc.sum(columns.column(_changed_column(key))).as_py() or 0))
 

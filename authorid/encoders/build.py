@@ -86,7 +86,7 @@ def resolve_base(name: str | Path, *, cache_dir: str | Path | None = None) -> Pa
 
     where = cache_dir if cache_dir is not None else constants.HF_HUB_CACHE
     raise UnknownBaseError(
-        f"unknown base {text!r}: not one of {', '.join(BUNDLED_BASES)}, not a local folder, and not in the "
+        f"unknown base {text!r}: not one of {', '.join(BUNDLED_BASES)} or style, not a local folder, and not in the "
         f"Hugging Face cache at {where}; nothing is downloaded"
     )
 

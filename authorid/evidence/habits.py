@@ -99,7 +99,8 @@ def ngram_evidence(model, contributions: Contributions, own: list[list[str]], to
     idf = encoder.idf.detach().cpu().numpy()
     entries = []
     for bucket, value in contributions.values.items():
-        found = sorted(terms.get(bucket, []), key=lambda t: -(t.uses[0] + t.uses[1]))
+        # most used first; equal uses by the n-gram itself, so `explain A B` and `explain B A` agree (audit 15)
+        found = sorted(terms.get(bucket, []), key=lambda t: (-(t.uses[0] + t.uses[1]), t.block, t.text))
         if not found:
             continue
         main = found[0]

@@ -73,6 +73,8 @@ class Links:
     sizes_seen: str | None = None
     #: where the calibration came from, as `authorid link` says it (set by the workflow; None: none read)
     calibration_from: str | None = None
+    #: queries whose first two candidates have the same score (`ties_by_id` put them in id order)
+    tied_best: int = 0
 
     @property
     def answers(self) -> dict[str, str]:
@@ -160,6 +162,7 @@ def link(
         # a pair's P is extrapolated unless both accounts are of sizes the calibration was fitted on
         query_inside = calibration.within_sizes(queries.n_posts, query_chars)
     rows = []
+    tied_best = 0
     for row, (query, query_scores, query_ids) in enumerate(
         zip(queries.account_ids, scores, ids, strict=True)
     ):
@@ -167,6 +170,11 @@ def link(
         cosines = np.asarray(query_scores, dtype=np.float64)[found]
         ranked_by = np.asarray(ranking[row], dtype=np.float64)[found]
         candidates = [i for i in query_ids if i is not None]
+        order = ties_by_id(ranked_by, candidates)
+        cosines, ranked_by, candidates = cosines[order], ranked_by[order], [candidates[i] for i in order]
+        tied_best += len(candidates) > 1 and round(ranked_by[0], TIE_DECIMALS) == round(
+            ranked_by[1], TIE_DECIMALS
+        )
         if calibration is not None:
             enrolled = np.fromiter((index.positions[c] for c in candidates), dtype=np.int64)
             sizes = None
@@ -244,7 +252,21 @@ def link(
         cosine_fit_reason=reason,
         outside_sizes=sum(1 for r in rows if r["rank"] == 1 and r["sizes_calibrated"] == "no"),
         sizes_seen=calibration.sizes_seen() if calibrated and "account_posts" in calibration.info else None,
+        tied_best=tied_best,
     )
+
+
+#: Scores equal to this many decimals (those the links CSV shows) are a tie.
+TIE_DECIMALS = 6
+
+
+def ties_by_id(scores: np.ndarray, candidates: list[str]) -> list[int]:
+    """Positions of `candidates` best score first, equal scores (to TIE_DECIMALS) by account id. The search
+    breaks a tie by enrolment order, so an account enrolled twice under two names (a sock puppet pasting its
+    posts into both) was linked to whichever the file listed first (audit 15); by id, the same accounts give
+    the same link whatever the order."""
+    rounded = np.round(np.asarray(scores, dtype=np.float64), TIE_DECIMALS)
+    return sorted(range(len(candidates)), key=lambda i: (-rounded[i], candidates[i]))
 
 
 def default_prior(enrolled: int) -> float:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from authorid.artefacts import CALIBRATION_FILE, artefact_kind, refresh_manifest
-from authorid.data.arrow import read_columns
+from authorid.data.arrow import canonical_order, read_columns
 from authorid.data.splits import sybil_split
 from authorid.evaluation.protocols.scoring import PostEmbeddings
 from authorid.metrics.rates import (
@@ -178,7 +178,7 @@ def sized_pairs(
     across the whole range of account sizes, from the labelled accounts' posts embedded once (`embeddings`, whose
     posts are the labelled accounts').
 
-    Every labelled account is cut to its first s posts for each s of FIT_SIZES below its size, and taken whole;
+    Every labelled account is cut to its oldest s posts for each s of FIT_SIZES below its size, and taken whole;
     each same-person pair of accounts gives a positive for every pairing of their cuts, and
     NEGATIVES_PER_POSITIVE random accounts of other persons give the negatives, cut as the positive's second
     account is: to the same s, or whole, and then drawn among the SIZE_MATCHED whole accounts nearest it in post
@@ -200,7 +200,9 @@ def sized_pairs(
     its twins (`twin_free_excess`), and taken in excess of the whole accounts' median density among them."""
     rng = np.random.default_rng(seed)
     ids = np.asarray(read_columns(embeddings.posts, ["account_id"]).column(0).to_pylist(), dtype=object)
-    order = np.argsort(ids, kind="stable")  # each account's rows, in the order of its posts
+    # each account's rows oldest first (then by post id), whatever the file's order: a cut to an account's first
+    # s posts once took them in file order, so a shuffled copy of a corpus gave another calibration (audit 15)
+    order = canonical_order(embeddings.posts)
     names, starts = np.unique(ids[order], return_index=True)
     rows_of = dict(zip(names.tolist(), np.split(order, starts[1:]), strict=True))
     persons = sorted(set(person_of.values()))
@@ -212,7 +214,7 @@ def sized_pairs(
     cuts_of = {
         a: [(s, s) for s in FIT_SIZES if s < len(rows_of[a])] + [(WHOLE, len(rows_of[a]))] for a in accounts
     }
-    # A cut pools the first s posts of its account from the post vectors computed once (a transformer model
+    # A cut pools the oldest s posts of its account from the post vectors computed once (a transformer model
     # does not embed a post again for every cut it is in: 2.5x as many posts for accounts of 60 posts); all
     # cuts are embedded as one corpus.
     keys = [f"{a}\x1f{s}" for a in accounts for _, s in cuts_of[a]]

@@ -131,9 +131,11 @@ def compress(
     sample = sample_accounts(posts, max_accounts=max_accounts, min_posts=min_posts, seed=seed)
     sampled = len(set(read_columns(sample, ["account_id"]).column(0).to_pylist()))
     if vectors is None and sampled <= dim:  # said before the accounts are embedded
+        accounts = len(set(read_columns(posts, ["account_id"]).column(0).to_pylist()))
+        lower = "lower --dim or --min-posts" if accounts > dim else f"lower --dim below {accounts}"
         raise ValueError(
-            f"fitting {dim} dimensions needs more than {dim} accounts with {min_posts} posts or more (--min-posts);"
-            f" the corpus has {sampled}: lower --dim or --min-posts"
+            f"fitting {dim} dimensions needs more than {dim} accounts with {min_posts} post{'s' * (min_posts != 1)}"
+            f" or more (--min-posts); the corpus has {sampled} of {accounts} accounts: {lower}"
         )
     if vectors is None:
         vectors = base.embed_accounts(sample, progress=progress)

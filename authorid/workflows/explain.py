@@ -157,7 +157,9 @@ def explain(
         },
         "pair": [account_a, account_b],
         "similarity": similarity,
-        "corpus_pairs": _corpus_pairs(vectors if enrolled is None else enrolled, similarity, seed),
+        "corpus_pairs": _corpus_pairs(vectors, similarity, seed, pair)
+        if enrolled is None
+        else _corpus_pairs(enrolled, similarity, seed),
         "centre": "the index's enrolled accounts" if enrolled is not None else "the corpus' accounts",
         **verdict,
         # what `clean_first` changed and dropped; None when the posts came cleaned (every command reads a corpus
@@ -307,16 +309,21 @@ def _check_enrolled(index, accounts: tuple[str, str], vectors: np.ndarray, path)
             )
 
 
-def _corpus_pairs(vectors: np.ndarray, similarity: float, seed: int) -> dict:
+def _corpus_pairs(vectors: np.ndarray, similarity: float, seed: int, pair: list[int] | None = None) -> dict:
     """Where the pair's similarity falls among pairs of the corpus' accounts (most are different people): all
-    pairs of a small corpus, else all pairs of a seeded sample of accounts (about PERCENTILE_PAIRS pairs)."""
+    pairs of a small corpus, else all pairs of a seeded sample of accounts (about PERCENTILE_PAIRS pairs).
+    `pair`: the two accounts' rows of `vectors`, whose own pair is left out of the others (it counted itself
+    as higher or not by the float rounding of a matrix product: audit 15)."""
     rows = np.flatnonzero(np.linalg.norm(vectors, axis=1) > 0)
     n = len(rows)
     if n * (n - 1) // 2 > PERCENTILE_PAIRS:  # all pairs of a seeded sample of accounts (one small matmul)
         keep = int((1 + np.sqrt(1 + 8 * PERCENTILE_PAIRS)) / 2)
         rows = np.sort(np.random.default_rng(seed).choice(rows, keep, replace=False))
     sample = vectors[rows]
-    sims = (sample @ sample.T)[np.triu_indices(len(rows), k=1)]
+    first, second = np.triu_indices(len(rows), k=1)
+    sims = (sample @ sample.T)[first, second]
+    if pair is not None:  # rows are sorted, so the pair's entry is (lower row, higher row)
+        sims = sims[~((rows[first] == min(pair)) & (rows[second] == max(pair)))]
     if len(sims) == 0:
         return {"accounts": int(len(rows)), "pairs": 0, "percentile": None}
     # the range the pairs and this pair span (n-gram cosines sit near 0: a fixed [-1, 1] would squash them)
@@ -352,7 +359,8 @@ def _posts_with(shared: list[dict], own: list[list[str]], accounts) -> dict:
             ]
             if spans:
                 shown.append({"text": text, "spans": sorted(spans, key=lambda s: s["start"])})
-        shown.sort(key=lambda post: -len({s["ngram"] for s in post["spans"]}))
+        # most habits first; equal ones by text, not by the file's order (audit 15)
+        shown.sort(key=lambda post: (-len({s["ngram"] for s in post["spans"]}), post["text"]))
         result[account] = shown[:POSTS_SHOWN]
     return result
 

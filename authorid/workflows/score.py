@@ -97,7 +97,7 @@ def check_pairs_file(path: Path, *, on_error: str = "raise") -> list[str]:
 
 
 def read_pairs(
-    path: Path, known, *, on_error: str, emptied=frozenset()
+    path: Path, known, *, on_error: str, emptied=frozenset(), known_from: str = "the corpus"
 ) -> tuple[list[dict], list[str], list[str]]:
     """(rows, header, skipped): pair rows with account_a / account_b both in `known` (line numbers 1-based), and
     under --on-error skip each pair skipped as "FILE line N: why"; `emptied`: accounts cleaning left without a
@@ -107,7 +107,7 @@ def read_pairs(
         rows, skipped = [], []
         reader = csv.DictReader(handle)
         for row in reader:
-            fault = pair_fault(row, header, known, emptied)
+            fault = pair_fault(row, header, known, emptied, known_from)
             if fault is None:
                 rows.append(row)
             elif on_error == "skip":
@@ -119,7 +119,9 @@ def read_pairs(
     return rows, header, skipped
 
 
-def pair_fault(row: dict, header: list[str], known=None, emptied=frozenset()) -> str | None:
+def pair_fault(
+    row: dict, header: list[str], known=None, emptied=frozenset(), known_from: str = "the corpus"
+) -> str | None:
     """What is wrong with one row of a pairs file, or None: an unclosed quote, a field missing or one too many
     (csv gives None for a missing field and puts extra ones under the key None), or an account not in the corpus
     (`known`; None: not checked)."""
@@ -144,7 +146,7 @@ def pair_fault(row: dict, header: list[str], known=None, emptied=frozenset()) ->
     if unknown in emptied:
         return f"account {unknown!r} {EMPTIED}"
     if unknown is not None:
-        return f"unknown account {unknown!r} (not in the corpus)"
+        return f"unknown account {unknown!r} (not in {known_from})"
     return None
 
 
@@ -273,7 +275,11 @@ def score(
                 " `calibrate`) and pass it as calibration="
             )
     known = set(vectors.account_ids) if vectors is not None else set(posts["account_id"])
-    rows, header, skipped = read_pairs(pairs, known, on_error=on_error, emptied=emptied)
+    # an account missing from a vectors file is not "not in the corpus": no corpus was given (audit 15)
+    known_from = "the corpus" if vectors is None else "the account vectors"
+    rows, header, skipped = read_pairs(
+        pairs, known, on_error=on_error, emptied=emptied, known_from=known_from
+    )
     if vectors is None:
         vectors = model.embed_accounts(posts, progress=progress)
     if prior is not None:

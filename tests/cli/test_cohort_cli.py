@@ -151,7 +151,10 @@ def test_cluster_says_it_read_the_cohort_fit(calibration, halves, tmp_path):
     )  # about the threshold and expected precision the rule of stops 33-39 chose (0.55, 0.917)
     result = runner.invoke(app, [*args, "--confidence", "1.5", "--overwrite"])
     assert result.exit_code == 2
-    assert result.output.strip() == "error: --confidence is a probability and must lie in [0, 1], got 1.5"
+    assert result.output.strip() == (
+        "error: --confidence is a probability and must lie in [0, 1) (1 is a certainty no calibrated P gives), got"
+        " 1.5"
+    )
     result = runner.invoke(app, [*args, "--confidence", "0.8", "--threshold", "0.6", "--overwrite"])
     assert result.exit_code == 2  # nothing would be raised: the confidence would be silently ignored
     assert "error: --confidence says how sure --min-precision must be" in " ".join(result.output.split())

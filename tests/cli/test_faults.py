@@ -908,3 +908,38 @@ def test_a_failed_command_takes_back_the_empty_folders_it_created(tmp_path):
     kept.mkdir()
     assert runner.invoke(app, [*args, str(kept)]).exit_code == 2
     assert kept.is_dir()  # a folder the user made stays
+
+
+def test_audit_15_messages_say_what_to_do(tmp_path):
+    said = lambda result: " ".join(result.output.split())  # noqa: E731
+    # `calibrate MODEL CORPUS` on a model folder that holds its own calibration (train, fuse and demo write one):
+    # the error named `-o MODEL/calibration.json`, an option never typed
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "calibration.json").write_text("{}")
+    result = runner.invoke(app, ["calibrate", str(model), "enron_demo"])
+    assert result.exit_code == 2 and (
+        f"{model} already holds its calibration ({model / 'calibration.json'}, written with the model): pass"
+        " --overwrite to replace it with one fitted on CORPUS, or -o FILE to write another" in said(result)
+    )
+    # a confidence of 1 is a certainty no calibrated P gives: refused, not pushed to the highest threshold
+    result = runner.invoke(
+        app, ["cluster", "style", "enron_demo", "-o", str(tmp_path / "c"), "--confidence", "1"]
+    )
+    assert result.exit_code == 2 and "--confidence is a probability and must lie in [0, 1)" in said(result)
+    # --explain without a corpus is refused before the vectors are read
+    vectors = tmp_path / "v.parquet"
+    assert runner.invoke(app, ["embed", "style", "enron_demo", "-o", str(vectors)]).exit_code == 0
+    result = runner.invoke(
+        app, ["cluster", "style", "--vectors", str(vectors), "-o", str(tmp_path / "c"), "--explain"]
+    )
+    assert result.exit_code == 2 and said(result).startswith("error: --explain needs the corpus")
+    # an account missing from a vectors file is not "not in the corpus": no corpus was given
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("account_a,account_b\n183141,nobody\n")
+    args = ["score", "style", "--vectors", str(vectors), "--pairs", str(pairs), "-o", str(tmp_path / "s.csv")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "unknown account 'nobody' (not in the account vectors)" in said(result)
+    # compress: the demo has 40 accounts in all, so lowering --min-posts cannot reach 64
+    result = runner.invoke(app, ["compress", "style", "enron_demo", "--dim", "64", "-o", str(tmp_path / "x")])
+    assert "the corpus has 40 of 40 accounts: lower --dim below 40" in said(result)

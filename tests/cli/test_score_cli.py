@@ -131,7 +131,7 @@ def test_score_adds_probability_and_decision(calibration, tmp_path):
         [float(r["probability"]) for r in rows]
     ).tolist()
     assert rows[1]["decision"] == "same"
-    assert "note: 1 pairs pair an account with itself (cosine 1: 'same' by construction)" in result.output
+    assert "note: 1 pair pairs an account with itself (cosine 1: 'same' by construction)" in result.output
     assert f"scores: {out}" in result.output
     # fitted on sybil halves (fewer posts each), applied to whole accounts: the sizes it never saw are flagged
     low, high = calibrator.info["account_posts"]

@@ -270,3 +270,28 @@ def test_the_approximate_knn_graph_probes_some_cells_keeps_recall_and_prints_not
     assert not (approximate == np.arange(3000)[:, None]).any()  # never its own neighbour
     assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, approximate, strict=True)]) >= 0.9
     assert capsys.readouterr().out == ""  # faiss's batch search reports progress on stdout: kept off it
+
+
+def test_a_tie_for_the_first_candidate_goes_to_the_lower_id_whatever_the_enrolment_order():
+    # an account enrolled twice under two names (one person pasting its posts into both) scores the same: the
+    # search broke the tie by enrolment order, so the link named whichever the file listed first (audit 15)
+    from authorid.index import build_index, link
+    from authorid.index.link import ties_by_id
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(6, 8)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    ids = ["a", "b", "c", "d", "e", "zclone"]
+    vectors = np.vstack([base[:5], base[2:3]])  # zclone is c again
+    near_c = base[2] + 0.3 * base[0]
+    query = AccountVectors(["q"], (near_c / np.linalg.norm(near_c))[None, :], np.ones(1))
+    answers = []
+    for order in (range(6), reversed(range(6))):
+        order = list(order)
+        enrolled = AccountVectors([ids[i] for i in order], vectors[order], np.ones(6))
+        index = build_index(enrolled, kind="exact", model_identity={"name": "hand-made"})
+        links = link(index, query, k=3, threshold=0.5, hubness=False)
+        answers.append([(r["account_id"], r["link"]) for r in links.rows])
+        assert links.tied_best == 1
+    assert answers[0] == answers[1] and answers[0][:2] == [("c", "c"), ("zclone", "c")]
+    assert ties_by_id(np.array([0.5, 0.9, 0.9000001, 0.1]), ["w", "y", "x", "z"]) == [2, 1, 0, 3]

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from authorid.data.arrow import has_complete_column, read_columns
+from authorid.data.arrow import canonical_order, has_complete_column, read_columns
 from authorid.data.sampling import first_per_group
 from authorid.data.splits import sybil_split
 from authorid.errors import ProtocolError
@@ -118,9 +118,12 @@ def sample_eligible_accounts(
 
 
 def select_accounts(posts: datasets.Dataset, chosen: Sequence[str]) -> datasets.Dataset:
-    """The posts of the `chosen` accounts, in corpus order."""
+    """The posts of the `chosen` accounts in their canonical order (`authorid.data.arrow.canonical_order`): every
+    seeded draw and cut of a protocol then gives the same answer for a shuffled copy of the corpus (audit 15:
+    the sybil protocol's episodes once followed the file's order)."""
     mask = pc.is_in(column(posts, "account_id"), value_set=pa.array(list(chosen), type=pa.string()))
-    return posts.select(np.flatnonzero(mask.to_numpy(zero_copy_only=False)))
+    rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    return posts.select(rows[canonical_order(posts.select(rows))])
 
 
 def _knows_persons(posts: datasets.Dataset) -> bool:
