@@ -24,6 +24,9 @@ from authorid.cli.common import (
     user_errors,
 )
 
+#: The threshold below which `attribute --level account` notes that accounts by none of the known authors pass.
+ACCOUNT_THRESHOLD = 0.99
+
 
 @user_errors
 def attribute_command(
@@ -148,6 +151,18 @@ def attribute_command(
         "params": result.params,
     }
     lines = [result.summary()]
+    if (
+        level == "account"
+        and threshold is not None
+        and threshold < ACCOUNT_THRESHOLD
+        and result.params["method"] != "centroid"
+    ):
+        lines.append(
+            f"note: at --level account the {result.params['method']}'s probability says which known author is"
+            " likeliest, surer the more posts an account has, whoever wrote it: on Blog10's 5-post accounts"
+            f" --threshold 0.5 left 24% of the accounts by unknown bloggers unknown, {ACCOUNT_THRESHOLD} 96%"
+            ' (docs/attribution.md, "Open set")'
+        )
     if outside := result.params.get("outside_calibrated_sizes"):
         unit = "texts" if level == "text" else "accounts"
         lines.append(

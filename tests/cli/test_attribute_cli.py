@@ -222,3 +222,14 @@ def test_texts_that_are_among_the_known_texts_are_counted_and_warned_of(app, tmp
     assert (summary["texts_among_known"], summary["texts_among_known_by_their_author"]) == (4, 3)
     said = " ".join(result.output.split())
     assert "warning: 3 of the 104 texts are also among their author's known texts, word for word" in said
+
+
+def test_an_account_level_open_set_below_0_99_says_what_its_probability_means(app, tmp_path):
+    known, texts, _ = _authors_held_out(tmp_path, 30)
+    args = ["attribute", "stylometric", texts, "--known", known, "--level", "account", "-o"]
+    result = runner.invoke(app, [*args, str(tmp_path / "a.csv"), "--threshold", "0.5"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "note: at --level account the svm's probability says which known author is likeliest" in said
+    result = runner.invoke(app, [*args, str(tmp_path / "b.csv"), "--threshold", "0.99"])
+    assert result.exit_code == 0 and "note: at --level account" not in result.output
