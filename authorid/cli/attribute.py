@@ -155,10 +155,10 @@ def attribute_command(
         level == "account"
         and threshold is not None
         and threshold < ACCOUNT_THRESHOLD
-        and result.params["method"] != "centroid"
+        and result.params["method"] == "svm"
     ):
         lines.append(
-            f"note: at --level account the {result.params['method']}'s probability says which known author is"
+            f"note: at --level account the svm's probability says which known author is"
             " likeliest, surer the more posts an account has, whoever wrote it: on Blog10's 5-post accounts"
             f" --threshold 0.5 left 24% of the accounts by unknown bloggers unknown, {ACCOUNT_THRESHOLD} 96%"
             ' (docs/attribution.md, "Open set")'

@@ -90,9 +90,9 @@ def cluster_command(
     previous: Annotated[
         Path | None,
         typer.Option(
-            help="An earlier run's --out folder: each cluster keeps the id of the earlier cluster it shares the"
-            " most accounts with, new ones get ids never used before (clusters.jsonl's since_previous says"
-            " same / changed / new).",
+            help="An earlier run's --out folder: clusters keep the ids of the earlier clusters they share the most"
+            " accounts with (the largest overlaps first, each id once), the others get ids never used before"
+            " (clusters.jsonl's since_previous says same / changed / new).",
         ),
     ] = None,
     overwrite: OverwriteOption = False,

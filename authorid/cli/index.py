@@ -454,7 +454,7 @@ def link_command(
         lines.append(
             f"note: {links.tied_best:,} {whose} first two candidates have the same score (an account enrolled twice"
             " under two names, or posts copied between accounts): rank 1 goes to the lower account id; the rows"
-            " list both, with the same P"
+            " list both, with the same score"
         )
     if named_as_enrolled:
         lines.append(

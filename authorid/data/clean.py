@@ -177,6 +177,24 @@ def _first_occurrences(group: np.ndarray, rank: np.ndarray) -> np.ndarray:
     return keep
 
 
+def _keyed_priority(columns: pa.Table, seed: int) -> np.ndarray:
+    """One number in [0, 1) per row from a keyed hash of (account, post id): what a cap keeps of an account
+    depends on its own posts alone, not on the file's order or on other accounts' posts (numbers drawn in
+    sequence moved every later account's sample when one post was added anywhere before it)."""
+    accounts = columns.column("account_id").to_pylist()
+    ids = columns.column("post_id").to_pylist() if "post_id" in columns.column_names else [""] * len(accounts)
+    key = str(int(seed)).encode()
+    hashed = np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(f"{a}\x1f{p}".encode(), digest_size=8, key=key).digest(), "little")
+            for a, p in zip(accounts, ids, strict=True)
+        ),
+        dtype=np.uint64,
+        count=len(accounts),
+    )
+    return hashed / 2.0**64
+
+
 def _apply_filters(
     columns: pa.Table, config: CleanConfig, report: IngestReport
 ) -> tuple[np.ndarray, str | None]:
@@ -186,8 +204,8 @@ def _apply_filters(
     accounts = pc.dictionary_encode(columns.column("account_id")).combine_chunks().indices
     accounts = np.asarray(accounts.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
     last_filter: str | None = None
-    # Which copy of a repeated post stays and which posts a cap keeps follow the canonical order, not the file's
-    # (audit 15: a shuffled dump kept other post ids, and every seeded draw of `evaluate` moved with them).
+    # Which copy of a repeated post stays follows the canonical order, not the file's (audit 15: a shuffled dump
+    # kept other post ids, and every seeded draw of `evaluate` moved with them).
     rank = np.empty(n, dtype=np.int64)
     rank[canonical_order(columns)] = np.arange(n)
 
@@ -210,9 +228,7 @@ def _apply_filters(
         per_account = np.bincount(accounts[alive] + 1)  # +1: null account ids (-1) get a bin too
         drop("account_below_min_posts", per_account[accounts[alive] + 1] >= config.min_posts_per_account)
     if config.max_posts_per_account is not None:
-        # One priority per original row, drawn in canonical order, so the sample of an account depends neither
-        # on other accounts' posts nor on the file's order.
-        priority = np.random.default_rng(config.seed).random(n)[rank]
+        priority = _keyed_priority(columns, config.seed)
         capped = rank_within_groups(accounts[alive], priority[alive]) < config.max_posts_per_account
         drop("over_cap_per_account", capped)
     report.posts_out = int(len(alive))

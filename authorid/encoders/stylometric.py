@@ -183,8 +183,10 @@ class StylometricEncoder:
             raise ValueError("cannot fit a StylometricEncoder on an empty corpus")
         if len(texts) > FIT_MAX_POSTS:
             # Vocabulary and idf settle long before a forum's full size; a seeded sample bounds memory and time.
+            # drawn over the texts in sorted order, not the corpus' row order: a shuffled copy gives the same fit
             rng = np.random.default_rng(self.params["seed"])
-            keep = np.sort(rng.choice(len(texts), size=FIT_MAX_POSTS, replace=False))
+            by_text = np.argsort(np.asarray(texts, dtype=object), kind="stable")
+            keep = np.sort(by_text[rng.choice(len(texts), size=FIT_MAX_POSTS, replace=False)])
             logger.info("fitting on a seeded sample of %d of %d posts", FIT_MAX_POSTS, len(texts))
             texts = [texts[i] for i in keep]
         counts = self._counts(texts, fit=True)

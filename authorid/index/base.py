@@ -138,6 +138,13 @@ def keep_rows(index: Any, keep: np.ndarray) -> None:
     index.n_chars = index.n_chars[keep]
 
 
+def sample_rows(positions: dict[str, int], n: int, seed: int = 0) -> np.ndarray:
+    """The rows of a seeded sample of at most `n` enrolled accounts, drawn over the accounts in id order (not in
+    enrolment order: the same accounts enrolled in another order give the same sample), sorted."""
+    by_id = np.array([positions[account] for account in sorted(positions)], dtype=np.int64)
+    return np.sort(by_id[np.random.default_rng(seed).permutation(len(by_id))[:n]])
+
+
 def ids_matrix(ids: list[str], positions: np.ndarray) -> np.ndarray:
     """Account ids for a (n, k) array of positions; None where faiss found no neighbour (-1).
 

@@ -21,6 +21,7 @@ from authorid.index.base import (
     new_rows,
     read_ids,
     rows_kept,
+    sample_rows,
     save_generation,
 )
 from authorid.index.knn import top_k
@@ -55,8 +56,7 @@ class ExactIndex:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """A seeded sample of at most `n` enrolled vectors."""
-        rows = np.random.default_rng(seed).permutation(len(self))[:n]
-        return self._vectors[np.sort(rows)]
+        return self._vectors[sample_rows(self.positions, n, seed)]
 
     def vectors_at(self, rows: np.ndarray) -> np.ndarray:
         """The enrolled vectors at `rows`."""

@@ -38,6 +38,7 @@ from authorid.index.base import (
     new_rows,
     read_ids,
     rows_kept,
+    sample_rows,
     save_generation,
 )
 from authorid.index.knn import default_nlist
@@ -259,7 +260,7 @@ class FaissIndex:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """A seeded sample of at most `n` enrolled vectors (read back from the faiss index)."""
-        return self.vectors_at(np.sort(np.random.default_rng(seed).permutation(len(self))[:n]))
+        return self.vectors_at(sample_rows(self.positions, n, seed))
 
     def vectors_at(self, rows: np.ndarray) -> np.ndarray:
         """The enrolled vectors at `rows` (read back from the faiss index)."""

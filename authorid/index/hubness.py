@@ -182,7 +182,9 @@ def median_density(
     accounts with at least that many posts (`cohort.reference_rows`: all when fewer than cohort.MIN_POOL are).
     The sample's densities are kept with the index's others, so a second `link` call on one loaded index does
     not search it again."""
-    enrolled = list(index.positions)
+    enrolled = sorted(
+        index.positions
+    )  # by id: the sample is the same whatever order the accounts were enrolled in
     rows = cohort.reference_rows(index.n_posts, least)
     if rows is not None:
         enrolled = [account for account in enrolled if rows[index.positions[account]]]

@@ -134,7 +134,9 @@ def link(
     normalised = calibration is not None and calibration.reads_cohort
     # w: a query expects prior x (enrolled accounts) of its person's accounts in the index (`cohort.skip_weight`)
     skip = cohort.skip_weight(calibration, prior, len(index) + 1) if normalised else 0.0
-    depth = max(k, hub.RERANK_DEPTH) if hubness else k
+    # one candidate more than listed: a tie at the k-th place is seen and broken by id (`ties_by_id`)
+    listed = k + 1
+    depth = max(listed, hub.RERANK_DEPTH) if hubness else listed
     scores, ids = index.search(queries, max(depth, hub.K + 1 + (1 if skip else 0)) if normalised else depth)
     found = ids[ids != None].tolist()  # noqa: E711
     if hubness and skip:  # one search of the candidates' neighbours for both kinds of density
@@ -151,9 +153,9 @@ def link(
             - median
         )
     if hubness:
-        scores, ids, ranking = _reranked(scores, ids, k, densities)
+        scores, ids, ranking = _reranked(scores, ids, listed, densities)
     else:
-        scores, ids = scores[:, :k], ids[:, :k]
+        scores, ids = scores[:, :listed], ids[:, :listed]
         ranking = scores
     # a size-aware calibration reads both accounts' post and character counts
     sized = calibration is not None and getattr(calibration, "needs_sizes", False)
@@ -170,11 +172,11 @@ def link(
         cosines = np.asarray(query_scores, dtype=np.float64)[found]
         ranked_by = np.asarray(ranking[row], dtype=np.float64)[found]
         candidates = [i for i in query_ids if i is not None]
-        order = ties_by_id(ranked_by, candidates)
-        cosines, ranked_by, candidates = cosines[order], ranked_by[order], [candidates[i] for i in order]
+        order = ties_by_id(ranked_by, candidates)[:k]  # the extra candidate only settled a tie at the cut
         tied_best += len(candidates) > 1 and round(ranked_by[0], TIE_DECIMALS) == round(
             ranked_by[1], TIE_DECIMALS
         )
+        cosines, ranked_by, candidates = cosines[order], ranked_by[order], [candidates[i] for i in order]
         if calibration is not None:
             enrolled = np.fromiter((index.positions[c] for c in candidates), dtype=np.int64)
             sizes = None

@@ -49,7 +49,9 @@ class TrainingData:
 
 def sample_accounts(posts: datasets.Dataset, args: DataArgs, *, seed: int) -> datasets.Dataset:
     """Keep accounts with >= min_posts posts, at most `max_accounts` of them and `max_posts_per_account` posts
-    each, both drawn with a Generator seeded by `seed` over sorted ids (independent of row order)."""
+    each, drawn with a Generator seeded by `seed`: the accounts over sorted ids (independent of row order), each
+    account's posts by a random rank drawn in row order (as the training episodes are: `train` reads a corpus in
+    the order given)."""
     accounts = read_columns(posts, ["account_id"]).column("account_id")
     names = pc.unique(accounts)
     names = names.take(pc.sort_indices(names))

@@ -132,7 +132,7 @@ def compress(
     sampled = len(set(read_columns(sample, ["account_id"]).column(0).to_pylist()))
     if vectors is None and sampled <= dim:  # said before the accounts are embedded
         accounts = len(set(read_columns(posts, ["account_id"]).column(0).to_pylist()))
-        lower = "lower --dim or --min-posts" if accounts > dim else f"lower --dim below {accounts}"
+        lower = f"lower --dim below {sampled}" + (" or lower --min-posts" if accounts > sampled else "")
         raise ValueError(
             f"fitting {dim} dimensions needs more than {dim} accounts with {min_posts} post{'s' * (min_posts != 1)}"
             f" or more (--min-posts); the corpus has {sampled} of {accounts} accounts: {lower}"

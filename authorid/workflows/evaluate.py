@@ -18,7 +18,7 @@ import numpy as np
 
 from authorid.artefacts import MANIFEST_DIR, METRICS_FILE, REPORT_FILE, check_output_folder, write_manifest
 from authorid.attribution import METHODS as ATTRIBUTION_METHODS  # noqa: F401  (the CLI checks --attribution-method)
-from authorid.data.arrow import read_columns
+from authorid.data.arrow import canonical_order, read_columns
 from authorid.data.splits import fingerprint
 from authorid.evaluation.protocols.attribution import attribution_protocol
 from authorid.evaluation.protocols.base import ProtocolError, ProtocolResult
@@ -85,9 +85,9 @@ def _load(model: Any, posts: datasets.Dataset, seed: int) -> tuple[Any, dict]:
     if str(model).startswith("stylometric"):
         fit = posts
         if len(posts) > STYLOMETRIC_FIT_POSTS:
-            rows = np.sort(
-                np.random.default_rng(seed).choice(len(posts), STYLOMETRIC_FIT_POSTS, replace=False)
-            )
+            # drawn over the posts in canonical order: a shuffled copy of the corpus is fitted on the same posts
+            drawn = np.random.default_rng(seed).choice(len(posts), STYLOMETRIC_FIT_POSTS, replace=False)
+            rows = np.sort(canonical_order(posts)[drawn])
             fit = posts.select(rows)
         return load_model(model, fit_corpus=fit), {
             "fitted_on": f"{len(fit):,} posts of the corpus (no labels)"

@@ -157,7 +157,7 @@ def explain(
         },
         "pair": [account_a, account_b],
         "similarity": similarity,
-        "corpus_pairs": _corpus_pairs(vectors, similarity, seed, pair)
+        "corpus_pairs": _corpus_pairs(vectors, similarity, seed, pair, account_ids)
         if enrolled is None
         else _corpus_pairs(enrolled, similarity, seed),
         "centre": "the index's enrolled accounts" if enrolled is not None else "the corpus' accounts",
@@ -309,15 +309,24 @@ def _check_enrolled(index, accounts: tuple[str, str], vectors: np.ndarray, path)
             )
 
 
-def _corpus_pairs(vectors: np.ndarray, similarity: float, seed: int, pair: list[int] | None = None) -> dict:
+def _corpus_pairs(
+    vectors: np.ndarray,
+    similarity: float,
+    seed: int,
+    pair: list[int] | None = None,
+    ids: list[str] | None = None,
+) -> dict:
     """Where the pair's similarity falls among pairs of the corpus' accounts (most are different people): all
     pairs of a small corpus, else all pairs of a seeded sample of accounts (about PERCENTILE_PAIRS pairs).
     `pair`: the two accounts' rows of `vectors`, whose own pair is left out of the others (it counted itself
-    as higher or not by the float rounding of a matrix product: audit 15)."""
+    as higher or not by the float rounding of a matrix product: audit 15). `ids`: each row's account, so that
+    the sample is drawn over the accounts in id order, not in the order the corpus lists them."""
     rows = np.flatnonzero(np.linalg.norm(vectors, axis=1) > 0)
     n = len(rows)
     if n * (n - 1) // 2 > PERCENTILE_PAIRS:  # all pairs of a seeded sample of accounts (one small matmul)
         keep = int((1 + np.sqrt(1 + 8 * PERCENTILE_PAIRS)) / 2)
+        if ids is not None:
+            rows = rows[np.argsort(np.asarray(ids, dtype=object)[rows], kind="stable")]
         rows = np.sort(np.random.default_rng(seed).choice(rows, keep, replace=False))
     sample = vectors[rows]
     first, second = np.triu_indices(len(rows), k=1)

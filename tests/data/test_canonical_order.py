@@ -28,7 +28,7 @@ def test_canonical_order_is_by_account_then_date_then_post_id_undated_last():
     assert canonical_order(table.select(["account_id", "post_id"])).tolist() == [1, 2, 3, 0, 4]
 
 
-def test_a_repeated_post_keeps_its_oldest_copy_whatever_the_order(reddit_posts):
+def test_a_repeated_post_keeps_its_oldest_copy_whatever_the_order():
     records = [
         {"post_id": "z9", "account_id": "a", "text": "same words", "created_at": "2021-03-01T00:00:00Z"},
         {"post_id": "b2", "account_id": "a", "text": "other words", "created_at": "2021-04-01T00:00:00Z"},
@@ -52,3 +52,18 @@ def test_a_protocol_reads_a_shuffled_corpus_in_the_same_order(reddit_posts):
     first = select_accounts(reddit_posts, chosen)
     again = select_accounts(shuffled(reddit_posts), chosen)
     assert again["post_id"] == first["post_id"] and len(first) > 5
+
+
+def test_what_a_cap_keeps_of_an_account_depends_on_its_own_posts_alone():
+    # the cap's numbers were drawn in sequence: one post more in another account (even one another filter
+    # drops) re-drew every later account's sample (the review of audit 15)
+    posts_of_b = [
+        {"post_id": f"b{i:02d}", "account_id": "b", "text": f"post number {i} of b"} for i in range(20)
+    ]
+    alone, _ = clean(posts_from_records(posts_of_b), max_posts_per_account=5, seed=0)
+    for extra in ("a long enough post of a", "x"):  # the second is too short: dropped by min_chars
+        records = [{"post_id": "a00", "account_id": "a", "text": extra}, *posts_of_b]
+        kept, _ = clean(posts_from_records(records), max_posts_per_account=5, min_chars=2, seed=0)
+        assert [p for p, a in zip(kept["post_id"], kept["account_id"], strict=True) if a == "b"] == alone[
+            "post_id"
+        ]

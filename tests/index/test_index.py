@@ -293,5 +293,20 @@ def test_a_tie_for_the_first_candidate_goes_to_the_lower_id_whatever_the_enrolme
         links = link(index, query, k=3, threshold=0.5, hubness=False)
         answers.append([(r["account_id"], r["link"]) for r in links.rows])
         assert links.tied_best == 1
+        # a tie at the cut: with -k 1 the other tied account is read too, so the answer is the same
+        first = link(index, query, k=1, threshold=0.5, hubness=False)
+        assert [(r["account_id"], r["link"]) for r in first.rows] == [("c", "c")] and first.tied_best == 1
     assert answers[0] == answers[1] and answers[0][:2] == [("c", "c"), ("zclone", "c")]
     assert ties_by_id(np.array([0.5, 0.9, 0.9000001, 0.1]), ["w", "y", "x", "z"]) == [2, 1, 0, 3]
+
+
+def test_a_sample_of_enrolled_accounts_is_the_same_whatever_the_enrolment_order():
+    from authorid.index.base import sample_rows
+
+    positions = {f"acc{i:03d}": i for i in range(50)}
+    reversed_positions = {account: 49 - row for account, row in positions.items()}
+    chosen = {a for a, r in positions.items() if r in set(sample_rows(positions, 10).tolist())}
+    again = {
+        a for a, r in reversed_positions.items() if r in set(sample_rows(reversed_positions, 10).tolist())
+    }
+    assert chosen == again and len(chosen) == 10
