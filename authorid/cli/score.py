@@ -82,13 +82,17 @@ def calibrate_command(
     )
 
     check_calibrate_options(method, target_fpr, abstain, seed)
-    if out is None and not overwrite and default_calibration_path(model).exists():
-        raise ValueError(  # audit 15: the error named `-o MODEL/calibration.json`, an option never typed
-            f"{model} already holds its calibration ({default_calibration_path(model)}, written with the model):"
-            " pass --overwrite to replace it with one fitted on CORPUS, or -o FILE to write another"
-        )
+    if out is None:
+        out = default_calibration_path(model)
+        if (
+            out.exists() and not overwrite
+        ):  # audit 15: the error named `-o MODEL/calibration.json`, never typed
+            raise ValueError(
+                f"{model} already holds its calibration ({out}, written with the model): pass --overwrite to"
+                " replace it with one fitted on CORPUS, or -o FILE to write another"
+            )
     out = check_output_file(
-        out if out is not None else default_calibration_path(model),
+        out,
         overwrite=overwrite,
         option="-o",
         writes=("calibrate", "JSON"),
