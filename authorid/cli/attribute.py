@@ -9,7 +9,6 @@ import typer
 
 from authorid.cli.common import (
     CALIBRATE_HINT,
-    CorpusArgument,
     JsonOption,
     MapOption,
     ModelArgument,
@@ -31,7 +30,14 @@ ACCOUNT_THRESHOLD = 0.99
 @user_errors
 def attribute_command(
     model: ModelArgument,
-    texts: CorpusArgument,
+    texts: Annotated[
+        str,
+        typer.Argument(
+            metavar="TEXTS",
+            help="The texts to attribute: a dump (.jsonl/.json/.csv/.tsv/.parquet, .gz allowed), a folder of them, or"
+            " a corpus preset name.",
+        ),
+    ],
     known: Annotated[
         str, typer.Option("--known", help="Corpus of texts by the known authors (same formats).")
     ],

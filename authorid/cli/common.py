@@ -60,26 +60,30 @@ OnErrorOption = Annotated[
         rich_help_panel="Reading the corpus",
     ),
 ]
+# Each argument names its metavar: typer would print it in lower case ("{model}") while the help texts say MODEL.
 ModelArgument = Annotated[
     str,
     typer.Argument(
+        metavar="MODEL",
         help="'style' (the packaged pretrained model), 'minilm' (MiniLM, untuned), 'stylometric[:DIM]' (fitted"
-        " on the corpus the command reads), or a model folder written by authorid."
+        " on the corpus the command reads), or a model folder written by authorid.",
     ),
 ]
 CorpusArgument = Annotated[
     str,
     typer.Argument(
+        metavar="CORPUS",
         help="A dump (.jsonl/.json/.csv/.tsv/.parquet, .gz allowed), a "
-        "folder of them, or a corpus preset name."
+        "folder of them, or a corpus preset name.",
     ),
 ]
 #: A CORPUS a command can do without when it is given --vectors.
 OptionalCorpusArgument = Annotated[
     str | None,
     typer.Argument(
+        metavar="CORPUS",
         help="A dump (.jsonl/.json/.csv/.tsv/.parquet, .gz allowed), a folder of them, or a corpus preset name"
-        " (not needed with --vectors)."
+        " (not needed with --vectors).",
     ),
 ]
 OverwriteOption = Annotated[

@@ -24,7 +24,10 @@ from authorid.cli.common import (
 @user_errors
 def compress_command(
     model: Annotated[
-        str, typer.Argument(help="The base model: 'style', a model folder, 'minilm' or 'stylometric[:DIM]'.")
+        str,
+        typer.Argument(
+            metavar="MODEL", help="The base model: 'style', a model folder, 'minilm' or 'stylometric[:DIM]'."
+        ),
     ],
     corpus: CorpusArgument,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the compact model.")],

@@ -289,7 +289,9 @@ def _ks(text: str | None) -> tuple[int, ...] | None:
 
 @user_errors
 def compare_command(
-    runs: Annotated[list[Path], typer.Argument(help="Evaluation output folders (or their metrics.json).")],
+    runs: Annotated[
+        list[Path], typer.Argument(metavar="RUNS", help="Evaluation output folders (or their metrics.json).")
+    ],
     json: JsonOption = False,
 ) -> None:
     """Print the metrics of several evaluation runs side by side."""

@@ -48,8 +48,8 @@ def read_as_lines(evidence: dict) -> list[str]:
 def explain_command(
     model: ModelArgument,
     corpus: CorpusArgument,
-    account_a: Annotated[str, typer.Argument(help="The first account id.")],
-    account_b: Annotated[str, typer.Argument(help="The second account id.")],
+    account_a: Annotated[str, typer.Argument(metavar="ACCOUNT_A", help="The first account id.")],
+    account_b: Annotated[str, typer.Argument(metavar="ACCOUNT_B", help="The second account id.")],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for evidence.json and evidence.html.")
     ] = Path("evidence"),

@@ -23,8 +23,10 @@ from authorid.cli.common import (
 
 @user_errors
 def fuse_command(
-    first: Annotated[str, typer.Argument(help="The first model: a folder, 'minilm' or 'stylometric:DIM'.")],
-    second: Annotated[str, typer.Argument(help="The second model (same kinds).")],
+    first: Annotated[
+        str, typer.Argument(metavar="FIRST", help="The first model: a folder, 'minilm' or 'stylometric:DIM'.")
+    ],
+    second: Annotated[str, typer.Argument(metavar="SECOND", help="The second model (same kinds).")],
     corpus: CorpusArgument,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the fused model.")],
     first_weight: Annotated[

@@ -34,7 +34,9 @@ index_app = typer.Typer(
     help="Build an index of account vectors, enrol more accounts into one, or remove some.",
     no_args_is_help=True,
 )
-IndexArgument = Annotated[Path, typer.Argument(help="An index folder written by `authorid index build`.")]
+IndexArgument = Annotated[
+    Path, typer.Argument(metavar="INDEX", help="An index folder written by `authorid index build`.")
+]
 
 
 @index_app.command("build")
@@ -213,7 +215,10 @@ HNSW_REBUILT = (
 def index_remove_command(
     index: IndexArgument,
     account_ids: Annotated[
-        list[str] | None, typer.Argument(help="Account ids to remove (or --ids-file).", show_default=False)
+        list[str] | None,
+        typer.Argument(
+            metavar="ACCOUNT_IDS", help="Account ids to remove (or --ids-file).", show_default=False
+        ),
     ] = None,
     ids_file: Annotated[
         Path | None, typer.Option("--ids-file", help="A text file of account ids to remove, one a line.")
@@ -255,7 +260,14 @@ TABLE_ROWS = 20
 @user_errors
 def link_command(
     index: IndexArgument,
-    query_corpus: OptionalCorpusArgument = None,
+    query_corpus: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="QUERY_CORPUS",
+            help="The accounts to link: a dump (.jsonl/.json/.csv/.tsv/.parquet, .gz allowed), a folder of them, or a"
+            " corpus preset name (not needed with --vectors).",
+        ),
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="Candidates per query account.")] = 10,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write every candidate row to this CSV.")

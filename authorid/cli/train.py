@@ -39,8 +39,9 @@ def train_command(
     corpus: Annotated[
         str | None,
         typer.Argument(
+            metavar="CORPUS",
             help="A dump (.jsonl/.csv/.parquet, .gz allowed), a cleaned Parquet from `ingest`, a folder, or a "
-            "corpus preset name. Optional with --config (data.corpus) or --resume."
+            "corpus preset name. Optional with --config (data.corpus) or --resume.",
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")] = Path(

@@ -897,6 +897,31 @@ def test_the_program_exits_0_after_help_and_after_a_command(capsys, tmp_path):
     assert "Usage: authorid score" in capsys.readouterr().out
 
 
+def test_usage_lines_name_the_arguments_as_the_help_texts_do():
+    # audit 15a: typer printed `authorid score [OPTIONS] {model} [corpus]` while every help text says MODEL / CORPUS
+    import typer
+
+    from authorid.cli import app
+
+    def commands(command, path):  # typer vendors its own click: groups are told by their subcommands
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                yield from commands(sub, (*path, name))
+        else:
+            yield " ".join(path), command
+
+    seen = {}
+    for name, command in commands(typer.main.get_command(app), ()):
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
+        for argument in arguments:
+            assert argument.metavar == argument.name.upper(), (name, argument.name, argument.metavar)
+        seen[name] = [a.metavar for a in arguments]
+    assert seen["score"] == ["MODEL", "CORPUS"] and seen["attribute"] == ["MODEL", "TEXTS"]
+    assert seen["link"] == ["INDEX", "QUERY_CORPUS"] and seen["index remove"] == ["INDEX", "ACCOUNT_IDS"]
+    result = runner.invoke(app, ["explain", "--help"], terminal_width=200)
+    assert "Usage: authorid explain [OPTIONS] {MODEL} {CORPUS} {ACCOUNT_A} {ACCOUNT_B}" in result.output
+
+
 def test_a_failed_command_takes_back_the_empty_folders_it_created(tmp_path):
     # audit 5: a failed `compress` left its empty model folder behind
     new = tmp_path / "new" / "model"
