@@ -166,8 +166,8 @@ def attribute_command(
         lines.append(
             f"note: at --level account the svm's probability says which known author is"
             " likeliest, surer the more posts an account has, whoever wrote it: on Blog10's 5-post accounts"
-            f" --threshold 0.5 left 24% of the accounts by unknown bloggers unknown, {ACCOUNT_THRESHOLD} 96%"
-            ' (docs/attribution.md, "Open set")'
+            f" --threshold 0.5 left 24% of the accounts by unknown bloggers unknown, {ACCOUNT_THRESHOLD} 96%; or tune"
+            ' it on accounts by strangers (docs/attribution.md, "Open set")'
         )
     if outside := result.params.get("outside_calibrated_sizes"):
         unit = "texts" if level == "text" else "accounts"

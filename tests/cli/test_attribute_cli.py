@@ -231,5 +231,6 @@ def test_an_account_level_open_set_below_0_99_says_what_its_probability_means(ap
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "note: at --level account the svm's probability says which known author is likeliest" in said
+    assert "or tune it on accounts by strangers" in said  # the way docs/attribution.md measures
     result = runner.invoke(app, [*args, str(tmp_path / "b.csv"), "--threshold", "0.99"])
     assert result.exit_code == 0 and "note: at --level account" not in result.output
