@@ -181,12 +181,14 @@ class StylometricEncoder:
         texts = _texts_of(corpus)
         if not texts:
             raise ValueError("cannot fit a StylometricEncoder on an empty corpus")
+        # Fitted on the texts in sorted order, not the corpus' row order, so a shuffled copy gives the same model:
+        # vocabulary and idf do not depend on the order, but the randomized SVD's trailing components do (audit
+        # 16: a shuffled file moved 120 accounts' vectors by up to 0.36 and flipped 10 of 419 `score` decisions).
+        texts = sorted(texts)
         if len(texts) > FIT_MAX_POSTS:
             # Vocabulary and idf settle long before a forum's full size; a seeded sample bounds memory and time.
-            # drawn over the texts in sorted order, not the corpus' row order: a shuffled copy gives the same fit
             rng = np.random.default_rng(self.params["seed"])
-            by_text = np.argsort(np.asarray(texts, dtype=object), kind="stable")
-            keep = np.sort(by_text[rng.choice(len(texts), size=FIT_MAX_POSTS, replace=False)])
+            keep = np.sort(rng.choice(len(texts), size=FIT_MAX_POSTS, replace=False))
             logger.info("fitting on a seeded sample of %d of %d posts", FIT_MAX_POSTS, len(texts))
             texts = [texts[i] for i in keep]
         counts = self._counts(texts, fit=True)
