@@ -320,8 +320,13 @@ class StyleModel:
             digest.update(self.encoder.mean.tobytes())
             return digest.hexdigest()[:16]
         if self.kind == "stylometric":
+            # every feature, idf and SVD component: two fits on corpora that share their first features, or with
+            # other SVDs, are other models (audit 16: they had one fingerprint, so a calibration passed between them)
             digest.update(json.dumps(self.encoder.params, sort_keys=True).encode())
-            digest.update(json.dumps(self.encoder.feature_names()[:1000]).encode())
+            digest.update(json.dumps(self.encoder.feature_names(), ensure_ascii=False).encode())
+            for name, array in sorted(self.encoder.fitted_arrays().items()):
+                digest.update(name.encode())
+                digest.update(np.ascontiguousarray(array).tobytes())
         else:
             if self.kind == "ngram":
                 digest.update(json.dumps(self.encoder.params, sort_keys=True).encode())

@@ -273,14 +273,21 @@ class StylometricEncoder:
             n_chars=characters_per_group(texts, groups, len(account_ids)),
         )
 
+    def fitted_arrays(self) -> dict[str, np.ndarray]:
+        """What the fit learned besides the vocabulary: each block's idf ("idf.BLOCK") and the SVD
+        ("svd_components", with `dim`). Saved in `stylometric.safetensors`; part of the model's fingerprint."""
+        self._require_fitted()
+        arrays = {f"idf.{b}": np.ascontiguousarray(self._weights[b].idf_) for b in self._block_names()}
+        if self._svd_components is not None:
+            arrays["svd_components"] = self._svd_components
+        return arrays
+
     def save(self, path: str | Path) -> Path:
         """Write `stylometric.json` and `stylometric.safetensors` into folder `path`; returns the folder."""
         self._require_fitted()
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        arrays = {f"idf.{b}": np.ascontiguousarray(self._weights[b].idf_) for b in self._block_names()}
-        if self._svd_components is not None:
-            arrays["svd_components"] = self._svd_components
+        arrays = self.fitted_arrays()
         config = {
             "format": "authorid.stylometric",
             "version": _FORMAT_VERSION,

@@ -96,6 +96,22 @@ def test_the_same_posts_in_another_order_give_the_same_svd(reddit_posts):
     np.testing.assert_array_equal(first.embed_texts(texts[:300]), again.embed_texts(texts[:300]))
 
 
+def test_the_fingerprint_tells_apart_fits_on_other_posts(reddit_posts_small):
+    # audit 16: it hashed the first 1,000 feature names only, so fits on corpora sharing them were one model to
+    # the checks that keep a calibration or a vectors file with the model that made them
+    from authorid.model import StyleModel
+
+    texts = list(reddit_posts_small["text"])
+
+    def fingerprint(corpus):
+        return StyleModel(name="stylometric:16", encoder=StylometricEncoder(dim=16).fit(corpus)).fingerprint()
+
+    first = fingerprint(texts)
+    assert fingerprint(list(reversed(texts))) == first  # the same posts: the same model
+    # 20 posts twice: the same vocabulary, other idf and SVD
+    assert fingerprint(texts + texts[:20]) != first
+
+
 @pytest.mark.parametrize("options", [{}, {"dim": 12}, {"function_words": True, "pos_ngrams": True}])
 def test_save_load_round_trip_gives_identical_vectors(tmp_path, reddit_posts_small, options):
     texts = list(reddit_posts_small["text"])[:60]
