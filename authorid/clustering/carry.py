@@ -112,7 +112,8 @@ def carry_ids(report: ClusterReport, previous: PreviousClustering) -> CarriedIds
             if account in earlier:
                 key = (position, earlier[account])
                 shared[key] = shared.get(key, 0) + 1
-    # most shared accounts first; then the closer match (fewer accounts in either but not both); then order
+    # most shared accounts first; then the closer match (fewer accounts in either but not both); then the lower
+    # earlier id, then the cluster's place (by size, then its smallest account id: not the corpus' row order)
     candidates = sorted(
         shared.items(),
         key=lambda item: (

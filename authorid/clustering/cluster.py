@@ -34,7 +34,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -158,7 +158,7 @@ def cluster_accounts(
             raw = algorithms.leiden(graph, threshold, seed=seed)
         timing["cluster_s"] = timing.get("cluster_s", 0.0) + time.perf_counter() - start
         start = time.perf_counter()
-        labels = _relabel_by_size(raw)
+        labels = _relabel_by_size(raw, vectors.account_ids)
         clusters = _clusters(vectors, labels, graph, weigh, seed)
         timing["report_s"] = timing.get("report_s", 0.0) + time.perf_counter() - start
         return union, graph, labels, clusters
@@ -339,10 +339,17 @@ def _takes_sizes(probability: Probability) -> bool:
     return "sizes" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
-def _relabel_by_size(raw: np.ndarray) -> np.ndarray:
-    """Renumber clusters 0.. by decreasing size, ties by the first account (lowest index) in the cluster."""
-    _, first, inverse, counts = np.unique(raw, return_index=True, return_inverse=True, return_counts=True)
-    order = np.lexsort((first, -counts))
+def _relabel_by_size(raw: np.ndarray, account_ids: Sequence[str]) -> np.ndarray:
+    """Renumber clusters 0.. by decreasing size, ties by the smallest account id in the cluster: not by where its
+    accounts stand in the corpus, so the same posts in another order get the same ids (audit 16: a shuffled
+    file gave two groups of one size each other's ids, and `--previous` carried an id to the other half of a
+    split pair)."""
+    _, inverse, counts = np.unique(raw, return_inverse=True, return_counts=True)
+    id_rank = np.empty(len(raw), dtype=np.int64)
+    id_rank[np.argsort(np.asarray(account_ids, dtype=object), kind="stable")] = np.arange(len(raw))
+    smallest = np.full(len(counts), len(raw), dtype=np.int64)
+    np.minimum.at(smallest, inverse, id_rank)
+    order = np.lexsort((smallest, -counts))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return rank[inverse].astype(np.int64)

@@ -127,7 +127,7 @@ class ClusterReport:
     """The result of `cluster_accounts`.
 
     `labels[i]` is the cluster id of `account_ids[i]`; clusters are numbered 0.. by decreasing size (ties by
-    first member), so `clusters[c].id == c` and multi-account clusters come first; ids carried over from an
+    the smallest account id), so `clusters[c].id == c` and multi-account clusters come first; ids carried over from an
     earlier run (`authorid.clustering.carry.carry_ids`) keep that order but not that numbering. `params`
     records how it was made, `timing` seconds per stage, `stats` graph sizes (edges, largest connected
     component before the method's own filtering, largest cluster).

@@ -54,3 +54,20 @@ def test_mutual_filtering_shrinks_the_largest_component(sybil_vectors):
     # The plain kNN graph cut at 0.3 chains a third of the accounts into one component (measured 204 of 621).
     assert report.stats["largest_component"] >= 150
     assert report.stats["largest_cluster"] <= report.stats["largest_component"] / 4
+
+
+def test_the_same_accounts_in_another_order_get_the_same_cluster_ids(sybil_vectors):
+    # audit 16: ties in size were numbered by where the accounts stood in the corpus, so a shuffled file gave
+    # groups of one size each other's ids (and `cluster --previous` carried an id to the other half of a pair)
+    import numpy as np
+
+    vectors, _ = sybil_vectors
+    shuffled = vectors.subset(
+        [vectors.account_ids[i] for i in np.random.default_rng(5).permutation(len(vectors))]
+    )
+    first, again = (
+        cluster_accounts(v, method="mutual-knn", k=10, threshold=0.3) for v in (vectors, shuffled)
+    )
+    ids = [dict(zip(r.account_ids, r.labels.tolist(), strict=True)) for r in (first, again)]
+    assert ids[0] == ids[1]
+    assert Counter(Counter(ids[0].values()).values())[2] >= 5  # ties of size to break: groups of two
