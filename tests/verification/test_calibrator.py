@@ -192,6 +192,22 @@ def test_platt_sizes_reads_a_cosine_by_the_posts_behind_it():
     assert log_loss(calibrator.predict(test_cosine, sizes=test_sizes)) < log_loss(plain.predict(test_cosine))
 
 
+def test_platt_sizes_is_fitted_to_its_optimum():
+    # audit 16: lbfgs stopped at its tolerance in the flat valley of the correlated size terms, so cosines that
+    # differed by float noise (another thread count, rows shuffled) moved coefficients by 0.03 and P by 0.005.
+    # At the optimum of scikit-learn's objective, C * sum(log loss) + |w|^2 / 2, its gradient is zero.
+    from authorid.verification.calibrator import SIZES_C, size_features
+
+    cosine, label, sizes = _sized_pairs()
+    params = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes).params
+    ranges = tuple(params["posts_range"]), tuple(params["chars_range"])
+    features = (size_features(cosine, sizes, *ranges) - params["mean"]) / params["scale"]
+    coef = np.asarray(params["coef"])
+    residual = 1 / (1 + np.exp(-(features @ coef + params["intercept"]))) - label
+    gradient = np.append(SIZES_C * features.T @ residual + coef, SIZES_C * residual.sum())
+    assert np.abs(gradient).max() < 1e-6
+
+
 def test_platt_sizes_clips_sizes_to_what_it_saw_and_round_trips(tmp_path):
     cosine, label, sizes = _sized_pairs()
     calibrator = Calibrator("platt-sizes").fit(cosine, label, sizes=sizes)
