@@ -870,7 +870,7 @@ def test_a_closed_stdout_pipe_loses_no_output(prepared, monkeypatch):
     [
         (["score", "style", "posts.jsonl", "--prior", "abc"], "authorid score: Invalid value for '--prior':"),
         (["cluster", "style", "posts.jsonl", "--threshold", "high"], "authorid cluster: Invalid value for"),
-        (["score"], "authorid score: Missing argument 'model'."),
+        (["score"], "authorid score: Missing argument 'MODEL'."),
         (["link", "index", "q.jsonl", "--bogus"], "authorid link: No such option: --bogus"),
     ],
 )
