@@ -33,6 +33,7 @@ from authorid.evidence.page import percentile_said as percentile_said
 from authorid.evidence.page import render_evidence
 from authorid.evidence.terms import Term, highlight_pattern
 from authorid.index import hubness
+from authorid.index.base import sample_rows
 from authorid.index.opening import open_index
 from authorid.io import atomic_write_text, write_json
 from authorid.model import fitted_on_corpus, load_model
@@ -92,7 +93,13 @@ def explain(
         if model is not None:
             _check_index_model(model, index_model, index)
         model = index_model
-        enrolled = vector_index.sample(PERCENTILE_ACCOUNTS, seed)
+        # a seeded sample drawn over the accounts in id order, with their ids, so that `_corpus_pairs` draws its own
+        # over them in id order too (audit 16: it drew over the enrolment order, so an index of the same accounts
+        # enrolled in another order put the pair at another percentile)
+        enrolled_rows = sample_rows(vector_index.positions, PERCENTILE_ACCOUNTS, seed)
+        enrolled = vector_index.vectors_at(enrolled_rows)
+        account_at = {row: account for account, row in vector_index.positions.items()}
+        enrolled_ids = [account_at[int(row)] for row in enrolled_rows]
     else:
         model = model_for(model, posts)
     table = read_columns(posts, ["account_id", "text"])
@@ -159,7 +166,7 @@ def explain(
         "similarity": similarity,
         "corpus_pairs": _corpus_pairs(vectors, similarity, seed, pair, account_ids)
         if enrolled is None
-        else _corpus_pairs(enrolled, similarity, seed),
+        else _corpus_pairs(enrolled, similarity, seed, _rows_of(own_ids, enrolled_ids), enrolled_ids),
         "centre": "the index's enrolled accounts" if enrolled is not None else "the corpus' accounts",
         **verdict,
         # what `clean_first` changed and dropped; None when the posts came cleaned (every command reads a corpus
@@ -307,6 +314,13 @@ def _check_enrolled(index, accounts: tuple[str, str], vectors: np.ndarray, path)
                 f"--index {path} holds another vector for account {account!r} than this corpus gives it: the index"
                 " was built from another corpus (or other posts of it); build it from this corpus"
             )
+
+
+def _rows_of(accounts: tuple[str, str], ids: list[str]) -> list[int] | None:
+    """The rows of both accounts among `ids` (an index's sample), or None when either was not drawn: the pair's own
+    entry is then not among the sample's pairs."""
+    rows = [ids.index(account) for account in accounts if account in ids]
+    return rows if len(rows) == 2 else None
 
 
 def _corpus_pairs(
