@@ -247,6 +247,12 @@ def characters_per_group(texts: Sequence[str], groups: np.ndarray, n_groups: int
     ).astype(np.int64)
 
 
+def id_order(account_ids: Sequence[str]) -> np.ndarray:
+    """Positions of `account_ids` sorted by id: an order that does not depend on where the accounts stand in a
+    corpus, so fits and seeded draws made in it give the same answer for the same posts listed in another order."""
+    return np.argsort(np.asarray(account_ids, dtype=object), kind="stable")
+
+
 def group_by_first_appearance(account_ids: list[str]) -> tuple[list[str], np.ndarray]:
     """(distinct ids in order of first appearance, index of each post's account in that list)."""
     positions: dict[str, int] = {}

@@ -50,7 +50,7 @@ from authorid.clustering.report import (
     pairs_formed,
 )
 from authorid.index.knn import EXACT_BELOW, knn
-from authorid.vectors import AccountVectors
+from authorid.vectors import AccountVectors, id_order
 from authorid.verification import cohort
 
 logger = logging.getLogger(__name__)
@@ -346,7 +346,7 @@ def _relabel_by_size(raw: np.ndarray, account_ids: Sequence[str]) -> np.ndarray:
     split pair)."""
     _, inverse, counts = np.unique(raw, return_inverse=True, return_counts=True)
     id_rank = np.empty(len(raw), dtype=np.int64)
-    id_rank[np.argsort(np.asarray(account_ids, dtype=object), kind="stable")] = np.arange(len(raw))
+    id_rank[id_order(account_ids)] = np.arange(len(raw))
     smallest = np.full(len(counts), len(raw), dtype=np.int64)
     np.minimum.at(smallest, inverse, id_rank)
     order = np.lexsort((smallest, -counts))

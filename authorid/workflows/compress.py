@@ -33,7 +33,7 @@ from authorid.encoders.projected import BASE_FOLDER, STORAGES, ProjectedEncoder,
 from authorid.io import write_json
 from authorid.model import StyleModel
 from authorid.pretrained import is_packaged, packaged_model_path
-from authorid.vectors import AccountVectors
+from authorid.vectors import AccountVectors, id_order
 from authorid.workflows.calibrate import fit_calibration
 from authorid.workflows.common import model_for, without_training_accounts
 
@@ -145,8 +145,7 @@ def compress(
         )
     # fitted on the accounts in id order, not the corpus' row order: the randomized SVD's trailing axes depend on the
     # order of its rows (audit 16: a shuffled dump gave a compact model whose cosines differed by up to 0.41)
-    by_id = np.argsort(np.asarray(vectors.account_ids, dtype=object), kind="stable")
-    projection, mean, kept = fit_projection(vectors.vectors[by_id], dim, seed=seed)
+    projection, mean, kept = fit_projection(vectors.vectors[id_order(vectors.account_ids)], dim, seed=seed)
     info = {
         "accounts": len(vectors),
         "min_posts": min_posts,

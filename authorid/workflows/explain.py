@@ -37,7 +37,7 @@ from authorid.index.base import sample_rows
 from authorid.index.opening import open_index
 from authorid.io import atomic_write_text, write_json
 from authorid.model import fitted_on_corpus, load_model
-from authorid.vectors import AccountVectors, characters_per_group, group_by_first_appearance
+from authorid.vectors import AccountVectors, characters_per_group, group_by_first_appearance, id_order
 from authorid.verification import cohort
 from authorid.verification.decisions import decide
 from authorid.workflows.common import model_for, pool_cohort
@@ -98,8 +98,7 @@ def explain(
         # enrolled in another order put the pair at another percentile)
         enrolled_rows = sample_rows(vector_index.positions, PERCENTILE_ACCOUNTS, seed)
         enrolled = vector_index.vectors_at(enrolled_rows)
-        account_at = {row: account for account, row in vector_index.positions.items()}
-        enrolled_ids = [account_at[int(row)] for row in enrolled_rows]
+        enrolled_ids = [vector_index.ids[row] for row in enrolled_rows.tolist()]
     else:
         model = model_for(model, posts)
     table = read_columns(posts, ["account_id", "text"])
@@ -340,7 +339,7 @@ def _corpus_pairs(
     if n * (n - 1) // 2 > PERCENTILE_PAIRS:  # all pairs of a seeded sample of accounts (one small matmul)
         keep = int((1 + np.sqrt(1 + 8 * PERCENTILE_PAIRS)) / 2)
         if ids is not None:
-            rows = rows[np.argsort(np.asarray(ids, dtype=object)[rows], kind="stable")]
+            rows = rows[id_order([ids[r] for r in rows])]
         rows = np.sort(np.random.default_rng(seed).choice(rows, keep, replace=False))
     sample = vectors[rows]
     first, second = np.triu_indices(len(rows), k=1)
